@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tsnkit build. Everything generated lands in build/; nothing generated is committed.
+#   make            build every binary and BPF object
+#   make test       unit + integration tests (installs missing Debian packages first)
+#   make demo       the self-contained demo node
+#   make install    PREFIX=/usr/local DESTDIR=
+#   V=1             show the commands
+
+BUILD ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_DIR := progs/vmlinux/$(ARCH)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+PKGS := libbpf json-c ncursesw
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS ?= -g -O2
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Iprogs -Ilib $(PKG_CFLAGS)
+LDLIBS := $(PKG_LIBS) -lelf -lz
+
+# BPF: CO-RE against the checked-in vmlinux.h; -Werror like userspace.
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -Iprogs \
+	-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+
+BPF_SRCS := $(wildcard progs/*.bpf.c)
+BPF_OBJS := $(patsubst progs/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst progs/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIBTSN := $(BUILD)/libtsnkit.a
+
+# Each binary is the set of .c files in its directory, linked with lib/.
+TSNTRACE_SRCS := $(wildcard tools/tsntrace/*.c)
+TSNTOP_SRCS := $(wildcard tui/*.c)
+TSNPROXY_SRCS := $(wildcard proxy/tsnproxy/*.c)
+CNI_SRCS := $(wildcard proxy/cni/*.c)
+TALKER_SRCS := $(wildcard tests/tools/talker.c)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+
+BINS := $(if $(TSNTRACE_SRCS),$(BUILD)/tsntrace) $(if $(TSNTOP_SRCS),$(BUILD)/tsntop) \
+	$(if $(TSNPROXY_SRCS),$(BUILD)/tsnproxy) $(if $(CNI_SRCS),$(BUILD)/tsn)
+TEST_BINS := $(if $(TALKER_SRCS),$(BUILD)/talker) $(if $(UNIT_SRCS),$(BUILD)/test_unit)
+
+objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+.PHONY: all deps test test-unit test-integration test-vm demo bench install clean vmlinux fuzz
+.DEFAULT_GOAL := all
+
+all: $(BINS) $(TEST_BINS) $(BPF_OBJS)
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(BUILD) $(BUILD)/obj:
+	$(Q)mkdir -p $@
+
+$(BUILD)/%.bpf.o: progs/%.bpf.c $(wildcard progs/*.h) $(VMLINUX_DIR)/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
+
+# Userspace objects see every skeleton, so a tool can embed any BPF object.
+$(BUILD)/obj/%.o: %.c $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBTSN): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tsntrace: $(call objs,$(TSNTRACE_SRCS)) $(LIBTSN)
+$(BUILD)/tsntop: $(call objs,$(TSNTOP_SRCS)) $(LIBTSN)
+$(BUILD)/tsnproxy: $(call objs,$(TSNPROXY_SRCS)) $(LIBTSN)
+$(BUILD)/tsn: $(call objs,$(CNI_SRCS)) $(LIBTSN)
+$(BUILD)/talker: $(call objs,$(TALKER_SRCS)) $(LIBTSN)
+$(BUILD)/test_unit: $(call objs,$(UNIT_SRCS)) $(LIBTSN)
+
+$(BINS) $(TEST_BINS):
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_DIR)/vmlinux.h
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/run.sh
+
+test-vm: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/vm/run.sh --lane
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(wildcard docs/man/*.8),install -m 0644 $(wildcard docs/man/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/)
+
+clean:
+	rm -rf $(BUILD)

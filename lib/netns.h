@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Network namespace helpers. `ip netns exec` remounts /sys (hiding bpffs and cgroups), so
+ * tsnkit enters namespaces with setns() on an fd and comes back the same way.
+ */
+#ifndef TSN_NETNS_H
+#define TSN_NETNS_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#define TSN_NETNS_RUN_DIR "/run/netns"
+
+/*
+ * Open a netns given as a path ("/proc/123/ns/net", "/run/netns/pod1"), a name under
+ * /run/netns ("pod1"), or "inode:N" (searched in /run/netns and /proc/<pid>/ns/net).
+ * Returns an O_RDONLY|O_CLOEXEC fd or -errno (-ENOENT when nothing matches).
+ */
+int tsn_netns_open(const char *spec);
+
+/* Inode of a netns fd, or of the calling thread's netns with fd < 0. 0 or -errno. */
+int tsn_netns_inode(int fd, __u32 *inode);
+
+/* Name under /run/netns of the netns with this inode; 0, or -ENOENT when it has no name. */
+int tsn_netns_name(__u32 inode, char *buf, size_t len);
+
+/*
+ * Switch the calling thread into netns fd; *saved receives an fd of the previous netns for
+ * tsn_netns_leave(). 0 or -errno (and the thread stays where it was).
+ */
+int tsn_netns_enter(int fd, int *saved);
+int tsn_netns_leave(int saved);
+
+/* ifindex of ifname inside netns fd (fd < 0: current netns). >0, or -errno (-ENODEV). */
+int tsn_netns_ifindex(int fd, const char *ifname);
+
+#endif /* TSN_NETNS_H */

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Packet tracking shared by tsntrace and tsnproxy: the tracking table (skb address -> tracked
+ * packet + saved metadata), the content fingerprint, skb metadata readers and counters.
+ *
+ * The table is direct-mapped: slot = hash(skb address) & mask, validated on read by address,
+ * fingerprint, age and a check word over the slot. A write is a few stores and a read a few
+ * compares, where a hash map insert+delete per packet costs several times more (measured in
+ * bench/). A second, smaller index maps a fingerprint to its slot so that a packet whose skb
+ * object was replaced (veth XDP rebuild, skb_copy) is still found; that index is only trusted
+ * for slots whose original skb was seen being freed (TSN_SLOT_FREED), so a live skb can never
+ * lend its metadata to a different one.
+ *
+ * Include after vmlinux.h, bpf_helpers.h, bpf_core_read.h and bpf_endian.h.
+ */
+#ifndef TSN_TRACK_BPF_H
+#define TSN_TRACK_BPF_H
+
+#include "tsnkit.h"
+
+/* Set by the loader before load: capacity - 1 (capacity is a power of two). */
+const volatile __u32 tsn_track_mask = 0;
+const volatile __u64 tsn_ttl_ns = 2000000000ULL;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* resized by the loader to capacity */
+	__type(key, __u32);
+	__type(value, struct tsn_track_slot);
+} tsn_track SEC(".maps");
+
+/* fingerprint hash -> slot index + 1 (0: empty) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* resized by the loader to capacity */
+	__type(key, __u32);
+	__type(value, __u32);
+} tsn_track_fp SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TSN_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} tsn_counters SEC(".maps");
+
+/* One per-CPU word used to turn a typed kernel pointer into a plain number, see tsn_addr(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} tsn_scratch SEC(".maps");
+
+#ifndef TC_ACT_UNSPEC
+#define TC_ACT_UNSPEC (-1)	/* == TCX_NEXT: let the next program on the hook run */
+#endif
+
+/* pkt_id of a freed slot has this bit: the fingerprint index may match it. */
+#define TSN_SLOT_FREED (1ULL << 63)
+
+static __always_inline void tsn_count(__u32 id)
+{
+	__u64 *v = bpf_map_lookup_elem(&tsn_counters, &id);
+
+	if (v)
+		*v += 1;	/* per-CPU: no atomics needed */
+}
+
+static __always_inline __u64 tsn_mix64(__u64 x)
+{
+	/* splitmix64 finaliser: cheap, and every input bit affects every output bit */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+/*
+ * The skb address is the tracking key, but the verifier forbids arithmetic (our hash) on a
+ * typed pointer (ctx or BTF). A privileged program may store the pointer into a map value and
+ * load it back as a scalar; volatile keeps the compiler from folding the round trip away.
+ */
+static __always_inline __u64 tsn_addr(const void *ptr)
+{
+	__u32 zero = 0;
+	volatile __u64 *v = bpf_map_lookup_elem(&tsn_scratch, &zero);
+
+	if (!v)
+		return 0;
+	*v = (__u64)ptr;
+	return *v;
+}
+
+static __always_inline __u32 tsn_slot_index(__u64 key)
+{
+	return (__u32)(tsn_mix64(key) >> 32) & tsn_track_mask;
+}
+
+/*
+ * Tracing programs may not use the coarse clock, tc programs may: saves stamp with
+ * bpf_ktime_get_ns(), restores compare with bpf_ktime_get_coarse_ns(), which can be up to a tick
+ * behind. A signed age keeps "saved a moment ago" from wrapping to "ancient".
+ */
+static __always_inline bool tsn_fresh(__u64 now, __u64 saved_ns)
+{
+	return (__s64)(now - saved_ns) < (__s64)tsn_ttl_ns;
+}
+
+static __always_inline __u32 tsn_slot_check(const struct tsn_track_slot *s)
+{
+	__u64 h = tsn_mix64(s->skb ^ tsn_mix64(s->fp ^ s->saved_ns));
+
+	h = tsn_mix64(h ^ s->meta.tstamp ^ ((__u64)s->meta.priority << 32) ^ s->meta.mark);
+	h = tsn_mix64(h ^ s->meta.tstamp_type ^ ((__u64)s->netns << 8) ^ s->pkt_id);
+	return (__u32)h | 1;	/* never 0, so a zeroed slot never validates */
+}
+
+/* ---- skb metadata (BTF-typed struct sk_buff *, tracing programs) ---- */
+
+struct sk_buff___pre611 {
+	__u8 mono_delivery_time : 1;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u8 tsn_skb_tstamp_type(const struct sk_buff *skb)
+{
+	if (bpf_core_field_exists(skb->tstamp_type))
+		return BPF_CORE_READ_BITFIELD_PROBED(skb, tstamp_type);
+	/* before 6.11: one bit, set only for MONO delivery time */
+	return BPF_CORE_READ_BITFIELD_PROBED((struct sk_buff___pre611 *)skb, mono_delivery_time) ?
+		       TSN_TSTAMP_MONO :
+		       TSN_TSTAMP_REALTIME;
+}
+
+static __always_inline void tsn_skb_meta(const struct sk_buff *skb, struct tsn_meta *m)
+{
+	m->priority = BPF_CORE_READ(skb, priority);
+	m->mark = BPF_CORE_READ(skb, mark);
+	m->tstamp = BPF_CORE_READ(skb, tstamp);
+	m->queue_mapping = BPF_CORE_READ(skb, queue_mapping);
+	m->tstamp_type = tsn_skb_tstamp_type(skb);
+	m->has_sk = BPF_CORE_READ(skb, sk) != NULL;
+	m->_pad = 0;
+}
+
+static __always_inline __u32 tsn_skb_netns(const struct sk_buff *skb)
+{
+	return BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+}
+
+/* ---- packet parsing and fingerprint ---- */
+
+/*
+ * The fingerprint covers fields that survive NAT and the netns crossing: for IPv4 the IP id,
+ * total length and protocol; for IPv6 payload length, next header and flow label; then one
+ * 8-byte word that NAT does not rewrite: the first payload bytes for UDP, seq+ack for TCP,
+ * the first L4 bytes otherwise. Non-IP frames use ethertype, length and the first 8 bytes.
+ */
+struct tsn_pkt {
+	struct tsn_tuple tuple;
+	__u64 fp;
+};
+
+/*
+ * Reads from either a tracing program (kernel pointer base, probe read) or a tc program (skb
+ * offset, bpf_skb_load_bytes). 'tc' is a compile-time constant at every call site, so only one
+ * branch survives.
+ */
+static __always_inline int tsn_load(void *src, bool tc, __u32 off, void *dst, __u32 len)
+{
+	if (tc)
+		return bpf_skb_load_bytes(src, off, dst, len);
+	return bpf_probe_read_kernel(dst, len, (const char *)src + off);
+}
+
+static __always_inline int tsn_parse_l3(void *src, bool tc, __u32 off, __u16 l3proto, __u32 len,
+					struct tsn_pkt *p)
+{
+	__u64 word = 0, h;
+	__u32 l4off;
+	__u8 proto;
+
+	__builtin_memset(&p->tuple, 0, sizeof(p->tuple));
+	p->tuple.l3proto = l3proto;
+
+	if (l3proto == 0x0800) {
+		struct iphdr ip;
+
+		if (tsn_load(src, tc, off, &ip, sizeof(ip)))
+			return -1;
+		proto = ip.protocol;
+		p->tuple.saddr[10] = p->tuple.saddr[11] = 0xff;
+		p->tuple.daddr[10] = p->tuple.daddr[11] = 0xff;
+		__builtin_memcpy(&p->tuple.saddr[12], &ip.saddr, 4);
+		__builtin_memcpy(&p->tuple.daddr[12], &ip.daddr, 4);
+		l4off = off + (ip.ihl & 0xf) * 4;
+		h = ((__u64)ip.id << 32) | ((__u64)ip.tot_len << 16) | proto;
+		len = bpf_ntohs(ip.tot_len) + off;	/* frame end, ignoring padding */
+	} else if (l3proto == 0x86DD) {
+		struct ipv6hdr ip6;
+
+		if (tsn_load(src, tc, off, &ip6, sizeof(ip6)))
+			return -1;
+		proto = ip6.nexthdr;
+		__builtin_memcpy(p->tuple.saddr, &ip6.saddr, 16);
+		__builtin_memcpy(p->tuple.daddr, &ip6.daddr, 16);
+		l4off = off + sizeof(ip6);
+		h = ((__u64)ip6.payload_len << 32) | ((__u64)proto << 24) |
+		    ((__u64)(ip6.flow_lbl[0] & 0xf) << 16) | (ip6.flow_lbl[1] << 8) | ip6.flow_lbl[2];
+		len = bpf_ntohs(ip6.payload_len) + l4off;
+	} else {
+		h = ((__u64)l3proto << 32) | len;
+		if (off + 8 <= len)
+			tsn_load(src, tc, off, &word, 8);
+		p->fp = tsn_mix64(h ^ tsn_mix64(word));
+		return 0;
+	}
+
+	p->tuple.l4proto = proto;
+	if (proto == 6 || proto == 17 || proto == 132) {
+		__u16 ports[2];
+
+		if (!tsn_load(src, tc, l4off, ports, sizeof(ports))) {
+			p->tuple.sport = bpf_ntohs(ports[0]);
+			p->tuple.dport = bpf_ntohs(ports[1]);
+		}
+	}
+	if (proto == 17)
+		l4off += 8;		/* UDP payload */
+	else if (proto == 6)
+		l4off += 4;		/* TCP seq + ack */
+	if (l4off + 8 <= len)
+		tsn_load(src, tc, l4off, &word, 8);
+	p->fp = tsn_mix64(h ^ tsn_mix64(word));
+	return 0;
+}
+
+/* Tracing programs: parse from skb->head + network_header. */
+static __always_inline int tsn_parse_skb(const struct sk_buff *skb, struct tsn_pkt *p)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 l3proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	__u32 len = BPF_CORE_READ(skb, len);
+
+	if (nh == (__u16)~0U || !head)
+		return -1;
+	return tsn_parse_l3(head, false, nh, l3proto, len + nh, p);
+}
+
+/* tc programs: the frame starts at offset 0 with an Ethernet header. */
+static __always_inline int tsn_parse_tc(struct __sk_buff *skb, struct tsn_pkt *p)
+{
+	return tsn_parse_l3(skb, true, 14, bpf_ntohs(skb->protocol), skb->len, p);
+}
+
+/* ---- tracking table ---- */
+
+static __always_inline struct tsn_track_slot *tsn_slot_by_skb(__u64 skb)
+{
+	__u32 idx = tsn_slot_index(skb);
+
+	return bpf_map_lookup_elem(&tsn_track, &idx);
+}
+
+/*
+ * Store a packet. Overwriting a live slot of another skb counts as an eviction: that packet
+ * will later miss, never be restored from the wrong entry.
+ */
+static __always_inline void tsn_slot_store(__u64 skb, const struct tsn_pkt *p, __u64 pkt_id,
+					   const struct tsn_meta *m, __u32 netns, __u64 now)
+{
+	__u32 idx = tsn_slot_index(skb), fidx, val;
+	struct tsn_track_slot *s = bpf_map_lookup_elem(&tsn_track, &idx);
+
+	if (!s)
+		return;
+	if (s->skb && s->skb != skb && tsn_fresh(now, s->saved_ns))
+		tsn_count(TSN_CNT_EVICTED);
+	s->skb = skb;
+	s->fp = p->fp;
+	s->saved_ns = now;
+	s->pkt_id = pkt_id;
+	s->meta = *m;
+	s->netns = netns;
+	s->check = tsn_slot_check(s);
+
+	fidx = tsn_slot_index(p->fp);
+	val = idx + 1;
+	bpf_map_update_elem(&tsn_track_fp, &fidx, &val, BPF_ANY);
+}
+
+/* A slot is valid for (skb, fp) when it is intact, fresh, and the address and content match. */
+static __always_inline bool tsn_slot_valid(const struct tsn_track_slot *s, __u64 skb, __u64 fp,
+					   __u64 now)
+{
+	return s->skb == skb && s->fp == fp && tsn_fresh(now, s->saved_ns) &&
+	       s->check == tsn_slot_check(s);
+}
+
+/*
+ * Fallback for a replaced skb object: the fingerprint index, trusted only for a slot whose
+ * original skb was freed (its address cleared, TSN_SLOT_FREED set) within the TTL.
+ */
+static __always_inline struct tsn_track_slot *tsn_slot_by_fp(__u64 fp, __u64 now)
+{
+	__u32 fidx = tsn_slot_index(fp), idx;
+	struct tsn_track_slot *s;
+	__u32 *v = bpf_map_lookup_elem(&tsn_track_fp, &fidx);
+
+	if (!v || !*v)
+		return NULL;
+	idx = *v - 1;
+	s = bpf_map_lookup_elem(&tsn_track, &idx);
+	if (!s || s->skb || !(s->pkt_id & TSN_SLOT_FREED) || s->fp != fp ||
+	    !tsn_fresh(now, s->saved_ns) || s->check != tsn_slot_check(s))
+		return NULL;
+	return s;
+}
+
+/* The skb is being freed: its address may be reused, so it must stop matching. */
+static __always_inline bool tsn_slot_on_free(__u64 skb)
+{
+	struct tsn_track_slot *s = tsn_slot_by_skb(skb);
+
+	if (!s || s->skb != skb || s->check != tsn_slot_check(s))
+		return false;
+	s->skb = 0;
+	s->pkt_id |= TSN_SLOT_FREED;
+	s->check = tsn_slot_check(s);
+	return true;
+}
+
+static __always_inline void tsn_slot_clear(struct tsn_track_slot *s)
+{
+	s->skb = 0;
+	s->saved_ns = 0;
+	s->check = 0;
+}
+
+#endif /* TSN_TRACK_BPF_H */

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * tsnkit ABI: the one header shared by the BPF programs and userspace.
+ *
+ * Only fixed-width __u8..__u64 fields, no pointers (kernel addresses travel as __u64), explicit
+ * padding so that the layout is the same for clang -target bpf and the host compiler. A change
+ * here is an ABI change for pinned maps: bump TSN_ABI_VERSION.
+ */
+#ifndef TSNKIT_H
+#define TSNKIT_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TSN_ABI_VERSION 1
+
+#define TSN_IFNAMSIZ 16
+#define TSN_MAX_NICS 8
+
+/* Where an event was seen. The tracer's hop records and the proxy's hooks use the same ids. */
+enum tsn_hook {
+	TSN_HOOK_UNKNOWN = 0,
+	TSN_HOOK_NET_DEV_QUEUE,		/* tp net:net_dev_queue (dev_queue_xmit entry) */
+	TSN_HOOK_NET_DEV_START_XMIT,	/* tp net:net_dev_start_xmit (driver xmit) */
+	TSN_HOOK_NET_DEV_XMIT,		/* tp net:net_dev_xmit (after driver xmit) */
+	TSN_HOOK_NETIF_RX,		/* tp net:netif_rx (veth peer, backlog) */
+	TSN_HOOK_NETIF_RECEIVE_SKB,	/* tp net:netif_receive_skb */
+	TSN_HOOK_NAPI_GRO_RECEIVE,	/* tp net:napi_gro_receive_entry */
+	TSN_HOOK_QDISC_ENQUEUE,		/* tp qdisc:qdisc_enqueue */
+	TSN_HOOK_QDISC_DEQUEUE,		/* tp qdisc:qdisc_dequeue */
+	TSN_HOOK_KFREE_SKB,		/* tp skb:kfree_skb (drop, with reason) */
+	TSN_HOOK_CONSUME_SKB,		/* tp skb:consume_skb */
+	TSN_HOOK_XDP,			/* tp xdp:* */
+	TSN_HOOK_TC_INGRESS,		/* tc/tcx observer, ingress */
+	TSN_HOOK_TC_EGRESS,		/* tc/tcx observer, egress */
+	TSN_HOOK_KPROBE,		/* kprobe-multi: func_ip names the function */
+	TSN_HOOK_FENTRY,		/* fentry: func_ip names the function */
+	TSN_HOOK_FEXIT,			/* fexit (clone/copy results) */
+	TSN_HOOK__MAX,
+};
+
+/* skb->tstamp_type, independent of the kernel's enum (mono_delivery_time before 6.11). */
+enum tsn_tstamp_type {
+	TSN_TSTAMP_REALTIME = 0,	/* "none" when tstamp == 0 */
+	TSN_TSTAMP_MONO = 1,
+	TSN_TSTAMP_TAI = 2,
+};
+
+/* The per-skb metadata TSN qdiscs and VLAN PCP mapping depend on. 24 bytes. */
+struct tsn_meta {
+	__u64 tstamp;
+	__u32 priority;
+	__u32 mark;
+	__u16 queue_mapping;
+	__u8 tstamp_type;	/* enum tsn_tstamp_type */
+	__u8 has_sk;		/* skb->sk != NULL: etf needs it unless skip_sock_check */
+	__u32 _pad;
+};
+
+/* L3/L4 tuple. Addresses are IPv4-mapped (::ffff:a.b.c.d) for IPv4. 40 bytes. */
+struct tsn_tuple {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;		/* host order */
+	__u16 dport;		/* host order */
+	__u16 l3proto;		/* ethertype, host order */
+	__u8 l4proto;		/* IPPROTO_* */
+	__u8 _pad;
+};
+
+enum tsn_event_type {
+	TSN_EV_HOP = 1,		/* struct tsn_hop_event */
+	TSN_EV_CLONE,		/* hop event whose pkt_id was inherited from parent_skb */
+};
+
+enum tsn_hop_flags {
+	TSN_HOPF_FIRST = 1 << 0,	/* first hop of this packet (filter matched here) */
+	TSN_HOPF_BY_FINGERPRINT = 1 << 1,	/* found by content, not by skb address */
+	TSN_HOPF_CLONE = 1 << 2,	/* skb is a clone/copy of a tracked one */
+	TSN_HOPF_FREE = 1 << 3,		/* tracking ends here */
+	TSN_HOPF_RESTORED = 1 << 4,	/* the proxy restored metadata at this hop */
+};
+
+/* One record per hop of a tracked packet. 144 bytes. */
+struct tsn_hop_event {
+	__u64 time_ns;		/* bpf_ktime_get_ns() */
+	__u64 skb;		/* kernel address of the skb */
+	__u64 pkt_id;		/* stable id of the tracked packet */
+	__u64 func_ip;		/* kprobe/fentry function, tracepoint location, or 0 */
+	__u64 parent_skb;	/* for TSN_EV_CLONE: the skb it was cloned/copied from */
+	__u32 type;		/* enum tsn_event_type */
+	__u32 hook;		/* enum tsn_hook */
+	__u32 netns;		/* netns inode of skb->dev */
+	__u32 ifindex;
+	__u32 len;		/* skb->len */
+	__u32 drop_reason;	/* enum skb_drop_reason for TSN_HOOK_KFREE_SKB */
+	__u32 flags;		/* enum tsn_hop_flags */
+	__u16 cpu;
+	__u16 _pad;
+	struct tsn_meta meta;
+	struct tsn_tuple tuple;
+	char ifname[TSN_IFNAMSIZ];
+};
+
+/*
+ * Tracking slot: skb address -> tracked packet + saved metadata. The tracer and the proxy use
+ * the same direct-mapped table (see tsn_track.bpf.h). 64 bytes.
+ */
+struct tsn_track_slot {
+	__u64 skb;		/* 0: slot free */
+	__u64 fp;		/* content fingerprint, see tsn_fingerprint() */
+	__u64 saved_ns;		/* bpf_ktime_get_ns() at save */
+	__u64 pkt_id;
+	struct tsn_meta meta;	/* metadata as the sender set it */
+	__u32 netns;		/* netns inode the packet was saved in */
+	__u32 check;		/* hash over the fields above: detects torn concurrent writes */
+};
+
+/* Per-netns policy (key: netns inode). */
+enum tsn_on_disallowed {
+	TSN_POLICY_CLAMP = 0,	/* highest allowed priority below the requested one */
+	TSN_POLICY_ZERO = 1,	/* priority 0 */
+};
+
+struct tsn_policy {
+	__u32 allowed;		/* bit p set: priority p allowed (p < 32); bit 31 also covers p>=31 */
+	__u8 on_disallowed;	/* enum tsn_on_disallowed */
+	__u8 _pad[3];
+	__u32 ifindex;		/* pod-side interface inside the netns, 0 = any */
+	__u32 registered_by;	/* enum tsn_registrar */
+};
+
+enum tsn_registrar {
+	TSN_REG_CLI = 1,
+	TSN_REG_CNI = 2,
+};
+
+enum tsn_restore_flags {
+	TSN_RESTORE_PRIORITY = 1 << 0,
+	TSN_RESTORE_TSTAMP = 1 << 1,
+	TSN_RESTORE_MARK = 1 << 2,
+};
+
+enum tsn_policy_mode {
+	TSN_MODE_REGISTERED = 0,
+	TSN_MODE_ALL = 1,
+};
+
+/* Proxy configuration, one entry in an array map so that `start` can adopt and compare. */
+struct tsn_proxy_config {
+	__u32 abi_version;
+	__u32 mode;		/* enum tsn_policy_mode */
+	__u32 restore;		/* enum tsn_restore_flags */
+	__u32 capacity;		/* slots in the tracking table (power of two) */
+	__u64 ttl_ns;
+	__u32 nic_netns;	/* netns inode of the NICs: never a pod */
+	__u32 nic_count;
+	__u32 nic_ifindex[TSN_MAX_NICS];
+};
+
+/* Counter ids; per-CPU array indexed by these, summed by userspace. */
+enum tsn_counter {
+	TSN_CNT_SAVED = 0,
+	TSN_CNT_RESTORED_PRIORITY,
+	TSN_CNT_RESTORED_TSTAMP,
+	TSN_CNT_RESTORED_MARK,
+	TSN_CNT_MISS,
+	TSN_CNT_FP_MISMATCH,
+	TSN_CNT_FREED_UNRESTORED,
+	TSN_CNT_EXPIRED,
+	TSN_CNT_EVICTED,
+	TSN_CNT_POLICY_DENIED,
+	TSN_CNT_POLICY_CLAMPED,
+	/* tracer */
+	TSN_CNT_EVENTS,
+	TSN_CNT_EVENTS_LOST,
+	TSN_CNT_PKTS_TRACKED,
+	TSN_CNT_TRACK_OVERFLOW,
+	TSN_CNT__MAX,
+};
+
+#define TSN_COUNTER_NAMES                                                                         \
+	"saved", "restored_priority", "restored_tstamp", "restored_mark", "miss",                 \
+		"fingerprint_mismatch", "freed_unrestored", "expired", "evicted", "policy_denied", \
+		"policy_clamped", "events", "events_lost", "packets_tracked", "tracking_overflow"
+
+#endif /* TSNKIT_H */

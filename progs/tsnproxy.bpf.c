@@ -1,0 +1,291 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tsnproxy enforce mode: save TSN metadata (priority, tstamp + clock type, mark) when a pod's
+ * packet is transmitted on its interface, before the veth crossing scrubs it, and restore it at
+ * the TSN NIC's egress hook, before the qdisc and tx-queue selection use it.
+ *
+ *   tsn_save        tp_btf/net_dev_start_xmit: node-wide, fires for every driver xmit; exits on
+ *                   the first compare for traffic that is not in a pod netns or has nothing to
+ *                   save, so no per-pod attachment is needed (also sees netkit).
+ *   tsn_save_tc     the same as a tc/tcx egress program for the pod's interface (--save-hook tc).
+ *   tsn_restore     tc/tcx egress on each TSN NIC.
+ *   tsn_on_kfree / tsn_on_consume
+ *                   tp_btf skb:kfree_skb / skb:consume_skb: a freed skb's address stops matching.
+ *   tsn_sweep_start syscall program that arms the bpf_timer sweeping entries past the TTL.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+
+#include "tsn_track.bpf.h"
+
+/* 6.2+; only tsn_save_tc needs it, and tsnproxy loads that program only when asked. */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+/* Set by tsnproxy before load. */
+const volatile __u32 tsn_mode = TSN_MODE_REGISTERED;
+const volatile __u32 tsn_restore_flags = TSN_RESTORE_PRIORITY | TSN_RESTORE_TSTAMP;
+const volatile __u32 tsn_nic_netns = 0;
+const volatile bool tsn_have_tai = true;	/* kernel has SKB_CLOCK_TAI (6.11+) */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);	/* netns inode */
+	__type(value, struct tsn_policy);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} tsn_policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tsn_proxy_config);
+} tsn_config SEC(".maps");
+
+struct tsn_sweep_timer {
+	struct bpf_timer timer;
+	__u64 last_run_ns;
+	__u64 runs;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tsn_sweep_timer);
+} tsn_sweep SEC(".maps");
+
+/* Highest allowed priority below 'prio', or 0 when none is allowed below it. */
+static __always_inline __u32 tsn_clamp(__u32 allowed, __u32 prio)
+{
+	__u32 p = prio < 31 ? prio : 31;
+	int i;
+
+	for (i = 30; i >= 0; i--)
+		if (i < (int)p && (allowed & (1U << i)))
+			return i;
+	return 0;
+}
+
+/*
+ * Apply the netns policy to the requested priority; returns false when the pod is not allowed
+ * to use the proxy at all.
+ */
+static __always_inline bool tsn_policy_apply(__u32 netns, __u32 ifindex, struct tsn_meta *m)
+{
+	struct tsn_policy *pol;
+	__u32 bit;
+
+	if (tsn_mode == TSN_MODE_ALL)
+		return true;
+	pol = bpf_map_lookup_elem(&tsn_policy, &netns);
+	if (!pol || (pol->ifindex && pol->ifindex != ifindex)) {
+		tsn_count(TSN_CNT_POLICY_DENIED);
+		return false;
+	}
+	bit = m->priority < 31 ? m->priority : 31;
+	if (m->priority && !(pol->allowed & (1U << bit))) {
+		m->priority = pol->on_disallowed == TSN_POLICY_ZERO ? 0 :
+								    tsn_clamp(pol->allowed, m->priority);
+		tsn_count(TSN_CNT_POLICY_CLAMPED);
+	}
+	return true;
+}
+
+static __always_inline bool tsn_meta_is_default(const struct tsn_meta *m)
+{
+	return !m->priority && !m->tstamp && !m->mark;
+}
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(tsn_save, struct sk_buff *skb, struct net_device *dev)
+{
+	__u32 netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	struct tsn_meta m;
+	struct tsn_pkt p;
+	__u64 addr;
+
+	/* the NIC's own netns is where we restore, never a pod: first, cheapest exit */
+	if (netns == tsn_nic_netns)
+		return 0;
+	m.priority = skb->priority;
+	m.mark = skb->mark;
+	m.tstamp = skb->tstamp;
+	if (tsn_meta_is_default(&m))
+		return 0;
+	m.tstamp_type = tsn_skb_tstamp_type(skb);
+	m.queue_mapping = skb->queue_mapping;
+	m.has_sk = skb->sk != NULL;
+	m._pad = 0;
+	if (!tsn_policy_apply(netns, dev->ifindex, &m))
+		return 0;
+	if (tsn_parse_skb(skb, &p))
+		return 0;
+	addr = tsn_addr(skb);
+	tsn_slot_store(addr, &p, 0, &m, netns, bpf_ktime_get_ns());
+	tsn_count(TSN_CNT_SAVED);
+	return 0;
+}
+
+/*
+ * tc/tcx egress flavour of the save hook, attached to a pod's interface inside its netns
+ * (tsnproxy allow --save-hook tc). Only pod traffic runs it.
+ */
+SEC("tc")
+int tsn_save_tc(struct __sk_buff *ctx)
+{
+	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+	struct tsn_meta m;
+	struct tsn_pkt p;
+	__u32 netns;
+
+	m.priority = ctx->priority;
+	m.mark = ctx->mark;
+	m.tstamp = ctx->tstamp;
+	if (tsn_meta_is_default(&m))
+		return TC_ACT_UNSPEC;
+	m.tstamp_type = tsn_skb_tstamp_type(skb);
+	m.queue_mapping = ctx->queue_mapping;
+	m.has_sk = BPF_CORE_READ(skb, sk) != NULL;
+	m._pad = 0;
+	netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	if (!tsn_policy_apply(netns, ctx->ifindex, &m))
+		return TC_ACT_UNSPEC;
+	if (tsn_parse_tc(ctx, &p))
+		return TC_ACT_UNSPEC;
+	tsn_slot_store(tsn_addr(skb), &p, 0, &m, netns, bpf_ktime_get_coarse_ns());
+	tsn_count(TSN_CNT_SAVED);
+	return TC_ACT_UNSPEC;
+}
+
+static __always_inline void tsn_restore_tstamp(struct __sk_buff *ctx, const struct tsn_meta *m)
+{
+	__u32 type;
+
+	if (!m->tstamp || (ctx->tstamp == m->tstamp && ctx->tstamp_type == m->tstamp_type))
+		return;		/* nothing to restore, or the kernel kept it (MONO/TAI) */
+	if (m->tstamp_type == TSN_TSTAMP_MONO) {
+		type = BPF_SKB_TSTAMP_DELIVERY_MONO;
+	} else if (m->tstamp_type == TSN_TSTAMP_TAI && tsn_have_tai) {
+		type = 2;	/* BPF_SKB_CLOCK_TAI, 6.11+ */
+	} else {
+		/*
+		 * REALTIME, or TAI on a kernel without SKB_CLOCK_TAI (where the sender's TAI time
+		 * was unlabelled anyway): write the value; the clock type stays unspecified, which
+		 * is what the sender's kernel produced too.
+		 */
+		ctx->tstamp = m->tstamp;
+		tsn_count(TSN_CNT_RESTORED_TSTAMP);
+		return;
+	}
+	if (!bpf_skb_set_tstamp(ctx, m->tstamp, type))
+		tsn_count(TSN_CNT_RESTORED_TSTAMP);
+}
+
+SEC("tc")
+int tsn_restore(struct __sk_buff *ctx)
+{
+	struct tsn_track_slot *s;
+	struct tsn_meta m;
+	struct tsn_pkt p;
+	__u64 addr, now;
+
+	addr = tsn_addr(ctx);	/* a tc ctx is the struct sk_buff itself */
+	s = tsn_slot_by_skb(addr);
+	if (!s)
+		return TC_ACT_UNSPEC;
+	if (tsn_parse_tc(ctx, &p))
+		return TC_ACT_UNSPEC;
+	now = bpf_ktime_get_coarse_ns();
+	if (s->skb == addr) {
+		if (s->fp != p.fp || s->check != tsn_slot_check(s)) {
+			/* same address, other content: a reused skb, never restore from it */
+			tsn_count(TSN_CNT_FP_MISMATCH);
+			return TC_ACT_UNSPEC;
+		}
+		if (!tsn_fresh(now, s->saved_ns)) {
+			tsn_count(TSN_CNT_EXPIRED);
+			tsn_slot_clear(s);
+			return TC_ACT_UNSPEC;
+		}
+	} else {
+		s = tsn_slot_by_fp(p.fp, now);
+		if (!s) {
+			tsn_count(TSN_CNT_MISS);
+			return TC_ACT_UNSPEC;
+		}
+	}
+	m = s->meta;
+	tsn_slot_clear(s);
+
+	if ((tsn_restore_flags & TSN_RESTORE_PRIORITY) && m.priority &&
+	    ctx->priority != m.priority) {
+		ctx->priority = m.priority;
+		tsn_count(TSN_CNT_RESTORED_PRIORITY);
+	}
+	if (tsn_restore_flags & TSN_RESTORE_TSTAMP)
+		tsn_restore_tstamp(ctx, &m);
+	if ((tsn_restore_flags & TSN_RESTORE_MARK) && m.mark && ctx->mark != m.mark) {
+		ctx->mark = m.mark;
+		tsn_count(TSN_CNT_RESTORED_MARK);
+	}
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(tsn_on_kfree, struct sk_buff *skb)
+{
+	tsn_slot_on_free(tsn_addr(skb));
+	return 0;
+}
+
+SEC("tp_btf/consume_skb")
+int BPF_PROG(tsn_on_consume, struct sk_buff *skb)
+{
+	tsn_slot_on_free(tsn_addr(skb));
+	return 0;
+}
+
+/* ---- TTL sweep: bpf_timer, re-armed from its own callback ---- */
+
+static long tsn_sweep_slot(__u32 idx, void *ctx)
+{
+	__u64 now = *(__u64 *)ctx;
+	struct tsn_track_slot *s = bpf_map_lookup_elem(&tsn_track, &idx);
+
+	if (!s || !s->saved_ns || tsn_fresh(now, s->saved_ns))
+		return 0;
+	tsn_count(s->pkt_id & TSN_SLOT_FREED ? TSN_CNT_FREED_UNRESTORED : TSN_CNT_EXPIRED);
+	tsn_slot_clear(s);
+	return 0;
+}
+
+static int tsn_sweep_cb(void *map, __u32 *key, struct tsn_sweep_timer *t)
+{
+	__u64 now = bpf_ktime_get_ns();	/* the coarse clock is not allowed in timer callbacks */
+
+	bpf_loop(tsn_track_mask + 1, tsn_sweep_slot, &now, 0);
+	t->last_run_ns = now;
+	t->runs++;
+	bpf_timer_start(&t->timer, tsn_ttl_ns, 0);
+	return 0;
+}
+
+SEC("syscall")
+int tsn_sweep_start(void *ctx)
+{
+	__u32 zero = 0;
+	struct tsn_sweep_timer *t = bpf_map_lookup_elem(&tsn_sweep, &zero);
+
+	if (!t)
+		return 1;
+	/* -EBUSY: already initialised (adopted state); starting again is harmless */
+	bpf_timer_init(&t->timer, &tsn_sweep, 1 /* CLOCK_MONOTONIC */);
+	bpf_timer_set_callback(&t->timer, tsn_sweep_cb);
+	return bpf_timer_start(&t->timer, tsn_ttl_ns, 0) ? 2 : 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Install the Debian packages that the build, the demo and the tests need; only the missing
+# ones, quiet when nothing is missing. Also mounts bpffs when the machine has none, since the
+# proxy and the tests pin their state there. Idempotent.
+set -euo pipefail
+
+PKGS=(
+	clang llvm make gcc pkg-config
+	libbpf-dev bpftool libelf-dev zlib1g-dev
+	libjson-c-dev libncurses-dev
+	iproute2 iputils-ping tmux util-linux procps kmod jq
+)
+# Extra sets, asked for by name: "deps.sh cni" adds the runtime test's packages.
+for extra in "$@"; do
+	case "$extra" in
+	cni) PKGS+=(podman runc containernetworking-plugins busybox-static) ;;
+	vm) PKGS+=(qemu-system-x86 busybox-static xz-utils cpio) ;;
+	fuzz) PKGS+=(libclang-rt-14-dev) ;;
+	*) echo "deps.sh: unknown package set '$extra'" >&2; exit 2 ;;
+	esac
+done
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps.sh: missing packages (${missing[*]}) and not root to install them" >&2
+		exit 1
+	fi
+	echo "deps.sh: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$(id -u)" = 0 ] && ! mountpoint -q /sys/fs/bpf; then
+	mount -t bpf bpf /sys/fs/bpf
+fi

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Shell library for integration tests. Sourced by tests/run.sh into the process that runs one
+# test function. Conventions that keep parallel/failed runs from colliding or leaking:
+#   - netns names start with "tk<TK_TEST_ID>-", pin dirs are /sys/fs/bpf/tk<TK_TEST_ID>
+#   - BPF program names of tsnkit objects start with "tsn_" (test-only programs: "tk_")
+#   - every resource a test creates is registered with tk_defer, run at exit even on failure
+# A test function returns/exit 0 to pass; tk_fail/any failing assert exits 1; tk_skip exits 77.
+
+TK_ROOT=${TK_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+TK_BUILD=${TK_BUILD:-$TK_ROOT/build}
+TK_TEST_ID=${TK_TEST_ID:-$$}
+TK_PIN=/sys/fs/bpf/tk$TK_TEST_ID
+
+# ---- outcome ---------------------------------------------------------------------------------
+tk_fail() { echo "FAIL: $*"; exit 1; }
+tk_skip() { echo "SKIP: $*"; exit 77; }
+tk_log() { echo "# $*"; }
+
+# ---- asserts: log name and values like selftests' ASSERT_* -----------------------------------
+assert_eq() { # name actual expected
+	if [ "$2" != "$3" ]; then tk_fail "$1: got '$2', expected '$3'"; fi
+	echo "ok $1: '$2'"
+}
+assert_ne() {
+	if [ "$2" = "$3" ]; then tk_fail "$1: got '$2', expected anything else"; fi
+	echo "ok $1: '$2' != '$3'"
+}
+assert_ge() { # name actual min
+	if ! [ "$2" -ge "$3" ] 2>/dev/null; then tk_fail "$1: got '$2', expected >= $3"; fi
+	echo "ok $1: $2 >= $3"
+}
+assert_le() {
+	if ! [ "$2" -le "$3" ] 2>/dev/null; then tk_fail "$1: got '$2', expected <= $3"; fi
+	echo "ok $1: $2 <= $3"
+}
+assert_match() { # name text regex
+	if ! [[ "$2" =~ $3 ]]; then tk_fail "$1: '$2' does not match /$3/"; fi
+	echo "ok $1: matches /$3/"
+}
+assert_no_match() {
+	if [[ "$2" =~ $3 ]]; then tk_fail "$1: '$2' unexpectedly matches /$3/"; fi
+	echo "ok $1: does not match /$3/"
+}
+# Run a command, expect exit status; keeps its stderr in $TK_ERR, stdout in $TK_OUT.
+assert_exit() { # name expected_rc cmd...
+	local name=$1 want=$2 rc
+	shift 2
+	TK_OUT=$("$@" 2>"$TK_TMP/stderr")
+	rc=$?
+	TK_ERR=$(cat "$TK_TMP/stderr")
+	if [ "$rc" != "$want" ]; then
+		tk_fail "$name: exit $rc, expected $want (cmd: $*; stderr: $TK_ERR)"
+	fi
+	echo "ok $name: exit $rc"
+}
+
+# ---- cleanup stack -----------------------------------------------------------------------------
+TK_DEFERRED=()
+tk_defer() { TK_DEFERRED+=("$*"); }
+tk_run_deferred() {
+	local i
+	for ((i = ${#TK_DEFERRED[@]} - 1; i >= 0; i--)); do
+		eval "${TK_DEFERRED[$i]}" >/dev/null 2>&1 || true
+	done
+	TK_DEFERRED=()
+	[ -n "${TK_TMP:-}" ] && rm -rf "$TK_TMP"
+}
+
+tk_run_test() { # fn
+	TK_TMP=$(mktemp -d /tmp/tk.XXXXXX)
+	trap tk_run_deferred EXIT
+	trap 'exit 130' INT TERM
+	set -o pipefail
+	echo "# test $TK_TEST_NAME (id $TK_TEST_ID)"
+	"$1"
+}
+
+# ---- netns -------------------------------------------------------------------------------------
+# nsenter, not `ip netns exec`, which remounts /sys and hides bpffs and cgroups.
+tk_ns() { # netns cmd...
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" -- "$@"
+}
+
+# Start a background command in a netns; its pid is killed at cleanup. Prints the pid.
+tk_bg() { # netns cmd...
+	local ns=$1
+	shift
+	if [ "$ns" = - ]; then "$@" & else nsenter --net="/run/netns/$ns" -- "$@" & fi
+	local pid=$!
+	tk_defer "kill $pid; wait $pid"
+	echo "$pid"
+}
+
+# Wait until a file exists (bounded). 
+tk_wait_file() { # path [timeout_s]
+	local i n=$((${2:-10} * 10))
+	for ((i = 0; i < n; i++)); do
+		[ -e "$1" ] && return 0
+		sleep 0.1
+	done
+	tk_fail "timed out waiting for $1"
+}
+
+# ---- kernel features ----------------------------------------------------------------------------
+# tk_require FEATURE: skip the test when the running kernel lacks it (names as `tsnproxy features`).
+tk_require() {
+	local f=$1 out
+	out=$("$TK_BUILD/tsnproxy" features --json 2>/dev/null) ||
+		tk_fail "tsnproxy features failed"
+	if [ "$(echo "$out" | jq -r ".\"$f\".supported")" != true ]; then
+		tk_skip "kernel lacks $f: $(echo "$out" | jq -r ".\"$f\".reason")"
+	fi
+}
+
+# ---- leftovers ------------------------------------------------------------------------------------
+tk_leftovers() {
+	ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^tk[0-9]+-' | sed 's/^/netns:/'
+	ls -d /sys/fs/bpf/tk[0-9]* 2>/dev/null | sed 's/^/pin:/'
+	bpftool prog show 2>/dev/null | awk '/ name (tsn_|tk_)/ {print "prog:" $4}' | sort -u
+	pgrep -f "$TK_BUILD/(tsntrace|tsnproxy|tsntop|talker)" 2>/dev/null | sed 's/^/pid:/'
+}
+tk_cleanup_leftovers() {
+	pkill -f "$TK_BUILD/(tsntrace|tsnproxy|tsntop|talker)" 2>/dev/null
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^tk[0-9]+-'); do
+		ip netns del "$ns"
+	done
+	rm -rf /sys/fs/bpf/tk[0-9]*
+}
+
+# shellcheck source=tests/fixture.sh
+[ -f "$TK_ROOT/tests/fixture.sh" ] && source "$TK_ROOT/tests/fixture.sh"
+true

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tsnkit test runner: unit tests (build/test_unit) then integration tests (tests/integration/
+# test_*.sh, one shell function test_* per test, each in its own process over its own netns
+# fixture). One PASS/FAIL/SKIP line per test, then exactly one "N passed, N failed, N skipped".
+# A skip names the missing kernel feature. Exit 1 on any failure.
+#
+#   tests/run.sh [-k PATTERN] [-v]     PATTERN: substring of "file:function" or unit test name
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export TK_ROOT=$ROOT
+export TK_BUILD=${TK_BUILD:-$ROOT/build}
+export TK_LOGDIR=${TK_LOGDIR:-$TK_BUILD/test-logs}
+PATTERN=
+VERBOSE=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-k) PATTERN=$2; shift 2 ;;
+	-v) VERBOSE=1; shift ;;
+	*) echo "run.sh: unknown argument '$1' (usage: run.sh [-k PATTERN] [-v])" >&2; exit 2 ;;
+	esac
+done
+
+if [ "$(id -u)" != 0 ]; then
+	echo "run.sh: the tests load BPF programs and create netns: run as root" >&2
+	exit 2
+fi
+
+rm -rf "$TK_LOGDIR"
+mkdir -p "$TK_LOGDIR"
+passed=0 failed=0 skipped=0
+failed_names=() skipped_names=()
+
+record() { # status name [detail]
+	case "$1" in
+	PASS) passed=$((passed + 1)) ;;
+	FAIL) failed=$((failed + 1)); failed_names+=("$2") ;;
+	SKIP) skipped=$((skipped + 1)); skipped_names+=("$2${3:+ ($3)}") ;;
+	esac
+	echo "$1 $2${3:+: $3}"
+}
+
+# --- unit tests: the binary prints PASS/FAIL/SKIP lines itself -------------------------------
+if [ -x "$TK_BUILD/test_unit" ]; then
+	log=$TK_LOGDIR/unit.log
+	"$TK_BUILD/test_unit" ${PATTERN:+-k "$PATTERN"} >"$log" 2>&1
+	rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"PASS "* | "FAIL "* | "SKIP "*)
+			st=${line%% *} rest=${line#* }
+			name=${rest%%: *} detail=
+			[ "$name" != "$rest" ] && detail=${rest#*: }
+			record "$st" "unit/$name" "$detail" ;;
+		esac
+	done <"$log"
+	if [ "$rc" -gt 1 ]; then
+		record FAIL "unit/harness" "test_unit exited $rc, see $log"
+	fi
+	[ "$VERBOSE" = 1 ] && cat "$log"
+fi
+
+# --- integration tests --------------------------------------------------------------------------
+idx=0
+for file in "$ROOT"/tests/integration/test_*.sh; do
+	[ -e "$file" ] || continue
+	base=$(basename "$file" .sh)
+	fns=$(bash -c "source '$ROOT/tests/lib.sh'; source '$file'; declare -F" |
+		awk '$3 ~ /^test_/ {print $3}')
+	for fn in $fns; do
+		name="$base:$fn"
+		if [ -n "$PATTERN" ] && [[ "$name" != *"$PATTERN"* ]]; then
+			continue
+		fi
+		idx=$((idx + 1))
+		log=$TK_LOGDIR/$base.$fn.log
+		TK_TEST_ID=$idx TK_TEST_NAME=$name timeout --kill-after=10 "${TK_TEST_TIMEOUT:-300}" \
+			bash -c "source '$ROOT/tests/lib.sh'; source '$file'; tk_run_test $fn" \
+			</dev/null >"$log" 2>&1
+		rc=$?
+		case $rc in
+		0) record PASS "$name" ;;
+		77) record SKIP "$name" "$(sed -n 's/^SKIP: //p' "$log" | tail -n 1)" ;;
+		124 | 137) record FAIL "$name" "timed out, see $log"; tail -n 20 "$log" | sed 's/^/    /' ;;
+		*)
+			record FAIL "$name" "$(sed -n 's/^FAIL: //p' "$log" | tail -n 1)"
+			tail -n 25 "$log" | sed 's/^/    /' ;;
+		esac
+		[ "$VERBOSE" = 1 ] && sed 's/^/    /' "$log"
+	done
+done
+
+# --- nothing may be left behind -----------------------------------------------------------------
+if [ -z "$PATTERN" ] || [[ "suite:no-leftovers" == *"$PATTERN"* ]]; then
+	left=$(bash -c "source '$ROOT/tests/lib.sh'; tk_leftovers")
+	if [ -z "$left" ]; then
+		record PASS "suite:no-leftovers"
+	else
+		record FAIL "suite:no-leftovers" "$(echo "$left" | tr '\n' ' ')"
+		bash -c "source '$ROOT/tests/lib.sh'; tk_cleanup_leftovers" >/dev/null 2>&1
+	fi
+fi
+
+if ((${#skipped_names[@]})); then
+	echo "skipped (missing kernel features): ${skipped_names[*]}"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
