@@ -4,8 +4,8 @@
  * comes with a reason that the tool prints as is ("kprobe-multi: kernel has no CONFIG_FPROBE
  * (EOPNOTSUPP)").
  */
-#ifndef TSN_FEATURES_H
-#define TSN_FEATURES_H
+#ifndef TSN_KFEATURES_H
+#define TSN_KFEATURES_H
 
 #include <stdbool.h>
 
@@ -42,4 +42,4 @@ const struct tsn_feature_status *tsn_feature_status(enum tsn_feature f);
 /* All features as {"name": {"supported": bool, "reason": "..."}}. */
 json_object *tsn_features_json(void);
 
-#endif /* TSN_FEATURES_H */
+#endif /* TSN_KFEATURES_H */
