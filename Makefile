@@ -76,7 +76,7 @@ $(BUILD)/%.bpf.o: progs/%.bpf.c $(wildcard progs/*.h) $(VMLINUX_DIR)/vmlinux.h |
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 # Userspace objects see every skeleton, so a tool can embed any BPF object.
 $(BUILD)/obj/%.o: %.c $(SKELS)
