@@ -61,6 +61,8 @@ objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 .PHONY: all deps test test-unit test-integration test-vm demo bench install clean vmlinux fuzz
 .DEFAULT_GOAL := all
+# skeletons and BPF objects are products, not intermediates make may delete
+.SECONDARY:
 
 all: $(BINS) $(TEST_BINS) $(BPF_OBJS)
 
