@@ -50,12 +50,14 @@ TSNTRACE_SRCS := $(wildcard tools/tsntrace/*.c)
 TSNTOP_SRCS := $(wildcard tui/*.c)
 TSNPROXY_SRCS := $(wildcard proxy/tsnproxy/*.c)
 CNI_SRCS := $(wildcard proxy/cni/*.c)
-TALKER_SRCS := $(wildcard tests/tools/talker.c)
+# each tests/tools/X.c is one test-only binary build/X
+TEST_TOOL_SRCS := $(wildcard tests/tools/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
 BINS := $(if $(TSNTRACE_SRCS),$(BUILD)/tsntrace) $(if $(TSNTOP_SRCS),$(BUILD)/tsntop) \
 	$(if $(TSNPROXY_SRCS),$(BUILD)/tsnproxy) $(if $(CNI_SRCS),$(BUILD)/tsn)
-TEST_BINS := $(if $(TALKER_SRCS),$(BUILD)/talker) $(if $(UNIT_SRCS),$(BUILD)/test_unit)
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(TEST_TOOL_SRCS))
+TEST_BINS := $(TEST_TOOLS) $(if $(UNIT_SRCS),$(BUILD)/test_unit)
 
 objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -94,7 +96,7 @@ $(BUILD)/tsntrace: $(call objs,$(TSNTRACE_SRCS)) $(LIBTSN)
 $(BUILD)/tsntop: $(call objs,$(TSNTOP_SRCS)) $(LIBTSN)
 $(BUILD)/tsnproxy: $(call objs,$(TSNPROXY_SRCS)) $(LIBTSN)
 $(BUILD)/tsn: $(call objs,$(CNI_SRCS)) $(LIBTSN)
-$(BUILD)/talker: $(call objs,$(TALKER_SRCS)) $(LIBTSN)
+$(TEST_TOOLS): $(BUILD)/%: $(BUILD)/obj/tests/tools/%.o $(LIBTSN)
 $(BUILD)/test_unit: $(call objs,$(UNIT_SRCS)) $(LIBTSN)
 
 $(BINS) $(TEST_BINS):

@@ -25,6 +25,7 @@ const volatile __u64 tsn_ttl_ns = 2000000000ULL;
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);		/* resized by the loader to capacity */
+	__uint(map_flags, BPF_F_MMAPABLE);	/* status/purge scan it without a syscall per slot */
 	__type(key, __u32);
 	__type(value, struct tsn_track_slot);
 } tsn_track SEC(".maps");

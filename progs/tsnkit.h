@@ -157,6 +157,14 @@ struct tsn_proxy_config {
 	__u32 nic_netns;	/* netns inode of the NICs: never a pod */
 	__u32 nic_count;
 	__u32 nic_ifindex[TSN_MAX_NICS];
+	__u8 nic_tc_kind[TSN_MAX_NICS];	/* how tsn_restore is attached: 1 tcx, 2 clsact */
+	__u32 save_hook;	/* enum tsn_save_hook */
+	__u32 _pad;
+};
+
+enum tsn_save_hook {
+	TSN_SAVE_TP = 0,	/* tp_btf/net_dev_start_xmit, node-wide */
+	TSN_SAVE_TC = 1,	/* tc/tcx egress on each registered pod interface */
 };
 
 /* Counter ids; per-CPU array indexed by these, summed by userspace. */
@@ -184,5 +192,49 @@ enum tsn_counter {
 	"saved", "restored_priority", "restored_tstamp", "restored_mark", "miss",                 \
 		"fingerprint_mismatch", "freed_unrestored", "expired", "evicted", "policy_denied", \
 		"policy_clamped", "events", "events_lost", "packets_tracked", "tracking_overflow"
+
+/* ---- tsntrace only (appended; nothing above depends on it) ---- */
+
+/* Flow filter evaluated in BPF at a packet's first hop (rodata of tsntrace, see lib/filter.h). */
+#define TSN_FILTER_MAX_NETNS 8
+
+enum tsn_filter_flags {
+	TSN_FILT_NETNS = 1 << 0,
+	TSN_FILT_IFNAME = 1 << 1,
+	TSN_FILT_PROTO = 1 << 2,
+	TSN_FILT_SRC = 1 << 3,
+	TSN_FILT_DST = 1 << 4,
+	TSN_FILT_SPORT = 1 << 5,
+	TSN_FILT_DPORT = 1 << 6,
+	TSN_FILT_PRIORITY = 1 << 7,
+	TSN_FILT_MARK = 1 << 8,
+};
+
+struct tsn_filter {
+	__u32 flags;			/* enum tsn_filter_flags: which filters are set */
+	__u32 n_netns;
+	__u32 netns[TSN_FILTER_MAX_NETNS];	/* netns inodes, any of them matches */
+	char ifname[TSN_IFNAMSIZ];
+	__u8 src[16];			/* IPv4-mapped like struct tsn_tuple */
+	__u8 dst[16];
+	__u8 src_plen;			/* prefix length over the 128-bit (mapped) address */
+	__u8 dst_plen;
+	__u8 l4proto;			/* IPPROTO_*; with TSN_FILT_PROTO */
+	__u8 _pad;
+	__u16 sport;
+	__u16 dport;
+	__u32 priority;
+	__u32 mark;
+	__u32 mark_mask;
+	__u32 _pad2;
+};
+
+/* Event of tsntrace: the shared hop record plus what only the tracer needs. 160 bytes. */
+struct tsn_trace_event {
+	struct tsn_hop_event hop;
+	char dev_kind[8];		/* rtnl_link_ops->kind of the device ("veth", "bridge"), or "" */
+	__u32 aux;			/* net_dev_xmit: return code; kprobe/fentry: skb argument index */
+	__u32 _pad;
+};
 
 #endif /* TSNKIT_H */

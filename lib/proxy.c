@@ -1,0 +1,885 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Enforce-mode control plane: load/adopt/stop the pinned datapath of progs/tsnproxy.bpf.c and
+ * edit its policy. See proxy.h for the pin layout and docs/enforce.md for the design.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "kfeatures.h"
+#include "json.h"
+#include "log.h"
+#include "netns.h"
+#include "proxy.h"
+#include "tc.h"
+#include "tsnproxy.skel.h"
+
+#define LOCK_PATH "/run/tsnkit.lock"
+
+const char *const tsn_counter_names[TSN_CNT__MAX] = { TSN_COUNTER_NAMES };
+
+static const char *const map_pins[] = { "track", "track_fp", "counters", "policy", "config",
+					"sweep" };
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+						      ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void tsn_proxy_opts_default(struct tsn_proxy_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->pin_dir = TSN_PROXY_PIN_DIR;
+	o->mode = TSN_MODE_REGISTERED;
+	o->restore = TSN_RESTORE_PRIORITY | TSN_RESTORE_TSTAMP;
+	o->capacity = TSN_PROXY_DEFAULT_CAPACITY;
+	o->ttl_ms = TSN_PROXY_DEFAULT_TTL_MS;
+	o->save_hook = TSN_SAVE_TP;
+}
+
+static void pin_path(char *buf, size_t len, const char *pin_dir, const char *sub, const char *name)
+{
+	snprintf(buf, len, "%s/%s/%s", pin_dir, sub, name);
+}
+
+static int pinned_map_fd(const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	pin_path(path, sizeof(path), pin_dir, "maps", name);
+	return bpf_obj_get(path);
+}
+
+/* Serialise start/stop/allow/deny across processes (CNI ADDs race). */
+static int lock_acquire(void)
+{
+	int fd = open(LOCK_PATH, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static void lock_release(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* drops the flock */
+}
+
+bool tsn_proxy_running(const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	pin_path(path, sizeof(path), pin_dir, "maps", "config");
+	return access(path, F_OK) == 0;
+}
+
+static int read_config(const char *pin_dir, struct tsn_proxy_config *cfg)
+{
+	__u32 zero = 0;
+	int fd = pinned_map_fd(pin_dir, "config"), err;
+
+	if (fd < 0)
+		return -errno;
+	err = bpf_map_lookup_elem(fd, &zero, cfg) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+static __u32 round_pow2(__u32 v)
+{
+	__u32 p = 64;
+
+	while (p < v && p < (1U << 22))
+		p <<= 1;
+	return p;
+}
+
+static void restore_link_path(char *buf, size_t len, const char *pin_dir, __u32 ifindex)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "restore_%u", ifindex);
+	pin_path(buf, len, pin_dir, "links", name);
+}
+
+static void save_link_path(char *buf, size_t len, const char *pin_dir, __u32 netns)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "save_%u", netns);
+	pin_path(buf, len, pin_dir, "links", name);
+}
+
+/* Resolve NIC names in the current netns; a name found only elsewhere gets a hint. */
+static int resolve_nics(const struct tsn_proxy_opts *o, struct tsn_proxy_config *cfg, char *err,
+			size_t errlen)
+{
+	int i, j;
+
+	if (o->nic_count < 1)
+		return fail(err, errlen, "no NIC given (--nic IF)");
+	if (o->nic_count > TSN_MAX_NICS)
+		return fail(err, errlen, "at most %d NICs", TSN_MAX_NICS);
+	for (i = 0; i < o->nic_count; i++) {
+		int ifindex = if_nametoindex(o->nics[i]);
+
+		if (!ifindex) {
+			char where[NAME_MAX + 32] = "";
+			DIR *d = opendir(TSN_NETNS_RUN_DIR);
+			struct dirent *de;
+
+			while (d && (de = readdir(d))) {
+				int fd;
+
+				if (de->d_name[0] == '.')
+					continue;
+				fd = tsn_netns_open(de->d_name);
+				if (fd < 0)
+					continue;
+				if (tsn_netns_ifindex(fd, o->nics[i]) > 0)
+					snprintf(where, sizeof(where), " (it is in netns %s)",
+						 de->d_name);
+				close(fd);
+				if (where[0])
+					break;
+			}
+			if (d)
+				closedir(d);
+			return fail(err, errlen, "unknown NIC '%s': no such interface in this netns%s",
+				    o->nics[i], where);
+		}
+		for (j = 0; j < i; j++)
+			if (cfg->nic_ifindex[j] == (__u32)ifindex)
+				return fail(err, errlen, "NIC '%s' given twice", o->nics[i]);
+		cfg->nic_ifindex[i] = ifindex;
+	}
+	cfg->nic_count = o->nic_count;
+	return 0;
+}
+
+static int build_config(const struct tsn_proxy_opts *o, struct tsn_proxy_config *cfg, char *err,
+			size_t errlen)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->abi_version = TSN_ABI_VERSION;
+	cfg->mode = o->mode;
+	cfg->restore = o->restore;
+	cfg->capacity = round_pow2(o->capacity);
+	cfg->ttl_ns = (__u64)o->ttl_ms * 1000000ULL;
+	cfg->save_hook = o->save_hook;
+	if (o->ttl_ms < 1 || o->ttl_ms > 60000)
+		return fail(err, errlen, "--ttl %u out of range (1..60000 ms)", o->ttl_ms);
+	if (o->capacity < 1 || o->capacity > (1U << 22))
+		return fail(err, errlen, "--capacity %u out of range (1..%u)", o->capacity, 1U << 22);
+	if (tsn_netns_inode(-1, &cfg->nic_netns))
+		return fail(err, errlen, "cannot read own netns inode: %s", strerror(errno));
+	return resolve_nics(o, cfg, err, errlen);
+}
+
+static bool nic_attached(const char *pin_dir, const struct tsn_proxy_config *cfg, int i)
+{
+	struct tsn_tc_hook h = { .ifindex = cfg->nic_ifindex[i], .dir = TSN_TC_EGRESS };
+	char path[PATH_MAX];
+
+	restore_link_path(path, sizeof(path), pin_dir, cfg->nic_ifindex[i]);
+	h.kind = cfg->nic_tc_kind[i] & 3;
+	h.link_pin = h.kind == TSN_TC_TCX ? path : NULL;
+	return tsn_tc_query(&h) != 0;
+}
+
+static int attach_restore(const char *pin_dir, struct tsn_proxy_config *cfg, int i, int prog_fd,
+			  char *err, size_t errlen)
+{
+	struct tsn_tc_hook h = { .ifindex = cfg->nic_ifindex[i], .dir = TSN_TC_EGRESS };
+	char path[PATH_MAX], ifname[IF_NAMESIZE] = "?";
+	int e;
+
+	restore_link_path(path, sizeof(path), pin_dir, cfg->nic_ifindex[i]);
+	h.link_pin = path;
+	h.kind = cfg->nic_tc_kind[i] ? (cfg->nic_tc_kind[i] & 3) : TSN_TC_AUTO;
+	e = tsn_tc_attach(&h, prog_fd);
+	if (e) {
+		if_indextoname(cfg->nic_ifindex[i], ifname);
+		return fail(err, errlen, "attaching restore program to %s egress: %s", ifname,
+			    strerror(-e));
+	}
+	if (h.link_fd >= 0)
+		close(h.link_fd);
+	/* bit 2: clsact qdisc created by us, removed again on stop */
+	cfg->nic_tc_kind[i] = h.kind | (h.created_qdisc ? 4 : 0);
+	return 0;
+}
+
+static void detach_restore(const char *pin_dir, const struct tsn_proxy_config *cfg, int i)
+{
+	struct tsn_tc_hook h = { .ifindex = cfg->nic_ifindex[i], .dir = TSN_TC_EGRESS };
+	char path[PATH_MAX];
+
+	restore_link_path(path, sizeof(path), pin_dir, cfg->nic_ifindex[i]);
+	h.kind = cfg->nic_tc_kind[i] & 3;
+	h.link_pin = path;
+	h.created_qdisc = cfg->nic_tc_kind[i] & 4;
+	if (h.kind)
+		tsn_tc_detach(&h);
+}
+
+/* Unpin and detach everything under pin_dir. Used by stop and to roll back a failed start. */
+static void teardown(const char *pin_dir, const struct tsn_proxy_config *cfg)
+{
+	static const char *const subs[] = { "links", "progs", "maps" };
+	char path[PATH_MAX];
+	unsigned int s;
+	int i;
+
+	for (i = 0; cfg && i < (int)cfg->nic_count && i < TSN_MAX_NICS; i++)
+		detach_restore(pin_dir, cfg, i);
+	/* links first (detaches programs), maps last (cancels the sweep timer) */
+	for (s = 0; s < sizeof(subs) / sizeof(subs[0]); s++) {
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, subs[s]);
+		d = opendir(path);
+		while (d && (de = readdir(d))) {
+			char file[PATH_MAX + NAME_MAX + 2];
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+			if (s == 0) {
+				int fd = bpf_obj_get(file);
+
+				if (fd >= 0) {
+					bpf_link_detach(fd);
+					close(fd);
+				}
+			}
+			unlink(file);
+		}
+		if (d)
+			closedir(d);
+		rmdir(path);
+	}
+	rmdir(pin_dir);
+}
+
+static int mkdirs(const char *pin_dir)
+{
+	static const char *const subs[] = { "maps", "progs", "links" };
+	char path[PATH_MAX];
+	unsigned int i;
+
+	if (mkdir(pin_dir, 0700) && errno != EEXIST)
+		return -errno;
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, subs[i]);
+		if (mkdir(path, 0700) && errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
+
+static int pin_link(struct bpf_link *link, const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	pin_path(path, sizeof(path), pin_dir, "links", name);
+	return bpf_link__pin(link, path);
+}
+
+static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char *err,
+		 size_t errlen)
+{
+	struct tsn_proxy_config have;
+	char path[PATH_MAX];
+	int i, j, prog_fd, e = 0;
+	bool changed = false;
+
+	if (read_config(pin_dir, &have))
+		return fail(err, errlen, "%s holds a tsnproxy state that cannot be read; run stop",
+			    pin_dir);
+	if (have.abi_version != want->abi_version || have.mode != want->mode ||
+	    have.restore != want->restore || have.capacity != want->capacity ||
+	    have.ttl_ns != want->ttl_ns || have.save_hook != want->save_hook ||
+	    have.nic_count != want->nic_count) {
+		fail(err, errlen,
+		     "already running from %s with other settings (policy %s, restore 0x%x, capacity "
+		     "%u, ttl %llu ms, %u NICs): stop it first",
+		     pin_dir, have.mode == TSN_MODE_ALL ? "all" : "registered", have.restore,
+		     have.capacity, (unsigned long long)(have.ttl_ns / 1000000), have.nic_count);
+		return -EEXIST;
+	}
+	for (i = 0; i < (int)want->nic_count; i++) {
+		for (j = 0; j < (int)have.nic_count; j++)
+			if (have.nic_ifindex[j] == want->nic_ifindex[i])
+				break;
+		if (j == (int)have.nic_count) {
+			fail(err, errlen, "already running from %s on other NICs: stop it first",
+			     pin_dir);
+			return -EEXIST;
+		}
+	}
+	/* A NIC that lost its attachment (e.g. recreated) gets the pinned program again. */
+	pin_path(path, sizeof(path), pin_dir, "progs", "restore");
+	prog_fd = bpf_obj_get(path);
+	if (prog_fd < 0)
+		return fail(err, errlen, "%s is incomplete (no restore program); run stop", pin_dir);
+	for (i = 0; i < (int)have.nic_count && !e; i++) {
+		if (nic_attached(pin_dir, &have, i))
+			continue;
+		pr_info("re-attaching restore program to ifindex %u", have.nic_ifindex[i]);
+		e = attach_restore(pin_dir, &have, i, prog_fd, err, errlen);
+		changed = true;
+	}
+	close(prog_fd);
+	if (!e && changed) {
+		__u32 zero = 0;
+		int fd = pinned_map_fd(pin_dir, "config");
+
+		if (fd >= 0) {
+			bpf_map_update_elem(fd, &zero, &have, BPF_ANY);
+			close(fd);
+		}
+	}
+	return e ? -EIO : 0;
+}
+
+int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, size_t errlen)
+{
+	struct tsnproxy_bpf *skel = NULL;
+	struct tsn_proxy_config cfg;
+	struct bpf_link *link;
+	struct bpf_map *maps[6];
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int lock, e, i;
+	bool pinned = false;
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+
+	*adopted = false;
+	if (build_config(o, &cfg, err, errlen))
+		return -EINVAL;
+	lock = lock_acquire();
+	if (lock < 0)
+		return fail(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(-lock)), lock;
+	if (tsn_proxy_running(o->pin_dir)) {
+		e = adopt(o->pin_dir, &cfg, err, errlen);
+		*adopted = !e;
+		lock_release(lock);
+		return e;
+	}
+
+	skel = tsnproxy_bpf__open();
+	if (!skel) {
+		e = -errno;
+		fail(err, errlen, "opening BPF object: %s", strerror(errno));
+		goto cleanup;
+	}
+	skel->rodata->tsn_track_mask = cfg.capacity - 1;
+	skel->rodata->tsn_ttl_ns = cfg.ttl_ns;
+	skel->rodata->tsn_mode = cfg.mode;
+	skel->rodata->tsn_restore_flags = cfg.restore;
+	skel->rodata->tsn_nic_netns = cfg.nic_netns;
+	skel->rodata->tsn_have_tai = tsn_feature_has(TSN_FEAT_SKB_CLOCK_TAI);
+	bpf_map__set_max_entries(skel->maps.tsn_track, cfg.capacity);
+	bpf_map__set_max_entries(skel->maps.tsn_track_fp, cfg.capacity);
+	bpf_program__set_autoload(skel->progs.tsn_save, cfg.save_hook == TSN_SAVE_TP);
+	bpf_program__set_autoload(skel->progs.tsn_save_tc, cfg.save_hook == TSN_SAVE_TC);
+	e = tsnproxy_bpf__load(skel);
+	if (e) {
+		fail(err, errlen, "loading BPF programs: %s (run with -vv for the verifier log)",
+		     strerror(-e));
+		goto cleanup;
+	}
+
+	e = mkdirs(o->pin_dir);
+	if (e) {
+		fail(err, errlen, "creating %s: %s (is bpffs mounted at /sys/fs/bpf?)", o->pin_dir,
+		     strerror(-e));
+		goto cleanup;
+	}
+	pinned = true;
+	maps[0] = skel->maps.tsn_track;
+	maps[1] = skel->maps.tsn_track_fp;
+	maps[2] = skel->maps.tsn_counters;
+	maps[3] = skel->maps.tsn_policy;
+	maps[4] = skel->maps.tsn_config;
+	maps[5] = skel->maps.tsn_sweep;
+	for (i = 0; i < 6; i++) {
+		pin_path(path, sizeof(path), o->pin_dir, "maps", map_pins[i]);
+		e = bpf_map__pin(maps[i], path);
+		if (e) {
+			fail(err, errlen, "pinning %s: %s", path, strerror(-e));
+			goto cleanup;
+		}
+	}
+	pin_path(path, sizeof(path), o->pin_dir, "progs", "restore");
+	e = bpf_program__pin(skel->progs.tsn_restore, path);
+	if (!e && cfg.save_hook == TSN_SAVE_TC) {
+		pin_path(path, sizeof(path), o->pin_dir, "progs", "save_tc");
+		e = bpf_program__pin(skel->progs.tsn_save_tc, path);
+	}
+	if (e) {
+		fail(err, errlen, "pinning programs: %s", strerror(-e));
+		goto cleanup;
+	}
+
+	/* restore first: a packet saved before its NIC hook exists would only age out */
+	for (i = 0; i < (int)cfg.nic_count; i++) {
+		e = attach_restore(o->pin_dir, &cfg, i, bpf_program__fd(skel->progs.tsn_restore),
+				   err, errlen);
+		if (e) {
+			e = -EIO;
+			goto cleanup;
+		}
+	}
+	if (cfg.save_hook == TSN_SAVE_TP) {
+		link = bpf_program__attach(skel->progs.tsn_save);
+		e = link ? pin_link(link, o->pin_dir, "save") : -errno;
+		bpf_link__destroy(link);
+		if (e) {
+			fail(err, errlen, "attaching save program (tp_btf/net_dev_start_xmit): %s",
+			     strerror(-e));
+			goto cleanup;
+		}
+	}
+	link = bpf_program__attach(skel->progs.tsn_on_kfree);
+	e = link ? pin_link(link, o->pin_dir, "kfree") : -errno;
+	bpf_link__destroy(link);
+	if (!e) {
+		link = bpf_program__attach(skel->progs.tsn_on_consume);
+		e = link ? pin_link(link, o->pin_dir, "consume") : -errno;
+		bpf_link__destroy(link);
+	}
+	if (e) {
+		fail(err, errlen, "attaching skb free hooks: %s", strerror(-e));
+		goto cleanup;
+	}
+
+	e = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tsn_sweep_start), &run);
+	if (e || run.retval) {
+		fail(err, errlen, "starting the TTL sweep timer: %s",
+		     e ? strerror(errno) : "timer start failed");
+		e = e ? -errno : -EIO;
+		goto cleanup;
+	}
+	e = bpf_map_update_elem(bpf_map__fd(skel->maps.tsn_config), &zero, &cfg, BPF_ANY);
+	if (e) {
+		e = -errno;
+		fail(err, errlen, "writing config: %s", strerror(errno));
+		goto cleanup;
+	}
+	pr_info("enforce mode started: %u NIC(s), capacity %u, ttl %u ms, pinned at %s",
+		cfg.nic_count, cfg.capacity, o->ttl_ms, o->pin_dir);
+
+cleanup:
+	if (e && pinned)
+		teardown(o->pin_dir, &cfg);
+	tsnproxy_bpf__destroy(skel);	/* pinned objects stay; the process' fds go */
+	lock_release(lock);
+	return e;
+}
+
+int tsn_proxy_stop(const char *pin_dir, bool *was_running, char *err, size_t errlen)
+{
+	struct tsn_proxy_config cfg;
+	struct stat st;
+	int lock;
+
+	*was_running = false;
+	if (stat(pin_dir, &st))
+		return 0;
+	lock = lock_acquire();
+	if (lock < 0)
+		return fail(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(-lock)), lock;
+	*was_running = true;
+	teardown(pin_dir, read_config(pin_dir, &cfg) ? NULL : &cfg);
+	lock_release(lock);
+	if (!stat(pin_dir, &st))
+		return fail(err, errlen, "%s could not be removed completely", pin_dir), -EBUSY;
+	return 0;
+}
+
+/* The tracking table, mapped; *cap receives its capacity. munmap with track_unmap. */
+static struct tsn_track_slot *track_map(const char *pin_dir, __u32 *cap)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	void *mem;
+	int fd = pinned_map_fd(pin_dir, "track");
+
+	if (fd < 0)
+		return NULL;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		close(fd);
+		return NULL;
+	}
+	*cap = info.max_entries;
+	mem = mmap(NULL, (size_t)*cap * sizeof(struct tsn_track_slot), PROT_READ | PROT_WRITE,
+		   MAP_SHARED, fd, 0);
+	close(fd);
+	return mem == MAP_FAILED ? NULL : mem;
+}
+
+static void track_unmap(struct tsn_track_slot *t, __u32 cap)
+{
+	if (t)
+		munmap(t, (size_t)cap * sizeof(*t));
+}
+
+int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_policy *pol,
+		    const char *pod_ifname, int netns_fd, char *err, size_t errlen)
+{
+	struct tsn_proxy_config cfg;
+	struct tsn_policy p = *pol;
+	int fd, lock, e = 0;
+
+	lock = lock_acquire();
+	if (lock < 0)
+		return fail(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(-lock)), lock;
+	if (read_config(pin_dir, &cfg)) {
+		e = -ENOENT;
+		fail(err, errlen, "enforce mode is not running (no state in %s)", pin_dir);
+		goto out;
+	}
+	if (pod_ifname && netns_fd >= 0) {
+		int ifindex = tsn_netns_ifindex(netns_fd, pod_ifname);
+
+		if (ifindex < 0) {
+			e = ifindex;
+			fail(err, errlen, "no interface '%s' in the pod netns", pod_ifname);
+			goto out;
+		}
+		p.ifindex = ifindex;
+	}
+	if (cfg.save_hook == TSN_SAVE_TC) {
+		struct tsn_tc_hook h = { .ifindex = p.ifindex, .dir = TSN_TC_EGRESS,
+					 .kind = TSN_TC_TCX };
+		char path[PATH_MAX];
+		int saved, prog_fd;
+
+		if (!p.ifindex || netns_fd < 0) {
+			e = -EINVAL;
+			fail(err, errlen, "the tc save hook needs the pod's interface (--ifname)");
+			goto out;
+		}
+		pin_path(path, sizeof(path), pin_dir, "progs", "save_tc");
+		prog_fd = bpf_obj_get(path);
+		save_link_path(path, sizeof(path), pin_dir, netns_ino);
+		h.link_pin = path;
+		e = prog_fd < 0 ? -errno : tsn_netns_enter(netns_fd, &saved);
+		if (!e) {
+			e = tsn_tc_attach(&h, prog_fd);
+			tsn_netns_leave(saved);
+			if (h.link_fd >= 0)
+				close(h.link_fd);
+		}
+		if (prog_fd >= 0)
+			close(prog_fd);
+		if (e) {
+			fail(err, errlen, "attaching the save program in the pod netns: %s",
+			     strerror(-e));
+			goto out;
+		}
+	}
+	fd = pinned_map_fd(pin_dir, "policy");
+	if (fd < 0 || bpf_map_update_elem(fd, &netns_ino, &p, BPF_ANY)) {
+		e = -errno;
+		fail(err, errlen, "registering netns %u: %s", netns_ino, strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+out:
+	lock_release(lock);
+	return e;
+}
+
+int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, __u32 *purged, char *err, size_t errlen)
+{
+	struct tsn_track_slot *t;
+	char path[PATH_MAX];
+	__u32 cap = 0, i;
+	int fd, lock, lfd;
+
+	*purged = 0;
+	lock = lock_acquire();
+	if (lock < 0)
+		return fail(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(-lock)), lock;
+	fd = pinned_map_fd(pin_dir, "policy");
+	if (fd >= 0) {
+		bpf_map_delete_elem(fd, &netns_ino);
+		close(fd);
+	}
+	save_link_path(path, sizeof(path), pin_dir, netns_ino);
+	lfd = bpf_obj_get(path);
+	if (lfd >= 0) {
+		bpf_link_detach(lfd);
+		close(lfd);
+		unlink(path);
+	}
+	/* purge: a later pod reusing nothing of this one must find nothing of it */
+	t = track_map(pin_dir, &cap);
+	for (i = 0; t && i < cap; i++) {
+		if (t[i].saved_ns && t[i].netns == netns_ino) {
+			t[i].skb = 0;
+			t[i].saved_ns = 0;
+			t[i].check = 0;
+			(*purged)++;
+		}
+	}
+	track_unmap(t, cap);
+	lock_release(lock);
+	return 0;
+}
+
+int tsn_proxy_lookup(const char *pin_dir, __u32 netns_ino, struct tsn_policy *pol)
+{
+	int fd = pinned_map_fd(pin_dir, "policy"), e;
+
+	if (fd < 0)
+		return -errno;
+	e = bpf_map_lookup_elem(fd, &netns_ino, pol) ? -errno : 0;
+	close(fd);
+	return e;
+}
+
+int tsn_proxy_list(const char *pin_dir, __u32 *inos, int max)
+{
+	__u32 key, next;
+	int fd = pinned_map_fd(pin_dir, "policy"), n = 0;
+	void *prev = NULL;
+
+	if (fd < 0)
+		return -errno;
+	while (n < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		inos[n++] = next;
+		key = next;
+		prev = &key;
+	}
+	close(fd);
+	return n;
+}
+
+int tsn_proxy_counters(const char *pin_dir, __u64 out[TSN_CNT__MAX])
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, c;
+	__u64 *vals;
+	__u32 i;
+
+	memset(out, 0, sizeof(__u64) * TSN_CNT__MAX);
+	if (ncpu <= 0)
+		return -EINVAL;
+	fd = pinned_map_fd(pin_dir, "counters");
+	if (fd < 0)
+		return -errno;
+	vals = calloc(ncpu, sizeof(*vals));
+	for (i = 0; vals && i < TSN_CNT__MAX; i++) {
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	close(fd);
+	return 0;
+}
+
+int tsn_proxy_check_attached(const char *pin_dir, char *err, size_t errlen)
+{
+	struct tsn_proxy_config cfg;
+	char ifname[IF_NAMESIZE];
+	int i;
+
+	if (read_config(pin_dir, &cfg))
+		return fail(err, errlen, "enforce mode is not running (no state in %s)", pin_dir),
+		       -ENOENT;
+	for (i = 0; i < (int)cfg.nic_count; i++) {
+		if (nic_attached(pin_dir, &cfg, i))
+			continue;
+		if (!if_indextoname(cfg.nic_ifindex[i], ifname))
+			snprintf(ifname, sizeof(ifname), "ifindex %u", cfg.nic_ifindex[i]);
+		return fail(err, errlen, "restore program is not attached to %s", ifname), -ENOLINK;
+	}
+	return 0;
+}
+
+void tsn_format_priorities(__u32 mask, char *buf, size_t len)
+{
+	size_t off = 0;
+	int p;
+
+	buf[0] = '\0';
+	for (p = 0; p < 32 && off < len; p++)
+		if (mask & (1U << p))
+			off += snprintf(buf + off, len - off, "%s%d", off ? "," : "", p);
+}
+
+int tsn_parse_priorities(const char *s, __u32 *mask)
+{
+	const char *p = s;
+
+	*mask = 0;
+	if (!s || !*s)
+		return -EINVAL;
+	while (*p) {
+		char *end;
+		long a = strtol(p, &end, 10), b;
+
+		if (end == p || a < 0 || a > 31)
+			return -EINVAL;
+		b = a;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtol(p, &end, 10);
+			if (end == p || b < a || b > 31)
+				return -EINVAL;
+		}
+		for (; a <= b; a++)
+			*mask |= 1U << a;
+		if (*end == ',' && end[1])
+			end++;
+		else if (*end)
+			return -EINVAL;
+		p = end;
+	}
+	return 0;
+}
+
+int tsn_parse_restore(const char *s, __u32 *flags)
+{
+	char buf[128], *tok, *save = NULL;
+
+	*flags = 0;
+	if (!s || !*s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "priority"))
+			*flags |= TSN_RESTORE_PRIORITY;
+		else if (!strcmp(tok, "tstamp"))
+			*flags |= TSN_RESTORE_TSTAMP;
+		else if (!strcmp(tok, "mark"))
+			*flags |= TSN_RESTORE_MARK;
+		else
+			return -EINVAL;
+	}
+	return *flags ? 0 : -EINVAL;
+}
+
+static json_object *policy_json(__u32 ino, const struct tsn_policy *pol)
+{
+	json_object *o = json_object_new_object();
+	char name[256], prios[128];
+
+	tsn_json_add_u64(o, "netns_inode", ino);
+	if (!tsn_netns_name(ino, name, sizeof(name)))
+		tsn_json_add_str(o, "netns", name);
+	tsn_format_priorities(pol->allowed, prios, sizeof(prios));
+	tsn_json_add_str(o, "priorities", prios);
+	tsn_json_add_str(o, "on_disallowed", pol->on_disallowed == TSN_POLICY_ZERO ? "zero" : "clamp");
+	if (pol->ifindex)
+		tsn_json_add_u64(o, "ifindex", pol->ifindex);
+	tsn_json_add_str(o, "registered_by", pol->registered_by == TSN_REG_CNI ? "cni" : "cli");
+	return o;
+}
+
+int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t errlen)
+{
+	json_object *o, *cfgo, *nics, *pols, *cnt, *mapo, *restore;
+	struct tsn_proxy_config cfg;
+	struct tsn_track_slot *t;
+	__u64 counters[TSN_CNT__MAX];
+	__u32 inos[4096], cap = 0, used = 0, i;
+	int n;
+
+	*out = NULL;
+	if (read_config(pin_dir, &cfg))
+		return fail(err, errlen, "enforce mode is not running (no state in %s)", pin_dir),
+		       -ENOENT;
+	o = json_object_new_object();
+	tsn_json_add_str(o, "pin_dir", pin_dir);
+	tsn_json_add_bool(o, "running", true);
+
+	cfgo = json_object_new_object();
+	tsn_json_add_str(cfgo, "policy", cfg.mode == TSN_MODE_ALL ? "all" : "registered");
+	restore = json_object_new_array();
+	if (cfg.restore & TSN_RESTORE_PRIORITY)
+		json_object_array_add(restore, json_object_new_string("priority"));
+	if (cfg.restore & TSN_RESTORE_TSTAMP)
+		json_object_array_add(restore, json_object_new_string("tstamp"));
+	if (cfg.restore & TSN_RESTORE_MARK)
+		json_object_array_add(restore, json_object_new_string("mark"));
+	json_object_object_add(cfgo, "restore", restore);
+	tsn_json_add_u64(cfgo, "ttl_ms", cfg.ttl_ns / 1000000);
+	tsn_json_add_str(cfgo, "save_hook", cfg.save_hook == TSN_SAVE_TC ? "tc" : "tracepoint");
+	json_object_object_add(o, "config", cfgo);
+
+	nics = json_object_new_array();
+	for (i = 0; i < cfg.nic_count && i < TSN_MAX_NICS; i++) {
+		json_object *nic = json_object_new_object();
+		char ifname[IF_NAMESIZE] = "";
+
+		if_indextoname(cfg.nic_ifindex[i], ifname);
+		tsn_json_add_str(nic, "ifname", ifname[0] ? ifname : "(gone)");
+		tsn_json_add_u64(nic, "ifindex", cfg.nic_ifindex[i]);
+		tsn_json_add_str(nic, "hook", (cfg.nic_tc_kind[i] & 3) == TSN_TC_TCX ? "tcx" :
+									      "clsact");
+		tsn_json_add_bool(nic, "attached", nic_attached(pin_dir, &cfg, i));
+		json_object_array_add(nics, nic);
+	}
+	json_object_object_add(o, "nics", nics);
+
+	pols = json_object_new_array();
+	n = tsn_proxy_list(pin_dir, inos, 4096);
+	for (i = 0; n > 0 && i < (__u32)n; i++) {
+		struct tsn_policy pol;
+
+		if (!tsn_proxy_lookup(pin_dir, inos[i], &pol))
+			json_object_array_add(pols, policy_json(inos[i], &pol));
+	}
+	json_object_object_add(o, "policy", pols);
+
+	cnt = json_object_new_object();
+	tsn_proxy_counters(pin_dir, counters);
+	for (i = 0; i <= TSN_CNT_POLICY_CLAMPED; i++)
+		tsn_json_add_u64(cnt, tsn_counter_names[i], counters[i]);
+	json_object_object_add(o, "counters", cnt);
+
+	t = track_map(pin_dir, &cap);
+	for (i = 0; t && i < cap; i++)
+		used += t[i].saved_ns != 0;
+	track_unmap(t, cap);
+	mapo = json_object_new_object();
+	tsn_json_add_u64(mapo, "capacity", cap);
+	tsn_json_add_u64(mapo, "used", used);
+	json_object_object_add(o, "map", mapo);
+	*out = o;
+	return 0;
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Enforce-mode control plane, shared by tsnproxy (CLI/daemon), the CNI plugin and tsntop.
+ * All state lives pinned under a pin dir in bpffs, so the datapath keeps working when no
+ * process is running, and every caller (re)opens it from there:
+ *
+ *   <pin>/maps/{track,track_fp,counters,policy,config,sweep}
+ *   <pin>/progs/restore                 program re-attached when a NIC's link is missing
+ *   <pin>/links/{save,kfree,consume}    tp_btf links
+ *   <pin>/links/restore_<ifindex>       tcx link on a NIC (clsact filters have no pin)
+ *   <pin>/links/save_<ifindex>          tcx link on a pod interface (--save-hook tc)
+ *
+ * Operations serialise on a lock file, so concurrent CNI ADDs and a CLI start cannot
+ * half-attach. Functions return 0 or -errno and describe failures in err (one line).
+ */
+#ifndef TSN_PROXY_H
+#define TSN_PROXY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include <json-c/json.h>
+
+#include "tsnkit.h"
+
+#define TSN_PROXY_PIN_DIR "/sys/fs/bpf/tsnkit"
+#define TSN_PROXY_DEFAULT_CAPACITY 65536
+#define TSN_PROXY_DEFAULT_TTL_MS 1000
+#define TSN_ERRLEN 256
+
+struct tsn_proxy_opts {
+	const char *pin_dir;
+	const char *nics[TSN_MAX_NICS];
+	int nic_count;
+	__u32 mode;		/* enum tsn_policy_mode */
+	__u32 restore;		/* enum tsn_restore_flags */
+	__u32 capacity;		/* rounded up to a power of two */
+	__u32 ttl_ms;
+	__u32 save_hook;	/* enum tsn_save_hook */
+};
+
+void tsn_proxy_opts_default(struct tsn_proxy_opts *o);
+
+/*
+ * Load, attach and pin; or adopt what is pinned when the settings match (idempotent; missing
+ * NIC links are re-attached). *adopted tells which. Conflicting settings: -EEXIST.
+ * Nothing is left half-attached on failure.
+ */
+int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, size_t errlen);
+
+/* Remove every link, program, pin and qdisc start created. Not running: 0, *was_running false. */
+int tsn_proxy_stop(const char *pin_dir, bool *was_running, char *err, size_t errlen);
+
+bool tsn_proxy_running(const char *pin_dir);
+
+/* Register a pod netns (by inode) with its policy; with the tc save hook also attach to ifname. */
+int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_policy *pol,
+		    const char *pod_ifname, int netns_fd, char *err, size_t errlen);
+
+/* Unregister a netns and purge its saved entries; *purged counts them. Unknown: 0. */
+int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, __u32 *purged, char *err,
+		   size_t errlen);
+
+/* Registration of a netns: 0 and *pol, or -ENOENT. */
+int tsn_proxy_lookup(const char *pin_dir, __u32 netns_ino, struct tsn_policy *pol);
+
+/* Every registered netns inode; returns the count (<= max) or -errno. */
+int tsn_proxy_list(const char *pin_dir, __u32 *inos, int max);
+
+/* Summed per-CPU counters. */
+int tsn_proxy_counters(const char *pin_dir, __u64 out[TSN_CNT__MAX]);
+
+/* {config, nics[], policy[], counters{}, map{capacity, used}} */
+int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t errlen);
+
+/* Check that every configured NIC still has the restore program attached. */
+int tsn_proxy_check_attached(const char *pin_dir, char *err, size_t errlen);
+
+/* "1,2,5-7" -> bit mask (priorities 0..31). -EINVAL on anything else. */
+int tsn_parse_priorities(const char *s, __u32 *mask);
+/* "priority,tstamp,mark" -> enum tsn_restore_flags */
+int tsn_parse_restore(const char *s, __u32 *flags);
+/* mask -> "1,2,5" */
+void tsn_format_priorities(__u32 mask, char *buf, size_t len);
+
+extern const char *const tsn_counter_names[TSN_CNT__MAX];
+
+#endif /* TSN_PROXY_H */
