@@ -1,0 +1,405 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Node-in-a-box: a Kubernetes-like node built only out of network namespaces, so that the tests
+# and the demo can show what happens to SO_PRIORITY/SO_TXTIME metadata on the way from a pod to
+# the TSN NIC without touching the host's own network:
+#
+#   tk<ID>-pod<k>: eth0 198.18.<ID>.(10+k) --veth-- vethpod<k> ┐
+#   tk<ID>-node:   br0 198.18.<ID>.1 (pod gateway, ip_forward=1) ┘   nic0 198.19.<ID>.1 ┐
+#   tk<ID>-net:    eth0 198.19.<ID>.2 (the "TSN network", where listeners run)  --veth-┘
+#
+# nic0 gets a priority-aware egress qdisc: taprio with the seed talk's schedule where the kernel
+# has it, else HTB with one class per traffic class plus a BPF classifier that applies taprio's
+# "map 0 1 2 3" (progs/fixture_tc.bpf.c). Either way the per-class counters tell in which
+# traffic class each packet was scheduled.
+#
+# As a library (sourced by tests/lib.sh, or by scripts/demo.sh):
+#   tk_fixture_up ID [NPODS]      build it (ID 1..250); registers tk_fixture_down with tk_defer
+#   tk_fixture_down ID            remove everything; idempotent
+#   tk_fixture_vars ID            (re)set the TK_* variables below for fixture ID
+#   tk_fixture_show ID            human-readable summary
+#   tk_listen ID [PORT] [DUR_S]   UDP sink on TK_LISTEN_IP:PORT (default 5001) in the net netns
+#   tk_listen_count ID [PORT]     stop that sink, print how many datagrams it received
+#   tk_talk ID WHERE [ARGS...]    run build/talker --dst TK_LISTEN_IP ARGS in pod<k> (WHERE=k)
+#                                 or in the node netns (WHERE=node)
+#   tk_tc_counts [ID]             "tc0 N\ntc1 N\ntc2 N\ntc3 N": packets per traffic class on nic0
+#   tk_tc_count ID TC             one of those numbers
+#   tk_tc_kind [ID]               taprio | htb
+# Variables (after up/vars): TK_FIXTURE_ID TK_NODE TK_NET TK_PODS[] TK_POD_IP[] (index 0 is
+# pod1) TK_BR_IP TK_NIC TK_NIC_IP TK_LISTEN_IP TK_POD_SUBNET TK_NET_SUBNET
+#
+# As a command:  tests/fixture.sh up|down|show ID [--pods N]
+
+TK_ROOT=${TK_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+TK_BUILD=${TK_BUILD:-$TK_ROOT/build}
+
+# Without tests/lib.sh (the CLI, the demo): same helpers, but nothing is torn down implicitly,
+# since a fixture brought up from the command line is meant to stay.
+declare -F tk_ns >/dev/null || tk_ns() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" -- "$@"
+}
+declare -F tk_defer >/dev/null || tk_defer() { :; }
+declare -F tk_fail >/dev/null || tk_fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+declare -F tk_log >/dev/null || tk_log() { echo "# $*"; }
+
+TK_FIXTURE_POD_PREFIX=198.18
+TK_FIXTURE_NET_PREFIX=198.19
+TK_FIXTURE_MAX_PODS=64
+TK_FIXTURE_DEFAULT_PORT=5001
+# The seed talk's schedule, verbatim: the fixture must behave like the setup it reproduces.
+TK_FIXTURE_TAPRIO="taprio num_tc 4 map 0 1 2 3 queues 1@0 1@1 1@2 1@3 base-time 1693996801300000000 sched-entry S 03 10000 sched-entry S 05 10000 sched-entry S 01 20000 clockid CLOCK_TAI"
+
+_tk_fx_dir() { echo "/run/tsnkit-fixture/tk$1"; }
+
+_tk_fx_check_id() {
+	[[ "$1" =~ ^[1-9][0-9]{0,2}$ ]] && [ "$1" -le 250 ] ||
+		tk_fail "fixture: ID '$1' must be 1..250 (it is the third octet of its subnets)"
+}
+
+# Run a command, fail the test with its output when it fails.
+_tk_fx() {
+	local out
+	out=$("$@" 2>&1) || tk_fail "fixture: '$*' failed: $out"
+}
+
+_tk_fx_ip2int() {
+	local a b c d
+	IFS=. read -r a b c d <<<"$1"
+	echo $(((a << 24) | (b << 16) | (c << 8) | d))
+}
+
+# Route lines ("ip -4 route" format) on stdin; prints the first whose destination overlaps
+# 198.18.0.0/15, other than the default route, and succeeds if there is one.
+_tk_fx_route_conflict() {
+	local w1 w2 dst addr len m base
+	base=$(_tk_fx_ip2int 198.18.0.0)
+	while read -r w1 w2 _; do
+		case $w1 in
+		local | broadcast | anycast | unicast | unreachable | blackhole | prohibit | throw | nat)
+			dst=$w2 ;;
+		*) dst=$w1 ;;
+		esac
+		[ "$dst" = default ] && continue
+		[[ "$dst" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+(/[0-9]+)?$ ]] || continue
+		addr=${dst%/*}
+		len=32
+		[[ "$dst" == */* ]] && len=${dst#*/}
+		# two prefixes overlap iff they agree on the shorter one's bits
+		m=$((len < 15 ? len : 15))
+		if ((m == 0)) || (($(_tk_fx_ip2int "$addr") >> (32 - m) == base >> (32 - m))); then
+			echo "$w1 $w2"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# The 198.18.0.0/15 benchmark range must be unknown to the host: if the host routed any part of
+# it, the fixture's addresses would alias real ones and the demo's output would mislead.
+# Reads the root netns (pid 1's), never changes it.
+_tk_fx_check_host_routes() {
+	local nsarg=() bad
+	[ -r /proc/1/ns/net ] && nsarg=(nsenter --net=/proc/1/ns/net --)
+	if bad=$("${nsarg[@]}" ip -4 route show table all 2>/dev/null | _tk_fx_route_conflict); then
+		tk_fail "fixture: the host routes '$bad', which overlaps 198.18.0.0/15 that the fixture uses"
+	fi
+}
+
+# Fixture netns of ID that exist now.
+_tk_fx_netns() {
+	ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^tk$1-(node|net|pod[0-9]+)$"
+}
+
+tk_fixture_vars() { # ID
+	local id=$1 k n
+	_tk_fx_check_id "$id"
+	TK_FIXTURE_ID=$id
+	TK_NODE=tk$id-node
+	TK_NET=tk$id-net
+	TK_NIC=nic0
+	TK_BR_IP=$TK_FIXTURE_POD_PREFIX.$id.1
+	TK_NIC_IP=$TK_FIXTURE_NET_PREFIX.$id.1
+	TK_LISTEN_IP=$TK_FIXTURE_NET_PREFIX.$id.2
+	TK_POD_SUBNET=$TK_FIXTURE_POD_PREFIX.$id.0/24
+	TK_NET_SUBNET=$TK_FIXTURE_NET_PREFIX.$id.0/24
+	n=$(cat "$(_tk_fx_dir "$id")/npods" 2>/dev/null || echo 0)
+	TK_PODS=()
+	TK_POD_IP=()
+	for ((k = 1; k <= n; k++)); do
+		TK_PODS+=("tk$id-pod$k")
+		TK_POD_IP+=("$TK_FIXTURE_POD_PREFIX.$id.$((10 + k))")
+	done
+	export TK_FIXTURE_ID TK_NODE TK_NET TK_NIC TK_BR_IP TK_NIC_IP TK_LISTEN_IP TK_POD_SUBNET \
+		TK_NET_SUBNET
+}
+
+# Per-netns basics: lo up, no IPv6 (its router solicitations and MLD reports would otherwise
+# show up in the traffic-class counters that the tests compare).
+_tk_fx_ns_init() { # ns
+	tk_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
+		>/dev/null 2>&1 || true
+	_tk_fx tk_ns "$1" ip link set lo up
+}
+
+# The priority-aware egress qdisc on nic0; its kind goes to the fixture's state dir.
+_tk_fx_qdisc() { # id
+	local node=tk$1-node obj=$TK_BUILD/fixture_tc.bpf.o dir k
+	dir=$(_tk_fx_dir "$1")
+	# shellcheck disable=SC2086 # the schedule is a word list on purpose
+	if tk_ns "$node" tc qdisc replace dev nic0 parent root handle 100 $TK_FIXTURE_TAPRIO \
+		>/dev/null 2>&1; then
+		echo taprio >"$dir/kind"
+		return
+	fi
+	[ -f "$obj" ] || tk_fail "fixture: no taprio in this kernel and $obj is not built (make)"
+	# default 1: anything the classifier does not claim is best effort (TC0), like taprio
+	_tk_fx tk_ns "$node" tc qdisc replace dev nic0 root handle 1: htb default 1
+	for ((k = 1; k <= 4; k++)); do
+		# far above anything a test sends: the classes count, they never shape
+		_tk_fx tk_ns "$node" tc class add dev nic0 parent 1: classid "1:$k" \
+			htb rate 10gbit ceil 10gbit burst 1m cburst 1m quantum 60000
+	done
+	# "classid 1:" gives the major; the program writes the minor (see fixture_tc.bpf.c)
+	_tk_fx tk_ns "$node" tc filter add dev nic0 parent 1: pref 1 \
+		bpf da obj "$obj" sec tc classid 1:
+	echo htb >"$dir/kind"
+}
+
+tk_fixture_up() { # ID [NPODS]
+	local id=$1 npods=${2:-2} node net dir k pod ip progid
+	_tk_fx_check_id "$id"
+	[[ "$npods" =~ ^[0-9]+$ ]] && ((npods >= 1 && npods <= TK_FIXTURE_MAX_PODS)) ||
+		tk_fail "fixture: NPODS '$npods' must be 1..$TK_FIXTURE_MAX_PODS"
+	[ -x "$TK_BUILD/talker" ] || tk_fail "fixture: $TK_BUILD/talker is not built (make)"
+	_tk_fx_check_host_routes
+	if [ -n "$(_tk_fx_netns "$id")" ]; then
+		tk_fail "fixture: ID $id is already up ($(_tk_fx_netns "$id" | tr '\n' ' ')); tests/fixture.sh down $id"
+	fi
+	node=tk$id-node
+	net=tk$id-net
+	dir=$(_tk_fx_dir "$id")
+	# registered before anything exists, so a failure half-way is cleaned up too
+	tk_defer "tk_fixture_down $id"
+
+	_tk_fx mkdir -p "$dir"
+	echo "$npods" >"$dir/npods"
+	for ns in "$node" "$net"; do
+		_tk_fx ip netns add "$ns"
+		_tk_fx_ns_init "$ns"
+	done
+	_tk_fx tk_ns "$node" sysctl -qw net.ipv4.ip_forward=1
+
+	# every link is created from inside a fixture netns, the peer moved straight to the other
+	_tk_fx tk_ns "$node" ip link add br0 type bridge
+	_tk_fx tk_ns "$node" ip addr add "$TK_FIXTURE_POD_PREFIX.$id.1/24" dev br0
+	_tk_fx tk_ns "$node" ip link set br0 up
+	for ((k = 1; k <= npods; k++)); do
+		pod=tk$id-pod$k
+		ip=$TK_FIXTURE_POD_PREFIX.$id.$((10 + k))
+		_tk_fx ip netns add "$pod"
+		_tk_fx_ns_init "$pod"
+		_tk_fx tk_ns "$node" ip link add "vethpod$k" type veth peer name eth0 netns "$pod"
+		_tk_fx tk_ns "$node" ip link set "vethpod$k" master br0 up
+		_tk_fx tk_ns "$pod" ip addr add "$ip/24" dev eth0
+		_tk_fx tk_ns "$pod" ip link set eth0 up
+		_tk_fx tk_ns "$pod" ip route add default via "$TK_FIXTURE_POD_PREFIX.$id.1"
+	done
+
+	# 4 tx queues: taprio maps each traffic class to its own queue (queues 1@0 1@1 1@2 1@3)
+	_tk_fx tk_ns "$node" ip link add nic0 numtxqueues 4 numrxqueues 4 type veth \
+		peer name eth0 netns "$net"
+	_tk_fx tk_ns "$node" ip addr add "$TK_FIXTURE_NET_PREFIX.$id.1/24" dev nic0
+	_tk_fx tk_ns "$node" ip link set nic0 up
+	_tk_fx tk_ns "$net" ip addr add "$TK_FIXTURE_NET_PREFIX.$id.2/24" dev eth0
+	_tk_fx tk_ns "$net" ip link set eth0 up
+	_tk_fx tk_ns "$net" ip route add "$TK_FIXTURE_POD_PREFIX.$id.0/24" \
+		via "$TK_FIXTURE_NET_PREFIX.$id.1"
+
+	_tk_fx_qdisc "$id"
+	# remembered so that down can wait until the classifier is really gone
+	progid=$(tk_ns "$node" tc filter show dev nic0 2>/dev/null |
+		sed -n 's/.* id \([0-9]*\) name tk_.*/\1/p' | head -n 1)
+	[ -n "$progid" ] && echo "$progid" >"$dir/prog_id"
+	tk_fixture_vars "$id"
+}
+
+# Kill every process inside a fixture netns (listeners, talkers): a process keeps its netns, and
+# with it nic0 and the classifier, alive after the name is gone.
+_tk_fx_kill_ns_pids() { # ns...
+	local ns pids=() i
+	for ns in "$@"; do
+		pids+=($(ip netns pids "$ns" 2>/dev/null))
+	done
+	((${#pids[@]})) || return 0
+	kill -TERM "${pids[@]}" 2>/dev/null
+	for ((i = 0; i < 30; i++)); do
+		kill -0 "${pids[@]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "${pids[@]}" 2>/dev/null
+	# reap the ones that are our children, so no zombie outlives the fixture
+	wait "${pids[@]}" 2>/dev/null
+	return 0
+}
+
+tk_fixture_down() { # ID
+	local id=$1 dir nss progid i
+	_tk_fx_check_id "$id"
+	dir=$(_tk_fx_dir "$id")
+	nss=($(_tk_fx_netns "$id"))
+	progid=$(cat "$dir/prog_id" 2>/dev/null)
+	_tk_fx_kill_ns_pids "${nss[@]}"
+	# the qdisc first: its filter (and the program) goes with it, without waiting for the
+	# asynchronous netns teardown
+	[ -e "/run/netns/tk$id-node" ] && tk_ns "tk$id-node" tc qdisc del dev nic0 root >/dev/null 2>&1
+	for ns in "${nss[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ -n "$progid" ]; then
+		for ((i = 0; i < 50; i++)); do
+			bpftool prog show id "$progid" 2>/dev/null | grep -q ' name tk_' || break
+			sleep 0.1
+		done
+	fi
+	rm -rf "$dir"
+	rmdir --ignore-fail-on-non-empty "${dir%/*}" 2>/dev/null
+	return 0
+}
+
+tk_tc_kind() { # [ID]
+	local id=${1:-$TK_FIXTURE_ID}
+	tk_ns "tk$id-node" tc qdisc show dev nic0 root 2>/dev/null | awk '$1 == "qdisc" {print $2; exit}'
+}
+
+# Packets per traffic class: taprio's leaves 100:1..100:4 are queues 0..3 = TC0..3; the HTB
+# classes 1:1..1:4 are TC0..3 by construction.
+tk_tc_counts() { # [ID]
+	local id=${1:-$TK_FIXTURE_ID} major
+	case $(tk_tc_kind "$id") in
+	taprio) major=100 ;;
+	htb) major=1 ;;
+	*) tk_fail "fixture $id: no taprio/htb qdisc on nic0" ;;
+	esac
+	tk_ns "tk$id-node" tc -s class show dev nic0 | awk -v major="$major" '
+		$1 == "class" { cls = $3; next }
+		$1 == "Sent" && cls != "" { pkts[cls] = $4; cls = "" }
+		END { for (i = 1; i <= 4; i++) printf "tc%d %d\n", i - 1, pkts[major ":" i] + 0 }'
+}
+
+tk_tc_count() { # ID TC
+	tk_tc_counts "$1" | awk -v tc="tc$2" '$1 == tc {print $2}'
+}
+
+tk_listen() { # ID [PORT] [DURATION_S]
+	local id=$1 port=${2:-$TK_FIXTURE_DEFAULT_PORT} dur=${3:-300} dir pid i
+	dir=$(_tk_fx_dir "$id")
+	[ -d "$dir" ] && [ -e "/run/netns/tk$id-net" ] || tk_fail "fixture $id is not up"
+	rm -f "$dir/listen.$port.out"
+	nsenter --net="/run/netns/tk$id-net" -- "$TK_BUILD/talker" --listen --port "$port" \
+		--duration "$dur" --json >"$dir/listen.$port.out" 2>"$dir/listen.$port.err" &
+	pid=$!
+	echo "$pid" >"$dir/listen.$port.pid"
+	# ready means bound: anything sent before that would be lost and miscounted
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null ||
+			tk_fail "listener on port $port exited: $(cat "$dir/listen.$port.err")"
+		[ -n "$(tk_ns "tk$id-net" ss -Hlun "sport = :$port" 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	tk_fail "listener on port $port did not bind within 5 s"
+}
+
+tk_listen_count() { # ID [PORT]
+	local id=$1 port=${2:-$TK_FIXTURE_DEFAULT_PORT} dir pid out i
+	dir=$(_tk_fx_dir "$id")
+	pid=$(cat "$dir/listen.$port.pid" 2>/dev/null) || tk_fail "no listener on port $port"
+	out=$dir/listen.$port.out
+	# let the last datagrams cross the veth backlogs before asking the listener to stop
+	sleep 0.2
+	kill -TERM "$pid" 2>/dev/null
+	# the listener prints its summary as its very last act: a non-empty file means done
+	for ((i = 0; i < 50; i++)); do
+		[ -s "$out" ] && break
+		sleep 0.1
+	done
+	wait "$pid" 2>/dev/null
+	rm -f "$dir/listen.$port.pid"
+	[ -s "$out" ] || tk_fail "listener on port $port printed nothing: $(cat "$dir/listen.$port.err")"
+	sed -n 's/.*"received":\([0-9]*\).*/\1/p' "$out" | tail -n 1
+}
+
+tk_talk() { # ID pod-index|node [talker args...]
+	local id=$1 where=$2 ns
+	shift 2
+	case $where in
+	node) ns=tk$id-node ;;
+	*) ns=tk$id-pod$where ;;
+	esac
+	[ -e "/run/netns/$ns" ] || tk_fail "fixture $id has no netns $ns"
+	tk_ns "$ns" "$TK_BUILD/talker" --dst "$TK_FIXTURE_NET_PREFIX.$id.2" "$@"
+}
+
+tk_fixture_show() { # ID
+	local id=$1 nss k
+	_tk_fx_check_id "$id"
+	nss=$(_tk_fx_netns "$id")
+	if [ -z "$nss" ]; then
+		echo "fixture $id: down"
+		return 1
+	fi
+	tk_fixture_vars "$id"
+	echo "fixture $id: netns $(echo $nss | tr '\n' ' ')"
+	for ((k = 0; k < ${#TK_PODS[@]}; k++)); do
+		echo "  pod$((k + 1))  ${TK_PODS[$k]}  eth0 ${TK_POD_IP[$k]}  via br0 $TK_BR_IP"
+	done
+	echo "  node  $TK_NODE  br0 $TK_BR_IP ($TK_POD_SUBNET)  $TK_NIC $TK_NIC_IP ($TK_NET_SUBNET)"
+	echo "  net   $TK_NET  eth0 $TK_LISTEN_IP (listeners)"
+	echo "  $TK_NIC qdisc: $(tk_tc_kind "$id")"
+	tk_tc_counts "$id" | sed 's/^/    /'
+}
+
+# ---- command line ---------------------------------------------------------------------------
+_tk_fx_main() {
+	local cmd=${1:-} id=${2:-} npods=2
+	if [ $# -lt 2 ]; then
+		echo "usage: tests/fixture.sh up|down|show ID [--pods N]" >&2
+		return 2
+	fi
+	shift 2
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--pods) npods=${2:-}; shift 2 || break ;;
+		*) echo "fixture.sh: unknown argument '$1'" >&2; return 2 ;;
+		esac
+	done
+	if [ "$(id -u)" != 0 ]; then
+		echo "fixture.sh: needs root (netns, qdiscs, BPF)" >&2
+		return 2
+	fi
+	case $cmd in
+	up)
+		# a failed command-line "up" must not leave half a fixture behind
+		_TK_FX_CLI_ID=$id
+		trap '[ -z "${_TK_FX_CLI_ID:-}" ] || tk_fixture_down "$_TK_FX_CLI_ID"' EXIT
+		tk_fixture_up "$id" "$npods"
+		_TK_FX_CLI_ID=
+		tk_fixture_show "$id"
+		;;
+	down) tk_fixture_down "$id" ;;
+	show) tk_fixture_show "$id" ;;
+	*) echo "fixture.sh: unknown command '$cmd' (up|down|show)" >&2; return 2 ;;
+	esac
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -uo pipefail
+	_tk_fx_main "$@"
+	exit $?
+fi
+true
