@@ -58,8 +58,9 @@ TK_FIXTURE_TAPRIO="taprio num_tc 4 map 0 1 2 3 queues 1@0 1@1 1@2 1@3 base-time 
 _tk_fx_dir() { echo "/run/tsnkit-fixture/tk$1"; }
 
 _tk_fx_check_id() {
-	[[ "$1" =~ ^[1-9][0-9]{0,2}$ ]] && [ "$1" -le 250 ] ||
+	if ! [[ "$1" =~ ^[1-9][0-9]{0,2}$ ]] || [ "$1" -gt 250 ]; then
 		tk_fail "fixture: ID '$1' must be 1..250 (it is the third octet of its subnets)"
+	fi
 }
 
 # Run a command, fail the test with its output when it fails.
@@ -174,8 +175,9 @@ _tk_fx_qdisc() { # id
 tk_fixture_up() { # ID [NPODS]
 	local id=$1 npods=${2:-2} node net dir k pod ip progid
 	_tk_fx_check_id "$id"
-	[[ "$npods" =~ ^[0-9]+$ ]] && ((npods >= 1 && npods <= TK_FIXTURE_MAX_PODS)) ||
+	if ! [[ "$npods" =~ ^[0-9]+$ ]] || ((npods < 1 || npods > TK_FIXTURE_MAX_PODS)); then
 		tk_fail "fixture: NPODS '$npods' must be 1..$TK_FIXTURE_MAX_PODS"
+	fi
 	[ -x "$TK_BUILD/talker" ] || tk_fail "fixture: $TK_BUILD/talker is not built (make)"
 	_tk_fx_check_host_routes
 	if [ -n "$(_tk_fx_netns "$id")" ]; then
@@ -232,9 +234,10 @@ tk_fixture_up() { # ID [NPODS]
 # Kill every process inside a fixture netns (listeners, talkers): a process keeps its netns, and
 # with it nic0 and the classifier, alive after the name is gone.
 _tk_fx_kill_ns_pids() { # ns...
-	local ns pids=() i
+	local ns pids=() nspids i
 	for ns in "$@"; do
-		pids+=($(ip netns pids "$ns" 2>/dev/null))
+		mapfile -t nspids < <(ip netns pids "$ns" 2>/dev/null)
+		pids+=("${nspids[@]}")
 	done
 	((${#pids[@]})) || return 0
 	kill -TERM "${pids[@]}" 2>/dev/null
@@ -252,7 +255,7 @@ tk_fixture_down() { # ID
 	local id=$1 dir nss progid i
 	_tk_fx_check_id "$id"
 	dir=$(_tk_fx_dir "$id")
-	nss=($(_tk_fx_netns "$id"))
+	mapfile -t nss < <(_tk_fx_netns "$id")
 	progid=$(cat "$dir/prog_id" 2>/dev/null)
 	_tk_fx_kill_ns_pids "${nss[@]}"
 	# the qdisc first: its filter (and the program) goes with it, without waiting for the
@@ -299,7 +302,9 @@ tk_tc_count() { # ID TC
 tk_listen() { # ID [PORT] [DURATION_S]
 	local id=$1 port=${2:-$TK_FIXTURE_DEFAULT_PORT} dur=${3:-300} dir pid i
 	dir=$(_tk_fx_dir "$id")
-	[ -d "$dir" ] && [ -e "/run/netns/tk$id-net" ] || tk_fail "fixture $id is not up"
+	if [ ! -d "$dir" ] || [ ! -e "/run/netns/tk$id-net" ]; then
+		tk_fail "fixture $id is not up"
+	fi
 	rm -f "$dir/listen.$port.out"
 	nsenter --net="/run/netns/tk$id-net" -- "$TK_BUILD/talker" --listen --port "$port" \
 		--duration "$dur" --json >"$dir/listen.$port.out" 2>"$dir/listen.$port.err" &
@@ -354,7 +359,7 @@ tk_fixture_show() { # ID
 		return 1
 	fi
 	tk_fixture_vars "$id"
-	echo "fixture $id: netns $(echo $nss | tr '\n' ' ')"
+	echo "fixture $id: netns ${nss//$'\n'/ }"
 	for ((k = 0; k < ${#TK_PODS[@]}; k++)); do
 		echo "  pod$((k + 1))  ${TK_PODS[$k]}  eth0 ${TK_POD_IP[$k]}  via br0 $TK_BR_IP"
 	done
@@ -385,6 +390,7 @@ _tk_fx_main() {
 	case $cmd in
 	up)
 		# a failed command-line "up" must not leave half a fixture behind
+		_tk_fx_check_id "$id"
 		_TK_FX_CLI_ID=$id
 		trap '[ -z "${_TK_FX_CLI_ID:-}" ] || tk_fixture_down "$_TK_FX_CLI_ID"' EXIT
 		tk_fixture_up "$id" "$npods"

@@ -29,7 +29,7 @@ fx_check_reachable() { # id
 }
 
 test_fixture_up_down() {
-	local id=$TK_TEST_ID ns
+	local id=$TK_TEST_ID ns progid
 	tk_fixture_up "$id"
 	assert_eq "TK_NODE" "$TK_NODE" "tk$id-node"
 	assert_eq "TK_NET" "$TK_NET" "tk$id-net"
@@ -57,10 +57,14 @@ test_fixture_up_down() {
 	assert_exit "up twice with one ID" 1 bash -c \
 		"source '$TK_ROOT/tests/fixture.sh'; tk_fixture_up $id"
 
+	# other fixtures (other tests, other runners) have classifiers too: check this one's
+	progid=$(tk_ns "$TK_NODE" tc filter show dev nic0 | sed -n 's/.* id \([0-9]*\) name tk_.*/\1/p')
 	tk_fixture_down "$id"
 	assert_eq "netns left after down" "$(ip netns list | awk '{print $1}' | grep -E "^tk$id-")" ""
-	assert_eq "classifier programs left after down" \
-		"$(bpftool prog show 2>/dev/null | grep -c ' name tk_fixture_tc ')" 0
+	if [ -n "$progid" ]; then
+		assert_exit "classifier program $progid gone after down" 255 \
+			bpftool prog show id "$progid"
+	fi
 	# idempotent
 	assert_exit "second down" 0 tk_fixture_down "$id"
 }
@@ -135,4 +139,32 @@ test_fixture_route_guard() {
 	assert_eq "a host address in the range" "$bad" "local 198.18.0.5"
 	bad=$(ip -4 route show table all | _tk_fx_route_conflict)
 	assert_eq "this host" "$bad" ""
+}
+
+# The talker's metadata flags work through the fixture, and bad usage is exit 2 with one line.
+test_fixture_talker() {
+	local id=$TK_TEST_ID out
+	tk_fixture_up "$id" 1
+	tk_listen "$id" "$FX_PORT"
+	assert_exit "txtime tai + mark + tos + size + src-port" 0 tk_talk "$id" 1 --port "$FX_PORT" \
+		--count 20 --interval-us 0 --priority 2 --txtime tai --txtime-delay-ns 200000 \
+		--mark 7 --tos 0x10 --size 200 --src-port 40000 --json
+	out=$TK_OUT
+	assert_eq "json sent" "$(echo "$out" | jq -r .sent)" 20
+	assert_eq "json txtime" "$(echo "$out" | jq -r .txtime)" tai
+	assert_exit "txtime mono from the node" 0 tk_talk "$id" node --port "$FX_PORT" --count 5 \
+		--interval-us 0 --txtime mono
+	assert_exit "duration bounds the count" 0 tk_talk "$id" 1 --port "$FX_PORT" \
+		--count 10000000 --interval-us 100000 --duration 1
+	assert_match "stopped by --duration" "$TK_OUT" "^sent (9|10|11)/10000000 "
+	assert_ge "listener count" "$(tk_listen_count "$id" "$FX_PORT")" 34
+
+	assert_exit "unknown flag" 2 "$TK_BUILD/talker" --dst 198.19.0.2 --port 1 --bogus
+	assert_eq "one stderr line" "$(echo "$TK_ERR" | wc -l)" 1
+	assert_exit "count above 1e7" 2 "$TK_BUILD/talker" --dst 198.19.0.2 --port 1 --count 10000001
+	assert_exit "delay without txtime" 2 "$TK_BUILD/talker" --dst 198.19.0.2 --port 1 \
+		--txtime-delay-ns 5
+	assert_exit "bad txtime clock" 2 "$TK_BUILD/talker" --dst 198.19.0.2 --port 1 --txtime utc
+	assert_exit "missing --dst" 2 "$TK_BUILD/talker" --port 1
+	assert_exit "listen with --priority" 2 "$TK_BUILD/talker" --listen --port 1 --priority 1
 }
