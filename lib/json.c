@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * json-c output and input helpers. Text rendering rules (see json.h):
+ *   scalar            key: value          (strings unquoted, null as "-")
+ *   object            key:                then its members indented by 2
+ *   array of scalars  key: a, b, c        ("-" when empty)
+ *   array of objects  key:                then one line per element, indented by 2, made of
+ *                                         the element's members as k=v (nested values as
+ *                                         compact JSON, strings with blanks quoted)
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "json.h"
+
+#define TEXT_NULL "-"
+
+static bool is_scalar(json_object *v)
+{
+	return !json_object_is_type(v, json_type_object) && !json_object_is_type(v, json_type_array);
+}
+
+/* A scalar as text. json_object_get_string() of a non-string gives its JSON spelling, which is
+ * what we want for numbers (exact u64 included) and booleans. */
+static const char *scalar_str(json_object *v)
+{
+	if (!v || json_object_is_type(v, json_type_null))
+		return TEXT_NULL;
+	return json_object_get_string(v);
+}
+
+static bool all_scalars(json_object *arr)
+{
+	size_t i, n = json_object_array_length(arr);
+
+	for (i = 0; i < n; i++)
+		if (!is_scalar(json_object_array_get_idx(arr, i)))
+			return false;
+	return true;
+}
+
+static void print_scalar_list(FILE *f, json_object *arr)
+{
+	size_t i, n = json_object_array_length(arr);
+
+	if (!n) {
+		fputs(TEXT_NULL, f);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%s", i ? ", " : "", scalar_str(json_object_array_get_idx(arr, i)));
+}
+
+/* One table row: the element's members as k=v, so a row stays greppable and one line. */
+static void print_row(FILE *f, json_object *elem, int indent)
+{
+	bool first = true;
+
+	fprintf(f, "%*s", indent, "");
+	if (!json_object_is_type(elem, json_type_object)) {
+		if (json_object_is_type(elem, json_type_array))
+			print_scalar_list(f, elem);
+		else
+			fputs(scalar_str(elem), f);
+		fputc('\n', f);
+		return;
+	}
+	json_object_object_foreach(elem, key, val)
+	{
+		const char *s;
+
+		if (is_scalar(val)) {
+			s = scalar_str(val);
+			/* quote strings a reader could not split back: empty or with blanks */
+			if (json_object_is_type(val, json_type_string) && (!*s || strpbrk(s, " \t=")))
+				s = json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN);
+		} else {
+			s = json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
+									JSON_C_TO_STRING_NOSLASHESCAPE);
+		}
+		fprintf(f, "%s%s=%s", first ? "" : " ", key, s);
+		first = false;
+	}
+	fputc('\n', f);
+}
+
+static void print_value(FILE *f, const char *key, json_object *val, int indent);
+
+static void print_members(FILE *f, json_object *obj, int indent)
+{
+	json_object_object_foreach(obj, key, val)
+		print_value(f, key, val, indent);
+}
+
+static void print_value(FILE *f, const char *key, json_object *val, int indent)
+{
+	size_t i, n;
+
+	if (is_scalar(val)) {
+		fprintf(f, "%*s%s: %s\n", indent, "", key, scalar_str(val));
+		return;
+	}
+	if (json_object_is_type(val, json_type_object)) {
+		if (!json_object_object_length(val)) {
+			fprintf(f, "%*s%s: %s\n", indent, "", key, TEXT_NULL);
+			return;
+		}
+		fprintf(f, "%*s%s:\n", indent, "", key);
+		print_members(f, val, indent + 2);
+		return;
+	}
+	/* array */
+	if (all_scalars(val)) {
+		fprintf(f, "%*s%s: ", indent, "", key);
+		print_scalar_list(f, val);
+		fputc('\n', f);
+		return;
+	}
+	fprintf(f, "%*s%s:\n", indent, "", key);
+	n = json_object_array_length(val);
+	for (i = 0; i < n; i++)
+		print_row(f, json_object_array_get_idx(val, i), indent + 2);
+}
+
+void tsn_out_text(FILE *f, json_object *obj, int indent)
+{
+	size_t i, n;
+
+	if (indent < 0)
+		indent = 0;
+	if (json_object_is_type(obj, json_type_object)) {
+		print_members(f, obj, indent);
+	} else if (json_object_is_type(obj, json_type_array)) {
+		n = json_object_array_length(obj);
+		for (i = 0; i < n; i++)
+			print_row(f, json_object_array_get_idx(obj, i), indent);
+	} else {
+		fprintf(f, "%*s%s\n", indent, "", scalar_str(obj));
+	}
+}
+
+int tsn_out_emit(FILE *f, json_object *obj, enum tsn_out_format fmt)
+{
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
+	const char *s;
+
+	if (!f)
+		return -EINVAL;
+	switch (fmt) {
+	case TSN_OUT_TEXT:
+		tsn_out_text(f, obj, 0);
+		break;
+	case TSN_OUT_JSON:
+	case TSN_OUT_JSON_PRETTY:
+		flags |= fmt == TSN_OUT_JSON ? JSON_C_TO_STRING_PLAIN
+					      : JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_PRETTY_TAB;
+		s = json_object_to_json_string_ext(obj, flags);
+		if (!s)
+			return -ENOMEM;
+		fputs(s, f);
+		fputc('\n', f);
+		break;
+	default:
+		return -EINVAL;
+	}
+	/* NDJSON consumers read line by line from a pipe: do not sit on a full buffer */
+	if (fflush(f) || ferror(f))
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+json_object *tsn_json_u64(uint64_t v)
+{
+	/* new_uint64 (json-c >= 0.14) serializes with PRIu64; new_int64 would wrap above 2^63 */
+	return json_object_new_uint64(v);
+}
+
+/* json_object_object_add() takes ownership of val even on failure in json-c >= 0.13 */
+static int add(json_object *o, const char *key, json_object *val)
+{
+	if (!o || !key || !val) {
+		json_object_put(val);
+		return -EINVAL;
+	}
+	return json_object_object_add(o, key, val) ? -ENOMEM : 0;
+}
+
+int tsn_json_add_u64(json_object *o, const char *key, uint64_t v)
+{
+	return add(o, key, tsn_json_u64(v));
+}
+
+int tsn_json_add_str(json_object *o, const char *key, const char *v)
+{
+	/* json-c's null is the NULL object: add it directly, add() would see a failed alloc */
+	if (!v) {
+		if (!o || !key)
+			return -EINVAL;
+		return json_object_object_add(o, key, NULL) ? -ENOMEM : 0;
+	}
+	return add(o, key, json_object_new_string(v));
+}
+
+int tsn_json_add_bool(json_object *o, const char *key, bool v)
+{
+	return add(o, key, json_object_new_boolean(v));
+}
+
+/* 1-based line and column of byte offset off in text */
+static void position(const char *text, size_t off, int *line, int *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off && text[i]; i++) {
+		if (text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else {
+			(*col)++;
+		}
+	}
+}
+
+int tsn_json_parse(const char *text, json_object **out, char *err, size_t errlen)
+{
+	enum json_tokener_error jerr;
+	struct json_tokener *tok;
+	json_object *obj;
+	const char *what;
+	size_t len, end;
+	int line, col;
+
+	if (out)
+		*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	if (!text || !out) {
+		if (err && errlen)
+			snprintf(err, errlen, "no input");
+		return -EINVAL;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		if (err && errlen)
+			snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	len = strlen(text);
+	obj = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+
+	if (jerr == json_tokener_success) {
+		/* the tokener stops after one value; anything but blanks after it is an error */
+		end += strspn(text + end, " \t\r\n");
+		if (end == len) {
+			*out = obj;
+			return 0;
+		}
+		json_object_put(obj);
+		what = "unexpected data after the JSON value";
+	} else if (jerr == json_tokener_continue) {
+		/* ran out of input inside a value: point at the end, where more was expected */
+		end = len;
+		what = len ? "unexpected end of input" : "empty input";
+	} else {
+		/* parse_end is the offset of the offending character */
+		what = json_tokener_error_desc(jerr);
+	}
+	if (err && errlen) {
+		position(text, end, &line, &col);
+		snprintf(err, errlen, "line %d, column %d (offset %zu): %s", line, col, end, what);
+	}
+	return -EINVAL;
+}

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Network namespace helpers. Everything works on the calling thread: setns() switches only the
+ * thread that calls it, so the "current netns" is /proc/thread-self/ns/net, not /proc/self.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/nsfs.h>
+
+#include "log.h"
+#include "netns.h"
+
+#define SELF_NETNS "/proc/thread-self/ns/net"
+
+/* Files under /run/netns that are not (or no longer) bind mounts of a netns are plain tmpfs
+ * files whose inode numbers can collide with a netns inode: only trust nsfs inodes. */
+static int nsfs_dev(dev_t *dev)
+{
+	struct stat st;
+
+	if (stat(SELF_NETNS, &st))
+		return -errno;
+	*dev = st.st_dev;
+	return 0;
+}
+
+static bool is_netns_stat(const struct stat *st, dev_t dev)
+{
+	return st->st_dev == dev;
+}
+
+/* Open path and make sure it really is a network namespace. */
+static int open_netns_path(const char *path)
+{
+	int fd, type, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type != CLONE_NEWNET) {
+		err = type < 0 ? -errno : -EINVAL;
+		/* ENOTTY: not an nsfs file at all (a plain file or directory) */
+		if (err == -ENOTTY)
+			err = -EINVAL;
+		pr_debug("netns: %s is not a network namespace", path);
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Find a path whose netns has this inode: /run/netns first (stable names), then processes. */
+static int find_by_inode(__u32 inode, char *path, size_t len)
+{
+	struct dirent *de;
+	struct stat st;
+	dev_t dev = 0;
+	DIR *dir;
+	int err;
+
+	err = nsfs_dev(&dev);
+	if (err)
+		return err;
+
+	dir = opendir(TSN_NETNS_RUN_DIR);
+	if (dir) {
+		while ((de = readdir(dir))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, len, "%s/%s", TSN_NETNS_RUN_DIR, de->d_name);
+			if (!stat(path, &st) && is_netns_stat(&st, dev) && st.st_ino == inode) {
+				closedir(dir);
+				return 0;
+			}
+		}
+		closedir(dir);
+	}
+
+	dir = opendir("/proc");
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, len, "/proc/%s/ns/net", de->d_name);
+		/* processes come and go while we scan: errors just mean "not this one" */
+		if (!stat(path, &st) && is_netns_stat(&st, dev) && st.st_ino == inode) {
+			closedir(dir);
+			return 0;
+		}
+	}
+	closedir(dir);
+	return -ENOENT;
+}
+
+int tsn_netns_open(const char *spec)
+{
+	char path[PATH_MAX];
+	unsigned long long ino;
+	__u32 got = 0;
+	char *end;
+	int fd, err;
+
+	if (!spec || !*spec)
+		return -EINVAL;
+
+	if (!strncmp(spec, "inode:", 6)) {
+		errno = 0;
+		ino = strtoull(spec + 6, &end, 0);
+		if (errno || end == spec + 6 || *end || !ino || ino > UINT32_MAX)
+			return -EINVAL;
+		err = find_by_inode((__u32)ino, path, sizeof(path));
+		if (err)
+			return err;
+		fd = open_netns_path(path);
+		if (fd < 0)
+			return fd;
+		/* the process we found may have exited and its pid been reused in between */
+		if (tsn_netns_inode(fd, &got) || got != ino) {
+			close(fd);
+			return -ENOENT;
+		}
+		return fd;
+	}
+
+	if (strchr(spec, '/'))
+		return open_netns_path(spec);
+
+	if (!strcmp(spec, ".") || !strcmp(spec, ".."))
+		return -EINVAL;
+	if (snprintf(path, sizeof(path), "%s/%s", TSN_NETNS_RUN_DIR, spec) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return open_netns_path(path);
+}
+
+int tsn_netns_inode(int fd, __u32 *inode)
+{
+	struct stat st;
+	int err;
+
+	if (!inode)
+		return -EINVAL;
+	err = fd < 0 ? stat(SELF_NETNS, &st) : fstat(fd, &st);
+	if (err)
+		return -errno;
+	*inode = (__u32)st.st_ino;
+	return 0;
+}
+
+int tsn_netns_name(__u32 inode, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	dev_t dev = 0;
+	DIR *dir;
+	int err;
+
+	if (!buf || !len)
+		return -EINVAL;
+	err = nsfs_dev(&dev);
+	if (err)
+		return err;
+	dir = opendir(TSN_NETNS_RUN_DIR);
+	if (!dir)
+		return errno == ENOENT ? -ENOENT : -errno;
+	err = -ENOENT;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", TSN_NETNS_RUN_DIR, de->d_name);
+		if (stat(path, &st) || !is_netns_stat(&st, dev) || st.st_ino != inode)
+			continue;
+		err = snprintf(buf, len, "%s", de->d_name) >= (int)len ? -ENAMETOOLONG : 0;
+		break;
+	}
+	closedir(dir);
+	return err;
+}
+
+int tsn_netns_enter(int fd, int *saved)
+{
+	int cur, err;
+
+	if (fd < 0 || !saved)
+		return -EINVAL;
+	cur = open(SELF_NETNS, O_RDONLY | O_CLOEXEC);
+	if (cur < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET)) {
+		err = -errno;
+		close(cur);
+		return err;
+	}
+	*saved = cur;
+	return 0;
+}
+
+int tsn_netns_leave(int saved)
+{
+	int err = 0;
+
+	if (saved < 0)
+		return -EBADF;
+	if (setns(saved, CLONE_NEWNET)) {
+		err = -errno;
+		pr_warn("cannot return to the original network namespace: %s", strerror(-err));
+	}
+	close(saved);
+	return err;
+}
+
+int tsn_netns_ifindex(int fd, const char *ifname)
+{
+	unsigned int idx;
+	int saved, err, lerr;
+
+	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE)
+		return -EINVAL;
+	if (fd >= 0) {
+		err = tsn_netns_enter(fd, &saved);
+		if (err)
+			return err;
+	}
+	errno = 0;
+	idx = if_nametoindex(ifname);
+	err = idx ? (int)idx : (errno && errno != ENXIO ? -errno : -ENODEV);
+	if (fd >= 0) {
+		lerr = tsn_netns_leave(saved);
+		/* being stuck in the wrong netns is worse than any lookup result */
+		if (lerr)
+			return lerr;
+	}
+	return err;
+}

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* lib/json.c: output formats, text rendering, exact u64, parse errors. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "test.h"
+
+/* Render obj with tsn_out_emit into a malloc'ed string (caller frees). */
+static char *emit(json_object *obj, enum tsn_out_format fmt, int *rc)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	*rc = tsn_out_emit(f, obj, fmt);
+	fclose(f);
+	return buf;
+}
+
+TEST(json_u64_exact)
+{
+	const uint64_t big = UINT64_MAX - 5, over = (1ULL << 63) + 1;
+	json_object *o, *back = NULL, *v;
+	char err[128], *s;
+	int rc = -1;
+
+	o = json_object_new_object();
+	ASSERT_OK(tsn_json_add_u64(o, "big", big), "add big");
+	ASSERT_OK(tsn_json_add_u64(o, "over", over), "add over");
+	ASSERT_OK(tsn_json_add_u64(o, "zero", 0), "add zero");
+	s = emit(o, TSN_OUT_JSON, &rc);
+	ASSERT_OK(rc, "emit");
+	ASSERT_STREQ(s, "{\"big\":18446744073709551610,\"over\":9223372036854775809,\"zero\":0}\n",
+		     "ndjson line");
+	ASSERT_OK(tsn_json_parse(s, &back, err, sizeof(err)), "parse back");
+	if (back) {
+		ASSERT_TRUE(json_object_object_get_ex(back, "big", &v), "big present");
+		ASSERT_TRUE(json_object_get_uint64(v) == big, "big round trip");
+		ASSERT_TRUE(json_object_object_get_ex(back, "over", &v), "over present");
+		ASSERT_TRUE(json_object_get_uint64(v) == over, "over round trip");
+		ASSERT_TRUE(json_object_equal(o, back), "equal after round trip");
+	}
+	free(s);
+	json_object_put(back);
+	json_object_put(o);
+}
+
+TEST(json_ndjson_and_pretty)
+{
+	json_object *o, *back = NULL;
+	char err[128], *s;
+	int rc = -1;
+
+	o = json_object_new_object();
+	tsn_json_add_str(o, "path", "/sys/fs/bpf/tsn");
+	tsn_json_add_bool(o, "ok", true);
+	tsn_json_add_str(o, "none", NULL);
+	s = emit(o, TSN_OUT_JSON, &rc);
+	ASSERT_OK(rc, "emit json");
+	/* one line, no escaped slashes (paths stay readable and greppable) */
+	ASSERT_STREQ(s, "{\"path\":\"/sys/fs/bpf/tsn\",\"ok\":true,\"none\":null}\n", "ndjson");
+	free(s);
+
+	s = emit(o, TSN_OUT_JSON_PRETTY, &rc);
+	ASSERT_OK(rc, "emit pretty");
+	ASSERT_TRUE(s && strchr(s, '\n') != strrchr(s, '\n'), "pretty spans lines");
+	ASSERT_OK(tsn_json_parse(s, &back, err, sizeof(err)), "pretty parses");
+	ASSERT_TRUE(back && json_object_equal(o, back), "pretty round trip");
+	free(s);
+	json_object_put(back);
+
+	ASSERT_EQ(tsn_out_emit(stdout, o, (enum tsn_out_format)7), -EINVAL, "bad format");
+	ASSERT_EQ(tsn_json_add_str(NULL, "k", "v"), -EINVAL, "add to NULL");
+	json_object_put(o);
+}
+
+TEST(json_text)
+{
+	const char *expect =
+		"name: veth0\n"
+		"ifindex: 7\n"
+		"tstamp: 18446744073709551615\n"
+		"enforce: true\n"
+		"note: -\n"
+		"tcx:\n"
+		"  ingress: 101\n"
+		"  link:\n"
+		"    pin: /sys/fs/bpf/tsn/link\n"
+		"queues: 0, 1, 2\n"
+		"empty: -\n"
+		"pods:\n"
+		"  name=a prio=3\n"
+		"  name=\"b c\" prio=5 tags=[\"x\"]\n";
+	json_object *o, *tcx, *link, *arr, *row;
+	char *s;
+	int rc = -1;
+
+	o = json_object_new_object();
+	tsn_json_add_str(o, "name", "veth0");
+	tsn_json_add_u64(o, "ifindex", 7);
+	tsn_json_add_u64(o, "tstamp", UINT64_MAX);
+	tsn_json_add_bool(o, "enforce", true);
+	tsn_json_add_str(o, "note", NULL);
+	tcx = json_object_new_object();
+	tsn_json_add_u64(tcx, "ingress", 101);
+	link = json_object_new_object();
+	tsn_json_add_str(link, "pin", "/sys/fs/bpf/tsn/link");
+	json_object_object_add(tcx, "link", link);
+	json_object_object_add(o, "tcx", tcx);
+	arr = json_object_new_array();
+	json_object_array_add(arr, tsn_json_u64(0));
+	json_object_array_add(arr, tsn_json_u64(1));
+	json_object_array_add(arr, tsn_json_u64(2));
+	json_object_object_add(o, "queues", arr);
+	json_object_object_add(o, "empty", json_object_new_array());
+	arr = json_object_new_array();
+	row = json_object_new_object();
+	tsn_json_add_str(row, "name", "a");
+	tsn_json_add_u64(row, "prio", 3);
+	json_object_array_add(arr, row);
+	row = json_object_new_object();
+	tsn_json_add_str(row, "name", "b c");
+	tsn_json_add_u64(row, "prio", 5);
+	json_object_object_add(row, "tags", json_object_new_array());
+	json_object_array_add(json_object_object_get(row, "tags"), json_object_new_string("x"));
+	json_object_array_add(arr, row);
+	json_object_object_add(o, "pods", arr);
+
+	s = emit(o, TSN_OUT_TEXT, &rc);
+	ASSERT_OK(rc, "emit text");
+	ASSERT_STREQ(s, expect, "text rendering");
+	free(s);
+	json_object_put(o);
+}
+
+TEST(json_text_indent)
+{
+	json_object *o = json_object_new_object();
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	tsn_json_add_u64(o, "a", 1);
+	f = open_memstream(&buf, &len);
+	if (!ASSERT_TRUE(f != NULL, "memstream")) {
+		json_object_put(o);
+		return;
+	}
+	tsn_out_text(f, o, 4);
+	fclose(f);
+	ASSERT_STREQ(buf, "    a: 1\n", "indent 4");
+	free(buf);
+	json_object_put(o);
+}
+
+TEST(json_parse_errors)
+{
+	json_object *o = (json_object *)1;
+	char err[160];
+
+	ASSERT_EQ(tsn_json_parse("{\"a\": 1,\n  \"b\": ]}", &o, err, sizeof(err)), -EINVAL,
+		  "bad token");
+	ASSERT_TRUE(o == NULL, "out cleared on error");
+	printf("  error: %s\n", err);
+	ASSERT_TRUE(strstr(err, "line 2, column 8") != NULL, "position of ']'");
+
+	ASSERT_EQ(tsn_json_parse("{\"a\": [1, 2", &o, err, sizeof(err)), -EINVAL, "truncated");
+	printf("  error: %s\n", err);
+	ASSERT_TRUE(strstr(err, "end of input") != NULL, "says truncated");
+
+	ASSERT_EQ(tsn_json_parse("{} x", &o, err, sizeof(err)), -EINVAL, "trailing garbage");
+	printf("  error: %s\n", err);
+	ASSERT_TRUE(strstr(err, "column 4") != NULL, "position of trailing garbage");
+
+	ASSERT_EQ(tsn_json_parse("", &o, err, sizeof(err)), -EINVAL, "empty");
+	ASSERT_EQ(tsn_json_parse(NULL, &o, err, sizeof(err)), -EINVAL, "NULL");
+
+	ASSERT_OK(tsn_json_parse(" {\"cniVersion\": \"1.0.0\"}\n", &o, err, sizeof(err)),
+		  "valid with blanks");
+	ASSERT_STREQ(json_object_get_string(json_object_object_get(o, "cniVersion")), "1.0.0",
+		     "value");
+	json_object_put(o);
+}
