@@ -53,7 +53,10 @@ TK_FIXTURE_NET_PREFIX=198.19
 TK_FIXTURE_MAX_PODS=64
 TK_FIXTURE_DEFAULT_PORT=5001
 # The seed talk's schedule, verbatim: the fixture must behave like the setup it reproduces.
-TK_FIXTURE_TAPRIO="taprio num_tc 4 map 0 1 2 3 queues 1@0 1@1 1@2 1@3 base-time 1693996801300000000 sched-entry S 03 10000 sched-entry S 05 10000 sched-entry S 01 20000 clockid CLOCK_TAI"
+TK_FIXTURE_TAPRIO="taprio num_tc 4 map 0 1 2 3 queues 1@0 1@1 1@2 1@3"
+TK_FIXTURE_TAPRIO+=" base-time 1693996801300000000"
+TK_FIXTURE_TAPRIO+=" sched-entry S 03 10000 sched-entry S 05 10000 sched-entry S 01 20000"
+TK_FIXTURE_TAPRIO+=" clockid CLOCK_TAI"
 
 _tk_fx_dir() { echo "/run/tsnkit-fixture/tk$1"; }
 
@@ -181,7 +184,8 @@ tk_fixture_up() { # ID [NPODS]
 	[ -x "$TK_BUILD/talker" ] || tk_fail "fixture: $TK_BUILD/talker is not built (make)"
 	_tk_fx_check_host_routes
 	if [ -n "$(_tk_fx_netns "$id")" ]; then
-		tk_fail "fixture: ID $id is already up ($(_tk_fx_netns "$id" | tr '\n' ' ')); tests/fixture.sh down $id"
+		tk_fail "fixture: ID $id is already up ($(_tk_fx_netns "$id" | tr '\n' ' '));" \
+			"tests/fixture.sh down $id"
 	fi
 	node=tk$id-node
 	net=tk$id-net
