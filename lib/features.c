@@ -69,19 +69,32 @@ static void set_status(struct tsn_feature_status *st, bool ok, const char *fmt, 
 static const char *errno_name(int err)
 {
 	switch (err < 0 ? -err : err) {
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case ESRCH: return "ESRCH";
-	case E2BIG: return "E2BIG";
-	case EACCES: return "EACCES";
-	case EBUSY: return "EBUSY";
-	case ENODEV: return "ENODEV";
-	case EINVAL: return "EINVAL";
-	case ENOSYS: return "ENOSYS";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case ENOTSUPP: return "ENOTSUPP";
-	case ENOMEM: return "ENOMEM";
-	default: return "error";
+	case EPERM:
+		return "EPERM";
+	case ENOENT:
+		return "ENOENT";
+	case ESRCH:
+		return "ESRCH";
+	case E2BIG:
+		return "E2BIG";
+	case EACCES:
+		return "EACCES";
+	case EBUSY:
+		return "EBUSY";
+	case ENODEV:
+		return "ENODEV";
+	case EINVAL:
+		return "EINVAL";
+	case ENOSYS:
+		return "ENOSYS";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case ENOTSUPP:
+		return "ENOTSUPP";
+	case ENOMEM:
+		return "ENOMEM";
+	default:
+		return "error";
 	}
 }
 

@@ -79,17 +79,42 @@ static long sh_num(const char *fmt, ...)
 	return out[0] ? strtol(out, NULL, 10) : -1;
 }
 
+static __u32 prog_id(struct bpf_program *p);
+
 static void fix_teardown(struct fix *f)
 {
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct bpf_program *p;
+	__u32 ids[8];
+	int n = 0, i, fd, tries;
+
 	if (f->sock >= 0)
 		close(f->sock);
 	if (f->nsfd >= 0)
 		close(f->nsfd);
+	if (f->skel)
+		bpf_object__for_each_program(p, f->skel->obj)
+			if (n < 8)
+				ids[n++] = prog_id(p);
 	test_tc_bpf__destroy(f->skel);
 	f->skel = NULL;
 	/* deleting the netns takes the veth pair, its qdiscs and tcx attachments with it */
 	sh("ip netns del %s 2>/dev/null", f->ns);
 	sh("rm -rf %s", f->pin_dir);
+	/*
+	 * netns cleanup and cls_bpf filter destruction run from kernel work queues: wait (bounded)
+	 * until our programs are really gone, so the next leftover check does not see them
+	 */
+	for (i = 0; i < n; i++) {
+		for (tries = 0; ids[i] && tries < 150; tries++) {
+			fd = bpf_prog_get_fd_by_id(ids[i]);
+			if (fd < 0)
+				break;
+			close(fd);
+			nanosleep(&ts, NULL);
+		}
+		ASSERT_TRUE(tries < 150, "test program unloaded after teardown");
+	}
 }
 
 static bool fix_setup(struct fix *f)
