@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# VM lane test runner; runs inside the guest (tests/vm/run.sh --lane boots the VM and calls it).
+# Same conventions as tests/run.sh: tests/vm/test_*.sh hold one shell function test_* per test,
+# each run in its own process with tests/lib.sh sourced (tk_defer, tk_skip, asserts, netns
+# names "tk<TK_TEST_ID>-"). One PASS/FAIL/SKIP line per test, then exactly one
+# "N passed, N failed, N skipped". Exit 1 on any failure.
+#
+#   tests/vm/lane.sh [-k PATTERN] [-v]     PATTERN: substring of "file:function"
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+export TK_ROOT=$ROOT
+export TK_BUILD=${TK_BUILD:-$ROOT/build}
+export TK_LOGDIR=${TK_LOGDIR:-$TK_BUILD/vm-test-logs}
+PATTERN=
+VERBOSE=0
+passed=0 failed=0 skipped=0
+skipped_names=()
+
+record() { # status name [detail]
+	case "$1" in
+	PASS) passed=$((passed + 1)) ;;
+	FAIL) failed=$((failed + 1)) ;;
+	SKIP) skipped=$((skipped + 1)); skipped_names+=("$2${3:+ ($3)}") ;;
+	esac
+	echo "$1 $2${3:+: $3}"
+}
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		-k) PATTERN=${2:?-k needs a pattern}; shift 2 ;;
+		-v) VERBOSE=1; shift ;;
+		*) echo "lane.sh: unknown argument '$1' (usage: lane.sh [-k PATTERN] [-v])" >&2; exit 2 ;;
+		esac
+	done
+}
+
+list_tests() { # file -> function names, in definition order
+	bash -c "source '$ROOT/tests/lib.sh'; source '$1'; declare -F" | awk '$3 ~ /^test_/ { print $3 }'
+}
+
+# One test in its own process, bounded: TCG is ~10x slower than the host, hence the default.
+run_one() { # file fn idx
+	local file=$1 fn=$2 idx=$3 base name log rc=0
+	base=$(basename "$file" .sh)
+	name=$base:$fn
+	log=$TK_LOGDIR/$base.$fn.log
+	TK_TEST_ID=$idx TK_TEST_NAME=$name timeout --kill-after=10 "${TK_TEST_TIMEOUT:-600}" \
+		bash -c "source '$ROOT/tests/lib.sh'; source '$file'; tk_run_test $fn" \
+		</dev/null >"$log" 2>&1 || rc=$?
+	case $rc in
+	0) record PASS "$name" ;;
+	77) record SKIP "$name" "$(sed -n 's/^SKIP: //p' "$log" | tail -n 1)" ;;
+	124 | 137) record FAIL "$name" "timed out"; tail -n 20 "$log" | sed 's/^/    /' ;;
+	*)
+		record FAIL "$name" "$(sed -n 's/^FAIL: //p' "$log" | tail -n 1)"
+		tail -n 25 "$log" | sed 's/^/    /' ;;
+	esac
+	if [ "$VERBOSE" = 1 ]; then sed 's/^/    /' "$log"; fi
+}
+
+# Tests must clean up after themselves even though the VM is thrown away: the same tests
+# share one VM, and a leak in one would change what the next one sees.
+check_leftovers() {
+	local left
+	if [ -n "$PATTERN" ] && [[ "suite:no-leftovers" != *"$PATTERN"* ]]; then return 0; fi
+	left=$(bash -c "source '$ROOT/tests/lib.sh'; tk_leftovers" || true)
+	if [ -z "$left" ]; then
+		record PASS "suite:no-leftovers"
+	else
+		record FAIL "suite:no-leftovers" "$(echo "$left" | tr '\n' ' ')"
+		bash -c "source '$ROOT/tests/lib.sh'; tk_cleanup_leftovers" >/dev/null 2>&1 || true
+	fi
+}
+
+main() {
+	local file fn idx=0
+	parse_args "$@"
+	if [ "$(id -u)" != 0 ]; then
+		echo "lane.sh: needs root (netns, qdiscs, BPF)" >&2
+		exit 2
+	fi
+	if [ "${TK_IN_VM:-}" != 1 ]; then
+		echo "lane.sh: not in the VM (use tests/vm/run.sh --lane); running on $(uname -r) anyway" >&2
+	fi
+	echo "# vm lane on $(uname -r)"
+	rm -rf "$TK_LOGDIR"
+	mkdir -p "$TK_LOGDIR"
+	for file in "$ROOT"/tests/vm/test_*.sh; do
+		[ -e "$file" ] || continue
+		for fn in $(list_tests "$file"); do
+			if [ -n "$PATTERN" ] && [[ "$(basename "$file" .sh):$fn" != *"$PATTERN"* ]]; then
+				continue
+			fi
+			idx=$((idx + 1))
+			run_one "$file" "$fn" "$idx"
+		done
+	done
+	check_leftovers
+	if ((${#skipped_names[@]})); then
+		echo "skipped: ${skipped_names[*]}"
+	fi
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ]
+}
+
+main "$@"

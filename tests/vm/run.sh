@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# VM test lane: boot Debian's 6.12 kernel under qemu (software emulation) on top of this host's
+# own root filesystem, and run a command from the repo in it. The host kernel lacks kprobes,
+# fprobe, fentry, taprio/etf/mqprio, VLAN and netkit; the guest kernel has them all.
+#
+#   tests/vm/run.sh --prepare                   download + unpack the kernel, build the initramfs
+#   tests/vm/run.sh [OPTS] -- CMD [ARGS...]     run CMD in the VM (cwd = repo), exit with its status
+#   tests/vm/run.sh [OPTS] --shell              interactive shell in the VM (Ctrl-A x quits qemu)
+#   tests/vm/run.sh [OPTS] --lane [-k PAT] [-v] run tests/vm/test_*.sh in the VM (tests/vm/lane.sh)
+#   OPTS: --kernel DIR   a cache dir made by --prepare (default: the newest one for the package)
+#         --timeout SECS qemu is killed after this long (default 1200, env TK_VM_TIMEOUT)
+#
+# Environment: TK_VM_KERNEL_PKG  kernel meta-package to resolve (default linux-image-6.12-amd64)
+#              TK_VM_DIR         work dir (default build/vm); TK_* variables are passed to the guest
+#
+# Layout of the guest: / is an overlay of the host's / (9p, read-only) under a tmpfs, so the
+# guest runs the host's binaries and sees the repo at the same path, and nothing it writes
+# reaches the host except through /run/tkvm (a writable 9p share of a per-run dir under
+# build/vm/). The guest's modules come from a second read-only 9p share at /lib/modules.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+VM_DIR=${TK_VM_DIR:-$ROOT/build/vm}
+CACHE=$VM_DIR/cache
+KERNEL_PKG=${TK_VM_KERNEL_PKG:-linux-image-6.12-amd64}
+TIMEOUT=${TK_VM_TIMEOUT:-1200}
+# Modules the initramfs needs to mount the host; their dependencies are added by modprobe.
+BOOT_MODULES=(netfs 9pnet 9pnet_virtio 9p overlay)
+GUEST_IO=/run/tkvm # where the per-run share appears inside the guest
+
+die() { echo "vm: $*" >&2; exit 2; }
+note() { echo "vm: $*" >&2; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# ---- prepare: kernel package -> cache dir ----------------------------------------------------
+
+# Sets KPKG (versioned image package), KPKG_VER and KREL (uname -r of the guest) from the
+# meta-package's dependency, using only the host's configured apt sources.
+resolve_kernel() {
+	KPKG=$(apt-cache depends --important "$KERNEL_PKG" 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
+	if [ -z "$KPKG" ]; then
+		note "$KERNEL_PKG is not in the configured apt sources; reachable kernel meta-packages:"
+		apt-cache search --names-only '^linux-image-[0-9.]+-amd64$' >&2 || true
+		die "set TK_VM_KERNEL_PKG to one of them (third-party sources are not used)"
+	fi
+	KPKG_VER=$(apt-cache policy "$KPKG" | awk '$1 == "Candidate:" { print $2 }')
+	if [ -z "$KPKG_VER" ] || [ "$KPKG_VER" = "(none)" ]; then die "no candidate version for $KPKG"; fi
+	KREL=${KPKG#linux-image-}
+}
+
+# apt-get download into the cache dir; refreshes stale package lists once (a security update
+# removes the old .deb from the mirror).
+download_kernel() { # dir
+	local dir=$1 opts=(-q -o APT::Sandbox::User=root)
+	if ! (cd "$dir" && apt-get "${opts[@]}" download "$KPKG=$KPKG_VER" >/dev/null); then
+		note "download failed; refreshing apt lists and retrying"
+		apt-get update -qq >/dev/null
+		resolve_kernel
+		(cd "$dir" && apt-get "${opts[@]}" download "$KPKG=$KPKG_VER" >/dev/null)
+	fi
+}
+
+# Unpack without installing: installing would pull initramfs-tools and touch the host's /boot.
+unpack_kernel() { # dir
+	local dir=$1 deb
+	deb=$(ls "$dir"/linux-image-*.deb)
+	rm -rf "$dir/root"
+	dpkg-deb -x "$deb" "$dir/root"
+	depmod -b "$dir/root" "$KREL"
+	rm -f "$deb" # 100+ MB, and the unpacked tree is all we use
+}
+
+# Initramfs: static busybox, /init, and the decompressed boot modules in load order.
+build_initramfs() { # dir
+	local dir=$1 st=$1/initramfs.d m path ko
+	rm -rf "$st"
+	mkdir -p "$st"/{bin,dev,proc,sys,modules}
+	cp /bin/busybox "$st/bin/busybox"
+	install -m 0755 "$ROOT/tests/vm/init.sh" "$st/init"
+	# The kernel opens /dev/console for init before anything is mounted.
+	mknod -m 600 "$st/dev/console" c 5 1
+	: >"$st/modules/order"
+	for m in "${BOOT_MODULES[@]}"; do
+		modprobe -d "$dir/root" -S "$KREL" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+	done | awk '!seen[$0]++' | while read -r path; do
+		# busybox insmod cannot read .ko.xz
+		ko=$(basename "${path%.xz}")
+		xz -dc "$path" >"$st/modules/$ko"
+		echo "$ko" >>"$st/modules/order"
+	done
+	(cd "$st" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -1 >"$dir/initramfs.cpio.gz.tmp"
+	mv "$dir/initramfs.cpio.gz.tmp" "$dir/initramfs.cpio.gz"
+	rm -rf "$st"
+}
+
+prepare() {
+	local t0 dir stamp
+	t0=$(now)
+	"$ROOT/scripts/deps.sh" vm
+	resolve_kernel
+	dir=$CACHE/$KREL
+	stamp="$KPKG $KPKG_VER"
+	mkdir -p "$dir"
+	if [ "$(cat "$dir/package" 2>/dev/null)" != "$stamp" ] || [ ! -d "$dir/root/lib/modules/$KREL" ]; then
+		note "fetching $KPKG $KPKG_VER"
+		rm -f "$dir/package" "$dir/initramfs.cpio.gz" "$dir"/*.deb
+		download_kernel "$dir"
+		unpack_kernel "$dir"
+		echo "$stamp" >"$dir/package"
+	fi
+	# Rebuilt when /init changed; everything else in it depends only on the kernel.
+	if [ ! -s "$dir/initramfs.cpio.gz" ] || [ "$ROOT/tests/vm/init.sh" -nt "$dir/initramfs.cpio.gz" ]; then
+		note "building initramfs"
+		build_initramfs "$dir"
+	fi
+	ln -sfn "$KREL" "$CACHE/$KERNEL_PKG"
+	note "kernel $KREL ($KPKG $KPKG_VER) ready in ${dir#"$ROOT"/} ($(elapsed "$t0")s)"
+}
+
+# ---- run ---------------------------------------------------------------------------------------
+
+# Picks the kernel dir: --kernel, else the last one prepared for the package, else prepare now.
+kernel_dir() {
+	if [ -n "$KDIR" ]; then
+		[ -f "$KDIR/initramfs.cpio.gz" ] || die "$KDIR is not a prepared kernel dir (run --prepare)"
+	elif [ -f "$CACHE/$KERNEL_PKG/initramfs.cpio.gz" ] &&
+		! [ "$ROOT/tests/vm/init.sh" -nt "$CACHE/$KERNEL_PKG/initramfs.cpio.gz" ]; then
+		KDIR=$CACHE/$KERNEL_PKG
+	else
+		prepare
+		KDIR=$CACHE/$KERNEL_PKG
+	fi
+	KDIR=$(cd "$KDIR" && pwd -P)
+	# "linux-image-6.12.117+deb12-amd64 6.12.117-1~deb12u1": the package name ends in uname -r.
+	KREL=$(awk '{ sub(/^linux-image-/, "", $1); print $1 }' "$KDIR/package")
+}
+
+# The guest runs $GUEST_IO/cmd.sh; it sets up the environment and execs the command.
+write_cmd() { # mode args...
+	local mode=$1 f=$IO/cmd.sh v
+	shift
+	{
+		echo "# generated by tests/vm/run.sh"
+		echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+		echo "export HOME=/root LANG=C.UTF-8 TK_IN_VM=1 TK_VM_IO=$GUEST_IO"
+		echo "export TK_VM_KERNEL_PKG=$(printf %q "$KERNEL_PKG")"
+		# Forward the test knobs (TK_TEST_TIMEOUT, ...), never the host's whole environment.
+		for v in $(compgen -e | grep '^TK_' || true); do
+			case "$v" in TK_IN_VM | TK_VM_IO | TK_VM_DIR | TK_VM_KERNEL_PKG) continue ;; esac
+			echo "export $v=$(printf %q "${!v}")"
+		done
+		echo "ip link set lo up"
+		echo "cd $(printf %q "$ROOT") || exit 1"
+		case "$mode" in
+		shell)
+			echo "export TERM=$(printf %q "${TERM:-vt100}")"
+			# The serial console does not know the terminal size.
+			if [ -t 0 ] && size=$(stty size 2>/dev/null); then
+				echo "stty rows ${size% *} cols ${size#* } </dev/ttyS0"
+			fi
+			echo "echo 'tsnkit VM: $KREL, host / read-only + tmpfs overlay; exit or Ctrl-D to stop'"
+			# ttyS0, not /dev/console, so that bash gets a controlling tty and job control.
+			echo "exec setsid -c bash -i <>/dev/ttyS0 >&0 2>&0"
+			;;
+		run)
+			echo "export TERM=dumb"
+			printf 'exec'
+			printf ' %q' "$@"
+			echo
+			;;
+		esac
+	} >"$f"
+}
+
+qemu_cmd() {
+	QEMU=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m 2G -nographic
+		-no-user-config -no-reboot -vga none -nic none
+		# qboot: a minimal firmware that boots -kernel faster than SeaBIOS and, unlike it,
+		# draws no banner and escape codes on the serial console.
+		-bios qboot.rom
+		-kernel "$KDIR/root/boot/vmlinuz-$KREL" -initrd "$KDIR/initramfs.cpio.gz"
+		-append "console=ttyS0 panic=-1 quiet"
+		# multidevs=remap: / spans several host filesystems; avoids inode number clashes.
+		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+		-virtfs "local,path=$KDIR/root/lib/modules,mount_tag=modules,security_model=none,readonly=on"
+		-virtfs "local,path=$IO,mount_tag=tkio,security_model=none"
+		-pidfile "$IO.pid")
+}
+
+# shellcheck disable=SC2317 # called from the trap
+cleanup() {
+	local pid
+	if [ -n "${IO:-}" ]; then
+		# The VM must never outlive us, whatever happened.
+		pid=$(cat "$IO.pid" 2>/dev/null || true)
+		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+			kill "$pid" 2>/dev/null || true
+			sleep 1
+			kill -9 "$pid" 2>/dev/null || true
+		fi
+		rm -rf "$IO" "$IO.pid"
+	fi
+}
+
+# One VM at a time: the host has two cores shared with builds and other tests.
+take_lock() {
+	mkdir -p "$VM_DIR"
+	exec {LOCKFD}>"$VM_DIR/.lock"
+	if ! flock -n "$LOCKFD"; then
+		note "another VM is running; waiting for it"
+		flock -w "$TIMEOUT" "$LOCKFD" || die "gave up waiting for the other VM"
+	fi
+}
+
+# Boots, runs cmd.sh, returns the guest command's exit status (124: timeout, 125: no status).
+boot() { # mode
+	local mode=$1 t0 rc=0 tpid qpid fd
+	IO=$(mktemp -d "$VM_DIR/io.XXXXXX")
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	qemu_cmd
+	write_cmd "$mode" "${CMD[@]}"
+	mkdir -p "$VM_DIR/logs"
+	t0=$(now)
+	note "booting $KREL (tcg, timeout ${TIMEOUT}s)"
+	if [ "$mode" = shell ]; then
+		# Foreground, on the terminal. --foreground keeps qemu on the tty's process group.
+		timeout --foreground --kill-after=10 "$TIMEOUT" "${QEMU[@]}" || rc=$?
+	else
+		# Background + wait, so that a signal runs the trap at once; stdin is not qemu's.
+		# The serial console ends lines with \r\n.
+		exec {fd}> >(tr -d '\r' | tee "$VM_DIR/logs/console.log")
+		tpid=$!
+		timeout --kill-after=10 "$TIMEOUT" "${QEMU[@]}" </dev/null >&"$fd" 2>&1 &
+		qpid=$!
+		wait "$qpid" || rc=$?
+		exec {fd}>&-
+		wait "$tpid" 2>/dev/null || true
+	fi
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		note "timed out after ${TIMEOUT}s; qemu killed"
+		return 124
+	fi
+	[ "$rc" = 0 ] || note "qemu exited $rc"
+	if [ -d "$IO/test-logs" ]; then
+		rm -rf "$VM_DIR/test-logs"
+		mv "$IO/test-logs" "$VM_DIR/test-logs"
+	fi
+	if [ -s "$IO/rc" ]; then
+		rc=$(cat "$IO/rc")
+	else
+		note "the guest reported no exit status (kernel panic or early boot failure?)"
+		rc=125
+	fi
+	note "guest exited $rc after $(elapsed "$t0")s (boot + command + poweroff)"
+	return "$rc"
+}
+
+main() {
+	local mode='' rc=0
+	KDIR=
+	CMD=()
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--prepare) mode=prepare; shift ;;
+		--shell) mode=shell; shift ;;
+		--lane) mode=lane; shift; CMD=("$@"); break ;;
+		--kernel) KDIR=${2:?--kernel needs a dir}; shift 2 ;;
+		--timeout) TIMEOUT=${2:?--timeout needs seconds}; shift 2 ;;
+		--) mode=run; shift; CMD=("$@"); break ;;
+		-h | --help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+		*) die "unknown argument '$1' (see --help)" ;;
+		esac
+	done
+	[ -n "$mode" ] || die "nothing to do (see --help)"
+	[ "$(id -u)" = 0 ] || die "needs root (9p export of /, and the tests need root in the guest)"
+	take_lock
+	case "$mode" in
+	prepare) prepare ;;
+	shell) kernel_dir; boot shell || rc=$? ;;
+	run)
+		[ ${#CMD[@]} -gt 0 ] || die "no command after --"
+		kernel_dir
+		boot run || rc=$?
+		;;
+	lane)
+		kernel_dir
+		# Test logs go to the writable share, and end up in build/vm/test-logs.
+		export TK_LOGDIR=$GUEST_IO/test-logs
+		CMD=(tests/vm/lane.sh "${CMD[@]}")
+		boot run || rc=$?
+		;;
+	esac
+	exit "$rc"
+}
+
+main "$@"

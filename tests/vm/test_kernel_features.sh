@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# VM lane self-test: proves that the guest really is the kernel the lane is for and that it
+# gives the tests what the host cannot: taprio/etf/mqprio, VLAN, netkit, module loading from
+# the guest's /lib/modules, bpffs and friends. Sourced by tests/vm/lane.sh together with
+# tests/lib.sh; each test_* function runs in its own process.
+
+# The seed talk's schedule: tc 0+1 open 10 us, tc 0+2 10 us, tc 0 alone 20 us.
+KF_TAPRIO=(taprio num_tc 4 map 0 1 2 3 queues 1@0 1@1 1@2 1@3
+	base-time 1693996801300000000
+	sched-entry S 03 10000 sched-entry S 05 10000 sched-entry S 01 20000
+	clockid CLOCK_TAI)
+
+# "6.12" from TK_VM_KERNEL_PKG=linux-image-6.12-amd64; empty for an unversioned meta-package.
+kf_series() {
+	local s=${TK_VM_KERNEL_PKG:-linux-image-6.12-amd64}
+	s=${s#linux-image-}
+	s=${s%%-*}
+	if [[ "$s" =~ ^[0-9]+\.[0-9]+$ ]]; then echo "$s"; fi
+}
+
+kf_kernel_at_least() { # major.minor
+	[ "$(printf '%s\n%s\n' "$1" "$(uname -r)" | sort -V | head -n 1)" = "$1" ]
+}
+
+# A netns "tk<id>-kf" with nic0 (4 tx queues, 10.0.0.1) and its peer in "tk<id>-kfp"
+# (10.0.0.2): multi-queue, because taprio and mqprio map traffic classes to tx queues.
+kf_nic0() {
+	local ns=tk$TK_TEST_ID-kf peer=tk$TK_TEST_ID-kfp
+	ip netns add "$ns"
+	tk_defer "ip netns del $ns"
+	ip netns add "$peer"
+	tk_defer "ip netns del $peer"
+	tk_ns "$ns" ip link add nic0 numtxqueues 4 numrxqueues 4 type veth \
+		peer name peer0 numtxqueues 4 numrxqueues 4 netns "$peer"
+	tk_ns "$ns" ip addr add 10.0.0.1/24 dev nic0
+	tk_ns "$ns" ip link set nic0 up
+	tk_ns "$peer" ip addr add 10.0.0.2/24 dev peer0
+	tk_ns "$peer" ip link set peer0 up
+	KF_NS=$ns
+}
+
+kf_fstype() { stat -f -c %T "$1" 2>/dev/null; }
+
+test_guest_kernel_version() {
+	local series
+	[ "${TK_IN_VM:-}" = 1 ] || tk_fail "not in the VM (TK_IN_VM unset): run tests/vm/run.sh --lane"
+	series=$(kf_series)
+	[ -n "$series" ] || tk_skip "TK_VM_KERNEL_PKG=${TK_VM_KERNEL_PKG:-} names no kernel series"
+	assert_match "uname -r" "$(uname -r)" "^${series//./\\.}\."
+}
+
+test_modules_load() {
+	local m
+	# Autoloading by tc/ip needs the same: modprobe finding the guest's /lib/modules tree.
+	assert_eq "modules dir" "$(ls -d "/lib/modules/$(uname -r)" 2>/dev/null)" "/lib/modules/$(uname -r)"
+	for m in sch_taprio sch_etf sch_mqprio 8021q veth bridge; do
+		modprobe "$m" || tk_fail "modprobe $m"
+		assert_eq "module $m" "$(test -d "/sys/module/$m" && echo loaded)" loaded
+	done
+}
+
+test_taprio_seed_schedule() {
+	local out pkts
+	kf_nic0
+	tk_ns "$KF_NS" tc qdisc add dev nic0 parent root handle 100 "${KF_TAPRIO[@]}" ||
+		tk_fail "tc qdisc add taprio"
+	out=$(tk_ns "$KF_NS" tc qdisc show dev nic0)
+	echo "$out"
+	assert_match "taprio root" "$out" "qdisc taprio 100: root"
+	assert_match "clockid" "$out" "clockid TAI"
+	assert_match "base-time" "$out" "base-time 1693996801300000000"
+	assert_match "entry 0" "$out" "index 0 cmd S gatemask 0x3 interval 10000"
+	assert_match "entry 1" "$out" "index 1 cmd S gatemask 0x5 interval 10000"
+	assert_match "entry 2" "$out" "index 2 cmd S gatemask 0x1 interval 20000"
+	assert_eq "leaf qdiscs" "$(echo "$out" | grep -c 'parent 100:[1-4] ')" 4
+	# Priority 0 is tc 0, open in every entry: the gates must let it through.
+	tk_ns "$KF_NS" ping -q -c 3 -i 0.2 -W 2 10.0.0.2 || tk_fail "ping through taprio"
+	out=$(tk_ns "$KF_NS" tc -s qdisc show dev nic0)
+	pkts=$(echo "$out" | awk '/qdisc taprio 100: root/ { f = 1 } f && /Sent/ { print $4; exit }')
+	assert_ge "taprio sent packets" "${pkts:-0}" 3
+}
+
+test_mqprio_etf() {
+	local out
+	kf_nic0
+	tk_ns "$KF_NS" tc qdisc add dev nic0 parent root handle 100 mqprio \
+		num_tc 4 map 0 1 2 3 queues 1@0 1@1 1@2 1@3 hw 0 || tk_fail "tc qdisc add mqprio"
+	# skip_sock_check: routed packets lose skb->sk, so etf must not insist on a socket.
+	tk_ns "$KF_NS" tc qdisc replace dev nic0 parent 100:1 etf \
+		clockid CLOCK_TAI delta 500000 skip_sock_check || tk_fail "tc qdisc add etf"
+	out=$(tk_ns "$KF_NS" tc qdisc show dev nic0)
+	echo "$out"
+	assert_match "mqprio root" "$out" "qdisc mqprio 100: root"
+	assert_match "etf leaf" "$out" "qdisc etf [0-9a-f]+: parent 100:1 clockid TAI delta 500000"
+	assert_match "skip_sock_check" "$out" "skip_sock_check on"
+}
+
+test_etf_under_taprio() {
+	local out
+	kf_nic0
+	tk_ns "$KF_NS" tc qdisc add dev nic0 parent root handle 100 "${KF_TAPRIO[@]}" ||
+		tk_fail "tc qdisc add taprio"
+	tk_ns "$KF_NS" tc qdisc replace dev nic0 parent 100:2 etf \
+		clockid CLOCK_TAI delta 500000 skip_sock_check || tk_fail "tc qdisc add etf under taprio"
+	out=$(tk_ns "$KF_NS" tc qdisc show dev nic0)
+	echo "$out"
+	assert_match "etf under taprio" "$out" "qdisc etf [0-9a-f]+: parent 100:2 clockid TAI"
+}
+
+test_vlan_device() {
+	local out
+	kf_nic0
+	tk_ns "$KF_NS" ip link add link nic0 name nic0.10 type vlan id 10 egress-qos-map 3:3 5:5 ||
+		tk_fail "ip link add type vlan"
+	out=$(tk_ns "$KF_NS" ip -d link show nic0.10)
+	echo "$out"
+	assert_match "vlan id" "$out" "vlan protocol 802\.1Q id 10"
+	assert_match "egress-qos-map" "$out" "egress-qos-map \{ 3:3 5:5 \}"
+}
+
+test_netkit_pair() {
+	local ns=tk$TK_TEST_ID-nk out rc=0
+	if kf_kernel_at_least 6.7; then
+		# Built in (CONFIG_NETKIT=y) on Debian's 6.12, so no module: look for its code.
+		grep -q ' netkit_' /proc/kallsyms || tk_fail "kernel $(uname -r) has no netkit"
+	else
+		tk_skip "kernel $(uname -r) predates netkit (6.7)"
+	fi
+	ip netns add "$ns"
+	tk_defer "ip netns del $ns"
+	out=$(tk_ns "$ns" ip link add nk0 type netkit peer name nk1 2>&1) || rc=$?
+	if [ "$rc" != 0 ]; then
+		# bookworm's iproute2 6.1 predates netkit (iproute2 6.7): it cannot even parse it.
+		tk_skip "$(ip -V | awk '{ print $3 }' | tr -d ,) cannot create netkit (needs iproute2 6.7): ${out%%.*}"
+	fi
+	out=$(tk_ns "$ns" ip -d link show nk0)
+	echo "$out"
+	assert_match "netkit link" "$out" "netkit"
+}
+
+test_bpf_fs_mounts() {
+	assert_eq "bpffs" "$(kf_fstype /sys/fs/bpf)" bpf_fs
+	assert_eq "tracefs" "$(kf_fstype /sys/kernel/tracing)" tracefs
+	assert_eq "debugfs" "$(kf_fstype /sys/kernel/debug)" debugfs
+	assert_eq "cgroup2" "$(kf_fstype /sys/fs/cgroup)" cgroup2fs
+	# Tests pin under /sys/fs/bpf/tk<id>: it must be writable.
+	mkdir "$TK_PIN" || tk_fail "mkdir $TK_PIN"
+	tk_defer "rmdir $TK_PIN"
+	assert_match "kprobe-able functions" \
+		"$(grep -m1 -x 'skb_clone' /sys/kernel/tracing/available_filter_functions)" '^skb_clone$'
+}
+
+test_tsnproxy_features() {
+	local out f
+	[ -x "$TK_BUILD/tsnproxy" ] || tk_skip "$TK_BUILD/tsnproxy not built (make all)"
+	out=$("$TK_BUILD/tsnproxy" features --json) || tk_fail "tsnproxy features --json failed"
+	echo "$out"
+	for f in fentry kprobe-multi taprio; do
+		assert_eq "$f supported ($(echo "$out" | jq -r ".\"$f\".reason"))" \
+			"$(echo "$out" | jq -r ".\"$f\".supported")" true
+	done
+}
