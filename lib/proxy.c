@@ -250,13 +250,59 @@ static void detach_restore(const char *pin_dir, const struct tsn_proxy_config *c
 		tsn_tc_detach(&h);
 }
 
+/* Id of the program behind a pinned link or program, 0 if none. */
+static __u32 pinned_prog_id(const char *file, bool is_link)
+{
+	__u32 id = 0;
+	int fd = bpf_obj_get(file);
+
+	if (fd < 0)
+		return 0;
+	if (is_link) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			id = info.prog_id;
+	} else {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			id = info.id;
+	}
+	close(fd);
+	return id;
+}
+
+/*
+ * The kernel frees programs after the last reference is gone, asynchronously (RCU, timer
+ * cancellation). Wait, bounded, so that `stop` returning means nothing is loaded any more.
+ */
+static void wait_progs_gone(const __u32 *ids, int n)
+{
+	int i, tries;
+
+	for (i = 0; i < n; i++) {
+		for (tries = 0; tries < 150; tries++) {
+			int fd = bpf_prog_get_fd_by_id(ids[i]);
+
+			if (fd < 0)
+				break;
+			close(fd);
+			usleep(20000);
+		}
+	}
+}
+
 /* Unpin and detach everything under pin_dir. Used by stop and to roll back a failed start. */
 static void teardown(const char *pin_dir, const struct tsn_proxy_config *cfg)
 {
 	static const char *const subs[] = { "links", "progs", "maps" };
 	char path[PATH_MAX];
+	__u32 ids[64];
 	unsigned int s;
-	int i;
+	int i, nids = 0;
 
 	for (i = 0; cfg && i < (int)cfg->nic_count && i < TSN_MAX_NICS; i++)
 		detach_restore(pin_dir, cfg, i);
@@ -273,6 +319,11 @@ static void teardown(const char *pin_dir, const struct tsn_proxy_config *cfg)
 			if (de->d_name[0] == '.')
 				continue;
 			snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+			if (s < 2 && nids < 64) {
+				ids[nids] = pinned_prog_id(file, s == 0);
+				if (ids[nids])
+					nids++;
+			}
 			if (s == 0) {
 				int fd = bpf_obj_get(file);
 
@@ -288,6 +339,7 @@ static void teardown(const char *pin_dir, const struct tsn_proxy_config *cfg)
 		rmdir(path);
 	}
 	rmdir(pin_dir);
+	wait_progs_gone(ids, nids);
 }
 
 static int mkdirs(const char *pin_dir)
@@ -442,6 +494,11 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	}
 	pin_path(path, sizeof(path), o->pin_dir, "progs", "restore");
 	e = bpf_program__pin(skel->progs.tsn_restore, path);
+	if (!e) {
+		/* pinned only so that stop can tell when the timer's program is gone */
+		pin_path(path, sizeof(path), o->pin_dir, "progs", "sweep");
+		e = bpf_program__pin(skel->progs.tsn_sweep_start, path);
+	}
 	if (!e && cfg.save_hook == TSN_SAVE_TC) {
 		pin_path(path, sizeof(path), o->pin_dir, "progs", "save_tc");
 		e = bpf_program__pin(skel->progs.tsn_save_tc, path);

@@ -278,8 +278,15 @@ static __always_inline void tsn_slot_store(__u64 skb, const struct tsn_pkt *p, _
 
 	if (!s)
 		return;
-	if (s->skb && s->skb != skb && tsn_fresh(now, s->saved_ns))
-		tsn_count(TSN_CNT_EVICTED);
+	/* account for what this write displaces, so that no entry disappears uncounted */
+	if (s->saved_ns) {
+		if (s->pkt_id & TSN_SLOT_FREED)
+			tsn_count(TSN_CNT_FREED_UNRESTORED);	/* died before any NIC */
+		else if (!tsn_fresh(now, s->saved_ns))
+			tsn_count(TSN_CNT_EXPIRED);
+		else if (s->skb != skb)
+			tsn_count(TSN_CNT_EVICTED);
+	}
 	s->skb = skb;
 	s->fp = p->fp;
 	s->saved_ns = now;

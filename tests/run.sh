@@ -28,8 +28,27 @@ if [ "$(id -u)" != 0 ]; then
 	exit 2
 fi
 
-rm -rf "$TK_LOGDIR"
 mkdir -p "$TK_LOGDIR"
+# Fixture ids (netns tk<ID>-*, addresses 198.18.<ID>.0/24) are claimed atomically with mkdir, so
+# two runs on one machine never build the same fixture.
+ID_DIR=/run/tsnkit-test-ids
+mkdir -p "$ID_DIR"
+claim_id() {
+	local i
+	for ((i = 1; i <= 250; i++)); do
+		if mkdir "$ID_DIR/$i" 2>/dev/null; then
+			echo "$$" >"$ID_DIR/$i/owner"
+			echo "$i"
+			return 0
+		fi
+		# a claim whose runner died is free again
+		if ! kill -0 "$(cat "$ID_DIR/$i/owner" 2>/dev/null)" 2>/dev/null; then
+			rm -rf "$ID_DIR/$i"
+			mkdir "$ID_DIR/$i" 2>/dev/null && echo "$$" >"$ID_DIR/$i/owner" && echo "$i" && return 0
+		fi
+	done
+	return 1
+}
 passed=0 failed=0 skipped=0
 failed_names=() skipped_names=()
 
@@ -45,7 +64,10 @@ record() { # status name [detail]
 # --- unit tests: the binary prints PASS/FAIL/SKIP lines itself -------------------------------
 if [ -x "$TK_BUILD/test_unit" ]; then
 	log=$TK_LOGDIR/unit.log
-	"$TK_BUILD/test_unit" ${PATTERN:+-k "$PATTERN"} >"$log" 2>&1
+	# "-k unit" runs them all, "-k unit/json" (or "-k json") the matching ones
+	upat=${PATTERN#unit}
+	upat=${upat#/}
+	"$TK_BUILD/test_unit" ${upat:+-k "$upat"} >"$log" 2>&1
 	rc=$?
 	while IFS= read -r line; do
 		case "$line" in
@@ -74,7 +96,7 @@ for file in "$ROOT"/tests/integration/test_*.sh; do
 		if [ -n "$PATTERN" ] && [[ "$name" != *"$PATTERN"* ]]; then
 			continue
 		fi
-		idx=$((idx + 1))
+		idx=$(claim_id) || { record FAIL "$name" "no free fixture id"; continue; }
 		log=$TK_LOGDIR/$base.$fn.log
 		TK_TEST_ID=$idx TK_TEST_NAME=$name timeout --kill-after=10 "${TK_TEST_TIMEOUT:-300}" \
 			bash -c "source '$ROOT/tests/lib.sh'; source '$file'; tk_run_test $fn" \
@@ -89,10 +111,12 @@ for file in "$ROOT"/tests/integration/test_*.sh; do
 			tail -n 25 "$log" | sed 's/^/    /' ;;
 		esac
 		[ "$VERBOSE" = 1 ] && sed 's/^/    /' "$log"
+		rm -rf "${ID_DIR:?}/$idx"
 	done
 done
 
-# --- nothing may be left behind -----------------------------------------------------------------
+# --- nothing may be left behind (only meaningful for a full run: a concurrent run's fixtures
+# would look like leftovers) ---------------------------------------------------------------------
 if [ -z "$PATTERN" ] || [[ "suite:no-leftovers" == *"$PATTERN"* ]]; then
 	left=$(bash -c "source '$ROOT/tests/lib.sh'; tk_leftovers")
 	if [ -z "$left" ]; then

@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Enforce mode (tsnproxy) over the node-in-a-box fixture, with real traffic. What the NIC got is
+# judged by the fixture's per-traffic-class qdisc counters and by an independent observer
+# (build/observe, tp_btf at driver xmit), never by the proxy's own counters, except where the
+# proxy's bookkeeping itself is under test (lifetime, evictions).
+
+N=200	# datagrams per talker: enough to see a mistake, small enough to stay fast
+
+proxy() { tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" "$@"; }
+
+# fixture + listener; the proxy is always stopped at the end, even on failure
+enforce_setup() { # [NPODS]
+	tk_fixture_up "$TK_TEST_ID" "${1:-2}"
+	tk_listen "$TK_TEST_ID" 5001
+	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
+}
+
+# "tc0 tc1 tc2 tc3" packet counts on nic0
+tc_snapshot() { tk_tc_counts "$TK_TEST_ID" | awk '{printf "%s ", $2}'; }
+# delta of class $3 between snapshots $1 and $2
+tc_delta() { # before after tc
+	local b a
+	read -r -a b <<<"$1"
+	read -r -a a <<<"$2"
+	echo $((a[$3] - b[$3]))
+}
+
+# bpf links (tcx) running a tsn_restore program; bpftool 7.1 cannot show tcx under `net`
+restore_links() {
+	local ids
+	ids=$(bpftool prog show -j | jq -c '[.[] | select(.name == "tsn_restore") | .id]')
+	bpftool link show -j | jq --argjson ids "$ids" '[.[] | select(.prog_id as $i | $ids | index($i))] | length'
+}
+
+# loaded programs of progs/tsnproxy.bpf.c
+proxy_progs() {
+	bpftool prog show | grep -cE ' name (tsn_restore|tsn_save|tsn_save_tc|tsn_on_kfree|tsn_on_consume|tsn_sweep_start) '
+}
+
+netns_ino() { stat -L -c %i "/run/netns/$1"; }
+# nsenter keeps the root netns' /sys: ask the netns itself
+nic_ifindex() { tk_ns "$TK_NODE" ip -j link show nic0 | jq '.[0].ifindex'; }
+
+# Start the observer for UDP ports $1; its NDJSON lands in $TK_TMP/obs.json
+observe_start() { # PORTS
+	local pid
+	"$TK_BUILD/observe" --dport "$1" --duration 120 --ready-file "$TK_TMP/obs.ready" \
+		>"$TK_TMP/obs.json" 2>"$TK_TMP/obs.err" &
+	pid=$!
+	OBS_PID=$pid
+	tk_defer "kill $pid"
+	tk_wait_file "$TK_TMP/obs.ready"
+}
+observe_stop() {
+	sleep 0.3
+	kill -TERM "$OBS_PID" 2>/dev/null
+	wait "$OBS_PID" 2>/dev/null
+}
+# count observer lines at nic0 matching a jq condition
+obs_nic_count() { # jq-condition
+	jq -c "select(.netns == $(netns_ino "$TK_NODE") and .ifindex == $(nic_ifindex)) | select($1)" \
+		"$TK_TMP/obs.json" | wc -l
+}
+
+test_seed_scenario() {
+	enforce_setup 2
+	local before after
+	# without the proxy: the problem
+	before=$(tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
+	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 0 >/dev/null
+	after=$(tc_snapshot)
+	assert_ge "no proxy: tc0" "$(tc_delta "$before" "$after" 0)" $((3 * N))
+	assert_eq "no proxy: tc1" "$(tc_delta "$before" "$after" 1)" 0
+	assert_eq "no proxy: tc2" "$(tc_delta "$before" "$after" 2)" 0
+
+	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null || tk_fail "allow pod1"
+	proxy allow --netns "${TK_PODS[1]}" --priorities 2 >/dev/null || tk_fail "allow pod2"
+	before=$(tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
+	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 0 >/dev/null
+	after=$(tc_snapshot)
+	assert_eq "proxy: tc1 has exactly talker 1" "$(tc_delta "$before" "$after" 1)" $N
+	assert_eq "proxy: tc2 has exactly talker 2" "$(tc_delta "$before" "$after" 2)" $N
+	assert_ge "proxy: best effort stays in tc0" "$(tc_delta "$before" "$after" 0)" $N
+	assert_eq "listener got everything" "$(tk_listen_count "$TK_TEST_ID" 5001)" $((6 * N))
+}
+
+test_tstamp_tai_mono_none() {
+	enforce_setup 1
+	proxy start --nic nic0 --policy all >/dev/null || tk_fail "tsnproxy start failed"
+	observe_start 6001-6003
+	tk_talk "$TK_TEST_ID" 1 --port 6001 --count 50 --priority 1 --txtime tai >/dev/null
+	tk_talk "$TK_TEST_ID" 1 --port 6002 --count 50 --priority 1 --txtime mono >/dev/null
+	tk_talk "$TK_TEST_ID" 1 --port 6003 --count 50 --priority 1 >/dev/null
+	observe_stop
+	local pod nic port type
+	pod=$(netns_ino "${TK_PODS[0]}")
+	for port in 6001 6002; do
+		type=$([ $port = 6001 ] && echo tai || echo mono)
+		# the pod's view and the NIC's view, joined on the talker's sequence number
+		jq -s --argjson pod "$pod" --argjson nicns "$(netns_ino "$TK_NODE")" \
+			--argjson nic "$(nic_ifindex)" --argjson port $port '
+			[.[] | select(.dport == $port)] as $all |
+			($all | map(select(.netns == $pod)) | INDEX(.seq)) as $p |
+			$all | map(select(.netns == $nicns and .ifindex == $nic)) |
+			map({seq, ok: (.tstamp == $p[.seq|tostring].tstamp and
+				       .tstamp_type == $p[.seq|tostring].tstamp_type and .tstamp != 0)})' \
+			"$TK_TMP/obs.json" >"$TK_TMP/join.$port"
+		assert_eq "$type: packets seen at nic0" "$(jq length "$TK_TMP/join.$port")" 50
+		assert_eq "$type: tstamp value and clock kept" \
+			"$(jq '[.[] | select(.ok)] | length' "$TK_TMP/join.$port")" 50
+		assert_eq "$type: clock type at nic0" \
+			"$(obs_nic_count ".dport == $port and .tstamp_type == \"$type\"")" 50
+	done
+	# no SO_TXTIME: no timestamp may be invented
+	assert_eq "no txtime: tstamp 0 at nic0" "$(obs_nic_count '.dport == 6003 and .tstamp == 0')" 50
+	assert_eq "no txtime: priority restored" "$(obs_nic_count '.dport == 6003 and .priority == 1')" 50
+}
+
+test_address_reuse_never_restores_node_traffic() {
+	enforce_setup 1
+	proxy start --nic nic0 --policy all >/dev/null || tk_fail "tsnproxy start failed"
+	observe_start 6010-6011
+	# pod flood and node-originated priority-0 traffic interleaved; skbs get recycled between them
+	tk_talk "$TK_TEST_ID" 1 --port 6011 --count 3000 --priority 3 >/dev/null &
+	local pod_pid=$!
+	tk_talk "$TK_TEST_ID" node --port 6010 --count 3000 --priority 0 >/dev/null
+	wait $pod_pid
+	observe_stop
+	assert_ge "node packets seen at nic0" "$(obs_nic_count '.dport == 6010')" 3000
+	assert_eq "node packets with a restored priority" \
+		"$(obs_nic_count '.dport == 6010 and .priority != 0')" 0
+	assert_eq "pod packets restored" "$(obs_nic_count '.dport == 6011 and .priority == 3')" 3000
+}
+
+test_clone_on_bridge_port_still_restored() {
+	enforce_setup 1
+	proxy start --nic nic0 --policy all >/dev/null || tk_fail "tsnproxy start failed"
+	# mirror every packet entering the bridge port to a spare veth: the bridge path gets a clone
+	tk_ns "$TK_NODE" ip link add tkmirror type veth peer name tkmirror1
+	tk_ns "$TK_NODE" ip link set tkmirror up
+	tk_ns "$TK_NODE" ip link set tkmirror1 up
+	tk_ns "$TK_NODE" tc qdisc add dev vethpod1 clsact
+	tk_ns "$TK_NODE" tc filter add dev vethpod1 ingress protocol ip u32 match u32 0 0 \
+		action mirred egress mirror dev tkmirror
+	local before after mirrored
+	before=$(tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
+	after=$(tc_snapshot)
+	mirrored=$(tk_ns "$TK_NODE" ip -j -s link show tkmirror | jq '.[0].stats64.tx.packets')
+	assert_ge "mirror got the clones" "$mirrored" $N
+	assert_eq "tc1 got every packet" "$(tc_delta "$before" "$after" 1)" $N
+}
+
+test_xdp_rebuilt_skb_still_restored() {
+	enforce_setup 1
+	proxy start --nic nic0 --policy all >/dev/null || tk_fail "tsnproxy start failed"
+	# XDP on the host side of the pod's veth: veth runs NAPI and rebuilds most skbs
+	tk_ns "$TK_NODE" ip link set dev vethpod1 xdpdrv obj "$TK_BUILD/tk_foreign.bpf.o" sec xdp ||
+		tk_fail "cannot attach XDP to vethpod1"
+	local before after
+	before=$(tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 2 >/dev/null
+	after=$(tc_snapshot)
+	assert_eq "tc2 got every packet through XDP" "$(tc_delta "$before" "$after" 2)" $N
+}
+
+test_lifetime_local_traffic_freed() {
+	enforce_setup 1
+	proxy start --nic nic0 --policy all --ttl 200 >/dev/null || tk_fail "tsnproxy start failed"
+	# pod -> node-local: delivered to br0's address, never reaches nic0
+	tk_ns "${TK_PODS[0]}" "$TK_BUILD/talker" --dst "$TK_BR_IP" --port 7001 --count $N \
+		--priority 1 >/dev/null
+	sleep 1	# > 2 TTLs: the sweep has run
+	local st i
+	# pods also send a little IPv6 control traffic (MLD, priority 7) that is saved and swept
+	# like any other: wait (bounded) until the table is quiet
+	for ((i = 0; i < 30; i++)); do
+		st=$(proxy status --json)
+		[ "$(echo "$st" | jq .map.used)" = 0 ] && break
+		sleep 0.2
+	done
+	assert_ge "saved" "$(echo "$st" | jq .counters.saved)" $N
+	assert_ge "freed_unrestored" "$(echo "$st" | jq .counters.freed_unrestored)" $N
+	assert_eq "restored" "$(echo "$st" | jq .counters.restored_priority)" 0
+	assert_eq "map empty after traffic stops" "$(echo "$st" | jq .map.used)" 0
+}
+
+test_tiny_capacity_evicts_never_misrestores() {
+	enforce_setup 2
+	proxy start --nic nic0 --policy all --capacity 64 >/dev/null || tk_fail "start failed"
+	observe_start 6021-6022
+	tk_talk "$TK_TEST_ID" 1 --port 6021 --count 5000 --priority 1 >/dev/null &
+	local p1=$!
+	tk_talk "$TK_TEST_ID" 2 --port 6022 --count 5000 --priority 2 >/dev/null
+	wait $p1
+	observe_stop
+	local st
+	st=$(proxy status --json)
+	tk_log "counters: $(echo "$st" | jq -c .counters)"
+	assert_eq "pod1 packets never get pod2's priority" \
+		"$(obs_nic_count '.dport == 6021 and .priority != 1 and .priority != 0')" 0
+	assert_eq "pod2 packets never get pod1's priority" \
+		"$(obs_nic_count '.dport == 6022 and .priority != 2 and .priority != 0')" 0
+	assert_ge "some restored" "$(obs_nic_count '.priority != 0')" 1
+}
+
+test_policy_unregistered_clamp_zero() {
+	enforce_setup 2
+	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --on-disallowed clamp >/dev/null
+	local before after st
+	# pod2 is not registered: stays best effort
+	before=$(tc_snapshot)
+	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
+	after=$(tc_snapshot)
+	assert_eq "unregistered pod: tc2" "$(tc_delta "$before" "$after" 2)" 0
+	st=$(proxy status --json)
+	assert_ge "policy_denied counted" "$(echo "$st" | jq .counters.policy_denied)" $N
+	# pod1 allowed {1} asks for 3: clamped to 1
+	before=$(tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 3 >/dev/null
+	after=$(tc_snapshot)
+	assert_eq "clamp: 3 -> tc1" "$(tc_delta "$before" "$after" 1)" $N
+	assert_eq "clamp: nothing in tc3" "$(tc_delta "$before" "$after" 3)" 0
+	# zero instead of clamp
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --on-disallowed zero >/dev/null
+	before=$(tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 3 >/dev/null
+	after=$(tc_snapshot)
+	assert_eq "zero: nothing in tc1" "$(tc_delta "$before" "$after" 1)" 0
+	assert_eq "zero: nothing in tc3" "$(tc_delta "$before" "$after" 3)" 0
+	# deny: registered no more
+	proxy deny --netns "${TK_PODS[0]}" >/dev/null
+	assert_eq "deny removes the registration" "$(proxy status --json | jq '.policy | length')" 0
+}
+
+test_kill9_then_adopt_then_stop_leaves_nothing() {
+	enforce_setup 1
+	local pid before after
+	tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" start --nic nic0 --policy all \
+		--foreground >"$TK_TMP/daemon.out" 2>&1 &
+	pid=$!
+	tk_wait_file "$TK_PIN/maps/config"
+	sleep 0.2
+	kill -9 $pid
+	wait $pid 2>/dev/null
+	before=$(tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
+	after=$(tc_snapshot)
+	assert_eq "restore continues after kill -9" "$(tc_delta "$before" "$after" 1)" $N
+	assert_eq "start again adopts" "$(proxy --json start --nic nic0 --policy all | jq -r .result)" adopted
+	assert_eq "one restore attachment after adopt" "$(restore_links)" 1
+	proxy stop >/dev/null || tk_fail "stop failed"
+	assert_eq "pin dir removed" "$(ls -d "$TK_PIN" 2>/dev/null)" ""
+	assert_eq "no tsnproxy programs" "$(proxy_progs)" 0
+	assert_eq "no restore attachment" "$(restore_links)" 0
+	assert_eq "no qdisc left but the fixture's" \
+		"$(tk_ns "$TK_NODE" tc qdisc show dev nic0 | grep -c clsact)" 0
+	assert_eq "stop again is a no-op" "$(proxy --json stop | jq -r .result)" "not running"
+}
+
+test_coexists_with_foreign_tc_program() {
+	enforce_setup 1
+	tk_ns "$TK_NODE" tc qdisc add dev nic0 clsact
+	tk_ns "$TK_NODE" tc filter add dev nic0 egress bpf da obj "$TK_BUILD/tk_foreign.bpf.o" \
+		sec tc || tk_fail "cannot attach the foreign program"
+	proxy start --nic nic0 --policy all >/dev/null || tk_fail "tsnproxy start failed"
+	local before after id count
+	before=$(tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
+	after=$(tc_snapshot)
+	assert_eq "restored with a foreign program on the hook" "$(tc_delta "$before" "$after" 1)" $N
+	id=$(bpftool prog show name tk_foreign -j | jq -r '.map_ids[0]')
+	count=$(bpftool map dump id "$id" -j | jq '.[0].formatted.value.".bss"[0].tk_foreign_pkts')
+	assert_ge "foreign program saw every packet" "$count" $N
+	proxy stop >/dev/null
+	assert_eq "foreign program still attached after stop" \
+		"$(tk_ns "$TK_NODE" tc filter show dev nic0 egress | grep -c tk_foreign)" 1
+}
+
+test_bad_input_exit2_nothing_attached() {
+	enforce_setup 1
+	assert_exit "unknown NIC" 2 proxy start --nic nosuchnic0
+	assert_match "unknown NIC message" "$TK_ERR" "unknown NIC 'nosuchnic0'"
+	assert_exit "NIC in another netns" 2 \
+		tk_ns "${TK_PODS[0]}" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" start --nic nic0
+	assert_match "another netns message" "$TK_ERR" "it is in netns tk[0-9]+-node"
+	assert_exit "bad ttl" 2 proxy start --nic nic0 --ttl abc
+	assert_exit "unknown flag" 2 proxy start --nic nic0 --bogus
+	assert_exit "no pin left" 0 test ! -e "$TK_PIN"
+	proxy start --nic nic0 >/dev/null || tk_fail "start failed"
+	assert_exit "bad priority list" 2 proxy allow --netns "${TK_PODS[0]}" --priorities 1,x
+	assert_exit "netns that does not exist" 2 proxy allow --netns tk-no-such-ns --priorities 1
+	assert_exit "conflicting second start" 2 proxy start --nic nic0 --policy all
+	assert_match "conflict message" "$TK_ERR" "other settings"
+	assert_exit "not root" 2 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" stop
+	assert_eq "still one attachment" "$(restore_links)" 1
+	proxy stop >/dev/null
+	assert_eq "no tsnproxy programs left" "$(proxy_progs)" 0
+}
