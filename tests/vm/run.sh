@@ -26,8 +26,9 @@ VM_DIR=${TK_VM_DIR:-$ROOT/build/vm}
 CACHE=$VM_DIR/cache
 KERNEL_PKG=${TK_VM_KERNEL_PKG:-linux-image-6.12-amd64}
 TIMEOUT=${TK_VM_TIMEOUT:-1200}
-# Modules the initramfs needs to mount the host; their dependencies are added by modprobe.
-BOOT_MODULES=(netfs 9pnet 9pnet_virtio 9p overlay)
+# Modules the initramfs needs to mount the host; modprobe adds their dependencies and skips
+# the built-in ones.
+BOOT_MODULES=(virtio_pci netfs 9pnet 9pnet_virtio 9p overlay) # virtio_pci: built in on 6.12, not 6.1
 GUEST_IO=/run/tkvm # where the per-run share appears inside the guest
 
 die() { echo "vm: $*" >&2; exit 2; }
@@ -74,6 +75,11 @@ unpack_kernel() { # dir
 	rm -f "$deb" # 100+ MB, and the unpacked tree is all we use
 }
 
+# What the initramfs is made of besides the kernel: rebuilt when this changes.
+initramfs_key() {
+	{ cat "$ROOT/tests/vm/init.sh"; echo "${BOOT_MODULES[*]}"; } | sha256sum | cut -c1-16
+}
+
 # Initramfs: static busybox, /init, and the decompressed boot modules in load order.
 build_initramfs() { # dir
 	local dir=$1 st=$1/initramfs.d m path ko
@@ -87,14 +93,22 @@ build_initramfs() { # dir
 	for m in "${BOOT_MODULES[@]}"; do
 		modprobe -d "$dir/root" -S "$KREL" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 	done | awk '!seen[$0]++' | while read -r path; do
-		# busybox insmod cannot read .ko.xz
 		ko=$(basename "${path%.xz}")
-		xz -dc "$path" >"$st/modules/$ko"
+		case "$path" in
+		*.ko.xz) xz -dc "$path" >"$st/modules/$ko" ;; # busybox insmod cannot read .ko.xz (6.12)
+		*.ko) cp "$path" "$st/modules/$ko" ;;          # 6.1 ships them uncompressed
+		*) die "cannot put $path in the initramfs (unknown compression)" ;;
+		esac
 		echo "$ko" >>"$st/modules/order"
 	done
 	(cd "$st" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) | gzip -1 >"$dir/initramfs.cpio.gz.tmp"
 	mv "$dir/initramfs.cpio.gz.tmp" "$dir/initramfs.cpio.gz"
+	initramfs_key >"$dir/initramfs.key"
 	rm -rf "$st"
+}
+
+initramfs_current() { # dir
+	[ -s "$1/initramfs.cpio.gz" ] && [ "$(cat "$1/initramfs.key" 2>/dev/null)" = "$(initramfs_key)" ]
 }
 
 prepare() {
@@ -112,8 +126,7 @@ prepare() {
 		unpack_kernel "$dir"
 		echo "$stamp" >"$dir/package"
 	fi
-	# Rebuilt when /init changed; everything else in it depends only on the kernel.
-	if [ ! -s "$dir/initramfs.cpio.gz" ] || [ "$ROOT/tests/vm/init.sh" -nt "$dir/initramfs.cpio.gz" ]; then
+	if ! initramfs_current "$dir"; then
 		note "building initramfs"
 		build_initramfs "$dir"
 	fi
@@ -127,8 +140,7 @@ prepare() {
 kernel_dir() {
 	if [ -n "$KDIR" ]; then
 		[ -f "$KDIR/initramfs.cpio.gz" ] || die "$KDIR is not a prepared kernel dir (run --prepare)"
-	elif [ -f "$CACHE/$KERNEL_PKG/initramfs.cpio.gz" ] &&
-		! [ "$ROOT/tests/vm/init.sh" -nt "$CACHE/$KERNEL_PKG/initramfs.cpio.gz" ]; then
+	elif initramfs_current "$CACHE/$KERNEL_PKG"; then
 		KDIR=$CACHE/$KERNEL_PKG
 	else
 		prepare
@@ -214,6 +226,8 @@ take_lock() {
 		note "another VM is running; waiting for it"
 		flock -w "$TIMEOUT" "$LOCKFD" || die "gave up waiting for the other VM"
 	fi
+	# Holding the lock, no VM runs: io dirs left by a run that was SIGKILLed are stale.
+	rm -rf "$VM_DIR"/io.*
 }
 
 # Boots, runs cmd.sh, returns the guest command's exit status (124: timeout, 125: no status).
@@ -280,6 +294,10 @@ main() {
 	[ -n "$mode" ] || die "nothing to do (see --help)"
 	[ "$(id -u)" = 0 ] || die "needs root (9p export of /, and the tests need root in the guest)"
 	take_lock
+	# A kept cache does not mean qemu is still installed (fresh CI image, build/ restored).
+	if [ "$mode" != prepare ] && ! command -v qemu-system-x86_64 >/dev/null; then
+		"$ROOT/scripts/deps.sh" vm
+	fi
 	case "$mode" in
 	prepare) prepare ;;
 	shell) kernel_dir; boot shell || rc=$? ;;

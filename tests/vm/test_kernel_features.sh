@@ -132,7 +132,7 @@ test_netkit_pair() {
 	out=$(tk_ns "$ns" ip link add nk0 type netkit peer name nk1 2>&1) || rc=$?
 	if [ "$rc" != 0 ]; then
 		# bookworm's iproute2 6.1 predates netkit (iproute2 6.7): it cannot even parse it.
-		tk_skip "$(ip -V | awk '{ print $3 }' | tr -d ,) cannot create netkit (needs iproute2 6.7): ${out%%.*}"
+		tk_skip "$(ip -V | awk '{ print $3 }' | tr -d ,) cannot create netkit (needs iproute2 6.7): ${out%% Try*}"
 	fi
 	out=$(tk_ns "$ns" ip -d link show nk0)
 	echo "$out"
