@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The flow filter match of tsntrace (and later tsntop), shared verbatim by the BPF programs and
+ * userspace so that the unit tests exercise the exact semantics the kernel side applies.
+ * Pure functions of their arguments: no helpers, bounded loops only.
+ */
+#ifndef TSN_FILTER_H
+#define TSN_FILTER_H
+
+#include "tsnkit.h"
+
+#ifndef __always_inline
+#define __always_inline inline __attribute__((always_inline))
+#endif
+
+/* First plen bits of a and b equal (plen 0..128). */
+static __always_inline int tsn_prefix_eq(const __u8 *a, const volatile __u8 *b, __u32 plen)
+{
+	__u32 i;
+
+	for (i = 0; i < 16; i++) {
+		__u8 mask;
+
+		if (plen >= (i + 1) * 8)
+			mask = 0xff;
+		else if (plen > i * 8)
+			mask = (__u8)(0xff << (8 - (plen - i * 8)));
+		else
+			break;
+		if ((a[i] ^ b[i]) & mask)
+			return 0;
+	}
+	return 1;
+}
+
+static __always_inline int tsn_ifname_eq(const volatile char *a, const char *b)
+{
+	__u32 i;
+
+	for (i = 0; i < TSN_IFNAMSIZ; i++) {
+		if (a[i] != b[i])
+			return 0;
+		if (!a[i])
+			break;
+	}
+	return 1;
+}
+
+/*
+ * Does a packet seen at a hop (netns inode, device name, tuple, metadata) pass the filter?
+ * An unset filter matches everything; set filters all have to match (AND), several --netns
+ * are alternatives (OR). t == NULL skips the tuple filters: BPF evaluates the cheap ones before
+ * it parses the packet. f is volatile because in BPF it is rodata the loader fills in: the
+ * compiler must not fold the ELF's zero initialiser into the code.
+ */
+static __always_inline int tsn_filter_match(const volatile struct tsn_filter *f, __u32 netns,
+					    const char *ifname, const struct tsn_tuple *t,
+					    const struct tsn_meta *m)
+{
+	__u32 flags = f->flags, i;
+
+	if (!flags)
+		return 1;
+	if (flags & TSN_FILT_NETNS) {
+		int hit = 0;
+
+		for (i = 0; i < TSN_FILTER_MAX_NETNS; i++)
+			if (i < f->n_netns && f->netns[i] == netns)
+				hit = 1;
+		if (!hit)
+			return 0;
+	}
+	if ((flags & TSN_FILT_IFNAME) && !tsn_ifname_eq(f->ifname, ifname))
+		return 0;
+	if (!t)
+		goto meta;
+	if ((flags & TSN_FILT_PROTO) && t->l4proto != f->l4proto)
+		return 0;
+	if ((flags & (TSN_FILT_SRC | TSN_FILT_DST)) && t->l3proto != 0x0800 && t->l3proto != 0x86DD)
+		return 0;	/* an address filter never matches a non-IP frame */
+	if ((flags & TSN_FILT_SRC) && !tsn_prefix_eq(t->saddr, f->src, f->src_plen))
+		return 0;
+	if ((flags & TSN_FILT_DST) && !tsn_prefix_eq(t->daddr, f->dst, f->dst_plen))
+		return 0;
+	if ((flags & TSN_FILT_SPORT) && t->sport != f->sport)
+		return 0;
+	if ((flags & TSN_FILT_DPORT) && t->dport != f->dport)
+		return 0;
+meta:
+	if ((flags & TSN_FILT_PRIORITY) && m->priority != f->priority)
+		return 0;
+	if ((flags & TSN_FILT_MARK) && (m->mark & f->mark_mask) != f->mark)
+		return 0;
+	return 1;
+}
+
+#endif /* TSN_FILTER_H */

@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tsntrace: follow TSN-relevant packets hop by hop and report skb metadata at every hop.
+ *
+ * Every program funnels into tt_hop(): is this skb tracked (by address, validated by content
+ * fingerprint; or, for a new skb object, by fingerprint alone: clone/copy/rebuild)? If not, does
+ * it pass the flow filter (rodata, so the verifier prunes unset filters)? If so it gets a packet
+ * id and one event per hop goes to the ring buffer. Nothing is emitted for packets the filter
+ * did not select, and a failed reservation is counted, never dropped silently.
+ *
+ * Programs (all autoload-controlled by userspace, which picks a backend at run time):
+ *   tsn_tp_*    tp_btf on the net/qdisc/skb tracepoints       (tracepoint backend, always)
+ *   tsn_tc_obs* tc observers for --tc-observe, return TC_ACT_UNSPEC
+ *   tsn_fe_*    fentry/fexit on the functions that scrub, forward, clone or free skbs
+ *   tsn_kpm*    kprobe-multi, one program per position of the skb argument (1..5)
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
+
+#include "tsn_track.bpf.h"
+#include "tsn_filter.h"
+
+/* 6.2+; only the tc observers use it and they load only with --tc-observe. */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+/* Set by tsntrace before load. */
+const volatile struct tsn_filter tsn_filter = {};
+/* A freed packet's fingerprint may be continued by a new skb only this soon after (rebuilds
+ * happen within microseconds; a later packet with equal content is a different packet). */
+const volatile __u64 tsn_fp_window_ns = 50000000ULL;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);	/* --ringbuf-size */
+} tsn_events SEC(".maps");
+
+__u64 tsn_next_pkt_id = 0;
+/* Set once a packet was tracked: until then no fingerprint lookup is needed on the hot path. */
+__u32 tsn_tracked_any = 0;
+
+enum tt_mode {
+	TT_TX = 0,	/* skb->data at L2, network_header set by the stack */
+	TT_RX,		/* skb->data at L3 (after eth_type_trans) */
+	TT_FREE,	/* being freed: report if tracked, then forget */
+	TT_ADDR,	/* after driver xmit: the skb may already be gone, match by address only */
+};
+
+/* What one hop looked like; built by the program flavour, consumed by tt_track_emit(). */
+struct tt_view {
+	__u64 addr;
+	__u64 func_ip;
+	__u64 parent;
+	struct tsn_pkt p;
+	struct tsn_meta m;
+	__u32 netns;
+	__u32 ifindex;
+	__u32 len;
+	__u32 hook;
+	__u32 aux;
+	__u32 drop_reason;
+	__u32 flags;
+	char ifname[TSN_IFNAMSIZ];
+	char kind[8];
+};
+
+/* The view is ~200 bytes: keep it in a per-CPU map so that the 512-byte stack stays free for
+ * the parser's headers. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tt_view);
+} tsn_view SEC(".maps");
+
+static __always_inline struct tt_view *tt_view_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tsn_view, &zero);
+}
+
+/* ---- tracking (the tracer's own instance of the shared table) ---- */
+
+static __always_inline void tt_store(__u64 addr, __u64 fp, __u64 pkt_id, const struct tsn_meta *m,
+				     __u32 netns, __u64 now)
+{
+	__u32 idx = tsn_slot_index(addr), fidx, val;
+	struct tsn_track_slot *s = bpf_map_lookup_elem(&tsn_track, &idx);
+
+	if (!s)
+		return;
+	/* a live, fresh slot of another skb: that packet stops being followed, say so */
+	if (s->skb && s->skb != addr && tsn_fresh(now, s->saved_ns))
+		tsn_count(TSN_CNT_TRACK_OVERFLOW);
+	s->skb = addr;
+	s->fp = fp;
+	s->saved_ns = now;
+	s->pkt_id = pkt_id;
+	s->meta = *m;
+	s->netns = netns;
+	s->check = tsn_slot_check(s);
+
+	fidx = tsn_slot_index(fp);
+	val = idx + 1;
+	bpf_map_update_elem(&tsn_track_fp, &fidx, &val, BPF_ANY);
+}
+
+/*
+ * A new skb object with the content of a tracked packet: a clone or copy while the original is
+ * alive (the tracer, unlike the proxy, may match live slots: it only reports, never restores),
+ * or a rebuild shortly after the original was freed.
+ */
+static __always_inline struct tsn_track_slot *tt_by_fp(__u64 fp, __u64 now)
+{
+	__u32 fidx = tsn_slot_index(fp), idx;
+	struct tsn_track_slot *s;
+	__u32 *v = bpf_map_lookup_elem(&tsn_track_fp, &fidx);
+
+	if (!v || !*v)
+		return NULL;
+	idx = *v - 1;
+	s = bpf_map_lookup_elem(&tsn_track, &idx);
+	if (!s || s->fp != fp || s->check != tsn_slot_check(s))
+		return NULL;
+	if (s->skb)
+		return tsn_fresh(now, s->saved_ns) ? s : NULL;
+	if (!(s->pkt_id & TSN_SLOT_FREED) || (__s64)(now - s->saved_ns) > (__s64)tsn_fp_window_ns)
+		return NULL;
+	return s;
+}
+
+static __always_inline void tt_emit(const struct tt_view *v, __u64 pkt_id)
+{
+	struct tsn_trace_event *e;
+
+	e = bpf_ringbuf_reserve(&tsn_events, sizeof(*e), 0);
+	if (!e) {
+		tsn_count(TSN_CNT_EVENTS_LOST);
+		return;
+	}
+	e->hop.time_ns = bpf_ktime_get_ns();
+	e->hop.skb = v->addr;
+	e->hop.pkt_id = pkt_id;
+	e->hop.func_ip = v->func_ip;
+	e->hop.parent_skb = v->parent;
+	e->hop.type = v->parent ? TSN_EV_CLONE : TSN_EV_HOP;
+	e->hop.hook = v->hook;
+	e->hop.netns = v->netns;
+	e->hop.ifindex = v->ifindex;
+	e->hop.len = v->len;
+	e->hop.drop_reason = v->drop_reason;
+	e->hop.flags = v->flags;
+	e->hop.cpu = bpf_get_smp_processor_id();
+	e->hop._pad = 0;
+	e->hop.meta = v->m;
+	e->hop.tuple = v->p.tuple;
+	__builtin_memcpy(e->hop.ifname, v->ifname, TSN_IFNAMSIZ);
+	__builtin_memcpy(e->dev_kind, v->kind, sizeof(e->dev_kind));
+	e->aux = v->aux;
+	e->_pad = 0;
+	bpf_ringbuf_submit(e, 0);
+	tsn_count(TSN_CNT_EVENTS);
+}
+
+/*
+ * parse(v) fills v->p; returns 0 when the packet could be parsed. Called lazily: an untracked
+ * packet that fails the cheap filters (netns, ifname, priority, mark) is never parsed unless a
+ * packet is being tracked somewhere (then its fingerprint may continue one).
+ */
+static __always_inline void tt_track_emit(struct tt_view *v, void *src, int mode,
+					  int (*parse)(void *, struct tt_view *))
+{
+	struct tsn_track_slot *s = tsn_slot_by_skb(v->addr);
+	__u64 now = bpf_ktime_get_ns(), pkt_id;
+	bool parsed = false;
+
+	if (!s)
+		return;
+	if (s->skb == v->addr && s->check == tsn_slot_check(s)) {
+		/* same address: the same packet only if the content matches (no missed free) */
+		if (mode == TT_ADDR) {
+			pkt_id = s->pkt_id;
+			goto emit;
+		}
+		if (!parse(src, v) && s->fp == v->p.fp) {
+			pkt_id = s->pkt_id;
+			goto emit;
+		}
+		parsed = true;
+	}
+	if (mode == TT_FREE || mode == TT_ADDR)
+		return;		/* tracking never starts at a free or after xmit */
+
+	if (tsn_tracked_any) {
+		if (!parsed && parse(src, v))
+			return;
+		parsed = true;
+		s = tt_by_fp(v->p.fp, now);
+		if (s) {
+			pkt_id = s->pkt_id & ~TSN_SLOT_FREED;
+			v->flags |= TSN_HOPF_BY_FINGERPRINT;
+			if (s->skb) {
+				v->flags |= TSN_HOPF_CLONE;
+				v->parent = s->skb;
+			}
+			tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
+			goto emit;
+		}
+	}
+
+	if (!tsn_filter_match(&tsn_filter, v->netns, v->ifname, NULL, &v->m))
+		return;
+	if (!parsed && parse(src, v))
+		return;
+	if (!tsn_filter_match(&tsn_filter, v->netns, v->ifname, &v->p.tuple, &v->m))
+		return;
+	pkt_id = __sync_fetch_and_add(&tsn_next_pkt_id, 1) + 1;
+	v->flags |= TSN_HOPF_FIRST;
+	tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
+	tsn_count(TSN_CNT_PKTS_TRACKED);
+	if (!tsn_tracked_any)
+		tsn_tracked_any = 1;
+emit:
+	if (mode == TT_FREE) {
+		v->flags |= TSN_HOPF_FREE;
+		tsn_slot_on_free(v->addr);
+	}
+	tt_emit(v, pkt_id);
+}
+
+/*
+ * The shared fingerprint covers 8 payload bytes. UDP senders with DF and unconnected sockets
+ * send IP id 0, and many put a constant header first (our talker: magic + pid, then the
+ * sequence number), so two datagrams of one flow would look alike: the tracer mixes in the
+ * next 8 payload bytes too. Its table is its own, so this needs no agreement with the proxy.
+ */
+static __always_inline int tt_parse_l3(void *src, bool tc, __u32 off, __u16 l3proto, __u32 end,
+				       struct tsn_pkt *p)
+{
+	__u64 word = 0;
+	__u8 vihl = 0;
+	__u32 l4off;
+
+	if (tsn_parse_l3(src, tc, off, l3proto, end, p))
+		return -1;
+	if (l3proto != 0x0800 && l3proto != 0x86DD) {
+		__u64 w[2] = {};
+
+		/* non-IP: the shared fingerprint has only the first 8 bytes, which are the same
+		 * for every ARP request; the addresses follow */
+		if (off + 24 <= end && !tsn_load(src, tc, (off + 8) & 0xffff, w, sizeof(w)))
+			p->fp = tsn_mix64(p->fp ^ w[0] ^ tsn_mix64(w[1]));
+		return 0;
+	}
+	if (p->tuple.l4proto != 17)
+		return 0;
+	if (l3proto == 0x0800) {
+		if (tsn_load(src, tc, off, &vihl, 1))
+			return 0;
+		l4off = off + (vihl & 0xf) * 4;
+	} else {
+		l4off = off + 40;
+	}
+	l4off += 16;	/* UDP header + the 8 bytes already covered */
+	if (l4off + 8 <= end && !tsn_load(src, tc, l4off & 0xffff, &word, 8))
+		p->fp = tsn_mix64(p->fp ^ word);
+	return 0;
+}
+
+/* ---- tracing flavour: BTF or raw kernel pointer to struct sk_buff ---- */
+
+static __always_inline int tt_parse_skb_tx(void *src, struct tt_view *v)
+{
+	struct sk_buff *skb = src;
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	unsigned char *data = BPF_CORE_READ(skb, data);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 l3proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	__u32 doff = (__u32)(data - head), off;
+
+	if (!head)
+		return -1;
+	/* network_header is 0 in a fresh rx skb and ~0 where nobody set it */
+	off = (nh && nh != (__u16)~0U) ? nh : doff + 14;
+	return tt_parse_l3(head, false, off & 0xffff, l3proto, doff + v->len, &v->p);
+}
+
+static __always_inline int tt_parse_skb_rx(void *src, struct tt_view *v)
+{
+	struct sk_buff *skb = src;
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	unsigned char *data = BPF_CORE_READ(skb, data);
+	__u16 l3proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	__u32 doff = (__u32)(data - head);
+
+	if (!head)
+		return -1;
+	return tt_parse_l3(head, false, doff & 0xffff, l3proto, doff + v->len, &v->p);
+}
+
+static __always_inline void tt_dev_info(struct tt_view *v, struct net_device *dev)
+{
+	const char *kind;
+
+	__builtin_memset(v->ifname, 0, sizeof(v->ifname));
+	__builtin_memset(v->kind, 0, sizeof(v->kind));
+	if (!dev) {
+		v->netns = 0;
+		v->ifindex = 0;
+		return;
+	}
+	v->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	v->ifindex = BPF_CORE_READ(dev, ifindex);
+	BPF_CORE_READ_INTO(&v->ifname, dev, name);
+	kind = BPF_CORE_READ(dev, rtnl_link_ops, kind);
+	if (kind)
+		bpf_probe_read_kernel_str(v->kind, sizeof(v->kind), kind);
+}
+
+/*
+ * One hop seen by a tracing program. dev may be NULL (use skb->dev). For TT_ADDR the skb is not
+ * read at all: after ndo_start_xmit it may already be freed on another CPU.
+ */
+static __always_inline void tt_hop(struct sk_buff *skb, struct net_device *dev, __u32 hook,
+				   int mode, __u32 aux, __u32 len, __u64 func_ip)
+{
+	struct tt_view *v;
+
+	if (!skb)
+		return;
+	v = tt_view_get();
+	if (!v)
+		return;
+	v->addr = tsn_addr(skb);
+	v->func_ip = func_ip;
+	v->parent = 0;
+	v->hook = hook;
+	v->aux = aux;
+	v->drop_reason = 0;
+	v->flags = 0;
+	__builtin_memset(&v->p, 0, sizeof(v->p));
+	if (mode == TT_ADDR) {
+		__builtin_memset(&v->m, 0, sizeof(v->m));
+		v->len = len;
+		tt_dev_info(v, dev);
+	} else {
+		tsn_skb_meta(skb, &v->m);
+		v->len = BPF_CORE_READ(skb, len);
+		tt_dev_info(v, dev ? dev : BPF_CORE_READ(skb, dev));
+	}
+	if (mode == TT_FREE)
+		v->drop_reason = aux;
+	if (mode == TT_RX)
+		tt_track_emit(v, skb, mode, tt_parse_skb_rx);
+	else
+		tt_track_emit(v, skb, mode, tt_parse_skb_tx);
+}
+
+/* ---- tracepoint backend ---- */
+
+SEC("tp_btf/net_dev_queue")
+int BPF_PROG(tsn_tp_dev_queue, struct sk_buff *skb)
+{
+	tt_hop(skb, NULL, TSN_HOOK_NET_DEV_QUEUE, TT_TX, 0, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(tsn_tp_start_xmit, const struct sk_buff *skb, const struct net_device *dev)
+{
+	tt_hop((struct sk_buff *)skb, (struct net_device *)dev, TSN_HOOK_NET_DEV_START_XMIT, TT_TX,
+	       0, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/net_dev_xmit")
+int BPF_PROG(tsn_tp_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev,
+	     unsigned int skb_len)
+{
+	tt_hop(skb, dev, TSN_HOOK_NET_DEV_XMIT, TT_ADDR, (__u32)rc, skb_len, 0);
+	return 0;
+}
+
+SEC("tp_btf/netif_rx")
+int BPF_PROG(tsn_tp_netif_rx, struct sk_buff *skb)
+{
+	tt_hop(skb, NULL, TSN_HOOK_NETIF_RX, TT_RX, 0, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/netif_receive_skb")
+int BPF_PROG(tsn_tp_receive, struct sk_buff *skb)
+{
+	tt_hop(skb, NULL, TSN_HOOK_NETIF_RECEIVE_SKB, TT_RX, 0, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/napi_gro_receive_entry")
+int BPF_PROG(tsn_tp_gro, const struct sk_buff *skb)
+{
+	tt_hop((struct sk_buff *)skb, NULL, TSN_HOOK_NAPI_GRO_RECEIVE, TT_RX, 0, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/qdisc_enqueue")
+int BPF_PROG(tsn_tp_qdisc_enq, struct Qdisc *q, const struct netdev_queue *txq,
+	     struct sk_buff *skb)
+{
+	tt_hop(skb, NULL, TSN_HOOK_QDISC_ENQUEUE, TT_TX, 0, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/qdisc_dequeue")
+int BPF_PROG(tsn_tp_qdisc_deq, struct Qdisc *q, const struct netdev_queue *txq, int packets,
+	     struct sk_buff *skb)
+{
+	/* skb is NULL when the qdisc had nothing; with bulk dequeue it heads a list */
+	tt_hop(skb, NULL, TSN_HOOK_QDISC_DEQUEUE, TT_TX, 0, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(tsn_tp_kfree, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	tt_hop(skb, NULL, TSN_HOOK_KFREE_SKB, TT_FREE, (__u32)reason, 0, (__u64)location);
+	return 0;
+}
+
+SEC("tp_btf/consume_skb")
+int BPF_PROG(tsn_tp_consume, struct sk_buff *skb, void *location)
+{
+	tt_hop(skb, NULL, TSN_HOOK_CONSUME_SKB, TT_FREE, 0, 0, (__u64)location);
+	return 0;
+}
+
+/* ---- tc observers (--tc-observe IF) ---- */
+
+static __always_inline int tt_parse_tc(void *src, struct tt_view *v)
+{
+	return tt_parse_l3(src, true, 14, bpf_ntohs(((struct __sk_buff *)src)->protocol), v->len,
+			   &v->p);
+}
+
+static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
+{
+	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+	struct tt_view *v = tt_view_get();
+
+	if (!v)
+		return TC_ACT_UNSPEC;
+	v->addr = tsn_addr(ctx);	/* a tc ctx is the struct sk_buff itself */
+	v->func_ip = 0;
+	v->parent = 0;
+	v->hook = hook;
+	v->aux = 0;
+	v->drop_reason = 0;
+	v->flags = 0;
+	v->len = ctx->len;
+	v->m.priority = ctx->priority;
+	v->m.mark = ctx->mark;
+	v->m.tstamp = ctx->tstamp;
+	v->m.tstamp_type = ctx->tstamp_type;	/* UNSPEC/MONO/TAI: the same numbers as ours */
+	v->m.queue_mapping = ctx->queue_mapping;
+	v->m.has_sk = BPF_CORE_READ(skb, sk) != NULL;
+	v->m._pad = 0;
+	__builtin_memset(&v->p, 0, sizeof(v->p));
+	tt_dev_info(v, BPF_CORE_READ(skb, dev));
+	tt_track_emit(v, ctx, TT_TX, tt_parse_tc);
+	return TC_ACT_UNSPEC;
+}
+
+SEC("tc")
+int tsn_tc_obs_in(struct __sk_buff *ctx)
+{
+	return tt_tc(ctx, TSN_HOOK_TC_INGRESS);
+}
+
+SEC("tc")
+int tsn_tc_obs_eg(struct __sk_buff *ctx)
+{
+	return tt_tc(ctx, TSN_HOOK_TC_EGRESS);
+}
+
+/* ---- fentry backend: the functions that change, replace or free skbs ---- */
+
+/* A clone/copy returned by fexit: continue the parent's packet id on the new object. */
+static __always_inline void tt_child(struct sk_buff *parent, struct sk_buff *child, __u64 ip)
+{
+	struct tsn_track_slot *s;
+	struct tt_view *v;
+	__u64 paddr, pkt_id, now;
+
+	if (!parent || !child)
+		return;
+	paddr = tsn_addr(parent);
+	s = tsn_slot_by_skb(paddr);
+	if (!s || s->skb != paddr || s->check != tsn_slot_check(s))
+		return;
+	pkt_id = s->pkt_id;
+	v = tt_view_get();
+	if (!v)
+		return;
+	v->addr = tsn_addr(child);
+	v->func_ip = ip;
+	v->parent = paddr;
+	v->hook = TSN_HOOK_FEXIT;
+	v->aux = 0;
+	v->drop_reason = 0;
+	v->flags = TSN_HOPF_CLONE;
+	tsn_skb_meta(child, &v->m);
+	v->len = BPF_CORE_READ(child, len);
+	tt_dev_info(v, BPF_CORE_READ(child, dev));
+	__builtin_memset(&v->p, 0, sizeof(v->p));
+	tt_parse_skb_tx(child, v);
+	now = bpf_ktime_get_ns();
+	tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
+	tt_emit(v, pkt_id);
+}
+
+SEC("fentry/skb_scrub_packet")
+int BPF_PROG(tsn_fe_scrub, struct sk_buff *skb, bool xnet)
+{
+	tt_hop(skb, NULL, TSN_HOOK_FENTRY, TT_TX, xnet, 0, bpf_get_func_ip(ctx));
+	return 0;
+}
+
+SEC("fexit/skb_scrub_packet")
+int BPF_PROG(tsn_fx_scrub, struct sk_buff *skb, bool xnet)
+{
+	tt_hop(skb, NULL, TSN_HOOK_FEXIT, TT_TX, xnet, 0, bpf_get_func_ip(ctx));
+	return 0;
+}
+
+SEC("fentry/__dev_forward_skb")
+int BPF_PROG(tsn_fe_dev_fwd, struct net_device *dev, struct sk_buff *skb)
+{
+	tt_hop(skb, NULL, TSN_HOOK_FENTRY, TT_TX, 2, 0, bpf_get_func_ip(ctx));
+	return 0;
+}
+
+SEC("fentry/ip_forward")
+int BPF_PROG(tsn_fe_ip_fwd, struct sk_buff *skb)
+{
+	tt_hop(skb, NULL, TSN_HOOK_FENTRY, TT_RX, 1, 0, bpf_get_func_ip(ctx));
+	return 0;
+}
+
+SEC("fexit/skb_clone")
+int BPF_PROG(tsn_fx_clone, struct sk_buff *skb, gfp_t gfp, struct sk_buff *ret)
+{
+	tt_child(skb, ret, bpf_get_func_ip(ctx));
+	return 0;
+}
+
+SEC("fexit/skb_copy")
+int BPF_PROG(tsn_fx_copy, const struct sk_buff *skb, gfp_t gfp, struct sk_buff *ret)
+{
+	tt_child((struct sk_buff *)skb, ret, bpf_get_func_ip(ctx));
+	return 0;
+}
+
+/* pskb_copy() is an inline wrapper of this */
+SEC("fexit/__pskb_copy_fclone")
+int BPF_PROG(tsn_fx_pskb_copy, struct sk_buff *skb, int headroom, gfp_t gfp, bool fclone,
+	     struct sk_buff *ret)
+{
+	tt_child(skb, ret, bpf_get_func_ip(ctx));
+	return 0;
+}
+
+SEC("fexit/skb_copy_expand")
+int BPF_PROG(tsn_fx_copy_exp, const struct sk_buff *skb, int newheadroom, int newtailroom,
+	     gfp_t gfp, struct sk_buff *ret)
+{
+	tt_child((struct sk_buff *)skb, ret, bpf_get_func_ip(ctx));
+	return 0;
+}
+
+/* GSO: the first segment continues the packet (the others differ in content and length) */
+SEC("fexit/skb_segment")
+int BPF_PROG(tsn_fx_segment, struct sk_buff *head_skb, netdev_features_t features,
+	     struct sk_buff *ret)
+{
+	if (ret && (unsigned long)ret < (unsigned long)-4095L)	/* !IS_ERR_OR_NULL */
+		tt_child(head_skb, ret, bpf_get_func_ip(ctx));
+	return 0;
+}
+
+/* veth XDP: the skb may be replaced by a copy built around an xdp_buff (module function). */
+SEC("fexit/veth_convert_skb_to_xdp_buff")
+int BPF_PROG(tsn_fx_veth_xdp, void *rq, void *xdp, struct sk_buff **pskb, int ret)
+{
+	struct sk_buff *nskb = NULL;
+
+	bpf_probe_read_kernel(&nskb, sizeof(nskb), pskb);
+	/* the old skb is already consumed: its slot was freed, the fingerprint continues it */
+	if (nskb)
+		tt_hop(nskb, NULL, TSN_HOOK_FEXIT, TT_RX, 3, 0, bpf_get_func_ip(ctx));
+	return 0;
+}
+
+SEC("fentry/kfree_skbmem")
+int BPF_PROG(tsn_fe_kfree_mem, struct sk_buff *skb)
+{
+	tt_hop(skb, NULL, TSN_HOOK_FENTRY, TT_FREE, 0, 0, bpf_get_func_ip(ctx));
+	return 0;
+}
+
+/* ---- kprobe-multi backend: one program per position of the struct sk_buff * argument ---- */
+
+#define TT_KPM(n)                                                                               \
+	SEC("kprobe.multi")                                                                     \
+	int tsn_kpm##n(struct pt_regs *ctx)                                                     \
+	{                                                                                       \
+		tt_hop((struct sk_buff *)PT_REGS_PARM##n(ctx), NULL, TSN_HOOK_KPROBE, TT_TX, n, \
+		       0, bpf_get_func_ip(ctx));                                                \
+		return 0;                                                                       \
+	}
+
+TT_KPM(1)
+TT_KPM(2)
+TT_KPM(3)
+TT_KPM(4)
+TT_KPM(5)
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,342 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tsntrace over the node-in-a-box fixture with real traffic: what it reports hop by hop, the
+# verdicts, the filters, clone tracking, event-loss accounting, backend choice and bad input.
+
+TT=$TK_BUILD/tsntrace
+PORT=5001
+
+# tsntrace's own programs (tsnproxy's are tsn_save/tsn_restore/...: not ours to count)
+tt_progs() { bpftool prog show 2>/dev/null | grep -cE ' name tsn_(tp_|tc_obs|fe_|fx_|kpm)'; }
+# the kernel frees a program shortly after its last link/fd is gone: poll a little
+tt_progs_settled() {
+	local i n
+	for ((i = 0; i < 30; i++)); do
+		n=$(tt_progs)
+		[ "$n" = 0 ] && break
+		sleep 0.1
+	done
+	echo "$n"
+}
+
+tt_setup() { # [NPODS]
+	tk_fixture_up "$TK_TEST_ID" "${1:-2}"
+	tk_listen "$TK_TEST_ID" "$PORT"
+}
+
+# Start tsntrace in the background (stdout to $1, stderr to $1.err) and wait until attached.
+tt_start() { # OUT ARGS...
+	local out=$1
+	shift
+	rm -f "$TK_TMP/ready"
+	"$TT" --duration 120 --ready-file "$TK_TMP/ready" "$@" >"$out" 2>"$out.err" &
+	TT_PID=$!
+	tk_defer "kill $TT_PID; wait $TT_PID"
+	tk_wait_file "$TK_TMP/ready"
+}
+
+# Let the last packets arrive, stop with SIGINT (the clean path: summary + counters), keep rc.
+tt_stop() {
+	sleep 0.3
+	kill -INT "$TT_PID" 2>/dev/null
+	wait "$TT_PID"
+	TT_RC=$?
+}
+
+talk() { tk_talk "$TK_TEST_ID" "$@" >/dev/null || tk_fail "talker failed: $*"; }
+
+# Trace N datagrams of pod1 with talker ARGS, JSON + summary into $TK_TMP/out.json.
+trace_pod1() { # N TALKER_ARGS...
+	local n=$1
+	shift
+	tt_start "$TK_TMP/out.json" --json --summary --netns "tk$TK_TEST_ID-pod1" --dport "$PORT"
+	talk 1 --port "$PORT" --count "$n" --interval-us 2000 "$@"
+	tt_stop
+	assert_eq "tsntrace exit" "$TT_RC" 0
+	assert_eq "packets traced" "$(jq -s '[.[] | select(.type == "packet")] | length' \
+		"$TK_TMP/out.json")" "$n"
+}
+
+# jq over the packet summaries: every packet must give "true"
+all_packets() { # JQ_EXPR
+	jq -s "[.[] | select(.type == \"packet\") | ($1)] | all" "$TK_TMP/out.json"
+}
+
+test_priority_lost_at_veth_crossing() {
+	tt_setup 1
+	trace_pod1 5 --priority 3
+	assert_eq "first priority 3" "$(all_packets '.fields.priority.first == 3')" true
+	assert_eq "priority not kept" "$(all_packets '.fields.priority.kept == false')" true
+	assert_eq "cause veth-priority-reset" \
+		"$(all_packets '.fields.priority.cause == "veth-priority-reset"')" true
+	assert_eq "lost at the node side of the pod's veth" \
+		"$(all_packets ".fields.priority.lost_at.netns == \"tk$TK_TEST_ID-node\" and
+			.fields.priority.lost_at.ifname == \"vethpod1\"")" true
+	assert_eq "judged at nic0" "$(all_packets '.judged_at.ifname == "nic0"')" true
+	# the hop records mark the change where it happened, with the cause
+	assert_eq "hop change marker" "$(jq -s "[.[] | select(.type == \"hop\" and
+		(.changes | any(.field == \"priority\" and .from == 3 and .to == 0 and
+		.cause == \"veth-priority-reset\")))] | length" "$TK_TMP/out.json")" 5
+	# and the text mode says the same
+	tt_start "$TK_TMP/out.txt" --netns "tk$TK_TEST_ID-pod1" --dport "$PORT"
+	talk 1 --port "$PORT" --count 1 --priority 3
+	tt_stop
+	assert_match "text marker" "$(cat "$TK_TMP/out.txt")" \
+		"priority 3→0 \(veth-priority-reset: netns crossing: tk$TK_TEST_ID-pod1 → tk$TK_TEST_ID-node via veth\)"
+}
+
+test_txtime_tai_kept_to_nic() {
+	tk_require skb_clock_tai
+	tt_setup 1
+	trace_pod1 5 --txtime tai --priority 2
+	assert_eq "tstamp set at the first hop" "$(all_packets '.fields.tstamp.first > 0')" true
+	assert_eq "tstamp kept" "$(all_packets '.fields.tstamp.kept and
+		.fields.tstamp.last == .fields.tstamp.first')" true
+	assert_eq "tstamp_type tai kept" "$(all_packets '.fields.tstamp_type.first == "tai" and
+		.fields.tstamp_type.last == "tai"')" true
+	# every hop up to and including nic0 carries it
+	assert_eq "tai at every nic0 hop" "$(jq -s '[.[] | select(.type == "hop" and
+		.ifname == "nic0" and .tstamp_type != null)] | (length > 0) and
+		all(.tstamp_type == "tai" and .tstamp > 0)' "$TK_TMP/out.json")" true
+}
+
+test_no_txtime_tstamp_zero() {
+	tt_setup 1
+	trace_pod1 5 --priority 1
+	assert_eq "tstamp 0 at every hop" "$(jq -s '[.[] | select(.type == "hop" and
+		.tstamp != null) | .tstamp == 0 and .tstamp_type == "none"] | all' \
+		"$TK_TMP/out.json")" true
+	assert_eq "tstamp never lost (never set)" "$(all_packets '.fields.tstamp.kept')" true
+}
+
+test_mark_lost_at_crossing() {
+	tt_setup 1
+	trace_pod1 5 --mark 7
+	assert_eq "mark lost" "$(all_packets '.fields.mark.first == 7 and .fields.mark.kept == false
+		and .fields.mark.last == 0')" true
+	assert_eq "mark cause netns-scrub at vethpod1" "$(all_packets '.fields.mark.cause ==
+		"netns-scrub" and .fields.mark.lost_at.ifname == "vethpod1"')" true
+}
+
+test_expect_exit_codes() {
+	tt_setup 1
+	tt_start "$TK_TMP/out.txt" --netns "tk$TK_TEST_ID-pod1" --dport "$PORT" --expect priority
+	talk 1 --port "$PORT" --count 3 --priority 3
+	tt_stop
+	assert_eq "--expect priority without the proxy" "$TT_RC" 1
+	assert_match "summary says where" "$(cat "$TK_TMP/out.txt")" \
+		"priority +3 -> 0 +LOST at hop [0-9]+ tk$TK_TEST_ID-node/vethpod1 netif_rx: veth-priority-reset"
+	tt_start "$TK_TMP/out2.txt" --netns "tk$TK_TEST_ID-pod1" --dport "$PORT" \
+		--expect tstamp,tstamp_type
+	talk 1 --port "$PORT" --count 3 --txtime tai
+	tt_stop
+	assert_eq "--expect tstamp with CLOCK_TAI" "$TT_RC" 0
+	# --count ends the run by itself, with the verdict
+	assert_exit "--count 2 --expect priority" 1 bash -c "
+		$TT --netns tk$TK_TEST_ID-pod1 --dport $PORT --expect priority --count 2 \
+			--duration 30 --ready-file $TK_TMP/r2 & p=\$!
+		while [ ! -e $TK_TMP/r2 ]; do sleep 0.1; done
+		nsenter --net=/run/netns/tk$TK_TEST_ID-pod1 -- $TK_BUILD/talker --dst $TK_LISTEN_IP \
+			--port $PORT --count 5 --priority 3 >/dev/null
+		wait \$p"
+}
+
+test_json_schema() {
+	local schema=$TK_ROOT/docs/tsntrace.schema.json
+	tt_setup 1
+	[ -f "$schema" ] || tk_fail "no $schema"
+	trace_pod1 3 --priority 3 --mark 1 --txtime tai
+	# every line is one JSON object; hop, packet, then exactly one counters object last
+	assert_eq "NDJSON parses" "$(jq -s 'length > 0' "$TK_TMP/out.json")" true
+	assert_eq "counters last" "$(jq -s '.[-1].type' "$TK_TMP/out.json")" '"counters"'
+	assert_eq "numbers are numbers" "$(jq -s '[.[] | select(.type == "hop")] |
+		all((.pkt_id | type) == "number" and (.len | type) == "number" and
+		(.netns | type) == "number")' "$TK_TMP/out.json")" true
+	if python3 -c 'import jsonschema' 2>/dev/null; then
+		python3 - "$schema" "$TK_TMP/out.json" <<-'EOF' || tk_fail "schema validation failed"
+			import json, sys, jsonschema
+			schema = json.load(open(sys.argv[1]))
+			n = 0
+			for line in open(sys.argv[2]):
+			    jsonschema.validate(json.loads(line), schema)
+			    n += 1
+			print(f"ok {n} objects valid against the schema")
+		EOF
+	else
+		# without python3-jsonschema: the required keys of each record type, with jq
+		assert_eq "required keys (jq)" "$(jq -s --slurpfile s "$schema" '
+			. as $objs | $s[0]["$defs"] as $d | $objs | all(. as $o |
+			($d[$o.type].required // ["type"]) | all(. as $k | $o | has($k)))' \
+			"$TK_TMP/out.json")" true
+	fi
+}
+
+test_filter_netns_excludes_second_pod() {
+	tt_setup 2
+	tt_start "$TK_TMP/out.json" --json --summary --netns "tk$TK_TEST_ID-pod1"
+	talk 1 --port "$PORT" --count 3
+	talk 2 --port "$PORT" --count 3
+	tt_stop
+	assert_eq "pod1 packets seen" "$(jq -s "[.[] | select(.type == \"packet\" and
+		.tuple.src == \"${TK_POD_IP[0]}\" and .tuple.dport == $PORT)] | length" \
+		"$TK_TMP/out.json")" 3
+	# pod1's ARP broadcasts do reach pod2 (the bridge floods clones of them): that is pod1's
+	# traffic followed, fine; no packet may start anywhere but in pod1 or come from pod2
+	assert_eq "no pod2 packet" "$(jq -s "[.[] | select(.type == \"hop\" and
+		.tuple.src == \"${TK_POD_IP[1]}\")] | length" "$TK_TMP/out.json")" 0
+	assert_eq "every packet starts in pod1" "$(jq -s "[.[] | select(.type == \"hop\" and
+		(.flags | index(\"first\"))) | .netns_name] | unique" -c "$TK_TMP/out.json")" \
+		"[\"tk$TK_TEST_ID-pod1\"]"
+}
+
+test_filter_port_and_address() {
+	tt_setup 2
+	tk_listen "$TK_TEST_ID" 5002
+	tt_start "$TK_TMP/port.json" --json --summary --dport 5002
+	talk 1 --port "$PORT" --count 3
+	talk 1 --port 5002 --count 2
+	tt_stop
+	assert_eq "--dport 5002: only those" "$(jq -s '[.[] | select(.type == "packet") |
+		.tuple.dport] | unique' -c "$TK_TMP/port.json")" "[5002]"
+	assert_eq "--dport 5002: both packets" "$(jq -s '[.[] | select(.type == "packet")] |
+		length' "$TK_TMP/port.json")" 2
+	tt_start "$TK_TMP/addr.json" --json --summary --src "${TK_POD_IP[1]}/32" --proto udp
+	talk 1 --port "$PORT" --count 3
+	talk 2 --port "$PORT" --count 2
+	tt_stop
+	assert_eq "--src pod2: only pod2" "$(jq -s '[.[] | select(.type == "packet") |
+		.tuple.src] | unique' -c "$TK_TMP/addr.json")" "[\"${TK_POD_IP[1]}\"]"
+	assert_eq "--src pod2: both packets" "$(jq -s '[.[] | select(.type == "packet")] |
+		length' "$TK_TMP/addr.json")" 2
+	tt_start "$TK_TMP/none.json" --json --dst 192.0.2.0/24
+	talk 1 --port "$PORT" --count 3
+	tt_stop
+	assert_eq "--dst matching nothing" "$(jq -s '[.[] | select(.type == "hop")] | length' \
+		"$TK_TMP/none.json")" 0
+}
+
+test_clone_keeps_packet_id() {
+	local node
+	tt_setup 1
+	node=tk$TK_TEST_ID-node
+	# mirror every packet arriving from pod1 to a dummy device: tcf_mirred skb_clone()s it
+	tk_ns "$node" ip link add mir0 type veth peer name mir1 || tk_fail "veth mir0"
+	tk_ns "$node" ip link set mir0 up
+	tk_ns "$node" ip link set mir1 up
+	tk_ns "$node" tc qdisc add dev vethpod1 clsact || tk_fail "clsact"
+	# u32 "match anything" (matchall is not in every kernel)
+	tk_ns "$node" tc filter add dev vethpod1 ingress protocol ip u32 match u32 0 0 \
+		action mirred egress mirror dev mir0 || tk_fail "mirred"
+	tk_defer "nsenter --net=/run/netns/$node -- tc qdisc del dev vethpod1 clsact"
+	trace_pod1 4 --priority 3
+	assert_eq "clones reported on mir0" "$(jq -s '[.[] | select(.type == "hop" and
+		.ifname == "mir0")] | length > 0' "$TK_TMP/out.json")" true
+	# each clone skb is picked up once by fingerprint (flag "clone", parent_skb set), then by
+	# its own address
+	assert_eq "clone skbs flagged" "$(jq -s '[.[] | select(.type == "hop" and
+		.ifname == "mir0")] | group_by(.skb) | all(any(.flags | index("clone") != null) and
+		any(.parent_skb != null))' "$TK_TMP/out.json")" true
+	# the clone's pkt_id is one of the originals' (the same packet), not a new one
+	assert_eq "same packet id across the clone" "$(jq -s '
+		([.[] | select(.type == "hop" and .ifname == "vethpod1") | .pkt_id] | unique) as $orig |
+		[.[] | select(.type == "hop" and .ifname == "mir0") | .pkt_id] | unique |
+		all(. as $id | $orig | index($id) != null)' "$TK_TMP/out.json")" true
+	assert_eq "no extra packet ids" "$(jq -s '[.[] | select(.type == "hop") | .pkt_id] |
+		unique | length' "$TK_TMP/out.json")" 4
+}
+
+test_event_loss_accounted() {
+	local a=$TK_TMP/a.json b=$TK_TMP/b.json pa pb
+	tt_setup 1
+	# two tracers on the same traffic: A with a roomy ring buffer is the reference count,
+	# B with one page loses events and must account for every one of them
+	"$TT" --json --dport "$PORT" --ringbuf-size 64m --duration 120 --ready-file "$TK_TMP/ra" \
+		>"$a" 2>"$a.err" &
+	pa=$!
+	tk_defer "kill $pa"
+	"$TT" --json --dport "$PORT" --ringbuf-size 4096 --duration 120 \
+		--ready-file "$TK_TMP/rb" >"$b" 2>"$b.err" &
+	pb=$!
+	tk_defer "kill $pb"
+	tk_wait_file "$TK_TMP/ra"
+	tk_wait_file "$TK_TMP/rb"
+	talk 1 --port "$PORT" --count 1000 --interval-us 0
+	sleep 0.5
+	kill -INT "$pa" "$pb"
+	wait "$pa" "$pb"
+	local ca cb
+	ca=$(tail -n 1 "$a")
+	cb=$(tail -n 1 "$b")
+	tk_log "A: $ca"
+	tk_log "B: $cb"
+	assert_eq "reference lost nothing" "$(jq .events_lost <<<"$ca")" 0
+	assert_ge "B lost events" "$(jq .events_lost <<<"$cb")" 1
+	assert_eq "B lost == expected - seen" "$(jq .events_lost <<<"$cb")" \
+		"$(($(jq .events_seen <<<"$ca") - $(jq .events_seen <<<"$cb")))"
+	assert_eq "B events + lost == A events" \
+		"$(($(jq .events <<<"$cb") + $(jq .events_lost <<<"$cb")))" "$(jq .events <<<"$ca")"
+	assert_eq "per-cpu lost adds up" "$(jq '.events_lost_per_cpu | add' <<<"$cb")" \
+		"$(jq .events_lost <<<"$cb")"
+	assert_match "loss reported on stderr" "$(cat "$b.err")" "events lost"
+}
+
+test_backend_selection() {
+	local feats
+	assert_exit "auto" 0 "$TT" --duration 0.2
+	assert_match "auto says which and why (one line)" "$TK_ERR" \
+		"^tsntrace: .*using (tracepoint|fentry|kprobe-multi) backend$"
+	assert_eq "auto: one line" "$(echo "$TK_ERR" | wc -l)" 1
+	feats=$("$TK_BUILD/tsnproxy" features --json 2>/dev/null)
+	if [ "$(jq -r '.fentry.supported' <<<"$feats")" != true ]; then
+		assert_match "auto picks tracepoint here" "$TK_ERR" \
+			"fentry unavailable: .+; using tracepoint backend$"
+		assert_exit "--backend fentry" 2 "$TT" --backend fentry --duration 0.2
+		assert_match "fentry reason" "$TK_ERR" "^tsntrace: --backend fentry: fentry unavailable: .+"
+	else
+		tk_log "kernel has fentry: the failure assertion does not apply"
+	fi
+	if [ "$(jq -r '."kprobe-multi".supported' <<<"$feats")" != true ]; then
+		assert_exit "--backend kprobe-multi" 2 "$TT" --backend kprobe-multi --duration 0.2
+		assert_match "kprobe-multi reason" "$TK_ERR" "kprobe-multi unavailable: .+"
+	fi
+	assert_exit "--backend tracepoint" 0 "$TT" --backend tracepoint --duration 0.2
+	assert_eq "nothing left loaded" "$(tt_progs_settled)" 0
+}
+
+test_bad_input() {
+	local before
+	before=$(tt_progs)
+	assert_eq "no tsntrace programs before" "$before" 0
+	assert_exit "unknown flag" 2 "$TT" --frobnicate
+	assert_eq "one line" "$(echo "$TK_ERR" | wc -l)" 1
+	assert_exit "bad address" 2 "$TT" --dst 300.1.2.3
+	assert_match "bad address message" "$TK_ERR" "^tsntrace: --dst: '300.1.2.3' is not"
+	assert_exit "bad prefix" 2 "$TT" --src 10.0.0.0/33
+	assert_exit "bad port" 2 "$TT" --dport 70000
+	assert_exit "bad mark" 2 "$TT" --mark 0x10/0x1
+	assert_exit "bad expect" 2 "$TT" --expect prio
+	assert_exit "missing netns" 2 "$TT" --netns tk-no-such-netns
+	assert_match "netns message" "$TK_ERR" "no such network namespace"
+	assert_exit "bad backend" 2 "$TT" --backend ebpf
+	assert_exit "tc-observe missing interface" 2 "$TT" --tc-observe nosuchif0 --duration 1
+	assert_eq "one line" "$(echo "$TK_ERR" | wc -l)" 1
+	assert_exit "not root" 2 setpriv --reuid=65534 --regid=65534 --clear-groups "$TT" \
+		--duration 1
+	assert_match "not root message" "$TK_ERR" "^tsntrace: must run as root"
+	assert_eq "nothing left loaded" "$(tt_progs_settled)" 0
+}
+
+test_tc_observe() {
+	local node
+	tt_setup 1
+	node=tk$TK_TEST_ID-node
+	tt_start "$TK_TMP/out.json" --json --netns "tk$TK_TEST_ID-pod1" --dport "$PORT" \
+		--tc-observe "nic0@$node"
+	talk 1 --port "$PORT" --count 2 --priority 3
+	tt_stop
+	assert_eq "tc_egress hops on nic0" "$(jq -s '[.[] | select(.type == "hop" and
+		.hook == "tc_egress" and .ifname == "nic0")] | length' "$TK_TMP/out.json")" 2
+	assert_eq "observer detached" "$(tt_progs_settled)" 0
+	assert_eq "no tc filter left" "$(tk_ns "$node" tc filter show dev nic0 egress | wc -l)" 0
+}

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of tsntrace's pure code: flow filter parsing and matching (lib/filter.c and the
+ * matcher shared with BPF, progs/tsn_filter.h), cause classification (tools/tsntrace/cause.c,
+ * included here since it is not part of libtsnkit), and the mass attacher's target selection
+ * (lib/attach.c) against the running kernel's BTF with a made-up traceable list.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <bpf/btf.h>
+
+#include "attach.h"
+#include "filter.h"
+#include "test.h"
+#include "tsn_filter.h"
+
+#include "../../tools/tsntrace/cause.c"
+
+static struct tsn_tuple tuple4(const char *src, const char *dst, __u16 sport, __u16 dport,
+			       __u8 proto)
+{
+	struct tsn_tuple t = { .sport = sport, .dport = dport, .l3proto = 0x0800, .l4proto = proto };
+	__u8 plen;
+
+	tsn_filter_parse_addr(src, t.saddr, &plen);
+	tsn_filter_parse_addr(dst, t.daddr, &plen);
+	return t;
+}
+
+TEST(filter_parse_addr)
+{
+	__u8 a[16], plen = 0;
+
+	ASSERT_OK(tsn_filter_parse_addr("198.18.1.11", a, &plen), "v4");
+	ASSERT_EQ(plen, 128, "v4 host prefix");
+	ASSERT_EQ(a[10], 0xff, "mapped");
+	ASSERT_EQ(a[12], 198, "first octet");
+	ASSERT_OK(tsn_filter_parse_addr("198.18.1.0/24", a, &plen), "v4 prefix");
+	ASSERT_EQ(plen, 120, "96 + 24");
+	ASSERT_OK(tsn_filter_parse_addr("2001:db8::/32", a, &plen), "v6 prefix");
+	ASSERT_EQ(plen, 32, "v6 plen");
+	ASSERT_ERR(tsn_filter_parse_addr("1.2.3", a, &plen), "short v4");
+	ASSERT_ERR(tsn_filter_parse_addr("300.1.2.3", a, &plen), "octet");
+	ASSERT_ERR(tsn_filter_parse_addr("10.0.0.0/33", a, &plen), "v4 prefix too long");
+	ASSERT_ERR(tsn_filter_parse_addr("::/129", a, &plen), "v6 prefix too long");
+	ASSERT_ERR(tsn_filter_parse_addr("10.0.0.0/", a, &plen), "empty prefix");
+	ASSERT_ERR(tsn_filter_parse_addr("10.0.0.0/-1", a, &plen), "negative prefix");
+	ASSERT_ERR(tsn_filter_parse_addr("", a, &plen), "empty");
+}
+
+TEST(filter_parse_proto_mark)
+{
+	__u32 mark, mask;
+	__u8 p;
+
+	ASSERT_OK(tsn_filter_parse_proto("udp", &p), "udp");
+	ASSERT_EQ(p, 17, "udp number");
+	ASSERT_OK(tsn_filter_parse_proto("TCP", &p), "case");
+	ASSERT_EQ(p, 6, "tcp number");
+	ASSERT_OK(tsn_filter_parse_proto("132", &p), "number");
+	ASSERT_ERR(tsn_filter_parse_proto("256", &p), "too big");
+	ASSERT_ERR(tsn_filter_parse_proto("udpx", &p), "junk");
+	ASSERT_OK(tsn_filter_parse_mark("7", &mark, &mask), "mark");
+	ASSERT_EQ(mask, 0xffffffffU, "default mask");
+	ASSERT_OK(tsn_filter_parse_mark("0x10/0xf0", &mark, &mask), "mark/mask");
+	ASSERT_EQ(mark, 0x10, "value");
+	ASSERT_EQ(mask, 0xf0, "mask");
+	ASSERT_ERR(tsn_filter_parse_mark("0x10/0x1", &mark, &mask), "value outside mask");
+	ASSERT_ERR(tsn_filter_parse_mark("0x100000000", &mark, &mask), "33 bits");
+	ASSERT_ERR(tsn_filter_parse_mark("-1", &mark, &mask), "negative");
+}
+
+TEST(filter_set_errors)
+{
+	struct tsn_filter f;
+	char err[256];
+
+	tsn_filter_init(&f);
+	ASSERT_ERR(tsn_filter_set(&f, "dport", "70000", err, sizeof(err)), "port range");
+	ASSERT_TRUE(strstr(err, "--dport") != NULL, "message names the option");
+	ASSERT_ERR(tsn_filter_set(&f, "ifname", "waytoolonginterfacename", err, sizeof(err)),
+		   "ifname length");
+	ASSERT_EQ(tsn_filter_set(&f, "netns", "tk-surely-no-such-netns", err, sizeof(err)),
+		  -ENOENT, "missing netns");
+	ASSERT_ERR(tsn_filter_set(&f, "bogus", "1", err, sizeof(err)), "unknown filter");
+	ASSERT_EQ(f.flags, 0, "failed options set nothing");
+	ASSERT_OK(tsn_filter_set(&f, "netns", "/proc/self/ns/net", err, sizeof(err)), "netns path");
+	ASSERT_EQ(f.n_netns, 1, "one netns");
+	ASSERT_TRUE(tsn_filter_is_opt("mark") && !tsn_filter_is_opt("json"), "option names");
+}
+
+TEST(filter_match)
+{
+	struct tsn_tuple t = tuple4("198.18.1.11", "198.19.1.2", 40000, 5001, 17);
+	struct tsn_meta m = { .priority = 3, .mark = 0x17 };
+	struct tsn_filter f;
+	char err[256];
+
+	tsn_filter_init(&f);
+	ASSERT_TRUE(tsn_filter_matches(&f, 1, "eth0", &t, &m), "empty filter matches");
+	tsn_filter_set(&f, "dport", "5001", err, sizeof(err));
+	tsn_filter_set(&f, "proto", "udp", err, sizeof(err));
+	tsn_filter_set(&f, "src", "198.18.1.0/24", err, sizeof(err));
+	ASSERT_TRUE(tsn_filter_matches(&f, 1, "eth0", &t, &m), "dport+proto+src");
+	t.dport = 5002;
+	ASSERT_FALSE(tsn_filter_matches(&f, 1, "eth0", &t, &m), "other port");
+	ASSERT_TRUE(tsn_filter_matches(&f, 1, "eth0", NULL, &m), "tuple skipped");
+	t = tuple4("198.18.2.11", "198.19.1.2", 40000, 5001, 17);
+	ASSERT_FALSE(tsn_filter_matches(&f, 1, "eth0", &t, &m), "outside /24");
+	t.l3proto = 0x0806;
+	t = (struct tsn_tuple){ .l3proto = 0x0806 };
+	ASSERT_FALSE(tsn_filter_matches(&f, 1, "eth0", &t, &m), "ARP never matches an address");
+
+	tsn_filter_init(&f);
+	f.flags = TSN_FILT_NETNS;
+	f.n_netns = 2;
+	f.netns[0] = 11;
+	f.netns[1] = 22;
+	ASSERT_TRUE(tsn_filter_matches(&f, 22, "x", NULL, &m), "second netns");
+	ASSERT_FALSE(tsn_filter_matches(&f, 33, "x", NULL, &m), "other netns");
+
+	tsn_filter_init(&f);
+	tsn_filter_set(&f, "mark", "0x10/0xf0", err, sizeof(err));
+	ASSERT_TRUE(tsn_filter_matches(&f, 1, "x", NULL, &m), "mark under mask");
+	m.mark = 0x27;
+	ASSERT_FALSE(tsn_filter_matches(&f, 1, "x", NULL, &m), "mark outside");
+	tsn_filter_init(&f);
+	tsn_filter_set(&f, "ifname", "eth0", err, sizeof(err));
+	ASSERT_TRUE(tsn_filter_matches(&f, 1, "eth0", NULL, &m), "ifname");
+	ASSERT_FALSE(tsn_filter_matches(&f, 1, "eth01", NULL, &m), "ifname prefix only");
+	tsn_filter_init(&f);
+	tsn_filter_set(&f, "priority", "0", err, sizeof(err));
+	ASSERT_FALSE(tsn_filter_matches(&f, 1, "x", NULL, &m), "priority 0 set, skb has 3");
+}
+
+TEST(filter_prefix_bits)
+{
+	__u8 a[16] = { 0 }, b[16] = { 0 };
+
+	a[15] = 0x80;
+	ASSERT_TRUE(tsn_prefix_eq(a, b, 120), "/120 ignores last byte");
+	ASSERT_FALSE(tsn_prefix_eq(a, b, 121), "/121 sees its top bit");
+	ASSERT_TRUE(tsn_prefix_eq(a, b, 0), "/0");
+}
+
+TEST(tsntrace_cause_classes)
+{
+	struct tt_hop pod = { .hook = TSN_HOOK_NET_DEV_START_XMIT, .netns = 1, .ifindex = 2,
+			      .ifname = "eth0", .kind = "veth" };
+	struct tt_hop node = { .hook = TSN_HOOK_NETIF_RX, .netns = 9, .ifindex = 5,
+			       .ifname = "vethpod1", .kind = "veth" };
+	struct tt_hop br = { .hook = TSN_HOOK_NETIF_RECEIVE_SKB, .netns = 9, .ifindex = 3,
+			     .ifname = "br0", .kind = "bridge" };
+	struct tt_hop nic = { .hook = TSN_HOOK_NET_DEV_QUEUE, .netns = 9, .ifindex = 7,
+			      .ifname = "nic0", .kind = "veth" };
+	struct tt_hop enq = nic, deq = nic, tc = nic;
+	char d[128];
+
+	ASSERT_EQ(tt_classify(TT_F_PRIORITY, &pod, &node, "pod1", "node", d, sizeof(d)),
+		  TT_CAUSE_VETH_PRIORITY_RESET, "priority at crossing");
+	ASSERT_STREQ(d, "netns crossing: pod1 → node via veth", "detail");
+	ASSERT_EQ(tt_classify(TT_F_MARK, &pod, &node, "pod1", "node", d, sizeof(d)),
+		  TT_CAUSE_NETNS_SCRUB, "mark at crossing");
+	ASSERT_EQ(tt_classify(TT_F_TSTAMP, &pod, &node, "pod1", "node", d, sizeof(d)),
+		  TT_CAUSE_NETNS_SCRUB, "tstamp at crossing");
+	ASSERT_EQ(tt_classify(TT_F_PRIORITY, &br, &nic, "node", "node", d, sizeof(d)),
+		  TT_CAUSE_IP_FORWARD_TOS, "routed");
+	enq.hook = TSN_HOOK_QDISC_ENQUEUE;
+	deq.hook = TSN_HOOK_QDISC_DEQUEUE;
+	ASSERT_EQ(tt_classify(TT_F_PRIORITY, &enq, &deq, "node", "node", d, sizeof(d)),
+		  TT_CAUSE_QDISC, "inside the qdisc");
+	tc.hook = TSN_HOOK_TC_EGRESS;
+	ASSERT_EQ(tt_classify(TT_F_PRIORITY, &tc, &nic, "node", "node", d, sizeof(d)),
+		  TT_CAUSE_BPF_PROGRAM, "after a tc hook");
+	ASSERT_EQ(tt_classify(TT_F_MARK, &br, &nic, "node", "node", d, sizeof(d)),
+		  TT_CAUSE_UNKNOWN, "mark changed by routing: unknown");
+}
+
+TEST(tsntrace_fields)
+{
+	unsigned int mask;
+
+	ASSERT_OK(tt_field_parse_list("priority,tstamp", &mask), "list");
+	ASSERT_EQ(mask, (1U << TT_F_PRIORITY) | (1U << TT_F_TSTAMP), "mask");
+	ASSERT_ERR(tt_field_parse_list("priority,prio", &mask), "unknown field");
+	ASSERT_ERR(tt_field_parse_list("", &mask), "empty");
+	ASSERT_STREQ(tt_tstamp_type_name(TSN_TSTAMP_TAI), "tai", "tai");
+	ASSERT_STREQ(tt_tstamp_type_name(TSN_TSTAMP_REALTIME), "none", "realtime is none");
+	ASSERT_STREQ(tt_hook_name(TSN_HOOK_QDISC_DEQUEUE), "qdisc_dequeue", "hook name");
+	ASSERT_STREQ(tt_hook_name(999), "unknown", "bad hook");
+}
+
+TEST(attach_collect)
+{
+	char path[] = "/tmp/tk_avail.XXXXXX";
+	struct tsn_attach_opts opts = {};
+	struct tsn_attach *a = NULL;
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool clone = false, fwd = false, dup = false;
+	const char *name;
+	size_t i;
+	int fd, arg;
+	FILE *f;
+
+	if (!btf) {
+		test_skip("no kernel BTF");
+		return;
+	}
+	fd = mkstemp(path);
+	f = fdopen(fd, "w");
+	/* skb_clone(skb, ...): arg 1; __dev_forward_skb(dev, skb): arg 2; ip_rcv listed twice:
+	 * ambiguous, left out; kfree_skbmem not listed: not traceable here */
+	fprintf(f, "skb_clone\n__dev_forward_skb\nip_rcv\nip_rcv [dup]\nschedule\n");
+	fclose(f);
+	opts.avail_path = path;
+	opts.btf = btf;
+	ASSERT_OK(tsn_attach_new(&opts, &a), "new");
+	ASSERT_OK(tsn_attach_collect(a), "collect");
+	for (i = 0; (name = tsn_attach_func(a, i, &arg)); i++) {
+		if (!strcmp(name, "skb_clone"))
+			clone = arg == 1;
+		if (!strcmp(name, "__dev_forward_skb"))
+			fwd = arg == 2;
+		if (!strcmp(name, "ip_rcv") || !strcmp(name, "schedule") ||
+		    !strcmp(name, "kfree_skbmem"))
+			dup = true;
+	}
+	ASSERT_TRUE(clone, "skb_clone, skb in arg 1");
+	ASSERT_TRUE(fwd, "__dev_forward_skb, skb in arg 2");
+	ASSERT_FALSE(dup, "duplicate, non-skb and unlisted functions left out");
+	ASSERT_GE(tsn_attach_btf_candidates(a), 1000, "BTF has many skb functions");
+	tsn_attach_free(a);
+
+	opts.filter_func = "^__dev_";
+	ASSERT_OK(tsn_attach_new(&opts, &a), "new with regex");
+	ASSERT_OK(tsn_attach_collect(a), "collect with regex");
+	ASSERT_EQ(tsn_attach_count(a), 1, "regex narrows");
+	tsn_attach_free(a);
+
+	opts.filter_func = "([";
+	ASSERT_EQ(tsn_attach_new(&opts, &a), -EINVAL, "bad regex");
+	opts.filter_func = NULL;
+	opts.avail_path = "/nonexistent/available_filter_functions";
+	ASSERT_OK(tsn_attach_new(&opts, &a), "new");
+	ASSERT_EQ(tsn_attach_collect(a), -ENOENT, "no tracefs list");
+	ASSERT_TRUE(strstr(tsn_attach_error(a), "tracefs") != NULL, "says tracefs");
+	tsn_attach_free(a);
+	tsn_attach_free(NULL);
+	unlink(path);
+	btf__free(btf);
+}

@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Backend choice and the BPF object's lifecycle: open -> choose programs (autoload) -> set
+ * rodata and map sizes -> load -> attach. Programs of a backend that is not chosen are never
+ * loaded, so the tracepoint backend works on kernels without fentry or kprobe-multi.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "backend.h"
+#include "kfeatures.h"
+#include "log.h"
+#include "netns.h"
+#include "tc.h"
+#include "tsntrace.skel.h"
+
+const char *tt_backend_name(enum tt_backend b)
+{
+	switch (b) {
+	case TT_BACKEND_TRACEPOINT: return "tracepoint";
+	case TT_BACKEND_KPROBE_MULTI: return "kprobe-multi";
+	case TT_BACKEND_FENTRY: return "fentry";
+	default: return "auto";
+	}
+}
+
+int tt_backend_parse(const char *s, enum tt_backend *b)
+{
+	static const enum tt_backend all[] = { TT_BACKEND_AUTO, TT_BACKEND_TRACEPOINT,
+					       TT_BACKEND_KPROBE_MULTI, TT_BACKEND_FENTRY };
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (!strcmp(s, tt_backend_name(all[i]))) {
+			*b = all[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Why a backend cannot work here, or NULL when it can. */
+static const char *backend_unavailable(enum tt_backend b, char *buf, size_t len)
+{
+	const struct tsn_feature_status *st;
+
+	switch (b) {
+	case TT_BACKEND_KPROBE_MULTI:
+		st = tsn_feature_status(TSN_FEAT_KPROBE_MULTI);
+		if (!st || !st->ok) {
+			snprintf(buf, len, "%s", st ? st->reason : "not probed");
+			return buf;
+		}
+		if (access("/sys/kernel/tracing/available_filter_functions", R_OK) &&
+		    access("/sys/kernel/debug/tracing/available_filter_functions", R_OK)) {
+			snprintf(buf, len, "tracefs is not mounted (no available_filter_functions)");
+			return buf;
+		}
+		return NULL;
+	case TT_BACKEND_FENTRY:
+		st = tsn_feature_status(TSN_FEAT_FENTRY);
+		if (!st || !st->ok) {
+			snprintf(buf, len, "%s", st ? st->reason : "not probed");
+			return buf;
+		}
+		return NULL;
+	case TT_BACKEND_TRACEPOINT:
+		st = tsn_feature_status(TSN_FEAT_TP_BTF);
+		if (!st || !st->ok) {
+			snprintf(buf, len, "%s", st ? st->reason : "not probed");
+			return buf;
+		}
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+int tt_backend_choose(enum tt_backend want, enum tt_backend *got, char *msg, size_t len)
+{
+	static const enum tt_backend order[] = { TT_BACKEND_KPROBE_MULTI, TT_BACKEND_FENTRY,
+						 TT_BACKEND_TRACEPOINT };
+	char why[200];
+	size_t i, off = 0;
+
+	msg[0] = '\0';
+	if (want != TT_BACKEND_AUTO) {
+		if (backend_unavailable(want, why, sizeof(why))) {
+			snprintf(msg, len, "--backend %s: %s unavailable: %s", tt_backend_name(want),
+				 tt_backend_name(want), why);
+			return -EOPNOTSUPP;
+		}
+		*got = want;
+		return 0;
+	}
+	/* the richest that works; say why the richer ones do not */
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (!backend_unavailable(order[i], why, sizeof(why))) {
+			*got = order[i];
+			snprintf(msg + off, len - off, "%susing %s backend", off ? "; " : "",
+				 tt_backend_name(order[i]));
+			return 0;
+		}
+		off += snprintf(msg + off, len - off, "%s%s unavailable: %s", off ? "; " : "",
+				tt_backend_name(order[i]), why);
+		if (off >= len)
+			off = len - 1;
+	}
+	return -EOPNOTSUPP;
+}
+
+/* ---- load and attach ---- */
+
+struct tt_tc_obs {
+	struct tsn_tc_hook hook;
+	int netns_fd;			/* where the interface lives, -1: ours */
+	bool attached;
+};
+
+struct tt_bpf {
+	struct tsntrace_bpf *skel;
+	struct bpf_link **links;
+	int nlinks;
+	struct tsn_attach *kpm;
+	struct tt_tc_obs tc[2 * TT_MAX_TC_OBSERVE];
+	int ntc;
+	double attach_ms;
+	size_t nprogs;
+};
+
+static bool is_prefix(const char *s, const char *p)
+{
+	return !strncmp(s, p, strlen(p));
+}
+
+/* Does the kernel (vmlinux or the veth module) have BTF for this function? */
+static bool kernel_has_func(struct btf *vmlinux, const char *mod, const char *func)
+{
+	char path[128];
+	struct btf *btf;
+	bool ok;
+
+	if (vmlinux && btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC) > 0)
+		return true;
+	snprintf(path, sizeof(path), "/sys/kernel/btf/%s", mod);
+	if (!vmlinux || access(path, R_OK))
+		return false;
+	btf = btf__parse_split(path, vmlinux);
+	if (!btf)
+		return false;
+	ok = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC) > 0;
+	btf__free(btf);
+	return ok;
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* IF or IF@NETNS */
+static int tc_observe_one(struct tt_bpf *t, const char *spec, char *err, size_t errlen)
+{
+	char name[64], *at;
+	int fd = -1, saved = -1, ifindex, rc, dir;
+
+	snprintf(name, sizeof(name), "%s", spec);
+	at = strchr(name, '@');
+	if (at) {
+		*at++ = '\0';
+		fd = tsn_netns_open(at);
+		if (fd < 0) {
+			snprintf(err, errlen, "--tc-observe %s: netns '%s': %s", spec, at,
+				 fd == -ENOENT ? "no such network namespace" : strerror(-fd));
+			return fd;
+		}
+	}
+	ifindex = tsn_netns_ifindex(fd, name);
+	if (ifindex < 0) {
+		snprintf(err, errlen, "--tc-observe %s: no interface '%s'%s%s", spec, name,
+			 at ? " in netns " : "", at ? at : "");
+		if (fd >= 0)
+			close(fd);
+		return ifindex;
+	}
+	if (fd >= 0 && (rc = tsn_netns_enter(fd, &saved))) {
+		snprintf(err, errlen, "--tc-observe %s: cannot enter netns: %s", spec, strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	for (dir = 0; dir < 2; dir++) {
+		struct tt_tc_obs *o = &t->tc[t->ntc];
+		struct bpf_program *prog = dir ? t->skel->progs.tsn_tc_obs_eg :
+						 t->skel->progs.tsn_tc_obs_in;
+
+		memset(o, 0, sizeof(*o));
+		o->netns_fd = -1;
+		o->hook.ifindex = ifindex;
+		o->hook.dir = dir ? TSN_TC_EGRESS : TSN_TC_INGRESS;
+		o->hook.kind = TSN_TC_AUTO;
+		o->hook.link_fd = -1;
+		/* away from the handles other tsnkit tools use on clsact */
+		o->hook.handle = 0x75;
+		o->hook.priority = 0x7575;
+		rc = tsn_tc_attach(&o->hook, bpf_program__fd(prog));
+		if (rc) {
+			snprintf(err, errlen, "--tc-observe %s: tc %s attach: %s", spec,
+				 dir ? "egress" : "ingress", strerror(-rc));
+			break;
+		}
+		o->attached = true;
+		o->netns_fd = fd >= 0 ? dup(fd) : -1;
+		t->ntc++;
+	}
+	if (saved >= 0)
+		tsn_netns_leave(saved);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static void tc_detach_all(struct tt_bpf *t)
+{
+	int i, saved;
+
+	for (i = t->ntc - 1; i >= 0; i--) {
+		struct tt_tc_obs *o = &t->tc[i];
+
+		if (!o->attached)
+			continue;
+		saved = -1;
+		if (o->netns_fd >= 0 && tsn_netns_enter(o->netns_fd, &saved))
+			saved = -1;
+		tsn_tc_detach(&o->hook);
+		if (saved >= 0)
+			tsn_netns_leave(saved);
+		if (o->netns_fd >= 0)
+			close(o->netns_fd);
+		o->attached = false;
+	}
+	t->ntc = 0;
+}
+
+int tt_bpf_open(struct tt_bpf **out, const struct tt_opts *o, enum tt_backend backend,
+		char *err, size_t errlen)
+{
+	struct bpf_program *prog, *kpm[TSN_ATTACH_MAX_ARGS];
+	struct btf *vmlinux = NULL;
+	struct tt_bpf *t;
+	double t0;
+	int rc, i;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->skel = tsntrace_bpf__open();
+	if (!t->skel) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(-rc));
+		goto fail;
+	}
+	vmlinux = btf__load_vmlinux_btf();
+
+	/* choose the programs */
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		const char *name = bpf_program__name(prog);
+		bool load = false;
+
+		if (is_prefix(name, "tsn_tp_"))
+			load = true;
+		else if (is_prefix(name, "tsn_tc_obs"))
+			load = o->n_tc_observe > 0;
+		else if (is_prefix(name, "tsn_fe_") || is_prefix(name, "tsn_fx_"))
+			load = backend == TT_BACKEND_FENTRY;
+		else if (is_prefix(name, "tsn_kpm"))
+			load = backend == TT_BACKEND_KPROBE_MULTI;
+		if (load && prog == t->skel->progs.tsn_fx_veth_xdp)
+			load = kernel_has_func(vmlinux, "veth", "veth_convert_skb_to_xdp_buff");
+		if (load && prog == t->skel->progs.tsn_fx_segment)
+			load = kernel_has_func(vmlinux, "vmlinux", "skb_segment");
+		bpf_program__set_autoload(prog, load);
+		if (load)
+			t->nprogs++;
+	}
+
+	/* rodata and sizes */
+	t->skel->rodata->tsn_filter = o->filter;
+	t->skel->rodata->tsn_track_mask = o->capacity - 1;
+	rc = bpf_map__set_max_entries(t->skel->maps.tsn_track, o->capacity);
+	rc = rc ?: bpf_map__set_max_entries(t->skel->maps.tsn_track_fp, o->capacity);
+	rc = rc ?: bpf_map__set_max_entries(t->skel->maps.tsn_events, o->ringbuf_size);
+	if (rc) {
+		snprintf(err, errlen, "cannot size maps: %s", strerror(-rc));
+		goto fail;
+	}
+
+	rc = tsntrace_bpf__load(t->skel);
+	if (rc) {
+		snprintf(err, errlen, "cannot load the BPF programs: %s (-vv shows the verifier log)",
+			 strerror(-rc));
+		goto fail;
+	}
+
+	/* attach: tracing programs one by one (the kprobe-multi ones go through tsn_attach) */
+	t0 = mono_ms();
+	t->links = calloc(t->nprogs, sizeof(*t->links));
+	if (!t->links) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	bpf_object__for_each_program(prog, t->skel->obj) {
+		const char *name = bpf_program__name(prog);
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog) || is_prefix(name, "tsn_kpm") ||
+		    is_prefix(name, "tsn_tc_obs"))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			rc = -errno;
+			snprintf(err, errlen, "cannot attach %s: %s", name, strerror(-rc));
+			goto fail;
+		}
+		t->links[t->nlinks++] = link;
+	}
+	if (backend == TT_BACKEND_KPROBE_MULTI) {
+		struct tsn_attach_opts aopts = { .filter_func = o->filter_func, .btf = vmlinux };
+
+		rc = tsn_attach_new(&aopts, &t->kpm);
+		if (rc) {
+			snprintf(err, errlen, "--filter-func '%s': not a valid regular expression",
+				 o->filter_func);
+			goto fail;
+		}
+		rc = tsn_attach_collect(t->kpm);
+		if (rc) {
+			snprintf(err, errlen, "kprobe-multi: %s", tsn_attach_error(t->kpm));
+			goto fail;
+		}
+		if (!tsn_attach_count(t->kpm)) {
+			rc = -ENOENT;
+			snprintf(err, errlen, "kprobe-multi: no traceable function matches%s%s",
+				 o->filter_func ? " --filter-func " : "",
+				 o->filter_func ? o->filter_func : "");
+			goto fail;
+		}
+		kpm[0] = t->skel->progs.tsn_kpm1;
+		kpm[1] = t->skel->progs.tsn_kpm2;
+		kpm[2] = t->skel->progs.tsn_kpm3;
+		kpm[3] = t->skel->progs.tsn_kpm4;
+		kpm[4] = t->skel->progs.tsn_kpm5;
+		rc = tsn_attach_kprobe_multi(t->kpm, kpm);
+		if (rc) {
+			snprintf(err, errlen, "%s", tsn_attach_error(t->kpm));
+			goto fail;
+		}
+		pr_info("kprobe-multi: attached %zu of %zu functions taking struct sk_buff * in %.1f ms",
+			tsn_attach_attached(t->kpm), tsn_attach_btf_candidates(t->kpm),
+			tsn_attach_ms(t->kpm));
+	}
+	for (i = 0; i < o->n_tc_observe; i++) {
+		rc = tc_observe_one(t, o->tc_observe[i], err, errlen);
+		if (rc)
+			goto fail;
+	}
+	t->attach_ms = mono_ms() - t0;
+	btf__free(vmlinux);
+	*out = t;
+	return 0;
+fail:
+	btf__free(vmlinux);
+	tt_bpf_close(t);
+	return rc ? rc : -EINVAL;
+}
+
+void tt_bpf_detach(struct tt_bpf *t)
+{
+	int i;
+
+	if (!t)
+		return;
+	tc_detach_all(t);
+	tsn_attach_free(t->kpm);
+	t->kpm = NULL;
+	for (i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i]);
+	t->nlinks = 0;
+}
+
+void tt_bpf_close(struct tt_bpf *t)
+{
+	if (!t)
+		return;
+	tt_bpf_detach(t);
+	free(t->links);
+	tsntrace_bpf__destroy(t->skel);
+	free(t);
+}
+
+int tt_bpf_ringbuf_fd(const struct tt_bpf *t)
+{
+	return bpf_map__fd(t->skel->maps.tsn_events);
+}
+
+double tt_bpf_attach_ms(const struct tt_bpf *t)
+{
+	return t->attach_ms;
+}
+
+size_t tt_bpf_kprobe_count(const struct tt_bpf *t)
+{
+	return tsn_attach_attached(t->kpm);
+}
+
+size_t tt_bpf_prog_count(const struct tt_bpf *t)
+{
+	return t->nprogs;
+}
+
+int tt_bpf_counters(const struct tt_bpf *t, __u64 *sum, __u64 *lost_per_cpu, int ncpus)
+{
+	int fd = bpf_map__fd(t->skel->maps.tsn_counters), cpu;
+	__u64 *vals = calloc(ncpus, sizeof(*vals));
+	__u32 id;
+
+	if (!vals)
+		return -ENOMEM;
+	for (id = 0; id < TSN_CNT__MAX; id++) {
+		sum[id] = 0;
+		if (bpf_map_lookup_elem(fd, &id, vals))
+			continue;
+		for (cpu = 0; cpu < ncpus; cpu++) {
+			sum[id] += vals[cpu];
+			if (id == TSN_CNT_EVENTS_LOST)
+				lost_per_cpu[cpu] = vals[cpu];
+		}
+	}
+	free(vals);
+	return 0;
+}

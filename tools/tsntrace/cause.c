@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Field names, hook names and the cause classification of a lost field. No I/O: the unit tests
+ * include this file directly.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tsntrace.h"
+
+static const char *const field_names[TT_F__MAX] = {
+	[TT_F_PRIORITY] = "priority",
+	[TT_F_TSTAMP] = "tstamp",
+	[TT_F_TSTAMP_TYPE] = "tstamp_type",
+	[TT_F_MARK] = "mark",
+	[TT_F_SK] = "sk",
+};
+
+static const char *const cause_names[] = {
+	[TT_CAUSE_UNKNOWN] = "unknown",
+	[TT_CAUSE_NETNS_SCRUB] = "netns-scrub",
+	[TT_CAUSE_VETH_PRIORITY_RESET] = "veth-priority-reset",
+	[TT_CAUSE_IP_FORWARD_TOS] = "ip-forward-tos",
+	[TT_CAUSE_QDISC] = "qdisc",
+	[TT_CAUSE_BPF_PROGRAM] = "bpf-program",
+};
+
+static const char *const hook_names[TSN_HOOK__MAX] = {
+	[TSN_HOOK_UNKNOWN] = "unknown",
+	[TSN_HOOK_NET_DEV_QUEUE] = "net_dev_queue",
+	[TSN_HOOK_NET_DEV_START_XMIT] = "net_dev_start_xmit",
+	[TSN_HOOK_NET_DEV_XMIT] = "net_dev_xmit",
+	[TSN_HOOK_NETIF_RX] = "netif_rx",
+	[TSN_HOOK_NETIF_RECEIVE_SKB] = "netif_receive_skb",
+	[TSN_HOOK_NAPI_GRO_RECEIVE] = "napi_gro_receive_entry",
+	[TSN_HOOK_QDISC_ENQUEUE] = "qdisc_enqueue",
+	[TSN_HOOK_QDISC_DEQUEUE] = "qdisc_dequeue",
+	[TSN_HOOK_KFREE_SKB] = "kfree_skb",
+	[TSN_HOOK_CONSUME_SKB] = "consume_skb",
+	[TSN_HOOK_XDP] = "xdp",
+	[TSN_HOOK_TC_INGRESS] = "tc_ingress",
+	[TSN_HOOK_TC_EGRESS] = "tc_egress",
+	[TSN_HOOK_KPROBE] = "kprobe",
+	[TSN_HOOK_FENTRY] = "fentry",
+	[TSN_HOOK_FEXIT] = "fexit",
+};
+
+const char *tt_field_name(enum tt_field f)
+{
+	return f < TT_F__MAX ? field_names[f] : "?";
+}
+
+int tt_field_parse_list(const char *s, unsigned int *mask)
+{
+	char buf[128], *tok, *save = NULL;
+	int f;
+
+	if (!s || !*s || strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	*mask = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (f = 0; f < TT_F__MAX; f++)
+			if (!strcmp(tok, field_names[f]))
+				break;
+		if (f == TT_F__MAX)
+			return -1;
+		*mask |= 1U << f;
+	}
+	return *mask ? 0 : -1;
+}
+
+__u64 tt_field_value(const struct tsn_meta *m, enum tt_field f)
+{
+	switch (f) {
+	case TT_F_PRIORITY: return m->priority;
+	case TT_F_TSTAMP: return m->tstamp;
+	case TT_F_TSTAMP_TYPE: return m->tstamp_type;
+	case TT_F_MARK: return m->mark;
+	case TT_F_SK: return m->has_sk;
+	default: return 0;
+	}
+}
+
+const char *tt_cause_name(enum tt_cause c)
+{
+	return c <= TT_CAUSE_BPF_PROGRAM ? cause_names[c] : "unknown";
+}
+
+const char *tt_hook_name(__u32 hook)
+{
+	return hook < TSN_HOOK__MAX && hook_names[hook] ? hook_names[hook] : "unknown";
+}
+
+const char *tt_tstamp_type_name(__u8 type)
+{
+	/* the kernel's SKB_CLOCK_REALTIME (0) carries no clock label: "none" */
+	switch (type) {
+	case TSN_TSTAMP_MONO: return "mono";
+	case TSN_TSTAMP_TAI: return "tai";
+	default: return "none";
+	}
+}
+
+bool tt_hook_is_rx(__u32 hook)
+{
+	return hook == TSN_HOOK_NETIF_RX || hook == TSN_HOOK_NETIF_RECEIVE_SKB ||
+	       hook == TSN_HOOK_NAPI_GRO_RECEIVE || hook == TSN_HOOK_TC_INGRESS;
+}
+
+bool tt_hook_is_egress(__u32 hook)
+{
+	return hook == TSN_HOOK_NET_DEV_QUEUE || hook == TSN_HOOK_NET_DEV_START_XMIT ||
+	       hook == TSN_HOOK_QDISC_ENQUEUE || hook == TSN_HOOK_QDISC_DEQUEUE ||
+	       hook == TSN_HOOK_TC_EGRESS;
+}
+
+/* net_dev_xmit runs after the driver took the skb: its metadata is not read (may be freed). */
+bool tt_hook_has_meta(__u32 hook)
+{
+	return hook != TSN_HOOK_NET_DEV_XMIT;
+}
+
+static bool is_tc(__u32 hook)
+{
+	return hook == TSN_HOOK_TC_INGRESS || hook == TSN_HOOK_TC_EGRESS;
+}
+
+static bool func_is(const struct tt_hop *h, const char *name)
+{
+	return h->func && !strcmp(h->func, name);
+}
+
+enum tt_cause tt_classify(enum tt_field f, const struct tt_hop *prev, const struct tt_hop *cur,
+			  const char *prev_ns, const char *cur_ns, char *detail, size_t len)
+{
+	bool same_dev = prev->netns == cur->netns && prev->ifindex == cur->ifindex;
+
+	if (prev->netns != cur->netns || func_is(cur, "skb_scrub_packet")) {
+		const char *kind = cur->kind[0] ? cur->kind : prev->kind;
+
+		/*
+		 * ____dev_forward_skb() zeroes priority on any crossing (veth, netkit), and
+		 * skb_scrub_packet() clears mark and a REALTIME tstamp when the netns changes.
+		 */
+		snprintf(detail, len, "netns crossing: %s → %s%s%s", prev_ns, cur_ns,
+			 kind[0] ? " via " : "", kind);
+		if (f == TT_F_PRIORITY && (!kind[0] || !strcmp(kind, "veth") ||
+					   !strcmp(kind, "netkit")))
+			return TT_CAUSE_VETH_PRIORITY_RESET;
+		return TT_CAUSE_NETNS_SCRUB;
+	}
+	if (same_dev && prev->hook == TSN_HOOK_QDISC_ENQUEUE &&
+	    cur->hook == TSN_HOOK_QDISC_DEQUEUE) {
+		snprintf(detail, len, "inside the qdisc of %s", cur->ifname);
+		return TT_CAUSE_QDISC;
+	}
+	if (same_dev && (is_tc(prev->hook) || is_tc(cur->hook) ||
+			 (tt_hook_is_rx(prev->hook) && cur->hook == TSN_HOOK_TC_INGRESS))) {
+		snprintf(detail, len, "tc program on %s", cur->ifname);
+		return TT_CAUSE_BPF_PROGRAM;
+	}
+	if (!same_dev && f == TT_F_PRIORITY &&
+	    (tt_hook_is_rx(prev->hook) || func_is(prev, "ip_forward")) &&
+	    tt_hook_is_egress(cur->hook)) {
+		/* ip_forward(): skb->priority = rt_tos2priority(iph->tos) */
+		snprintf(detail, len, "routed %s → %s: priority from TOS", prev->ifname,
+			 cur->ifname);
+		return TT_CAUSE_IP_FORWARD_TOS;
+	}
+	snprintf(detail, len, "between %s %s and %s %s", prev->ifname, tt_hook_name(prev->hook),
+		 cur->ifname, tt_hook_name(cur->hook));
+	return TT_CAUSE_UNKNOWN;
+}

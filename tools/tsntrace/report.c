@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * From events to output. Every hop becomes one json_object; --json prints it as NDJSON, the
+ * text mode formats its columns from the same object, so both always say the same thing.
+ *
+ * Per packet we keep: the metadata at its first hop, at the previous hop (to mark changes), at
+ * its last egress hop (where the qdisc and the NIC use it: the verdict of --expect is taken
+ * there, since what happens after the wire, e.g. in the fixture's far-end netns, does not
+ * reach the NIC), the first hop where each field left its first value and why, and the path.
+ * The table is bounded: a packet whose slot is needed by a newer one is finished early (its
+ * summary printed then), never forgotten.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter.h"
+#include "tsntrace.h"
+
+#define TT_PKT_SLOTS 8192
+
+struct tt_path_hop {
+	__u32 hook;
+	__u32 netns;
+	char ifname[TSN_IFNAMSIZ];
+};
+
+struct tt_loss {
+	bool lost;
+	int hop;			/* index in the path */
+	struct tt_hop at;
+	__u64 from, to;
+	enum tt_cause cause;
+	char detail[128];
+};
+
+struct tt_pkt {
+	__u64 id;			/* 0: free slot */
+	struct tsn_tuple tuple;
+	struct tt_hop first, prev, judge;
+	bool have_meta, have_judge;
+	int judge_hop;
+	int nhops;
+	int npath;
+	struct tt_path_hop path[TT_PATH_MAX];
+	struct tt_loss loss[TT_F__MAX];
+	bool dropped;
+	__u32 drop_reason;
+};
+
+struct tt_report {
+	const struct tt_opts *o;
+	FILE *out;
+	struct tt_pkt *pkts;
+	__u64 start_ns;
+	unsigned long long seen;	/* events read from the ring buffer */
+	unsigned long long packets;	/* packets whose first hop we saw */
+	unsigned long long reported;	/* packets finished */
+	unsigned long long skipped;	/* events of packets beyond --count */
+	unsigned long long lost_pkts[TT_F__MAX];
+	unsigned long long judged_lost;	/* packets that lost an --expect field */
+	bool header_done;
+};
+
+struct tt_report *tt_report_new(const struct tt_opts *o, FILE *out)
+{
+	struct tt_report *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->pkts = calloc(TT_PKT_SLOTS, sizeof(*r->pkts));
+	if (!r->pkts) {
+		free(r);
+		return NULL;
+	}
+	r->o = o;
+	r->out = out;
+	return r;
+}
+
+void tt_report_set_start(struct tt_report *r, __u64 mono_ns)
+{
+	r->start_ns = mono_ns;
+}
+
+unsigned long long tt_report_packets(const struct tt_report *r)
+{
+	return r->packets;
+}
+
+unsigned long long tt_report_seen(const struct tt_report *r)
+{
+	return r->seen;
+}
+
+static char *hexaddr(__u64 v, char *buf, size_t len)
+{
+	snprintf(buf, len, "0x%llx", (unsigned long long)v);
+	return buf;
+}
+
+static json_object *tuple_json(const struct tsn_tuple *t)
+{
+	json_object *o = json_object_new_object();
+	char a[64], p[16];
+
+	if (t->l3proto == 0x0800 || t->l3proto == 0x86DD) {
+		tsn_json_add_str(o, "proto", tsn_proto_str(t->l4proto, p, sizeof(p)));
+		tsn_json_add_str(o, "src", tsn_addr_str(t->saddr, a, sizeof(a)));
+		tsn_json_add_str(o, "dst", tsn_addr_str(t->daddr, a, sizeof(a)));
+		tsn_json_add_u64(o, "sport", t->sport);
+		tsn_json_add_u64(o, "dport", t->dport);
+	} else {
+		snprintf(a, sizeof(a), "0x%04x", t->l3proto);
+		tsn_json_add_str(o, "ethertype", a);
+	}
+	return o;
+}
+
+static json_object *hop_ref_json(int idx, const struct tt_hop *h)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "hop", json_object_new_int(idx));
+	tsn_json_add_str(o, "netns", tt_netns_name(h->netns));
+	tsn_json_add_str(o, "ifname", h->ifname);
+	tsn_json_add_str(o, "hook", tt_hook_name(h->hook));
+	if (h->func)
+		tsn_json_add_str(o, "func", h->func);
+	return o;
+}
+
+static void field_value_json(json_object *o, const char *key, enum tt_field f, __u64 v)
+{
+	if (f == TT_F_TSTAMP_TYPE)
+		tsn_json_add_str(o, key, tt_tstamp_type_name((__u8)v));
+	else if (f == TT_F_SK)
+		tsn_json_add_bool(o, key, v);
+	else
+		tsn_json_add_u64(o, key, v);
+}
+
+/* ---- per-packet state ---- */
+
+static void pkt_summary(struct tt_report *r, struct tt_pkt *p);
+
+static struct tt_pkt *pkt_get(struct tt_report *r, __u64 id, bool create)
+{
+	struct tt_pkt *p = &r->pkts[id % TT_PKT_SLOTS];
+
+	if (p->id == id)
+		return p;
+	if (!create)
+		return NULL;
+	if (p->id)
+		pkt_summary(r, p);	/* bounded table: finish the older packet now */
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	return p;
+}
+
+/* Record this hop in the packet; fills 'changes' (array) with what changed here. */
+static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *h,
+		    json_object *changes, json_object *changed)
+{
+	char detail[128];
+	int f, idx;
+
+	/* net_dev_xmit only says the driver took the skb: it is not a step of the path */
+	if (!tt_hook_has_meta(h->hook))
+		return;
+	idx = p->nhops++;
+	if (p->npath < TT_PATH_MAX) {
+		struct tt_path_hop *ph = &p->path[p->npath++];
+
+		ph->hook = h->hook;
+		ph->netns = h->netns;
+		memcpy(ph->ifname, h->ifname, sizeof(ph->ifname));
+	}
+	if (!p->have_meta) {
+		p->first = *h;
+		p->prev = *h;
+		p->have_meta = true;
+	}
+	for (f = 0; f < TT_F__MAX; f++) {
+		__u64 was = tt_field_value(&p->prev.meta, f), now = tt_field_value(&h->meta, f);
+		__u64 first = tt_field_value(&p->first.meta, f);
+		const char *pns, *cns;
+		enum tt_cause c;
+		json_object *ch;
+
+		if (was == now)
+			continue;
+		pns = tt_netns_name(p->prev.netns);
+		cns = tt_netns_name(h->netns);
+		c = tt_classify(f, &p->prev, h, pns, cns, detail, sizeof(detail));
+		ch = json_object_new_object();
+		tsn_json_add_str(ch, "field", tt_field_name(f));
+		field_value_json(ch, "from", f, was);
+		field_value_json(ch, "to", f, now);
+		tsn_json_add_str(ch, "cause", tt_cause_name(c));
+		tsn_json_add_str(ch, "detail", detail);
+		json_object_array_add(changes, ch);
+		json_object_array_add(changed, json_object_new_string(tt_field_name(f)));
+		/* a loss: the first value was set and is gone; remember where it happened first */
+		if (first && was == first && !p->loss[f].lost) {
+			struct tt_loss *l = &p->loss[f];
+
+			l->lost = true;
+			l->hop = idx;
+			l->at = *h;
+			l->at.func = NULL;
+			l->from = was;
+			l->to = now;
+			l->cause = c;
+			snprintf(l->detail, sizeof(l->detail), "%s", detail);
+		}
+	}
+	p->prev = *h;
+	p->prev.func = NULL;	/* points into a per-event buffer */
+	if (tt_hook_is_egress(h->hook)) {
+		p->judge = *h;
+		p->judge.func = NULL;
+		p->judge_hop = idx;
+		p->have_judge = true;
+	}
+}
+
+/* Field f lost in this packet: first value set and different at the judged (last egress) hop;
+ * a loss recorded after that hop (beyond the wire) does not count. */
+static bool pkt_lost(const struct tt_pkt *p, enum tt_field f)
+{
+	const struct tt_hop *j = p->have_judge ? &p->judge : &p->prev;
+	__u64 first = tt_field_value(&p->first.meta, f);
+
+	if (!p->have_meta || !first)
+		return false;
+	return tt_field_value(&j->meta, f) != first;
+}
+
+static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
+{
+	json_object *o = json_object_new_object(), *path, *fields;
+	const struct tt_hop *j = p->have_judge ? &p->judge : &p->prev;
+	bool any_lost = false;
+	int i, f;
+
+	for (f = 0; f < TT_F__MAX; f++) {
+		if (!pkt_lost(p, f))
+			continue;
+		r->lost_pkts[f]++;
+		if (r->o->expect & (1U << f))
+			any_lost = true;
+	}
+	if (any_lost)
+		r->judged_lost++;
+	r->reported++;
+	if (!r->o->summary)
+		goto out;
+
+	tsn_json_add_str(o, "type", "packet");
+	tsn_json_add_u64(o, "pkt_id", p->id);
+	json_object_object_add(o, "tuple", tuple_json(&p->tuple));
+	json_object_object_add(o, "hops", json_object_new_int(p->nhops));
+	path = json_object_new_array();
+	for (i = 0; i < p->npath; i++) {
+		json_object *h = json_object_new_object();
+
+		tsn_json_add_str(h, "netns", tt_netns_name(p->path[i].netns));
+		tsn_json_add_str(h, "ifname", p->path[i].ifname);
+		tsn_json_add_str(h, "hook", tt_hook_name(p->path[i].hook));
+		json_object_array_add(path, h);
+	}
+	json_object_object_add(o, "path", path);
+	tsn_json_add_bool(o, "path_truncated", p->nhops > p->npath);
+	if (p->have_meta)
+		json_object_object_add(o, "judged_at", hop_ref_json(p->have_judge ?
+								   p->judge_hop : p->nhops - 1, j));
+	fields = json_object_new_object();
+	for (f = 0; f < TT_F__MAX && p->have_meta; f++) {
+		json_object *fo = json_object_new_object();
+		bool lost = pkt_lost(p, f);
+
+		field_value_json(fo, "first", f, tt_field_value(&p->first.meta, f));
+		field_value_json(fo, "last", f, tt_field_value(&j->meta, f));
+		tsn_json_add_bool(fo, "kept", !lost);
+		if (lost && p->loss[f].lost) {
+			json_object_object_add(fo, "lost_at", hop_ref_json(p->loss[f].hop,
+									   &p->loss[f].at));
+			tsn_json_add_str(fo, "cause", tt_cause_name(p->loss[f].cause));
+			tsn_json_add_str(fo, "detail", p->loss[f].detail);
+		}
+		json_object_object_add(fields, tt_field_name(f), fo);
+	}
+	json_object_object_add(o, "fields", fields);
+	if (p->dropped) {
+		const char *dr = tt_drop_reason_name(p->drop_reason);
+
+		if (dr)
+			tsn_json_add_str(o, "dropped", dr);
+		else
+			tsn_json_add_u64(o, "dropped", p->drop_reason);
+	}
+
+	if (r->o->json) {
+		tsn_out_emit(r->out, o, TSN_OUT_JSON);
+	} else {
+		char a[64], b[64], pr[16];
+		const struct tsn_tuple *t = &p->tuple;
+
+		fprintf(r->out, "packet %llu: %s %s:%u > %s:%u, %d hops%s\n",
+			(unsigned long long)p->id, tsn_proto_str(t->l4proto, pr, sizeof(pr)),
+			tsn_addr_str(t->saddr, a, sizeof(a)), t->sport,
+			tsn_addr_str(t->daddr, b, sizeof(b)), t->dport, p->nhops,
+			p->dropped ? " (dropped)" : "");
+		fprintf(r->out, "  path:");
+		for (i = 0; i < p->npath; i++) {
+			/* one entry per device: the hooks on one device are one step of the path */
+			if (i && p->path[i].netns == p->path[i - 1].netns &&
+			    !strcmp(p->path[i].ifname, p->path[i - 1].ifname))
+				continue;
+			fprintf(r->out, "%s %s/%s", i ? " >" : "", tt_netns_name(p->path[i].netns),
+				p->path[i].ifname[0] ? p->path[i].ifname : "-");
+		}
+		fprintf(r->out, "%s\n", p->nhops > p->npath ? " ..." : "");
+		for (f = 0; f < TT_F__MAX && p->have_meta; f++) {
+			__u64 first = tt_field_value(&p->first.meta, f);
+			__u64 last = tt_field_value(&j->meta, f);
+			bool lost = pkt_lost(p, f);
+
+			if (f == TT_F_TSTAMP_TYPE)
+				fprintf(r->out, "  %-12s %s -> %s", tt_field_name(f),
+					tt_tstamp_type_name(first), tt_tstamp_type_name(last));
+			else
+				fprintf(r->out, "  %-12s %llu -> %llu", tt_field_name(f),
+					(unsigned long long)first, (unsigned long long)last);
+			if (lost && p->loss[f].lost)
+				fprintf(r->out, "  LOST at hop %d %s/%s %s: %s (%s)\n", p->loss[f].hop,
+					tt_netns_name(p->loss[f].at.netns), p->loss[f].at.ifname,
+					tt_hook_name(p->loss[f].at.hook),
+					tt_cause_name(p->loss[f].cause), p->loss[f].detail);
+			else
+				fprintf(r->out, "  %s\n", lost ? "LOST" : first ? "kept" : "unset");
+		}
+	}
+out:
+	json_object_put(o);
+	p->id = 0;
+}
+
+/* ---- one event ---- */
+
+static void text_header(struct tt_report *r)
+{
+	fprintf(r->out, "%-12s %-5s %-18s %-13s %-10s %-18s %-44s %5s %4s %-19s %-4s %-10s %-2s %s\n",
+		"TIME", "PKT", "SKB", "NETNS", "IFNAME", "HOOK", "TUPLE", "LEN", "PRIO",
+		"TSTAMP", "TT", "MARK", "SK", "CHANGE");
+	r->header_done = true;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return "-";
+	return json_object_get_string(v);
+}
+
+/* The text line is a rendering of the hop object, nothing more. */
+static void text_hop(struct tt_report *r, json_object *o)
+{
+	char tuple[96] = "-", hook[64], change[512] = "";
+	json_object *t, *chs, *v;
+	size_t i, n, off = 0;
+
+	if (!r->header_done)
+		text_header(r);
+	if (json_object_object_get_ex(o, "tuple", &t)) {
+		if (json_object_object_get_ex(t, "proto", &v))
+			snprintf(tuple, sizeof(tuple), "%s:%s>%s:%s(%s)", jstr(t, "src"),
+				 jstr(t, "sport"), jstr(t, "dst"), jstr(t, "dport"), jstr(t, "proto"));
+		else
+			snprintf(tuple, sizeof(tuple), "ethertype %s", jstr(t, "ethertype"));
+	}
+	if (json_object_object_get_ex(o, "func", &v))
+		snprintf(hook, sizeof(hook), "%s:%s", jstr(o, "hook"), json_object_get_string(v));
+	else
+		snprintf(hook, sizeof(hook), "%s", jstr(o, "hook"));
+	if (json_object_object_get_ex(o, "changes", &chs)) {
+		n = json_object_array_length(chs);
+		for (i = 0; i < n && off < sizeof(change) - 1; i++) {
+			json_object *c = json_object_array_get_idx(chs, i);
+
+			off += snprintf(change + off, sizeof(change) - off, "%s%s %s→%s (%s: %s)",
+					i ? "; " : "", jstr(c, "field"), jstr(c, "from"), jstr(c, "to"),
+					jstr(c, "cause"), jstr(c, "detail"));
+		}
+	}
+	if (json_object_object_get_ex(o, "drop_reason", &v) && off < sizeof(change) - 1)
+		off += snprintf(change + off, sizeof(change) - off, "%sdrop %s", off ? "; " : "",
+				json_object_get_string(v));
+	if (json_object_object_get_ex(o, "rc", &v)) {
+		/* net_dev_xmit: the metadata is not read there, see tt_hook_has_meta() */
+		fprintf(r->out, "%-12s %-5s %-18s %-13s %-10s %-18s %-44s %5s %4s %-19s %-4s %-10s %-2s rc=%s\n",
+			jstr(o, "t"), jstr(o, "pkt_id"), jstr(o, "skb"), jstr(o, "netns_name"),
+			jstr(o, "ifname"), hook, tuple, jstr(o, "len"), "-", "-", "-", "-", "-",
+			json_object_get_string(v));
+		return;
+	}
+	fprintf(r->out, "%-12s %-5s %-18s %-13s %-10s %-18s %-44s %5s %4s %-19s %-4s 0x%-8x %-2s %s\n",
+		jstr(o, "t"), jstr(o, "pkt_id"), jstr(o, "skb"), jstr(o, "netns_name"),
+		jstr(o, "ifname"), hook, tuple, jstr(o, "len"), jstr(o, "priority"),
+		jstr(o, "tstamp"), jstr(o, "tstamp_type"),
+		json_object_object_get_ex(o, "mark", &v) ? (unsigned)json_object_get_int64(v) : 0,
+		json_object_object_get_ex(o, "sk", &v) && json_object_get_boolean(v) ? "y" : "n",
+		change);
+}
+
+static json_object *flags_json(__u32 flags)
+{
+	static const char *const names[] = { "first", "by_fingerprint", "clone", "free",
+					     "restored" };
+	json_object *a = json_object_new_array();
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (flags & (1U << i))
+			json_object_array_add(a, json_object_new_string(names[i]));
+	return a;
+}
+
+void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
+{
+	const struct tsn_hop_event *h = &e->hop;
+	json_object *o, *changes, *changed;
+	char buf[128], fbuf[128];
+	struct tt_pkt *p;
+	struct tt_hop hop = {};
+	bool first = h->flags & TSN_HOPF_FIRST;
+
+	r->seen++;
+	/* --count N: packets after the N-th are not reported (their events may still arrive
+	 * while the tracer drains the ring buffer) */
+	if (r->o->count && h->pkt_id > r->o->count) {
+		r->skipped++;
+		return;
+	}
+	p = pkt_get(r, h->pkt_id, true);
+	if (first)
+		r->packets++;
+	if ((first || !p->tuple.l3proto) && h->tuple.l3proto)
+		p->tuple = h->tuple;
+
+	hop.hook = h->hook;
+	hop.netns = h->netns;
+	hop.ifindex = h->ifindex;
+	memcpy(hop.ifname, h->ifname, sizeof(hop.ifname));
+	hop.ifname[TSN_IFNAMSIZ - 1] = '\0';
+	memcpy(hop.kind, e->dev_kind, sizeof(hop.kind));
+	hop.kind[sizeof(hop.kind) - 1] = '\0';
+	hop.meta = h->meta;
+	if (h->func_ip && h->hook != TSN_HOOK_KFREE_SKB && h->hook != TSN_HOOK_CONSUME_SKB)
+		hop.func = tt_ksym_name(h->func_ip, fbuf, sizeof(fbuf), false);
+
+	o = json_object_new_object();
+	changes = json_object_new_array();
+	changed = json_object_new_array();
+	pkt_hop(r, p, &hop, changes, changed);
+
+	tsn_json_add_str(o, "type", "hop");
+	tsn_json_add_u64(o, "time_ns", h->time_ns);
+	snprintf(buf, sizeof(buf), "%.6f",
+		 h->time_ns >= r->start_ns ? (h->time_ns - r->start_ns) / 1e9 : 0.0);
+	json_object_object_add(o, "t", json_object_new_double_s(atof(buf), buf));
+	tsn_json_add_u64(o, "pkt_id", h->pkt_id);
+	tsn_json_add_str(o, "skb", hexaddr(h->skb, buf, sizeof(buf)));
+	if (h->parent_skb)
+		tsn_json_add_str(o, "parent_skb", hexaddr(h->parent_skb, buf, sizeof(buf)));
+	tsn_json_add_u64(o, "cpu", h->cpu);
+	tsn_json_add_u64(o, "netns", h->netns);
+	tsn_json_add_str(o, "netns_name", tt_netns_name(h->netns));
+	tsn_json_add_u64(o, "ifindex", h->ifindex);
+	tsn_json_add_str(o, "ifname", hop.ifname);
+	tsn_json_add_str(o, "dev_kind", hop.kind);
+	tsn_json_add_str(o, "hook", tt_hook_name(h->hook));
+	if (hop.func)
+		tsn_json_add_str(o, "func", hop.func);
+	if (h->tuple.l3proto)
+		json_object_object_add(o, "tuple", tuple_json(&h->tuple));
+	tsn_json_add_u64(o, "len", h->len);
+	if (tt_hook_has_meta(h->hook)) {
+		tsn_json_add_u64(o, "priority", h->meta.priority);
+		tsn_json_add_u64(o, "tstamp", h->meta.tstamp);
+		tsn_json_add_str(o, "tstamp_type", tt_tstamp_type_name(h->meta.tstamp_type));
+		tsn_json_add_u64(o, "mark", h->meta.mark);
+		tsn_json_add_bool(o, "sk", h->meta.has_sk);
+		tsn_json_add_u64(o, "queue_mapping", h->meta.queue_mapping);
+	} else {
+		json_object_object_add(o, "rc", json_object_new_int((int)e->aux));
+	}
+	json_object_object_add(o, "flags", flags_json(h->flags));
+	if (h->hook == TSN_HOOK_KFREE_SKB) {
+		const char *dr = tt_drop_reason_name(h->drop_reason);
+
+		if (dr)
+			tsn_json_add_str(o, "drop_reason", dr);
+		else
+			tsn_json_add_u64(o, "drop_reason", h->drop_reason);
+		if (tt_ksym_name(h->func_ip, fbuf, sizeof(fbuf), true))
+			tsn_json_add_str(o, "location", fbuf);
+		p->dropped = true;
+		p->drop_reason = h->drop_reason;
+	}
+	json_object_object_add(o, "changed", changed);
+	json_object_object_add(o, "changes", changes);
+
+	if (r->o->json)
+		tsn_out_emit(r->out, o, TSN_OUT_JSON);
+	else
+		text_hop(r, o);
+	json_object_put(o);
+}
+
+int tt_report_finish(struct tt_report *r, const __u64 *c, const __u64 *lost_per_cpu, int ncpus)
+{
+	json_object *o, *arr, *lost;
+	size_t i;
+	int f, rc = 0;
+
+	/* finish every packet, in id order modulo the table */
+	for (i = 0; i < TT_PKT_SLOTS; i++)
+		if (r->pkts[i].id)
+			pkt_summary(r, &r->pkts[i]);
+
+	o = json_object_new_object();
+	tsn_json_add_str(o, "type", "counters");
+	tsn_json_add_u64(o, "events", c[TSN_CNT_EVENTS]);
+	tsn_json_add_u64(o, "events_lost", c[TSN_CNT_EVENTS_LOST]);
+	arr = json_object_new_array();
+	for (i = 0; i < (size_t)ncpus; i++)
+		json_object_array_add(arr, tsn_json_u64(lost_per_cpu[i]));
+	json_object_object_add(o, "events_lost_per_cpu", arr);
+	tsn_json_add_u64(o, "events_seen", r->seen);
+	tsn_json_add_u64(o, "packets_tracked", c[TSN_CNT_PKTS_TRACKED]);
+	tsn_json_add_u64(o, "tracking_overflow", c[TSN_CNT_TRACK_OVERFLOW]);
+	tsn_json_add_u64(o, "packets_reported", r->reported);
+	lost = json_object_new_object();
+	for (f = 0; f < TT_F__MAX; f++)
+		tsn_json_add_u64(lost, tt_field_name(f), r->lost_pkts[f]);
+	json_object_object_add(o, "packets_lost_field", lost);
+	if (r->o->expect) {
+		arr = json_object_new_array();
+		for (f = 0; f < TT_F__MAX; f++)
+			if (r->o->expect & (1U << f))
+				json_object_array_add(arr, json_object_new_string(tt_field_name(f)));
+		json_object_object_add(o, "expect", arr);
+		if (!r->reported)
+			rc = 1;	/* nothing traced: a CI check must not pass on a wrong filter */
+		else
+			rc = r->judged_lost ? 1 : 0;
+		tsn_json_add_str(o, "verdict", !r->reported ? "no-packets" :
+					       r->judged_lost ? "lost" : "kept");
+		tsn_json_add_u64(o, "packets_failed", r->judged_lost);
+	}
+
+	if (r->o->json) {
+		tsn_out_emit(r->out, o, TSN_OUT_JSON);
+	} else {
+		fprintf(r->out,
+			"counters: events %llu, events lost %llu, events seen %llu, packets tracked %llu, tracking overflow %llu\n",
+			(unsigned long long)c[TSN_CNT_EVENTS],
+			(unsigned long long)c[TSN_CNT_EVENTS_LOST], r->seen,
+			(unsigned long long)c[TSN_CNT_PKTS_TRACKED],
+			(unsigned long long)c[TSN_CNT_TRACK_OVERFLOW]);
+		if (c[TSN_CNT_EVENTS_LOST]) {
+			fprintf(r->out, "events lost per cpu:");
+			for (i = 0; i < (size_t)ncpus; i++)
+				fprintf(r->out, " %llu", (unsigned long long)lost_per_cpu[i]);
+			fprintf(r->out, " (ring buffer full: raise --ringbuf-size)\n");
+		}
+		if (r->o->expect)
+			fprintf(r->out, "expect: %s (%llu of %llu packets lost an expected field)\n",
+				!r->reported ? "no packets traced" :
+				r->judged_lost ? "LOST" : "kept",
+				r->judged_lost, r->reported);
+	}
+	json_object_put(o);
+	fflush(r->out);
+	return rc;
+}
+
+void tt_report_free(struct tt_report *r)
+{
+	if (!r)
+		return;
+	free(r->pkts);
+	free(r);
+}
