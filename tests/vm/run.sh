@@ -14,6 +14,7 @@
 #
 # Environment: TK_VM_KERNEL_PKG  kernel meta-package to resolve (default linux-image-6.12-amd64)
 #              TK_VM_DIR         work dir (default build/vm); TK_* variables are passed to the guest
+#              TK_VM_LOCK        lock serializing VMs machine-wide (default /run/lock/tsnkit-vm.lock)
 #
 # Layout of the guest: / is an overlay of the host's / (9p, read-only) under a tmpfs, so the
 # guest runs the host's binaries and sees the repo at the same path, and nothing it writes
@@ -29,6 +30,7 @@ TIMEOUT=${TK_VM_TIMEOUT:-1200}
 # Modules the initramfs needs to mount the host; modprobe adds their dependencies and skips
 # the built-in ones.
 BOOT_MODULES=(virtio_pci netfs 9pnet 9pnet_virtio 9p overlay) # virtio_pci: built in on 6.12, not 6.1
+LOCK=${TK_VM_LOCK:-/run/lock/tsnkit-vm.lock}
 GUEST_IO=/run/tkvm # where the per-run share appears inside the guest
 
 die() { echo "vm: $*" >&2; exit 2; }
@@ -218,10 +220,11 @@ cleanup() {
 	fi
 }
 
-# One VM at a time: the host has two cores shared with builds and other tests.
+# One VM at a time on the machine, from any clone: the host has two cores shared with builds
+# and other tests.
 take_lock() {
 	mkdir -p "$VM_DIR"
-	exec {LOCKFD}>"$VM_DIR/.lock"
+	exec {LOCKFD}>"$LOCK"
 	if ! flock -n "$LOCKFD"; then
 		note "another VM is running; waiting for it"
 		flock -w "$TIMEOUT" "$LOCKFD" || die "gave up waiting for the other VM"
@@ -298,6 +301,11 @@ main() {
 	if [ "$mode" != prepare ] && ! command -v qemu-system-x86_64 >/dev/null; then
 		"$ROOT/scripts/deps.sh" vm
 	fi
+	case "$ROOT/" in
+	/tmp/* | /run/* | /dev/* | /proc/* | /sys/*)
+		# The guest mounts its own filesystems there, hiding the host's.
+		[ "$mode" = prepare ] || die "the repo ($ROOT) must not be under /tmp, /run, /dev, /proc or /sys" ;;
+	esac
 	case "$mode" in
 	prepare) prepare ;;
 	shell) kernel_dir; boot shell || rc=$? ;;
