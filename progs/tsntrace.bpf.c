@@ -53,6 +53,9 @@ struct tt_view {
 	__u64 addr;
 	__u64 func_ip;
 	__u64 parent;
+	__u64 dev;		/* struct net_device *, as a number (read lazily, see tt_dev_names) */
+	__u32 names_done;
+	__u32 _pad;
 	struct tsn_pkt p;
 	struct tsn_meta m;
 	__u32 netns;
@@ -80,6 +83,39 @@ static __always_inline struct tt_view *tt_view_get(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&tsn_view, &zero);
+}
+
+/* netns and ifindex: needed on every hop (filters, tracking) */
+static __always_inline void tt_dev_info(struct tt_view *v, struct net_device *dev)
+{
+	v->dev = (__u64)dev;
+	v->names_done = 0;
+	if (!dev) {
+		v->netns = 0;
+		v->ifindex = 0;
+		return;
+	}
+	v->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	v->ifindex = BPF_CORE_READ(dev, ifindex);
+}
+
+/* Device name and kind: only for an emitted event or an --ifname filter, not for every skb. */
+static __always_inline void tt_dev_names(struct tt_view *v)
+{
+	struct net_device *dev = (struct net_device *)v->dev;
+	const char *kind;
+
+	if (v->names_done)
+		return;
+	v->names_done = 1;
+	__builtin_memset(v->ifname, 0, sizeof(v->ifname));
+	__builtin_memset(v->kind, 0, sizeof(v->kind));
+	if (!dev)
+		return;
+	BPF_CORE_READ_INTO(&v->ifname, dev, name);
+	kind = BPF_CORE_READ(dev, rtnl_link_ops, kind);
+	if (kind)
+		bpf_probe_read_kernel_str(v->kind, sizeof(v->kind), kind);
 }
 
 /* ---- tracking (the tracer's own instance of the shared table) ---- */
@@ -132,10 +168,11 @@ static __always_inline struct tsn_track_slot *tt_by_fp(__u64 fp, __u64 now)
 	return s;
 }
 
-static __always_inline void tt_emit(const struct tt_view *v, __u64 pkt_id)
+static __always_inline void tt_emit(struct tt_view *v, __u64 pkt_id)
 {
 	struct tsn_trace_event *e;
 
+	tt_dev_names(v);
 	e = bpf_ringbuf_reserve(&tsn_events, sizeof(*e), 0);
 	if (!e) {
 		tsn_count(TSN_CNT_EVENTS_LOST);
@@ -211,6 +248,8 @@ static __always_inline void tt_track_emit(struct tt_view *v, void *src, int mode
 		}
 	}
 
+	if (tsn_filter.flags & TSN_FILT_IFNAME)
+		tt_dev_names(v);
 	if (!tsn_filter_match(&tsn_filter, v->netns, v->ifname, NULL, &v->m))
 		return;
 	if (!parsed && parse(src, v))
@@ -299,25 +338,6 @@ static __always_inline int tt_parse_skb_rx(void *src, struct tt_view *v)
 	if (!head)
 		return -1;
 	return tt_parse_l3(head, false, doff & 0xffff, l3proto, doff + v->len, &v->p);
-}
-
-static __always_inline void tt_dev_info(struct tt_view *v, struct net_device *dev)
-{
-	const char *kind;
-
-	__builtin_memset(v->ifname, 0, sizeof(v->ifname));
-	__builtin_memset(v->kind, 0, sizeof(v->kind));
-	if (!dev) {
-		v->netns = 0;
-		v->ifindex = 0;
-		return;
-	}
-	v->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
-	v->ifindex = BPF_CORE_READ(dev, ifindex);
-	BPF_CORE_READ_INTO(&v->ifname, dev, name);
-	kind = BPF_CORE_READ(dev, rtnl_link_ops, kind);
-	if (kind)
-		bpf_probe_read_kernel_str(v->kind, sizeof(v->kind), kind);
 }
 
 /*
