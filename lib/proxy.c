@@ -455,7 +455,8 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 		goto cleanup;
 	}
 	skel->rodata->tsn_track_mask = cfg.capacity - 1;
-	skel->rodata->tsn_ttl_ns = cfg.ttl_ns;
+	skel->rodata->tsn_ttl_ns = 2;	/* sweep epochs, see tsn_epoch */
+	skel->rodata->tsn_sweep_period_ns = cfg.ttl_ns / 2;
 	skel->rodata->tsn_mode = cfg.mode;
 	skel->rodata->tsn_restore_flags = cfg.restore;
 	skel->rodata->tsn_nic_netns = cfg.nic_netns;

@@ -18,7 +18,11 @@
 
 #include "tsnkit.h"
 
-/* Set by the loader before load: capacity - 1 (capacity is a power of two). */
+/*
+ * Set by the loader before load: capacity - 1 (capacity is a power of two), and the TTL in the
+ * units of the `now` its programs pass to the helpers below: nanoseconds for tsntrace, sweep
+ * epochs for tsnproxy (which avoids a clock read per packet).
+ */
 const volatile __u32 tsn_track_mask = 0;
 const volatile __u64 tsn_ttl_ns = 2000000000ULL;
 
@@ -101,9 +105,8 @@ static __always_inline __u32 tsn_slot_index(__u64 key)
 }
 
 /*
- * Tracing programs may not use the coarse clock, tc programs may: saves stamp with
- * bpf_ktime_get_ns(), restores compare with bpf_ktime_get_coarse_ns(), which can be up to a tick
- * behind. A signed age keeps "saved a moment ago" from wrapping to "ancient".
+ * Age check in the caller's units. Signed, so that a `now` from a coarser clock than the one the
+ * slot was stamped with (up to a tick behind) means "a moment ago", not "ancient".
  */
 static __always_inline bool tsn_fresh(__u64 now, __u64 saved_ns)
 {
@@ -171,14 +174,35 @@ struct tsn_pkt {
  */
 static __always_inline int tsn_load(void *src, bool tc, __u32 off, void *dst, __u32 len)
 {
-	if (tc)
+	if (tc) {
+		struct __sk_buff *skb = src;
+		void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+
+		/* headers are in the linear part: plain loads, no helper call */
+		if (off < 256 && data + off + len <= end) {
+			__builtin_memcpy(dst, data + off, len);
+			return 0;
+		}
 		return bpf_skb_load_bytes(src, off, dst, len);
+	}
 	return bpf_probe_read_kernel(dst, len, (const char *)src + off);
 }
 
 static __always_inline int tsn_parse_l3(void *src, bool tc, __u32 off, __u16 l3proto, __u32 len,
 					struct tsn_pkt *p)
 {
+	/* one buffer for every branch: callers (tsntrace) are close to the 512-byte stack limit */
+	union {
+		struct {
+			struct iphdr ip;
+			__u16 ports[2];
+			__u32 l4w1;
+			__u64 l4w2;
+		} __attribute__((packed)) f;
+		struct iphdr ip;
+		struct ipv6hdr ip6;
+		__u16 ports[2];
+	} b;
 	__u64 word = 0, h;
 	__u32 l4off;
 	__u8 proto;
@@ -186,31 +210,56 @@ static __always_inline int tsn_parse_l3(void *src, bool tc, __u32 off, __u16 l3p
 	__builtin_memset(&p->tuple, 0, sizeof(p->tuple));
 	p->tuple.l3proto = l3proto;
 
-	if (l3proto == 0x0800) {
-		struct iphdr ip;
-
-		if (tsn_load(src, tc, off, &ip, sizeof(ip)))
-			return -1;
-		proto = ip.protocol;
+	/*
+	 * Fast path, one load instead of three: IPv4 without options and at least 8 bytes past
+	 * the L4 header start + 8. Computes exactly what the general path below computes.
+	 */
+	if (l3proto == 0x0800 && off + 36 <= len && !tsn_load(src, tc, off, &b.f, sizeof(b.f)) &&
+	    b.f.ip.ihl == 5 && bpf_ntohs(b.f.ip.tot_len) >= 36) {
+		proto = b.f.ip.protocol;
 		p->tuple.saddr[10] = p->tuple.saddr[11] = 0xff;
 		p->tuple.daddr[10] = p->tuple.daddr[11] = 0xff;
-		__builtin_memcpy(&p->tuple.saddr[12], &ip.saddr, 4);
-		__builtin_memcpy(&p->tuple.daddr[12], &ip.daddr, 4);
-		l4off = off + (ip.ihl & 0xf) * 4;
-		h = ((__u64)ip.id << 32) | ((__u64)ip.tot_len << 16) | proto;
-		len = bpf_ntohs(ip.tot_len) + off;	/* frame end, ignoring padding */
-	} else if (l3proto == 0x86DD) {
-		struct ipv6hdr ip6;
+		__builtin_memcpy(&p->tuple.saddr[12], &b.f.ip.saddr, 4);
+		__builtin_memcpy(&p->tuple.daddr[12], &b.f.ip.daddr, 4);
+		p->tuple.l4proto = proto;
+		if (proto == 6 || proto == 17 || proto == 132) {
+			p->tuple.sport = bpf_ntohs(b.f.ports[0]);
+			p->tuple.dport = bpf_ntohs(b.f.ports[1]);
+		}
+		/* the 8 bytes the general path loads, assembled (little endian) */
+		if (proto == 17)
+			word = b.f.l4w2;
+		else if (proto == 6)
+			word = b.f.l4w1 | (b.f.l4w2 << 32);
+		else
+			word = (b.f.ports[0] | ((__u32)b.f.ports[1] << 16)) | ((__u64)b.f.l4w1 << 32);
+		h = ((__u64)b.f.ip.id << 32) | ((__u64)b.f.ip.tot_len << 16) | proto;
+		p->fp = tsn_mix64(h ^ tsn_mix64(word));
+		return 0;
+	}
 
-		if (tsn_load(src, tc, off, &ip6, sizeof(ip6)))
+	if (l3proto == 0x0800) {
+		if (tsn_load(src, tc, off, &b.ip, sizeof(b.ip)))
 			return -1;
-		proto = ip6.nexthdr;
-		__builtin_memcpy(p->tuple.saddr, &ip6.saddr, 16);
-		__builtin_memcpy(p->tuple.daddr, &ip6.daddr, 16);
-		l4off = off + sizeof(ip6);
-		h = ((__u64)ip6.payload_len << 32) | ((__u64)proto << 24) |
-		    ((__u64)(ip6.flow_lbl[0] & 0xf) << 16) | (ip6.flow_lbl[1] << 8) | ip6.flow_lbl[2];
-		len = bpf_ntohs(ip6.payload_len) + l4off;
+		proto = b.ip.protocol;
+		p->tuple.saddr[10] = p->tuple.saddr[11] = 0xff;
+		p->tuple.daddr[10] = p->tuple.daddr[11] = 0xff;
+		__builtin_memcpy(&p->tuple.saddr[12], &b.ip.saddr, 4);
+		__builtin_memcpy(&p->tuple.daddr[12], &b.ip.daddr, 4);
+		l4off = off + (b.ip.ihl & 0xf) * 4;
+		h = ((__u64)b.ip.id << 32) | ((__u64)b.ip.tot_len << 16) | proto;
+		len = bpf_ntohs(b.ip.tot_len) + off;	/* frame end, ignoring padding */
+	} else if (l3proto == 0x86DD) {
+		if (tsn_load(src, tc, off, &b.ip6, sizeof(b.ip6)))
+			return -1;
+		proto = b.ip6.nexthdr;
+		__builtin_memcpy(p->tuple.saddr, &b.ip6.saddr, 16);
+		__builtin_memcpy(p->tuple.daddr, &b.ip6.daddr, 16);
+		l4off = off + sizeof(b.ip6);
+		h = ((__u64)b.ip6.payload_len << 32) | ((__u64)proto << 24) |
+		    ((__u64)(b.ip6.flow_lbl[0] & 0xf) << 16) | (b.ip6.flow_lbl[1] << 8) |
+		    b.ip6.flow_lbl[2];
+		len = bpf_ntohs(b.ip6.payload_len) + l4off;
 	} else {
 		h = ((__u64)l3proto << 32) | len;
 		if (off + 8 <= len)
@@ -220,13 +269,10 @@ static __always_inline int tsn_parse_l3(void *src, bool tc, __u32 off, __u16 l3p
 	}
 
 	p->tuple.l4proto = proto;
-	if (proto == 6 || proto == 17 || proto == 132) {
-		__u16 ports[2];
-
-		if (!tsn_load(src, tc, l4off, ports, sizeof(ports))) {
-			p->tuple.sport = bpf_ntohs(ports[0]);
-			p->tuple.dport = bpf_ntohs(ports[1]);
-		}
+	if ((proto == 6 || proto == 17 || proto == 132) &&
+	    !tsn_load(src, tc, l4off, b.ports, sizeof(b.ports))) {
+		p->tuple.sport = bpf_ntohs(b.ports[0]);
+		p->tuple.dport = bpf_ntohs(b.ports[1]);
 	}
 	if (proto == 17)
 		l4off += 8;		/* UDP payload */
@@ -251,6 +297,16 @@ static __always_inline int tsn_parse_skb(const struct sk_buff *skb, struct tsn_p
 	return tsn_parse_l3(head, false, nh, l3proto, len + nh, p);
 }
 
+/* The same for a BTF-typed skb (tp_btf, fentry): plain loads instead of probe reads. */
+static __always_inline int tsn_parse_skb_btf(struct sk_buff *skb, struct tsn_pkt *p)
+{
+	__u16 nh = skb->network_header;
+
+	if (nh == (__u16)~0U)
+		return -1;
+	return tsn_parse_l3(skb->head, false, nh, bpf_ntohs(skb->protocol), skb->len + nh, p);
+}
+
 /* tc programs: the frame starts at offset 0 with an Ethernet header. */
 static __always_inline int tsn_parse_tc(struct __sk_buff *skb, struct tsn_pkt *p)
 {
@@ -273,7 +329,7 @@ static __always_inline struct tsn_track_slot *tsn_slot_by_skb(__u64 skb)
 static __always_inline void tsn_slot_store(__u64 skb, const struct tsn_pkt *p, __u64 pkt_id,
 					   const struct tsn_meta *m, __u32 netns, __u64 now)
 {
-	__u32 idx = tsn_slot_index(skb), fidx, val;
+	__u32 idx = tsn_slot_index(skb), fidx, *fp_slot;
 	struct tsn_track_slot *s = bpf_map_lookup_elem(&tsn_track, &idx);
 
 	if (!s)
@@ -296,8 +352,9 @@ static __always_inline void tsn_slot_store(__u64 skb, const struct tsn_pkt *p, _
 	s->check = tsn_slot_check(s);
 
 	fidx = tsn_slot_index(p->fp);
-	val = idx + 1;
-	bpf_map_update_elem(&tsn_track_fp, &fidx, &val, BPF_ANY);
+	fp_slot = bpf_map_lookup_elem(&tsn_track_fp, &fidx);	/* inlined, unlike an update */
+	if (fp_slot)
+		*fp_slot = idx + 1;
 }
 
 /* A slot is valid for (skb, fp) when it is intact, fresh, and the address and content match. */

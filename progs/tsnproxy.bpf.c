@@ -29,6 +29,14 @@ const volatile __u32 tsn_mode = TSN_MODE_REGISTERED;
 const volatile __u32 tsn_restore_flags = TSN_RESTORE_PRIORITY | TSN_RESTORE_TSTAMP;
 const volatile __u32 tsn_nic_netns = 0;
 const volatile bool tsn_have_tai = true;	/* kernel has SKB_CLOCK_TAI (6.11+) */
+const volatile __u64 tsn_sweep_period_ns = 500000000ULL;	/* TTL / 2 */
+
+/*
+ * Time, for entry ages, in sweep epochs: the sweep timer advances it every TTL/2, and a slot is
+ * fresh while it was stamped in the current or the previous epoch (tsn_ttl_ns = 2), i.e. for
+ * between TTL/2 and TTL. Reading a global costs nothing next to a clock read per packet.
+ */
+__u64 tsn_epoch = 1;	/* 0 would read as "empty slot" */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -103,7 +111,8 @@ static __always_inline bool tsn_meta_is_default(const struct tsn_meta *m)
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(tsn_save, struct sk_buff *skb, struct net_device *dev)
 {
-	__u32 netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	/* BTF pointers: plain loads, where BPF_CORE_READ would cost a helper call per step */
+	__u32 netns = dev->nd_net.net->ns.inum;
 	struct tsn_meta m;
 	struct tsn_pkt p;
 	__u64 addr;
@@ -116,16 +125,16 @@ int BPF_PROG(tsn_save, struct sk_buff *skb, struct net_device *dev)
 	m.tstamp = skb->tstamp;
 	if (tsn_meta_is_default(&m))
 		return 0;
-	m.tstamp_type = tsn_skb_tstamp_type(skb);
+	m.tstamp_type = m.tstamp ? tsn_skb_tstamp_type(skb) : 0;
 	m.queue_mapping = skb->queue_mapping;
 	m.has_sk = skb->sk != NULL;
 	m._pad = 0;
 	if (!tsn_policy_apply(netns, dev->ifindex, &m))
 		return 0;
-	if (tsn_parse_skb(skb, &p))
+	if (tsn_parse_skb_btf(skb, &p))
 		return 0;
 	addr = tsn_addr(skb);
-	tsn_slot_store(addr, &p, 0, &m, netns, bpf_ktime_get_ns());
+	tsn_slot_store(addr, &p, 0, &m, netns, tsn_epoch);
 	tsn_count(TSN_CNT_SAVED);
 	return 0;
 }
@@ -147,7 +156,7 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	m.tstamp = ctx->tstamp;
 	if (tsn_meta_is_default(&m))
 		return TC_ACT_UNSPEC;
-	m.tstamp_type = tsn_skb_tstamp_type(skb);
+	m.tstamp_type = m.tstamp ? tsn_skb_tstamp_type(skb) : 0;
 	m.queue_mapping = ctx->queue_mapping;
 	m.has_sk = BPF_CORE_READ(skb, sk) != NULL;
 	m._pad = 0;
@@ -156,7 +165,7 @@ int tsn_save_tc(struct __sk_buff *ctx)
 		return TC_ACT_UNSPEC;
 	if (tsn_parse_tc(ctx, &p))
 		return TC_ACT_UNSPEC;
-	tsn_slot_store(tsn_addr(skb), &p, 0, &m, netns, bpf_ktime_get_coarse_ns());
+	tsn_slot_store(tsn_addr(skb), &p, 0, &m, netns, tsn_epoch);
 	tsn_count(TSN_CNT_SAVED);
 	return TC_ACT_UNSPEC;
 }
@@ -199,7 +208,7 @@ int tsn_restore(struct __sk_buff *ctx)
 		return TC_ACT_UNSPEC;
 	if (tsn_parse_tc(ctx, &p))
 		return TC_ACT_UNSPEC;
-	now = bpf_ktime_get_coarse_ns();
+	now = tsn_epoch;
 	if (s->skb == addr) {
 		if (s->fp != p.fp || s->check != tsn_slot_check(s)) {
 			/* same address, other content: a reused skb, never restore from it */
@@ -265,12 +274,12 @@ static long tsn_sweep_slot(__u32 idx, void *ctx)
 
 static int tsn_sweep_cb(void *map, __u32 *key, struct tsn_sweep_timer *t)
 {
-	__u64 now = bpf_ktime_get_ns();	/* the coarse clock is not allowed in timer callbacks */
+	__u64 now = __sync_add_and_fetch(&tsn_epoch, 1);
 
 	bpf_loop(tsn_track_mask + 1, tsn_sweep_slot, &now, 0);
-	t->last_run_ns = now;
+	t->last_run_ns = bpf_ktime_get_ns();
 	t->runs++;
-	bpf_timer_start(&t->timer, tsn_ttl_ns, 0);
+	bpf_timer_start(&t->timer, tsn_sweep_period_ns, 0);
 	return 0;
 }
 
@@ -285,7 +294,7 @@ int tsn_sweep_start(void *ctx)
 	/* -EBUSY: already initialised (adopted state); starting again is harmless */
 	bpf_timer_init(&t->timer, &tsn_sweep, 1 /* CLOCK_MONOTONIC */);
 	bpf_timer_set_callback(&t->timer, tsn_sweep_cb);
-	return bpf_timer_start(&t->timer, tsn_ttl_ns, 0) ? 2 : 0;
+	return bpf_timer_start(&t->timer, tsn_sweep_period_ns, 0) ? 2 : 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

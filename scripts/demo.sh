@@ -135,20 +135,28 @@ EOF
 	fi
 }
 
-# ---- next step: tsnproxy enforce mode --------------------------------------------------------
-# Start tsnproxy in enforce mode on the fixture's node, then "demo_round 'with tsnproxy
-# (enforce mode)'", then stop it again. Not built yet: the proxy is being written in parallel.
+# ---- enforce mode ------------------------------------------------------------------------------
+# Start tsnproxy on the node (pins its state in its own bpffs dir), register the two TSN pods
+# with the priorities they were given, run the same talkers again, show the status, stop.
+DEMO_PIN=/sys/fs/bpf/tsnkit-demo
+demo_proxy() { nsenter --net="/run/netns/tk$DEMO_ID-node" -- "$TK_BUILD/tsnproxy" --pin-dir "$DEMO_PIN" "$@"; }
+
 demo_enforce() {
 	demo_title "with tsnproxy (enforce mode)"
-	if [ ! -x "$TK_BUILD/tsnproxy" ]; then
-		echo "  tsnproxy is not built yet, so enforce mode cannot be shown in this demo."
-		return 0
-	fi
-	echo "  tsnproxy is built, but this demo step is not wired up yet (scripts/demo.sh:"
-	echo "  demo_enforce)."
+	demo_proxy start --nic nic0 >/dev/null || { echo "  tsnproxy start failed"; return 1; }
+	demo_proxy allow --netns "tk$DEMO_ID-pod1" --priorities 1 >/dev/null
+	demo_proxy allow --netns "tk$DEMO_ID-pod2" --priorities 2 >/dev/null
+	echo "  tsnproxy start --nic nic0; allow pod1 priorities 1; allow pod2 priorities 2"
+	demo_round "round 2: the same talkers, tsnproxy restores priority before nic0's qdisc"
+	echo
+	echo "  tsnproxy status:"
+	demo_proxy status | sed 's/^/    /'
+	demo_proxy stop >/dev/null
+	echo "  tsnproxy stop: programs, links and pins removed"
 }
 
 demo_teardown() {
+	[ -e "$DEMO_PIN" ] && demo_proxy stop >/dev/null 2>&1
 	tk_fixture_down "$DEMO_ID" >/dev/null 2>&1
 }
 

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bpfstats: run a command with BPF run-time statistics enabled (BPF_ENABLE_STATS: scoped to
+ * this process' fd, no sysctl is changed) and print, as JSON, run_cnt and run_time_ns that
+ * every program whose name starts with a prefix accumulated during the command.
+ * With --empty IF it also attaches empty programs (progs/bench_empty.bpf.c) to the same hooks
+ * as enforce mode (tcx egress on IF in the current netns, the three tracepoints): the baseline.
+ *
+ *   bpfstats [--prefix tsn_] [--empty IF] -- CMD [ARGS...]
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "json.h"
+#include "log.h"
+#include "tc.h"
+#include "bench_empty.skel.h"
+
+#define MAX_PROGS 256
+
+struct prog_stat {
+	__u32 id;
+	char name[BPF_OBJ_NAME_LEN];
+	__u64 cnt, ns;
+};
+
+static int snapshot(const char *prefix, struct prog_stat *out)
+{
+	__u32 id = 0;
+	int n = 0;
+
+	while (n < MAX_PROGS && !bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    (!strncmp(info.name, prefix, strlen(prefix)) ||
+		     !strncmp(info.name, "tk_empty_", 9))) {
+			out[n].id = id;
+			memcpy(out[n].name, info.name, sizeof(out[n].name));
+			out[n].cnt = info.run_cnt;
+			out[n].ns = info.run_time_ns;
+			n++;
+		}
+		close(fd);
+	}
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "empty", required_argument, NULL, 'e' },
+		{},
+	};
+	struct prog_stat before[MAX_PROGS], after[MAX_PROGS];
+	struct tsn_tc_hook hook = { .dir = TSN_TC_EGRESS, .kind = TSN_TC_AUTO };
+	struct bench_empty_bpf *skel = NULL;
+	const char *prefix = "tsn_", *empty_if = NULL;
+	int c, i, j, nb, na, status = 0, stats_fd, rc = 1;
+	json_object *res;
+	pid_t pid;
+
+	tsn_log_init("bpfstats");
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': prefix = optarg; break;
+		case 'e': empty_if = optarg; break;
+		default:
+			pr_warn("usage: bpfstats [--prefix P] [--empty IF] -- CMD...");
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		pr_warn("usage: bpfstats [--prefix P] [--empty IF] -- CMD...");
+		return 2;
+	}
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (stats_fd < 0) {
+		pr_warn("BPF_ENABLE_STATS: %s", strerror(errno));
+		return 1;
+	}
+	if (empty_if) {
+		hook.ifindex = if_nametoindex(empty_if);
+		skel = bench_empty_bpf__open_and_load();
+		if (!hook.ifindex || !skel || bench_empty_bpf__attach(skel) ||
+		    tsn_tc_attach(&hook, bpf_program__fd(skel->progs.tk_empty_tc))) {
+			pr_warn("attaching the empty programs to %s failed", empty_if);
+			goto cleanup;
+		}
+	}
+	nb = snapshot(prefix, before);
+	pid = fork();
+	if (pid == 0) {
+		execvp(argv[optind], argv + optind);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	na = snapshot(prefix, after);
+
+	res = json_object_new_object();
+	for (i = 0; i < na; i++) {
+		json_object *p = json_object_new_object();
+		__u64 cnt = after[i].cnt, ns = after[i].ns;
+
+		for (j = 0; j < nb; j++)
+			if (before[j].id == after[i].id) {
+				cnt -= before[j].cnt;
+				ns -= before[j].ns;
+			}
+		tsn_json_add_u64(p, "run_cnt", cnt);
+		tsn_json_add_u64(p, "run_time_ns", ns);
+		json_object_object_add(res, after[i].name, p);
+	}
+	tsn_out_emit(stdout, res, TSN_OUT_JSON);
+	json_object_put(res);
+	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+cleanup:
+	if (empty_if && hook.ifindex) {
+		tsn_tc_detach(&hook);
+		if (hook.link_fd >= 0)
+			close(hook.link_fd);
+	}
+	bench_empty_bpf__destroy(skel);
+	close(stats_fd);
+	return rc;
+}
