@@ -10,7 +10,7 @@ PKGS=(
 	clang llvm make gcc pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libjson-c-dev libncurses-dev
-	iproute2 iputils-ping tmux util-linux procps kmod jq
+	iproute2 iputils-ping tmux util-linux procps kmod jq python3-jsonschema
 )
 # Extra sets, asked for by name: "deps.sh cni" adds the runtime test's packages.
 for extra in "$@"; do

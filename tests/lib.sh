@@ -118,6 +118,12 @@ tk_require() {
 
 # ---- leftovers ------------------------------------------------------------------------------------
 tk_leftovers() {
+	local i
+	# the kernel frees programs a moment after their last reference: give it that moment
+	for ((i = 0; i < 30; i++)); do
+		bpftool prog show 2>/dev/null | grep -qE ' name (tsn_|tk_)' || break
+		sleep 0.1
+	done
 	ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^tk[0-9]+-' | sed 's/^/netns:/'
 	ls -d /sys/fs/bpf/tk[0-9]* 2>/dev/null | sed 's/^/pin:/'
 	bpftool prog show 2>/dev/null | awk '/ name (tsn_|tk_)/ {print "prog:" $4}' | sort -u
