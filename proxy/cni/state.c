@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Attachment records of the tsn CNI plugin (see state.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "config.h"
+#include "json.h"
+#include "state.h"
+
+#define LOCK_PATH "/run/tsnkit/cni.lock"
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int tsn_cni_lock(void)
+{
+	int fd, e;
+
+	e = mkdir_p("/run/tsnkit");
+	if (e)
+		return e;
+	fd = open(LOCK_PATH, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+void tsn_cni_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+void tsn_cni_state_dir(const char *pin_dir, const char *override, char *buf, size_t len)
+{
+	size_t off, i;
+
+	if (override) {
+		snprintf(buf, len, "%s", override);
+		return;
+	}
+	/* readable, so that an operator can find the records of a datapath */
+	off = snprintf(buf, len, "%s/", TSN_CNI_STATE_ROOT);
+	for (i = 0; pin_dir[i] == '/'; i++)
+		;
+	for (; pin_dir[i] && off + 1 < len; i++)
+		buf[off++] = pin_dir[i] == '/' ? '_' : pin_dir[i];
+	if (off < len)
+		buf[off] = '\0';
+}
+
+static void record_path(char *buf, size_t len, const char *dir, const char *cid,
+			const char *ifname)
+{
+	snprintf(buf, len, "%s/%s:%s", dir, cid, ifname);
+}
+
+int tsn_cni_state_write(const char *dir, const struct tsn_cni_record *r)
+{
+	char path[PATH_MAX + 300], tmp[PATH_MAX + 300];
+	json_object *o = json_object_new_object();
+	const char *text;
+	int fd, e = 0;
+	ssize_t n;
+
+	tsn_json_add_str(o, "containerID", r->container_id);
+	tsn_json_add_str(o, "ifname", r->ifname);
+	tsn_json_add_str(o, "network", r->network);
+	tsn_json_add_str(o, "netns", r->netns);
+	tsn_json_add_u64(o, "netnsInode", r->netns_ino);
+	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+						 JSON_C_TO_STRING_NOSLASHESCAPE);
+	e = mkdir_p(dir);
+	if (e)
+		goto out;
+	record_path(path, sizeof(path), dir, r->container_id, r->ifname);
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-%d", dir, (int)getpid());
+	fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		e = -errno;
+		goto out;
+	}
+	n = write(fd, text, strlen(text));
+	if (n != (ssize_t)strlen(text))
+		e = n < 0 ? -errno : -EIO;
+	if (!e && (write(fd, "\n", 1) != 1 || fsync(fd)))
+		e = -errno;
+	close(fd);
+	if (!e && rename(tmp, path))
+		e = -errno;
+	if (e)
+		unlink(tmp);
+out:
+	json_object_put(o);
+	return e;
+}
+
+static int read_file(const char *path, struct tsn_cni_record *r)
+{
+	json_object *o, *v;
+	char buf[8192];
+	ssize_t n;
+	int fd, e = -EINVAL;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	if (tsn_json_parse(buf, &o, NULL, 0))
+		return -EINVAL;
+	memset(r, 0, sizeof(*r));
+#define GETS(key, field)                                                                      \
+	if (json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string)) \
+		snprintf(r->field, sizeof(r->field), "%s", json_object_get_string(v))
+	GETS("containerID", container_id);
+	GETS("ifname", ifname);
+	GETS("network", network);
+	GETS("netns", netns);
+#undef GETS
+	if (json_object_object_get_ex(o, "netnsInode", &v) && json_object_is_type(v, json_type_int)) {
+		r->netns_ino = json_object_get_uint64(v);
+		e = r->container_id[0] && r->ifname[0] ? 0 : -EINVAL;
+	}
+	json_object_put(o);
+	return e;
+}
+
+int tsn_cni_state_read(const char *dir, const char *cid, const char *ifname,
+		       struct tsn_cni_record *r)
+{
+	char path[PATH_MAX + 300];
+
+	record_path(path, sizeof(path), dir, cid, ifname);
+	return read_file(path, r);
+}
+
+int tsn_cni_state_remove(const char *dir, const char *cid, const char *ifname)
+{
+	char path[PATH_MAX + 300];
+
+	record_path(path, sizeof(path), dir, cid, ifname);
+	if (unlink(path) && errno != ENOENT)
+		return -errno;
+	/* the last record takes its dir (and an empty state root) along: nothing is left over */
+	if (!rmdir(dir))
+		rmdir(TSN_CNI_STATE_ROOT);
+	return 0;
+}
+
+int tsn_cni_state_list(const char *dir, struct tsn_cni_record **out)
+{
+	struct tsn_cni_record *recs = NULL, *grown;
+	struct dirent *de;
+	int n = 0, cap = 0;
+	DIR *d;
+
+	*out = NULL;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX + 300];
+
+		/* records are "cid:ifname"; temporary files (".tmp-PID") have no colon */
+		if (!strchr(de->d_name, ':'))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			grown = realloc(recs, cap * sizeof(*recs));
+			if (!grown) {
+				free(recs);
+				closedir(d);
+				return -ENOMEM;
+			}
+			recs = grown;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (!read_file(path, &recs[n]))
+			n++;
+	}
+	closedir(d);
+	*out = recs;
+	return n;
+}

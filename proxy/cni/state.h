@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The plugin's own records: one small JSON file per attachment,
+ *   <state dir>/<containerID>:<ifname>
+ * holding the pod netns' inode. DEL needs it because runtimes call DEL after the netns is gone,
+ * when the inode can no longer be read from CNI_NETNS; GC needs it to map registrations back to
+ * attachments. The state dir is per pin dir (default /run/tsnkit/cni/<pinDir with / as _>), so
+ * two datapaths never see each other's records. Every operation runs under tsn_cni_lock().
+ */
+#ifndef TSN_CNI_STATE_H
+#define TSN_CNI_STATE_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+struct tsn_cni_record {
+	char container_id[256];
+	char ifname[16];
+	char network[256];
+	char netns[PATH_MAX];
+	__u32 netns_ino;
+};
+
+/* Serialise the plugin's invocations (ADD/DEL/GC/CHECK). fd >= 0 or -errno. */
+int tsn_cni_lock(void);
+void tsn_cni_unlock(int fd);
+
+/* State dir for a pin dir, or override when set. */
+void tsn_cni_state_dir(const char *pin_dir, const char *override, char *buf, size_t len);
+
+/* Atomic (write + rename). 0 or -errno. */
+int tsn_cni_state_write(const char *dir, const struct tsn_cni_record *r);
+/* 0, -ENOENT, or -EINVAL for a record that does not parse. */
+int tsn_cni_state_read(const char *dir, const char *cid, const char *ifname,
+		       struct tsn_cni_record *r);
+/* Remove one record; the dir goes with its last one. 0 (also when absent) or -errno. */
+int tsn_cni_state_remove(const char *dir, const char *cid, const char *ifname);
+/* Every record in dir (malloc'ed array in *out, caller frees); count or -errno. */
+int tsn_cni_state_list(const char *dir, struct tsn_cni_record **out);
+
+#endif /* TSN_CNI_STATE_H */

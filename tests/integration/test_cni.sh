@@ -1,0 +1,494 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The tsn CNI plugin (build/tsn): CNI 1.1.0 conformance of every verb in every supported
+# version, bad input, real traffic over the node-in-a-box fixture, a real runtime (podman with
+# the reference plugins), `tsn install` on sample conflists, the Kubernetes manifests, and a
+# bounded fuzz run of the configuration parser. The plugin always runs in the fixture's node
+# netns (nsenter, like a runtime on the node) with a stripped environment (env -i), since
+# runtimes call it that way.
+
+CNI_VERSIONS=(0.3.0 0.3.1 0.4.0 1.0.0 1.1.0)
+N=200
+
+proxy() { tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" "$@"; }
+state_dir() { echo "/run/tsnkit/cni/sys_fs_bpf_tk$TK_TEST_ID"; }
+
+cni_setup() { # [NPODS]
+	tk_fixture_up "$TK_TEST_ID" "${1:-2}"
+	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
+	tk_defer "rm -rf $(state_dir)"
+}
+
+# A prevResult as a bridge plugin of that version would return it.
+prev_result() { # version pod-index
+	local v=$1 k=${2:-1}
+	jq -nc --arg v "$v" --arg ns "/run/netns/tk$TK_TEST_ID-pod$k" \
+		--arg ip "198.18.$TK_TEST_ID.$((10 + k))/24" --arg gw "198.18.$TK_TEST_ID.1" '
+		{cniVersion: $v,
+		 interfaces: [{name: "br0", mac: "0a:58:0a:f4:00:01"},
+			      {name: "vethpod1", mac: "0a:58:0a:f4:00:02"},
+			      {name: "eth0", mac: "0a:58:0a:f4:00:03", sandbox: $ns}],
+		 ips: [{address: $ip, gateway: $gw, interface: 2}
+		       + (if ($v | startswith("0.3")) then {version: "4"} else {} end)],
+		 routes: [{dst: "0.0.0.0/0", gw: $gw}],
+		 dns: {nameservers: ["198.18.0.53"], search: ["svc.cluster.local"]},
+		 "x-extra": {nested: [1, 2.5, true, null, "a/b"]}}'
+}
+
+# Plugin configuration as a runtime passes it: name and cniVersion injected, prevResult added.
+conf() { # version [jq filter applied last] [pod-index]
+	local v=$1 filter=${2:-.}
+	jq -nc --arg v "$v" --arg pin "$TK_PIN" --argjson prev "$(prev_result "$v" "${3:-1}")" '
+		{cniVersion: $v, name: "tsnnet", type: "tsn", tsnIfname: "nic0", pinDir: $pin,
+		 priorities: [1], prevResult: $prev}' | jq -c "$filter"
+}
+
+# Run the plugin in the node netns: cni VERB CONF [VAR=VALUE...]; sets CNI_OUT, CNI_ERR, CNI_RC.
+cni() {
+	local verb=$1 cfg=$2
+	shift 2
+	CNI_OUT=$(printf '%s' "$cfg" | nsenter --net="/run/netns/$TK_NODE" -- \
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND="$verb" CNI_PATH=/opt/cni/bin \
+		"$@" "$TK_BUILD/tsn" 2>"$TK_TMP/cni.err")
+	CNI_RC=$?
+	CNI_ERR=$(cat "$TK_TMP/cni.err")
+	return 0
+}
+# environment of pod k's attachment
+pod_env() { # k [cid]
+	echo "CNI_CONTAINERID=${2:-ctr$1} CNI_NETNS=/run/netns/tk$TK_TEST_ID-pod$1 CNI_IFNAME=eth0"
+}
+expect_ok() { # name
+	[ "$CNI_RC" = 0 ] || tk_fail "$1: exit $CNI_RC, stdout $CNI_OUT, stderr $CNI_ERR"
+	echo "ok $1: exit 0"
+}
+expect_code() { # name code [msg-regex]
+	[ "$CNI_RC" != 0 ] || tk_fail "$1: exit 0, expected an error (stdout $CNI_OUT)"
+	assert_eq "$1: error code" "$(echo "$CNI_OUT" | jq -r .code)" "$2"
+	[ -z "${3:-}" ] || assert_match "$1: msg" "$(echo "$CNI_OUT" | jq -r .msg)" "$3"
+	[ "$(echo "$CNI_OUT" | jq -r '.msg | length')" -gt 0 ] || tk_fail "$1: empty msg"
+}
+
+ino() { stat -L -c %i "$1"; }
+# registration of a netns path in the datapath, as tsnproxy status shows it ("" if none)
+registration() { # netns-path
+	proxy status --json 2>/dev/null |
+		jq -c --argjson i "$(ino "$1")" '.policy[]? | select(.netns_inode == $i)'
+}
+registrations() { proxy status --json 2>/dev/null | jq '.policy | length' || echo 0; }
+# nothing of the plugin in the system: no pin dir, no state records
+assert_clean() { # name
+	[ ! -e "$TK_PIN" ] || tk_fail "$1: $TK_PIN exists ($(ls -R "$TK_PIN" | tr '\n' ' '))"
+	[ ! -e "$(state_dir)" ] || tk_fail "$1: state left in $(state_dir): $(ls "$(state_dir)")"
+	echo "ok $1: nothing loaded, registered or recorded"
+}
+
+tc_snapshot() { tk_tc_counts "$TK_TEST_ID" | awk '{printf "%s ", $2}'; }
+tc_delta() { # before after tc
+	local b a
+	read -r -a b <<<"$1"
+	read -r -a a <<<"$2"
+	echo $((a[$3] - b[$3]))
+}
+
+# ---- VERSION --------------------------------------------------------------------------------
+test_cni_version() {
+	cni_setup 1
+	local v want
+	want='["0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]'
+	for v in "${CNI_VERSIONS[@]}"; do
+		cni VERSION "{\"cniVersion\":\"$v\"}"
+		expect_ok "VERSION $v"
+		assert_eq "VERSION $v: cniVersion" "$(echo "$CNI_OUT" | jq -r .cniVersion)" "$v"
+		assert_eq "VERSION $v: supported" "$(echo "$CNI_OUT" | jq -c .supportedVersions)" "$want"
+	done
+	cni VERSION ""
+	expect_ok "VERSION without stdin"
+	assert_eq "VERSION default" "$(echo "$CNI_OUT" | jq -r .cniVersion)" 1.1.0
+	assert_clean "VERSION loads nothing"
+}
+
+# ---- ADD / CHECK / DEL in every version ------------------------------------------------------
+test_cni_add_check_del_every_version() {
+	cni_setup 1
+	local v cfg pod=/run/netns/tk$TK_TEST_ID-pod1 reg
+	for v in "${CNI_VERSIONS[@]}"; do
+		cfg=$(conf "$v")
+		# shellcheck disable=SC2046 # word splitting of the VAR=VALUE list is intended
+		cni ADD "$cfg" $(pod_env 1)
+		expect_ok "ADD $v"
+		assert_eq "ADD $v: prevResult passed through" "$(echo "$CNI_OUT" | jq -S .)" \
+			"$(echo "$cfg" | jq -S .prevResult)"
+		reg=$(registration "$pod")
+		assert_eq "ADD $v: registered by cni" "$(echo "$reg" | jq -r .registered_by)" cni
+		assert_eq "ADD $v: priorities" "$(echo "$reg" | jq -r .priorities)" 1
+		assert_ne "ADD $v: pod ifindex" "$(echo "$reg" | jq -r '.ifindex // 0')" 0
+		[ -f "$(state_dir)/ctr1:eth0" ] || tk_fail "ADD $v: no record"
+		# ADD again (runtime retry) is harmless
+		# shellcheck disable=SC2046
+		cni ADD "$cfg" $(pod_env 1)
+		expect_ok "ADD $v again"
+		# shellcheck disable=SC2046
+		cni CHECK "$cfg" $(pod_env 1)
+		case $v in
+		0.3.*) expect_code "CHECK $v (not in this version)" 1 "does not allow CHECK" ;;
+		*) expect_ok "CHECK $v" ;;
+		esac
+		# shellcheck disable=SC2046
+		cni DEL "$cfg" $(pod_env 1)
+		expect_ok "DEL $v"
+		assert_eq "DEL $v: output" "$CNI_OUT" ""
+		assert_eq "DEL $v: unregistered" "$(registration "$pod")" ""
+		# shellcheck disable=SC2046
+		cni DEL "$cfg" $(pod_env 1)
+		expect_ok "DEL $v again (idempotent)"
+	done
+	assert_eq "datapath stays loaded for the next pod" "$(proxy status --json | jq .running)" true
+	[ ! -e "$(state_dir)" ] || tk_fail "records left: $(ls "$(state_dir)")"
+}
+
+test_cni_error_speaks_config_version() {
+	cni_setup 1
+	local v
+	for v in "${CNI_VERSIONS[@]}"; do
+		# shellcheck disable=SC2046
+		cni ADD "$(conf "$v" 'del(.tsnIfname)')" $(pod_env 1)
+		expect_code "ADD $v without tsnIfname" 7 tsnIfname
+		assert_eq "error $v: cniVersion" "$(echo "$CNI_OUT" | jq -r .cniVersion)" "$v"
+	done
+}
+
+# ---- DEL edge cases ----------------------------------------------------------------------------
+test_cni_del_edge_cases() {
+	cni_setup 1
+	local gone=tk$TK_TEST_ID-gone cfg
+	cfg=$(conf 1.1.0)
+
+	# datapath not loaded: succeeds and loads nothing
+	# shellcheck disable=SC2046
+	cni DEL "$cfg" $(pod_env 1)
+	expect_ok "DEL, datapath not loaded"
+	assert_clean "DEL loaded nothing"
+	# no prevResult (DEL after a failed ADD), no netns either
+	cni DEL "$(conf 1.1.0 'del(.prevResult)')" CNI_CONTAINERID=never CNI_IFNAME=eth0
+	expect_ok "DEL without prevResult and CNI_NETNS"
+	cni DEL "$cfg" CNI_CONTAINERID=never CNI_NETNS=/run/netns/nonexistent CNI_IFNAME=eth0
+	expect_ok "DEL with a netns path that does not exist"
+
+	# netns gone before DEL: the record still names its inode
+	ip netns add "$gone"
+	tk_defer "ip netns del $gone"
+	tk_ns "$gone" ip link add eth0 type veth peer name eth0peer
+	local gone_ino
+	gone_ino=$(ino "/run/netns/$gone")
+	cni ADD "$cfg" CNI_CONTAINERID=gonectr CNI_NETNS="/run/netns/$gone" CNI_IFNAME=eth0
+	expect_ok "ADD to the soon-gone netns"
+	assert_eq "registered" "$(proxy status --json | jq "[.policy[] | select(.netns_inode == $gone_ino)] | length")" 1
+	ip netns del "$gone"
+	cni DEL "$(conf 1.1.0 'del(.prevResult)')" CNI_CONTAINERID=gonectr \
+		CNI_NETNS="/run/netns/$gone" CNI_IFNAME=eth0
+	expect_ok "DEL after the netns is gone"
+	assert_eq "unregistered by inode" "$(proxy status --json | jq "[.policy[] | select(.netns_inode == $gone_ino)] | length")" 0
+	# DEL after the datapath was stopped under its feet
+	# shellcheck disable=SC2046
+	cni ADD "$cfg" $(pod_env 1)
+	expect_ok "ADD pod1"
+	proxy stop >/dev/null
+	# shellcheck disable=SC2046
+	cni DEL "$cfg" $(pod_env 1)
+	expect_ok "DEL after tsnproxy stop"
+	assert_clean "DEL removed the record, loaded nothing"
+}
+
+# ---- CHECK errors --------------------------------------------------------------------------------
+test_cni_check_errors() {
+	cni_setup 2
+	local cfg
+	cfg=$(conf 1.0.0)
+	# shellcheck disable=SC2046
+	cni CHECK "$cfg" $(pod_env 1)
+	expect_code "CHECK, datapath not loaded" 105
+	# shellcheck disable=SC2046
+	cni ADD "$cfg" $(pod_env 1)
+	expect_ok "ADD pod1"
+	# shellcheck disable=SC2046
+	cni CHECK "$cfg" $(pod_env 2)
+	expect_code "CHECK of an unregistered pod" 104 "not registered"
+	# shellcheck disable=SC2046
+	cni CHECK "$(conf 1.0.0 '.priorities = [1,2]')" $(pod_env 1)
+	expect_code "CHECK with other priorities than registered" 104 "registered with priorities 1"
+	cni CHECK "$cfg" CNI_CONTAINERID=ctr1 CNI_NETNS=/run/netns/nonexistent CNI_IFNAME=eth0
+	expect_code "CHECK with a netns that does not exist" 3
+	# the NIC attachment gone (tcx link removed behind the datapath's back)
+	rm -f "$TK_PIN"/links/restore_*
+	tk_ns "$TK_NODE" tc qdisc del dev nic0 clsact 2>/dev/null
+	# shellcheck disable=SC2046
+	cni CHECK "$cfg" $(pod_env 1)
+	expect_code "CHECK with the NIC attachment gone" 105 "not attached"
+	# the next ADD repairs it (adopt re-attaches)
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.0.0 . 2)" $(pod_env 2)
+	expect_ok "ADD pod2 re-attaches"
+	# shellcheck disable=SC2046
+	cni CHECK "$cfg" $(pod_env 1)
+	expect_ok "CHECK pod1 after the repair"
+}
+
+# ---- STATUS --------------------------------------------------------------------------------------
+test_cni_status() {
+	cni_setup 1
+	cni STATUS "$(conf 1.1.0 'del(.prevResult)')"
+	expect_ok "STATUS, not loaded: the datapath loads"
+	assert_clean "STATUS leaves nothing loaded"
+	cni STATUS "$(conf 1.1.0 '.tsnIfname = "tknonic0"')"
+	expect_code "STATUS with the NIC missing" 50 tknonic0
+	cni STATUS "$(conf 1.1.0 '.tsnIfname = ["nic0", "tknonic1"]')"
+	expect_code "STATUS with one of two NICs missing" 50 tknonic1
+	cni STATUS "$(conf 1.1.0 '.pinDir = "/run/tkcni-not-bpffs/x"')"
+	expect_code "STATUS with pinDir off bpffs" 50 bpffs
+	cni STATUS "$(conf 1.0.0)"
+	expect_code "STATUS in 1.0.0" 1 "does not allow STATUS"
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0)" $(pod_env 1)
+	expect_ok "ADD pod1"
+	cni STATUS "$(conf 1.1.0)"
+	expect_ok "STATUS, loaded"
+	cni STATUS "$(conf 1.1.0 '.ttlMs = 500')"
+	expect_code "STATUS with settings the loaded datapath does not have" 50 "other NICs or settings"
+}
+
+# ---- GC ------------------------------------------------------------------------------------------
+test_cni_gc() {
+	cni_setup 3
+	local k p1=/run/netns/tk$TK_TEST_ID-pod1 p2=/run/netns/tk$TK_TEST_ID-pod2
+	for k in 1 2; do
+		# shellcheck disable=SC2046
+		cni ADD "$(conf 1.1.0 . $k)" $(pod_env $k)
+		expect_ok "ADD pod$k"
+	done
+	# pod3 registered by an operator through the CLI: not the plugin's to collect
+	proxy allow --netns "tk$TK_TEST_ID-pod3" --priorities 3 >/dev/null || tk_fail "allow pod3"
+	cni GC "$(conf 1.1.0 'del(.prevResult) | .["cni.dev/valid-attachments"] = [{containerID: "ctr1", ifname: "eth0"}]')"
+	expect_ok "GC keeping ctr1"
+	assert_ne "pod1 still registered" "$(registration "$p1")" ""
+	assert_eq "pod2 collected" "$(registration "$p2")" ""
+	assert_eq "CLI registration untouched" "$(registrations)" 2
+	[ -f "$(state_dir)/ctr1:eth0" ] || tk_fail "record of ctr1 removed"
+	[ ! -f "$(state_dir)/ctr2:eth0" ] || tk_fail "record of ctr2 left"
+	cni GC "$(conf 1.0.0 'del(.prevResult)')"
+	expect_code "GC in 1.0.0" 1 "does not allow GC"
+	cni GC "$(conf 1.1.0 'del(.prevResult) | .["cni.dev/valid-attachments"] = "x"')"
+	expect_code "GC with a malformed attachment list" 7 valid-attachments
+	# another network sharing the pin dir: its GC leaves this network's pods alone
+	cni GC "$(conf 1.1.0 'del(.prevResult) | .name = "other" | .["cni.dev/valid-attachments"] = []')"
+	expect_ok "GC of another network"
+	assert_ne "pod1 kept by the other network's GC" "$(registration "$p1")" ""
+	cni GC "$(conf 1.1.0 'del(.prevResult) | .["cni.dev/valid-attachments"] = []')"
+	expect_ok "GC with nothing valid"
+	assert_eq "pod1 collected" "$(registration "$p1")" ""
+	assert_eq "only the CLI registration left" "$(registrations)" 1
+	[ ! -e "$(state_dir)" ] || tk_fail "records left: $(ls "$(state_dir)")"
+}
+
+# ---- bad input: right code and message, nothing loaded or registered ---------------------------
+test_cni_bad_input() {
+	cni_setup 1
+	local env1 ok
+	env1=$(pod_env 1)
+	ok=$(conf 1.1.0)
+	# shellcheck disable=SC2086
+	{
+		cni ADD "" $env1
+		expect_code "empty stdin" 6 "no network configuration"
+		cni ADD "   " $env1
+		expect_code "blank stdin" 6
+		cni ADD '{"cniVersion": "1.1.0", "type": ' $env1
+		expect_code "truncated JSON" 6 "not valid JSON"
+		cni ADD '[1,2]' $env1
+		expect_code "not an object" 6 "JSON object"
+		cni ADD "$ok trailing" $env1
+		expect_code "garbage after the object" 6
+		cni ADD "$(conf 1.1.0 'del(.type)')" $env1
+		expect_code "missing type" 7 "type is missing"
+		cni ADD "$(conf 1.1.0 '.type = "bridge"')" $env1
+		expect_code "wrong type" 7 'type must be "tsn"'
+		cni ADD "$(conf 1.1.0 'del(.tsnIfname)')" $env1
+		expect_code "missing tsnIfname" 7 tsnIfname
+		cni ADD "$(conf 1.1.0 '.tsnIfname = 5')" $env1
+		expect_code "tsnIfname a number" 7 "string or a list"
+		cni ADD "$(conf 1.1.0 '.tsnIfname = []')" $env1
+		expect_code "tsnIfname empty list" 7 tsnIfname
+		cni ADD "$(conf 1.1.0 '.tsnIfname = ["nic0", "nic0"]')" $env1
+		expect_code "tsnIfname twice" 7 twice
+		cni ADD "$(conf 1.1.0 '.tsnIfname = "a/b"')" $env1
+		expect_code "tsnIfname with a slash" 7 "not a valid interface name"
+		cni ADD "$(conf 1.1.0 '.priorities = "x"')" $env1
+		expect_code "priorities a bad string" 7 priorities
+		cni ADD "$(conf 1.1.0 '.priorities = [1, 40]')" $env1
+		expect_code "priority 40" 7 priorities
+		cni ADD "$(conf 1.1.0 '.priorities = []')" $env1
+		expect_code "no priorities" 7 priorities
+		cni ADD "$(conf 1.1.0 '.priorities = {}')" $env1
+		expect_code "priorities an object" 7 priorities
+		cni ADD "$(conf 1.1.0 '.onDisallowed = "drop"')" $env1
+		expect_code "onDisallowed drop" 7 onDisallowed
+		cni ADD "$(conf 1.1.0 '.restore = ["priority", "color"]')" $env1
+		expect_code "restore color" 7 "unknown field 'color'"
+		cni ADD "$(conf 1.1.0 '.restore = "priority"')" $env1
+		expect_code "restore a string" 7 restore
+		cni ADD "$(conf 1.1.0 '.capacity = "big"')" $env1
+		expect_code "capacity a string" 7 capacity
+		cni ADD "$(conf 1.1.0 '.capacity = 0')" $env1
+		expect_code "capacity 0" 7 "out of range"
+		cni ADD "$(conf 1.1.0 '.ttlMs = 1.5')" $env1
+		expect_code "ttlMs a float" 7 ttlMs
+		cni ADD "$(conf 1.1.0 '.pinDir = "relative/dir"')" $env1
+		expect_code "relative pinDir" 7 pinDir
+		cni ADD "$(conf 1.1.0 '.pinDir = "/sys/fs/bpf/../x"')" $env1
+		expect_code "pinDir with .." 7 pinDir
+		cni ADD "$(conf 1.1.0 '.cniVersion = "2.0.0"')" $env1
+		expect_code "unknown cniVersion" 1 "incompatible CNI version"
+		cni ADD "$(conf 1.1.0 '.cniVersion = 1')" $env1
+		expect_code "cniVersion a number" 7 cniVersion
+		cni ADD "$(conf 1.1.0 'del(.cniVersion)')" $env1
+		expect_code "cniVersion missing" 7 cniVersion
+		cni ADD "$(conf 1.1.0 'del(.prevResult)')" $env1
+		expect_code "ADD without prevResult" 7 prevResult
+		cni ADD "$(conf 1.1.0 '.prevResult = [1]')" $env1
+		expect_code "prevResult a list" 6 prevResult
+		cni ADD "$(conf 1.1.0 '.runtimeConfig = 3')" $env1
+		expect_code "runtimeConfig a number" 7 runtimeConfig
+	}
+	# environment
+	cni ADD "$ok" CNI_NETNS="/run/netns/tk$TK_TEST_ID-pod1" CNI_IFNAME=eth0
+	expect_code "CNI_CONTAINERID missing" 4 CNI_CONTAINERID
+	cni ADD "$ok" CNI_CONTAINERID=ctr1 CNI_IFNAME=eth0
+	expect_code "CNI_NETNS missing" 4 CNI_NETNS
+	cni ADD "$ok" CNI_CONTAINERID=ctr1 CNI_NETNS="/run/netns/tk$TK_TEST_ID-pod1"
+	expect_code "CNI_IFNAME missing" 4 CNI_IFNAME
+	cni ADD "$ok" CNI_CONTAINERID=../../etc CNI_NETNS="/run/netns/tk$TK_TEST_ID-pod1" \
+		CNI_IFNAME=eth0
+	expect_code "CNI_CONTAINERID with a path" 4 CNI_CONTAINERID
+	CNI_OUT=$(printf '%s' "$ok" | tk_ns "$TK_NODE" env -i "$TK_BUILD/tsn" 2>/dev/null)
+	CNI_RC=$?
+	expect_code "CNI_COMMAND missing" 4 CNI_COMMAND
+	cni FROB "$ok"
+	expect_code "unknown CNI_COMMAND" 4 FROB
+	cni ADD "$ok" CNI_CONTAINERID=ctr1 CNI_NETNS=/run/netns/tknonexistent CNI_IFNAME=eth0
+	expect_code "netns that does not exist" 3 "does not exist"
+	cni ADD "$ok" CNI_CONTAINERID=ctr1 CNI_NETNS=/etc/hostname CNI_IFNAME=eth0
+	expect_code "netns path that is no netns" 4 "not a network namespace"
+	cni ADD "$ok" CNI_CONTAINERID=ctr1 CNI_NETNS=/proc/self/ns/net CNI_IFNAME=eth0
+	expect_code "the node's own netns" 4 "own netns"
+	cni ADD "$ok" CNI_CONTAINERID=ctr1 CNI_NETNS="/run/netns/tk$TK_TEST_ID-pod1" CNI_IFNAME=eth9
+	expect_code "pod interface missing" 103 "no interface 'eth9'"
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0 '.tsnIfname = "tknonic0"')" $(pod_env 1)
+	expect_code "NIC that does not exist" 101 "tknonic0"
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0 '.priorities = [1] | .runtimeConfig.tsnPriorities = [5]')" $(pod_env 1)
+	expect_code "narrowing that widens" 7 "allows only 1"
+	# shellcheck disable=SC2046
+	cni ADD "$ok" $(pod_env 1) CNI_ARGS="IgnoreUnknown=1;TSN_PRIORITIES=x"
+	expect_code "CNI_ARGS with a bad TSN_PRIORITIES" 4 TSN_PRIORITIES
+	assert_clean "after every rejected ADD"
+	# a datapath that runs with other settings: conflict, and it is left as it was
+	proxy start --nic nic0 --ttl 500 >/dev/null || tk_fail "tsnproxy start"
+	# shellcheck disable=SC2046
+	cni ADD "$ok" $(pod_env 1)
+	expect_code "datapath running with other settings" 102 "cannot adopt"
+	assert_eq "nothing registered" "$(registrations)" 0
+	assert_eq "still running" "$(proxy status --json | jq .config.ttl_ms)" 500
+}
+
+# ---- narrowing per pod --------------------------------------------------------------------------
+test_cni_narrowing() {
+	cni_setup 2
+	local p1=/run/netns/tk$TK_TEST_ID-pod1 p2=/run/netns/tk$TK_TEST_ID-pod2
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.0.0 '.priorities = [1,2,3]')" $(pod_env 1) \
+		CNI_ARGS="K8S_POD_NAME=a;TSN_PRIORITIES=2-3;IgnoreUnknown=1"
+	expect_ok "ADD with CNI_ARGS narrowing"
+	assert_eq "CNI_ARGS narrowed" "$(registration "$p1" | jq -r .priorities)" 2,3
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.0.0 '.priorities = [1,2,3] | .runtimeConfig.tsnPriorities = [3]
+		| .onDisallowed = "zero"' 2)" $(pod_env 2)
+	expect_ok "ADD with runtimeConfig narrowing"
+	assert_eq "runtimeConfig narrowed" "$(registration "$p2" | jq -r .priorities)" 3
+	assert_eq "onDisallowed" "$(registration "$p2" | jq -r .on_disallowed)" zero
+	# shellcheck disable=SC2046
+	cni CHECK "$(conf 1.0.0 '.priorities = [1,2,3] | .runtimeConfig.tsnPriorities = [3]
+		| .onDisallowed = "zero"' 2)" $(pod_env 2)
+	expect_ok "CHECK agrees with the narrowed registration"
+}
+
+# ---- concurrency: two ADDs race on an unloaded datapath ------------------------------------------
+test_cni_concurrent_adds() {
+	cni_setup 4
+	local k pids=() rc=0
+	for k in 1 2 3 4; do
+		# shellcheck disable=SC2046
+		(cni ADD "$(conf 1.1.0 . $k)" $(pod_env $k)
+		 echo "$CNI_RC" >"$TK_TMP/rc.$k") &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for k in 1 2 3 4; do
+		assert_eq "ADD pod$k exit" "$(cat "$TK_TMP/rc.$k")" 0
+	done
+	assert_eq "every pod registered" "$(registrations)" 4
+	assert_eq "one restore attachment" "$(proxy status --json | jq '.nics | length')" 1
+}
+
+# ---- real traffic --------------------------------------------------------------------------------
+test_cni_traffic_classes() {
+	cni_setup 2
+	tk_listen "$TK_TEST_ID" 5001
+	local before after k
+	for k in 1 2; do
+		# shellcheck disable=SC2046
+		cni ADD "$(conf 1.1.0 ".priorities = [$k]" $k)" $(pod_env $k)
+		expect_ok "ADD pod$k with priorities [$k]"
+	done
+	before=$(tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
+	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
+	after=$(tc_snapshot)
+	assert_eq "pod1 priority 1 in tc1" "$(tc_delta "$before" "$after" 1)" $N
+	assert_eq "pod2 priority 2 in tc2" "$(tc_delta "$before" "$after" 2)" $N
+	# pod1 is not allowed priority 2: clamped to its highest allowed below (1)
+	before=$(tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 2 >/dev/null
+	after=$(tc_snapshot)
+	assert_eq "pod1 priority 2 clamped into tc1" "$(tc_delta "$before" "$after" 1)" $N
+	assert_eq "nothing of pod1 in tc2" "$(tc_delta "$before" "$after" 2)" 0
+	for k in 1 2; do
+		# shellcheck disable=SC2046
+		cni DEL "$(conf 1.1.0 'del(.prevResult)')" $(pod_env $k)
+		expect_ok "DEL pod$k"
+	done
+	assert_eq "unregistered" "$(registrations)" 0
+	before=$(tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
+	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
+	after=$(tc_snapshot)
+	assert_ge "after DEL: back in tc0" "$(tc_delta "$before" "$after" 0)" $((2 * N))
+	assert_eq "after DEL: tc1" "$(tc_delta "$before" "$after" 1)" 0
+	assert_eq "after DEL: tc2" "$(tc_delta "$before" "$after" 2)" 0
+	assert_eq "listener got everything" "$(tk_listen_count "$TK_TEST_ID" 5001)" $((5 * N))
+}
+
+test_cni_log_file() {
+	cni_setup 1
+	local log=$TK_TMP/tsn.log
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0 ".logFile = \"$log\"")" $(pod_env 1)
+	expect_ok "ADD with logFile"
+	assert_match "ADD logged" "$(cat "$log")" "ADD ctr1: registered netns"
+	assert_eq "stderr quiet" "$CNI_ERR" ""
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0 ".logFile = \"$log\" | .tsnIfname = \"tknonic0\"")" $(pod_env 1)
+	expect_code "failing ADD" 101
+	assert_match "error logged" "$(cat "$log")" "error 101"
+}
