@@ -79,7 +79,7 @@ registration() { # netns-path
 registrations() { proxy status --json 2>/dev/null | jq '.policy | length' || echo 0; }
 # nothing of the plugin in the system: no pin dir, no state records
 assert_clean() { # name
-	[ ! -e "$TK_PIN" ] || tk_fail "$1: $TK_PIN exists ($(ls -R "$TK_PIN" | tr '\n' ' '))"
+	[ ! -e "$TK_PIN" ] || tk_fail "$1: $TK_PIN exists ($(find "$TK_PIN" | tr '\n' ' '))"
 	[ ! -e "$(state_dir)" ] || tk_fail "$1: state left in $(state_dir): $(ls "$(state_dir)")"
 	echo "ok $1: nothing loaded, registered or recorded"
 }
@@ -426,7 +426,7 @@ test_cni_narrowing() {
 # ---- concurrency: two ADDs race on an unloaded datapath ------------------------------------------
 test_cni_concurrent_adds() {
 	cni_setup 4
-	local k pids=() rc=0
+	local k pids=()
 	for k in 1 2 3 4; do
 		# shellcheck disable=SC2046
 		(cni ADD "$(conf 1.1.0 . $k)" $(pod_env $k)
@@ -491,4 +491,106 @@ test_cni_log_file() {
 	cni ADD "$(conf 1.1.0 ".logFile = \"$log\" | .tsnIfname = \"tknonic0\"")" $(pod_env 1)
 	expect_code "failing ADD" 101
 	assert_match "error logged" "$(cat "$log")" "error 101"
+}
+
+# ---- a real runtime: podman (CNI backend) + bridge/host-local + tsn ------------------------------
+# Everything of podman's lives under $TK_TMP (config, storage, IPAM leases, plugin dir); podman
+# runs in the node netns, so the bridge plugin's forwarding switch and its bridge stay there.
+podman_setup() {
+	local id=$TK_TEST_ID p lib hard
+	command -v podman >/dev/null || tk_fail "podman is not installed (scripts/deps.sh cni)"
+	[ -x /usr/lib/cni/bridge ] || tk_fail "no /usr/lib/cni/bridge (scripts/deps.sh cni)"
+	[ -x /bin/busybox ] || tk_fail "no /bin/busybox (scripts/deps.sh cni)"
+	PM=$TK_TMP/podman
+	mkdir -p "$PM"/{bin,net.d,root,run,tmp,ipam,rootfs/bin}
+	for p in bridge host-local loopback; do ln -s "/usr/lib/cni/$p" "$PM/bin/$p"; done
+	cp "$TK_BUILD/tsn" "$PM/bin/tsn"
+	# the container image: busybox, the talker and the libraries it links
+	cp /bin/busybox "$PM/rootfs/bin/busybox"
+	for p in sh sleep; do ln -s busybox "$PM/rootfs/bin/$p"; done
+	cp "$TK_BUILD/talker" "$PM/rootfs/bin/talker"
+	for lib in $(ldd "$TK_BUILD/talker" | grep -o '/[^ ]*'); do
+		mkdir -p "$PM/rootfs$(dirname "$lib")"
+		cp -L "$lib" "$PM/rootfs$lib"
+	done
+	mkdir -p "$PM"/rootfs/{proc,sys,dev,etc,tmp}
+	hard=$(ulimit -Hn)
+	cat >"$PM/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=$hard:$hard", "nproc=32768:32768"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$PM/events.log"
+tmp_dir = "$PM/tmp"
+[network]
+network_backend = "cni"
+cni_plugin_dirs = ["$PM/bin"]
+network_config_dir = "$PM/net.d"
+default_network = "tknet"
+CONF
+	cat >"$PM/storage.conf" <<CONF
+[storage]
+driver = "vfs"
+runroot = "$PM/run"
+graphroot = "$PM/root"
+CONF
+	# the pod subnet is the fixture's: the TSN network routes it back through nic0
+	tk_ns "$TK_NODE" ip addr flush dev br0
+	jq -n --arg pin "$TK_PIN" --arg log "$PM/tsn.log" --arg ipam "$PM/ipam" \
+		--arg sub "198.18.$id.0/24" --arg gw "198.18.$id.1" '
+		{cniVersion: "1.0.0", name: "tknet", plugins: [
+		 {type: "bridge", bridge: "tkcni0", isGateway: true, ipMasq: false,
+		  ipam: {type: "host-local", dataDir: $ipam, routes: [{dst: "0.0.0.0/0"}],
+			 ranges: [[{subnet: $sub, rangeStart: "198.18.\($sub | split(".")[2]).100",
+				    rangeEnd: "198.18.\($sub | split(".")[2]).200", gateway: $gw}]]}},
+		 {type: "tsn", tsnIfname: "nic0", pinDir: $pin, priorities: [1, 2],
+		  logFile: $log}]}' >"$PM/net.d/10-tknet.conflist"
+	tk_defer "pm rm -af; pm rm -af --storage"
+	# libcni's result cache is fixed at /var/lib/cni in this podman: created, then removed
+	# again by the test unless it was there before
+	[ -e /var/lib/cni ] ||
+		tk_defer "rmdir /var/lib/cni/results /var/lib/cni/networks /var/lib/cni"
+}
+
+pm() {
+	nsenter --net="/run/netns/$TK_NODE" -- env CONTAINERS_CONF="$PM/containers.conf" \
+		CONTAINERS_STORAGE_CONF="$PM/storage.conf" CONTAINERS_REGISTRIES_CONF=/dev/null \
+		podman --root "$PM/root" --runroot "$PM/run" --cgroup-manager cgroupfs \
+		--runtime runc --network-config-dir "$PM/net.d" "$@"
+}
+
+test_cni_podman_runtime() {
+	cni_setup 1
+	podman_setup
+	local backend before after i d1 d2 id=$TK_TEST_ID
+	backend=$(pm info --format '{{.Host.NetworkBackend}}' 2>"$TK_TMP/pm.err") ||
+		tk_fail "podman info failed: $(cat "$TK_TMP/pm.err")"
+	assert_eq "podman network backend" "$backend" cni
+	pm network ls --format '{{.Name}}' | grep -qx tknet || tk_fail "podman does not see tknet"
+	tk_listen "$id" 5001
+	before=$(tc_snapshot)
+	pm run -d --name tktalk --network tknet --rootfs "$PM/rootfs" /bin/sh -c \
+		"talker --dst 198.19.$id.2 --port 5001 --count $N --priority 1 &&
+		 talker --dst 198.19.$id.2 --port 5001 --count $N --priority 2 && sleep 60" \
+		>"$TK_TMP/pm.out" 2>"$TK_TMP/pm.err" ||
+		tk_fail "podman run failed: $(cat "$TK_TMP/pm.err"); tsn log: $(cat "$PM/tsn.log" 2>/dev/null)"
+	for ((i = 0; i < 100; i++)); do
+		after=$(tc_snapshot)
+		d1=$(tc_delta "$before" "$after" 1)
+		d2=$(tc_delta "$before" "$after" 2)
+		[ "$d1" -ge $N ] && [ "$d2" -ge $N ] && break
+		sleep 0.1
+	done
+	assert_eq "container priority 1 in tc1" "$d1" $N
+	assert_eq "container priority 2 in tc2" "$d2" $N
+	assert_eq "one registration (the container's netns)" "$(registrations)" 1
+	assert_eq "registered by the plugin" "$(proxy status --json | jq -r '.policy[0].registered_by')" cni
+	assert_match "tsn logged the ADD" "$(cat "$PM/tsn.log")" "ADD [0-9a-f]+: registered netns"
+	pm rm -f tktalk >/dev/null 2>"$TK_TMP/pm.err" || tk_fail "podman rm: $(cat "$TK_TMP/pm.err")"
+	assert_eq "podman rm: DEL unregistered it" "$(registrations)" 0
+	assert_match "tsn logged the DEL" "$(cat "$PM/tsn.log")" "DEL [0-9a-f]+: unregistered"
+	[ ! -e "$(state_dir)" ] || tk_fail "records left: $(ls "$(state_dir)")"
+	assert_eq "listener got everything" "$(tk_listen_count "$id" 5001)" $((2 * N))
 }
