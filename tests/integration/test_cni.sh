@@ -594,3 +594,92 @@ test_cni_podman_runtime() {
 	[ ! -e "$(state_dir)" ] || tk_fail "records left: $(ls "$(state_dir)")"
 	assert_eq "listener got everything" "$(tk_listen_count "$id" 5001)" $((2 * N))
 }
+
+# ---- tsn install / uninstall on sample conflists ---------------------------------------------------
+tsn_install() { "$TK_BUILD/tsn" install "$@"; }
+
+test_cni_install_samples() {
+	local s d f orig sum mtime
+	for s in bridge flannel calico; do
+		d=$TK_TMP/$s
+		mkdir -p "$d"
+		f=$d/10-$s.conflist
+		cp "$TK_ROOT/tests/cni-samples/10-$s.conflist" "$f"
+		# a later file is not the primary; a hidden or foreign file is no config at all
+		echo '{"cniVersion":"1.0.0","name":"z","plugins":[{"type":"ptp"}]}' >"$d/99-z.conflist"
+		echo 'not json' >"$d/00-notes.txt"
+		chmod 600 "$f"
+		orig=$(jq -S . "$f")
+		assert_exit "$s: install" 0 tsn_install --conf-dir "$d" --nic nic0 --priorities 1,2 \
+			--on-disallowed zero
+		assert_match "$s: says so" "$TK_OUT" "installed"
+		jq . "$f" >/dev/null || tk_fail "$s: result does not parse"
+		assert_eq "$s: other plugins intact" "$(jq -S '.plugins[:-1]' "$f")" \
+			"$(echo "$orig" | jq -S .plugins)"
+		assert_eq "$s: top level intact" "$(jq -S 'del(.plugins)' "$f")" \
+			"$(echo "$orig" | jq -S 'del(.plugins)')"
+		assert_eq "$s: tsn last" "$(jq -c '.plugins[-1]' "$f")" \
+			'{"type":"tsn","tsnIfname":"nic0","priorities":[1,2],"onDisallowed":"zero"}'
+		assert_eq "$s: mode kept" "$(stat -c %a "$f")" 600
+		assert_eq "$s: later file untouched" "$(jq -c '.plugins | length' "$d/99-z.conflist")" 1
+		[ -z "$(find "$d" -name '.*tsn-tmp')" ] || tk_fail "$s: temporary file left"
+		# idempotent: same entry, file not rewritten at all
+		sum=$(sha256sum <"$f")
+		mtime=$(stat -c %Y.%y "$f")
+		sleep 0.01
+		assert_exit "$s: install again" 0 tsn_install --conf-dir "$d" --nic nic0 \
+			--priorities 1,2 --on-disallowed zero
+		assert_match "$s: already installed" "$TK_OUT" "already installed"
+		assert_eq "$s: unchanged" "$(sha256sum <"$f")" "$sum"
+		assert_eq "$s: not rewritten" "$(stat -c %Y.%y "$f")" "$mtime"
+		# new settings replace the entry in place
+		assert_exit "$s: reinstall with other settings" 0 tsn_install --conf-dir "$d" \
+			--nic nic0 --nic nic1 --priorities 3 --pin-dir /sys/fs/bpf/x --ttl-ms 500
+		assert_eq "$s: one tsn entry" "$(jq '[.plugins[] | select(.type == "tsn")] | length' "$f")" 1
+		assert_eq "$s: updated" "$(jq -c '.plugins[-1] | [.tsnIfname, .priorities, .ttlMs]' "$f")" \
+			'[["nic0","nic1"],[3],500]'
+		# the entry as the plugin itself parses it: past the config, DEL stops at the env
+		CNI_OUT=$(jq -c '.plugins[-1] + {cniVersion: .cniVersion, name: .name}' "$f" |
+			env -i CNI_COMMAND=DEL "$TK_BUILD/tsn" 2>/dev/null)
+		assert_eq "$s: entry is a valid config" "$(echo "$CNI_OUT" | jq .code)" 4
+		assert_exit "$s: uninstall" 0 "$TK_BUILD/tsn" uninstall --conf-dir "$d"
+		assert_eq "$s: restored" "$(jq -S . "$f")" "$orig"
+		assert_exit "$s: uninstall again" 0 "$TK_BUILD/tsn" uninstall --conf-dir "$d"
+		assert_eq "$s: still restored" "$(jq -S . "$f")" "$orig"
+	done
+
+	d=$TK_TMP/bridge
+	# --conflist picks a file other than the primary
+	assert_exit "--conflist" 0 tsn_install --conf-dir "$d" --conflist 99-z.conflist --nic nic0
+	assert_eq "--conflist: that file" "$(jq -r '.plugins[-1].type' "$d/99-z.conflist")" tsn
+	assert_eq "--conflist: primary untouched" "$(jq -r '.plugins[-1].type' "$d/10-bridge.conflist")" portmap
+	assert_exit "--plugin JSON" 0 tsn_install --conf-dir "$d" \
+		--plugin '{"type":"tsn","tsnIfname":["eth1"],"restore":["priority","tstamp","mark"]}'
+	assert_eq "--plugin: entry" "$(jq -c '.plugins[-1]' "$d/10-bridge.conflist")" \
+		'{"type":"tsn","tsnIfname":["eth1"],"restore":["priority","tstamp","mark"]}'
+	assert_exit "uninstall from every file" 0 "$TK_BUILD/tsn" uninstall --conf-dir "$d"
+	assert_eq "uninstalled everywhere" "$(cat "$d"/*.conflist | jq -s '[.[].plugins[] | select(.type == "tsn")] | length')" 0
+
+	# refusals leave the file as it was
+	sum=$(sha256sum <"$d/10-bridge.conflist")
+	assert_exit "install without a NIC" 1 tsn_install --conf-dir "$d"
+	assert_match "names the problem" "$TK_ERR" tsnIfname
+	assert_exit "install with a bad priority" 2 tsn_install --conf-dir "$d" --nic nic0 --priorities 99
+	assert_exit "install without --conf-dir" 2 tsn_install --nic nic0
+	assert_eq "refusals changed nothing" "$(sha256sum <"$d/10-bridge.conflist")" "$sum"
+	mkdir -p "$TK_TMP/single"
+	echo '{"cniVersion":"0.4.0","name":"one","type":"bridge"}' >"$TK_TMP/single/10-one.conf"
+	assert_exit "a single-plugin .conf" 1 tsn_install --conf-dir "$TK_TMP/single" --nic nic0
+	assert_match "explains the .conf" "$TK_ERR" "conflist"
+	mkdir -p "$TK_TMP/empty"
+	assert_exit "empty conf dir" 1 tsn_install --conf-dir "$TK_TMP/empty" --nic nic0
+	echo '{"cniVersion":"1.0.0","name":"bad",' >"$TK_TMP/empty/10-bad.conflist"
+	assert_exit "broken primary" 1 tsn_install --conf-dir "$TK_TMP/empty" --nic nic0
+	assert_match "says where" "$TK_ERR" "10-bad.conflist is not valid JSON"
+	# --wait: the primary plugin's installer may come later
+	mkdir -p "$TK_TMP/late"
+	(sleep 1; cp "$TK_ROOT/tests/cni-samples/10-flannel.conflist" "$TK_TMP/late/") &
+	assert_exit "--wait for the primary" 0 tsn_install --conf-dir "$TK_TMP/late" --nic nic0 --wait 10
+	wait
+	assert_eq "--wait: installed" "$(jq -r '.plugins[-1].type' "$TK_TMP/late/10-flannel.conflist")" tsn
+}
