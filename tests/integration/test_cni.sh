@@ -498,6 +498,7 @@ test_cni_log_file() {
 # runs in the node netns, so the bridge plugin's forwarding switch and its bridge stay there.
 podman_setup() {
 	local id=$TK_TEST_ID p lib hard
+	"$TK_ROOT/scripts/deps.sh" cni >/dev/null || tk_fail "scripts/deps.sh cni failed"
 	command -v podman >/dev/null || tk_fail "podman is not installed (scripts/deps.sh cni)"
 	[ -x /usr/lib/cni/bridge ] || tk_fail "no /usr/lib/cni/bridge (scripts/deps.sh cni)"
 	[ -x /bin/busybox ] || tk_fail "no /bin/busybox (scripts/deps.sh cni)"
@@ -682,4 +683,16 @@ test_cni_install_samples() {
 	assert_exit "--wait for the primary" 0 tsn_install --conf-dir "$TK_TMP/late" --nic nic0 --wait 10
 	wait
 	assert_eq "--wait: installed" "$(jq -r '.plugins[-1].type' "$TK_TMP/late/10-flannel.conflist")" tsn
+}
+
+# ---- fuzzing the parser, bounded ----------------------------------------------------------------
+test_cni_fuzz_config_parser() {
+	"$TK_ROOT/scripts/deps.sh" fuzz >/dev/null || tk_fail "scripts/deps.sh fuzz failed"
+	# a private output dir: the corpus of a long run in build/fuzz is not disturbed
+	FUZZ_OUT=$TK_TMP/fuzz "$TK_ROOT/tests/fuzz/run.sh" "${TK_FUZZ_SECONDS:-20}" \
+		>"$TK_TMP/fuzz.log" 2>&1 || {
+		tail -n 40 "$TK_TMP/fuzz.log"
+		tk_fail "the fuzzer found a crash (or did not build)"
+	}
+	assert_match "fuzzer ran" "$(cat "$TK_TMP/fuzz.log")" "Done [0-9]+ runs"
 }
