@@ -696,3 +696,136 @@ test_cni_fuzz_config_parser() {
 	}
 	assert_match "fuzzer ran" "$(cat "$TK_TMP/fuzz.log")" "Done [0-9]+ runs"
 }
+
+# ---- Kubernetes manifests --------------------------------------------------------------------------
+test_cni_deploy_manifests() {
+	python3 -c 'import yaml' 2>/dev/null || {
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >/dev/null 2>&1 ||
+			{ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq python3-yaml >/dev/null; } ||
+			tk_fail "cannot install python3-yaml"
+	}
+	python3 - "$TK_ROOT/deploy" <<'PY' || tk_fail "manifest check failed"
+import os, re, sys, yaml
+
+d = sys.argv[1]
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+def ok(msg):
+    print("ok " + msg)
+
+docs = {}
+for f in ("daemonset.yaml", "configmap.yaml", "kustomization.yaml"):
+    with open(os.path.join(d, f)) as fh:
+        loaded = [x for x in yaml.safe_load_all(fh) if x]
+    if len(loaded) != 1:
+        fail(f"{f}: expected one document, got {len(loaded)}")
+    docs[f] = loaded[0]
+ok("manifests parse")
+
+cm = docs["configmap.yaml"]
+if cm.get("apiVersion") != "v1" or cm.get("kind") != "ConfigMap":
+    fail("configmap.yaml is not a v1 ConfigMap")
+for key in ("TSN_NIC", "TSN_PRIORITIES", "TSN_ON_DISALLOWED", "TSN_RESTORE", "TSN_PIN_DIR"):
+    if not isinstance(cm["data"].get(key), str):
+        fail(f"ConfigMap lacks string data {key}")
+if not re.fullmatch(r"[0-9,-]+", cm["data"]["TSN_PRIORITIES"]):
+    fail("TSN_PRIORITIES is not a priority list")
+ok("ConfigMap has the NIC and the policy")
+
+ds = docs["daemonset.yaml"]
+if ds.get("apiVersion") != "apps/v1" or ds.get("kind") != "DaemonSet":
+    fail("daemonset.yaml is not an apps/v1 DaemonSet")
+if ds["metadata"]["namespace"] != cm["metadata"]["namespace"]:
+    fail("DaemonSet and ConfigMap in different namespaces")
+sel = ds["spec"]["selector"]["matchLabels"]
+tmpl = ds["spec"]["template"]
+if any(tmpl["metadata"]["labels"].get(k) != v for k, v in sel.items()):
+    fail("selector does not match the template labels")
+spec = tmpl["spec"]
+if spec.get("hostNetwork") is not True:
+    fail("hostNetwork is not true")
+if not any(t.get("operator") == "Exists" for t in spec.get("tolerations", [])):
+    fail("no toleration for every taint: nodes with taints would lack the plugin")
+ok("DaemonSet: selector, hostNetwork, tolerations")
+
+vols = {v["name"]: v["hostPath"]["path"] for v in spec["volumes"] if "hostPath" in v}
+for path in ("/opt/cni/bin", "/etc/cni/net.d", "/sys/fs/bpf"):
+    if path not in vols.values():
+        fail(f"no hostPath volume for {path}")
+init = spec.get("initContainers") or fail("no init container")
+inst = init[0]
+if inst["securityContext"].get("privileged") is not True:
+    fail("init container is not privileged")
+mounts = {m["name"]: m for m in inst["volumeMounts"]}
+env = {e["name"]: e.get("value") for e in inst.get("env", [])}
+host = env.get("HOST", "/host")
+for name, path in vols.items():
+    if name not in mounts:
+        fail(f"init container does not mount {path}")
+    if mounts[name]["mountPath"] != host + path:
+        fail(f"{path} mounted at {mounts[name]['mountPath']}, install.sh expects {host + path}")
+    if mounts[name].get("readOnly"):
+        fail(f"{path} is read-only in the init container")
+if mounts[[n for n, p in vols.items() if p == "/sys/fs/bpf"][0]].get("mountPropagation") != "Bidirectional":
+    fail("bpffs mount must be Bidirectional, so that a bpffs mounted by install reaches the node")
+cmd = inst.get("command", []) + inst.get("args", [])
+if cmd[:2] != ["/opt/tsnkit/install.sh", "install"]:
+    fail(f"init container runs {cmd}, not install.sh install")
+if [r["configMapRef"]["name"] for r in inst.get("envFrom", [])] != [cm["metadata"]["name"]]:
+    fail("init container does not take its settings from the ConfigMap")
+ok("init container: privileged, mounts, command, settings")
+
+images = {c["image"] for c in init + spec["containers"]}
+if len(images) != 1:
+    fail(f"containers use different images: {images}")
+image = images.pop()
+if not re.fullmatch(r"[a-z0-9./_-]+(:[A-Za-z0-9._-]+)?", image):
+    fail(f"image '{image}' is not a valid reference")
+keep = spec["containers"][0]
+if keep.get("command", [])[:2] != ["/opt/tsnkit/install.sh", "keep"]:
+    fail("main container does not keep the chaining")
+if {m["mountPath"] for m in keep["volumeMounts"]} != {host + "/etc/cni/net.d", host + "/opt/cni/bin"}:
+    fail("main container mounts other paths than the conf dir and bin dir")
+ok(f"image {image}; main container keeps the chaining")
+
+with open(os.path.join(d, "Containerfile")) as fh:
+    cf = fh.read()
+froms = re.findall(r"^FROM\s+(\S+)", cf, re.M)
+if not froms or not all(f.startswith("debian:") for f in froms):
+    fail(f"Containerfile does not build on Debian: {froms}")
+for need in ("make", "-static", "/opt/tsnkit/bin/tsn", "/opt/tsnkit/bin/tsnproxy",
+             "/opt/tsnkit/install.sh", "tsnproxy.bpf.o"):
+    if need not in cf:
+        fail(f"Containerfile lacks {need}")
+ok("Containerfile builds static binaries on Debian into /opt/tsnkit")
+if set(docs["kustomization.yaml"]["resources"]) != {"configmap.yaml", "daemonset.yaml"}:
+    fail("kustomization.yaml does not list the manifests")
+ok("kustomization lists the manifests")
+PY
+	# the init container's script, against a node tree in $TK_TMP, with the ConfigMap's data
+	local host=$TK_TMP/host tsnkit=$TK_TMP/opt-tsnkit envs
+	mkdir -p "$host/opt/cni/bin" "$host/etc/cni/net.d" "$host/sys/fs/bpf" "$tsnkit/bin" "$tsnkit/bpf"
+	cp "$TK_BUILD/tsn" "$TK_BUILD/tsnproxy" "$tsnkit/bin/"
+	cp "$TK_BUILD/tsnproxy.bpf.o" "$tsnkit/bpf/"
+	cp "$TK_ROOT/tests/cni-samples/10-calico.conflist" "$host/etc/cni/net.d/"
+	envs=$(python3 -c 'import sys, yaml, shlex
+d = yaml.safe_load(open(sys.argv[1]))["data"]
+print(" ".join(shlex.quote(k + "=" + v) for k, v in d.items()))' "$TK_ROOT/deploy/configmap.yaml")
+	eval "env HOST=$host TSNKIT=$tsnkit TSN_NO_BPFFS_CHECK=1 $envs \
+		sh $TK_ROOT/deploy/install.sh install" >"$TK_TMP/inst.out" 2>&1 ||
+		tk_fail "install.sh install: $(cat "$TK_TMP/inst.out")"
+	[ -x "$host/opt/cni/bin/tsn" ] || tk_fail "tsn not copied"
+	[ -x "$host/opt/cni/bin/tsnproxy" ] || tk_fail "tsnproxy not copied"
+	[ -f "$host/opt/cni/bin/tsnkit/tsnproxy.bpf.o" ] || tk_fail "BPF object not copied"
+	assert_eq "install.sh chained tsn with the ConfigMap's settings" \
+		"$(jq -c '.plugins[-1] | [.type, .tsnIfname, .priorities, .restore]' \
+			"$host/etc/cni/net.d/10-calico.conflist")" \
+		'["tsn","eth1",[0,1,2,3,4,5,6,7],["priority","tstamp"]]'
+	eval "env HOST=$host TSNKIT=$tsnkit sh $TK_ROOT/deploy/install.sh uninstall" >/dev/null ||
+		tk_fail "install.sh uninstall"
+	assert_eq "install.sh uninstall" \
+		"$(jq -S . "$host/etc/cni/net.d/10-calico.conflist")" \
+		"$(jq -S . "$TK_ROOT/tests/cni-samples/10-calico.conflist")"
+}

@@ -1,0 +1,70 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Run by the tsnkit DaemonSet (deploy/daemonset.yaml) on each node:
+#   install.sh install   copy tsn, tsnproxy and the BPF object into the node's CNI bin dir and
+#                        chain tsn into the primary conflist (init container)
+#   install.sh keep      re-assert the chaining every TSN_RESYNC_S seconds, since a primary
+#                        plugin's own installer may rewrite its conflist (main container);
+#                        uninstall when the pod is stopped, so that a deleted DaemonSet leaves
+#                        no tsn entry behind
+#   install.sh uninstall take tsn out of the conflists again
+# Paths of the node are under $HOST (default /host); settings come from the ConfigMap:
+# TSN_NIC (space separated), TSN_PRIORITIES, TSN_ON_DISALLOWED, TSN_RESTORE, TSN_PIN_DIR,
+# TSN_CONFLIST (optional file name), TSN_LOG_FILE (optional).
+set -eu
+
+HOST=${HOST:-/host}
+TSNKIT=${TSNKIT:-/opt/tsnkit}
+CNI_BIN=$HOST/opt/cni/bin
+CNI_CONF=$HOST/etc/cni/net.d
+
+die() { echo "tsnkit: $*" >&2; exit 1; }
+
+install_args() {
+	set -- --conf-dir "$CNI_CONF" --wait "${TSN_WAIT_S:-300}"
+	[ -n "${TSN_NIC:-}" ] || die "TSN_NIC is not set (ConfigMap tsnkit-config)"
+	for nic in $TSN_NIC; do set -- "$@" --nic "$nic"; done
+	[ -z "${TSN_PRIORITIES:-}" ] || set -- "$@" --priorities "$TSN_PRIORITIES"
+	[ -z "${TSN_ON_DISALLOWED:-}" ] || set -- "$@" --on-disallowed "$TSN_ON_DISALLOWED"
+	[ -z "${TSN_RESTORE:-}" ] || set -- "$@" --restore "$TSN_RESTORE"
+	[ -z "${TSN_PIN_DIR:-}" ] || set -- "$@" --pin-dir "$TSN_PIN_DIR"
+	[ -z "${TSN_CONFLIST:-}" ] || set -- "$@" --conflist "$TSN_CONFLIST"
+	[ -z "${TSN_LOG_FILE:-}" ] || set -- "$@" --log-file "$TSN_LOG_FILE"
+	"$TSNKIT/bin/tsn" install "$@"
+}
+
+# copy through a temporary name: kubelet may be executing the old binary right now
+copy() { # src dst
+	cp "$1" "$2.tsnkit-new"
+	mv -f "$2.tsnkit-new" "$2"
+}
+
+do_install() {
+	[ -d "$CNI_BIN" ] || die "$CNI_BIN does not exist (hostPath /opt/cni/bin not mounted?)"
+	[ -d "$CNI_CONF" ] || die "$CNI_CONF does not exist (hostPath /etc/cni/net.d not mounted?)"
+	# the plugin pins its datapath in bpffs: make sure the node has one
+	if [ "$(stat -f -c %T "$HOST/sys/fs/bpf" 2>/dev/null)" != bpf_fs ] &&
+		[ -z "${TSN_NO_BPFFS_CHECK:-}" ]; then
+		mount -t bpf bpf "$HOST/sys/fs/bpf" || die "no bpffs at /sys/fs/bpf and cannot mount it"
+	fi
+	copy "$TSNKIT/bin/tsn" "$CNI_BIN/tsn"
+	copy "$TSNKIT/bin/tsnproxy" "$CNI_BIN/tsnproxy"
+	mkdir -p "$CNI_BIN/tsnkit"
+	copy "$TSNKIT/bpf/tsnproxy.bpf.o" "$CNI_BIN/tsnkit/tsnproxy.bpf.o"
+	install_args
+}
+
+case "${1:-}" in
+install) do_install ;;
+keep)
+	trap '"$TSNKIT/bin/tsn" uninstall --conf-dir "$CNI_CONF"; exit 0' TERM INT
+	while :; do
+		install_args >/dev/null || echo "tsnkit: re-install failed" >&2
+		sleep "${TSN_RESYNC_S:-60}" &
+		wait $! || true
+	done
+	;;
+uninstall) "$TSNKIT/bin/tsn" uninstall --conf-dir "$CNI_CONF" ;;
+*) die "usage: install.sh install|keep|uninstall" ;;
+esac
