@@ -48,6 +48,11 @@ mount_guest() {
 	mount -t proc proc "$NEW/proc"
 	mount -t sysfs sysfs "$NEW/sys"
 	mount -t devtmpfs devtmpfs "$NEW/dev"
+	# What udev would add: bash's process substitution <(...) needs /dev/fd.
+	ln -sfn /proc/self/fd "$NEW/dev/fd"
+	ln -sfn /proc/self/fd/0 "$NEW/dev/stdin"
+	ln -sfn /proc/self/fd/1 "$NEW/dev/stdout"
+	ln -sfn /proc/self/fd/2 "$NEW/dev/stderr"
 	mkdir -p "$NEW/dev/pts" "$NEW/dev/shm"
 	mount -t devpts -o newinstance,ptmxmode=0666 devpts "$NEW/dev/pts"
 	mount -t tmpfs tmpfs "$NEW/dev/shm"

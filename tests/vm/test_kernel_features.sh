@@ -151,6 +151,20 @@ test_bpf_fs_mounts() {
 		"$(grep -m1 -x 'skb_clone' /sys/kernel/tracing/available_filter_functions)" '^skb_clone$'
 }
 
+# The guest's userland is the host's, but /dev and /run are the guest's own: what the test
+# scripts take for granted there must exist (process substitution, netns dir, /dev/shm).
+test_guest_userland() {
+	local ns=tk$TK_TEST_ID-ul
+	assert_eq "process substitution" "$(cat <(echo via-dev-fd))" via-dev-fd
+	assert_eq "/dev/stdin" "$(echo in | cat /dev/stdin)" in
+	echo shm >"/dev/shm/tk$TK_TEST_ID" || tk_fail "/dev/shm not writable"
+	tk_defer "rm -f /dev/shm/tk$TK_TEST_ID"
+	ip netns add "$ns" || tk_fail "ip netns add"
+	tk_defer "ip netns del $ns"
+	assert_eq "netns lo" "$(tk_ns "$ns" cat /sys/class/net/lo/ifindex)" 1
+	assert_eq "repo is cwd" "$(pwd)" "$TK_ROOT"
+}
+
 test_tsnproxy_features() {
 	local out f
 	[ -x "$TK_BUILD/tsnproxy" ] || tk_skip "$TK_BUILD/tsnproxy not built (make all)"
