@@ -306,3 +306,27 @@ test_bad_input_exit2_nothing_attached() {
 	proxy stop >/dev/null
 	assert_eq "no tsnproxy programs left" "$(proxy_progs)" 0
 }
+
+# tsntrace's CI verdict, the other way round: without enforce mode a pod's priority is lost
+# (exit 1), with it every traced packet keeps it to the NIC (exit 0).
+test_tsntrace_expect_priority_with_proxy() {
+	enforce_setup 1
+	local rc
+	trace_run() { # expected-exit
+		"$TK_BUILD/tsntrace" --netns "${TK_PODS[0]}" --dport 5001 --expect priority \
+			--duration 30 --count 5 --ready-file "$TK_TMP/ready" >"$TK_TMP/trace.out" 2>&1 &
+		local pid=$!
+		tk_wait_file "$TK_TMP/ready"
+		tk_talk "$TK_TEST_ID" 1 --port 5001 --count 5 --priority 1 >/dev/null
+		wait $pid
+		rc=$?
+		rm -f "$TK_TMP/ready"
+	}
+	trace_run
+	assert_eq "tsntrace --expect priority without the proxy" "$rc" 1
+	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null
+	trace_run
+	tk_log "$(tail -n 5 "$TK_TMP/trace.out")"
+	assert_eq "tsntrace --expect priority with the proxy" "$rc" 0
+}
