@@ -184,13 +184,15 @@ static int parse_restore(json_object *v, __u32 *flags, struct tsn_cni_error *e)
 			*flags |= TSN_RESTORE_MARK;
 		else
 			return tsn_cni_err(e, TSN_CNI_E_CONFIG, NULL,
-					   "restore: unknown field '%.64s' (priority, tstamp, mark)",
+					   "restore: unknown field '%.64s' (priority, tstamp, "
+					   "mark)",
 					   name);
 	}
 	return 0;
 bad:
 	return tsn_cni_err(e, TSN_CNI_E_CONFIG, NULL,
-			   "restore must be a non-empty list of \"priority\", \"tstamp\", \"mark\"");
+			   "restore must be a non-empty list of \"priority\", \"tstamp\", "
+			   "\"mark\"");
 }
 
 static int parse_u32_range(json_object *v, const char *key, __u32 lo, __u32 hi, __u32 *out,
@@ -380,7 +382,8 @@ static int parse_fields(struct tsn_cni_conf *c, struct tsn_cni_error *e)
 		}
 	}
 
-	if (json_object_object_get_ex(r, "prevResult", &v) && !json_object_is_type(v, json_type_null)) {
+	if (json_object_object_get_ex(r, "prevResult", &v) &&
+	    !json_object_is_type(v, json_type_null)) {
 		if (!json_object_is_type(v, json_type_object))
 			return tsn_cni_err(e, TSN_CNI_E_DECODE, NULL,
 					   "prevResult must be an object (a CNI result)");
@@ -481,8 +484,8 @@ int tsn_cni_effective_priorities(const struct tsn_cni_conf *c, __u32 args_mask, 
 			tsn_format_priorities(m, have, sizeof(have));
 			tsn_format_priorities(args_mask, want, sizeof(want));
 			return tsn_cni_err(e, TSN_CNI_E_CONFIG, NULL,
-					   "CNI_ARGS " TSN_CNI_ARGS_KEY "=%s asks for more than the "
-					   "allowed %s",
+					   "CNI_ARGS " TSN_CNI_ARGS_KEY
+					   "=%s asks for more than the allowed %s",
 					   want, have);
 		}
 		m = args_mask;
@@ -525,7 +528,8 @@ static bool is_tsn_plugin(json_object *p)
 
 	return json_object_is_type(p, json_type_object) &&
 	       json_object_object_get_ex(p, "type", &t) &&
-	       json_object_is_type(t, json_type_string) && !strcmp(json_object_get_string(t), "tsn");
+	       json_object_is_type(t, json_type_string) &&
+	       !strcmp(json_object_get_string(t), "tsn");
 }
 
 static json_object *plugins_of(json_object *list, char *err, size_t errlen)

@@ -352,7 +352,7 @@ int tsn_cni_install_main(int argc, char **argv, bool install)
 			wait_s = atoi(optarg);
 			break;
 		case 'h':
-			fputs("tsn install --conf-dir DIR [--conflist FILE] [options]: see tsn --help\n",
+			fputs("tsn install|uninstall --conf-dir DIR [options]: see tsn --help\n",
 			      stdout);
 			goto out;
 		default:

@@ -126,6 +126,16 @@ static int need_env(struct ctx *c, const char *name, const char **out)
 	return 0;
 }
 
+/* CNI_CONTAINERID, CNI_NETNS (when with_netns) and CNI_IFNAME, in that order */
+static int need_pod_env(struct ctx *c, bool with_netns)
+{
+	int rc = need_env(c, "CNI_CONTAINERID", &c->cid);
+
+	if (!rc && with_netns)
+		rc = need_env(c, "CNI_NETNS", &c->netns);
+	return rc ? rc : need_env(c, "CNI_IFNAME", &c->ifname);
+}
+
 /* Open CNI_NETNS; 0 and fd/inode, or a CNI code: 3 when it does not exist (any more). */
 static int open_netns(struct ctx *c, const char *path, int *fd, __u32 *ino)
 {
@@ -229,8 +239,8 @@ static int cmd_add(struct ctx *c)
 	__u32 ino, own, purged;
 	int rc, fd, lock, e, n, i;
 
-	if ((rc = need_env(c, "CNI_CONTAINERID", &c->cid)) || (rc = need_env(c, "CNI_NETNS", &c->netns)) ||
-	    (rc = need_env(c, "CNI_IFNAME", &c->ifname)))
+	rc = need_pod_env(c, true);
+	if (rc)
 		return rc;
 	if (!c->conf.prev_result)
 		return tsn_cni_err(&c->err, TSN_CNI_E_CONFIG, NULL,
@@ -246,7 +256,8 @@ static int cmd_add(struct ctx *c)
 	if (!tsn_netns_inode(-1, &own) && own == ino) {
 		close(fd);
 		return tsn_cni_err(&c->err, TSN_CNI_E_ENV, NULL,
-				   "CNI_NETNS %.200s is the plugin's own netns (the node), not a pod's",
+				   "CNI_NETNS %.200s is the plugin's own netns (the node), not a "
+				   "pod's",
 				   c->netns);
 	}
 	if (tsn_netns_ifindex(fd, c->ifname) < 0) {
@@ -328,7 +339,8 @@ static int cmd_del(struct ctx *c)
 	__u32 ino = 0, purged = 0;
 	int rc, lock, fd, e;
 
-	if ((rc = need_env(c, "CNI_CONTAINERID", &c->cid)) || (rc = need_env(c, "CNI_IFNAME", &c->ifname)))
+	rc = need_pod_env(c, false);
+	if (rc)
 		return rc;
 	lock = tsn_cni_lock();
 	if (lock < 0)
@@ -395,8 +407,8 @@ static int cmd_check(struct ctx *c)
 		return tsn_cni_err(&c->err, TSN_CNI_E_VERSION, NULL,
 				   "config version %s does not allow CHECK (0.4.0 and later)",
 				   c->conf.version);
-	if ((rc = need_env(c, "CNI_CONTAINERID", &c->cid)) || (rc = need_env(c, "CNI_NETNS", &c->netns)) ||
-	    (rc = need_env(c, "CNI_IFNAME", &c->ifname)))
+	rc = need_pod_env(c, true);
+	if (rc)
 		return rc;
 	rc = pod_priorities(c, &mask);
 	if (rc)
@@ -488,8 +500,8 @@ static int cmd_status(struct ctx *c)
 		json_object_put(st);
 		if (bad)
 			return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL,
-					   "%s holds a datapath with other NICs or settings than this "
-					   "configuration: ADD would fail",
+					   "%s holds a datapath with other NICs or settings "
+					   "than this configuration: ADD would fail",
 					   c->conf.pin_dir);
 		return 0;
 	}
@@ -557,7 +569,8 @@ static int cmd_gc(struct ctx *c)
 		for (j = 0; j < n; j++)
 			kept |= !drop[j] && recs[j].netns_ino == recs[i].netns_ino;
 		if (!kept && tsn_proxy_running(c->conf.pin_dir))
-			tsn_proxy_deny(c->conf.pin_dir, recs[i].netns_ino, &purged, err, sizeof(err));
+			tsn_proxy_deny(c->conf.pin_dir, recs[i].netns_ino, &purged, err,
+				       sizeof(err));
 		tsn_cni_state_remove(c->state_dir, recs[i].container_id, recs[i].ifname);
 		pr_info("GC: removed %s/%s (netns inode %u)", recs[i].container_id, recs[i].ifname,
 			recs[i].netns_ino);

@@ -151,7 +151,8 @@ static int read_file(const char *path, struct tsn_cni_record *r)
 	GETS("network", network);
 	GETS("netns", netns);
 #undef GETS
-	if (json_object_object_get_ex(o, "netnsInode", &v) && json_object_is_type(v, json_type_int)) {
+	if (json_object_object_get_ex(o, "netnsInode", &v) &&
+	    json_object_is_type(v, json_type_int)) {
 		r->netns_ino = json_object_get_uint64(v);
 		e = r->container_id[0] && r->ifname[0] ? 0 : -EINVAL;
 	}

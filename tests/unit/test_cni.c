@@ -10,6 +10,8 @@
 #include "test.h"
 
 #define BASE "\"cniVersion\":\"1.0.0\",\"type\":\"tsn\""
+/* a valid start, for the cases about the fields after it */
+#define E1 "{" BASE ",\"tsnIfname\":\"e\","
 
 static int parse(const char *text, struct tsn_cni_conf *c, struct tsn_cni_error *e)
 {
@@ -89,8 +91,10 @@ TEST(cni_every_version)
 		if (ASSERT_OK(parse(text, &c, &e), tsn_cni_versions[i]))
 			tsn_cni_conf_free(&c);
 	}
-	ASSERT_EQ(tsn_cni_conf_parse("{\"cniVersion\":\"0.2.0\",\"type\":\"tsn\",\"tsnIfname\":\"e\"}",
-				     &c, &e), TSN_CNI_E_VERSION, "0.2.0 unsupported");
+	ASSERT_EQ(tsn_cni_conf_parse("{\"cniVersion\":\"0.2.0\",\"type\":\"tsn\","
+				     "\"tsnIfname\":\"e\"}",
+				     &c, &e),
+		  TSN_CNI_E_VERSION, "0.2.0 unsupported");
 	ASSERT_EQ(tsn_cni_version_cmp("0.4.0", "1.0.0"), -1, "0.4.0 < 1.0.0");
 	ASSERT_EQ(tsn_cni_version_cmp("1.1.0", "1.0.0"), 1, "1.1.0 > 1.0.0");
 	ASSERT_EQ(tsn_cni_version_cmp("0.10.0", "0.4.0"), 1, "numeric, not lexicographic");
@@ -113,7 +117,8 @@ TEST(cni_rejections)
 		{ "{} {}", TSN_CNI_E_DECODE, "not valid JSON" },
 		{ "{\"type\":\"tsn\",\"tsnIfname\":\"e\"}", TSN_CNI_E_CONFIG, "cniVersion" },
 		{ "{\"cniVersion\":1,\"type\":\"tsn\"}", TSN_CNI_E_CONFIG, "cniVersion" },
-		{ "{\"cniVersion\":\"7.0.0\",\"type\":\"tsn\"}", TSN_CNI_E_VERSION, "incompatible" },
+		{ "{\"cniVersion\":\"7.0.0\",\"type\":\"tsn\"}", TSN_CNI_E_VERSION,
+		  "incompatible" },
 		{ "{\"cniVersion\":\"1.0.0\"}", TSN_CNI_E_CONFIG, "type is missing" },
 		{ "{\"cniVersion\":\"1.0.0\",\"type\":\"bridge\"}", TSN_CNI_E_CONFIG, "type must" },
 		{ "{\"cniVersion\":\"1.0.0\",\"type\":7}", TSN_CNI_E_CONFIG, "type must" },
@@ -123,33 +128,35 @@ TEST(cni_rejections)
 		{ "{" BASE ",\"tsnIfname\":[]}", TSN_CNI_E_CONFIG, "1..8" },
 		{ "{" BASE ",\"tsnIfname\":[1]}", TSN_CNI_E_CONFIG, "string or a list" },
 		{ "{" BASE ",\"tsnIfname\":\"\"}", TSN_CNI_E_CONFIG, "not a valid" },
-		{ "{" BASE ",\"tsnIfname\":\"0123456789abcdef\"}", TSN_CNI_E_CONFIG, "not a valid" },
+		{ "{" BASE ",\"tsnIfname\":\"0123456789abcdef\"}", TSN_CNI_E_CONFIG,
+		  "not a valid" },
 		{ "{" BASE ",\"tsnIfname\":\"a:b\"}", TSN_CNI_E_CONFIG, "not a valid" },
 		{ "{" BASE ",\"tsnIfname\":[\"a\",\"a\"]}", TSN_CNI_E_CONFIG, "twice" },
-		{ "{" BASE ",\"tsnIfname\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]}",
+		{ "{" BASE ",\"tsnIfname\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\","
+			   "\"9\"]}",
 		  TSN_CNI_E_CONFIG, "1..8" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"priorities\":[]}", TSN_CNI_E_CONFIG, "priorities" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"priorities\":[32]}", TSN_CNI_E_CONFIG, "priorities" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"priorities\":[-1]}", TSN_CNI_E_CONFIG, "priorities" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"priorities\":[1.0]}", TSN_CNI_E_CONFIG, "priorities" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"priorities\":\"1,,2\"}", TSN_CNI_E_CONFIG, "priorities" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"onDisallowed\":1}", TSN_CNI_E_CONFIG, "onDisallowed" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"restore\":[]}", TSN_CNI_E_CONFIG, "restore" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"restore\":[\"x\"]}", TSN_CNI_E_CONFIG, "'x'" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"restore\":[1]}", TSN_CNI_E_CONFIG, "restore" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"pinDir\":\"x\"}", TSN_CNI_E_CONFIG, "absolute" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"pinDir\":\"/a/..\"}", TSN_CNI_E_CONFIG, "absolute" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"logFile\":3}", TSN_CNI_E_CONFIG, "logFile" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"capacity\":0}", TSN_CNI_E_CONFIG, "out of range" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"capacity\":4194305}", TSN_CNI_E_CONFIG, "range" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"ttlMs\":\"5\"}", TSN_CNI_E_CONFIG, "integer" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"ttlMs\":60001}", TSN_CNI_E_CONFIG, "range" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"runtimeConfig\":[]}", TSN_CNI_E_CONFIG, "object" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"runtimeConfig\":{\"tsnPriorities\":[]}}",
+		{ E1 "\"priorities\":[]}", TSN_CNI_E_CONFIG, "priorities" },
+		{ E1 "\"priorities\":[32]}", TSN_CNI_E_CONFIG, "priorities" },
+		{ E1 "\"priorities\":[-1]}", TSN_CNI_E_CONFIG, "priorities" },
+		{ E1 "\"priorities\":[1.0]}", TSN_CNI_E_CONFIG, "priorities" },
+		{ E1 "\"priorities\":\"1,,2\"}", TSN_CNI_E_CONFIG, "priorities" },
+		{ E1 "\"onDisallowed\":1}", TSN_CNI_E_CONFIG, "onDisallowed" },
+		{ E1 "\"restore\":[]}", TSN_CNI_E_CONFIG, "restore" },
+		{ E1 "\"restore\":[\"x\"]}", TSN_CNI_E_CONFIG, "'x'" },
+		{ E1 "\"restore\":[1]}", TSN_CNI_E_CONFIG, "restore" },
+		{ E1 "\"pinDir\":\"x\"}", TSN_CNI_E_CONFIG, "absolute" },
+		{ E1 "\"pinDir\":\"/a/..\"}", TSN_CNI_E_CONFIG, "absolute" },
+		{ E1 "\"logFile\":3}", TSN_CNI_E_CONFIG, "logFile" },
+		{ E1 "\"capacity\":0}", TSN_CNI_E_CONFIG, "out of range" },
+		{ E1 "\"capacity\":4194305}", TSN_CNI_E_CONFIG, "range" },
+		{ E1 "\"ttlMs\":\"5\"}", TSN_CNI_E_CONFIG, "integer" },
+		{ E1 "\"ttlMs\":60001}", TSN_CNI_E_CONFIG, "range" },
+		{ E1 "\"runtimeConfig\":[]}", TSN_CNI_E_CONFIG, "object" },
+		{ E1 "\"runtimeConfig\":{\"tsnPriorities\":[]}}",
 		  TSN_CNI_E_CONFIG, "tsnPriorities" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"args\":1}", TSN_CNI_E_CONFIG, "args" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"prevResult\":1}", TSN_CNI_E_DECODE, "prevResult" },
-		{ "{" BASE ",\"tsnIfname\":\"e\",\"cni.dev/valid-attachments\":[{}]}", TSN_CNI_E_CONFIG,
+		{ E1 "\"args\":1}", TSN_CNI_E_CONFIG, "args" },
+		{ E1 "\"prevResult\":1}", TSN_CNI_E_DECODE, "prevResult" },
+		{ E1 "\"cni.dev/valid-attachments\":[{}]}", TSN_CNI_E_CONFIG,
 		  "valid-attachments" },
 	};
 	struct tsn_cni_conf c;
@@ -171,7 +178,7 @@ TEST(cni_null_prev_result_is_absent)
 	struct tsn_cni_conf c;
 	struct tsn_cni_error e;
 
-	if (ASSERT_OK(parse("{" BASE ",\"tsnIfname\":\"e\",\"prevResult\":null}", &c, &e), "parse")) {
+	if (ASSERT_OK(parse(E1 "\"prevResult\":null}", &c, &e), "parse")) {
 		ASSERT_TRUE(c.prev_result == NULL, "null prevResult");
 		tsn_cni_conf_free(&c);
 	}
