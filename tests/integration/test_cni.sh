@@ -49,8 +49,8 @@ cni() {
 	local verb=$1 cfg=$2
 	shift 2
 	CNI_OUT=$(printf '%s' "$cfg" | nsenter --net="/run/netns/$TK_NODE" -- \
-		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND="$verb" CNI_PATH=/opt/cni/bin \
-		"$@" "$TK_BUILD/tsn" 2>"$TK_TMP/cni.err")
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND="$verb" \
+		CNI_PATH=/opt/cni/bin "$@" "$TK_BUILD/tsn" 2>"$TK_TMP/cni.err")
 	CNI_RC=$?
 	CNI_ERR=$(cat "$TK_TMP/cni.err")
 	return 0
@@ -77,6 +77,8 @@ registration() { # netns-path
 		jq -c --argjson i "$(ino "$1")" '.policy[]? | select(.netns_inode == $i)'
 }
 registrations() { proxy status --json 2>/dev/null | jq '.policy | length' || echo 0; }
+# registrations of a netns inode (also of a netns that is gone)
+registered_ino() { proxy status --json | jq "[.policy[] | select(.netns_inode == $1)] | length"; }
 # nothing of the plugin in the system: no pin dir, no state records
 assert_clean() { # name
 	[ ! -e "$TK_PIN" ] || tk_fail "$1: $TK_PIN exists ($(find "$TK_PIN" | tr '\n' ' '))"
@@ -101,7 +103,8 @@ test_cni_version() {
 		cni VERSION "{\"cniVersion\":\"$v\"}"
 		expect_ok "VERSION $v"
 		assert_eq "VERSION $v: cniVersion" "$(echo "$CNI_OUT" | jq -r .cniVersion)" "$v"
-		assert_eq "VERSION $v: supported" "$(echo "$CNI_OUT" | jq -c .supportedVersions)" "$want"
+		assert_eq "VERSION $v: supported" "$(echo "$CNI_OUT" | jq -c .supportedVersions)" \
+			"$want"
 	done
 	cni VERSION ""
 	expect_ok "VERSION without stdin"
@@ -144,7 +147,8 @@ test_cni_add_check_del_every_version() {
 		cni DEL "$cfg" $(pod_env 1)
 		expect_ok "DEL $v again (idempotent)"
 	done
-	assert_eq "datapath stays loaded for the next pod" "$(proxy status --json | jq .running)" true
+	assert_eq "datapath stays loaded for the next pod" "$(proxy status --json | jq .running)" \
+		true
 	[ ! -e "$(state_dir)" ] || tk_fail "records left: $(ls "$(state_dir)")"
 }
 
@@ -184,12 +188,12 @@ test_cni_del_edge_cases() {
 	gone_ino=$(ino "/run/netns/$gone")
 	cni ADD "$cfg" CNI_CONTAINERID=gonectr CNI_NETNS="/run/netns/$gone" CNI_IFNAME=eth0
 	expect_ok "ADD to the soon-gone netns"
-	assert_eq "registered" "$(proxy status --json | jq "[.policy[] | select(.netns_inode == $gone_ino)] | length")" 1
+	assert_eq "registered" "$(registered_ino "$gone_ino")" 1
 	ip netns del "$gone"
 	cni DEL "$(conf 1.1.0 'del(.prevResult)')" CNI_CONTAINERID=gonectr \
 		CNI_NETNS="/run/netns/$gone" CNI_IFNAME=eth0
 	expect_ok "DEL after the netns is gone"
-	assert_eq "unregistered by inode" "$(proxy status --json | jq "[.policy[] | select(.netns_inode == $gone_ino)] | length")" 0
+	assert_eq "unregistered by inode" "$(registered_ino "$gone_ino")" 0
 	# DEL after the datapath was stopped under its feet
 	# shellcheck disable=SC2046
 	cni ADD "$cfg" $(pod_env 1)
@@ -255,7 +259,8 @@ test_cni_status() {
 	cni STATUS "$(conf 1.1.0)"
 	expect_ok "STATUS, loaded"
 	cni STATUS "$(conf 1.1.0 '.ttlMs = 500')"
-	expect_code "STATUS with settings the loaded datapath does not have" 50 "other NICs or settings"
+	expect_code "STATUS with settings the loaded datapath does not have" 50 \
+		"other NICs or settings"
 }
 
 # ---- GC ------------------------------------------------------------------------------------------
@@ -269,7 +274,8 @@ test_cni_gc() {
 	done
 	# pod3 registered by an operator through the CLI: not the plugin's to collect
 	proxy allow --netns "tk$TK_TEST_ID-pod3" --priorities 3 >/dev/null || tk_fail "allow pod3"
-	cni GC "$(conf 1.1.0 'del(.prevResult) | .["cni.dev/valid-attachments"] = [{containerID: "ctr1", ifname: "eth0"}]')"
+	cni GC "$(conf 1.1.0 'del(.prevResult)
+		| .["cni.dev/valid-attachments"] = [{containerID: "ctr1", ifname: "eth0"}]')"
 	expect_ok "GC keeping ctr1"
 	assert_ne "pod1 still registered" "$(registration "$p1")" ""
 	assert_eq "pod2 collected" "$(registration "$p2")" ""
@@ -281,7 +287,8 @@ test_cni_gc() {
 	cni GC "$(conf 1.1.0 'del(.prevResult) | .["cni.dev/valid-attachments"] = "x"')"
 	expect_code "GC with a malformed attachment list" 7 valid-attachments
 	# another network sharing the pin dir: its GC leaves this network's pods alone
-	cni GC "$(conf 1.1.0 'del(.prevResult) | .name = "other" | .["cni.dev/valid-attachments"] = []')"
+	cni GC "$(conf 1.1.0 'del(.prevResult) | .name = "other"
+		| .["cni.dev/valid-attachments"] = []')"
 	expect_ok "GC of another network"
 	assert_ne "pod1 kept by the other network's GC" "$(registration "$p1")" ""
 	cni GC "$(conf 1.1.0 'del(.prevResult) | .["cni.dev/valid-attachments"] = []')"
@@ -387,7 +394,8 @@ test_cni_bad_input() {
 	cni ADD "$(conf 1.1.0 '.tsnIfname = "tknonic0"')" $(pod_env 1)
 	expect_code "NIC that does not exist" 101 "tknonic0"
 	# shellcheck disable=SC2046
-	cni ADD "$(conf 1.1.0 '.priorities = [1] | .runtimeConfig.tsnPriorities = [5]')" $(pod_env 1)
+	cni ADD "$(conf 1.1.0 '.priorities = [1] | .runtimeConfig.tsnPriorities = [5]')" \
+		$(pod_env 1)
 	expect_code "narrowing that widens" 7 "allows only 1"
 	# shellcheck disable=SC2046
 	cni ADD "$ok" $(pod_env 1) CNI_ARGS="IgnoreUnknown=1;TSN_PRIORITIES=x"
@@ -540,12 +548,12 @@ CONF
 	# the pod subnet is the fixture's: the TSN network routes it back through nic0
 	tk_ns "$TK_NODE" ip addr flush dev br0
 	jq -n --arg pin "$TK_PIN" --arg log "$PM/tsn.log" --arg ipam "$PM/ipam" \
-		--arg sub "198.18.$id.0/24" --arg gw "198.18.$id.1" '
+		--arg net "198.18.$id" '
 		{cniVersion: "1.0.0", name: "tknet", plugins: [
 		 {type: "bridge", bridge: "tkcni0", isGateway: true, ipMasq: false,
 		  ipam: {type: "host-local", dataDir: $ipam, routes: [{dst: "0.0.0.0/0"}],
-			 ranges: [[{subnet: $sub, rangeStart: "198.18.\($sub | split(".")[2]).100",
-				    rangeEnd: "198.18.\($sub | split(".")[2]).200", gateway: $gw}]]}},
+			 ranges: [[{subnet: "\($net).0/24", rangeStart: "\($net).100",
+				    rangeEnd: "\($net).200", gateway: "\($net).1"}]]}},
 		 {type: "tsn", tsnIfname: "nic0", pinDir: $pin, priorities: [1, 2],
 		  logFile: $log}]}' >"$PM/net.d/10-tknet.conflist"
 	tk_defer "pm rm -af; pm rm -af --storage"
@@ -576,7 +584,8 @@ test_cni_podman_runtime() {
 		"talker --dst 198.19.$id.2 --port 5001 --count $N --priority 1 &&
 		 talker --dst 198.19.$id.2 --port 5001 --count $N --priority 2 && sleep 60" \
 		>"$TK_TMP/pm.out" 2>"$TK_TMP/pm.err" ||
-		tk_fail "podman run failed: $(cat "$TK_TMP/pm.err"); tsn log: $(cat "$PM/tsn.log" 2>/dev/null)"
+		tk_fail "podman run failed: $(cat "$TK_TMP/pm.err");" \
+			"tsn log: $(cat "$PM/tsn.log" 2>/dev/null)"
 	for ((i = 0; i < 100; i++)); do
 		after=$(tc_snapshot)
 		d1=$(tc_delta "$before" "$after" 1)
@@ -587,17 +596,21 @@ test_cni_podman_runtime() {
 	assert_eq "container priority 1 in tc1" "$d1" $N
 	assert_eq "container priority 2 in tc2" "$d2" $N
 	assert_eq "one registration (the container's netns)" "$(registrations)" 1
-	assert_eq "registered by the plugin" "$(proxy status --json | jq -r '.policy[0].registered_by')" cni
+	assert_eq "registered by the plugin" \
+		"$(proxy status --json | jq -r '.policy[0].registered_by')" cni
 	assert_match "tsn logged the ADD" "$(cat "$PM/tsn.log")" "ADD [0-9a-f]+: registered netns"
-	pm rm -f tktalk >/dev/null 2>"$TK_TMP/pm.err" || tk_fail "podman rm: $(cat "$TK_TMP/pm.err")"
+	pm rm -f tktalk >/dev/null 2>"$TK_TMP/pm.err" ||
+		tk_fail "podman rm: $(cat "$TK_TMP/pm.err")"
 	assert_eq "podman rm: DEL unregistered it" "$(registrations)" 0
 	assert_match "tsn logged the DEL" "$(cat "$PM/tsn.log")" "DEL [0-9a-f]+: unregistered"
 	[ ! -e "$(state_dir)" ] || tk_fail "records left: $(ls "$(state_dir)")"
 	assert_eq "listener got everything" "$(tk_listen_count "$id" 5001)" $((2 * N))
 }
 
-# ---- tsn install / uninstall on sample conflists ---------------------------------------------------
+# ---- tsn install / uninstall on sample conflists -------------------------------------------
 tsn_install() { "$TK_BUILD/tsn" install "$@"; }
+last_type() { jq -r '.plugins[-1].type' "$1"; }
+tsn_entries() { cat "$@" | jq -s '[.[].plugins[] | select(.type == "tsn")] | length'; }
 
 test_cni_install_samples() {
 	local s d f orig sum mtime
@@ -607,12 +620,13 @@ test_cni_install_samples() {
 		f=$d/10-$s.conflist
 		cp "$TK_ROOT/tests/cni-samples/10-$s.conflist" "$f"
 		# a later file is not the primary; a hidden or foreign file is no config at all
-		echo '{"cniVersion":"1.0.0","name":"z","plugins":[{"type":"ptp"}]}' >"$d/99-z.conflist"
+		echo '{"cniVersion":"1.0.0","name":"z","plugins":[{"type":"ptp"}]}' \
+			>"$d/99-z.conflist"
 		echo 'not json' >"$d/00-notes.txt"
 		chmod 600 "$f"
 		orig=$(jq -S . "$f")
-		assert_exit "$s: install" 0 tsn_install --conf-dir "$d" --nic nic0 --priorities 1,2 \
-			--on-disallowed zero
+		assert_exit "$s: install" 0 tsn_install --conf-dir "$d" --nic nic0 \
+			--priorities 1,2 --on-disallowed zero
 		assert_match "$s: says so" "$TK_OUT" "installed"
 		jq . "$f" >/dev/null || tk_fail "$s: result does not parse"
 		assert_eq "$s: other plugins intact" "$(jq -S '.plugins[:-1]' "$f")" \
@@ -622,7 +636,7 @@ test_cni_install_samples() {
 		assert_eq "$s: tsn last" "$(jq -c '.plugins[-1]' "$f")" \
 			'{"type":"tsn","tsnIfname":"nic0","priorities":[1,2],"onDisallowed":"zero"}'
 		assert_eq "$s: mode kept" "$(stat -c %a "$f")" 600
-		assert_eq "$s: later file untouched" "$(jq -c '.plugins | length' "$d/99-z.conflist")" 1
+		assert_eq "$s: later file untouched" "$(tsn_entries "$d/99-z.conflist")" 0
 		[ -z "$(find "$d" -name '.*tsn-tmp')" ] || tk_fail "$s: temporary file left"
 		# idempotent: same entry, file not rewritten at all
 		sum=$(sha256sum <"$f")
@@ -636,8 +650,9 @@ test_cni_install_samples() {
 		# new settings replace the entry in place
 		assert_exit "$s: reinstall with other settings" 0 tsn_install --conf-dir "$d" \
 			--nic nic0 --nic nic1 --priorities 3 --pin-dir /sys/fs/bpf/x --ttl-ms 500
-		assert_eq "$s: one tsn entry" "$(jq '[.plugins[] | select(.type == "tsn")] | length' "$f")" 1
-		assert_eq "$s: updated" "$(jq -c '.plugins[-1] | [.tsnIfname, .priorities, .ttlMs]' "$f")" \
+		assert_eq "$s: one tsn entry" "$(tsn_entries "$f")" 1
+		assert_eq "$s: updated" \
+			"$(jq -c '.plugins[-1] | [.tsnIfname, .priorities, .ttlMs]' "$f")" \
 			'[["nic0","nic1"],[3],500]'
 		# the entry as the plugin itself parses it: past the config, DEL stops at the env
 		CNI_OUT=$(jq -c '.plugins[-1] + {cniVersion: .cniVersion, name: .name}' "$f" |
@@ -652,20 +667,22 @@ test_cni_install_samples() {
 	d=$TK_TMP/bridge
 	# --conflist picks a file other than the primary
 	assert_exit "--conflist" 0 tsn_install --conf-dir "$d" --conflist 99-z.conflist --nic nic0
-	assert_eq "--conflist: that file" "$(jq -r '.plugins[-1].type' "$d/99-z.conflist")" tsn
-	assert_eq "--conflist: primary untouched" "$(jq -r '.plugins[-1].type' "$d/10-bridge.conflist")" portmap
+	assert_eq "--conflist: that file" "$(last_type "$d/99-z.conflist")" tsn
+	assert_eq "--conflist: primary untouched" "$(last_type "$d/10-bridge.conflist")" portmap
 	assert_exit "--plugin JSON" 0 tsn_install --conf-dir "$d" \
-		--plugin '{"type":"tsn","tsnIfname":["eth1"],"restore":["priority","tstamp","mark"]}'
+		--plugin '{"type":"tsn","tsnIfname":["eth1"],
+			   "restore":["priority","tstamp","mark"]}'
 	assert_eq "--plugin: entry" "$(jq -c '.plugins[-1]' "$d/10-bridge.conflist")" \
 		'{"type":"tsn","tsnIfname":["eth1"],"restore":["priority","tstamp","mark"]}'
 	assert_exit "uninstall from every file" 0 "$TK_BUILD/tsn" uninstall --conf-dir "$d"
-	assert_eq "uninstalled everywhere" "$(cat "$d"/*.conflist | jq -s '[.[].plugins[] | select(.type == "tsn")] | length')" 0
+	assert_eq "uninstalled everywhere" "$(tsn_entries "$d"/*.conflist)" 0
 
 	# refusals leave the file as it was
 	sum=$(sha256sum <"$d/10-bridge.conflist")
 	assert_exit "install without a NIC" 1 tsn_install --conf-dir "$d"
 	assert_match "names the problem" "$TK_ERR" tsnIfname
-	assert_exit "install with a bad priority" 2 tsn_install --conf-dir "$d" --nic nic0 --priorities 99
+	assert_exit "install with a bad priority" 2 tsn_install --conf-dir "$d" --nic nic0 \
+		--priorities 99
 	assert_exit "install without --conf-dir" 2 tsn_install --nic nic0
 	assert_eq "refusals changed nothing" "$(sha256sum <"$d/10-bridge.conflist")" "$sum"
 	mkdir -p "$TK_TMP/single"
@@ -680,9 +697,10 @@ test_cni_install_samples() {
 	# --wait: the primary plugin's installer may come later
 	mkdir -p "$TK_TMP/late"
 	(sleep 1; cp "$TK_ROOT/tests/cni-samples/10-flannel.conflist" "$TK_TMP/late/") &
-	assert_exit "--wait for the primary" 0 tsn_install --conf-dir "$TK_TMP/late" --nic nic0 --wait 10
+	assert_exit "--wait for the primary" 0 tsn_install --conf-dir "$TK_TMP/late" --nic nic0 \
+		--wait 10
 	wait
-	assert_eq "--wait: installed" "$(jq -r '.plugins[-1].type' "$TK_TMP/late/10-flannel.conflist")" tsn
+	assert_eq "--wait: installed" "$(last_type "$TK_TMP/late/10-flannel.conflist")" tsn
 }
 
 # ---- fuzzing the parser, bounded ----------------------------------------------------------------
@@ -697,11 +715,12 @@ test_cni_fuzz_config_parser() {
 	assert_match "fuzzer ran" "$(cat "$TK_TMP/fuzz.log")" "Done [0-9]+ runs"
 }
 
-# ---- Kubernetes manifests --------------------------------------------------------------------------
+# ---- Kubernetes manifests ------------------------------------------------------------------
 test_cni_deploy_manifests() {
 	python3 -c 'import yaml' 2>/dev/null || {
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >/dev/null 2>&1 ||
-			{ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get install -y -qq python3-yaml >/dev/null 2>&1 ||
+			{ apt-get update -qq >/dev/null &&
 				apt-get install -y -qq python3-yaml >/dev/null; } ||
 			tk_fail "cannot install python3-yaml"
 	}
@@ -768,7 +787,8 @@ for name, path in vols.items():
         fail(f"{path} mounted at {mounts[name]['mountPath']}, install.sh expects {host + path}")
     if mounts[name].get("readOnly"):
         fail(f"{path} is read-only in the init container")
-if mounts[[n for n, p in vols.items() if p == "/sys/fs/bpf"][0]].get("mountPropagation") != "Bidirectional":
+bpffs = [n for n, p in vols.items() if p == "/sys/fs/bpf"][0]
+if mounts[bpffs].get("mountPropagation") != "Bidirectional":
     fail("bpffs mount must be Bidirectional, so that a bpffs mounted by install reaches the node")
 cmd = inst.get("command", []) + inst.get("args", [])
 if cmd[:2] != ["/opt/tsnkit/install.sh", "install"]:
@@ -786,7 +806,8 @@ if not re.fullmatch(r"[a-z0-9./_-]+(:[A-Za-z0-9._-]+)?", image):
 keep = spec["containers"][0]
 if keep.get("command", [])[:2] != ["/opt/tsnkit/install.sh", "keep"]:
     fail("main container does not keep the chaining")
-if {m["mountPath"] for m in keep["volumeMounts"]} != {host + "/etc/cni/net.d", host + "/opt/cni/bin"}:
+keep_mounts = {m["mountPath"] for m in keep["volumeMounts"]}
+if keep_mounts != {host + "/etc/cni/net.d", host + "/opt/cni/bin"}:
     fail("main container mounts other paths than the conf dir and bin dir")
 ok(f"image {image}; main container keeps the chaining")
 
@@ -806,7 +827,8 @@ ok("kustomization lists the manifests")
 PY
 	# the init container's script, against a node tree in $TK_TMP, with the ConfigMap's data
 	local host=$TK_TMP/host tsnkit=$TK_TMP/opt-tsnkit envs
-	mkdir -p "$host/opt/cni/bin" "$host/etc/cni/net.d" "$host/sys/fs/bpf" "$tsnkit/bin" "$tsnkit/bpf"
+	mkdir -p "$host/opt/cni/bin" "$host/etc/cni/net.d" "$host/sys/fs/bpf" "$tsnkit/bin" \
+		"$tsnkit/bpf"
 	cp "$TK_BUILD/tsn" "$TK_BUILD/tsnproxy" "$tsnkit/bin/"
 	cp "$TK_BUILD/tsnproxy.bpf.o" "$tsnkit/bpf/"
 	cp "$TK_ROOT/tests/cni-samples/10-calico.conflist" "$host/etc/cni/net.d/"
