@@ -365,11 +365,8 @@ static __always_inline bool tsn_slot_valid(const struct tsn_track_slot *s, __u64
 	       s->check == tsn_slot_check(s);
 }
 
-/*
- * Fallback for a replaced skb object: the fingerprint index, trusted only for a slot whose
- * original skb was freed (its address cleared, TSN_SLOT_FREED set) within the TTL.
- */
-static __always_inline struct tsn_track_slot *tsn_slot_by_fp(__u64 fp, __u64 now)
+/* The slot the fingerprint index names for fp, if its content matches and it is intact. */
+static __always_inline struct tsn_track_slot *tsn_slot_by_fp_any(__u64 fp)
 {
 	__u32 fidx = tsn_slot_index(fp), idx;
 	struct tsn_track_slot *s;
@@ -379,8 +376,20 @@ static __always_inline struct tsn_track_slot *tsn_slot_by_fp(__u64 fp, __u64 now
 		return NULL;
 	idx = *v - 1;
 	s = bpf_map_lookup_elem(&tsn_track, &idx);
-	if (!s || s->skb || !(s->pkt_id & TSN_SLOT_FREED) || s->fp != fp ||
-	    !tsn_fresh(now, s->saved_ns) || s->check != tsn_slot_check(s))
+	if (!s || s->fp != fp || s->check != tsn_slot_check(s))
+		return NULL;
+	return s;
+}
+
+/*
+ * Fallback for a replaced skb object: the fingerprint index, trusted only for a slot whose
+ * original skb was freed (its address cleared, TSN_SLOT_FREED set) within the TTL.
+ */
+static __always_inline struct tsn_track_slot *tsn_slot_by_fp(__u64 fp, __u64 now)
+{
+	struct tsn_track_slot *s = tsn_slot_by_fp_any(fp);
+
+	if (!s || s->skb || !(s->pkt_id & TSN_SLOT_FREED) || !tsn_fresh(now, s->saved_ns))
 		return NULL;
 	return s;
 }

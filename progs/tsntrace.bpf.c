@@ -151,15 +151,9 @@ static __always_inline void tt_store(__u64 addr, __u64 fp, __u64 pkt_id, const s
  */
 static __always_inline struct tsn_track_slot *tt_by_fp(__u64 fp, __u64 now)
 {
-	__u32 fidx = tsn_slot_index(fp), idx;
-	struct tsn_track_slot *s;
-	__u32 *v = bpf_map_lookup_elem(&tsn_track_fp, &fidx);
+	struct tsn_track_slot *s = tsn_slot_by_fp_any(fp);
 
-	if (!v || !*v)
-		return NULL;
-	idx = *v - 1;
-	s = bpf_map_lookup_elem(&tsn_track, &idx);
-	if (!s || s->fp != fp || s->check != tsn_slot_check(s))
+	if (!s)
 		return NULL;
 	if (s->skb)
 		return tsn_fresh(now, s->saved_ns) ? s : NULL;

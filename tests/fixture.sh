@@ -299,6 +299,18 @@ tk_tc_counts() { # [ID]
 		END { for (i = 1; i <= 4; i++) printf "tc%d %d\n", i - 1, pkts[major ":" i] + 0 }'
 }
 
+# "N0 N1 N2 N3": packets per traffic class now, to diff two of them with tk_tc_delta
+tk_tc_snapshot() { # [ID]
+	tk_tc_counts "${1:-$TK_FIXTURE_ID}" | awk '{printf "%s ", $2}'
+}
+
+tk_tc_delta() { # BEFORE AFTER TC: packets class TC got between two snapshots
+	local b a
+	read -r -a b <<<"$1"
+	read -r -a a <<<"$2"
+	echo $((a[$3] - b[$3]))
+}
+
 tk_tc_count() { # ID TC
 	tk_tc_counts "$1" | awk -v tc="tc$2" '$1 == tc {print $2}'
 }

@@ -86,13 +86,6 @@ assert_clean() { # name
 	echo "ok $1: nothing loaded, registered or recorded"
 }
 
-tc_snapshot() { tk_tc_counts "$TK_TEST_ID" | awk '{printf "%s ", $2}'; }
-tc_delta() { # before after tc
-	local b a
-	read -r -a b <<<"$1"
-	read -r -a a <<<"$2"
-	echo $((a[$3] - b[$3]))
-}
 
 # ---- VERSION --------------------------------------------------------------------------------
 test_cni_version() {
@@ -459,31 +452,31 @@ test_cni_traffic_classes() {
 		cni ADD "$(conf 1.1.0 ".priorities = [$k]" $k)" $(pod_env $k)
 		expect_ok "ADD pod$k with priorities [$k]"
 	done
-	before=$(tc_snapshot)
+	before=$(tk_tc_snapshot)
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
 	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
-	after=$(tc_snapshot)
-	assert_eq "pod1 priority 1 in tc1" "$(tc_delta "$before" "$after" 1)" $N
-	assert_eq "pod2 priority 2 in tc2" "$(tc_delta "$before" "$after" 2)" $N
+	after=$(tk_tc_snapshot)
+	assert_eq "pod1 priority 1 in tc1" "$(tk_tc_delta "$before" "$after" 1)" $N
+	assert_eq "pod2 priority 2 in tc2" "$(tk_tc_delta "$before" "$after" 2)" $N
 	# pod1 is not allowed priority 2: clamped to its highest allowed below (1)
-	before=$(tc_snapshot)
+	before=$(tk_tc_snapshot)
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 2 >/dev/null
-	after=$(tc_snapshot)
-	assert_eq "pod1 priority 2 clamped into tc1" "$(tc_delta "$before" "$after" 1)" $N
-	assert_eq "nothing of pod1 in tc2" "$(tc_delta "$before" "$after" 2)" 0
+	after=$(tk_tc_snapshot)
+	assert_eq "pod1 priority 2 clamped into tc1" "$(tk_tc_delta "$before" "$after" 1)" $N
+	assert_eq "nothing of pod1 in tc2" "$(tk_tc_delta "$before" "$after" 2)" 0
 	for k in 1 2; do
 		# shellcheck disable=SC2046
 		cni DEL "$(conf 1.1.0 'del(.prevResult)')" $(pod_env $k)
 		expect_ok "DEL pod$k"
 	done
 	assert_eq "unregistered" "$(registrations)" 0
-	before=$(tc_snapshot)
+	before=$(tk_tc_snapshot)
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
 	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
-	after=$(tc_snapshot)
-	assert_ge "after DEL: back in tc0" "$(tc_delta "$before" "$after" 0)" $((2 * N))
-	assert_eq "after DEL: tc1" "$(tc_delta "$before" "$after" 1)" 0
-	assert_eq "after DEL: tc2" "$(tc_delta "$before" "$after" 2)" 0
+	after=$(tk_tc_snapshot)
+	assert_ge "after DEL: back in tc0" "$(tk_tc_delta "$before" "$after" 0)" $((2 * N))
+	assert_eq "after DEL: tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
+	assert_eq "after DEL: tc2" "$(tk_tc_delta "$before" "$after" 2)" 0
 	assert_eq "listener got everything" "$(tk_listen_count "$TK_TEST_ID" 5001)" $((5 * N))
 }
 
@@ -579,7 +572,7 @@ test_cni_podman_runtime() {
 	assert_eq "podman network backend" "$backend" cni
 	pm network ls --format '{{.Name}}' | grep -qx tknet || tk_fail "podman does not see tknet"
 	tk_listen "$id" 5001
-	before=$(tc_snapshot)
+	before=$(tk_tc_snapshot)
 	pm run -d --name tktalk --network tknet --rootfs "$PM/rootfs" /bin/sh -c \
 		"talker --dst 198.19.$id.2 --port 5001 --count $N --priority 1 &&
 		 talker --dst 198.19.$id.2 --port 5001 --count $N --priority 2 && sleep 60" \
@@ -587,9 +580,9 @@ test_cni_podman_runtime() {
 		tk_fail "podman run failed: $(cat "$TK_TMP/pm.err");" \
 			"tsn log: $(cat "$PM/tsn.log" 2>/dev/null)"
 	for ((i = 0; i < 100; i++)); do
-		after=$(tc_snapshot)
-		d1=$(tc_delta "$before" "$after" 1)
-		d2=$(tc_delta "$before" "$after" 2)
+		after=$(tk_tc_snapshot)
+		d1=$(tk_tc_delta "$before" "$after" 1)
+		d2=$(tk_tc_delta "$before" "$after" 2)
 		[ "$d1" -ge $N ] && [ "$d2" -ge $N ] && break
 		sleep 0.1
 	done

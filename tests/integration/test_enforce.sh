@@ -17,15 +17,6 @@ enforce_setup() { # [NPODS]
 	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
 }
 
-# "tc0 tc1 tc2 tc3" packet counts on nic0
-tc_snapshot() { tk_tc_counts "$TK_TEST_ID" | awk '{printf "%s ", $2}'; }
-# delta of class $3 between snapshots $1 and $2
-tc_delta() { # before after tc
-	local b a
-	read -r -a b <<<"$1"
-	read -r -a a <<<"$2"
-	echo $((a[$3] - b[$3]))
-}
 
 # bpf links (tcx) running a tsn_restore program; bpftool 7.1 cannot show tcx under `net`
 restore_links() {
@@ -68,26 +59,26 @@ test_seed_scenario() {
 	enforce_setup 2
 	local before after
 	# without the proxy: the problem
-	before=$(tc_snapshot)
+	before=$(tk_tc_snapshot)
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
 	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 0 >/dev/null
-	after=$(tc_snapshot)
-	assert_ge "no proxy: tc0" "$(tc_delta "$before" "$after" 0)" $((3 * N))
-	assert_eq "no proxy: tc1" "$(tc_delta "$before" "$after" 1)" 0
-	assert_eq "no proxy: tc2" "$(tc_delta "$before" "$after" 2)" 0
+	after=$(tk_tc_snapshot)
+	assert_ge "no proxy: tc0" "$(tk_tc_delta "$before" "$after" 0)" $((3 * N))
+	assert_eq "no proxy: tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
+	assert_eq "no proxy: tc2" "$(tk_tc_delta "$before" "$after" 2)" 0
 
 	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null || tk_fail "allow pod1"
 	proxy allow --netns "${TK_PODS[1]}" --priorities 2 >/dev/null || tk_fail "allow pod2"
-	before=$(tc_snapshot)
+	before=$(tk_tc_snapshot)
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
 	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 0 >/dev/null
-	after=$(tc_snapshot)
-	assert_eq "proxy: tc1 has exactly talker 1" "$(tc_delta "$before" "$after" 1)" $N
-	assert_eq "proxy: tc2 has exactly talker 2" "$(tc_delta "$before" "$after" 2)" $N
-	assert_ge "proxy: best effort stays in tc0" "$(tc_delta "$before" "$after" 0)" $N
+	after=$(tk_tc_snapshot)
+	assert_eq "proxy: tc1 has exactly talker 1" "$(tk_tc_delta "$before" "$after" 1)" $N
+	assert_eq "proxy: tc2 has exactly talker 2" "$(tk_tc_delta "$before" "$after" 2)" $N
+	assert_ge "proxy: best effort stays in tc0" "$(tk_tc_delta "$before" "$after" 0)" $N
 	assert_eq "listener got everything" "$(tk_listen_count "$TK_TEST_ID" 5001)" $((6 * N))
 }
 
@@ -150,12 +141,12 @@ test_clone_on_bridge_port_still_restored() {
 	tk_ns "$TK_NODE" tc filter add dev vethpod1 ingress protocol ip u32 match u32 0 0 \
 		action mirred egress mirror dev tkmirror
 	local before after mirrored
-	before=$(tc_snapshot)
+	before=$(tk_tc_snapshot)
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	after=$(tc_snapshot)
+	after=$(tk_tc_snapshot)
 	mirrored=$(tk_ns "$TK_NODE" ip -j -s link show tkmirror | jq '.[0].stats64.tx.packets')
 	assert_ge "mirror got the clones" "$mirrored" $N
-	assert_eq "tc1 got every packet" "$(tc_delta "$before" "$after" 1)" $N
+	assert_eq "tc1 got every packet" "$(tk_tc_delta "$before" "$after" 1)" $N
 }
 
 test_xdp_rebuilt_skb_still_restored() {
@@ -165,10 +156,10 @@ test_xdp_rebuilt_skb_still_restored() {
 	tk_ns "$TK_NODE" ip link set dev vethpod1 xdpdrv obj "$TK_BUILD/tk_foreign.bpf.o" sec xdp ||
 		tk_fail "cannot attach XDP to vethpod1"
 	local before after
-	before=$(tc_snapshot)
+	before=$(tk_tc_snapshot)
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 2 >/dev/null
-	after=$(tc_snapshot)
-	assert_eq "tc2 got every packet through XDP" "$(tc_delta "$before" "$after" 2)" $N
+	after=$(tk_tc_snapshot)
+	assert_eq "tc2 got every packet through XDP" "$(tk_tc_delta "$before" "$after" 2)" $N
 }
 
 test_lifetime_local_traffic_freed() {
@@ -217,25 +208,25 @@ test_policy_unregistered_clamp_zero() {
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --on-disallowed clamp >/dev/null
 	local before after st
 	# pod2 is not registered: stays best effort
-	before=$(tc_snapshot)
+	before=$(tk_tc_snapshot)
 	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
-	after=$(tc_snapshot)
-	assert_eq "unregistered pod: tc2" "$(tc_delta "$before" "$after" 2)" 0
+	after=$(tk_tc_snapshot)
+	assert_eq "unregistered pod: tc2" "$(tk_tc_delta "$before" "$after" 2)" 0
 	st=$(proxy status --json)
 	assert_ge "policy_denied counted" "$(echo "$st" | jq .counters.policy_denied)" $N
 	# pod1 allowed {1} asks for 3: clamped to 1
-	before=$(tc_snapshot)
+	before=$(tk_tc_snapshot)
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 3 >/dev/null
-	after=$(tc_snapshot)
-	assert_eq "clamp: 3 -> tc1" "$(tc_delta "$before" "$after" 1)" $N
-	assert_eq "clamp: nothing in tc3" "$(tc_delta "$before" "$after" 3)" 0
+	after=$(tk_tc_snapshot)
+	assert_eq "clamp: 3 -> tc1" "$(tk_tc_delta "$before" "$after" 1)" $N
+	assert_eq "clamp: nothing in tc3" "$(tk_tc_delta "$before" "$after" 3)" 0
 	# zero instead of clamp
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --on-disallowed zero >/dev/null
-	before=$(tc_snapshot)
+	before=$(tk_tc_snapshot)
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 3 >/dev/null
-	after=$(tc_snapshot)
-	assert_eq "zero: nothing in tc1" "$(tc_delta "$before" "$after" 1)" 0
-	assert_eq "zero: nothing in tc3" "$(tc_delta "$before" "$after" 3)" 0
+	after=$(tk_tc_snapshot)
+	assert_eq "zero: nothing in tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
+	assert_eq "zero: nothing in tc3" "$(tk_tc_delta "$before" "$after" 3)" 0
 	# deny: registered no more
 	proxy deny --netns "${TK_PODS[0]}" >/dev/null
 	assert_eq "deny removes the registration" "$(proxy status --json | jq '.policy | length')" 0
@@ -251,10 +242,10 @@ test_kill9_then_adopt_then_stop_leaves_nothing() {
 	sleep 0.2
 	kill -9 $pid
 	wait $pid 2>/dev/null
-	before=$(tc_snapshot)
+	before=$(tk_tc_snapshot)
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	after=$(tc_snapshot)
-	assert_eq "restore continues after kill -9" "$(tc_delta "$before" "$after" 1)" $N
+	after=$(tk_tc_snapshot)
+	assert_eq "restore continues after kill -9" "$(tk_tc_delta "$before" "$after" 1)" $N
 	assert_eq "start again adopts" "$(proxy --json start --nic nic0 --policy all | jq -r .result)" adopted
 	assert_eq "one restore attachment after adopt" "$(restore_links)" 1
 	proxy stop >/dev/null || tk_fail "stop failed"
@@ -273,10 +264,10 @@ test_coexists_with_foreign_tc_program() {
 		sec tc || tk_fail "cannot attach the foreign program"
 	proxy start --nic nic0 --policy all >/dev/null || tk_fail "tsnproxy start failed"
 	local before after id count
-	before=$(tc_snapshot)
+	before=$(tk_tc_snapshot)
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	after=$(tc_snapshot)
-	assert_eq "restored with a foreign program on the hook" "$(tc_delta "$before" "$after" 1)" $N
+	after=$(tk_tc_snapshot)
+	assert_eq "restored with a foreign program on the hook" "$(tk_tc_delta "$before" "$after" 1)" $N
 	id=$(bpftool prog show name tk_foreign -j | jq -r '.map_ids[0]')
 	count=$(bpftool map dump id "$id" -j | jq '.[0].formatted.value.".bss"[0].tk_foreign_pkts')
 	assert_ge "foreign program saw every packet" "$count" $N

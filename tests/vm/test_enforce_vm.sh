@@ -7,13 +7,6 @@
 VM_N=100
 
 vm_proxy() { tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" "$@"; }
-vm_snapshot() { tk_tc_counts "$TK_TEST_ID" | awk '{printf "%s ", $2}'; }
-vm_delta() { # before after tc
-	local b a
-	read -r -a b <<<"$1"
-	read -r -a a <<<"$2"
-	echo $((a[$3] - b[$3]))
-}
 
 vm_seed_round() {
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $VM_N --priority 1 >/dev/null
@@ -26,19 +19,19 @@ test_taprio_seed_schedule_leaves() {
 	assert_eq "nic0 qdisc" "$(tk_tc_kind "$TK_TEST_ID")" taprio
 	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
 	local before after
-	before=$(vm_snapshot)
+	before=$(tk_tc_snapshot)
 	vm_seed_round
-	after=$(vm_snapshot)
-	assert_ge "without proxy: leaf 100:1" "$(vm_delta "$before" "$after" 0)" $((2 * VM_N))
-	assert_eq "without proxy: leaf 100:2" "$(vm_delta "$before" "$after" 1)" 0
-	assert_eq "without proxy: leaf 100:3" "$(vm_delta "$before" "$after" 2)" 0
+	after=$(tk_tc_snapshot)
+	assert_ge "without proxy: leaf 100:1" "$(tk_tc_delta "$before" "$after" 0)" $((2 * VM_N))
+	assert_eq "without proxy: leaf 100:2" "$(tk_tc_delta "$before" "$after" 1)" 0
+	assert_eq "without proxy: leaf 100:3" "$(tk_tc_delta "$before" "$after" 2)" 0
 
 	vm_proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
 	vm_proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null
 	vm_proxy allow --netns "${TK_PODS[1]}" --priorities 2 >/dev/null
-	before=$(vm_snapshot)
+	before=$(tk_tc_snapshot)
 	vm_seed_round
-	after=$(vm_snapshot)
-	assert_eq "with proxy: talker 1 in leaf 100:2" "$(vm_delta "$before" "$after" 1)" $VM_N
-	assert_eq "with proxy: talker 2 in leaf 100:3" "$(vm_delta "$before" "$after" 2)" $VM_N
+	after=$(tk_tc_snapshot)
+	assert_eq "with proxy: talker 1 in leaf 100:2" "$(tk_tc_delta "$before" "$after" 1)" $VM_N
+	assert_eq "with proxy: talker 2 in leaf 100:3" "$(tk_tc_delta "$before" "$after" 2)" $VM_N
 }
