@@ -53,6 +53,20 @@ done
 median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
 echo "pps ratio on/off (median): $median   (goal >= 0.97)"
 
+echo "# save hook: tracepoint (node-wide) vs tc (per pod), pps with each, alternating"
+for ((r = 1; r <= ROUNDS; r++)); do
+	proxy start --nic nic0 >/dev/null
+	proxy allow --netns "tk$ID-pod1" --priorities 1 >/dev/null
+	tp=$(flood_pps)
+	proxy stop >/dev/null
+	proxy start --nic nic0 --save-hook tc >/dev/null
+	proxy allow --netns "tk$ID-pod1" --priorities 1 --ifname eth0 >/dev/null
+	tc=$(flood_pps)
+	proxy stop >/dev/null
+	printf "round %d: tracepoint %d pps, tc %d pps, tc/tracepoint %s\n" "$r" "$tp" "$tc" \
+		"$(awk -v a="$tc" -v b="$tp" 'BEGIN {printf "%.3f", a / b}')"
+done
+
 echo "# per-packet logic cost (bpf_stats, BPF_ENABLE_STATS scoped to this run)"
 talk() { tk_talk "$ID" 1 --port 5001 --count "$PACKETS" --interval-us 0 --priority 1 >/dev/null; }
 export -f tk_talk tk_ns talk

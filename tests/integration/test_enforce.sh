@@ -321,3 +321,23 @@ test_tsntrace_expect_priority_with_proxy() {
 	tk_log "$(tail -n 5 "$TK_TMP/trace.out")"
 	assert_eq "tsntrace --expect priority with the proxy" "$rc" 0
 }
+
+# The per-pod flavour of the save hook: a tcx egress program on the pod's eth0 inside its netns,
+# attached by `allow --ifname`, removed by `deny`.
+test_tc_save_hook() {
+	enforce_setup 1
+	local before after
+	proxy start --nic nic0 --save-hook tc >/dev/null || tk_fail "tsnproxy start failed"
+	assert_exit "allow without --ifname" 2 proxy allow --netns "${TK_PODS[0]}" --priorities 1
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --ifname eth0 >/dev/null ||
+		tk_fail "allow with --ifname failed"
+	before=$(tk_tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
+	after=$(tk_tc_snapshot)
+	assert_eq "tc save hook: tc1" "$(tk_tc_delta "$before" "$after" 1)" $N
+	proxy deny --netns "${TK_PODS[0]}" >/dev/null
+	before=$(tk_tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
+	after=$(tk_tc_snapshot)
+	assert_eq "after deny: tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
+}
