@@ -18,6 +18,8 @@ struct tsn_unit_test {
 };
 
 void tsn_unit_register(const char *name, void (*fn)(void));
+/* Run a shell command (test set-up: ip, tc); its exit status, -1 if it could not run. */
+int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* set by asserts / test_skip; read by the runner after fn returns */
 extern int tsn_unit_failed;
 extern char tsn_unit_skip_reason[256];

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Runs every TEST() linked into build/test_unit: test_unit [-k PATTERN] [-l] */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -18,6 +20,19 @@ void tsn_unit_register(const char *name, void (*fn)(void))
 {
 	if (ntests < MAX_TESTS)
 		tests[ntests++] = (struct tsn_unit_test){ name, fn };
+}
+
+int test_sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = system(cmd);
+	return rc == -1 ? -1 : WEXITSTATUS(rc);
 }
 
 int main(int argc, char **argv)

@@ -14,21 +14,6 @@
 #include "netns.h"
 #include "test.h"
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* run a shell command quietly; its exit status */
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	return rc == -1 ? -1 : WEXITSTATUS(rc);
-}
 
 static __u32 self_inode(void)
 {
@@ -48,7 +33,7 @@ TEST(netns_open)
 	snprintf(path, sizeof(path), "%s/%s", TSN_NETNS_RUN_DIR, name);
 	host = self_inode();
 	ASSERT_NEQ(host, 0, "inode of own netns");
-	if (!ASSERT_OK(sh("ip netns add %s", name), "ip netns add"))
+	if (!ASSERT_OK(test_sh("ip netns add %s", name), "ip netns add"))
 		return;
 
 	fd = tsn_netns_open(name);
@@ -98,7 +83,7 @@ TEST(netns_open)
 
 	if (fd >= 0)
 		close(fd);
-	ASSERT_OK(sh("ip netns del %s", name), "ip netns del");
+	ASSERT_OK(test_sh("ip netns del %s", name), "ip netns del");
 }
 
 TEST(netns_enter_leave_ifindex)
@@ -109,9 +94,9 @@ TEST(netns_enter_leave_ifindex)
 
 	snprintf(name, sizeof(name), "tk%d-unit-ns", getpid());
 	host = self_inode();
-	if (!ASSERT_OK(sh("ip netns add %s", name), "ip netns add"))
+	if (!ASSERT_OK(test_sh("ip netns add %s", name), "ip netns add"))
 		return;
-	if (!ASSERT_OK(sh("ip -n %s link add tkv0 type veth peer name tkv1", name), "veth"))
+	if (!ASSERT_OK(test_sh("ip -n %s link add tkv0 type veth peer name tkv1", name), "veth"))
 		goto out;
 	fd = tsn_netns_open(name);
 	if (!ASSERT_GE(fd, 0, "open"))
@@ -153,5 +138,5 @@ TEST(netns_enter_leave_ifindex)
 out:
 	if (fd >= 0)
 		close(fd);
-	ASSERT_OK(sh("ip netns del %s", name), "ip netns del");
+	ASSERT_OK(test_sh("ip netns del %s", name), "ip netns del");
 }

@@ -43,20 +43,6 @@ struct fix {
 
 static const char *const ifname[2] = { "tkv1", "tkv0" };
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	return rc == -1 ? -1 : WEXITSTATUS(rc);
-}
 
 /* first line of a shell command's output as a number (-1 on failure) */
 static long sh_num(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -99,8 +85,8 @@ static void fix_teardown(struct fix *f)
 	test_tc_bpf__destroy(f->skel);
 	f->skel = NULL;
 	/* deleting the netns takes the veth pair, its qdiscs and tcx attachments with it */
-	sh("ip netns del %s 2>/dev/null", f->ns);
-	sh("rm -rf %s", f->pin_dir);
+	test_sh("ip netns del %s 2>/dev/null", f->ns);
+	test_sh("rm -rf %s", f->pin_dir);
 	/*
 	 * netns cleanup and cls_bpf filter destruction run from kernel work queues: wait (bounded)
 	 * until our programs are really gone, so the next leftover check does not see them
@@ -128,7 +114,7 @@ static bool fix_setup(struct fix *f)
 	snprintf(f->pin, sizeof(f->pin), "%s/links/tc", f->pin_dir);
 	f->port = 40000 + getpid() % 20000;
 
-	if (!ASSERT_OK(sh("ip netns add %s && "
+	if (!ASSERT_OK(test_sh("ip netns add %s && "
 			  "ip -n %s link add tkv0 type veth peer name tkv1 && "
 			  "ip -n %s link set tkv1 address 02:00:00:00:00:02 up && "
 			  "ip -n %s link set tkv0 up && "
@@ -278,7 +264,7 @@ static long hook_progs(struct fix *f, enum tsn_tc_kind kind, enum tsn_tc_dir dir
 
 static bool has_clsact(struct fix *f, enum tsn_tc_dir dir)
 {
-	return sh("tc -n %s qdisc show dev %s | grep -q clsact", f->ns, ifname[dir]) == 0;
+	return test_sh("tc -n %s qdisc show dev %s | grep -q clsact", f->ns, ifname[dir]) == 0;
 }
 
 static void close_link(struct tsn_tc_hook *h)
@@ -529,7 +515,7 @@ static void run_chain_clsact(enum tsn_tc_dir dir)
 	send_pkts(&f, NPKT);
 	expect_counts(&f, NPKT, 0, 2 * NPKT, "foreign alone");
 	ASSERT_OK(ns_foreign_clsact(&f, dir, false), "remove foreign");
-	sh("tc -n %s qdisc del dev %s clsact", f.ns, ifname[dir]);
+	test_sh("tc -n %s qdisc del dev %s clsact", f.ns, ifname[dir]);
 
 	/* (2) ours first, creating the qdisc */
 	h = (struct tsn_tc_hook){ .ifindex = f.ifindex[dir], .dir = dir, .kind = TSN_TC_CLSACT };
