@@ -77,6 +77,22 @@ tk_run_test() { # fn
 	"$1"
 }
 
+# Run one test function of FILE in its own bounded process, output in LOG, and print its
+# outcome for a runner (tests/run.sh, tests/vm/lane.sh): "PASS", or "SKIP" / "FAIL", a tab and
+# the reason the test gave.
+tk_run_isolated() { # file fn id name timeout log
+	local rc=0
+	TK_TEST_ID=$3 TK_TEST_NAME=$4 timeout --kill-after=10 "$5" \
+		bash -c "source '$TK_ROOT/tests/lib.sh'; source '$1'; tk_run_test $2" \
+		</dev/null >"$6" 2>&1 || rc=$?
+	case $rc in
+	0) echo PASS ;;
+	77) printf 'SKIP\t%s\n' "$(sed -n 's/^SKIP: //p' "$6" | tail -n 1)" ;;
+	124 | 137) printf 'FAIL\ttimed out after %s s, see %s\n' "$5" "$6" ;;
+	*) printf 'FAIL\t%s\n' "$(sed -n 's/^FAIL: //p' "$6" | tail -n 1)" ;;
+	esac
+}
+
 # ---- netns -------------------------------------------------------------------------------------
 # nsenter, not `ip netns exec`, which remounts /sys and hides bpffs and cgroups.
 tk_ns() { # netns cmd...

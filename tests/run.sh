@@ -84,6 +84,9 @@ if [ -x "$TK_BUILD/test_unit" ]; then
 	[ "$VERBOSE" = 1 ] && cat "$log"
 fi
 
+# shellcheck source=tests/lib.sh
+source "$ROOT/tests/lib.sh"
+
 # --- integration tests --------------------------------------------------------------------------
 idx=0
 for file in "$ROOT"/tests/integration/test_*.sh; do
@@ -98,18 +101,9 @@ for file in "$ROOT"/tests/integration/test_*.sh; do
 		fi
 		idx=$(claim_id) || { record FAIL "$name" "no free fixture id"; continue; }
 		log=$TK_LOGDIR/$base.$fn.log
-		TK_TEST_ID=$idx TK_TEST_NAME=$name timeout --kill-after=10 "${TK_TEST_TIMEOUT:-300}" \
-			bash -c "source '$ROOT/tests/lib.sh'; source '$file'; tk_run_test $fn" \
-			</dev/null >"$log" 2>&1
-		rc=$?
-		case $rc in
-		0) record PASS "$name" ;;
-		77) record SKIP "$name" "$(sed -n 's/^SKIP: //p' "$log" | tail -n 1)" ;;
-		124 | 137) record FAIL "$name" "timed out, see $log"; tail -n 20 "$log" | sed 's/^/    /' ;;
-		*)
-			record FAIL "$name" "$(sed -n 's/^FAIL: //p' "$log" | tail -n 1)"
-			tail -n 25 "$log" | sed 's/^/    /' ;;
-		esac
+		outcome=$(tk_run_isolated "$file" "$fn" "$idx" "$name" "${TK_TEST_TIMEOUT:-300}" "$log")
+		record "${outcome%%$'\t'*}" "$name" "$([[ $outcome == *$'\t'* ]] && echo "${outcome#*$'\t'}")"
+		[[ $outcome == FAIL* ]] && tail -n 25 "$log" | sed 's/^/    /'
 		[ "$VERBOSE" = 1 ] && sed 's/^/    /' "$log"
 		rm -rf "${ID_DIR:?}/$idx"
 	done

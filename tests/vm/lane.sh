@@ -38,27 +38,22 @@ parse_args() {
 	done
 }
 
+# shellcheck source=tests/lib.sh
+source "$ROOT/tests/lib.sh"
+
 list_tests() { # file -> function names, in definition order
 	bash -c "source '$ROOT/tests/lib.sh'; source '$1'; declare -F" | awk '$3 ~ /^test_/ { print $3 }'
 }
 
 # One test in its own process, bounded: TCG is ~10x slower than the host, hence the default.
 run_one() { # file fn idx
-	local file=$1 fn=$2 idx=$3 base name log rc=0
+	local file=$1 fn=$2 idx=$3 base name log outcome
 	base=$(basename "$file" .sh)
 	name=$base:$fn
 	log=$TK_LOGDIR/$base.$fn.log
-	TK_TEST_ID=$idx TK_TEST_NAME=$name timeout --kill-after=10 "${TK_TEST_TIMEOUT:-600}" \
-		bash -c "source '$ROOT/tests/lib.sh'; source '$file'; tk_run_test $fn" \
-		</dev/null >"$log" 2>&1 || rc=$?
-	case $rc in
-	0) record PASS "$name" ;;
-	77) record SKIP "$name" "$(sed -n 's/^SKIP: //p' "$log" | tail -n 1)" ;;
-	124 | 137) record FAIL "$name" "timed out"; tail -n 20 "$log" | sed 's/^/    /' ;;
-	*)
-		record FAIL "$name" "$(sed -n 's/^FAIL: //p' "$log" | tail -n 1)"
-		tail -n 25 "$log" | sed 's/^/    /' ;;
-	esac
+	outcome=$(tk_run_isolated "$file" "$fn" "$idx" "$name" "${TK_TEST_TIMEOUT:-600}" "$log")
+	record "${outcome%%$'\t'*}" "$name" "$([[ $outcome == *$'\t'* ]] && echo "${outcome#*$'\t'}")"
+	if [[ $outcome == FAIL* ]]; then tail -n 25 "$log" | sed 's/^/    /'; fi
 	if [ "$VERBOSE" = 1 ]; then sed 's/^/    /' "$log"; fi
 }
 
