@@ -61,7 +61,7 @@ TEST_BINS := $(TEST_TOOLS) $(if $(UNIT_SRCS),$(BUILD)/test_unit)
 
 objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps test test-unit test-integration test-vm demo bench install clean vmlinux fuzz
+.PHONY: all deps test test-vm demo bench install clean vmlinux fuzz
 .DEFAULT_GOAL := all
 # skeletons and BPF objects are products, not intermediates make may delete
 .SECONDARY:
