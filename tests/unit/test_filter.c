@@ -155,6 +155,9 @@ TEST(tsntrace_cause_classes)
 	struct tt_hop nic = { .hook = TSN_HOOK_NET_DEV_QUEUE, .netns = 9, .ifindex = 7,
 			      .ifname = "nic0", .kind = "veth" };
 	struct tt_hop enq = nic, deq = nic, tc = nic;
+	struct tt_hop kscrub = { .hook = TSN_HOOK_KPROBE, .netns = 1, .ifindex = 2,
+				 .ifname = "eth0", .kind = "veth" };
+	struct tt_hop kafter = kscrub;
 	char d[128];
 
 	ASSERT_EQ(tt_classify(TT_F_PRIORITY, &pod, &node, "pod1", "node", d, sizeof(d)),
@@ -175,6 +178,16 @@ TEST(tsntrace_cause_classes)
 		  TT_CAUSE_BPF_PROGRAM, "after a tc hook");
 	ASSERT_EQ(tt_classify(TT_F_MARK, &br, &nic, "node", "node", d, sizeof(d)),
 		  TT_CAUSE_UNKNOWN, "mark changed by routing: unknown");
+	/* kprobe-multi: priority is already 0 at the entry that follows skb_scrub_packet's */
+	kscrub.func = "skb_scrub_packet";
+	kafter.func = "eth_type_trans";
+	ASSERT_EQ(tt_classify(TT_F_PRIORITY, &kscrub, &kafter, "pod1", "pod1", d, sizeof(d)),
+		  TT_CAUSE_VETH_PRIORITY_RESET, "entry after skb_scrub_packet");
+	ASSERT_STREQ(d, "netns crossing: leaving pod1/eth0 via veth in ____dev_forward_skb",
+		     "detail names the sender");
+	kscrub.func = "__dev_forward_skb2";
+	ASSERT_EQ(tt_classify(TT_F_PRIORITY, &kscrub, &kafter, "pod1", "pod1", d, sizeof(d)),
+		  TT_CAUSE_UNKNOWN, "two entries on one device: unknown");
 }
 
 TEST(tsntrace_fields)

@@ -135,16 +135,27 @@ enum tt_cause tt_classify(enum tt_field f, const struct tt_hop *prev, const stru
 			  const char *prev_ns, const char *cur_ns, char *detail, size_t len)
 {
 	bool same_dev = prev->netns == cur->netns && prev->ifindex == cur->ifindex;
+	/*
+	 * kprobes see function entries only: the first entry after skb_scrub_packet()'s (here
+	 * eth_type_trans()) already has what ____dev_forward_skb() did, while skb->dev, and with
+	 * it the netns, is still the sender's.
+	 */
+	bool scrubbed = func_is(cur, "skb_scrub_packet") || func_is(prev, "skb_scrub_packet");
 
-	if (prev->netns != cur->netns || func_is(cur, "skb_scrub_packet")) {
+	if (prev->netns != cur->netns || scrubbed) {
 		const char *kind = cur->kind[0] ? cur->kind : prev->kind;
 
 		/*
 		 * ____dev_forward_skb() zeroes priority on any crossing (veth, netkit), and
 		 * skb_scrub_packet() clears mark and a REALTIME tstamp when the netns changes.
 		 */
-		snprintf(detail, len, "netns crossing: %s → %s%s%s", prev_ns, cur_ns,
-			 kind[0] ? " via " : "", kind);
+		if (prev->netns != cur->netns)
+			snprintf(detail, len, "netns crossing: %s → %s%s%s", prev_ns, cur_ns,
+				 kind[0] ? " via " : "", kind);
+		else
+			snprintf(detail, len,
+				 "netns crossing: leaving %s/%s%s%s in ____dev_forward_skb",
+				 cur_ns, cur->ifname, kind[0] ? " via " : "", kind);
 		if (f == TT_F_PRIORITY && (!kind[0] || !strcmp(kind, "veth") ||
 					   !strcmp(kind, "netkit")))
 			return TT_CAUSE_VETH_PRIORITY_RESET;

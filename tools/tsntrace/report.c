@@ -30,6 +30,7 @@ struct tt_loss {
 	bool lost;
 	int hop;			/* index in the path */
 	struct tt_hop at;
+	char func[64];			/* at.func points here */
 	__u64 from, to;
 	enum tt_cause cause;
 	char detail[128];
@@ -39,6 +40,7 @@ struct tt_pkt {
 	__u64 id;			/* 0: free slot */
 	struct tsn_tuple tuple;
 	struct tt_hop first, prev, judge;
+	char prev_func[64];		/* prev.func points here: tt_classify() looks at it */
 	bool have_meta, have_judge;
 	int judge_hop;
 	int nhops;
@@ -160,6 +162,20 @@ static struct tt_pkt *pkt_get(struct tt_report *r, __u64 id, bool create)
 	return p;
 }
 
+/*
+ * h->func points into a per-event buffer: a hop kept beyond the event gets its own copy of
+ * the name (kprobe/fentry hops are told apart by it, e.g. the entry after skb_scrub_packet()).
+ */
+static void hop_copy(struct tt_hop *dst, const struct tt_hop *h, char *func, size_t len)
+{
+	*dst = *h;
+	dst->func = NULL;
+	if (h->func) {
+		snprintf(func, len, "%s", h->func);
+		dst->func = func;
+	}
+}
+
 /* Record this hop in the packet; fills 'changes' (array) with what changed here. */
 static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *h,
 		    json_object *changes, json_object *changed)
@@ -209,16 +225,14 @@ static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *
 
 			l->lost = true;
 			l->hop = idx;
-			l->at = *h;
-			l->at.func = NULL;
+			hop_copy(&l->at, h, l->func, sizeof(l->func));
 			l->from = was;
 			l->to = now;
 			l->cause = c;
 			snprintf(l->detail, sizeof(l->detail), "%s", detail);
 		}
 	}
-	p->prev = *h;
-	p->prev.func = NULL;	/* points into a per-event buffer */
+	hop_copy(&p->prev, h, p->prev_func, sizeof(p->prev_func));
 	if (tt_hook_is_egress(h->hook)) {
 		p->judge = *h;
 		p->judge.func = NULL;
