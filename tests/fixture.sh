@@ -26,6 +26,7 @@
 #   tk_tc_counts [ID]             "tc0 N\ntc1 N\ntc2 N\ntc3 N": packets per traffic class on nic0
 #   tk_tc_count ID TC             one of those numbers
 #   tk_tc_kind [ID]               taprio | htb
+#   tk_fixture_mirror ID K        clone (tc mirred) every packet from pod K to mir0 of the node
 # Variables (after up/vars): TK_FIXTURE_ID TK_NODE TK_NET TK_PODS[] TK_POD_IP[] (index 0 is
 # pod1) TK_BR_IP TK_NIC TK_NIC_IP TK_LISTEN_IP TK_POD_SUBNET TK_NET_SUBNET
 #
@@ -277,6 +278,20 @@ tk_fixture_down() { # ID
 	rm -rf "$dir"
 	rmdir --ignore-fail-on-non-empty "${dir%/*}" 2>/dev/null
 	return 0
+}
+
+# Mirror every IP packet the node receives from pod K to a veth pair mir0/mir1 of the node:
+# tcf_mirred skb_clone()s each one, so tests see clones of a tracked packet. Goes with the
+# fixture.
+tk_fixture_mirror() { # ID K
+	local node=tk$1-node
+	_tk_fx tk_ns "$node" ip link add mir0 type veth peer name mir1
+	_tk_fx tk_ns "$node" ip link set mir0 up
+	_tk_fx tk_ns "$node" ip link set mir1 up
+	_tk_fx tk_ns "$node" tc qdisc add dev "vethpod$2" clsact
+	# u32 "match anything" (matchall is not in every kernel)
+	_tk_fx tk_ns "$node" tc filter add dev "vethpod$2" ingress protocol ip u32 match u32 0 0 \
+		action mirred egress mirror dev mir0
 }
 
 tk_tc_kind() { # [ID]

@@ -121,6 +121,35 @@ tk_wait_file() { # path [timeout_s]
 	tk_fail "timed out waiting for $1"
 }
 
+# ---- tsntrace ------------------------------------------------------------------------------------
+# Start build/tsntrace in the background (stdout to OUT, stderr to OUT.err) and wait until every
+# probe is attached; TK_TRACE_PID is its pid. TK_TRACE_READY_S bounds the wait (default 10 s;
+# kprobe-multi under the VM lane's TCG attaches ~1600 functions).
+tk_trace_start() { # OUT ARGS...
+	local out=$1 ready=$TK_TMP/trace.ready i n
+	shift
+	rm -f "$ready"
+	"$TK_BUILD/tsntrace" --duration 120 --ready-file "$ready" "$@" >"$out" 2>"$out.err" &
+	TK_TRACE_PID=$!
+	tk_defer "kill $TK_TRACE_PID; wait $TK_TRACE_PID"
+	n=$((${TK_TRACE_READY_S:-10} * 10))
+	for ((i = 0; i < n; i++)); do
+		[ -e "$ready" ] && return 0
+		kill -0 "$TK_TRACE_PID" 2>/dev/null || tk_fail "tsntrace $*: exited: $(cat "$out.err")"
+		sleep 0.1
+	done
+	tk_fail "tsntrace $*: not attached within ${TK_TRACE_READY_S:-10} s"
+}
+
+# Let the last packets arrive, stop with SIGINT (the clean path: summary + counters); its exit
+# status in TK_TRACE_RC.
+tk_trace_stop() {
+	sleep 0.3
+	kill -INT "$TK_TRACE_PID" 2>/dev/null
+	wait "$TK_TRACE_PID"
+	TK_TRACE_RC=$?
+}
+
 # ---- kernel features ----------------------------------------------------------------------------
 # tk_require FEATURE: skip the test when the running kernel lacks it (names as `tsnproxy features`).
 tk_require() {

@@ -25,35 +25,16 @@ tt_setup() { # [NPODS]
 	tk_listen "$TK_TEST_ID" "$PORT"
 }
 
-# Start tsntrace in the background (stdout to $1, stderr to $1.err) and wait until attached.
-tt_start() { # OUT ARGS...
-	local out=$1
-	shift
-	rm -f "$TK_TMP/ready"
-	"$TT" --duration 120 --ready-file "$TK_TMP/ready" "$@" >"$out" 2>"$out.err" &
-	TT_PID=$!
-	tk_defer "kill $TT_PID; wait $TT_PID"
-	tk_wait_file "$TK_TMP/ready"
-}
-
-# Let the last packets arrive, stop with SIGINT (the clean path: summary + counters), keep rc.
-tt_stop() {
-	sleep 0.3
-	kill -INT "$TT_PID" 2>/dev/null
-	wait "$TT_PID"
-	TT_RC=$?
-}
-
 talk() { tk_talk "$TK_TEST_ID" "$@" >/dev/null || tk_fail "talker failed: $*"; }
 
 # Trace N datagrams of pod1 with talker ARGS, JSON + summary into $TK_TMP/out.json.
 trace_pod1() { # N TALKER_ARGS...
 	local n=$1
 	shift
-	tt_start "$TK_TMP/out.json" --json --summary --netns "tk$TK_TEST_ID-pod1" --dport "$PORT"
+	tk_trace_start "$TK_TMP/out.json" --json --summary --netns "tk$TK_TEST_ID-pod1" --dport "$PORT"
 	talk 1 --port "$PORT" --count "$n" --interval-us 2000 "$@"
-	tt_stop
-	assert_eq "tsntrace exit" "$TT_RC" 0
+	tk_trace_stop
+	assert_eq "tsntrace exit" "$TK_TRACE_RC" 0
 	assert_eq "packets traced" "$(jq -s '[.[] | select(.type == "packet")] | length' \
 		"$TK_TMP/out.json")" "$n"
 }
@@ -79,9 +60,9 @@ test_priority_lost_at_veth_crossing() {
 		(.changes | any(.field == \"priority\" and .from == 3 and .to == 0 and
 		.cause == \"veth-priority-reset\")))] | length" "$TK_TMP/out.json")" 5
 	# and the text mode says the same
-	tt_start "$TK_TMP/out.txt" --netns "tk$TK_TEST_ID-pod1" --dport "$PORT"
+	tk_trace_start "$TK_TMP/out.txt" --netns "tk$TK_TEST_ID-pod1" --dport "$PORT"
 	talk 1 --port "$PORT" --count 1 --priority 3
-	tt_stop
+	tk_trace_stop
 	assert_match "text marker" "$(cat "$TK_TMP/out.txt")" \
 		"priority 3→0 \(veth-priority-reset: netns crossing: tk$TK_TEST_ID-pod1 → tk$TK_TEST_ID-node via veth\)"
 }
@@ -121,17 +102,17 @@ test_mark_lost_at_crossing() {
 
 test_expect_exit_codes() {
 	tt_setup 1
-	tt_start "$TK_TMP/out.txt" --netns "tk$TK_TEST_ID-pod1" --dport "$PORT" --expect priority
+	tk_trace_start "$TK_TMP/out.txt" --netns "tk$TK_TEST_ID-pod1" --dport "$PORT" --expect priority
 	talk 1 --port "$PORT" --count 3 --priority 3
-	tt_stop
-	assert_eq "--expect priority without the proxy" "$TT_RC" 1
+	tk_trace_stop
+	assert_eq "--expect priority without the proxy" "$TK_TRACE_RC" 1
 	assert_match "summary says where" "$(cat "$TK_TMP/out.txt")" \
 		"priority +3 -> 0 +LOST at hop [0-9]+ tk$TK_TEST_ID-node/vethpod1 netif_rx: veth-priority-reset"
-	tt_start "$TK_TMP/out2.txt" --netns "tk$TK_TEST_ID-pod1" --dport "$PORT" \
+	tk_trace_start "$TK_TMP/out2.txt" --netns "tk$TK_TEST_ID-pod1" --dport "$PORT" \
 		--expect tstamp,tstamp_type
 	talk 1 --port "$PORT" --count 3 --txtime tai
-	tt_stop
-	assert_eq "--expect tstamp with CLOCK_TAI" "$TT_RC" 0
+	tk_trace_stop
+	assert_eq "--expect tstamp with CLOCK_TAI" "$TK_TRACE_RC" 0
 	# --count ends the run by itself, with the verdict
 	assert_exit "--count 2 --expect priority" 1 bash -c "
 		$TT --netns tk$TK_TEST_ID-pod1 --dport $PORT --expect priority --count 2 \
@@ -174,10 +155,10 @@ test_json_schema() {
 
 test_filter_netns_excludes_second_pod() {
 	tt_setup 2
-	tt_start "$TK_TMP/out.json" --json --summary --netns "tk$TK_TEST_ID-pod1"
+	tk_trace_start "$TK_TMP/out.json" --json --summary --netns "tk$TK_TEST_ID-pod1"
 	talk 1 --port "$PORT" --count 3
 	talk 2 --port "$PORT" --count 3
-	tt_stop
+	tk_trace_stop
 	assert_eq "pod1 packets seen" "$(jq -s "[.[] | select(.type == \"packet\" and
 		.tuple.src == \"${TK_POD_IP[0]}\" and .tuple.dport == $PORT)] | length" \
 		"$TK_TMP/out.json")" 3
@@ -193,42 +174,32 @@ test_filter_netns_excludes_second_pod() {
 test_filter_port_and_address() {
 	tt_setup 2
 	tk_listen "$TK_TEST_ID" 5002
-	tt_start "$TK_TMP/port.json" --json --summary --dport 5002
+	tk_trace_start "$TK_TMP/port.json" --json --summary --dport 5002
 	talk 1 --port "$PORT" --count 3
 	talk 1 --port 5002 --count 2
-	tt_stop
+	tk_trace_stop
 	assert_eq "--dport 5002: only those" "$(jq -s '[.[] | select(.type == "packet") |
 		.tuple.dport] | unique' -c "$TK_TMP/port.json")" "[5002]"
 	assert_eq "--dport 5002: both packets" "$(jq -s '[.[] | select(.type == "packet")] |
 		length' "$TK_TMP/port.json")" 2
-	tt_start "$TK_TMP/addr.json" --json --summary --src "${TK_POD_IP[1]}/32" --proto udp
+	tk_trace_start "$TK_TMP/addr.json" --json --summary --src "${TK_POD_IP[1]}/32" --proto udp
 	talk 1 --port "$PORT" --count 3
 	talk 2 --port "$PORT" --count 2
-	tt_stop
+	tk_trace_stop
 	assert_eq "--src pod2: only pod2" "$(jq -s '[.[] | select(.type == "packet") |
 		.tuple.src] | unique' -c "$TK_TMP/addr.json")" "[\"${TK_POD_IP[1]}\"]"
 	assert_eq "--src pod2: both packets" "$(jq -s '[.[] | select(.type == "packet")] |
 		length' "$TK_TMP/addr.json")" 2
-	tt_start "$TK_TMP/none.json" --json --dst 192.0.2.0/24
+	tk_trace_start "$TK_TMP/none.json" --json --dst 192.0.2.0/24
 	talk 1 --port "$PORT" --count 3
-	tt_stop
+	tk_trace_stop
 	assert_eq "--dst matching nothing" "$(jq -s '[.[] | select(.type == "hop")] | length' \
 		"$TK_TMP/none.json")" 0
 }
 
 test_clone_keeps_packet_id() {
-	local node
 	tt_setup 1
-	node=tk$TK_TEST_ID-node
-	# mirror every packet arriving from pod1 to a dummy device: tcf_mirred skb_clone()s it
-	tk_ns "$node" ip link add mir0 type veth peer name mir1 || tk_fail "veth mir0"
-	tk_ns "$node" ip link set mir0 up
-	tk_ns "$node" ip link set mir1 up
-	tk_ns "$node" tc qdisc add dev vethpod1 clsact || tk_fail "clsact"
-	# u32 "match anything" (matchall is not in every kernel)
-	tk_ns "$node" tc filter add dev vethpod1 ingress protocol ip u32 match u32 0 0 \
-		action mirred egress mirror dev mir0 || tk_fail "mirred"
-	tk_defer "nsenter --net=/run/netns/$node -- tc qdisc del dev vethpod1 clsact"
+	tk_fixture_mirror "$TK_TEST_ID" 1
 	trace_pod1 4 --priority 3
 	assert_eq "clones reported on mir0" "$(jq -s '[.[] | select(.type == "hop" and
 		.ifname == "mir0")] | length > 0' "$TK_TMP/out.json")" true
@@ -331,10 +302,10 @@ test_tc_observe() {
 	local node
 	tt_setup 1
 	node=tk$TK_TEST_ID-node
-	tt_start "$TK_TMP/out.json" --json --netns "tk$TK_TEST_ID-pod1" --dport "$PORT" \
+	tk_trace_start "$TK_TMP/out.json" --json --netns "tk$TK_TEST_ID-pod1" --dport "$PORT" \
 		--tc-observe "nic0@$node"
 	talk 1 --port "$PORT" --count 2 --priority 3
-	tt_stop
+	tk_trace_stop
 	assert_eq "tc_egress hops on nic0" "$(jq -s '[.[] | select(.type == "hop" and
 		.hook == "tc_egress" and .ifname == "nic0")] | length' "$TK_TMP/out.json")" 2
 	assert_eq "observer detached" "$(tt_progs_settled)" 0
