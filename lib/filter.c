@@ -2,6 +2,7 @@
 /* Flow filter parsing for tsntrace/tsntop; see filter.h. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "log.h"
 #include "json.h"
 #include "netns.h"
 #include "tsn_filter.h"
@@ -101,6 +103,26 @@ int tsn_filter_parse_proto(const char *s, __u8 *proto)
 		return -EINVAL;
 	*proto = (__u8)v;
 	return 0;
+}
+
+int tsn_filter_add_longopts(struct option *opts, int n, int first_val)
+{
+	int i;
+
+	for (i = 0; tsn_filter_opts[i]; i++)
+		opts[n++] = (struct option){ tsn_filter_opts[i], required_argument, NULL,
+					     first_val + i };
+	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	return n;
+}
+
+int tsn_getopt_fail(int opt, char *const argv[], int optind)
+{
+	if (opt == ':')
+		pr_warn("option '%s' needs a value (see --help)", argv[optind - 1]);
+	else
+		pr_warn("unknown option '%s' (see --help)", argv[optind - 1]);
+	return 2;
 }
 
 const char *tsn_proto_str(__u8 proto, char *buf, size_t len)

@@ -25,6 +25,17 @@
 /* The option names tsn_filter_set() accepts, NULL-terminated (for getopt tables and --help). */
 extern const char *const tsn_filter_opts[];
 
+struct option;
+/*
+ * Append the filter options to a getopt_long() table that has n entries, with val first_val +
+ * index in tsn_filter_opts, and terminate it; the table needs room for 16 more. Returns the
+ * new count.
+ */
+int tsn_filter_add_longopts(struct option *opts, int n, int first_val);
+
+/* For getopt_long()'s ':' and '?' returns: print the one-line error, return 2 (usage error). */
+int tsn_getopt_fail(int opt, char *const argv[], int optind);
+
 void tsn_filter_init(struct tsn_filter *f);
 
 /* Is name one of tsn_filter_opts? */

@@ -112,6 +112,11 @@ static int read_config(const char *pin_dir, struct tsn_proxy_config *cfg)
 	return err;
 }
 
+int tsn_proxy_config_get(const char *pin_dir, struct tsn_proxy_config *cfg)
+{
+	return read_config(pin_dir, cfg);
+}
+
 static __u32 round_pow2(__u32 v)
 {
 	__u32 p = 64;

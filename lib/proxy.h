@@ -68,6 +68,9 @@ int tsn_proxy_lookup(const char *pin_dir, __u32 netns_ino, struct tsn_policy *po
 /* Every registered netns inode; returns the count (<= max) or -errno. */
 int tsn_proxy_list(const char *pin_dir, __u32 *inos, int max);
 
+/* The pinned configuration (NICs with their netns, policy mode, ...): 0 or -errno. */
+int tsn_proxy_config_get(const char *pin_dir, struct tsn_proxy_config *cfg);
+
 /* Summed per-CPU counters. */
 int tsn_proxy_counters(const char *pin_dir, __u64 out[TSN_CNT__MAX]);
 

@@ -334,15 +334,19 @@ static int clsact_attach(struct tsn_tc_hook *hook, int prog_fd)
 	return 0;
 }
 
-/* Number of filters (any chain, any priority) under a clsact parent; -errno on failure. */
-static int count_filters(int ifindex, __u32 parent)
+/*
+ * Dump RTM_GET<type> (filters, qdiscs) of ifindex under parent and call cb for each message of
+ * type reply; a negative cb return stops the dump with that error. 0 or -errno.
+ */
+static int tc_dump(__u16 type, __u16 reply, int ifindex, __u32 parent,
+		   int (*cb)(const struct nlmsghdr *nh, void *ctx), void *ctx)
 {
 	struct {
 		struct nlmsghdr nh;
 		struct tcmsg tc;
 	} req = {
 		.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
-		.nh.nlmsg_type = RTM_GETTFILTER,
+		.nh.nlmsg_type = type,
 		.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
 		.nh.nlmsg_seq = 1,
 		.tc.tcm_family = AF_UNSPEC,
@@ -351,7 +355,7 @@ static int count_filters(int ifindex, __u32 parent)
 	};
 	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
 	struct nlmsghdr *nh;
-	int fd, n, count = 0, err = 0;
+	int fd, n, err = 0;
 	bool done = false;
 
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -378,13 +382,106 @@ static int count_filters(int ifindex, __u32 parent)
 				done = true;
 				break;
 			}
-			if (nh->nlmsg_type == RTM_NEWTFILTER)
-				count++;
+			if (nh->nlmsg_type == reply && !err) {
+				int rc = cb(nh, ctx);
+
+				if (rc < 0)
+					err = rc;
+			}
 		}
 	}
 out:
 	close(fd);
+	return err;
+}
+
+static int count_one(const struct nlmsghdr *nh, void *ctx)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* Number of filters (any chain, any priority) under a clsact parent; -errno on failure. */
+static int count_filters(int ifindex, __u32 parent)
+{
+	int count = 0, err;
+
+	err = tc_dump(RTM_GETTFILTER, RTM_NEWTFILTER, ifindex, parent, count_one, &count);
 	return err ? err : count;
+}
+
+/* The priority map of a taprio/mqprio (struct tc_mqprio_qopt) or prio (tc_prio_qopt) qdisc. */
+static void qdisc_map(struct tsn_qdisc_info *qi, const struct rtattr *opt)
+{
+	const void *data = RTA_DATA(opt);
+	int len = RTA_PAYLOAD(opt);
+	const struct rtattr *a;
+
+	if (!strcmp(qi->kind, "mqprio") && len >= (int)sizeof(struct tc_mqprio_qopt)) {
+		const struct tc_mqprio_qopt *q = data;
+
+		qi->num_tc = q->num_tc;
+		memcpy(qi->prio_tc_map, q->prio_tc_map, TSN_TC_MAX_PRIO);
+		qi->has_map = true;
+	} else if (!strcmp(qi->kind, "prio") && len >= (int)sizeof(struct tc_prio_qopt)) {
+		const struct tc_prio_qopt *q = data;
+
+		qi->num_tc = q->bands;
+		memcpy(qi->prio_tc_map, q->priomap, TSN_TC_MAX_PRIO);
+		qi->has_map = true;
+	} else if (!strcmp(qi->kind, "taprio")) {
+		/* nested; the map is TCA_TAPRIO_ATTR_PRIOMAP */
+		for (a = data; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+			if (a->rta_type == TCA_TAPRIO_ATTR_PRIOMAP &&
+			    RTA_PAYLOAD(a) >= sizeof(struct tc_mqprio_qopt)) {
+				const struct tc_mqprio_qopt *q = RTA_DATA(a);
+
+				qi->num_tc = q->num_tc;
+				memcpy(qi->prio_tc_map, q->prio_tc_map, TSN_TC_MAX_PRIO);
+				qi->has_map = true;
+			}
+		}
+	}
+}
+
+struct root_qdisc_req {
+	int ifindex;
+	bool found;
+	struct tsn_qdisc_info *qi;
+};
+
+static int root_qdisc_one(const struct nlmsghdr *nh, void *ctx)
+{
+	struct root_qdisc_req *r = ctx;
+	const struct tcmsg *tc = NLMSG_DATA(nh);
+	const struct rtattr *a, *opt = NULL;
+	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*tc));
+
+	if (r->found || tc->tcm_ifindex != r->ifindex || tc->tcm_parent != TC_H_ROOT)
+		return 0;
+	r->found = true;
+	for (a = (const struct rtattr *)((const char *)tc + NLMSG_ALIGN(sizeof(*tc)));
+	     RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == TCA_KIND)
+			snprintf(r->qi->kind, sizeof(r->qi->kind), "%s", (const char *)RTA_DATA(a));
+		else if (a->rta_type == TCA_OPTIONS)
+			opt = a;
+	}
+	if (opt)
+		qdisc_map(r->qi, opt);
+	return 0;
+}
+
+int tsn_tc_root_qdisc(int ifindex, struct tsn_qdisc_info *qi)
+{
+	struct root_qdisc_req r = { .ifindex = ifindex, .qi = qi };
+	int err;
+
+	memset(qi, 0, sizeof(*qi));
+	err = tc_dump(RTM_GETQDISC, RTM_NEWQDISC, ifindex, 0, root_qdisc_one, &r);
+	if (err)
+		return err;
+	return r.found ? 0 : -ENOENT;
 }
 
 static int clsact_detach(struct tsn_tc_hook *hook)

@@ -51,6 +51,19 @@ int tsn_tc_detach(struct tsn_tc_hook *hook);
 /* prog id attached at this hook by us (link pin or clsact handle/priority), 0 when none. */
 __u32 tsn_tc_query(const struct tsn_tc_hook *hook);
 
+#define TSN_TC_MAX_PRIO 16
+
+/* An interface's root qdisc as tsntop shows it. */
+struct tsn_qdisc_info {
+	char kind[16];			/* "taprio", "mqprio", "htb", "noqueue", ... */
+	bool has_map;			/* the qdisc maps priority -> traffic class itself */
+	__u8 num_tc;
+	__u8 prio_tc_map[TSN_TC_MAX_PRIO];	/* tc = map[priority & 15] (taprio, mqprio, prio) */
+};
+
+/* Root qdisc of ifindex in the calling thread's netns. 0, -ENOENT (none) or -errno. */
+int tsn_tc_root_qdisc(int ifindex, struct tsn_qdisc_info *qi);
+
 /* Does the running kernel support tcx links? Cached. */
 bool tsn_tc_have_tcx(void);
 

@@ -237,4 +237,65 @@ struct tsn_trace_event {
 	__u32 _pad;
 };
 
+/* ---- tsntrace aggregate mode (tsntop; appended, nothing above depends on it) ---- */
+
+/* A flow: the 5-tuple as parsed at the packet's first hop, and the netns of that hop (the pod). */
+struct tsn_agg_flow_key {
+	struct tsn_tuple tuple;
+	__u32 netns;		/* netns inode of the first hop */
+	__u32 _pad;
+};
+
+/* Per flow, updated at each packet's first hop. 80 bytes. */
+struct tsn_agg_flow {
+	__u64 packets;		/* atomic adds: several CPUs update one flow */
+	__u64 bytes;
+	__u64 first_ns;		/* bpf_ktime_get_ns() of the first packet */
+	__u64 last_ns;		/* of the latest packet */
+	struct tsn_meta meta;	/* metadata at the first hop, latest packet */
+	__u32 ifindex;		/* first hop's device (the pod interface) */
+	__u32 _pad;
+	char ifname[TSN_IFNAMSIZ];
+};
+
+/* A hop of a flow: where (hook, netns, device). 64 bytes. */
+struct tsn_agg_hop_key {
+	struct tsn_agg_flow_key flow;
+	__u32 hook;		/* enum tsn_hook */
+	__u32 netns;
+	__u32 ifindex;
+	__u32 _pad;
+};
+
+/* Per (flow, hop). 72 bytes. */
+struct tsn_agg_hop {
+	__u64 packets;		/* atomic adds */
+	__u64 last_ns;
+	struct tsn_meta meta;	/* metadata at this hop, latest packet */
+	__u32 seq;		/* position in the latest packet's path (0 = first hop) */
+	__u32 flags;		/* enum tsn_hop_flags of the latest packet */
+	char ifname[TSN_IFNAMSIZ];
+	char dev_kind[8];
+};
+
+/* Per packet in flight (aggregate mode): which flow it belongs to and how far it got. */
+struct tsn_agg_pkt {
+	__u64 pkt_id;		/* 0: free; slot = pkt_id & (capacity - 1) */
+	struct tsn_agg_flow_key flow;
+	__u32 seq;		/* hops seen so far */
+	__u32 xmit_ifindex;	/* device of its pending net_dev_start_xmit, 0: none */
+	__u64 last_ns;		/* time of its latest hop */
+	__u32 xmit_netns;
+	__u32 _pad;
+};
+
+/* Aggregate-mode loss accounting; per-CPU array indexed by these, summed by userspace. */
+enum tsn_agg_stat {
+	TSN_AGG_HOPS = 0,		/* hop updates done */
+	TSN_AGG_FLOWS_FULL,		/* a new flow found the flow map full: not counted */
+	TSN_AGG_HOPS_FULL,		/* a new (flow, hop) found the hop map full: not counted */
+	TSN_AGG_PKT_EVICTED,		/* a later packet took an in-flight packet's slot */
+	TSN_AGG__MAX,
+};
+
 #endif /* TSNKIT_H */

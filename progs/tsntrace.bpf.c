@@ -13,6 +13,10 @@
  *   tsn_tc_obs* tc observers for --tc-observe, return TC_ACT_UNSPEC
  *   tsn_fe_*    fentry/fexit on the functions that scrub, forward, clone or free skbs
  *   tsn_kpm*    kprobe-multi, one program per position of the skb argument (1..5)
+ *
+ * Aggregate mode (tsn_aggregate, set by tsntop): instead of one ring-buffer event per hop, each
+ * hop adds to per-flow and per-(flow, hop) hash maps, so that a line-rate flood costs map
+ * updates in the kernel and one map walk per refresh in userspace, not an event per hop.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -31,11 +35,43 @@ const volatile struct tsn_filter tsn_filter = {};
 /* A freed packet's fingerprint may be continued by a new skb only this soon after (rebuilds
  * happen within microseconds; a later packet with equal content is a different packet). */
 const volatile __u64 tsn_fp_window_ns = 50000000ULL;
+/* tsntop: aggregate into tsn_agg_flows/tsn_agg_hops instead of emitting events. */
+const volatile __u32 tsn_aggregate = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 22);	/* --ringbuf-size */
 } tsn_events SEC(".maps");
+
+/* Aggregate mode only (tsntrace leaves them at one entry: unused maps cost nothing). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);		/* sized by the loader */
+	__type(key, struct tsn_agg_flow_key);
+	__type(value, struct tsn_agg_flow);
+} tsn_agg_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);		/* sized by the loader */
+	__type(key, struct tsn_agg_hop_key);
+	__type(value, struct tsn_agg_hop);
+} tsn_agg_hops SEC(".maps");
+
+/* packets in flight, direct-mapped by pkt_id: the flow of a hop whose tuple is not parsed */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);		/* sized by the loader like tsn_track */
+	__type(key, __u32);
+	__type(value, struct tsn_agg_pkt);
+} tsn_agg_pkts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TSN_AGG__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} tsn_agg_stats SEC(".maps");
 
 __u64 tsn_next_pkt_id = 0;
 /* Set once a packet was tracked: until then no fingerprint lookup is needed on the hot path. */
@@ -67,6 +103,10 @@ struct tt_view {
 	__u32 flags;
 	char ifname[TSN_IFNAMSIZ];
 	char kind[8];
+	/* aggregate mode: map keys and new values live here, not on the stack */
+	struct tsn_agg_hop_key hk;
+	struct tsn_agg_flow fv;
+	struct tsn_agg_hop hv;
 };
 
 /* The view is ~200 bytes: keep it in a per-CPU map so that the 512-byte stack stays free for
@@ -196,6 +236,122 @@ static __always_inline void tt_emit(struct tt_view *v, __u64 pkt_id)
 	tsn_count(TSN_CNT_EVENTS);
 }
 
+/* ---- aggregate mode ---- */
+
+static __always_inline void tt_agg_count(__u32 id)
+{
+	__u64 *v = bpf_map_lookup_elem(&tsn_agg_stats, &id);
+
+	if (v)
+		*v += 1;
+}
+
+/*
+ * Find or create the entry for key. Two CPUs may create the same one at once: the loser's
+ * BPF_NOEXIST update fails with -EEXIST and it uses the winner's. A full map is counted.
+ */
+static __always_inline void *tt_agg_entry(void *map, const void *key, const void *init,
+					  __u32 full_stat)
+{
+	void *e = bpf_map_lookup_elem(map, key);
+	long rc;
+
+	if (e)
+		return e;
+	rc = bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	if (rc && rc != -17 /* EEXIST */) {
+		tt_agg_count(full_stat);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* One hop of packet pkt_id into the flow and (flow, hop) maps. */
+static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
+{
+	__u32 idx = (__u32)pkt_id & tsn_track_mask, seq;
+	struct tsn_agg_pkt *ap = bpf_map_lookup_elem(&tsn_agg_pkts, &idx);
+	struct tsn_agg_flow *f;
+	struct tsn_agg_hop *h;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!ap)
+		return;
+	tt_dev_names(v);
+	if (v->flags & TSN_HOPF_FIRST) {
+		/* an older packet still in flight in this slot stops being aggregated: say so */
+		if (ap->pkt_id && ap->pkt_id != pkt_id && tsn_fresh(now, ap->last_ns))
+			tt_agg_count(TSN_AGG_PKT_EVICTED);
+		__builtin_memset(&v->hk, 0, sizeof(v->hk));
+		v->hk.flow.tuple = v->p.tuple;
+		v->hk.flow.netns = v->netns;
+		__builtin_memset(&v->fv, 0, sizeof(v->fv));
+		v->fv.first_ns = now;
+		v->fv.ifindex = v->ifindex;
+		__builtin_memcpy(v->fv.ifname, v->ifname, TSN_IFNAMSIZ);
+		f = tt_agg_entry(&tsn_agg_flows, &v->hk.flow, &v->fv, TSN_AGG_FLOWS_FULL);
+		if (!f) {
+			ap->pkt_id = 0;	/* its later hops are not counted either */
+			return;
+		}
+		__sync_fetch_and_add(&f->packets, 1);
+		__sync_fetch_and_add(&f->bytes, v->len);
+		f->last_ns = now;
+		f->meta = v->m;
+		ap->pkt_id = pkt_id;
+		ap->flow = v->hk.flow;
+		ap->seq = 0;
+		ap->xmit_ifindex = 0;
+	} else if (ap->pkt_id != pkt_id) {
+		return;		/* its flow is unknown: evicted (counted) or not aggregated */
+	} else if (v->hook == TSN_HOOK_NET_DEV_XMIT &&
+		   (ap->xmit_ifindex != v->ifindex || ap->xmit_netns != v->netns)) {
+		/*
+		 * net_dev_xmit matches by address alone (the skb may be gone): a packet whose free
+		 * was not seen (UDP's stateless consume has no tracepoint) would otherwise collect
+		 * the xmit hops of every later skb at its address. Ours follows its start_xmit.
+		 */
+		return;
+	} else {
+		v->hk.flow = ap->flow;
+	}
+	if (v->hook == TSN_HOOK_NET_DEV_START_XMIT) {
+		ap->xmit_ifindex = v->ifindex;
+		ap->xmit_netns = v->netns;
+	} else if (v->hook == TSN_HOOK_NET_DEV_XMIT) {
+		ap->xmit_ifindex = 0;
+	}
+	seq = ap->seq++;
+	ap->last_ns = now;
+	if (v->flags & TSN_HOPF_FREE)
+		ap->pkt_id = 0;	/* done: the slot is free for a later packet */
+	v->hk.hook = v->hook;
+	v->hk.netns = v->netns;
+	v->hk.ifindex = v->ifindex;
+	v->hk._pad = 0;
+	__builtin_memset(&v->hv, 0, sizeof(v->hv));
+	h = tt_agg_entry(&tsn_agg_hops, &v->hk, &v->hv, TSN_AGG_HOPS_FULL);
+	if (!h)
+		return;
+	__sync_fetch_and_add(&h->packets, 1);
+	h->last_ns = now;
+	h->meta = v->m;
+	h->seq = seq;
+	h->flags = v->flags;
+	__builtin_memcpy(h->ifname, v->ifname, TSN_IFNAMSIZ);
+	__builtin_memcpy(h->dev_kind, v->kind, sizeof(h->dev_kind));
+	tt_agg_count(TSN_AGG_HOPS);
+}
+
+/* A hop of a tracked packet: an event, or (aggregate mode) a map update. */
+static __always_inline void tt_report(struct tt_view *v, __u64 pkt_id)
+{
+	if (tsn_aggregate)
+		tt_agg(v, pkt_id);
+	else
+		tt_emit(v, pkt_id);
+}
+
 /*
  * parse(v) fills v->p; returns 0 when the packet could be parsed. Called lazily: an untracked
  * packet that fails the cheap filters (netns, ifname, priority, mark) is never parsed unless a
@@ -261,7 +417,7 @@ emit:
 		v->flags |= TSN_HOPF_FREE;
 		tsn_slot_on_free(v->addr);
 	}
-	tt_emit(v, pkt_id);
+	tt_report(v, pkt_id);
 }
 
 /*
@@ -531,7 +687,7 @@ static __always_inline void tt_child(struct sk_buff *parent, struct sk_buff *chi
 	tt_parse_skb_tx(child, v);
 	now = bpf_ktime_get_ns();
 	tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
-	tt_emit(v, pkt_id);
+	tt_report(v, pkt_id);
 }
 
 SEC("fentry/skb_scrub_packet")

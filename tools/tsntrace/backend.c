@@ -299,9 +299,15 @@ int tt_bpf_open(struct tt_bpf **out, const struct tt_opts *o, enum tt_backend ba
 	/* rodata and sizes */
 	t->skel->rodata->tsn_filter = o->filter;
 	t->skel->rodata->tsn_track_mask = o->capacity - 1;
+	t->skel->rodata->tsn_aggregate = o->aggregate;
 	rc = bpf_map__set_max_entries(t->skel->maps.tsn_track, o->capacity);
 	rc = rc ?: bpf_map__set_max_entries(t->skel->maps.tsn_track_fp, o->capacity);
 	rc = rc ?: bpf_map__set_max_entries(t->skel->maps.tsn_events, o->ringbuf_size);
+	if (o->aggregate) {
+		rc = rc ?: bpf_map__set_max_entries(t->skel->maps.tsn_agg_pkts, o->capacity);
+		rc = rc ?: bpf_map__set_max_entries(t->skel->maps.tsn_agg_flows, o->max_flows);
+		rc = rc ?: bpf_map__set_max_entries(t->skel->maps.tsn_agg_hops, o->max_hops);
+	}
 	if (rc) {
 		snprintf(err, errlen, "cannot size maps: %s", strerror(-rc));
 		goto fail;
@@ -430,24 +436,47 @@ size_t tt_bpf_prog_count(const struct tt_bpf *t)
 	return t->nprogs;
 }
 
-int tt_bpf_counters(const struct tt_bpf *t, __u64 *sum, __u64 *lost_per_cpu, int ncpus)
+/* Sum a per-CPU array of n __u64 counters; per_cpu[ncpus] gets entry per_cpu_id's values. */
+static int percpu_sum(int fd, __u32 n, int ncpus, __u64 *sum, __u32 per_cpu_id, __u64 *per_cpu)
 {
-	int fd = bpf_map__fd(t->skel->maps.tsn_counters), cpu;
 	__u64 *vals = calloc(ncpus, sizeof(*vals));
+	int cpu;
 	__u32 id;
 
 	if (!vals)
 		return -ENOMEM;
-	for (id = 0; id < TSN_CNT__MAX; id++) {
+	for (id = 0; id < n; id++) {
 		sum[id] = 0;
 		if (bpf_map_lookup_elem(fd, &id, vals))
 			continue;
 		for (cpu = 0; cpu < ncpus; cpu++) {
 			sum[id] += vals[cpu];
-			if (id == TSN_CNT_EVENTS_LOST)
-				lost_per_cpu[cpu] = vals[cpu];
+			if (per_cpu && id == per_cpu_id)
+				per_cpu[cpu] = vals[cpu];
 		}
 	}
 	free(vals);
 	return 0;
+}
+
+int tt_bpf_counters(const struct tt_bpf *t, __u64 *sum, __u64 *lost_per_cpu, int ncpus)
+{
+	return percpu_sum(bpf_map__fd(t->skel->maps.tsn_counters), TSN_CNT__MAX, ncpus, sum,
+			  TSN_CNT_EVENTS_LOST, lost_per_cpu);
+}
+
+int tt_bpf_agg_flows_fd(const struct tt_bpf *t)
+{
+	return bpf_map__fd(t->skel->maps.tsn_agg_flows);
+}
+
+int tt_bpf_agg_hops_fd(const struct tt_bpf *t)
+{
+	return bpf_map__fd(t->skel->maps.tsn_agg_hops);
+}
+
+int tt_bpf_agg_stats(const struct tt_bpf *t, __u64 *sum, int ncpus)
+{
+	return percpu_sum(bpf_map__fd(t->skel->maps.tsn_agg_stats), TSN_AGG__MAX, ncpus, sum, 0,
+			  NULL);
 }

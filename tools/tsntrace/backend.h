@@ -4,6 +4,7 @@
 #define TSNTRACE_BACKEND_H
 
 #include <stddef.h>
+#include <linux/types.h>
 
 #include "tsntrace.h"
 
@@ -31,7 +32,12 @@ int tt_bpf_ringbuf_fd(const struct tt_bpf *t);
 double tt_bpf_attach_ms(const struct tt_bpf *t);
 size_t tt_bpf_kprobe_count(const struct tt_bpf *t);
 size_t tt_bpf_prog_count(const struct tt_bpf *t);
-/* sum[TSN_CNT__MAX] over CPUs; lost_per_cpu[ncpus] */
+/* sum[TSN_CNT__MAX] over CPUs; lost_per_cpu[ncpus] (may be NULL) */
 int tt_bpf_counters(const struct tt_bpf *t, __u64 *sum, __u64 *lost_per_cpu, int ncpus);
+
+/* Aggregate mode: the flow and (flow, hop) hash maps, and sum[TSN_AGG__MAX] over CPUs. */
+int tt_bpf_agg_flows_fd(const struct tt_bpf *t);
+int tt_bpf_agg_hops_fd(const struct tt_bpf *t);
+int tt_bpf_agg_stats(const struct tt_bpf *t, __u64 *sum, int ncpus);
 
 #endif /* TSNTRACE_BACKEND_H */

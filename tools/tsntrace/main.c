@@ -173,13 +173,10 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 	struct option longopts[sizeof(base) / sizeof(base[0]) + 16];
 	unsigned long long v;
 	char err[256], *end;
-	int n = sizeof(base) / sizeof(base[0]), i, opt, idx;
+	int n = sizeof(base) / sizeof(base[0]), opt, idx;
 
 	memcpy(longopts, base, sizeof(base));
-	for (i = 0; tsn_filter_opts[i]; i++)
-		longopts[n++] = (struct option){ tsn_filter_opts[i], required_argument, NULL,
-						 OPT_FILTER + i };
-	longopts[n] = (struct option){ NULL, 0, NULL, 0 };
+	n = tsn_filter_add_longopts(longopts, n, OPT_FILTER);
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":vh", longopts, &idx)) != -1) {
@@ -246,11 +243,8 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 		case 'v': tsn_log_set_level(tsn_log_get_level() + 1); break;
 		case 'h': usage(stdout); return 1;
 		case ':':
-			pr_warn("option '%s' needs a value (see --help)", argv[optind - 1]);
-			return 2;
 		case '?':
-			pr_warn("unknown option '%s' (see --help)", argv[optind - 1]);
-			return 2;
+			return tsn_getopt_fail(opt, argv, optind);
 		default:
 			if (opt >= OPT_FILTER && opt < OPT_FILTER + n) {
 				if (tsn_filter_set(&o->filter, tsn_filter_opts[opt - OPT_FILTER], optarg,

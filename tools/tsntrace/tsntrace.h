@@ -56,6 +56,10 @@ struct tt_opts {
 	unsigned int capacity;
 	const char *tc_observe[TT_MAX_TC_OBSERVE];
 	int n_tc_observe;
+	/* aggregate mode (tsntop): per-flow/per-hop maps of these sizes instead of events */
+	bool aggregate;
+	unsigned int max_flows;
+	unsigned int max_hops;
 };
 
 /* One hop as the report logic sees it (decoded from struct tsn_trace_event). */

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * tsntop's view: draws a model into a curses WINDOW of any size (80x24 and up; smaller ones get
+ * what fits). No BPF and no sampling here: the unit tests draw synthetic models headless.
+ * Everything the colours say is also in the text (verdict words, "!" on changed values).
+ */
+#ifndef TSNTOP_VIEW_H
+#define TSNTOP_VIEW_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <curses.h>
+
+#include "model.h"
+
+struct top_view {
+	int selected;			/* index into the model's visible flows */
+	int first;			/* first visible row shown (scrolling) */
+	bool detail;			/* detail pane of the selected flow */
+	bool help;
+	bool filter_edit;		/* the status line is a filter prompt */
+	char filter_buf[TOP_FILTER_LEN];
+	bool color;
+};
+
+/* Colours when the terminal has them (call after initscr/newterm). */
+void top_view_init(struct top_view *v);
+
+/* Clamp the selection to the model's visible flows. */
+void top_view_clamp(struct top_view *v, const struct top_model *m);
+
+/* Erase w and draw the whole screen; the caller refreshes. */
+void top_view_draw(WINDOW *w, struct top_view *v, const struct top_model *m);
+
+/*
+ * Draw the model on a headless rows x cols screen (a terminal on /dev/null) and write it to out
+ * as text lines without trailing blanks: --once, and what the tests read. 0 or -errno.
+ */
+int top_view_render_text(struct top_view *v, const struct top_model *m, int rows, int cols,
+			 FILE *out);
+
+#endif /* TSNTOP_VIEW_H */
