@@ -573,6 +573,7 @@ json_object *top_model_json(const struct top_model *m)
 
 	tsn_json_add_str(o, "node", m->hdr.node);
 	tsn_json_add_str(o, "backend", m->hdr.backend);
+	tsn_json_add_str(o, "backend_why", m->hdr.backend_detail);
 	a = json_object_new_array();
 	for (i = 0; i < m->nnics; i++)
 		json_object_array_add(a, json_object_new_string(top_nic_str(&m->nics[i], buf,

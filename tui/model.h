@@ -110,7 +110,8 @@ struct top_proxy {
 struct top_header {
 	char node[64];
 	char backend[24];
-	char backend_why[200];
+	char backend_why[200];		/* short: "kprobe-multi, fentry unavailable" */
+	char backend_detail[512];	/* the reasons in full */
 	char pin_dir[128];
 	double interval_s;
 	bool paused;

@@ -122,6 +122,28 @@ static void nic_qdisc(const struct top_source *s, int netns_fd, struct top_nic *
 	}
 }
 
+/* "A unavailable: why; B unavailable: why; using C backend" -> "A, B unavailable" + reasons */
+static void backend_why(char *msg, struct top_header *hdr)
+{
+	char *using = strstr(msg, "using "), *seg, *save = NULL, *colon;
+	size_t off = 0;
+
+	if (using)
+		*using = '\0';
+	snprintf(hdr->backend_detail, sizeof(hdr->backend_detail), "%s", msg);
+	for (seg = strtok_r(msg, ";", &save); seg; seg = strtok_r(NULL, ";", &save)) {
+		while (*seg == ' ')
+			seg++;
+		colon = strstr(seg, " unavailable");
+		if (!colon || off >= sizeof(hdr->backend_why))
+			continue;
+		off += snprintf(hdr->backend_why + off, sizeof(hdr->backend_why) - off, "%s%.*s",
+				off ? ", " : "", (int)(colon - seg), seg);
+	}
+	if (off && off < sizeof(hdr->backend_why))
+		snprintf(hdr->backend_why + off, sizeof(hdr->backend_why) - off, " unavailable");
+}
+
 int top_source_open(struct top_source **out, const struct top_source_opts *o,
 		    struct top_header *hdr, char *err, size_t errlen)
 {
@@ -154,15 +176,9 @@ int top_source_open(struct top_source **out, const struct top_source_opts *o,
 		goto fail;
 	gethostname(hdr->node, sizeof(hdr->node) - 1);
 	snprintf(hdr->backend, sizeof(hdr->backend), "%s", tt_backend_name(backend));
-	/* auto: the part of the message that says why the richer backends were not used */
-	if (tt.backend == TT_BACKEND_AUTO) {
-		char *using = strstr(msg, "; using ");
-
-		if (using)
-			*using = '\0';
-		snprintf(hdr->backend_why, sizeof(hdr->backend_why), "%.199s",
-			 strncmp(msg, "using ", 6) ? msg : "");
-	}
+	/* auto: why the richer backends were not used; the header names them, JSON has all */
+	if (tt.backend == TT_BACKEND_AUTO)
+		backend_why(msg, hdr);
 	snprintf(hdr->pin_dir, sizeof(hdr->pin_dir), "%s", o->pin_dir);
 	*out = s;
 	return 0;

@@ -207,7 +207,8 @@ static void layout(int cols, int widths[C__MAX])
 		widths[C_FLOW] = 8;
 }
 
-/* The flow as it fits: the whole tuple, or "sport>dst:dport" (the pod column has the source). */
+/* The flow as it fits: the whole tuple, "sport>dst:dport" or "dst:dport" (the pod column and
+ * the detail pane have the rest). */
 static void flow_cell(const struct top_flow *f, int width, char *buf, size_t len)
 {
 	char dbuf[64];
@@ -218,6 +219,8 @@ static void flow_cell(const struct top_flow *f, int width, char *buf, size_t len
 		return;
 	dst = tsn_addr_str(f->key.tuple.daddr, dbuf, sizeof(dbuf));
 	snprintf(buf, len, "%u>%s:%u", f->key.tuple.sport, dst, f->key.tuple.dport);
+	if ((int)strlen(buf) > width)
+		snprintf(buf, len, "%s:%u", dst, f->key.tuple.dport);
 }
 
 static void row_cells(const struct top_model *m, const struct top_flow *f, const int widths[],
@@ -326,7 +329,7 @@ static void draw_detail(WINDOW *w, int y, int rows, const struct top_view *v,
 {
 	const struct top_flow *f = top_model_visible(m, v->selected);
 	char buf[160], verdict[64], prio[16], ts[16], mark[16];
-	int i, fl, skip;
+	int i, fl, skip, avail;
 
 	if (!f || rows < 2)
 		return;
@@ -335,18 +338,19 @@ static void draw_detail(WINDOW *w, int y, int rows, const struct top_view *v,
 	put(w, y, 0, "path of %s from %s/%s: %s", buf, f->netns_name, f->val.ifname,
 	    top_verdict_str(f, verdict, sizeof(verdict)));
 	wattroff(w, A_BOLD);
-	put(w, y + 1, 0, " #  %-12s %-10s %-18s %5s %-6s %5s %5s %s", "NETNS", "DEVICE", "HOOK",
-	    "PRIO", "TSTAMP", "MARK", "QUEUE", "CHANGE");
+	put(w, y + 1, 0, " # %-10s %-9s %-18s %4s %-5s %4s %3s %s", "NETNS", "DEVICE", "HOOK",
+	    "PRIO", "TSTMP", "MARK", "QUE", "CHANGE");
 	rows -= 2;
 	y += 2;
 	/* too many hops for the space: keep the first ones and the judged one */
 	skip = f->nhops > rows ? f->nhops - rows : 0;
+	avail = rows;
 	for (i = 0; i < f->nhops && rows > 0; i++) {
 		const struct top_hop *h = &f->hops[i];
 		char change[96] = "";
 		size_t off = 0;
 
-		if (skip && i >= rows - 1 && i != f->judged)
+		if (skip && i >= avail - 1 && i != f->judged)
 			continue;
 		if (h->key.hook == TSN_HOOK_NET_DEV_XMIT) {
 			snprintf(prio, sizeof(prio), "-");
@@ -355,19 +359,18 @@ static void draw_detail(WINDOW *w, int y, int rows, const struct top_view *v,
 		} else {
 			meta_cells(h, prio, ts, mark, sizeof(prio));
 		}
+		/* what changed here, LOST where a field the app set was lost, the judged hop */
 		for (fl = 0; fl < TOP_F__MAX; fl++)
 			if (h->changed & (1U << fl))
-				off += snprintf(change + off, sizeof(change) - off, "%s%s changed",
-						off ? ", " : "", top_field_name(fl));
+				off += snprintf(change + off, sizeof(change) - off, "%s%s",
+						off ? "," : "", top_field_name(fl));
 		if (i == f->lost_hop && f->verdict == TOP_V_LOST)
-			off += snprintf(change + off, sizeof(change) - off, "%sLOST here",
-					off ? "; " : "");
+			off += snprintf(change + off, sizeof(change) - off, " LOST");
 		if (i == f->judged)
-			snprintf(change + off, sizeof(change) - off, "%s<- judged (NIC egress)",
-				 off ? " " : "");
+			snprintf(change + off, sizeof(change) - off, "%s<- judged", off ? " " : "");
 		if (h->changed)
 			wattron(w, A_BOLD);
-		put(w, y, 0, "%2u  %-12.12s %-10.10s %-18.18s %5s %-6s %5s %5u %s", h->val.seq,
+		put(w, y, 0, "%2u %-10.10s %-9.9s %-18.18s %4s %-5s %4s %3u %s", h->val.seq,
 		    h->netns_name, h->val.ifname, h->hook_name, prio, ts, mark,
 		    h->val.meta.queue_mapping, change);
 		if (h->changed)

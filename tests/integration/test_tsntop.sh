@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tsntop over the node-in-a-box fixture with live talkers: in tmux as an operator sees it
+# (without enforce mode the priority-1 flow is LOST at the veth crossing and lands in class 0;
+# with it, restored and class 1), without a terminal (--once, --json), and its exits: q, signals,
+# bad input. What tsntop says is checked against the fixture's own per-class qdisc counters.
+
+TOP=$TK_BUILD/tsntop
+PORT=5001
+
+proxy() { tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" "$@"; }
+
+# fixture, listener, and a pod1 talker at priority 1 that runs for the whole test
+top_setup() {
+	tk_fixture_up "$TK_TEST_ID" 1
+	tk_listen "$TK_TEST_ID" "$PORT"
+	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
+	nsenter --net="/run/netns/${TK_PODS[0]}" -- "$TK_BUILD/talker" --dst "$TK_LISTEN_IP" \
+		--port "$PORT" --priority 1 --interval-us 2000 --count 1000000 --duration 90 \
+		--src-port 40001 >/dev/null 2>&1 &
+	TALKER=$!
+	tk_defer "kill $TALKER; wait $TALKER"
+	# the htb stand-in for taprio has no priority map of its own: give tsntop taprio's
+	TOP_ARGS=(--nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --pin-dir "$TK_PIN")
+	[ "$(tk_tc_kind)" = htb ] && TOP_ARGS+=(--tc-map 0,1,2,3)
+}
+
+# ids of the BPF programs a process holds an fd of (its fdinfo names them)
+progs_of() { # PID
+	grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un |
+		jq -cs .
+}
+# how many of these program ids still exist (the kernel frees them shortly after the last fd)
+progs_alive() { # JSON-ID-LIST
+	local i n
+	for ((i = 0; i < 30; i++)); do
+		n=$(bpftool prog show -j 2>/dev/null | jq --argjson ids "$1" \
+			'[.[] | select(.id as $i | $ids | index($i))] | length')
+		[ "$n" = 0 ] && break
+		sleep 0.1
+	done
+	echo "$n"
+}
+
+# ---- tmux -------------------------------------------------------------------------------------
+TMUX_SOCK=
+tmx() { tmux -L "$TMUX_SOCK" "$@"; }
+screen() { tmx capture-pane -p -t top 2>/dev/null; }
+# wait until the screen matches an extended regex (bounded); the last screen stays in $SCREEN
+wait_screen() { # REGEX [TIMEOUT_S]
+	local i n=$((${2:-15} * 5))
+	for ((i = 0; i < n; i++)); do
+		SCREEN=$(screen)
+		grep -qE "$1" <<<"$SCREEN" && return 0
+		sleep 0.2
+	done
+	tk_log "screen:"
+	echo "$SCREEN"
+	tk_fail "screen never matched /$1/"
+}
+
+test_tsntop_tmux_lost_then_restored() {
+	local pid ids before after row
+	top_setup
+	TMUX_SOCK=tk$TK_TEST_ID
+	tk_defer "tmux -L $TMUX_SOCK kill-server"
+	tmx new-session -d -s top -x 120 -y 40 \
+		"env TERM=xterm $TOP ${TOP_ARGS[*]} -d 0.5; echo \$? >$TK_TMP/rc; sleep 60" ||
+		tk_fail "tmux"
+	# the flow row: pod, tuple, pkt/s, prio app>nic, class, tstamp, verdict
+	row="${TK_PODS[0]}/eth0 +udp ${TK_POD_IP[0]}:40001 > $TK_LISTEN_IP:$PORT +[0-9]+ +1>0 +0 +none>none +LOST at vethpod1"
+	before=$(tk_tc_snapshot)
+	wait_screen "$row"
+	echo "ok without the proxy: $(grep -E "$row" <<<"$SCREEN")"
+	assert_match "header: NIC with its qdisc and map" "$SCREEN" \
+		"NIC +$TK_NODE/nic0 (taprio|htb) map 0 1 2 3"
+	assert_match "header: proxy off" "$SCREEN" "proxy off +flows [0-9]+ "
+	sleep 1
+	after=$(tk_tc_snapshot)
+	# what tsntop says against the qdisc: class 0 got the flow, class 1 nothing
+	assert_ge "qdisc: tc0 got packets" "$(tk_tc_delta "$before" "$after" 0)" 100
+	assert_eq "qdisc: tc1 got none" "$(tk_tc_delta "$before" "$after" 1)" 0
+	# Enter: the hop path, with the change marked where it happened
+	tmx send-keys -t top Enter
+	wait_screen "vethpod1 +netif_rx +0! .*priority LOST"
+	assert_match "path reaches the judged NIC hop" "$SCREEN" "nic0 +net_dev_start_xmit .*<- judged"
+
+	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null || tk_fail "allow pod1"
+	row="${TK_PODS[0]}/eth0 +udp ${TK_POD_IP[0]}:40001 > $TK_LISTEN_IP:$PORT +[0-9]+ +1>1 +1 +none>none +restored"
+	wait_screen "$row"
+	echo "ok with the proxy: $(grep -E "$row" <<<"$SCREEN")"
+	assert_match "header: proxy on with its policy" "$SCREEN" "proxy on \(policy registered"
+	assert_match "proxy pane counters" "$SCREEN" "saved [0-9]+/s \([0-9]+\)"
+	assert_match "proxy pane policy" "$SCREEN" "${TK_PODS[0]} \{1\} clamp"
+	before=$(tk_tc_snapshot)
+	sleep 1
+	after=$(tk_tc_snapshot)
+	assert_ge "qdisc: tc1 gets the flow now" "$(tk_tc_delta "$before" "$after" 1)" 100
+
+	# keys: help, sort, filter that hides the flow, pause
+	tmx send-keys -t top '?'
+	wait_screen "cycle the sort order"
+	tmx send-keys -t top x s
+	wait_screen "s sort: packets"
+	tmx send-keys -t top / 5 9 9 9 Enter
+	wait_screen "no flow matches the filter '5999'"
+	tmx send-keys -t top p
+	wait_screen "\[PAUSED\]"
+
+	pid=$(pgrep -f "^$TOP " | head -n 1)
+	[ -n "$pid" ] || tk_fail "tsntop is not running"
+	ids=$(progs_of "$pid")
+	assert_ne "tsntop holds programs" "$ids" "[]"
+	tmx send-keys -t top q
+	tk_wait_file "$TK_TMP/rc" 10
+	assert_eq "q: exit status" "$(cat "$TK_TMP/rc")" 0
+	assert_eq "q: process gone" "$(kill -0 "$pid" 2>/dev/null && echo alive)" ""
+	assert_eq "q: its programs are gone" "$(progs_alive "$ids")" 0
+	assert_eq "q: the proxy is untouched" "$(proxy status --json | jq -r .running)" true
+}
+
+test_tsntop_once_and_json_without_terminal() {
+	local before after j
+	top_setup
+	sleep 0.5
+	before=$(tk_tc_snapshot)
+	assert_exit "--once" 0 env -u TERM "$TOP" "${TOP_ARGS[@]}" --once -d 1 </dev/null
+	after=$(tk_tc_snapshot)
+	echo "$TK_OUT"
+	assert_match "--once: the flow row" "$TK_OUT" \
+		"${TK_PODS[0]}/eth0 +udp ${TK_POD_IP[0]}:40001 > $TK_LISTEN_IP:$PORT +[0-9]+ +1>0 +0 +none>none +LOST at vethpod1"
+	assert_match "--once: the path of the busiest flow" "$TK_OUT" "path of udp ${TK_POD_IP[0]}:40001"
+	assert_ge "--once: the qdisc agrees (tc0)" "$(tk_tc_delta "$before" "$after" 0)" 100
+	assert_eq "--once: no escape sequences" "$(grep -c $'\e' <<<"$TK_OUT")" 0
+
+	assert_exit "--json" 0 "$TOP" "${TOP_ARGS[@]}" --json -d 0.5 --max-iterations 2 </dev/null
+	assert_eq "--json: one line per iteration" "$(wc -l <<<"$TK_OUT")" 2
+	j=$(tail -n 1 <<<"$TK_OUT" | jq -c ".flows[] | select(.dport == $PORT and .sport == 40001)")
+	tk_log "flow: $(jq -c 'del(.hops)' <<<"$j")"
+	assert_eq "--json: verdict" "$(jq -r .verdict <<<"$j")" "LOST at vethpod1"
+	assert_eq "--json: lost at" "$(jq -r .lost_at <<<"$j")" "$TK_NODE/vethpod1"
+	assert_eq "--json: app priority" "$(jq .app.priority <<<"$j")" 1
+	assert_eq "--json: nic priority" "$(jq .nic.priority <<<"$j")" 0
+	assert_eq "--json: traffic class" "$(jq .traffic_class <<<"$j")" 0
+	assert_eq "--json: pod netns" "$(jq -r .netns <<<"$j")" "${TK_PODS[0]}"
+	# the talker sends 500/s: the kernel-side counting must see about that
+	assert_ge "--json: pkt/s" "$(jq '.pps | floor' <<<"$j")" 300
+	assert_le "--json: pkt/s" "$(jq '.pps | floor' <<<"$j")" 700
+	assert_eq "--json: nothing lost" "$(tail -n 1 <<<"$TK_OUT" | jq '.lost | add')" 0
+
+	# the filter is applied in the kernel: pod1 only, port 5002 matches nothing
+	assert_exit "--json --dport 5002" 0 "$TOP" --json -d 0.5 --max-iterations 1 --dport 5002
+	assert_eq "--dport 5002: no flow" "$(jq '.flows | length' <<<"$TK_OUT")" 0
+}
+
+test_tsntop_signals_detach() {
+	local sig pid ids rc
+	top_setup
+	for sig in TERM HUP INT; do
+		"$TOP" "${TOP_ARGS[@]}" --json -d 0.3 >"$TK_TMP/$sig.json" 2>"$TK_TMP/$sig.err" &
+		pid=$!
+		tk_defer "kill $pid"
+		for ((i = 0; i < 50; i++)); do
+			[ -s "$TK_TMP/$sig.json" ] && break
+			sleep 0.1
+		done
+		ids=$(progs_of "$pid")
+		assert_ne "$sig: programs attached" "$ids" "[]"
+		kill -"$sig" "$pid"
+		wait "$pid"
+		rc=$?
+		assert_eq "SIG$sig: clean exit" "$rc" 0
+		assert_eq "SIG$sig: programs gone" "$(progs_alive "$ids")" 0
+	done
+}
+
+test_tsntop_bad_input() {
+	assert_exit "unknown flag" 2 "$TOP" --frobnicate
+	assert_eq "unknown flag: one line" "$(echo "$TK_ERR" | wc -l)" 1
+	assert_match "unknown flag message" "$TK_ERR" "^tsntop: unknown option '--frobnicate'"
+	assert_exit "not root" 2 setpriv --reuid=65534 --regid=65534 --clear-groups "$TOP" --once
+	assert_match "not root message" "$TK_ERR" "^tsntop: must run as root"
+	assert_exit "no terminal" 2 "$TOP" </dev/null
+	assert_match "no terminal message" "$TK_ERR" "needs a terminal \(use --once or --json"
+	assert_exit "bad -d" 2 "$TOP" -d 0 --once
+	assert_exit "bad --tc-map" 2 "$TOP" --tc-map 0,1,x --once
+	assert_exit "--once with --json" 2 "$TOP" --once --json
+	assert_exit "bad filter" 2 "$TOP" --dst 300.1.2.3 --once
+	assert_match "bad filter message" "$TK_ERR" "^tsntop: --dst: '300.1.2.3' is not"
+	assert_exit "missing NIC" 2 "$TOP" --nic nosuchnic0 --once
+	assert_match "missing NIC message" "$TK_ERR" "^tsntop: --nic nosuchnic0: no interface"
+	assert_eq "missing NIC: one line" "$(echo "$TK_ERR" | wc -l)" 1
+	assert_exit "--help" 0 "$TOP" --help
+	assert_match "--help has examples" "$TK_OUT" "Examples:"
+}

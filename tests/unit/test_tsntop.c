@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of tsntop without a kernel or a terminal: the model (rates, sort, filter, verdicts)
+ * from synthetic hop records shaped like the fixture's path (pod eth0 -> vethpod1 -> br0 ->
+ * nic0 -> the network), and the view drawn headless (ncurses on /dev/null, cells read back).
+ */
+#include <stdlib.h>
+
+#include "../../tui/model.h"
+#include "../../tui/view.h"
+#include "test.h"
+
+#define NS_POD1 4026530001U
+#define NS_POD2 4026530002U
+#define NS_NODE 4026530100U
+#define NIC0 7
+
+struct hop_spec {
+	__u32 hook;
+	__u32 netns;
+	__u32 ifindex;
+	const char *ifname;
+	const char *hook_name;
+	__u32 priority;		/* ~0U: not read at this hop (net_dev_xmit) */
+};
+
+/* The fixture's path of one UDP packet from a pod to the network, priority at each hop. */
+static void path(struct hop_spec h[8], __u32 pod_ns, __u32 app, __u32 after_veth, __u32 nic)
+{
+	struct hop_spec p[8] = {
+		{ TSN_HOOK_NET_DEV_QUEUE, pod_ns, 2, "eth0", "net_dev_queue", app },
+		{ TSN_HOOK_NET_DEV_START_XMIT, pod_ns, 2, "eth0", "net_dev_start_xmit", app },
+		{ TSN_HOOK_NETIF_RX, NS_NODE, 5, "vethpod1", "netif_rx", after_veth },
+		{ TSN_HOOK_NET_DEV_XMIT, pod_ns, 2, "eth0", "net_dev_xmit", ~0U },
+		{ TSN_HOOK_NETIF_RECEIVE_SKB, NS_NODE, 3, "br0", "netif_receive_skb", after_veth },
+		{ TSN_HOOK_NET_DEV_QUEUE, NS_NODE, NIC0, "nic0", "net_dev_queue", nic },
+		{ TSN_HOOK_NET_DEV_START_XMIT, NS_NODE, NIC0, "nic0", "net_dev_start_xmit", nic },
+		{ TSN_HOOK_NETIF_RX, 4026530200U, 2, "eth0", "netif_rx", 0 },
+	};
+
+	memcpy(h, p, sizeof(p));
+}
+
+static struct tsn_agg_flow_key flow_key(__u32 netns, __u16 sport, __u16 dport)
+{
+	struct tsn_agg_flow_key k = { .netns = netns };
+
+	k.tuple.l3proto = 0x0800;
+	k.tuple.l4proto = 17;
+	k.tuple.saddr[10] = k.tuple.saddr[11] = k.tuple.daddr[10] = k.tuple.daddr[11] = 0xff;
+	k.tuple.saddr[12] = 198, k.tuple.saddr[13] = 18, k.tuple.saddr[14] = 1;
+	k.tuple.saddr[15] = netns == NS_POD1 ? 11 : 12;
+	k.tuple.daddr[12] = 198, k.tuple.daddr[13] = 19, k.tuple.daddr[14] = 1;
+	k.tuple.daddr[15] = 2;
+	k.tuple.sport = sport;
+	k.tuple.dport = dport;
+	return k;
+}
+
+/* One flow of a sample with its hops (hop records listed out of order, as a hash map walk is). */
+static void add_flow(struct top_model *m, __u32 netns, __u16 dport, __u64 packets,
+		     double last_s, const struct hop_spec h[8])
+{
+	struct tsn_agg_flow_key k = flow_key(netns, 40000, dport);
+	struct tsn_agg_flow v = { .packets = packets, .bytes = packets * 100,
+				  .last_ns = (__u64)(last_s * 1e9), .ifindex = 2 };
+	static const int order[8] = { 5, 0, 7, 2, 6, 1, 4, 3 };
+	struct top_flow *f;
+	int i;
+
+	snprintf(v.ifname, sizeof(v.ifname), "eth0");
+	v.meta.priority = h[0].priority;
+	f = top_model_flow(m, &k, &v, netns == NS_POD1 ? "tk1-pod1" : "tk1-pod2");
+	ASSERT_TRUE(f != NULL, "flow added");
+	for (i = 0; f && i < 8; i++) {
+		const struct hop_spec *s = &h[order[i]];
+		struct tsn_agg_hop_key hk = { .flow = k, .hook = s->hook, .netns = s->netns,
+					      .ifindex = s->ifindex };
+		struct tsn_agg_hop hv = { .packets = packets, .seq = order[i],
+					  .last_ns = v.last_ns };
+
+		hv.meta.priority = s->priority == ~0U ? 0 : s->priority;
+		hv.flags = order[i] == 0 ? TSN_HOPF_FIRST : 0;
+		snprintf(hv.ifname, sizeof(hv.ifname), "%s", s->ifname);
+		ASSERT_OK(top_model_hop(m, f, &hk, &hv, s->hook_name,
+					s->netns == NS_NODE ? "tk1-node" : "tk1-pod1"),
+			  "hop added");
+	}
+}
+
+static struct top_model *model_with_nic(void)
+{
+	struct top_model *m = top_model_new();
+	struct top_nic nic = { .netns = NS_NODE, .ifindex = NIC0 };
+	int p;
+
+	snprintf(nic.ifname, sizeof(nic.ifname), "nic0");
+	snprintf(nic.netns_name, sizeof(nic.netns_name), "tk1-node");
+	snprintf(nic.qdisc.kind, sizeof(nic.qdisc.kind), "taprio");
+	nic.qdisc.has_map = true;
+	nic.qdisc.num_tc = 4;
+	for (p = 0; p < 4; p++)
+		nic.qdisc.prio_tc_map[p] = p;	/* taprio map 0 1 2 3 */
+	top_model_add_nic(m, &nic);
+	snprintf(m->hdr.node, sizeof(m->hdr.node), "node1");
+	snprintf(m->hdr.backend, sizeof(m->hdr.backend), "tracepoint");
+	m->hdr.interval_s = 1;
+	return m;
+}
+
+/* Three flows: pod1:5001 prio 1 lost at the veth, pod1:5002 prio 2 restored, pod2:5003 ok. */
+static void sample3(struct top_model *m, double t, __u64 scale)
+{
+	struct hop_spec h[8];
+
+	top_model_begin(m, t);
+	path(h, NS_POD1, 1, 0, 0);
+	add_flow(m, NS_POD1, 5001, 100 * scale, t - 0.1, h);
+	path(h, NS_POD1, 2, 0, 2);
+	add_flow(m, NS_POD1, 5002, 300 * scale, t - 0.2, h);
+	path(h, NS_POD2, 0, 0, 0);
+	add_flow(m, NS_POD2, 5003, 200 * scale, t - 3, h);
+	top_model_end(m);
+}
+
+static const struct top_flow *by_dport(const struct top_model *m, __u16 dport)
+{
+	int i;
+
+	for (i = 0; i < m->nvisible; i++)
+		if (top_model_visible(m, i)->key.tuple.dport == dport)
+			return top_model_visible(m, i);
+	return NULL;
+}
+
+TEST(tsntop_model_verdicts)
+{
+	struct top_model *m = model_with_nic();
+	const struct top_flow *f;
+	char buf[64];
+
+	sample3(m, 100, 1);
+	ASSERT_EQ(m->nvisible, 3, "three flows");
+	f = by_dport(m, 5001);
+	if (ASSERT_TRUE(f != NULL, "lost flow")) {
+		ASSERT_EQ(f->verdict, TOP_V_LOST, "verdict");
+		ASSERT_STREQ(top_verdict_str(f, buf, sizeof(buf)), "LOST at vethpod1", "lost where");
+		ASSERT_EQ(f->tc, 0, "class at nic0");
+		ASSERT_EQ(f->hops[f->judged].key.hook, TSN_HOOK_NET_DEV_START_XMIT, "judged at xmit");
+		ASSERT_STREQ(f->hops[f->judged].val.ifname, "nic0", "judged at nic0");
+		ASSERT_EQ(f->hops[2].changed, 1U << TOP_F_PRIORITY, "change marked at the veth");
+		ASSERT_EQ(f->hops[4].changed, 0, "no change after it");
+		ASSERT_STREQ(top_field_state(f, TOP_F_PRIORITY), "lost", "priority lost");
+		ASSERT_STREQ(top_field_state(f, TOP_F_TSTAMP), "kept", "tstamp never set: kept");
+		/* hops are in path order, whatever order the map walk gave them */
+		ASSERT_EQ(f->hops[0].val.seq, 0, "first");
+		ASSERT_EQ(f->hops[7].val.seq, 7, "last");
+	}
+	f = by_dport(m, 5002);
+	if (ASSERT_TRUE(f != NULL, "restored flow")) {
+		ASSERT_EQ(f->verdict, TOP_V_RESTORED, "verdict");
+		ASSERT_STREQ(top_verdict_str(f, buf, sizeof(buf)), "restored", "text");
+		ASSERT_EQ(f->tc, 2, "class 2 by the map");
+	}
+	f = by_dport(m, 5003);
+	if (ASSERT_TRUE(f != NULL, "best-effort flow")) {
+		ASSERT_EQ(f->verdict, TOP_V_OK, "priority 0 is never lost");
+		ASSERT_EQ(f->tc, 0, "class 0");
+	}
+	top_model_free(m);
+}
+
+TEST(tsntop_model_judged_without_nic)
+{
+	struct top_model *m = top_model_new();
+	struct hop_spec h[8];
+	const struct top_flow *f;
+
+	/* no NIC named: the last egress hop with metadata judges, no class is known */
+	top_model_begin(m, 1);
+	path(h, NS_POD1, 3, 0, 3);
+	add_flow(m, NS_POD1, 5001, 10, 1, h);
+	top_model_end(m);
+	f = top_model_visible(m, 0);
+	if (ASSERT_TRUE(f != NULL, "flow")) {
+		ASSERT_EQ(f->judged, 6, "nic0 start_xmit is the last egress hop");
+		ASSERT_EQ(f->verdict, TOP_V_RESTORED, "restored");
+		ASSERT_EQ(f->tc, -1, "class unknown without a map");
+	}
+	top_model_free(m);
+}
+
+TEST(tsntop_model_rates_sort_filter)
+{
+	struct top_model *m = model_with_nic();
+	struct hop_spec h[8];
+
+	sample3(m, 100, 1);
+	ASSERT_TRUE(top_model_visible(m, 0)->pps == 0, "no rate from the first sample");
+	sample3(m, 102, 3);	/* 2 s later, each flow's packets tripled */
+	ASSERT_EQ((long long)by_dport(m, 5001)->pps, 100, "(300 - 100) / 2");
+	ASSERT_EQ((long long)by_dport(m, 5002)->pps, 300, "(900 - 300) / 2");
+	ASSERT_EQ((long long)m->pps_total, 600, "total");
+	ASSERT_EQ((long long)m->pps_tc[0], 300, "class 0: 5001 + 5003");
+	ASSERT_EQ((long long)m->pps_tc[2], 300, "class 2: 5002");
+	/* sorted by pkt/s, highest first */
+	ASSERT_EQ(top_model_visible(m, 0)->key.tuple.dport, 5002, "pps: first");
+	ASSERT_EQ(top_model_visible(m, 2)->key.tuple.dport, 5001, "pps: last");
+	top_model_set_sort(m, TOP_SORT_VERDICT);
+	ASSERT_EQ(top_model_visible(m, 0)->verdict, TOP_V_LOST, "verdict: LOST first");
+	top_model_set_sort(m, TOP_SORT_LAST_SEEN);
+	ASSERT_EQ(top_model_visible(m, 2)->key.tuple.dport, 5003, "last seen: oldest last");
+	top_model_set_sort(m, TOP_SORT_PACKETS);
+	ASSERT_EQ(top_model_visible(m, 0)->key.tuple.dport, 5002, "packets: most first");
+	/* a flow that appears between samples: all its packets are in the interval */
+	top_model_begin(m, 104);
+	path(h, NS_POD1, 1, 0, 0);
+	add_flow(m, NS_POD1, 5001, 300, 104, h);
+	add_flow(m, NS_POD1, 5009, 40, 104, h);
+	top_model_end(m);
+	ASSERT_EQ((long long)by_dport(m, 5009)->pps, 20, "new flow: 40 / 2");
+	ASSERT_EQ((long long)by_dport(m, 5001)->pps, 0, "no new packets");
+	ASSERT_EQ(m->nvisible, 2, "flows gone from the kernel map are dropped");
+	/* filter: netns name, port, address */
+	sample3(m, 106, 4);
+	top_model_set_filter(m, "pod2");
+	ASSERT_EQ(m->nvisible, 1, "netns filter");
+	ASSERT_EQ(top_model_visible(m, 0)->key.tuple.dport, 5003, "pod2's flow");
+	top_model_set_filter(m, ":5002");
+	ASSERT_EQ(m->nvisible, 1, "port filter");
+	top_model_set_filter(m, "198.18.1.11");
+	ASSERT_EQ(m->nvisible, 2, "address filter");
+	top_model_set_filter(m, "nothing-like-it");
+	ASSERT_EQ(m->nvisible, 0, "no match");
+	ASSERT_TRUE(m->pps_total == 0, "totals follow the filter");
+	top_model_set_filter(m, "");
+	ASSERT_EQ(m->nvisible, 3, "cleared");
+	top_model_reset(m);
+	ASSERT_EQ(m->nvisible, 0, "reset");
+	top_model_free(m);
+}
+
+TEST(tsntop_model_json)
+{
+	struct top_model *m = model_with_nic();
+	json_object *o, *flows, *f, *v;
+
+	sample3(m, 100, 1);
+	o = top_model_json(m);
+	ASSERT_TRUE(json_object_object_get_ex(o, "flows", &flows), "flows");
+	ASSERT_EQ(json_object_array_length(flows), 3, "three");
+	f = json_object_array_get_idx(flows, 0);
+	ASSERT_TRUE(json_object_object_get_ex(f, "verdict", &v), "verdict key");
+	ASSERT_TRUE(json_object_object_get_ex(f, "hops", &v), "hops key");
+	ASSERT_EQ(json_object_array_length(v), 8, "eight hops");
+	json_object_put(o);
+	top_model_free(m);
+}
+
+/* ---- view, headless ---- */
+
+static SCREEN *headless(FILE **out, FILE **in)
+{
+	*out = fopen("/dev/null", "w");
+	*in = fopen("/dev/null", "r");
+	return newterm("xterm", *out, *in);
+}
+
+/* Row y of stdscr as text, read cell by cell (chtype: character + attributes). */
+static const char *row_text(int y, char *buf, int cols)
+{
+	chtype cells[512];
+	int n = mvwinchnstr(stdscr, y, 0, cells, cols), i;
+
+	for (i = 0; i < n && i < cols; i++)
+		buf[i] = (char)(cells[i] & A_CHARTEXT);
+	buf[i > 0 ? i : 0] = '\0';
+	return buf;
+}
+
+static bool screen_has(int rows, int cols, const char *text, int *row)
+{
+	char buf[512];
+	int y;
+
+	for (y = 0; y < rows; y++) {
+		if (strstr(row_text(y, buf, cols), text)) {
+			if (row)
+				*row = y;
+			return true;
+		}
+	}
+	return false;
+}
+
+TEST(tsntop_view_80x24)
+{
+	struct top_model *m = model_with_nic();
+	struct top_view v = {};
+	FILE *out, *in;
+	SCREEN *scr = headless(&out, &in);
+	char buf[512];
+	int y = -1, y2 = -1;
+
+	if (!ASSERT_TRUE(scr != NULL, "newterm"))
+		return;
+	resizeterm(24, 80);
+	sample3(m, 100, 1);
+	sample3(m, 101, 2);
+	v.detail = true;
+	top_view_draw(stdscr, &v, m);
+	ASSERT_TRUE(screen_has(24, 80, "tsntop  node node1  backend tracepoint", NULL), "header");
+	ASSERT_TRUE(screen_has(24, 80, "tk1-node/nic0 taprio map 0 1 2 3", NULL), "NIC + map");
+	ASSERT_TRUE(screen_has(24, 80, "proxy off  flows 3", NULL), "proxy state, totals");
+	ASSERT_TRUE(screen_has(24, 80, "VERDICT", NULL), "table header");
+	ASSERT_TRUE(screen_has(24, 80, "LOST at vethpod1", &y), "lost verdict");
+	ASSERT_TRUE(screen_has(24, 80, "restored", NULL), "restored verdict");
+	ASSERT_TRUE(strstr(row_text(y, buf, 80), "1>0") != NULL, "prio app>nic on the row");
+	ASSERT_TRUE(screen_has(24, 80, "tk1-pod2/eth0", NULL), "pod column");
+	/* detail pane of the selected (first: busiest = 5002, restored) flow */
+	ASSERT_TRUE(screen_has(24, 80, "path of udp 198.18.1.11:40000 > 198.19.1.2:5002", NULL),
+		    "detail title");
+	ASSERT_TRUE(screen_has(24, 80, "vethpod1  netif_rx", &y), "veth hop");
+	ASSERT_TRUE(strstr(row_text(y, buf, 80), "0!") != NULL, "change marked at the veth");
+	ASSERT_TRUE(screen_has(24, 80, "<- judged", &y2), "judged hop");
+	ASSERT_TRUE(y2 > y, "judged after the veth");
+	ASSERT_TRUE(strstr(row_text(23, buf, 80), "q quit") != NULL, "status line last");
+	/* the selected row is drawn reversed */
+	ASSERT_TRUE(screen_has(24, 80, "restored", &y), "selected row");
+	/* help overlay */
+	v.help = true;
+	top_view_draw(stdscr, &v, m);
+	ASSERT_TRUE(screen_has(24, 80, "s              cycle the sort order", NULL), "help");
+	endwin();
+	delscreen(scr);
+	fclose(out);
+	fclose(in);
+	top_model_free(m);
+}
+
+TEST(tsntop_view_resize)
+{
+	static const int sizes[][2] = { { 20, 60 }, { 50, 200 }, { 24, 80 }, { 8, 30 }, { 5, 20 } };
+	struct top_model *m = model_with_nic();
+	struct top_view v = { .detail = true };
+	char buf[512], name[64];
+	FILE *out, *in;
+	SCREEN *scr = headless(&out, &in);
+	size_t i;
+
+	if (!ASSERT_TRUE(scr != NULL, "newterm"))
+		return;
+	sample3(m, 100, 1);
+	m->proxy.running = true;	/* with the proxy pane too */
+	snprintf(m->proxy.policy, sizeof(m->proxy.policy), "all");
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		int rows = sizes[i][0], cols = sizes[i][1];
+
+		resizeterm(rows, cols);
+		top_view_draw(stdscr, &v, m);
+		snprintf(name, sizeof(name), "%dx%d header", cols, rows);
+		ASSERT_TRUE(strncmp(row_text(0, buf, cols), "tsntop", 6) == 0, name);
+		if (rows < 8 || cols < 60)
+			continue;	/* tiny: no garbage, but not every column fits */
+		snprintf(name, sizeof(name), "%dx%d verdict intact", cols, rows);
+		ASSERT_TRUE(screen_has(rows, cols, "LOST at vethpod1", NULL), name);
+		snprintf(name, sizeof(name), "%dx%d status line", cols, rows);
+		ASSERT_TRUE(strstr(row_text(rows - 1, buf, cols), "q quit") != NULL, name);
+		if (rows >= 24) {
+			snprintf(name, sizeof(name), "%dx%d proxy pane", cols, rows);
+			ASSERT_TRUE(screen_has(rows, cols, "enforce mode", NULL), name);
+		}
+	}
+	endwin();
+	delscreen(scr);
+	fclose(out);
+	fclose(in);
+	top_model_free(m);
+}
+
+TEST(tsntop_view_text_frame)
+{
+	struct top_model *m = model_with_nic();
+	struct top_view v = { .detail = true };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	sample3(m, 100, 1);
+	ASSERT_OK(top_view_render_text(&v, m, 24, 80, f), "render");
+	fclose(f);
+	ASSERT_TRUE(text && strstr(text, "LOST at vethpod1"), "frame has the verdict");
+	ASSERT_TRUE(text && !strstr(text, " \n"), "no trailing blanks");
+	free(text);
+	top_model_free(m);
+}
