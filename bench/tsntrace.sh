@@ -8,26 +8,9 @@
 #   bench/tsntrace.sh [--packets N] [--rounds R] [--id ID]
 set -uo pipefail
 
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export TK_ROOT=$ROOT TK_BUILD=${TK_BUILD:-$ROOT/build}
-N=20000
-ROUNDS=3
-ID=240
-while [ $# -gt 0 ]; do
-	case $1 in
-	--packets) N=$2; shift 2 ;;
-	--rounds) ROUNDS=$2; shift 2 ;;
-	--id) ID=$2; shift 2 ;;
-	*) echo "usage: bench/tsntrace.sh [--packets N] [--rounds R] [--id ID]" >&2; exit 2 ;;
-	esac
-done
-[ "$(id -u)" = 0 ] || { echo "bench/tsntrace.sh: run as root" >&2; exit 2; }
-
-TK_TEST_ID=$ID
-# shellcheck source=tests/lib.sh
-source "$ROOT/tests/lib.sh"
-TK_TMP=$(mktemp -d /tmp/tk-bench.XXXXXX)
-trap tk_run_deferred EXIT
+# shellcheck source=bench/bench.bash
+source "$(dirname "$0")/bench.bash"
+bench_init tsntrace.sh 20000 3 240 "$@"
 TT=$TK_BUILD/tsntrace
 PORT=5001
 
@@ -39,14 +22,8 @@ tk_listen "$ID" "$PORT" 600
 start_tt() { # OUT ARGS...
 	local out=$1
 	shift
-	rm -f "$TK_TMP/ready"
-	"$TT" --ready-file "$TK_TMP/ready" "$@" >"$out" 2>"$out.err" &
-	TT_PID=$!
-	tk_defer "kill $TT_PID"
-	while [ ! -e "$TK_TMP/ready" ]; do
-		kill -0 "$TT_PID" 2>/dev/null || { cat "$out.err"; exit 1; }
-		sleep 0.01
-	done
+	bench_bg "$TK_TMP/ready" "$out" "$out.err" "$TT" --ready-file "$TK_TMP/ready" "$@"
+	TT_PID=$BG_PID
 }
 stop_tt() {
 	sleep 0.3
@@ -54,14 +31,7 @@ stop_tt() {
 	wait "$TT_PID"
 }
 
-# pps of one talker run of N datagrams, as fast as it can send
-pps() {
-	local t0 t1
-	t0=$(now)
-	tk_talk "$ID" 1 --port "$PORT" --count "$N" --interval-us 0 --priority 3 >/dev/null
-	t1=$(now)
-	echo "$N $t0 $t1" | awk '{printf "%.0f", $1 / ($3 - $2)}'
-}
+pps() { bench_pps 3; }
 
 echo "# tsntrace bench: $(uname -r), $(nproc) CPUs, $N packets per run, $ROUNDS rounds"
 

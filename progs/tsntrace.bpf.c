@@ -37,6 +37,12 @@ const volatile struct tsn_filter tsn_filter = {};
 const volatile __u64 tsn_fp_window_ns = 50000000ULL;
 /* tsntop: aggregate into tsn_agg_flows/tsn_agg_hops instead of emitting events. */
 const volatile __u32 tsn_aggregate = 0;
+/*
+ * A packet with a hop this recent is still crossing the node (microseconds, plus qdisc wait):
+ * a new packet that takes its slot is an eviction. Older ones are done, even when their free
+ * was not seen (UDP's stateless consume has no tracepoint).
+ */
+const volatile __u64 tsn_agg_inflight_ns = 10000000ULL;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -280,7 +286,8 @@ static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 	tt_dev_names(v);
 	if (v->flags & TSN_HOPF_FIRST) {
 		/* an older packet still in flight in this slot stops being aggregated: say so */
-		if (ap->pkt_id && ap->pkt_id != pkt_id && tsn_fresh(now, ap->last_ns))
+		if (ap->pkt_id && ap->pkt_id != pkt_id &&
+		    (__s64)(now - ap->last_ns) < (__s64)tsn_agg_inflight_ns)
 			tt_agg_count(TSN_AGG_PKT_EVICTED);
 		__builtin_memset(&v->hk, 0, sizeof(v->hk));
 		v->hk.flow.tuple = v->p.tuple;

@@ -28,7 +28,7 @@
 #include "source.h"
 #include "view.h"
 
-#define DEFAULT_CAPACITY 16384U
+#define DEFAULT_CAPACITY 65536U
 #define DEFAULT_MAX_FLOWS 4096U
 #define DEFAULT_MAX_HOPS 65536U
 #define DEFAULT_ROWS 40

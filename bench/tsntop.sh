@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tsntop benchmark (not a test: it prints figures, it asserts nothing). Over the fixture, a pod
+# floods the NIC as fast as it can; rounds alternate without and with tsntop running (no filter:
+# every packet of the node is followed and aggregated in the kernel). Reported: pps with / pps
+# without, and tsntop's own CPU use (utime + stime from /proc/PID/stat, in % of one CPU) at -d 1
+# over 10 s with a talker at 20000 pps, and on an idle node. The datapath cost of the BPF
+# programs is in the pps ratio (it is charged to the senders), not in tsntop's CPU.
+#
+#   bench/tsntop.sh [--packets N] [--rounds R] [--id ID]
+set -uo pipefail
+
+# shellcheck source=bench/bench.bash
+source "$(dirname "$0")/bench.bash"
+bench_init tsntop.sh 100000 3 241 "$@"
+TOP=$TK_BUILD/tsntop
+PORT=5001
+HZ=$(getconf CLK_TCK)
+
+tk_fixture_up "$ID" 1 >/dev/null
+tk_listen "$ID" "$PORT" 600
+
+# utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# attached once the first snapshot is out
+start_top() {
+	bench_bg "$TK_TMP/top.json" "$TK_TMP/top.json" "$TK_TMP/top.err" "$TOP" --json -d 1
+	TOP_PID=$BG_PID
+}
+stop_top() {
+	kill -TERM "$TOP_PID"
+	wait "$TOP_PID"
+}
+
+flood_pps() { bench_pps 1; }
+
+echo "# tsntop bench: $(uname -r), $(nproc) CPUs, $N packets per flood, $ROUNDS rounds"
+ratios=()
+for ((r = 1; r <= ROUNDS; r++)); do
+	off=$(flood_pps)
+	start_top
+	on=$(flood_pps)
+	stop_top
+	ratio=$(awk -v a="$on" -v b="$off" 'BEGIN {printf "%.3f", a / b}')
+	lost=$(grep -a '}$' "$TK_TMP/top.json" | tail -n 1 | jq -c .lost)
+	ratios+=("$ratio")
+	printf "round %d: without %d pps, with tsntop %d pps, ratio %s (tsntop lost %s)\n" \
+		"$r" "$off" "$on" "$ratio" "$lost"
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+echo "pps ratio with/without tsntop (median): $(median "${ratios[@]}")"
+
+# tsntop's own CPU over SECS seconds of the current traffic
+top_cpu() { # LABEL SECS
+	local c0 c1
+	start_top
+	c0=$(cpu_ticks "$TOP_PID")
+	sleep "$2"
+	c1=$(cpu_ticks "$TOP_PID")
+	flows=$(grep -a '}$' "$TK_TMP/top.json" | tail -n 1 | jq '.flows | length')
+	stop_top
+	awk -v c=$((c1 - c0)) -v hz="$HZ" -v s="$2" -v l="$1" -v f="$flows" \
+		'BEGIN {printf "tsntop CPU %s: %.1f%% of one CPU (-d 1, %d s, %d flows)\n", l, 100 * c / hz / s, s, f}'
+}
+tk_talk "$ID" 1 --port "$PORT" --count 400000 --interval-us 50 --priority 1 >/dev/null &
+TALK=$!
+tk_defer "kill $TALK"
+top_cpu "with a 20000 pps flow" 10
+kill "$TALK" 2>/dev/null
+wait "$TALK" 2>/dev/null
+top_cpu "idle" 5
