@@ -6,7 +6,8 @@
 #     rounds alternate on/off in one run on the same fixture, the median ratio is reported.
 #  2. per-packet cost of the logic: bpf_stats run_time_ns/run_cnt of each tsnproxy program a
 #     packet passes minus the same figure for an empty program on the same hook.
-# Usage: bench/enforce.sh [ROUNDS=5] [PACKETS=100000]  (as root, after make)
+# Usage: bench/enforce.sh [ROUNDS=5] [PACKETS=100000] [PARTS=ratio,hook,logic]  (root, after make)
+# TSNPROXY=PATH benchmarks another build of tsnproxy (A/B comparisons of datapath changes).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export TK_ROOT=$ROOT TK_BUILD=${TK_BUILD:-$ROOT/build}
@@ -14,11 +15,12 @@ source "$ROOT/tests/fixture.sh"
 
 ROUNDS=${1:-5}
 PACKETS=${2:-100000}
+PARTS=,${3:-ratio,hook,logic},
 ID=${BENCH_ID:-231}
 PIN=/sys/fs/bpf/tk$ID-bench
 NODE=tk$ID-node
 
-proxy() { nsenter --net="/run/netns/$NODE" -- "$TK_BUILD/tsnproxy" --pin-dir "$PIN" "$@"; }
+proxy() { nsenter --net="/run/netns/$NODE" -- "${TSNPROXY:-$TK_BUILD/tsnproxy}" --pin-dir "$PIN" "$@"; }
 cleanup() {
 	[ -e "$PIN" ] && proxy stop >/dev/null 2>&1
 	tk_fixture_down "$ID" >/dev/null 2>&1
@@ -39,6 +41,9 @@ flood_pps() {
 	echo $((PACKETS * 1000000000 / (t1 - t0)))
 }
 
+part() { [[ $PARTS == *,$1,* ]]; }
+
+if part ratio; then
 echo "# enforce-mode pps ratio: $ROUNDS rounds x $PACKETS packets, alternating off/on"
 ratios=()
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -52,47 +57,73 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
 echo "pps ratio on/off (median): $median   (goal >= 0.97)"
+fi
 
+if part hook; then
 echo "# save hook: tracepoint (node-wide) vs tc (per pod), pps with each, alternating"
 for ((r = 1; r <= ROUNDS; r++)); do
-	proxy start --nic nic0 >/dev/null
+	proxy start --nic nic0 ${BENCH_START_ARGS:-} >/dev/null
 	proxy allow --netns "tk$ID-pod1" --priorities 1 >/dev/null
 	tp=$(flood_pps)
 	proxy stop >/dev/null
-	proxy start --nic nic0 --save-hook tc >/dev/null
+	proxy start --nic nic0 --save-hook tc ${BENCH_START_ARGS:-} >/dev/null
 	proxy allow --netns "tk$ID-pod1" --priorities 1 --ifname eth0 >/dev/null
 	tc=$(flood_pps)
 	proxy stop >/dev/null
 	printf "round %d: tracepoint %d pps, tc %d pps, tc/tracepoint %s\n" "$r" "$tp" "$tc" \
 		"$(awk -v a="$tc" -v b="$tp" 'BEGIN {printf "%.3f", a / b}')"
 done
+fi
 
-echo "# per-packet logic cost (bpf_stats, BPF_ENABLE_STATS scoped to this run)"
+part logic || exit 0
+# Rounds alternate enforce mode and empty programs on the same hooks; each figure is the median
+# over the rounds, which keeps a busy neighbour (another job on the other core) from skewing it.
+echo "# per-packet logic cost (bpf_stats, BPF_ENABLE_STATS scoped to this run), $ROUNDS rounds"
 talk() { tk_talk "$ID" 1 --port 5001 --count "$PACKETS" --interval-us 0 --priority 1 >/dev/null; }
 export -f tk_talk tk_ns talk
 export ID PACKETS TK_FIXTURE_NET_PREFIX
-proxy start --nic nic0 --policy all >/dev/null
-on_json=$("$TK_BUILD/bpfstats" --prefix tsn_ -- bash -c talk)
-proxy stop >/dev/null
-empty_json=$(nsenter --net="/run/netns/$NODE" -- "$TK_BUILD/bpfstats" --prefix tk_empty_ --empty nic0 -- bash -c talk)
-avg() { # json prog
-	echo "$1" | jq -r --arg p "$2" '.[$p] | if . and .run_cnt > 0 then (.run_time_ns / .run_cnt) else 0 end'
+# one line per program per round: tag:name runs ns_per_run ns_per_pod_packet
+per_run() { # tag json
+	echo "$2" | jq -r --arg t "$1" --argjson n "$PACKETS" 'to_entries[] | select(.value.run_cnt > 0) |
+		"\($t):\(.key) \(.value.run_cnt) \(.value.run_time_ns / .value.run_cnt) \(.value.run_time_ns / $n)"'
 }
-printf "%-16s %10s %12s %10s\n" program runs ns/run logic_ns
-total=0
-for pair in tsn_save:tk_empty_xmit tsn_restore:tk_empty_tc tsn_on_kfree:tk_empty_kfree \
-	tsn_on_consume:tk_empty_cons; do
-	p=${pair%%:*} e=${pair#*:}
-	a=$(avg "$on_json" "$p")
-	b=$(avg "$empty_json" "$e")
-	runs=$(echo "$on_json" | jq -r --arg p "$p" '.[$p].run_cnt // 0')
-	logic=$(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.1f", a - b}')
-	printf "%-16s %10s %12.1f %10s   (empty %s: %.1f ns/run)\n" "$p" "$runs" "$a" "$logic" "$e" "$b"
+# enforce mode as deployed: the default policy (registered), the pod allowed its priority; with
+# the default save hook (tracepoint, tag tp) and with the tc save hook on the pod's eth0 (tc)
+samples=$(for ((r = 1; r <= ROUNDS; r++)); do
+	proxy start --nic nic0 ${BENCH_START_ARGS:-} >/dev/null
+	proxy allow --netns "tk$ID-pod1" --priorities 1 >/dev/null
+	per_run tp "$("$TK_BUILD/bpfstats" --prefix tsn_ -- bash -c talk)"
+	proxy stop >/dev/null
+	proxy start --nic nic0 --save-hook tc ${BENCH_START_ARGS:-} >/dev/null
+	proxy allow --netns "tk$ID-pod1" --priorities 1 --ifname eth0 >/dev/null
+	per_run tc "$("$TK_BUILD/bpfstats" --prefix tsn_ -- bash -c talk)"
+	proxy stop >/dev/null
+	per_run empty "$(nsenter --net="/run/netns/$NODE" -- "$TK_BUILD/bpfstats" --prefix tk_empty_ \
+		--empty nic0 -- bash -c talk)"
+done)
+med() { # tag:name column: median of that column over the rounds
+	echo "$samples" | awk -v p="$1" -v c="$2" '$1 == p {print $c}' | sort -g |
+		awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print 0}'
+}
+printf "%-20s %10s %12s %10s\n" program runs ns/run logic_ns
+for pair in tp:tsn_save:xmit tp:tsn_restore:tc tp:tsn_on_kfree:kfree tp:tsn_on_consume:cons \
+	tc:tsn_save_tc:tc tc:tsn_restore:tc; do
+	p=${pair%:*} e=empty:tk_empty_${pair##*:}
+	a=$(med "$p" 3) b=$(med "$e" 3)
+	printf "%-20s %10s %12.1f %10.1f   (%s: %.1f ns/run)\n" "$p" "$(med "$p" 2)" "$a" \
+		"$(awk -v a="$a" -v b="$b" 'BEGIN {print a - b}')" "$e" "$b"
 done
-# per pod packet: save at pod eth0 + save's fast exit at nic0 + restore at nic0; free hooks
-# fire for every skb freed on the node, reported per run above
-echo "$on_json" | jq -r --argjson n "$PACKETS" --argjson e "$empty_json" '
-	def per(p): (.[p].run_time_ns // 0) / $n;
-	def eper(p): ($e[p].run_time_ns // 0) / $n;
-	"logic per pod packet (save+restore, minus empty): \((per("tsn_save") + per("tsn_restore") - eper("tk_empty_xmit") - eper("tk_empty_tc")) * 10 | round / 10) ns   (goal <= 50)",
-	"free hooks per pod packet (minus empty): \((per("tsn_on_kfree") + per("tsn_on_consume") - eper("tk_empty_kfree") - eper("tk_empty_cons")) * 10 | round / 10) ns"'
+# logic of a program per pod packet: (its ns/run - the empty one's ns/run) x its runs per packet
+logic() { # tag:name empty-name
+	awk -v a="$(med "$1" 3)" -v b="$(med "empty:$2" 3)" -v r="$(med "$1" 2)" -v n="$PACKETS" \
+		'BEGIN {print (a - b) * r / n}'
+}
+# tracepoint save runs twice per pod packet (pod eth0: saves; nic0: first-compare exit)
+awk -v s="$(logic tp:tsn_save tk_empty_xmit)" -v r="$(logic tp:tsn_restore tk_empty_tc)" \
+	-v ts="$(logic tc:tsn_save_tc tk_empty_tc)" -v tr="$(logic tc:tsn_restore tk_empty_tc)" \
+	-v k="$(logic tp:tsn_on_kfree tk_empty_kfree)" -v c="$(logic tp:tsn_on_consume tk_empty_cons)" \
+	'BEGIN {
+	printf "logic per pod packet, tracepoint save hook (save+restore): %.1f ns   (goal <= 50)\n", s + r
+	printf "logic per pod packet, tc save hook (save+restore): %.1f ns\n", ts + tr
+	printf "free hooks per pod packet: %.1f ns\n", k + c
+}'

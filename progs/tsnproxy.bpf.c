@@ -125,7 +125,7 @@ int BPF_PROG(tsn_save, struct sk_buff *skb, struct net_device *dev)
 	m.tstamp = skb->tstamp;
 	if (tsn_meta_is_default(&m))
 		return 0;
-	m.tstamp_type = m.tstamp ? tsn_skb_tstamp_type(skb) : 0;
+	m.tstamp_type = m.tstamp ? tsn_skb_tstamp_type_btf(skb) : 0;
 	m.queue_mapping = skb->queue_mapping;
 	m.has_sk = skb->sk != NULL;
 	m._pad = 0;
@@ -146,6 +146,7 @@ int BPF_PROG(tsn_save, struct sk_buff *skb, struct net_device *dev)
 SEC("tc")
 int tsn_save_tc(struct __sk_buff *ctx)
 {
+	/* a trusted BTF pointer: plain loads for what __sk_buff does not expose */
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
 	struct tsn_meta m;
 	struct tsn_pkt p;
@@ -156,11 +157,12 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	m.tstamp = ctx->tstamp;
 	if (tsn_meta_is_default(&m))
 		return TC_ACT_UNSPEC;
-	m.tstamp_type = m.tstamp ? tsn_skb_tstamp_type(skb) : 0;
+	/* __sk_buff's tstamp_type uses the kernel's numbering, which is ours (REALTIME/MONO/TAI) */
+	m.tstamp_type = m.tstamp ? ctx->tstamp_type : 0;
 	m.queue_mapping = ctx->queue_mapping;
-	m.has_sk = BPF_CORE_READ(skb, sk) != NULL;
+	m.has_sk = skb->sk != NULL;
 	m._pad = 0;
-	netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	netns = skb->dev->nd_net.net->ns.inum;
 	if (!tsn_policy_apply(netns, ctx->ifindex, &m))
 		return TC_ACT_UNSPEC;
 	if (tsn_parse_tc(ctx, &p))

@@ -82,9 +82,9 @@ test_seed_scenario() {
 	assert_eq "listener got everything" "$(tk_listen_count "$TK_TEST_ID" 5001)" $((6 * N))
 }
 
-test_tstamp_tai_mono_none() {
-	enforce_setup 1
-	proxy start --nic nic0 --policy all >/dev/null || tk_fail "tsnproxy start failed"
+# TAI and MONO txtimes reach nic0 with their value and clock type, no txtime stays no txtime
+# (run with enforce mode already started)
+check_tstamp_kinds_restored() {
 	observe_start 6001-6003
 	tk_talk "$TK_TEST_ID" 1 --port 6001 --count 50 --priority 1 --txtime tai >/dev/null
 	tk_talk "$TK_TEST_ID" 1 --port 6002 --count 50 --priority 1 --txtime mono >/dev/null
@@ -112,6 +112,12 @@ test_tstamp_tai_mono_none() {
 	# no SO_TXTIME: no timestamp may be invented
 	assert_eq "no txtime: tstamp 0 at nic0" "$(obs_nic_count '.dport == 6003 and .tstamp == 0')" 50
 	assert_eq "no txtime: priority restored" "$(obs_nic_count '.dport == 6003 and .priority == 1')" 50
+}
+
+test_tstamp_tai_mono_none() {
+	enforce_setup 1
+	proxy start --nic nic0 --policy all >/dev/null || tk_fail "tsnproxy start failed"
+	check_tstamp_kinds_restored
 }
 
 test_address_reuse_never_restores_node_traffic() {
@@ -164,7 +170,10 @@ test_xdp_rebuilt_skb_still_restored() {
 
 test_lifetime_local_traffic_freed() {
 	enforce_setup 1
-	proxy start --nic nic0 --policy all --ttl 200 >/dev/null || tk_fail "tsnproxy start failed"
+	# registered, not "all": the save hook is node-wide, and other fixtures' pods on this node
+	# (concurrent test runs) would keep the table busy
+	proxy start --nic nic0 --ttl 200 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null || tk_fail "allow failed"
 	# pod -> node-local: delivered to br0's address, never reaches nic0
 	tk_ns "${TK_PODS[0]}" "$TK_BUILD/talker" --dst "$TK_BR_IP" --port 7001 --count $N \
 		--priority 1 >/dev/null
@@ -340,4 +349,13 @@ test_tc_save_hook() {
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
 	after=$(tk_tc_snapshot)
 	assert_eq "after deny: tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
+}
+
+# the tc save hook reads the clock type from __sk_buff, the tracepoint one from the skb's bitfield
+test_tc_save_hook_tstamp() {
+	enforce_setup 1
+	proxy start --nic nic0 --save-hook tc >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --ifname eth0 >/dev/null ||
+		tk_fail "allow with --ifname failed"
+	check_tstamp_kinds_restored
 }
