@@ -138,7 +138,8 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 			break;
 		case OPT_TC_MAP:
 			if (top_parse_tc_map(optarg, o->src.tc_map, &o->src.tc_map_num)) {
-				pr_warn("--tc-map: '%s' is not a list of up to 16 classes 0..15", optarg);
+				pr_warn("--tc-map: '%s' is not a list of up to 16 classes 0..15",
+					optarg);
 				return 2;
 			}
 			o->src.tc_map_set = true;
@@ -149,7 +150,8 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		case OPT_MAX_ITER:
 			errno = 0;
 			o->max_iterations = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || *optarg == '-' || !o->max_iterations) {
+			if (errno || end == optarg || *end || *optarg == '-' ||
+			    !o->max_iterations) {
 				pr_warn("--max-iterations: '%s' is not a positive number", optarg);
 				return 2;
 			}

@@ -556,7 +556,8 @@ static json_object *flow_json(const struct top_model *m, const struct top_flow *
 			json_object_object_add(ho, "meta", meta_json(&h->val.meta));
 		for (fl = 0; fl < TOP_F__MAX; fl++)
 			if (h->changed & (1U << fl))
-				json_object_array_add(ch, json_object_new_string(top_field_name(fl)));
+				json_object_array_add(ch,
+						      json_object_new_string(top_field_name(fl)));
 		json_object_object_add(ho, "changed", ch);
 		tsn_json_add_bool(ho, "judged", i == f->judged);
 		json_object_array_add(hops, ho);

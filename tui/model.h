@@ -116,7 +116,7 @@ struct top_header {
 	double interval_s;
 	bool paused;
 	/* loss accounting: never hidden */
-	__u64 events_lost;		/* ring buffer (0 in aggregate mode unless tsntrace shares) */
+	__u64 events_lost;		/* ring buffer: 0 in aggregate mode, shown anyway */
 	__u64 track_overflow;
 	__u64 agg[TSN_AGG__MAX];
 };

@@ -281,7 +281,8 @@ static void sample_proxy(struct top_source *s, struct top_model *m)
 			row = json_object_array_get_idx(arr, i);
 			if (json_object_object_get_ex(row, "netns", &v) ||
 			    json_object_object_get_ex(row, "netns_inode", &v))
-				snprintf(r->netns, sizeof(r->netns), "%s", json_object_get_string(v));
+				snprintf(r->netns, sizeof(r->netns), "%s",
+					 json_object_get_string(v));
 			if (json_object_object_get_ex(row, "priorities", &v))
 				snprintf(r->priorities, sizeof(r->priorities), "%s",
 					 json_object_get_string(v));

@@ -78,11 +78,13 @@ static void draw_header(WINDOW *w, const struct top_model *m)
 	char buf[200];
 	int i, x;
 
-	put(w, 0, 0, "tsntop  node %s  backend %s%s%s  every %.1fs%s", m->hdr.node, m->hdr.backend,
-	    m->hdr.backend_why[0] ? ": " : "", m->hdr.backend_why, m->hdr.interval_s,
-	    m->hdr.paused ? "  [PAUSED]" : "");
+	/* most important first: the reason for the backend may be cut on narrow screens */
+	put(w, 0, 0, "tsntop%s  node %s  every %.1fs  backend %s%s%s",
+	    m->hdr.paused ? " [PAUSED]" : "", m->hdr.node, m->hdr.interval_s, m->hdr.backend,
+	    m->hdr.backend_why[0] ? ": " : "", m->hdr.backend_why);
 	if (!m->nnics) {
-		put(w, 1, 0, "NIC  none named: judged at each flow's last egress hop (--nic IF@NETNS)");
+		put(w, 1, 0,
+		    "NIC  none named: judged at each flow's last egress hop (--nic IF@NETNS)");
 	} else {
 		put(w, 1, 0, "NIC ");
 		x = 4;
@@ -97,7 +99,9 @@ static void draw_header(WINDOW *w, const struct top_model *m)
 			 m->proxy.restore);
 	else
 		snprintf(buf, sizeof(buf), "off");
-	put(w, 2, 0, "proxy %s  flows %d  pkt/s %.0f  lost: events %llu track %llu flows %llu hops %llu pkts %llu",
+	put(w, 2, 0,
+	    "proxy %s  flows %d  pkt/s %.0f  lost: events %llu track %llu flows %llu hops %llu "
+	    "pkts %llu",
 	    buf, m->nvisible, m->pps_total, (unsigned long long)m->hdr.events_lost,
 	    (unsigned long long)m->hdr.track_overflow,
 	    (unsigned long long)m->hdr.agg[TSN_AGG_FLOWS_FULL],
@@ -195,7 +199,9 @@ static void layout(int cols, int widths[C__MAX])
 	for (drop = 0; drop <= 3; drop++) {
 		used = 0;
 		for (i = 0; i < C__MAX; i++) {
-			widths[i] = cols_def[i].drop && cols_def[i].drop <= drop ? 0 : cols_def[i].width;
+			bool gone = cols_def[i].drop && cols_def[i].drop <= drop;
+
+			widths[i] = gone ? 0 : cols_def[i].width;
 			if (i != C_FLOW && widths[i])
 				used += widths[i] + 1;
 		}

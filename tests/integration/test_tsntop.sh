@@ -99,6 +99,13 @@ test_tsntop_tmux_lost_then_restored() {
 	after=$(tk_tc_snapshot)
 	assert_ge "qdisc: tc1 gets the flow now" "$(tk_tc_delta "$before" "$after" 1)" 100
 
+	# the terminal shrinks to 80x24 (SIGWINCH): the row is redrawn to fit, verdict intact
+	tmx resize-window -t top -x 80 -y 24
+	wait_screen "^${TK_PODS[0]}/eth0 +$TK_LISTEN_IP:$PORT +[0-9]+ +1>1 +1 +none>none +restored *$"
+	assert_eq "80x24: no line wider than the terminal" \
+		"$(awk 'length > 80' <<<"$SCREEN" | wc -l)" 0
+	assert_match "80x24: status line" "$(tail -n 1 <<<"$SCREEN")" "^q quit"
+
 	# keys: help, sort, filter that hides the flow, pause
 	tmx send-keys -t top '?'
 	wait_screen "cycle the sort order"

@@ -144,9 +144,11 @@ TEST(tsntop_model_verdicts)
 	f = by_dport(m, 5001);
 	if (ASSERT_TRUE(f != NULL, "lost flow")) {
 		ASSERT_EQ(f->verdict, TOP_V_LOST, "verdict");
-		ASSERT_STREQ(top_verdict_str(f, buf, sizeof(buf)), "LOST at vethpod1", "lost where");
+		ASSERT_STREQ(top_verdict_str(f, buf, sizeof(buf)), "LOST at vethpod1",
+			     "lost where");
 		ASSERT_EQ(f->tc, 0, "class at nic0");
-		ASSERT_EQ(f->hops[f->judged].key.hook, TSN_HOOK_NET_DEV_START_XMIT, "judged at xmit");
+		ASSERT_EQ(f->hops[f->judged].key.hook, TSN_HOOK_NET_DEV_START_XMIT,
+			  "judged at xmit");
 		ASSERT_STREQ(f->hops[f->judged].val.ifname, "nic0", "judged at nic0");
 		ASSERT_EQ(f->hops[2].changed, 1U << TOP_F_PRIORITY, "change marked at the veth");
 		ASSERT_EQ(f->hops[4].changed, 0, "no change after it");
@@ -309,7 +311,8 @@ TEST(tsntop_view_80x24)
 	sample3(m, 101, 2);
 	v.detail = true;
 	top_view_draw(stdscr, &v, m);
-	ASSERT_TRUE(screen_has(24, 80, "tsntop  node node1  backend tracepoint", NULL), "header");
+	ASSERT_TRUE(screen_has(24, 80, "tsntop  node node1  every 1.0s  backend tracepoint", NULL),
+		    "header");
 	ASSERT_TRUE(screen_has(24, 80, "tk1-node/nic0 taprio map 0 1 2 3", NULL), "NIC + map");
 	ASSERT_TRUE(screen_has(24, 80, "proxy off  flows 3", NULL), "proxy state, totals");
 	ASSERT_TRUE(screen_has(24, 80, "VERDICT", NULL), "table header");
