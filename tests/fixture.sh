@@ -25,7 +25,7 @@
 #                                 or in the node netns (WHERE=node)
 #   tk_tc_counts [ID]             "tc0 N\ntc1 N\ntc2 N\ntc3 N": packets per traffic class on nic0
 #   tk_tc_count ID TC             one of those numbers
-#   tk_tc_kind [ID]               taprio | htb
+#   tk_tc_kind [ID]               taprio | htb (| mqprio, if a test replaced taprio)
 #   tk_fixture_mirror ID K        clone (tc mirred) every packet from pod K to mir0 of the node
 # Variables (after up/vars): TK_FIXTURE_ID TK_NODE TK_NET TK_PODS[] TK_POD_IP[] (index 0 is
 # pod1) TK_BR_IP TK_NIC TK_NIC_IP TK_LISTEN_IP TK_POD_SUBNET TK_NET_SUBNET
@@ -299,14 +299,15 @@ tk_tc_kind() { # [ID]
 	tk_ns "tk$id-node" tc qdisc show dev nic0 root 2>/dev/null | awk '$1 == "qdisc" {print $2; exit}'
 }
 
-# Packets per traffic class: taprio's leaves 100:1..100:4 are queues 0..3 = TC0..3; the HTB
-# classes 1:1..1:4 are TC0..3 by construction.
+# Packets per traffic class: taprio's leaves 100:1..100:4 are queues 0..3 = TC0..3 (so are those
+# of an mqprio a test puts in its place, with the same map); the HTB classes 1:1..1:4 are TC0..3
+# by construction.
 tk_tc_counts() { # [ID]
 	local id=${1:-$TK_FIXTURE_ID} major
 	case $(tk_tc_kind "$id") in
-	taprio) major=100 ;;
+	taprio | mqprio) major=100 ;;
 	htb) major=1 ;;
-	*) tk_fail "fixture $id: no taprio/htb qdisc on nic0" ;;
+	*) tk_fail "fixture $id: no taprio/mqprio/htb qdisc on nic0" ;;
 	esac
 	tk_ns "tk$id-node" tc -s class show dev nic0 | awk -v major="$major" '
 		$1 == "class" { cls = $3; next }

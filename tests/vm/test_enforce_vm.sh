@@ -35,3 +35,154 @@ test_taprio_seed_schedule_leaves() {
 	assert_eq "with proxy: talker 1 in leaf 100:2" "$(tk_tc_delta "$before" "$after" 1)" $VM_N
 	assert_eq "with proxy: talker 2 in leaf 100:3" "$(tk_tc_delta "$before" "$after" 2)" $VM_N
 }
+
+# ---- etf -----------------------------------------------------------------------------------------
+# txtime 200 ms ahead, etf releasing 100 ms before it: packets really wait in etf for its
+# watchdog, and TCG's timer slack (ms) stays far from making one late (etf drops late ones).
+VM_ETF_DELAY_NS=200000000
+VM_ETF_DELTA_NS=100000000
+VM_ETF_N=20
+
+# The fixture's taprio becomes mqprio with the same map and queues (tc N = queue N), with an
+# etf leaf on tc 1's queue (100:2): etf sees exactly the packets whose priority is 1 at nic0,
+# and no gate can hold one past its txtime.
+vm_mqprio_etf() { # HANDLE [etf flags...]
+	tk_ns "$TK_NODE" tc qdisc del dev nic0 root || tk_fail "tc qdisc del root"
+	tk_ns "$TK_NODE" tc qdisc add dev nic0 root handle 100: mqprio num_tc 4 map 0 1 2 3 \
+		queues 1@0 1@1 1@2 1@3 hw 0 || tk_fail "tc qdisc add mqprio"
+	vm_etf "$@"
+}
+
+# etf cannot change its flags in place: a new HANDLE makes a new one, grafted instead
+vm_etf() { # HANDLE [etf flags...]
+	local handle=$1
+	shift
+	tk_ns "$TK_NODE" tc qdisc replace dev nic0 parent 100:2 handle "$handle" etf \
+		clockid CLOCK_TAI delta $VM_ETF_DELTA_NS "$@" || tk_fail "tc qdisc add etf $*"
+}
+
+# "SENT DROPPED" packets of the etf leaf: "Sent B bytes P pkt (dropped D, overlimits ..."
+vm_etf_stats() {
+	tk_ns "$TK_NODE" tc -s qdisc show dev nic0 parent 100:2 |
+		awk '$1 == "Sent" { gsub(/[(,]/, ""); if ($6 == "dropped") print $4, $7; exit }'
+}
+
+# pod1 sends VM_ETF_N datagrams with SO_PRIORITY 1 and SO_TXTIME CLOCK_TAI; sets ETF_SENT,
+# ETF_DROPPED (etf's counters over the round) and ETF_RECEIVED (the listener's count)
+vm_etf_round() {
+	local before after
+	before=$(vm_etf_stats)
+	tk_listen "$TK_TEST_ID" 5001
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $VM_ETF_N --interval-us 2000 --priority 1 \
+		--txtime tai --txtime-delay-ns $VM_ETF_DELAY_NS >/dev/null || tk_fail "talker failed"
+	# the last datagram leaves etf up to VM_ETF_DELAY_NS after it was sent
+	sleep 0.5
+	ETF_RECEIVED=$(tk_listen_count "$TK_TEST_ID" 5001)
+	after=$(vm_etf_stats)
+	[ -n "$before" ] && [ -n "$after" ] || tk_fail "no etf counters on nic0 100:2"
+	read -r ETF_SENT ETF_DROPPED <<<"$(awk -v b="$before" -v a="$after" 'BEGIN {
+		split(b, x, " "); split(a, y, " "); print y[1] - x[1], y[2] - x[2] }')"
+	tk_log "etf: sent $ETF_SENT dropped $ETF_DROPPED; listener received $ETF_RECEIVED"
+}
+
+test_etf_txtime_with_enforce() {
+	local c0
+	tk_require etf
+	tk_require mqprio
+	tk_require skb_clock_tai
+	tk_fixture_up "$TK_TEST_ID" 1
+	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
+	# skip_sock_check: forwarded packets have no skb->sk (ip_rcv orphans them), and etf would
+	# otherwise look for SO_TXTIME on that socket
+	vm_mqprio_etf 200: skip_sock_check
+
+	# Without the proxy, the TAI txtime survives the crossing (skb_scrub_packet keeps a
+	# mono/tai tstamp since 5.18) but priority 1 does not: the packets go to tc 0's plain
+	# fifo, untouched by etf, and leave at once, their launch time ignored.
+	c0=$(tk_tc_snapshot)
+	vm_etf_round
+	assert_eq "without proxy: etf sent" "$ETF_SENT" 0
+	assert_eq "without proxy: etf dropped" "$ETF_DROPPED" 0
+	# (>=: the first round's ARP request leaves through tc 0 too)
+	assert_ge "without proxy: all in tc 0" "$(tk_tc_delta "$c0" "$(tk_tc_snapshot)" 0)" \
+		$VM_ETF_N
+	assert_eq "without proxy: received" "$ETF_RECEIVED" $VM_ETF_N
+
+	vm_proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	vm_proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null
+	# With it, priority 1 is back at nic0: every packet is in etf's queue with a valid (future,
+	# TAI) txtime, held until txtime - delta, and sent; a lost txtime (0) would be dropped.
+	vm_etf_round
+	assert_eq "with proxy: etf sent" "$ETF_SENT" $VM_ETF_N
+	assert_eq "with proxy: etf dropped" "$ETF_DROPPED" 0
+	assert_eq "with proxy: received" "$ETF_RECEIVED" $VM_ETF_N
+
+	# Without skip_sock_check etf drops every forwarded packet even with the proxy: the
+	# socket check needs skb->sk, which no tsnkit hook can give back.
+	vm_etf 201:
+	vm_etf_round
+	assert_eq "socket check: etf sent" "$ETF_SENT" 0
+	assert_eq "socket check: etf dropped" "$ETF_DROPPED" $VM_ETF_N
+	assert_eq "socket check: received" "$ETF_RECEIVED" 0
+}
+
+# ---- VLAN ----------------------------------------------------------------------------------------
+VM_VLAN_N=10
+VM_VLAN_PORT=5002
+
+# VLAN 10 over nic0 (egress-qos-map: priority N -> PCP N for the priorities tested) and over the
+# far side's eth0, on a subnet of its own; vlanpcp on the far eth0 records each frame's tag.
+vm_vlan_up() {
+	local out
+	out=$(tk_ns "$TK_NODE" ip link add link nic0 name nic0.10 type vlan id 10 \
+		egress-qos-map 1:1 2:2 2>&1) || tk_skip "kernel lacks VLAN (8021q): $out"
+	tk_ns "$TK_NODE" ip addr add 198.51.100.1/24 dev nic0.10
+	tk_ns "$TK_NODE" ip link set nic0.10 up
+	tk_ns "$TK_NET" ip link add link eth0 name eth0.10 type vlan id 10 || tk_fail "far vlan"
+	tk_ns "$TK_NET" ip addr add 198.51.100.2/24 dev eth0.10
+	tk_ns "$TK_NET" ip link set eth0.10 up
+}
+
+# pod1 sends VM_VLAN_N datagrams with SO_PRIORITY 2 to the far side's VLAN address; prints
+# the PCPs of the 802.1Q tags they arrived with ("2 2 ..."; "-" for an untagged frame)
+vm_vlan_round() {
+	local out=$TK_TMP/pcp.json pid
+	rm -f "$TK_TMP/pcp.ready"
+	# nsenter itself, not tk_ns: $! must be vlanpcp, not a subshell that would outlive it
+	nsenter --net="/run/netns/$TK_NET" -- "$TK_BUILD/vlanpcp" --ifname eth0 --dport $VM_VLAN_PORT --duration 120 \
+		--ready-file "$TK_TMP/pcp.ready" >"$out" &
+	pid=$!
+	tk_defer "kill $pid"
+	tk_wait_file "$TK_TMP/pcp.ready"
+	tk_ns "${TK_PODS[0]}" "$TK_BUILD/talker" --dst 198.51.100.2 --port $VM_VLAN_PORT \
+		--count $VM_VLAN_N --priority 2 >/dev/null || tk_fail "talker failed"
+	sleep 0.3
+	kill -TERM "$pid"
+	wait "$pid"
+	jq -r 'if .tagged and .vid == 10 then .pcp else "-" end' "$out" | sort | tr '\n' ' '
+}
+
+vm_pcps() { # PCP: what VM_VLAN_N frames all tagged with it look like
+	local i
+	for ((i = 0; i < VM_VLAN_N; i++)); do printf '%s ' "$1"; done
+}
+
+test_vlan_pcp_restored_before_vlan_device() {
+	tk_require taprio
+	tk_fixture_up "$TK_TEST_ID" 1
+	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
+	vm_vlan_up
+	assert_eq "without proxy: PCP 0" "$(vm_vlan_round)" "$(vm_pcps 0)"
+
+	# The VLAN device picks the PCP from skb->priority in its own xmit, before the skb reaches
+	# nic0: restoring at nic0's egress is too late for the tag (though not for nic0's qdisc).
+	vm_proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start --nic nic0 failed"
+	vm_proxy allow --netns "${TK_PODS[0]}" --priorities 2 >/dev/null
+	assert_eq "restore at nic0 only: PCP still 0" "$(vm_vlan_round)" "$(vm_pcps 0)"
+	vm_proxy stop >/dev/null || tk_fail "tsnproxy stop failed"
+
+	# Restoring at the VLAN device's own egress (tc runs before its xmit) gives it priority 2.
+	vm_proxy start --nic nic0.10 >/dev/null || tk_fail "tsnproxy start --nic nic0.10 failed"
+	vm_proxy allow --netns "${TK_PODS[0]}" --priorities 2 >/dev/null
+	assert_eq "restore at nic0.10: PCP 2" "$(vm_vlan_round)" "$(vm_pcps 2)"
+}
