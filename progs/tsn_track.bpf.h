@@ -359,12 +359,14 @@ static __always_inline struct tsn_track_slot *tsn_slot_by_skb(__u64 skb)
 
 /*
  * Store a packet. Overwriting a live slot of another skb counts as an eviction: that packet
- * will later miss, never be restored from the wrong entry.
+ * will later miss, never be restored from the wrong entry. The fingerprint index is not written
+ * here but when the skb is freed (tsn_slot_on_free_index()), the only time the proxy trusts
+ * it: that keeps a write to a random cache line off every saved packet's path.
  */
 static __always_inline void tsn_slot_store(__u64 skb, const struct tsn_pkt *p, __u64 pkt_id,
 					   const struct tsn_meta *m, __u32 netns, __u64 now)
 {
-	__u32 idx = tsn_slot_index(skb), fidx, *fp_slot;
+	__u32 idx = tsn_slot_index(skb);
 	struct tsn_track_slot *s = bpf_map_lookup_elem(&tsn_track, &idx);
 
 	if (!s)
@@ -385,8 +387,13 @@ static __always_inline void tsn_slot_store(__u64 skb, const struct tsn_pkt *p, _
 	s->meta = *m;
 	s->netns = netns;
 	s->check = tsn_slot_check(s);
+}
 
-	fidx = tsn_slot_index(p->fp);
+/* Point the fingerprint index at slot idx. */
+static __always_inline void tsn_fp_index_set(__u64 fp, __u32 idx)
+{
+	__u32 fidx = tsn_slot_index(fp), *fp_slot;
+
 	fp_slot = bpf_map_lookup_elem(&tsn_track_fp, &fidx);	/* inlined, unlike an update */
 	if (fp_slot)
 		*fp_slot = idx + 1;
@@ -429,17 +436,43 @@ static __always_inline struct tsn_track_slot *tsn_slot_by_fp(__u64 fp, __u64 now
 	return s;
 }
 
-/* The skb is being freed: its address may be reused, so it must stop matching. */
-static __always_inline bool tsn_slot_on_free(__u64 skb)
+/*
+ * The skb is being freed: its address may be reused, so it must stop matching. Returns the slot
+ * it had, or NULL.
+ */
+static __always_inline struct tsn_track_slot *tsn_slot_free_skb(__u64 skb, __u32 *idx)
 {
-	struct tsn_track_slot *s = tsn_slot_by_skb(skb);
+	struct tsn_track_slot *s;
 
+	*idx = tsn_slot_index(skb);
+	s = bpf_map_lookup_elem(&tsn_track, idx);
 	if (!s || s->skb != skb || s->check != tsn_slot_check(s))
-		return false;
+		return NULL;
 	s->skb = 0;
 	s->pkt_id |= TSN_SLOT_FREED;
 	s->check = tsn_slot_check(s);
-	return true;
+	return s;
+}
+
+static __always_inline bool tsn_slot_on_free(__u64 skb)
+{
+	__u32 idx;
+
+	return tsn_slot_free_skb(skb, &idx) != NULL;
+}
+
+/*
+ * The same, and the freed packet's content becomes findable by fingerprint (tsn_slot_by_fp), so
+ * that a rebuilt copy of a freed skb (veth XDP) is restored from it.
+ */
+static __always_inline void tsn_slot_on_free_index(__u64 skb)
+{
+	struct tsn_track_slot *s;
+	__u32 idx;
+
+	s = tsn_slot_free_skb(skb, &idx);
+	if (s)
+		tsn_fp_index_set(s->fp, idx);
 }
 
 static __always_inline void tsn_slot_clear(struct tsn_track_slot *s)

@@ -211,12 +211,17 @@ int tsn_restore(struct __sk_buff *ctx)
 	if (tsn_parse_tc(ctx, &p))
 		return TC_ACT_UNSPEC;
 	now = tsn_epoch;
+	if (s->skb == addr && (s->fp != p.fp || s->check != tsn_slot_check(s))) {
+		/*
+		 * Same address, other content: the saved skb was freed where no tracepoint fires
+		 * (a UDP socket consumes its skbs silently) and this skb reuses its address. Never
+		 * restore from it; treat it as the traced free would have, and look this packet
+		 * up by content like any packet whose skb is not the one saved.
+		 */
+		tsn_count(TSN_CNT_FP_MISMATCH);
+		tsn_slot_on_free_index(addr);
+	}
 	if (s->skb == addr) {
-		if (s->fp != p.fp || s->check != tsn_slot_check(s)) {
-			/* same address, other content: a reused skb, never restore from it */
-			tsn_count(TSN_CNT_FP_MISMATCH);
-			return TC_ACT_UNSPEC;
-		}
 		if (!tsn_fresh(now, s->saved_ns)) {
 			tsn_count(TSN_CNT_EXPIRED);
 			tsn_slot_clear(s);
@@ -249,14 +254,14 @@ int tsn_restore(struct __sk_buff *ctx)
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(tsn_on_kfree, struct sk_buff *skb)
 {
-	tsn_slot_on_free(tsn_addr(skb));
+	tsn_slot_on_free_index(tsn_addr(skb));
 	return 0;
 }
 
 SEC("tp_btf/consume_skb")
 int BPF_PROG(tsn_on_consume, struct sk_buff *skb)
 {
-	tsn_slot_on_free(tsn_addr(skb));
+	tsn_slot_on_free_index(tsn_addr(skb));
 	return 0;
 }
 
