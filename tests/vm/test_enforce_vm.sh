@@ -89,16 +89,16 @@ test_etf_txtime_with_enforce() {
 	local c0
 	tk_require etf
 	tk_require mqprio
-	tk_require skb_clock_tai
 	tk_fixture_up "$TK_TEST_ID" 1
 	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
 	# skip_sock_check: forwarded packets have no skb->sk (ip_rcv orphans them), and etf would
 	# otherwise look for SO_TXTIME on that socket
 	vm_mqprio_etf 200: skip_sock_check
 
-	# Without the proxy, the TAI txtime survives the crossing (skb_scrub_packet keeps a
-	# mono/tai tstamp since 5.18) but priority 1 does not: the packets go to tc 0's plain
-	# fifo, untouched by etf, and leave at once, their launch time ignored.
+	# Without the proxy priority 1 is lost at the crossing (the TAI txtime survives it where
+	# skb->tstamp_type can say TAI, 6.11+; before, skb_scrub_packet clears it as REALTIME):
+	# the packets go to tc 0's plain fifo, untouched by etf, and leave at once, their launch
+	# time ignored.
 	c0=$(tk_tc_snapshot)
 	vm_etf_round
 	assert_eq "without proxy: etf sent" "$ETF_SENT" 0

@@ -165,13 +165,23 @@ test_guest_userland() {
 	assert_eq "repo is cwd" "$(pwd)" "$TK_ROOT"
 }
 
+# What `tsnproxy features` must find on the guest kernel, and what it must not (a probe that
+# says yes to a feature the kernel lacks is as wrong as one that says no).
 test_tsnproxy_features() {
-	local out f
+	local out f want=(tp_btf fentry kprobe bpf_timer taprio etf mqprio) lack=()
 	[ -x "$TK_BUILD/tsnproxy" ] || tk_skip "$TK_BUILD/tsnproxy not built (make all)"
 	out=$("$TK_BUILD/tsnproxy" features --json) || tk_fail "tsnproxy features --json failed"
 	echo "$out"
-	for f in fentry kprobe-multi taprio; do
+	if kf_kernel_at_least 6.6; then want+=(tcx); else lack+=(tcx); fi
+	if kf_kernel_at_least 6.11; then want+=(skb_clock_tai); else lack+=(skb_clock_tai); fi
+	# Debian's 6.1 config has no CONFIG_FPROBE, its 6.12 one has
+	if kf_kernel_at_least 6.12; then want+=(kprobe-multi); else lack+=(kprobe-multi); fi
+	for f in "${want[@]}"; do
 		assert_eq "$f supported ($(echo "$out" | jq -r ".\"$f\".reason"))" \
 			"$(echo "$out" | jq -r ".\"$f\".supported")" true
+	done
+	for f in "${lack[@]}"; do
+		assert_eq "$f unsupported on $(uname -r)" "$(echo "$out" | jq -r ".\"$f\".supported")" \
+			false
 	done
 }
