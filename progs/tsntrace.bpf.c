@@ -169,7 +169,7 @@ static __always_inline void tt_dev_names(struct tt_view *v)
 static __always_inline void tt_store(__u64 addr, __u64 fp, __u64 pkt_id, const struct tsn_meta *m,
 				     __u32 netns, __u64 now)
 {
-	__u32 idx = tsn_slot_index(addr), fidx, val;
+	__u32 idx = tsn_skb_slot_index(addr), fidx, val;
 	struct tsn_track_slot *s = bpf_map_lookup_elem(&tsn_track, &idx);
 
 	if (!s)
@@ -185,7 +185,7 @@ static __always_inline void tt_store(__u64 addr, __u64 fp, __u64 pkt_id, const s
 	s->netns = netns;
 	s->check = tsn_slot_check(s);
 
-	fidx = tsn_slot_index(fp);
+	fidx = tsn_fp_slot_index(fp);
 	val = idx + 1;
 	bpf_map_update_elem(&tsn_track_fp, &fidx, &val, BPF_ANY);
 }
