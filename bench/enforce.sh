@@ -8,7 +8,8 @@
 #     packet passes minus the same figure for an empty program on the same hook.
 #  3. (hot) the same programs run back to back on one packet (BPF_PROG_TEST_RUN), where every
 #     cache line they touch stays hot: the instruction cost, to set against (2).
-# Usage: bench/enforce.sh [ROUNDS=5] [PACKETS=100000] [PARTS=ratio,hook,logic,hot]  (root, after make)
+# Usage: bench/enforce.sh [ROUNDS=5] [PACKETS=100000] [PARTS=ratio,hook,logic,hot]
+#        (root, after make)
 # TSNPROXY=PATH benchmarks another build of tsnproxy (A/B comparisons of datapath changes).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +23,9 @@ ID=${BENCH_ID:-231}
 PIN=/sys/fs/bpf/tk$ID-bench
 NODE=tk$ID-node
 
-proxy() { nsenter --net="/run/netns/$NODE" -- "${TSNPROXY:-$TK_BUILD/tsnproxy}" --pin-dir "$PIN" "$@"; }
+proxy() {
+	nsenter --net="/run/netns/$NODE" -- "${TSNPROXY:-$TK_BUILD/tsnproxy}" --pin-dir "$PIN" "$@"
+}
 cleanup() {
 	[ -e "$PIN" ] && proxy stop >/dev/null 2>&1
 	tk_fixture_down "$ID" >/dev/null 2>&1
@@ -57,7 +60,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	ratios+=("$ratio")
 	printf "round %d: off %d pps, on %d pps, ratio %s\n" "$r" "$off" "$on" "$ratio"
 done
-median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+median=$(printf '%s\n' "${ratios[@]}" | sort -n |
+	awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
 echo "pps ratio on/off (median): $median   (goal >= 0.97)"
 fi
 
@@ -105,8 +109,8 @@ bpftool prog loadall "$TK_BUILD/bench_empty.bpf.o" "$EMPTY_PIN"
 e=$(best "$EMPTY_PIN/tk_empty_tc") s=$(best "$PIN/progs/save_tc") r=$(best "$PIN/progs/restore")
 proxy stop >/dev/null
 rm -rf "$EMPTY_PIN" "$pktdir"
-printf "empty tc program %d ns/run; tsn_save_tc %d ns/run (logic %d); tsn_restore, miss %d ns/run (logic %d)\n" \
-	"$e" "$s" $((s - e)) "$r" $((r - e))
+printf "empty tc program %d ns/run; tsn_save_tc %d ns/run (logic %d); " "$e" "$s" $((s - e))
+printf "tsn_restore, miss %d ns/run (logic %d)\n" "$r" $((r - e))
 fi
 
 part logic || exit 0
@@ -118,8 +122,9 @@ export -f tk_talk tk_ns talk
 export ID PACKETS TK_FIXTURE_NET_PREFIX
 # one line per program per round: tag:name runs ns_per_run ns_per_pod_packet
 per_run() { # tag json
-	echo "$2" | jq -r --arg t "$1" --argjson n "$PACKETS" 'to_entries[] | select(.value.run_cnt > 0) |
-		"\($t):\(.key) \(.value.run_cnt) \(.value.run_time_ns / .value.run_cnt) \(.value.run_time_ns / $n)"'
+	echo "$2" | jq -r --arg t "$1" --argjson n "$PACKETS" '
+		to_entries[] | select(.value.run_cnt > 0) | "\($t):\(.key) \(.value.run_cnt) " +
+		"\(.value.run_time_ns / .value.run_cnt) \(.value.run_time_ns / $n)"'
 }
 # enforce mode as deployed: the default policy (registered), the pod allowed its priority; with
 # the default save hook (tracepoint, tag tp) and with the tc save hook on the pod's eth0 (tc)

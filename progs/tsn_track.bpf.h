@@ -4,9 +4,9 @@
  * packet + saved metadata), the content fingerprint, skb metadata readers and counters.
  *
  * The table is direct-mapped: slot = tsn_skb_slot_index(skb address), validated on read by
- * address, fingerprint, age and a check word over the slot. A write is a few stores and a read a few
- * compares, where a hash map insert+delete per packet costs several times more (measured in
- * bench/). A second, smaller index maps a fingerprint to its slot so that a packet whose skb
+ * address, fingerprint, age and a check word over the slot. A write is a few stores and a read
+ * a few compares, where a hash map insert+delete per packet costs several times more (measured
+ * in bench/). A second, smaller index maps a fingerprint to its slot so that a packet whose skb
  * object was replaced (veth XDP rebuild, skb_copy) is still found; that index is only trusted
  * for slots whose original skb was seen being freed (TSN_SLOT_FREED), so a live skb can never
  * lend its metadata to a different one.
