@@ -301,16 +301,18 @@ tk_tc_kind() { # [ID]
 
 # Packets per traffic class: taprio's leaves 100:1..100:4 are queues 0..3 = TC0..3 (so are those
 # of an mqprio a test puts in its place, with the same map); the HTB classes 1:1..1:4 are TC0..3
-# by construction.
+# by construction. taprio/mqprio are read from their leaf qdiscs ("parent 100:N"), not their
+# classes: 6.1's taprio reports the root's counters for every class.
 tk_tc_counts() { # [ID]
-	local id=${1:-$TK_FIXTURE_ID} major
+	local id=${1:-$TK_FIXTURE_ID} major what
 	case $(tk_tc_kind "$id") in
-	taprio | mqprio) major=100 ;;
-	htb) major=1 ;;
+	taprio | mqprio) major=100 what=qdisc ;;
+	htb) major=1 what=class ;;
 	*) tk_fail "fixture $id: no taprio/mqprio/htb qdisc on nic0" ;;
 	esac
-	tk_ns "tk$id-node" tc -s class show dev nic0 | awk -v major="$major" '
+	tk_ns "tk$id-node" tc -s "$what" show dev nic0 | awk -v major="$major" '
 		$1 == "class" { cls = $3; next }
+		$1 == "qdisc" { cls = ""; for (i = 3; i < NF; i++) if ($i == "parent") cls = $(i + 1); next }
 		$1 == "Sent" && cls != "" { pkts[cls] = $4; cls = "" }
 		END { for (i = 1; i <= 4; i++) printf "tc%d %d\n", i - 1, pkts[major ":" i] + 0 }'
 }
