@@ -42,6 +42,7 @@ static const char *const names[TSN_FEAT__MAX] = {
 	[TSN_FEAT_MQPRIO] = "mqprio",
 	[TSN_FEAT_NETKIT] = "netkit",
 	[TSN_FEAT_SKB_CLOCK_TAI] = "skb_clock_tai",
+	[TSN_FEAT_KERN_CTX] = "kern_ctx",
 };
 
 const char *tsn_feature_name(enum tsn_feature f)
@@ -527,6 +528,23 @@ out:
 	btf__free(btf);
 }
 
+/* tc programs that read struct sk_buff fields __sk_buff lacks (netns, sk) cast their ctx */
+static void probe_kern_ctx(struct tsn_feature_status *st)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int err = libbpf_get_error(btf);
+
+	if (err) {
+		set_status(st, false, "cannot load kernel BTF (%s)", err_str(err));
+		return;
+	}
+	if (btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0)
+		set_status(st, true, "kfunc bpf_cast_to_kern_ctx");
+	else
+		set_status(st, false, "kernel has no kfunc bpf_cast_to_kern_ctx (needs 6.2)");
+	btf__free(btf);
+}
+
 /* ---- API -------------------------------------------------------------------------------- */
 
 static void (*const probes[TSN_FEAT__MAX])(struct tsn_feature_status *) = {
@@ -541,6 +559,7 @@ static void (*const probes[TSN_FEAT__MAX])(struct tsn_feature_status *) = {
 	[TSN_FEAT_MQPRIO] = probe_mqprio,
 	[TSN_FEAT_NETKIT] = probe_netkit,
 	[TSN_FEAT_SKB_CLOCK_TAI] = probe_skb_clock_tai,
+	[TSN_FEAT_KERN_CTX] = probe_kern_ctx,
 };
 
 const struct tsn_feature_status *tsn_feature_status(enum tsn_feature f)

@@ -203,6 +203,9 @@ static int build_config(const struct tsn_proxy_opts *o, struct tsn_proxy_config 
 		return fail(err, errlen, "--ttl %u out of range (1..60000 ms)", o->ttl_ms);
 	if (o->capacity < 1 || o->capacity > (1U << 22))
 		return fail(err, errlen, "--capacity %u out of range (1..%u)", o->capacity, 1U << 22);
+	if (o->save_hook == TSN_SAVE_TC && !tsn_feature_has(TSN_FEAT_KERN_CTX))
+		return fail(err, errlen, "--save-hook tc: %s; use the default tracepoint save hook",
+			    tsn_feature_status(TSN_FEAT_KERN_CTX)->reason);
 	if (tsn_netns_inode(-1, &cfg->nic_netns))
 		return fail(err, errlen, "cannot read own netns inode: %s", strerror(errno));
 	return resolve_nics(o, cfg, err, errlen);

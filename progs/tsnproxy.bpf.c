@@ -22,7 +22,7 @@
 #include "tsn_track.bpf.h"
 
 /* 6.2+; only tsn_save_tc needs it, and tsnproxy loads that program only when asked. */
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
 /* Set by tsnproxy before load. */
 const volatile __u32 tsn_mode = TSN_MODE_REGISTERED;

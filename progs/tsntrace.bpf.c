@@ -28,7 +28,7 @@
 #include "tsn_filter.h"
 
 /* 6.2+; only the tc observers use it and they load only with --tc-observe. */
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
 /* Set by tsntrace before load. */
 const volatile struct tsn_filter tsn_filter = {};
@@ -606,10 +606,15 @@ int BPF_PROG(tsn_tp_kfree, struct sk_buff *skb, void *location, enum skb_drop_re
 	return 0;
 }
 
+/*
+ * Only the skb: the tracepoint gained its `location` argument in 6.3, and reading an argument a
+ * kernel's tracepoint does not have fails the load. A consume is not a drop; its call site matters
+ * less than kfree_skb's, which keeps it.
+ */
 SEC("tp_btf/consume_skb")
-int BPF_PROG(tsn_tp_consume, struct sk_buff *skb, void *location)
+int BPF_PROG(tsn_tp_consume, struct sk_buff *skb)
 {
-	tt_hop(skb, NULL, TSN_HOOK_CONSUME_SKB, TT_FREE, 0, 0, (__u64)location);
+	tt_hop(skb, NULL, TSN_HOOK_CONSUME_SKB, TT_FREE, 0, 0, 0);
 	return 0;
 }
 

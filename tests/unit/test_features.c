@@ -8,7 +8,7 @@
 
 static const char *const expected_names[TSN_FEAT__MAX] = {
 	"tp_btf", "fentry", "kprobe", "kprobe-multi", "tcx", "bpf_timer",
-	"taprio", "etf", "mqprio", "netkit", "skb_clock_tai",
+	"taprio", "etf", "mqprio", "netkit", "skb_clock_tai", "kern_ctx",
 };
 
 TEST(features_names)

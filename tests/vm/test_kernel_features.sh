@@ -174,6 +174,7 @@ test_tsnproxy_features() {
 	echo "$out"
 	if kf_kernel_at_least 6.6; then want+=(tcx); else lack+=(tcx); fi
 	if kf_kernel_at_least 6.11; then want+=(skb_clock_tai); else lack+=(skb_clock_tai); fi
+	if kf_kernel_at_least 6.2; then want+=(kern_ctx); else lack+=(kern_ctx); fi
 	# Debian's 6.1 config has no CONFIG_FPROBE, its 6.12 one has
 	if kf_kernel_at_least 6.12; then want+=(kprobe-multi); else lack+=(kprobe-multi); fi
 	for f in "${want[@]}"; do

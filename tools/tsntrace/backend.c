@@ -263,6 +263,10 @@ int tt_bpf_open(struct tt_bpf **out, const struct tt_opts *o, enum tt_backend ba
 	int rc, i;
 
 	*out = NULL;
+	if (o->n_tc_observe && !tsn_feature_has(TSN_FEAT_KERN_CTX)) {
+		snprintf(err, errlen, "--tc-observe: %s", tsn_feature_status(TSN_FEAT_KERN_CTX)->reason);
+		return -EOPNOTSUPP;
+	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
