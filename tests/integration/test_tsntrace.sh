@@ -215,6 +215,12 @@ test_clone_keeps_packet_id() {
 		all(. as $id | $orig | index($id) != null)' "$TK_TMP/out.json")" true
 	assert_eq "no extra packet ids" "$(jq -s '[.[] | select(.type == "hop") | .pkt_id] |
 		unique | length' "$TK_TMP/out.json")" 4
+	# the clones die on mir1 (not addressed to it); the packets themselves reach the listener
+	assert_eq "clones dropped on mir1" "$(jq -s '[.[] | select(.type == "hop" and
+		.hook == "kfree_skb" and .drop_reason == "OTHERHOST")] | length > 0' \
+		"$TK_TMP/out.json")" true
+	assert_eq "no packet summary says dropped" "$(jq -s '[.[] | select(.type == "packet" and
+		.dropped != null)] | length' "$TK_TMP/out.json")" 0
 }
 
 test_event_loss_accounted() {

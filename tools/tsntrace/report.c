@@ -49,6 +49,8 @@ struct tt_pkt {
 	struct tt_loss loss[TT_F__MAX];
 	bool dropped;
 	__u32 drop_reason;
+	__u64 clones[4];		/* skbs first seen as clones/copies: their drops are theirs */
+	unsigned int nclones;
 };
 
 struct tt_report {
@@ -445,6 +447,16 @@ static json_object *flags_json(__u32 flags)
 	return a;
 }
 
+static bool pkt_is_clone(const struct tt_pkt *p, __u64 skb)
+{
+	unsigned int i;
+
+	for (i = 0; i < 4 && i < p->nclones; i++)
+		if (p->clones[i] == skb)
+			return true;
+	return false;
+}
+
 void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 {
 	const struct tsn_hop_event *h = &e->hop;
@@ -464,6 +476,8 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 	p = pkt_get(r, h->pkt_id, true);
 	if (first)
 		r->packets++;
+	if ((h->flags & TSN_HOPF_CLONE) || h->type == TSN_EV_CLONE)
+		p->clones[p->nclones++ % 4] = h->skb;
 	if ((first || !p->tuple.l3proto) && h->tuple.l3proto)
 		p->tuple = h->tuple;
 
@@ -524,8 +538,11 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 			tsn_json_add_u64(o, "drop_reason", h->drop_reason);
 		if (tt_ksym_name(h->func_ip, fbuf, sizeof(fbuf), true))
 			tsn_json_add_str(o, "location", fbuf);
-		p->dropped = true;
-		p->drop_reason = h->drop_reason;
+		/* a mirror's clone dropped on its port is not the packet being dropped */
+		if (!pkt_is_clone(p, h->skb)) {
+			p->dropped = true;
+			p->drop_reason = h->drop_reason;
+		}
 	}
 	json_object_object_add(o, "changed", changed);
 	json_object_object_add(o, "changes", changes);
