@@ -620,6 +620,22 @@ static void track_unmap(struct tsn_track_slot *t, __u32 cap)
 		munmap(t, (size_t)cap * sizeof(*t));
 }
 
+/* After a change to the policy map: the datapath's per-CPU policy cache must refetch. */
+static void policy_changed(const char *pin_dir)
+{
+	struct tsn_proxy_config cfg;
+	int fd = pinned_map_fd(pin_dir, "config");
+	__u32 zero = 0;
+
+	if (fd < 0)
+		return;
+	if (!bpf_map_lookup_elem(fd, &zero, &cfg)) {
+		cfg.policy_gen++;
+		bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY);
+	}
+	close(fd);
+}
+
 int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_policy *pol,
 		    const char *pod_ifname, int netns_fd, char *err, size_t errlen)
 {
@@ -679,6 +695,8 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	if (fd < 0 || bpf_map_update_elem(fd, &netns_ino, &p, BPF_ANY)) {
 		e = -errno;
 		fail(err, errlen, "registering netns %u: %s", netns_ino, strerror(errno));
+	} else {
+		policy_changed(pin_dir);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -700,7 +718,8 @@ int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, __u32 *purged, char *er
 		return fail(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(-lock)), lock;
 	fd = pinned_map_fd(pin_dir, "policy");
 	if (fd >= 0) {
-		bpf_map_delete_elem(fd, &netns_ino);
+		if (!bpf_map_delete_elem(fd, &netns_ino))
+			policy_changed(pin_dir);
 		close(fd);
 	}
 	save_link_path(path, sizeof(path), pin_dir, netns_ino);

@@ -159,7 +159,8 @@ struct tsn_proxy_config {
 	__u32 nic_ifindex[TSN_MAX_NICS];
 	__u8 nic_tc_kind[TSN_MAX_NICS];	/* how tsn_restore is attached: 1 tcx, 2 clsact */
 	__u32 save_hook;	/* enum tsn_save_hook */
-	__u32 _pad;
+	__u32 policy_gen;	/* bumped after every policy change: invalidates the datapath's
+				 * per-CPU policy cache */
 };
 
 enum tsn_save_hook {

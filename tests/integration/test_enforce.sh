@@ -236,9 +236,14 @@ test_policy_unregistered_clamp_zero() {
 	after=$(tk_tc_snapshot)
 	assert_eq "zero: nothing in tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
 	assert_eq "zero: nothing in tc3" "$(tk_tc_delta "$before" "$after" 3)" 0
-	# deny: registered no more
+	# deny: registered no more, and the datapath stops restoring at once (its per-CPU policy
+	# cache is invalidated by every change)
 	proxy deny --netns "${TK_PODS[0]}" >/dev/null
 	assert_eq "deny removes the registration" "$(proxy status --json | jq '.policy | length')" 0
+	before=$(tk_tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
+	after=$(tk_tc_snapshot)
+	assert_eq "after deny: nothing in tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
 }
 
 test_kill9_then_adopt_then_stop_leaves_nothing() {
