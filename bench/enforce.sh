@@ -118,7 +118,9 @@ part logic || exit 0
 # over the rounds, which keeps a busy neighbour (another job on the other core) from skewing it.
 echo "# per-packet logic cost (bpf_stats, BPF_ENABLE_STATS scoped to this run), $ROUNDS rounds"
 talk() { tk_talk "$ID" 1 --port 5001 --count "$PACKETS" --interval-us 0 --priority 1 >/dev/null; }
-export -f tk_talk tk_ns talk
+# the node's own traffic through the NIC: what enforce mode costs packets it has nothing for
+talk_node() { tk_talk "$ID" node --port 5001 --count "$PACKETS" --interval-us 0 >/dev/null; }
+export -f tk_talk tk_ns talk talk_node
 export ID PACKETS TK_FIXTURE_NET_PREFIX
 # one line per program per round: tag:name runs ns_per_run ns_per_pod_packet
 per_run() { # tag json
@@ -132,6 +134,7 @@ samples=$(for ((r = 1; r <= ROUNDS; r++)); do
 	proxy start --nic nic0 ${BENCH_START_ARGS:-} >/dev/null
 	proxy allow --netns "tk$ID-pod1" --priorities 1 >/dev/null
 	per_run tp "$("$TK_BUILD/bpfstats" --prefix tsn_ -- bash -c talk)"
+	per_run node "$("$TK_BUILD/bpfstats" --prefix tsn_ -- bash -c talk_node)"
 	proxy stop >/dev/null
 	proxy start --nic nic0 --save-hook tc ${BENCH_START_ARGS:-} >/dev/null
 	proxy allow --netns "tk$ID-pod1" --priorities 1 --ifname eth0 >/dev/null
@@ -146,7 +149,7 @@ med() { # tag:name column: median of that column over the rounds
 }
 printf "%-20s %10s %12s %10s\n" program runs ns/run logic_ns
 for pair in tp:tsn_save:xmit tp:tsn_restore:tc tp:tsn_on_kfree:kfree tp:tsn_on_consume:cons \
-	tc:tsn_save_tc:tc tc:tsn_restore:tc; do
+	tc:tsn_save_tc:tc tc:tsn_restore:tc node:tsn_save:xmit node:tsn_restore:tc; do
 	p=${pair%:*} e=empty:tk_empty_${pair##*:}
 	a=$(med "$p" 3) b=$(med "$e" 3)
 	printf "%-20s %10s %12.1f %10.1f   (%s: %.1f ns/run)\n" "$p" "$(med "$p" 2)" "$a" \
@@ -161,8 +164,11 @@ logic() { # tag:name empty-name
 awk -v s="$(logic tp:tsn_save tk_empty_xmit)" -v r="$(logic tp:tsn_restore tk_empty_tc)" \
 	-v ts="$(logic tc:tsn_save_tc tk_empty_tc)" -v tr="$(logic tc:tsn_restore tk_empty_tc)" \
 	-v k="$(logic tp:tsn_on_kfree tk_empty_kfree)" -v c="$(logic tp:tsn_on_consume tk_empty_cons)" \
+	-v ns="$(logic node:tsn_save tk_empty_xmit)" -v nr="$(logic node:tsn_restore tk_empty_tc)" \
 	'BEGIN {
 	printf "logic per pod packet, tracepoint save hook (save+restore): %.1f ns   (goal <= 50)\n", s + r
 	printf "logic per pod packet, tc save hook (save+restore): %.1f ns\n", ts + tr
 	printf "free hooks per pod packet: %.1f ns\n", k + c
+	printf "logic per node packet through the NIC (save fast exit + restore miss): %.1f ns\n",
+		ns + nr
 }'

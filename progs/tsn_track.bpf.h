@@ -482,7 +482,7 @@ static __always_inline bool tsn_slot_on_free(__u64 skb)
  * The same, and the freed packet's content becomes findable by fingerprint (tsn_slot_by_fp), so
  * that a rebuilt copy of a freed skb (veth XDP) is restored from it.
  */
-static __always_inline void tsn_slot_on_free_index(__u64 skb)
+static __always_inline bool tsn_slot_on_free_index(__u64 skb)
 {
 	struct tsn_track_slot *s;
 	__u32 idx;
@@ -490,6 +490,7 @@ static __always_inline void tsn_slot_on_free_index(__u64 skb)
 	s = tsn_slot_free_skb(skb, &idx);
 	if (s)
 		tsn_fp_index_set(s->fp, idx);
+	return s != NULL;
 }
 
 static __always_inline void tsn_slot_clear(struct tsn_track_slot *s)

@@ -38,6 +38,24 @@ const volatile __u64 tsn_sweep_period_ns = 500000000ULL;	/* TTL / 2 */
  */
 __u64 tsn_epoch = 1;	/* 0 would read as "empty slot" */
 
+/*
+ * Epoch of the last write to the fingerprint index. Rule 2 of a restore (a freed slot found by
+ * content) can only match within the TTL of such a write, so while there was none, a packet
+ * whose address has no slot is not a saved one and the restore skips parsing it and probing
+ * the index: that is every node-originated packet through the NIC. Written only when it
+ * changes, so that frees on many CPUs do not bounce its cache line.
+ */
+__u64 tsn_fp_epoch;
+
+/* The skb at addr is gone: forget its address, make its content findable (rule 2). */
+static __always_inline void tsn_on_free(__u64 addr)
+{
+	__u64 now = tsn_epoch;
+
+	if (tsn_slot_on_free_index(addr) && tsn_fp_epoch != now)
+		tsn_fp_epoch = now;
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -257,9 +275,13 @@ int tsn_restore(struct __sk_buff *ctx)
 	s = tsn_slot_by_skb(addr);
 	if (!s)
 		return TC_ACT_UNSPEC;
+	now = tsn_epoch;
+	if (s->skb != addr && !tsn_fresh(now, tsn_fp_epoch)) {
+		tsn_count(TSN_CNT_MISS);	/* see tsn_fp_epoch */
+		return TC_ACT_UNSPEC;
+	}
 	if (tsn_parse_tc(ctx, &p))
 		return TC_ACT_UNSPEC;
-	now = tsn_epoch;
 	if (s->skb == addr && (s->fp != p.fp || s->check != tsn_slot_check(s))) {
 		/*
 		 * Same address, other content: the saved skb was freed where no tracepoint fires
@@ -268,7 +290,7 @@ int tsn_restore(struct __sk_buff *ctx)
 		 * up by content like any packet whose skb is not the one saved.
 		 */
 		tsn_count(TSN_CNT_FP_MISMATCH);
-		tsn_slot_on_free_index(addr);
+		tsn_on_free(addr);
 	}
 	if (s->skb == addr) {
 		if (!tsn_fresh(now, s->saved_ns)) {
@@ -303,14 +325,14 @@ int tsn_restore(struct __sk_buff *ctx)
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(tsn_on_kfree, struct sk_buff *skb)
 {
-	tsn_slot_on_free_index(tsn_addr(skb));
+	tsn_on_free(tsn_addr(skb));
 	return 0;
 }
 
 SEC("tp_btf/consume_skb")
 int BPF_PROG(tsn_on_consume, struct sk_buff *skb)
 {
-	tsn_slot_on_free_index(tsn_addr(skb));
+	tsn_on_free(tsn_addr(skb));
 	return 0;
 }
 
