@@ -270,6 +270,7 @@ int tsn_restore(struct __sk_buff *ctx)
 	struct tsn_meta m;
 	struct tsn_pkt p;
 	__u64 addr, now;
+	bool by_addr;
 
 	addr = tsn_addr(ctx);	/* a tc ctx is the struct sk_buff itself */
 	s = tsn_slot_by_skb(addr);
@@ -282,17 +283,20 @@ int tsn_restore(struct __sk_buff *ctx)
 	}
 	if (tsn_parse_tc(ctx, &p))
 		return TC_ACT_UNSPEC;
-	if (s->skb == addr && (s->fp != p.fp || s->check != tsn_slot_check(s))) {
+	by_addr = s->skb == addr;
+	if (by_addr && (s->fp != p.fp || s->check != tsn_slot_check(s))) {
 		/*
 		 * Same address, other content: the saved skb was freed where no tracepoint fires
 		 * (a UDP socket consumes its skbs silently) and this skb reuses its address. Never
-		 * restore from it; treat it as the traced free would have, and look this packet
+		 * restore from it; treat it as the traced free would have (a torn slot, whose
+		 * check word fails, is left alone: nothing ever trusts it), and look this packet
 		 * up by content like any packet whose skb is not the one saved.
 		 */
 		tsn_count(TSN_CNT_FP_MISMATCH);
 		tsn_on_free(addr);
+		by_addr = false;
 	}
-	if (s->skb == addr) {
+	if (by_addr) {
 		if (!tsn_fresh(now, s->saved_ns)) {
 			tsn_count(TSN_CNT_EXPIRED);
 			tsn_slot_clear(s);
