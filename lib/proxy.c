@@ -117,7 +117,7 @@ int tsn_proxy_config_get(const char *pin_dir, struct tsn_proxy_config *cfg)
 	return read_config(pin_dir, cfg);
 }
 
-static __u32 round_pow2(__u32 v)
+__u32 tsn_proxy_capacity(__u32 v)
 {
 	__u32 p = 64;
 
@@ -196,7 +196,7 @@ static int build_config(const struct tsn_proxy_opts *o, struct tsn_proxy_config 
 	cfg->abi_version = TSN_ABI_VERSION;
 	cfg->mode = o->mode;
 	cfg->restore = o->restore;
-	cfg->capacity = round_pow2(o->capacity);
+	cfg->capacity = tsn_proxy_capacity(o->capacity);
 	cfg->ttl_ns = (__u64)o->ttl_ms * 1000000ULL;
 	cfg->save_hook = o->save_hook;
 	if (o->ttl_ms < 1 || o->ttl_ms > 60000)

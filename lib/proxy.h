@@ -74,6 +74,9 @@ int tsn_proxy_config_get(const char *pin_dir, struct tsn_proxy_config *cfg);
 /* Summed per-CPU counters. */
 int tsn_proxy_counters(const char *pin_dir, __u64 out[TSN_CNT__MAX]);
 
+/* The tracking table size start makes of a requested capacity: a power of two, 64..2^22. */
+__u32 tsn_proxy_capacity(__u32 requested);
+
 /* {config, nics[], policy[], counters{}, map{capacity, used}} */
 int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t errlen);
 

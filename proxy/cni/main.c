@@ -451,16 +451,6 @@ static int cmd_check(struct ctx *c)
 	return 0;
 }
 
-/* What start rounds a capacity to (lib/proxy.c): a power of two from 64. */
-static __u32 pow2_capacity(__u32 v)
-{
-	__u32 p = 64;
-
-	while (p < v && p < (1U << 22))
-		p <<= 1;
-	return p;
-}
-
 static int cmd_status(struct ctx *c)
 {
 	char parent[PATH_MAX], err[TSN_ERRLEN], *slash;
@@ -496,7 +486,7 @@ static int cmd_status(struct ctx *c)
 		v = json_object_object_get(json_object_object_get(st, "config"), "ttl_ms");
 		bad |= json_object_get_int64(v) != c->conf.ttl_ms;
 		v = json_object_object_get(json_object_object_get(st, "map"), "capacity");
-		bad |= json_object_get_int64(v) != pow2_capacity(c->conf.capacity);
+		bad |= json_object_get_int64(v) != tsn_proxy_capacity(c->conf.capacity);
 		json_object_put(st);
 		if (bad)
 			return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL,
