@@ -174,6 +174,16 @@ tk_leftovers() {
 	bpftool prog show 2>/dev/null | awk '/ name (tsn_|tk_)/ {print "prog:" $4}' | sort -u
 	pgrep -f "$TK_BUILD/(tsntrace|tsnproxy|tsntop|talker)" 2>/dev/null | sed 's/^/pid:/'
 }
+# The suite's last check: prints what was left behind on one line and removes it (status 1),
+# or prints nothing (status 0). Runs in a shell of its own, so that the runners need no lib.sh.
+tk_suite_leftovers() {
+	local left
+	left=$(tk_leftovers)
+	[ -z "$left" ] && return 0
+	echo "$left" | tr '\n' ' '
+	tk_cleanup_leftovers >/dev/null 2>&1
+	return 1
+}
 tk_cleanup_leftovers() {
 	pkill -f "$TK_BUILD/(tsntrace|tsnproxy|tsntop|talker)" 2>/dev/null
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^tk[0-9]+-'); do

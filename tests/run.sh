@@ -112,12 +112,10 @@ done
 # --- nothing may be left behind (only meaningful for a full run: a concurrent run's fixtures
 # would look like leftovers) ---------------------------------------------------------------------
 if [ -z "$PATTERN" ] || [[ "suite:no-leftovers" == *"$PATTERN"* ]]; then
-	left=$(bash -c "source '$ROOT/tests/lib.sh'; tk_leftovers")
-	if [ -z "$left" ]; then
+	if left=$(bash -c "source '$ROOT/tests/lib.sh'; tk_suite_leftovers"); then
 		record PASS "suite:no-leftovers"
 	else
-		record FAIL "suite:no-leftovers" "$(echo "$left" | tr '\n' ' ')"
-		bash -c "source '$ROOT/tests/lib.sh'; tk_cleanup_leftovers" >/dev/null 2>&1
+		record FAIL "suite:no-leftovers" "$left"
 	fi
 fi
 

@@ -62,12 +62,10 @@ run_one() { # file fn idx
 check_leftovers() {
 	local left
 	if [ -n "$PATTERN" ] && [[ "suite:no-leftovers" != *"$PATTERN"* ]]; then return 0; fi
-	left=$(bash -c "source '$ROOT/tests/lib.sh'; tk_leftovers" || true)
-	if [ -z "$left" ]; then
+	if left=$(bash -c "source '$ROOT/tests/lib.sh'; tk_suite_leftovers"); then
 		record PASS "suite:no-leftovers"
 	else
-		record FAIL "suite:no-leftovers" "$(echo "$left" | tr '\n' ' ')"
-		bash -c "source '$ROOT/tests/lib.sh'; tk_cleanup_leftovers" >/dev/null 2>&1 || true
+		record FAIL "suite:no-leftovers" "$left"
 	fi
 }
 
