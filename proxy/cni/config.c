@@ -226,6 +226,21 @@ static int parse_path(json_object *v, const char *key, const char **out, struct 
 	return 0;
 }
 
+/* "saveHook": where enforce mode saves the pod's metadata (docs/enforce.md) */
+static int parse_save_hook(json_object *v, __u32 *out, struct tsn_cni_error *e)
+{
+	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+
+	if (s && !strcmp(s, "tracepoint"))
+		*out = TSN_SAVE_TP;
+	else if (s && !strcmp(s, "tc"))
+		*out = TSN_SAVE_TC;
+	else
+		return tsn_cni_err(e, TSN_CNI_E_CONFIG, NULL,
+				   "saveHook must be \"tracepoint\" or \"tc\"");
+	return 0;
+}
+
 /* runtimeConfig.tsnPriorities or args.cni.tsnPriorities: per-pod narrowing */
 static int parse_narrow(json_object *holder, const char *where, struct tsn_cni_conf *c,
 			struct tsn_cni_error *e)
@@ -361,6 +376,12 @@ static int parse_fields(struct tsn_cni_conf *c, struct tsn_cni_error *e)
 	c->ttl_ms = TSN_PROXY_DEFAULT_TTL_MS;
 	if (json_object_object_get_ex(r, "ttlMs", &v)) {
 		rc = parse_u32_range(v, "ttlMs", 1, 60000, &c->ttl_ms, e);
+		if (rc)
+			return rc;
+	}
+	c->save_hook = TSN_SAVE_TP;
+	if (json_object_object_get_ex(r, "saveHook", &v)) {
+		rc = parse_save_hook(v, &c->save_hook, e);
 		if (rc)
 			return rc;
 	}

@@ -70,6 +70,7 @@ struct tsn_cni_conf {
 	__u32 restore;			/* enum tsn_restore_flags */
 	__u32 capacity;
 	__u32 ttl_ms;
+	__u32 save_hook;		/* enum tsn_save_hook: "saveHook" */
 	const char *pin_dir;
 	const char *log_file;		/* NULL: stderr */
 	const char *state_dir;		/* NULL: derived from pin_dir */

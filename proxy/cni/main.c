@@ -28,6 +28,7 @@
 #include "config.h"
 #include "install.h"
 #include "json.h"
+#include "kfeatures.h"
 #include "log.h"
 #include "netns.h"
 #include "proxy.h"
@@ -176,6 +177,7 @@ static void fill_opts(const struct tsn_cni_conf *conf, struct tsn_proxy_opts *o)
 	o->restore = conf->restore;
 	o->capacity = conf->capacity;
 	o->ttl_ms = conf->ttl_ms;
+	o->save_hook = conf->save_hook;
 }
 
 static int check_nics(struct ctx *c, int code)
@@ -487,6 +489,9 @@ static int cmd_status(struct ctx *c)
 		bad |= json_object_get_int64(v) != c->conf.ttl_ms;
 		v = json_object_object_get(json_object_object_get(st, "map"), "capacity");
 		bad |= json_object_get_int64(v) != tsn_proxy_capacity(c->conf.capacity);
+		v = json_object_object_get(json_object_object_get(st, "config"), "save_hook");
+		bad |= strcmp(json_object_get_string(v) ?: "",
+			      c->conf.save_hook == TSN_SAVE_TC ? "tc" : "tracepoint") != 0;
 		json_object_put(st);
 		if (bad)
 			return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL,
@@ -496,11 +501,15 @@ static int cmd_status(struct ctx *c)
 		return 0;
 	}
 	/* not loaded yet: prove that the first ADD can load it */
+	if (c->conf.save_hook == TSN_SAVE_TC && !tsn_feature_has(TSN_FEAT_KERN_CTX))
+		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL, "saveHook tc: %s",
+				   tsn_feature_status(TSN_FEAT_KERN_CTX)->reason);
 	skel = tsnproxy_bpf__open();
 	if (!skel)
 		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, strerror(errno),
 				   "cannot open the datapath's BPF object");
-	bpf_program__set_autoload(skel->progs.tsn_save_tc, false);
+	bpf_program__set_autoload(skel->progs.tsn_save, c->conf.save_hook == TSN_SAVE_TP);
+	bpf_program__set_autoload(skel->progs.tsn_save_tc, c->conf.save_hook == TSN_SAVE_TC);
 	rc = tsnproxy_bpf__load(skel);
 	tsnproxy_bpf__destroy(skel);
 	if (rc)

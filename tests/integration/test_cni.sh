@@ -323,6 +323,10 @@ test_cni_bad_input() {
 		expect_code "tsnIfname twice" 7 twice
 		cni ADD "$(conf 1.1.0 '.tsnIfname = "a/b"')" $env1
 		expect_code "tsnIfname with a slash" 7 "not a valid interface name"
+		cni ADD "$(conf 1.1.0 '.saveHook = "kprobe"')" $env1
+		expect_code "saveHook unknown" 7 saveHook
+		cni ADD "$(conf 1.1.0 '.saveHook = 1')" $env1
+		expect_code "saveHook a number" 7 saveHook
 		cni ADD "$(conf 1.1.0 '.priorities = "x"')" $env1
 		expect_code "priorities a bad string" 7 priorities
 		cni ADD "$(conf 1.1.0 '.priorities = [1, 40]')" $env1
@@ -443,13 +447,15 @@ test_cni_concurrent_adds() {
 }
 
 # ---- real traffic --------------------------------------------------------------------------------
-test_cni_traffic_classes() {
+# ADD two pods (network config + jq FILTER), their classes at nic0, clamping, DEL, and back to
+# best effort
+check_cni_traffic_classes() { # FILTER
 	cni_setup 2
 	tk_listen "$TK_TEST_ID" 5001
 	local before after k
 	for k in 1 2; do
 		# shellcheck disable=SC2046
-		cni ADD "$(conf 1.1.0 ".priorities = [$k]" $k)" $(pod_env $k)
+		cni ADD "$(conf 1.1.0 ".priorities = [$k] | $1" $k)" $(pod_env $k)
 		expect_ok "ADD pod$k with priorities [$k]"
 	done
 	before=$(tk_tc_snapshot)
@@ -478,6 +484,23 @@ test_cni_traffic_classes() {
 	assert_eq "after DEL: tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
 	assert_eq "after DEL: tc2" "$(tk_tc_delta "$before" "$after" 2)" 0
 	assert_eq "listener got everything" "$(tk_listen_count "$TK_TEST_ID" 5001)" $((5 * N))
+}
+
+test_cni_traffic_classes() {
+	check_cni_traffic_classes .
+}
+
+# saveHook tc: ADD attaches the save program to the pod's eth0 (a pinned tcx link per pod), DEL
+# removes it
+test_cni_save_hook_tc() {
+	tk_require kern_ctx
+	check_cni_traffic_classes '.saveHook = "tc"'
+	assert_eq "datapath uses the tc save hook" \
+		"$(proxy status --json | jq -r .config.save_hook)" tc
+	assert_eq "no save links left after DEL" "$(find "$TK_PIN/links" -name 'save_*' | wc -l)" 0
+	# a second configuration that disagrees is refused, not silently adopted
+	cni STATUS "$(conf 1.1.0 'del(.prevResult)')"
+	expect_code "STATUS with the tracepoint hook against a tc datapath" 50 "other NICs or settings"
 }
 
 test_cni_log_file() {
