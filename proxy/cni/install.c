@@ -269,6 +269,7 @@ int tsn_cni_install_main(int argc, char **argv, bool install)
 		{ "log-file", required_argument, NULL, 'L' },
 		{ "capacity", required_argument, NULL, 'c' },
 		{ "ttl-ms", required_argument, NULL, 't' },
+		{ "save-hook", required_argument, NULL, 's' },
 		{ "plugin", required_argument, NULL, 'j' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
@@ -321,6 +322,13 @@ int tsn_cni_install_main(int argc, char **argv, bool install)
 				goto out;
 			}
 			json_object_object_add(plugin, "restore", restore_json(optarg));
+			break;
+		case 's':
+			if (strcmp(optarg, "tracepoint") && strcmp(optarg, "tc")) {
+				e = usage("--save-hook takes tracepoint or tc");
+				goto out;
+			}
+			tsn_json_add_str(plugin, "saveHook", optarg);
 			break;
 		case 'P':
 			tsn_json_add_str(plugin, "pinDir", optarg);

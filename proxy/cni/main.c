@@ -42,8 +42,8 @@ static const char usage_text[] =
 	"                                network configuration on stdin (docs/cni.md)\n"
 	"       tsn install --conf-dir DIR [--conflist FILE] [--nic IF]... [--priorities LIST]\n"
 	"                   [--on-disallowed clamp|zero] [--restore LIST] [--pin-dir DIR]\n"
-	"                   [--log-file FILE] [--capacity N] [--ttl-ms MS] [--plugin JSON]\n"
-	"                   [--wait SECONDS]\n"
+	"                   [--log-file FILE] [--capacity N] [--ttl-ms MS] [--save-hook tracepoint|tc]\n"
+	"                   [--plugin JSON] [--wait SECONDS]\n"
 	"                                chain tsn at the end of the primary conflist\n"
 	"       tsn uninstall --conf-dir DIR [--conflist FILE]\n"
 	"                                remove tsn from the conflist(s) again\n";

@@ -665,11 +665,12 @@ test_cni_install_samples() {
 		assert_eq "$s: not rewritten" "$(stat -c %Y.%y "$f")" "$mtime"
 		# new settings replace the entry in place
 		assert_exit "$s: reinstall with other settings" 0 tsn_install --conf-dir "$d" \
-			--nic nic0 --nic nic1 --priorities 3 --pin-dir /sys/fs/bpf/x --ttl-ms 500
+			--nic nic0 --nic nic1 --priorities 3 --pin-dir /sys/fs/bpf/x --ttl-ms 500 \
+			--save-hook tc
 		assert_eq "$s: one tsn entry" "$(tsn_entries "$f")" 1
 		assert_eq "$s: updated" \
-			"$(jq -c '.plugins[-1] | [.tsnIfname, .priorities, .ttlMs]' "$f")" \
-			'[["nic0","nic1"],[3],500]'
+			"$(jq -c '.plugins[-1] | [.tsnIfname, .priorities, .ttlMs, .saveHook]' "$f")" \
+			'[["nic0","nic1"],[3],500,"tc"]'
 		# the entry as the plugin itself parses it: past the config, DEL stops at the env
 		CNI_OUT=$(jq -c '.plugins[-1] + {cniVersion: .cniVersion, name: .name}' "$f" |
 			env -i CNI_COMMAND=DEL "$TK_BUILD/tsn" 2>/dev/null)
@@ -697,6 +698,8 @@ test_cni_install_samples() {
 	sum=$(sha256sum <"$d/10-bridge.conflist")
 	assert_exit "install without a NIC" 1 tsn_install --conf-dir "$d"
 	assert_match "names the problem" "$TK_ERR" tsnIfname
+	assert_exit "install with a bad save hook" 2 tsn_install --conf-dir "$d" --nic nic0 \
+		--save-hook kprobe
 	assert_exit "install with a bad priority" 2 tsn_install --conf-dir "$d" --nic nic0 \
 		--priorities 99
 	assert_exit "install without --conf-dir" 2 tsn_install --nic nic0
