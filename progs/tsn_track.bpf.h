@@ -201,11 +201,6 @@ static __always_inline void tsn_skb_meta(const struct sk_buff *skb, struct tsn_m
 	m->_pad = 0;
 }
 
-static __always_inline __u32 tsn_skb_netns(const struct sk_buff *skb)
-{
-	return BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
-}
-
 /* ---- packet parsing and fingerprint ---- */
 
 /*
@@ -336,20 +331,7 @@ static __always_inline int tsn_parse_l3(void *src, bool tc, __u32 off, __u16 l3p
 	return 0;
 }
 
-/* Tracing programs: parse from skb->head + network_header. */
-static __always_inline int tsn_parse_skb(const struct sk_buff *skb, struct tsn_pkt *p)
-{
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 l3proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-	__u32 len = BPF_CORE_READ(skb, len);
-
-	if (nh == (__u16)~0U || !head)
-		return -1;
-	return tsn_parse_l3(head, false, nh, l3proto, len + nh, p);
-}
-
-/* The same for a BTF-typed skb (tp_btf, fentry): plain loads instead of probe reads. */
+/* Tracing programs with a BTF-typed skb (tp_btf, fentry): parse from head + network_header. */
 static __always_inline int tsn_parse_skb_btf(struct sk_buff *skb, struct tsn_pkt *p)
 {
 	__u16 nh = skb->network_header;
@@ -414,14 +396,6 @@ static __always_inline void tsn_fp_index_set(__u64 fp, __u32 idx)
 	fp_slot = bpf_map_lookup_elem(&tsn_track_fp, &fidx);	/* inlined, unlike an update */
 	if (fp_slot)
 		*fp_slot = idx + 1;
-}
-
-/* A slot is valid for (skb, fp) when it is intact, fresh, and the address and content match. */
-static __always_inline bool tsn_slot_valid(const struct tsn_track_slot *s, __u64 skb, __u64 fp,
-					   __u64 now)
-{
-	return s->skb == skb && s->fp == fp && tsn_fresh(now, s->saved_ns) &&
-	       s->check == tsn_slot_check(s);
 }
 
 /* The slot the fingerprint index names for fp, if its content matches and it is intact. */
