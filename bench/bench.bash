@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Sourced by the fixture benchmarks (bench/tsntrace.sh, bench/tsntop.sh); not a benchmark itself
+# Sourced by the fixture benchmarks (bench/tsntrace.sh, bench/tsntop.sh; bench/enforce.sh uses
+# only bench_pps); not a benchmark itself
 # (bench/run.sh runs *.sh only). Sets N, ROUNDS and ID from --packets/--rounds/--id (defaults
 # given by the caller), checks root, and loads tests/lib.sh with a temp dir and the cleanup
 # stack run at exit, like a test.

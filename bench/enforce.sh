@@ -13,7 +13,8 @@
 # TSNPROXY=PATH benchmarks another build of tsnproxy (A/B comparisons of datapath changes).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export TK_ROOT=$ROOT TK_BUILD=${TK_BUILD:-$ROOT/build}
+# shellcheck source=bench/bench.bash
+source "$ROOT/bench/bench.bash"	# bench_pps; TK_ROOT, TK_BUILD
 source "$ROOT/tests/fixture.sh"
 
 ROUNDS=${1:-5}
@@ -37,14 +38,8 @@ tk_fixture_down "$ID" >/dev/null 2>&1
 tk_fixture_up "$ID" 1 >/dev/null || exit 1
 tk_listen "$ID" 5001 600
 
-# pps of one bounded flood from pod1 (priority 1, no pacing)
-flood_pps() {
-	local t0 t1
-	t0=$(date +%s%N)
-	tk_talk "$ID" 1 --port 5001 --count "$PACKETS" --interval-us 0 --priority 1 >/dev/null
-	t1=$(date +%s%N)
-	echo $((PACKETS * 1000000000 / (t1 - t0)))
-}
+# bench_pps floods N datagrams from pod1 to PORT
+N=$PACKETS PORT=5001
 
 part() { [[ $PARTS == *,$1,* ]]; }
 
@@ -52,9 +47,9 @@ if part ratio; then
 echo "# enforce-mode pps ratio: $ROUNDS rounds x $PACKETS packets, alternating off/on"
 ratios=()
 for ((r = 1; r <= ROUNDS; r++)); do
-	off=$(flood_pps)
+	off=$(bench_pps 1)
 	proxy start --nic nic0 --policy all >/dev/null
-	on=$(flood_pps)
+	on=$(bench_pps 1)
 	proxy stop >/dev/null
 	ratio=$(awk -v a="$on" -v b="$off" 'BEGIN {printf "%.3f", a / b}')
 	ratios+=("$ratio")
@@ -70,11 +65,11 @@ echo "# save hook: tracepoint (node-wide) vs tc (per pod), pps with each, altern
 for ((r = 1; r <= ROUNDS; r++)); do
 	proxy start --nic nic0 ${BENCH_START_ARGS:-} >/dev/null
 	proxy allow --netns "tk$ID-pod1" --priorities 1 >/dev/null
-	tp=$(flood_pps)
+	tp=$(bench_pps 1)
 	proxy stop >/dev/null
 	proxy start --nic nic0 --save-hook tc ${BENCH_START_ARGS:-} >/dev/null
 	proxy allow --netns "tk$ID-pod1" --priorities 1 --ifname eth0 >/dev/null
-	tc=$(flood_pps)
+	tc=$(bench_pps 1)
 	proxy stop >/dev/null
 	printf "round %d: tracepoint %d pps, tc %d pps, tc/tracepoint %s\n" "$r" "$tp" "$tc" \
 		"$(awk -v a="$tc" -v b="$tp" 'BEGIN {printf "%.3f", a / b}')"
