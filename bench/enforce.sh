@@ -118,9 +118,11 @@ talk_node() { tk_talk "$ID" node --port 5001 --count "$PACKETS" --interval-us 0 
 export -f tk_talk tk_ns talk talk_node
 export ID PACKETS TK_FIXTURE_NET_PREFIX
 # one line per program per round: tag:name runs ns_per_run ns_per_pod_packet
+# tsn_save_direct (6.2+) is tsn_save with plain header loads: one role, one row
 per_run() { # tag json
 	echo "$2" | jq -r --arg t "$1" --argjson n "$PACKETS" '
-		to_entries[] | select(.value.run_cnt > 0) | "\($t):\(.key) \(.value.run_cnt) " +
+		to_entries[] | select(.value.run_cnt > 0) | .key |= sub("_direct$"; "") |
+		"\($t):\(.key) \(.value.run_cnt) " +
 		"\(.value.run_time_ns / .value.run_cnt) \(.value.run_time_ns / $n)"'
 }
 # enforce mode as deployed: the default policy (registered), the pod allowed its priority; with

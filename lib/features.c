@@ -528,7 +528,10 @@ out:
 	btf__free(btf);
 }
 
-/* tc programs that read struct sk_buff fields __sk_buff lacks (netns, sk) cast their ctx */
+/*
+ * tc programs that read struct sk_buff fields __sk_buff lacks (netns, sk) cast their ctx; the
+ * tracepoint save hook reads headers through bpf_rdonly_cast. Both kfuncs came with 6.2.
+ */
 static void probe_kern_ctx(struct tsn_feature_status *st)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
@@ -538,10 +541,12 @@ static void probe_kern_ctx(struct tsn_feature_status *st)
 		set_status(st, false, "cannot load kernel BTF (%s)", err_str(err));
 		return;
 	}
-	if (btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0)
-		set_status(st, true, "kfunc bpf_cast_to_kern_ctx");
+	if (btf__find_by_name_kind(btf, "bpf_cast_to_kern_ctx", BTF_KIND_FUNC) > 0 &&
+	    btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0)
+		set_status(st, true, "kfuncs bpf_cast_to_kern_ctx, bpf_rdonly_cast");
 	else
-		set_status(st, false, "kernel has no kfunc bpf_cast_to_kern_ctx (needs 6.2)");
+		set_status(st, false,
+			   "kernel has no kfunc bpf_cast_to_kern_ctx or bpf_rdonly_cast (needs 6.2)");
 	btf__free(btf);
 }
 

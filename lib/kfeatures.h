@@ -23,7 +23,7 @@ enum tsn_feature {
 	TSN_FEAT_MQPRIO,
 	TSN_FEAT_NETKIT,
 	TSN_FEAT_SKB_CLOCK_TAI,
-	TSN_FEAT_KERN_CTX,	/* kfunc bpf_cast_to_kern_ctx: tc programs reading struct sk_buff */
+	TSN_FEAT_KERN_CTX,	/* kfuncs bpf_cast_to_kern_ctx, bpf_rdonly_cast (6.2) */
 	TSN_FEAT__MAX,
 };
 

@@ -435,6 +435,7 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 {
 	struct tsnproxy_bpf *skel = NULL;
 	struct tsn_proxy_config cfg;
+	struct bpf_program *save_prog;
 	struct bpf_link *link;
 	struct bpf_map *maps[6];
 	char path[PATH_MAX];
@@ -471,7 +472,12 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	skel->rodata->tsn_have_tai = tsn_feature_has(TSN_FEAT_SKB_CLOCK_TAI);
 	bpf_map__set_max_entries(skel->maps.tsn_track, cfg.capacity);
 	bpf_map__set_max_entries(skel->maps.tsn_track_fp, cfg.capacity);
-	bpf_program__set_autoload(skel->progs.tsn_save, cfg.save_hook == TSN_SAVE_TP);
+	/* the same program; the direct one reads headers without a helper call (6.2+) */
+	save_prog = tsn_feature_has(TSN_FEAT_KERN_CTX) ? skel->progs.tsn_save_direct :
+							 skel->progs.tsn_save;
+	bpf_program__set_autoload(skel->progs.tsn_save, false);
+	bpf_program__set_autoload(skel->progs.tsn_save_direct, false);
+	bpf_program__set_autoload(save_prog, cfg.save_hook == TSN_SAVE_TP);
 	bpf_program__set_autoload(skel->progs.tsn_save_tc, cfg.save_hook == TSN_SAVE_TC);
 	e = tsnproxy_bpf__load(skel);
 	if (e) {
@@ -527,7 +533,7 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 		}
 	}
 	if (cfg.save_hook == TSN_SAVE_TP) {
-		link = bpf_program__attach(skel->progs.tsn_save);
+		link = bpf_program__attach(save_prog);
 		e = link ? pin_link(link, o->pin_dir, "save") : -errno;
 		bpf_link__destroy(link);
 		if (e) {

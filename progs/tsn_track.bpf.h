@@ -235,55 +235,149 @@ static __always_inline int tsn_load(void *src, bool tc, __u32 off, void *dst, __
 	return bpf_probe_read_kernel(dst, len, (const char *)src + off);
 }
 
+/*
+ * tsn_load() into 8-byte words, for a constant len that is a multiple of 4. The memcpy above
+ * cannot assume the packet's alignment and becomes one byte load and store per byte (over 100
+ * instructions for an IPv4+UDP header); these are 8-byte loads, which the verifier allows at any
+ * packet offset (only the stack must be aligned, and dst is).
+ */
+/* Where tsn_load_words() reads from; a compile-time constant at every call site. */
+enum tsn_src {
+	TSN_SRC_KERN,	/* a kernel address: probe read (any tracing program, any kernel) */
+	TSN_SRC_TC,	/* a tc program's skb: direct packet access */
+	TSN_SRC_BTF,	/* a kernel address read with plain loads (bpf_rdonly_cast, 6.2+) */
+};
+
+/* 6.2+; only programs tsnproxy loads on such kernels use it (TSN_FEAT_KERN_CTX) */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
+/*
+ * tsn_load() into 8-byte words, for a constant len that is a multiple of 4 and at most 40. The
+ * memcpy above cannot assume the packet's alignment and becomes one byte load and store per
+ * byte (over 100 instructions for an IPv4+UDP header); these are 8-byte loads, which the
+ * verifier allows at any packet offset (only the stack must be aligned, and dst is).
+ */
+static __always_inline int tsn_load_words(void *src, enum tsn_src how, __u32 off, __u64 *dst,
+					  __u32 len)
+{
+	if (how == TSN_SRC_BTF) {
+		/*
+		 * Any kernel type at least len bytes long will do: the verifier lets a program
+		 * read anywhere inside an untrusted object, and a fault reads as zero. The x86
+		 * JIT's guarded load costs a few instructions, a probe read a helper call.
+		 */
+		const __u64 *w = bpf_rdonly_cast((const char *)src + off,
+						 bpf_core_type_id_kernel(struct ipv6hdr));
+		__u32 i;
+
+		for (i = 0; i + 8 <= len; i += 8)
+			dst[i / 8] = w[i / 8];
+		if (len & 4)
+			dst[len / 8] = ((const __u32 *)w)[len / 4 - 1];
+		return 0;
+	}
+	if (how == TSN_SRC_TC) {
+		struct __sk_buff *skb = src;
+		void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+		__u32 i;
+
+		if (off < 256 && data + off + len <= end) {
+			for (i = 0; i + 8 <= len; i += 8)
+				dst[i / 8] = *(__u64 *)(data + off + i);
+			if (len & 4)
+				dst[len / 8] = *(__u32 *)(data + off + len - 4);
+			return 0;
+		}
+		return bpf_skb_load_bytes(src, off, dst, len);
+	}
+	return bpf_probe_read_kernel(dst, len, (const char *)src + off);
+}
+
+/* Byte i (0-7) of a little-endian word, i.e. the i-th byte in memory. */
+#define TSN_BYTE(w, i) (((w) >> ((i) * 8)) & 0xff)
+
+/*
+ * Fingerprint of the packet whose L3 header starts at off, with the frame ending at len (see
+ * struct tsn_pkt for what it covers). The one definition the proxy's save and restore share.
+ */
+static __always_inline int tsn_fp_l3(void *src, enum tsn_src how, __u32 off, __u16 l3proto,
+				     __u32 len, __u64 *fp)
+{
+	__u64 b[5], h, word = 0, tot;
+	__u32 l4off, end;
+	__u8 proto;
+
+	b[4] = 0;
+	/*
+	 * Fast path, one load: IPv4 without options, 16 bytes past the L4 header. Computes what
+	 * the general path below computes. In b, IP bytes 2-3 are the total length, 4-5 the id,
+	 * 9 the protocol, and the L4 header starts at byte 20.
+	 */
+	if (l3proto == 0x0800 && off + 36 <= len && !tsn_load_words(src, how, off, b, 36) &&
+	    (b[0] & 0xf) == 5 && bpf_ntohs((__u16)(b[0] >> 16)) >= 36) {
+		proto = TSN_BYTE(b[1], 1);
+		if (proto == 17)
+			word = (b[3] >> 32) | (b[4] << 32);	/* bytes 28-35: UDP payload */
+		else if (proto == 6)
+			word = b[3];				/* bytes 24-31: TCP seq, ack */
+		else
+			word = (b[2] >> 32) | (b[3] << 32);	/* bytes 20-27 */
+		h = (((b[0] >> 32) & 0xffff) << 32) | (((b[0] >> 16) & 0xffff) << 16) | proto;
+		*fp = tsn_fp_mix(h, word);
+		return 0;
+	}
+
+	if (l3proto == 0x0800) {
+		if (tsn_load_words(src, how, off, b, 20))
+			return -1;
+		proto = TSN_BYTE(b[1], 1);
+		tot = (b[0] >> 16) & 0xffff;
+		h = (((b[0] >> 32) & 0xffff) << 32) | (tot << 16) | proto;
+		l4off = off + (b[0] & 0xf) * 4;
+		end = bpf_ntohs((__u16)tot) + off;	/* frame end, ignoring padding */
+	} else if (l3proto == 0x86DD) {
+		if (tsn_load_words(src, how, off, b, 40))
+			return -1;
+		proto = TSN_BYTE(b[0], 6);
+		tot = (b[0] >> 32) & 0xffff;		/* payload length */
+		h = (tot << 32) | ((__u64)proto << 24) | ((TSN_BYTE(b[0], 1) & 0xf) << 16) |
+		    (TSN_BYTE(b[0], 2) << 8) | TSN_BYTE(b[0], 3);
+		l4off = off + 40;
+		end = bpf_ntohs((__u16)tot) + l4off;
+	} else {
+		h = ((__u64)l3proto << 32) | len;
+		if (off + 8 <= len)
+			tsn_load_words(src, how, off, &word, 8);
+		*fp = tsn_fp_mix(h, word);
+		return 0;
+	}
+	if (proto == 17)
+		l4off += 8;		/* UDP payload */
+	else if (proto == 6)
+		l4off += 4;		/* TCP seq + ack */
+	if (l4off + 8 <= end)
+		tsn_load_words(src, how, l4off, &word, 8);
+	*fp = tsn_fp_mix(h, word);
+	return 0;
+}
+
+/* The tuple (for filters and reports) and the fingerprint of the packet at off. */
 static __always_inline int tsn_parse_l3(void *src, bool tc, __u32 off, __u16 l3proto, __u32 len,
 					struct tsn_pkt *p)
 {
 	/* one buffer for every branch: callers (tsntrace) are close to the 512-byte stack limit */
 	union {
-		struct {
-			struct iphdr ip;
-			__u16 ports[2];
-			__u32 l4w1;
-			__u64 l4w2;
-		} __attribute__((packed)) f;
 		struct iphdr ip;
 		struct ipv6hdr ip6;
 		__u16 ports[2];
 	} b;
-	__u64 word = 0, h;
 	__u32 l4off;
 	__u8 proto;
 
 	__builtin_memset(&p->tuple, 0, sizeof(p->tuple));
 	p->tuple.l3proto = l3proto;
-
-	/*
-	 * Fast path, one load instead of three: IPv4 without options and at least 8 bytes past
-	 * the L4 header start + 8. Computes exactly what the general path below computes.
-	 */
-	if (l3proto == 0x0800 && off + 36 <= len && !tsn_load(src, tc, off, &b.f, sizeof(b.f)) &&
-	    b.f.ip.ihl == 5 && bpf_ntohs(b.f.ip.tot_len) >= 36) {
-		proto = b.f.ip.protocol;
-		p->tuple.saddr[10] = p->tuple.saddr[11] = 0xff;
-		p->tuple.daddr[10] = p->tuple.daddr[11] = 0xff;
-		__builtin_memcpy(&p->tuple.saddr[12], &b.f.ip.saddr, 4);
-		__builtin_memcpy(&p->tuple.daddr[12], &b.f.ip.daddr, 4);
-		p->tuple.l4proto = proto;
-		if (proto == 6 || proto == 17 || proto == 132) {
-			p->tuple.sport = bpf_ntohs(b.f.ports[0]);
-			p->tuple.dport = bpf_ntohs(b.f.ports[1]);
-		}
-		/* the 8 bytes the general path loads, assembled (little endian) */
-		if (proto == 17)
-			word = b.f.l4w2;
-		else if (proto == 6)
-			word = b.f.l4w1 | (b.f.l4w2 << 32);
-		else
-			word = (b.f.ports[0] | ((__u32)b.f.ports[1] << 16)) | ((__u64)b.f.l4w1 << 32);
-		h = ((__u64)b.f.ip.id << 32) | ((__u64)b.f.ip.tot_len << 16) | proto;
-		p->fp = tsn_fp_mix(h, word);
-		return 0;
-	}
+	if (tsn_fp_l3(src, tc ? TSN_SRC_TC : TSN_SRC_KERN, off, l3proto, len, &p->fp))
+		return -1;
 
 	if (l3proto == 0x0800) {
 		if (tsn_load(src, tc, off, &b.ip, sizeof(b.ip)))
@@ -294,8 +388,6 @@ static __always_inline int tsn_parse_l3(void *src, bool tc, __u32 off, __u16 l3p
 		__builtin_memcpy(&p->tuple.saddr[12], &b.ip.saddr, 4);
 		__builtin_memcpy(&p->tuple.daddr[12], &b.ip.daddr, 4);
 		l4off = off + (b.ip.ihl & 0xf) * 4;
-		h = ((__u64)b.ip.id << 32) | ((__u64)b.ip.tot_len << 16) | proto;
-		len = bpf_ntohs(b.ip.tot_len) + off;	/* frame end, ignoring padding */
 	} else if (l3proto == 0x86DD) {
 		if (tsn_load(src, tc, off, &b.ip6, sizeof(b.ip6)))
 			return -1;
@@ -303,15 +395,7 @@ static __always_inline int tsn_parse_l3(void *src, bool tc, __u32 off, __u16 l3p
 		__builtin_memcpy(p->tuple.saddr, &b.ip6.saddr, 16);
 		__builtin_memcpy(p->tuple.daddr, &b.ip6.daddr, 16);
 		l4off = off + sizeof(b.ip6);
-		h = ((__u64)b.ip6.payload_len << 32) | ((__u64)proto << 24) |
-		    ((__u64)(b.ip6.flow_lbl[0] & 0xf) << 16) | (b.ip6.flow_lbl[1] << 8) |
-		    b.ip6.flow_lbl[2];
-		len = bpf_ntohs(b.ip6.payload_len) + l4off;
 	} else {
-		h = ((__u64)l3proto << 32) | len;
-		if (off + 8 <= len)
-			tsn_load(src, tc, off, &word, 8);
-		p->fp = tsn_fp_mix(h, word);
 		return 0;
 	}
 
@@ -321,30 +405,26 @@ static __always_inline int tsn_parse_l3(void *src, bool tc, __u32 off, __u16 l3p
 		p->tuple.sport = bpf_ntohs(b.ports[0]);
 		p->tuple.dport = bpf_ntohs(b.ports[1]);
 	}
-	if (proto == 17)
-		l4off += 8;		/* UDP payload */
-	else if (proto == 6)
-		l4off += 4;		/* TCP seq + ack */
-	if (l4off + 8 <= len)
-		tsn_load(src, tc, l4off, &word, 8);
-	p->fp = tsn_fp_mix(h, word);
 	return 0;
 }
 
-/* Tracing programs with a BTF-typed skb (tp_btf, fentry): parse from head + network_header. */
-static __always_inline int tsn_parse_skb_btf(struct sk_buff *skb, struct tsn_pkt *p)
+/*
+ * Tracing programs with a BTF-typed skb (tp_btf, fentry): from head + network_header, by probe
+ * read (how = TSN_SRC_KERN) or plain loads (TSN_SRC_BTF).
+ */
+static __always_inline int tsn_fp_skb_btf(struct sk_buff *skb, enum tsn_src how, __u64 *fp)
 {
 	__u16 nh = skb->network_header;
 
 	if (nh == (__u16)~0U)
 		return -1;
-	return tsn_parse_l3(skb->head, false, nh, bpf_ntohs(skb->protocol), skb->len + nh, p);
+	return tsn_fp_l3(skb->head, how, nh, bpf_ntohs(skb->protocol), skb->len + nh, fp);
 }
 
 /* tc programs: the frame starts at offset 0 with an Ethernet header. */
-static __always_inline int tsn_parse_tc(struct __sk_buff *skb, struct tsn_pkt *p)
+static __always_inline int tsn_fp_tc(struct __sk_buff *skb, __u64 *fp)
 {
-	return tsn_parse_l3(skb, true, 14, bpf_ntohs(skb->protocol), skb->len, p);
+	return tsn_fp_l3(skb, TSN_SRC_TC, 14, bpf_ntohs(skb->protocol), skb->len, fp);
 }
 
 /* ---- tracking table ---- */
@@ -362,7 +442,7 @@ static __always_inline struct tsn_track_slot *tsn_slot_by_skb(__u64 skb)
  * here but when the skb is freed (tsn_slot_on_free_index()), the only time the proxy trusts
  * it: that keeps a write to a random cache line off every saved packet's path.
  */
-static __always_inline void tsn_slot_store(__u64 skb, const struct tsn_pkt *p, __u64 pkt_id,
+static __always_inline void tsn_slot_store(__u64 skb, __u64 fp, __u64 pkt_id,
 					   const struct tsn_meta *m, __u32 netns, __u64 now)
 {
 	__u32 idx = tsn_skb_slot_index(skb);
@@ -380,7 +460,7 @@ static __always_inline void tsn_slot_store(__u64 skb, const struct tsn_pkt *p, _
 			tsn_count(TSN_CNT_EVICTED);
 	}
 	s->skb = skb;
-	s->fp = p->fp;
+	s->fp = fp;
 	s->saved_ns = now;
 	s->pkt_id = pkt_id;
 	s->meta = *m;

@@ -7,6 +7,7 @@
  *   tsn_save        tp_btf/net_dev_start_xmit: node-wide, fires for every driver xmit; exits on
  *                   the first compare for traffic that is not in a pod netns or has nothing to
  *                   save, so no per-pod attachment is needed (also sees netkit).
+ *   tsn_save_direct the same, reading headers with plain loads; loaded instead on 6.2+.
  *   tsn_save_tc     the same as a tc/tcx egress program for the pod's interface (--save-hook tc).
  *   tsn_restore     tc/tcx egress on each TSN NIC.
  *   tsn_on_kfree / tsn_on_consume
@@ -21,7 +22,7 @@
 
 #include "tsn_track.bpf.h"
 
-/* 6.2+; only tsn_save_tc needs it, and tsnproxy loads that program only when asked. */
+/* 6.2+; only tsn_save_tc needs it, and tsnproxy loads that program only on such kernels. */
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
 /* Set by tsnproxy before load. */
@@ -175,14 +176,13 @@ static __always_inline bool tsn_meta_is_default(const struct tsn_meta *m)
 	return !m->priority && !m->tstamp && !m->mark;
 }
 
-SEC("tp_btf/net_dev_start_xmit")
-int BPF_PROG(tsn_save, struct sk_buff *skb, struct net_device *dev)
+/* The tracepoint save hook; direct: read the headers with plain loads (6.2+), else probe read. */
+static __always_inline int tsn_save_xmit(struct sk_buff *skb, struct net_device *dev, bool direct)
 {
 	/* BTF pointers: plain loads, where BPF_CORE_READ would cost a helper call per step */
 	__u32 netns = dev->nd_net.net->ns.inum;
 	struct tsn_meta m;
-	struct tsn_pkt p;
-	__u64 addr;
+	__u64 addr, fp;
 
 	/* the NIC's own netns is where we restore, never a pod: first, cheapest exit */
 	if (netns == tsn_nic_netns)
@@ -198,12 +198,25 @@ int BPF_PROG(tsn_save, struct sk_buff *skb, struct net_device *dev)
 	m._pad = 0;
 	if (!tsn_policy_apply(netns, dev->ifindex, &m))
 		return 0;
-	if (tsn_parse_skb_btf(skb, &p))
+	if (tsn_fp_skb_btf(skb, direct ? TSN_SRC_BTF : TSN_SRC_KERN, &fp))
 		return 0;
 	addr = tsn_addr(skb);
-	tsn_slot_store(addr, &p, 0, &m, netns, tsn_epoch);
+	tsn_slot_store(addr, fp, 0, &m, netns, tsn_epoch);
 	tsn_count(TSN_CNT_SAVED);
 	return 0;
+}
+
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(tsn_save, struct sk_buff *skb, struct net_device *dev)
+{
+	return tsn_save_xmit(skb, dev, false);
+}
+
+/* The same; tsnproxy loads this one instead where the kernel has bpf_rdonly_cast. */
+SEC("tp_btf/net_dev_start_xmit")
+int BPF_PROG(tsn_save_direct, struct sk_buff *skb, struct net_device *dev)
+{
+	return tsn_save_xmit(skb, dev, true);
 }
 
 /*
@@ -216,8 +229,8 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	/* a trusted BTF pointer: plain loads for what __sk_buff does not expose */
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
 	struct tsn_meta m;
-	struct tsn_pkt p;
 	__u32 netns;
+	__u64 fp;
 
 	m.priority = ctx->priority;
 	m.mark = ctx->mark;
@@ -232,9 +245,9 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	netns = skb->dev->nd_net.net->ns.inum;
 	if (!tsn_policy_apply(netns, ctx->ifindex, &m))
 		return TC_ACT_UNSPEC;
-	if (tsn_parse_tc(ctx, &p))
+	if (tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;
-	tsn_slot_store(tsn_addr(skb), &p, 0, &m, netns, tsn_epoch);
+	tsn_slot_store(tsn_addr(skb), fp, 0, &m, netns, tsn_epoch);
 	tsn_count(TSN_CNT_SAVED);
 	return TC_ACT_UNSPEC;
 }
@@ -268,8 +281,7 @@ int tsn_restore(struct __sk_buff *ctx)
 {
 	struct tsn_track_slot *s;
 	struct tsn_meta m;
-	struct tsn_pkt p;
-	__u64 addr, now;
+	__u64 addr, now, fp;
 	bool by_addr;
 
 	addr = tsn_addr(ctx);	/* a tc ctx is the struct sk_buff itself */
@@ -281,10 +293,10 @@ int tsn_restore(struct __sk_buff *ctx)
 		tsn_count(TSN_CNT_MISS);	/* see tsn_fp_epoch */
 		return TC_ACT_UNSPEC;
 	}
-	if (tsn_parse_tc(ctx, &p))
+	if (tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;
 	by_addr = s->skb == addr;
-	if (by_addr && (s->fp != p.fp || s->check != tsn_slot_check(s))) {
+	if (by_addr && (s->fp != fp || s->check != tsn_slot_check(s))) {
 		/*
 		 * Same address, other content: the saved skb was freed where no tracepoint fires
 		 * (a UDP socket consumes its skbs silently) and this skb reuses its address. Never
@@ -303,7 +315,7 @@ int tsn_restore(struct __sk_buff *ctx)
 			return TC_ACT_UNSPEC;
 		}
 	} else {
-		s = tsn_slot_by_fp(p.fp, now);
+		s = tsn_slot_by_fp(fp, now);
 		if (!s) {
 			tsn_count(TSN_CNT_MISS);
 			return TC_ACT_UNSPEC;
