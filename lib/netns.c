@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -221,6 +222,49 @@ int tsn_netns_leave(int saved)
 	}
 	close(saved);
 	return err;
+}
+
+int tsn_netns_only_link(int fd, char *ifname, size_t len)
+{
+	struct if_nameindex *ifs, *i;
+	int saved, err = 0, lerr, sock, ifindex = 0;
+
+	if (fd >= 0) {
+		err = tsn_netns_enter(fd, &saved);
+		if (err)
+			return err;
+	}
+	ifs = if_nameindex();
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (!ifs || sock < 0)
+		err = -errno;
+	for (i = ifs; !err && i->if_index; i++) {
+		struct ifreq ifr = {};
+
+		/* lo, and the fallback tunnels (tunl0, sit0...) that are down in every netns */
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", i->if_name);
+		if (ioctl(sock, SIOCGIFFLAGS, &ifr) || !(ifr.ifr_flags & IFF_UP) ||
+		    (ifr.ifr_flags & IFF_LOOPBACK))
+			continue;
+		if (ifindex) {
+			err = -EMLINK;
+			break;
+		}
+		ifindex = (int)i->if_index;
+		snprintf(ifname, len, "%s", i->if_name);
+	}
+	if (!err && !ifindex)
+		err = -ENODEV;
+	if (sock >= 0)
+		close(sock);
+	if (ifs)
+		if_freenameindex(ifs);
+	if (fd >= 0) {
+		lerr = tsn_netns_leave(saved);
+		if (lerr)
+			return lerr;
+	}
+	return err ? err : ifindex;
 }
 
 int tsn_netns_ifindex(int fd, const char *ifname)

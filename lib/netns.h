@@ -34,4 +34,10 @@ int tsn_netns_leave(int saved);
 /* ifindex of ifname inside netns fd (fd < 0: current netns). >0, or -errno (-ENODEV). */
 int tsn_netns_ifindex(int fd, const char *ifname);
 
+/*
+ * The one interface that is up in netns fd (-1: the current one), loopback aside: its ifindex,
+ * name in ifname; -EMLINK when there are several, -ENODEV when there is none.
+ */
+int tsn_netns_only_link(int fd, char *ifname, size_t len);
+
 #endif /* TSN_NETNS_H */

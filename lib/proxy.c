@@ -54,7 +54,47 @@ void tsn_proxy_opts_default(struct tsn_proxy_opts *o)
 	o->restore = TSN_RESTORE_PRIORITY | TSN_RESTORE_TSTAMP;
 	o->capacity = TSN_PROXY_DEFAULT_CAPACITY;
 	o->ttl_ms = TSN_PROXY_DEFAULT_TTL_MS;
-	o->save_hook = TSN_SAVE_TP;
+	o->save_hook = TSN_SAVE_AUTO;
+}
+
+__u32 tsn_proxy_save_hook(__u32 hook, __u32 mode)
+{
+	if (hook != TSN_SAVE_AUTO)
+		return hook;
+	/*
+	 * The tc hook costs less per pod packet and runs for pod traffic only (docs/enforce.md);
+	 * it needs 6.2's kfuncs, and a registration per pod to attach it, which --policy all,
+	 * meant for every pod netns, does not have.
+	 */
+	return mode == TSN_MODE_REGISTERED && tsn_feature_has(TSN_FEAT_KERN_CTX) ? TSN_SAVE_TC :
+										   TSN_SAVE_TP;
+}
+
+/* Which save program a skeleton loads: one of them, or none (the tc one is attached per pod). */
+static struct bpf_program *select_programs(struct tsnproxy_bpf *skel, __u32 save_hook)
+{
+	/* the same program; the direct one reads headers without a helper call (6.2+) */
+	struct bpf_program *tp = tsn_feature_has(TSN_FEAT_KERN_CTX) ? skel->progs.tsn_save_direct :
+								       skel->progs.tsn_save;
+
+	bpf_program__set_autoload(skel->progs.tsn_save, false);
+	bpf_program__set_autoload(skel->progs.tsn_save_direct, false);
+	bpf_program__set_autoload(tp, save_hook == TSN_SAVE_TP);
+	bpf_program__set_autoload(skel->progs.tsn_save_tc, save_hook == TSN_SAVE_TC);
+	return tp;
+}
+
+int tsn_proxy_load_check(__u32 save_hook)
+{
+	struct tsnproxy_bpf *skel = tsnproxy_bpf__open();
+	int e;
+
+	if (!skel)
+		return -errno;
+	select_programs(skel, save_hook);
+	e = tsnproxy_bpf__load(skel);
+	tsnproxy_bpf__destroy(skel);
+	return e;
 }
 
 static void pin_path(char *buf, size_t len, const char *pin_dir, const char *sub, const char *name)
@@ -198,12 +238,12 @@ static int build_config(const struct tsn_proxy_opts *o, struct tsn_proxy_config 
 	cfg->restore = o->restore;
 	cfg->capacity = tsn_proxy_capacity(o->capacity);
 	cfg->ttl_ns = (__u64)o->ttl_ms * 1000000ULL;
-	cfg->save_hook = o->save_hook;
+	cfg->save_hook = tsn_proxy_save_hook(o->save_hook, o->mode);
 	if (o->ttl_ms < 1 || o->ttl_ms > 60000)
 		return fail(err, errlen, "--ttl %u out of range (1..60000 ms)", o->ttl_ms);
 	if (o->capacity < 1 || o->capacity > (1U << 22))
 		return fail(err, errlen, "--capacity %u out of range (1..%u)", o->capacity, 1U << 22);
-	if (o->save_hook == TSN_SAVE_TC && !tsn_feature_has(TSN_FEAT_KERN_CTX))
+	if (cfg->save_hook == TSN_SAVE_TC && !tsn_feature_has(TSN_FEAT_KERN_CTX))
 		return fail(err, errlen, "--save-hook tc: %s; use the default tracepoint save hook",
 			    tsn_feature_status(TSN_FEAT_KERN_CTX)->reason);
 	if (tsn_netns_inode(-1, &cfg->nic_netns))
@@ -472,13 +512,7 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	skel->rodata->tsn_have_tai = tsn_feature_has(TSN_FEAT_SKB_CLOCK_TAI);
 	bpf_map__set_max_entries(skel->maps.tsn_track, cfg.capacity);
 	bpf_map__set_max_entries(skel->maps.tsn_track_fp, cfg.capacity);
-	/* the same program; the direct one reads headers without a helper call (6.2+) */
-	save_prog = tsn_feature_has(TSN_FEAT_KERN_CTX) ? skel->progs.tsn_save_direct :
-							 skel->progs.tsn_save;
-	bpf_program__set_autoload(skel->progs.tsn_save, false);
-	bpf_program__set_autoload(skel->progs.tsn_save_direct, false);
-	bpf_program__set_autoload(save_prog, cfg.save_hook == TSN_SAVE_TP);
-	bpf_program__set_autoload(skel->progs.tsn_save_tc, cfg.save_hook == TSN_SAVE_TC);
+	save_prog = select_programs(skel, cfg.save_hook);
 	e = tsnproxy_bpf__load(skel);
 	if (e) {
 		fail(err, errlen, "loading BPF programs: %s (run with -vv for the verifier log)",
@@ -648,6 +682,7 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	struct tsn_proxy_config cfg;
 	struct tsn_policy p = *pol;
 	int fd, lock, e = 0;
+	__u32 tc_ifindex = 0;
 
 	lock = lock_acquire();
 	if (lock < 0)
@@ -666,14 +701,27 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 			goto out;
 		}
 		p.ifindex = ifindex;
+	} else if (cfg.save_hook == TSN_SAVE_TC && netns_fd >= 0) {
+		/* the pod's interface, when it has just one (lo aside); the policy stays per netns */
+		char name[IF_NAMESIZE];
+		int ifindex = tsn_netns_only_link(netns_fd, name, sizeof(name));
+
+		if (ifindex < 0) {
+			e = -EINVAL;
+			fail(err, errlen, "the tc save hook needs the pod's interface: %s; name it "
+			     "with --ifname", ifindex == -EMLINK ? "the pod netns has several" :
+								 "the pod netns has none up");
+			goto out;
+		}
+		tc_ifindex = (__u32)ifindex;
 	}
 	if (cfg.save_hook == TSN_SAVE_TC) {
-		struct tsn_tc_hook h = { .ifindex = p.ifindex, .dir = TSN_TC_EGRESS,
-					 .kind = TSN_TC_TCX };
+		struct tsn_tc_hook h = { .ifindex = p.ifindex ?: tc_ifindex,
+					 .dir = TSN_TC_EGRESS, .kind = TSN_TC_TCX };
 		char path[PATH_MAX];
 		int saved, prog_fd;
 
-		if (!p.ifindex || netns_fd < 0) {
+		if (!h.ifindex || netns_fd < 0) {
 			e = -EINVAL;
 			fail(err, errlen, "the tc save hook needs the pod's interface (--ifname)");
 			goto out;

@@ -42,6 +42,12 @@ struct tsn_proxy_opts {
 
 void tsn_proxy_opts_default(struct tsn_proxy_opts *o);
 
+/* The save hook that TSN_SAVE_AUTO (the default) means for a policy mode on this kernel. */
+__u32 tsn_proxy_save_hook(__u32 hook, __u32 mode);
+
+/* Prove that this kernel loads the datapath with that (resolved) save hook: 0 or -errno. */
+int tsn_proxy_load_check(__u32 save_hook);
+
 /*
  * Load, attach and pin; or adopt what is pinned when the settings match (idempotent; missing
  * NIC links are re-attached). *adopted tells which. Conflicting settings: -EEXIST.

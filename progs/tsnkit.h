@@ -166,6 +166,7 @@ struct tsn_proxy_config {
 enum tsn_save_hook {
 	TSN_SAVE_TP = 0,	/* tp_btf/net_dev_start_xmit, node-wide */
 	TSN_SAVE_TC = 1,	/* tc/tcx egress on each registered pod interface */
+	TSN_SAVE_AUTO = 2,	/* options only, never stored: see tsn_proxy_save_hook() */
 };
 
 /* Counter ids; per-CPU array indexed by these, summed by userspace. */

@@ -235,9 +235,11 @@ static int parse_save_hook(json_object *v, __u32 *out, struct tsn_cni_error *e)
 		*out = TSN_SAVE_TP;
 	else if (s && !strcmp(s, "tc"))
 		*out = TSN_SAVE_TC;
+	else if (s && !strcmp(s, "auto"))
+		*out = TSN_SAVE_AUTO;
 	else
 		return tsn_cni_err(e, TSN_CNI_E_CONFIG, NULL,
-				   "saveHook must be \"tracepoint\" or \"tc\"");
+				   "saveHook must be \"auto\", \"tracepoint\" or \"tc\"");
 	return 0;
 }
 
@@ -379,7 +381,7 @@ static int parse_fields(struct tsn_cni_conf *c, struct tsn_cni_error *e)
 		if (rc)
 			return rc;
 	}
-	c->save_hook = TSN_SAVE_TP;
+	c->save_hook = TSN_SAVE_AUTO;
 	if (json_object_object_get_ex(r, "saveHook", &v)) {
 		rc = parse_save_hook(v, &c->save_hook, e);
 		if (rc)

@@ -324,8 +324,9 @@ int tsn_cni_install_main(int argc, char **argv, bool install)
 			json_object_object_add(plugin, "restore", restore_json(optarg));
 			break;
 		case 's':
-			if (strcmp(optarg, "tracepoint") && strcmp(optarg, "tc")) {
-				e = usage("--save-hook takes tracepoint or tc");
+			if (strcmp(optarg, "auto") && strcmp(optarg, "tracepoint") &&
+			    strcmp(optarg, "tc")) {
+				e = usage("--save-hook takes auto, tracepoint or tc");
 				goto out;
 			}
 			tsn_json_add_str(plugin, "saveHook", optarg);

@@ -33,7 +33,6 @@
 #include "netns.h"
 #include "proxy.h"
 #include "state.h"
-#include "tsnproxy.skel.h"
 
 #define STDIN_MAX (16 << 20)
 
@@ -42,7 +41,7 @@ static const char usage_text[] =
 	"                                network configuration on stdin (docs/cni.md)\n"
 	"       tsn install --conf-dir DIR [--conflist FILE] [--nic IF]... [--priorities LIST]\n"
 	"                   [--on-disallowed clamp|zero] [--restore LIST] [--pin-dir DIR]\n"
-	"                   [--log-file FILE] [--capacity N] [--ttl-ms MS] [--save-hook tracepoint|tc]\n"
+	"                   [--log-file FILE] [--capacity N] [--ttl-ms MS] [--save-hook auto|tracepoint|tc]\n"
 	"                   [--plugin JSON] [--wait SECONDS]\n"
 	"                                chain tsn at the end of the primary conflist\n"
 	"       tsn uninstall --conf-dir DIR [--conflist FILE]\n"
@@ -455,8 +454,8 @@ static int cmd_check(struct ctx *c)
 
 static int cmd_status(struct ctx *c)
 {
+	__u32 hook = tsn_proxy_save_hook(c->conf.save_hook, TSN_MODE_REGISTERED);
 	char parent[PATH_MAX], err[TSN_ERRLEN], *slash;
-	struct tsnproxy_bpf *skel;
 	struct statfs sfs;
 	json_object *st, *v;
 	int rc, i;
@@ -491,7 +490,7 @@ static int cmd_status(struct ctx *c)
 		bad |= json_object_get_int64(v) != tsn_proxy_capacity(c->conf.capacity);
 		v = json_object_object_get(json_object_object_get(st, "config"), "save_hook");
 		bad |= strcmp(json_object_get_string(v) ?: "",
-			      c->conf.save_hook == TSN_SAVE_TC ? "tc" : "tracepoint") != 0;
+			      hook == TSN_SAVE_TC ? "tc" : "tracepoint") != 0;
 		json_object_put(st);
 		if (bad)
 			return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL,
@@ -501,17 +500,10 @@ static int cmd_status(struct ctx *c)
 		return 0;
 	}
 	/* not loaded yet: prove that the first ADD can load it */
-	if (c->conf.save_hook == TSN_SAVE_TC && !tsn_feature_has(TSN_FEAT_KERN_CTX))
+	if (hook == TSN_SAVE_TC && !tsn_feature_has(TSN_FEAT_KERN_CTX))
 		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL, "saveHook tc: %s",
 				   tsn_feature_status(TSN_FEAT_KERN_CTX)->reason);
-	skel = tsnproxy_bpf__open();
-	if (!skel)
-		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, strerror(errno),
-				   "cannot open the datapath's BPF object");
-	bpf_program__set_autoload(skel->progs.tsn_save, c->conf.save_hook == TSN_SAVE_TP);
-	bpf_program__set_autoload(skel->progs.tsn_save_tc, c->conf.save_hook == TSN_SAVE_TC);
-	rc = tsnproxy_bpf__load(skel);
-	tsnproxy_bpf__destroy(skel);
+	rc = tsn_proxy_load_check(hook);
 	if (rc)
 		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, strerror(-rc),
 				   "the kernel does not load the datapath");

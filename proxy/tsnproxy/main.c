@@ -33,12 +33,14 @@ static const char usage_text[] =
 	"\n"
 	"Commands:\n"
 	"  start --nic IF [--nic IF]... [--policy registered|all] [--ttl MS] [--capacity N]\n"
-	"        [--restore priority,tstamp,mark] [--save-hook tracepoint|tc] [--foreground]\n"
-	"                      load, attach and pin enforce mode (adopts a running one)\n"
+	"        [--restore priority,tstamp,mark] [--save-hook auto|tracepoint|tc] [--foreground]\n"
+	"                      load, attach and pin enforce mode (adopts a running one);\n"
+	"                      save hook auto: tc on 6.2+ with --policy registered, else tracepoint\n"
 	"  stop                remove every program, link, pin and qdisc start created\n"
 	"  status              attachment, policy table, counters, map fill\n"
 	"  allow --netns PATH|NAME|inode:N --priorities LIST [--on-disallowed clamp|zero]\n"
-	"        [--ifname IF] register a pod netns and the priorities it may use\n"
+	"        [--ifname IF] register a pod netns and the priorities it may use (tc save hook:\n"
+	"                      on IF, or on the pod's only interface)\n"
 	"  deny --netns PATH|NAME|inode:N\n"
 	"                      unregister a pod netns and purge its saved entries\n"
 	"  features            which kernel features tsnkit can use here\n"
@@ -182,8 +184,10 @@ static int cmd_start(int argc, char **argv)
 				o.save_hook = TSN_SAVE_TP;
 			else if (!strcmp(optarg, "tc"))
 				o.save_hook = TSN_SAVE_TC;
+			else if (!strcmp(optarg, "auto"))
+				o.save_hook = TSN_SAVE_AUTO;
 			else
-				return usage_error("--save-hook must be 'tracepoint' or 'tc'");
+				return usage_error("--save-hook must be 'auto', 'tracepoint' or 'tc'");
 			break;
 		case 'f':
 			foreground = true;

@@ -498,8 +498,11 @@ test_cni_save_hook_tc() {
 	assert_eq "datapath uses the tc save hook" \
 		"$(proxy status --json | jq -r .config.save_hook)" tc
 	assert_eq "no save links left after DEL" "$(find "$TK_PIN/links" -name 'save_*' | wc -l)" 0
-	# a second configuration that disagrees is refused, not silently adopted
+	# the default (auto) means tc on this kernel: it agrees
 	cni STATUS "$(conf 1.1.0 'del(.prevResult)')"
+	assert_eq "STATUS with the default save hook against a tc datapath" "$CNI_RC" 0
+	# a second configuration that disagrees is refused, not silently adopted
+	cni STATUS "$(conf 1.1.0 'del(.prevResult) | .saveHook = "tracepoint"')"
 	expect_code "STATUS with the tracepoint hook against a tc datapath" 50 "other NICs or settings"
 }
 

@@ -27,7 +27,7 @@ restore_links() {
 
 # loaded programs of progs/tsnproxy.bpf.c
 proxy_progs() {
-	bpftool prog show | grep -cE ' name (tsn_restore|tsn_save|tsn_save_tc|tsn_on_kfree|tsn_on_consume|tsn_sweep_start) '
+	bpftool prog show | grep -cE ' name (tsn_restore|tsn_save|tsn_save_direct|tsn_save_tc|tsn_on_kfree|tsn_on_consume|tsn_sweep_start) '
 }
 
 netns_ino() { stat -L -c %i "/run/netns/$1"; }
@@ -211,9 +211,11 @@ test_tiny_capacity_evicts_never_misrestores() {
 	assert_ge "some restored" "$(obs_nic_count '.priority != 0')" 1
 }
 
-test_policy_unregistered_clamp_zero() {
+# Policy with either save hook. The node-wide tracepoint sees the unregistered pod's packets and
+# counts them denied; the tc hook is not attached to that pod at all, so nothing runs for them.
+policy_checks() { # save-hook
 	enforce_setup 2
-	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy start --nic nic0 --save-hook "$1" >/dev/null || tk_fail "tsnproxy start failed"
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --on-disallowed clamp >/dev/null
 	local before after st
 	# pod2 is not registered: stays best effort
@@ -222,7 +224,12 @@ test_policy_unregistered_clamp_zero() {
 	after=$(tk_tc_snapshot)
 	assert_eq "unregistered pod: tc2" "$(tk_tc_delta "$before" "$after" 2)" 0
 	st=$(proxy status --json)
-	assert_ge "policy_denied counted" "$(echo "$st" | jq .counters.policy_denied)" $N
+	if [ "$1" = tracepoint ]; then
+		assert_ge "policy_denied counted" "$(echo "$st" | jq .counters.policy_denied)" $N
+	else
+		assert_eq "nothing saved for the unregistered pod" "$(echo "$st" |
+			jq .counters.saved)" 0
+	fi
 	# pod1 allowed {1} asks for 3: clamped to 1
 	before=$(tk_tc_snapshot)
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 3 >/dev/null
@@ -244,6 +251,15 @@ test_policy_unregistered_clamp_zero() {
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
 	after=$(tk_tc_snapshot)
 	assert_eq "after deny: nothing in tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
+}
+
+test_policy_unregistered_clamp_zero() {
+	policy_checks tracepoint
+}
+
+test_policy_tc_save_hook() {
+	tk_require kern_ctx
+	policy_checks tc
 }
 
 test_kill9_then_adopt_then_stop_leaves_nothing() {
@@ -337,12 +353,27 @@ test_tsntrace_expect_priority_with_proxy() {
 }
 
 # The per-pod flavour of the save hook: a tcx egress program on the pod's eth0 inside its netns,
-# attached by `allow --ifname`, removed by `deny`.
+# attached by `allow` (on the pod's only interface, or on --ifname), removed by `deny`.
 test_tc_save_hook() {
 	enforce_setup 1
-	local before after
+	local before after pod=/run/netns/${TK_PODS[0]}
+	tk_require kern_ctx
 	proxy start --nic nic0 --save-hook tc >/dev/null || tk_fail "tsnproxy start failed"
-	assert_exit "allow without --ifname" 2 proxy allow --netns "${TK_PODS[0]}" --priorities 1
+	# a second interface up in the pod: which one is the pod's is no longer obvious
+	nsenter --net="$pod" -- ip link add tkx0 type veth peer name tkx1 || tk_fail "veth"
+	nsenter --net="$pod" -- ip link set tkx0 up
+	assert_exit "allow without --ifname, two interfaces" 2 \
+		proxy allow --netns "${TK_PODS[0]}" --priorities 1
+	assert_eq "nothing attached by the refused allow" "$(proxy status --json |
+		jq '[.policy[]?] | length')" 0
+	nsenter --net="$pod" -- ip link del tkx0
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null ||
+		tk_fail "allow on the pod's only interface failed"
+	before=$(tk_tc_snapshot)
+	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
+	after=$(tk_tc_snapshot)
+	assert_eq "tc save hook on the only interface: tc1" "$(tk_tc_delta "$before" "$after" 1)" $N
+	proxy deny --netns "${TK_PODS[0]}" >/dev/null
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --ifname eth0 >/dev/null ||
 		tk_fail "allow with --ifname failed"
 	before=$(tk_tc_snapshot)
@@ -354,6 +385,25 @@ test_tc_save_hook() {
 	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
 	after=$(tk_tc_snapshot)
 	assert_eq "after deny: tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
+}
+
+# The default save hook: tc where the kernel has the 6.2 kfuncs and pods register; --policy all
+# registers none, so it takes the node-wide tracepoint.
+test_save_hook_auto() {
+	enforce_setup 1
+	local want=tracepoint
+	[ "$("$TK_BUILD/tsnproxy" features --json | jq -r .kern_ctx.supported)" = true ] && want=tc
+	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	assert_eq "default save hook, --policy registered" \
+		"$(proxy status --json | jq -r .config.save_hook)" "$want"
+	assert_exit "start --save-hook tracepoint against it" 2 \
+		proxy start --nic nic0 --save-hook tracepoint
+	proxy stop >/dev/null
+	proxy start --nic nic0 --policy all >/dev/null || tk_fail "tsnproxy start --policy all failed"
+	assert_eq "default save hook, --policy all" \
+		"$(proxy status --json | jq -r .config.save_hook)" tracepoint
+	assert_eq "tracepoint save program attached" "$(bpftool link show -j |
+		jq '[.[] | select(.tp_name? == "net_dev_start_xmit")] | length')" 1
 }
 
 # the tc save hook reads the clock type from __sk_buff, the tracepoint one from the skb's bitfield
