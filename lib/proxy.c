@@ -531,7 +531,7 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	maps[1] = skel->maps.tsn_track_fp;
 	maps[2] = skel->maps.tsn_counters;
 	maps[3] = skel->maps.tsn_policy;
-	maps[4] = skel->maps.tsn_config;
+	maps[4] = skel->maps.data_config;
 	maps[5] = skel->maps.tsn_sweep;
 	for (i = 0; i < 6; i++) {
 		pin_path(path, sizeof(path), o->pin_dir, "maps", map_pins[i]);
@@ -596,7 +596,7 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 		e = e ? -errno : -EIO;
 		goto cleanup;
 	}
-	e = bpf_map_update_elem(bpf_map__fd(skel->maps.tsn_config), &zero, &cfg, BPF_ANY);
+	e = bpf_map_update_elem(bpf_map__fd(skel->maps.data_config), &zero, &cfg, BPF_ANY);
 	if (e) {
 		e = -errno;
 		fail(err, errlen, "writing config: %s", strerror(errno));
