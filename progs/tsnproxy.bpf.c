@@ -150,6 +150,18 @@ static __always_inline __u32 tsn_clamp(__u32 allowed, __u32 prio)
 	return 0;
 }
 
+/* A priority the pod may not use becomes the highest allowed one below it, or 0. */
+static __always_inline void tsn_policy_narrow(__u32 allowed, __u32 on_disallowed,
+					      struct tsn_meta *m)
+{
+	__u32 bit = m->priority < 31 ? m->priority : 31;
+
+	if (m->priority && !(allowed & (1U << bit))) {
+		m->priority = on_disallowed == TSN_POLICY_ZERO ? 0 : tsn_clamp(allowed, m->priority);
+		tsn_count(TSN_CNT_POLICY_CLAMPED);
+	}
+}
+
 /*
  * Apply the netns policy to the requested priority; returns false when the pod is not allowed
  * to use the proxy at all.
@@ -157,7 +169,6 @@ static __always_inline __u32 tsn_clamp(__u32 allowed, __u32 prio)
 static __always_inline bool tsn_policy_apply(__u32 netns, __u32 ifindex, struct tsn_meta *m)
 {
 	const struct tsn_policy *pol;
-	__u32 bit;
 
 	if (tsn_mode == TSN_MODE_ALL)
 		return true;
@@ -166,12 +177,7 @@ static __always_inline bool tsn_policy_apply(__u32 netns, __u32 ifindex, struct 
 		tsn_count(TSN_CNT_POLICY_DENIED);
 		return false;
 	}
-	bit = m->priority < 31 ? m->priority : 31;
-	if (m->priority && !(pol->allowed & (1U << bit))) {
-		m->priority = pol->on_disallowed == TSN_POLICY_ZERO ? 0 :
-								    tsn_clamp(pol->allowed, m->priority);
-		tsn_count(TSN_CNT_POLICY_CLAMPED);
-	}
+	tsn_policy_narrow(pol->allowed, pol->on_disallowed, m);
 	return true;
 }
 
@@ -224,8 +230,18 @@ int BPF_PROG(tsn_save_direct, struct sk_buff *skb, struct net_device *dev)
 }
 
 /*
+ * The pod a copy of tsn_save_tc is for: tsnproxy allow loads one per registered pod, with its
+ * policy here (all priorities under --policy all), and loads it again when the policy changes.
+ */
+const volatile __u32 tsn_pod_netns = 0;
+const volatile __u32 tsn_pod_allowed = 0;
+const volatile __u32 tsn_pod_on_disallowed = TSN_POLICY_CLAMP;
+
+/*
  * tc/tcx egress flavour of the save hook, attached to a pod's interface inside its netns
- * (tsnproxy allow --save-hook tc). Only pod traffic runs it.
+ * (--save-hook tc). Only that pod's traffic runs it, so it needs neither the netns nor a
+ * policy lookup: both are constants of this copy of the program (by the stage builds in
+ * docs/enforce.md, 12-15 ns per packet less than looking them up).
  */
 SEC("tc")
 int tsn_save_tc(struct __sk_buff *ctx)
@@ -233,7 +249,6 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	/* a trusted BTF pointer: plain loads for what __sk_buff does not expose */
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
 	struct tsn_meta m;
-	__u32 netns;
 	__u64 fp;
 
 	m.priority = ctx->priority;
@@ -246,12 +261,10 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	m.queue_mapping = ctx->queue_mapping;
 	m.has_sk = skb->sk != NULL;
 	m._pad = 0;
-	netns = skb->dev->nd_net.net->ns.inum;
-	if (!tsn_policy_apply(netns, ctx->ifindex, &m))
-		return TC_ACT_UNSPEC;
+	tsn_policy_narrow(tsn_pod_allowed, tsn_pod_on_disallowed, &m);
 	if (tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;
-	tsn_slot_store(tsn_addr(skb), fp, 0, &m, netns, tsn_epoch);
+	tsn_slot_store(tsn_addr(skb), fp, 0, &m, tsn_pod_netns, tsn_epoch);
 	tsn_count(TSN_CNT_SAVED);
 	return TC_ACT_UNSPEC;
 }
