@@ -32,10 +32,8 @@
 
 const char *const tsn_counter_names[TSN_CNT__MAX] = { TSN_COUNTER_NAMES };
 
-/* "data" holds the epochs, which each pod's copy of the tc save program shares */
 static const char *const map_pins[] = { "track", "track_fp", "counters", "policy", "config",
-					"sweep", "data" };
-#define MAP_PINS (sizeof(map_pins) / sizeof(map_pins[0]))
+					"sweep" };
 
 __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
 						      ...)
@@ -72,22 +70,18 @@ __u32 tsn_proxy_save_hook(__u32 hook, __u32 mode)
 										   TSN_SAVE_TP;
 }
 
-/*
- * Which save programs a skeleton loads: the tracepoint one (returned), the tc one (start loads
- * it per pod, in load_pod_save()), both or neither.
- */
-static struct bpf_program *select_programs(struct tsnproxy_bpf *skel, bool tp, bool tc)
+/* Which save program a skeleton loads: one of them, or none (the tc one is attached per pod). */
+static struct bpf_program *select_programs(struct tsnproxy_bpf *skel, __u32 save_hook)
 {
 	/* the same program; the direct one reads headers without a helper call (6.2+) */
-	struct bpf_program *tp_prog = tsn_feature_has(TSN_FEAT_KERN_CTX) ?
-					      skel->progs.tsn_save_direct :
-					      skel->progs.tsn_save;
+	struct bpf_program *tp = tsn_feature_has(TSN_FEAT_KERN_CTX) ? skel->progs.tsn_save_direct :
+								       skel->progs.tsn_save;
 
 	bpf_program__set_autoload(skel->progs.tsn_save, false);
 	bpf_program__set_autoload(skel->progs.tsn_save_direct, false);
-	bpf_program__set_autoload(tp_prog, tp);
-	bpf_program__set_autoload(skel->progs.tsn_save_tc, tc);
-	return tp_prog;
+	bpf_program__set_autoload(tp, save_hook == TSN_SAVE_TP);
+	bpf_program__set_autoload(skel->progs.tsn_save_tc, save_hook == TSN_SAVE_TC);
+	return tp;
 }
 
 int tsn_proxy_load_check(__u32 save_hook)
@@ -97,22 +91,10 @@ int tsn_proxy_load_check(__u32 save_hook)
 
 	if (!skel)
 		return -errno;
-	select_programs(skel, save_hook == TSN_SAVE_TP, save_hook == TSN_SAVE_TC);
+	select_programs(skel, save_hook);
 	e = tsnproxy_bpf__load(skel);
 	tsnproxy_bpf__destroy(skel);
 	return e;
-}
-
-/* The datapath's settings that its programs read as constants. */
-static void set_rodata(struct tsnproxy_bpf *skel, const struct tsn_proxy_config *cfg)
-{
-	skel->rodata->tsn_track_mask = cfg->capacity - 1;
-	skel->rodata->tsn_ttl_ns = 2;	/* sweep epochs, see tsn_epoch */
-	skel->rodata->tsn_sweep_period_ns = cfg->ttl_ns / 2;
-	skel->rodata->tsn_mode = cfg->mode;
-	skel->rodata->tsn_restore_flags = cfg->restore;
-	skel->rodata->tsn_nic_netns = cfg->nic_netns;
-	skel->rodata->tsn_have_tai = tsn_feature_has(TSN_FEAT_SKB_CLOCK_TAI);
 }
 
 static void pin_path(char *buf, size_t len, const char *pin_dir, const char *sub, const char *name)
@@ -495,7 +477,7 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	struct tsn_proxy_config cfg;
 	struct bpf_program *save_prog;
 	struct bpf_link *link;
-	struct bpf_map *maps[MAP_PINS];
+	struct bpf_map *maps[6];
 	char path[PATH_MAX];
 	__u32 zero = 0;
 	int lock, e, i;
@@ -521,10 +503,16 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 		fail(err, errlen, "opening BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
-	set_rodata(skel, &cfg);
+	skel->rodata->tsn_track_mask = cfg.capacity - 1;
+	skel->rodata->tsn_ttl_ns = 2;	/* sweep epochs, see tsn_epoch */
+	skel->rodata->tsn_sweep_period_ns = cfg.ttl_ns / 2;
+	skel->rodata->tsn_mode = cfg.mode;
+	skel->rodata->tsn_restore_flags = cfg.restore;
+	skel->rodata->tsn_nic_netns = cfg.nic_netns;
+	skel->rodata->tsn_have_tai = tsn_feature_has(TSN_FEAT_SKB_CLOCK_TAI);
 	bpf_map__set_max_entries(skel->maps.tsn_track, cfg.capacity);
 	bpf_map__set_max_entries(skel->maps.tsn_track_fp, cfg.capacity);
-	save_prog = select_programs(skel, cfg.save_hook == TSN_SAVE_TP, false);
+	save_prog = select_programs(skel, cfg.save_hook);
 	e = tsnproxy_bpf__load(skel);
 	if (e) {
 		fail(err, errlen, "loading BPF programs: %s (run with -vv for the verifier log)",
@@ -545,8 +533,7 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	maps[3] = skel->maps.tsn_policy;
 	maps[4] = skel->maps.data_config;
 	maps[5] = skel->maps.tsn_sweep;
-	maps[6] = skel->maps.data;
-	for (i = 0; i < (int)MAP_PINS; i++) {
+	for (i = 0; i < 6; i++) {
 		pin_path(path, sizeof(path), o->pin_dir, "maps", map_pins[i]);
 		e = bpf_map__pin(maps[i], path);
 		if (e) {
@@ -560,6 +547,10 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 		/* pinned only so that stop can tell when the timer's program is gone */
 		pin_path(path, sizeof(path), o->pin_dir, "progs", "sweep");
 		e = bpf_program__pin(skel->progs.tsn_sweep_start, path);
+	}
+	if (!e && cfg.save_hook == TSN_SAVE_TC) {
+		pin_path(path, sizeof(path), o->pin_dir, "progs", "save_tc");
+		e = bpf_program__pin(skel->progs.tsn_save_tc, path);
 	}
 	if (e) {
 		fail(err, errlen, "pinning programs: %s", strerror(-e));
@@ -685,48 +676,6 @@ static void policy_changed(const char *pin_dir)
 	close(fd);
 }
 
-/*
- * A copy of tsn_save_tc for one pod: the datapath's constants, the pod's netns and policy, and
- * the pinned maps it shares with the rest of the datapath (tracking table, counters, epochs).
- */
-static int load_pod_save(const char *pin_dir, const struct tsn_proxy_config *cfg, __u32 netns_ino,
-			 const struct tsn_policy *pol, struct tsnproxy_bpf **out)
-{
-	static const char *const shared[] = { "track", "track_fp", "counters", "data" };
-	struct tsnproxy_bpf *skel = tsnproxy_bpf__open();
-	struct bpf_program *prog;
-	struct bpf_map *maps[4];
-	unsigned int i;
-	int fd, e = 0;
-
-	if (!skel)
-		return -errno;
-	set_rodata(skel, cfg);
-	skel->rodata->tsn_pod_netns = netns_ino;
-	skel->rodata->tsn_pod_allowed = cfg->mode == TSN_MODE_ALL ? ~0U : pol->allowed;
-	skel->rodata->tsn_pod_on_disallowed = pol->on_disallowed;
-	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, prog == skel->progs.tsn_save_tc);
-	maps[0] = skel->maps.tsn_track;
-	maps[1] = skel->maps.tsn_track_fp;
-	maps[2] = skel->maps.tsn_counters;
-	maps[3] = skel->maps.data;
-	for (i = 0; i < 4 && !e; i++) {
-		fd = pinned_map_fd(pin_dir, shared[i]);
-		e = fd < 0 ? -ENOENT : bpf_map__reuse_fd(maps[i], fd);
-		if (fd >= 0)
-			close(fd);
-	}
-	if (!e)
-		e = tsnproxy_bpf__load(skel);
-	if (e) {
-		tsnproxy_bpf__destroy(skel);
-		return e;
-	}
-	*out = skel;
-	return 0;
-}
-
 int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_policy *pol,
 		    const char *pod_ifname, int netns_fd, char *err, size_t errlen)
 {
@@ -769,32 +718,27 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	if (cfg.save_hook == TSN_SAVE_TC) {
 		struct tsn_tc_hook h = { .ifindex = p.ifindex ?: tc_ifindex,
 					 .dir = TSN_TC_EGRESS, .kind = TSN_TC_TCX };
-		struct tsnproxy_bpf *pod;
 		char path[PATH_MAX];
-		int saved;
+		int saved, prog_fd;
 
 		if (!h.ifindex || netns_fd < 0) {
 			e = -EINVAL;
 			fail(err, errlen, "the tc save hook needs the pod's interface (--ifname)");
 			goto out;
 		}
-		e = load_pod_save(pin_dir, &cfg, netns_ino, &p, &pod);
-		if (e) {
-			fail(err, errlen, "loading the pod's save program: %s (run with -vv)",
-			     strerror(-e));
-			goto out;
-		}
-		/* a pod registered again (new policy): its link gets the new copy, in place */
+		pin_path(path, sizeof(path), pin_dir, "progs", "save_tc");
+		prog_fd = bpf_obj_get(path);
 		save_link_path(path, sizeof(path), pin_dir, netns_ino);
 		h.link_pin = path;
-		e = tsn_netns_enter(netns_fd, &saved);
+		e = prog_fd < 0 ? -errno : tsn_netns_enter(netns_fd, &saved);
 		if (!e) {
-			e = tsn_tc_attach(&h, bpf_program__fd(pod->progs.tsn_save_tc));
+			e = tsn_tc_attach(&h, prog_fd);
 			tsn_netns_leave(saved);
 			if (h.link_fd >= 0)
 				close(h.link_fd);
 		}
-		tsnproxy_bpf__destroy(pod);
+		if (prog_fd >= 0)
+			close(prog_fd);
 		if (e) {
 			fail(err, errlen, "attaching the save program in the pod netns: %s",
 			     strerror(-e));
