@@ -72,17 +72,6 @@ static __always_inline void tsn_count(__u32 id)
 		*v += 1;	/* per-CPU: no atomics needed */
 }
 
-static __always_inline __u64 tsn_mix64(__u64 x)
-{
-	/* splitmix64 finaliser: cheap, and every input bit affects every output bit */
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 /*
  * The skb address is the tracking key, but the verifier forbids arithmetic (our hash) on a
  * typed pointer (ctx or BTF). A privileged program may store the pointer into a map value and
@@ -150,15 +139,6 @@ static __always_inline __u32 tsn_slot_check(const struct tsn_track_slot *s)
 		  (s->pkt_id ^ ((__u64)s->netns << 8) ^ s->meta.tstamp_type) * 0xff51afd7ed558ccdULL;
 
 	return (__u32)(h >> 32) | 1;	/* never 0, so a zeroed slot never validates */
-}
-
-/*
- * The fingerprint of header word h and content word: one multiply to combine them, then one
- * bijective mix, so that packets differing in either word get different fingerprints.
- */
-static __always_inline __u64 tsn_fp_mix(__u64 h, __u64 word)
-{
-	return tsn_mix64(h * 0x9e3779b97f4a7c15ULL + word);
 }
 
 /* ---- skb metadata (BTF-typed struct sk_buff *, tracing programs) ---- */

@@ -300,4 +300,26 @@ enum tsn_agg_stat {
 	TSN_AGG__MAX,
 };
 
+/* splitmix64 finaliser: cheap, and every input bit affects every output bit */
+static inline __u64 tsn_mix64(__u64 x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+/*
+ * The proxy's fingerprint of header word h and content word (which fields, see tsn_fp_l3 in
+ * tsn_track.bpf.h): one multiply to combine them, then one bijective mix, so that packets
+ * differing in either word get different fingerprints. Here so that userspace (the unit test's
+ * field-by-field reference) mixes the same way.
+ */
+static inline __u64 tsn_fp_mix(__u64 h, __u64 word)
+{
+	return tsn_mix64(h * 0x9e3779b97f4a7c15ULL + word);
+}
+
 #endif /* TSNKIT_H */
