@@ -6,9 +6,10 @@
 #     rounds alternate on/off in one run on the same fixture, the median ratio is reported.
 #  2. per-packet cost of the logic: bpf_stats run_time_ns/run_cnt of each tsnproxy program a
 #     packet passes minus the same figure for an empty program on the same hook.
+#     (floor) the same with empty programs on the tracepoint configuration's hooks instead.
 #  3. (hot) the same programs run back to back on one packet (BPF_PROG_TEST_RUN), where every
 #     cache line they touch stays hot: the instruction cost, to set against (2).
-# Usage: bench/enforce.sh [ROUNDS=5] [PACKETS=100000] [PARTS=ratio,hook,logic,hot]
+# Usage: bench/enforce.sh [ROUNDS=5] [PACKETS=100000] [PARTS=ratio,floor,hook,logic,hot]
 #        (root, after make)
 # TSNPROXY=PATH benchmarks another build of tsnproxy (A/B comparisons of datapath changes).
 set -uo pipefail
@@ -19,7 +20,7 @@ source "$ROOT/tests/fixture.sh"
 
 ROUNDS=${1:-5}
 PACKETS=${2:-100000}
-PARTS=,${3:-ratio,hook,logic,hot},
+PARTS=,${3:-ratio,floor,hook,logic,hot},
 ID=${BENCH_ID:-231}
 PIN=/sys/fs/bpf/tk$ID-bench
 NODE=tk$ID-node
@@ -64,6 +65,27 @@ done
 median=$(printf '%s\n' "${ratios[@]}" | sort -n |
 	awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
 echo "pps ratio on/off (median): $median   (goal >= 0.97)"
+fi
+
+if part floor; then
+# What the hooks alone cost a flood: empty programs, statistics off, where the tracepoint
+# configuration runs its programs (nic0's tcx egress and the transmit and free tracepoints; the
+# tc configuration has one program fewer). The pps ratio goal is measured against this floor.
+echo "# pps with empty programs on the tracepoint configuration's hooks, $ROUNDS rounds x" \
+	"$PACKETS packets, alternating off/empty"
+export -f bench_pps tk_talk tk_ns tk_fail
+export N PORT ID TK_FIXTURE_NET_PREFIX
+floors=()
+for ((r = 1; r <= ROUNDS; r++)); do
+	off=$(bench_pps 1)
+	on=$(nsenter --net="/run/netns/$NODE" -- "$TK_BUILD/bpfstats" --no-stats --empty nic0 -- \
+		bash -c 'bench_pps 1' | head -1)
+	floors+=("$(awk -v a="$on" -v b="$off" 'BEGIN {printf "%.3f", a / b}')")
+	printf "round %d: off %d pps, empty programs %d pps, ratio %s\n" "$r" "$off" "$on" \
+		"${floors[-1]}"
+done
+echo "pps ratio with empty programs (median): $(printf '%s\n' "${floors[@]}" | sort -n |
+	awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')"
 fi
 
 if part hook; then
