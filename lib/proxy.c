@@ -174,12 +174,42 @@ static void restore_link_path(char *buf, size_t len, const char *pin_dir, __u32 
 	pin_path(buf, len, pin_dir, "links", name);
 }
 
-static void save_link_path(char *buf, size_t len, const char *pin_dir, __u32 netns)
+/* The tc save hook's link on one interface of a pod: links/save_<netns inode>_<ifindex>. */
+static void save_link_path(char *buf, size_t len, const char *pin_dir, __u32 netns, __u32 ifindex)
 {
-	char name[32];
+	char name[48];
 
-	snprintf(name, sizeof(name), "save_%u", netns);
+	snprintf(name, sizeof(name), "save_%u_%u", netns, ifindex);
 	pin_path(buf, len, pin_dir, "links", name);
+}
+
+/* Detach and unpin the save links of a pod: on one interface, or on all (ifindex 0). */
+static void detach_save_links(const char *pin_dir, __u32 netns, __u32 ifindex)
+{
+	char dir[PATH_MAX], prefix[32];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(prefix, sizeof(prefix), "save_%u_", netns);
+	pin_path(dir, sizeof(dir), pin_dir, "links", "");
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX + NAME_MAX + 2];
+		int fd;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) ||
+		    (ifindex && strtoul(de->d_name + strlen(prefix), NULL, 10) != ifindex))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			bpf_link_detach(fd);
+			close(fd);
+		}
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
 }
 
 /* Resolve NIC names in the current netns; a name found only elsewhere gets a hint. */
@@ -680,7 +710,7 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 		    const char *pod_ifname, int netns_fd, char *err, size_t errlen)
 {
 	struct tsn_proxy_config cfg;
-	struct tsn_policy p = *pol;
+	struct tsn_policy p = *pol, old;
 	int fd, lock, e = 0;
 	__u32 tc_ifindex = 0;
 
@@ -728,7 +758,7 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 		}
 		pin_path(path, sizeof(path), pin_dir, "progs", "save_tc");
 		prog_fd = bpf_obj_get(path);
-		save_link_path(path, sizeof(path), pin_dir, netns_ino);
+		save_link_path(path, sizeof(path), pin_dir, netns_ino, (__u32)h.ifindex);
 		h.link_pin = path;
 		e = prog_fd < 0 ? -errno : tsn_netns_enter(netns_fd, &saved);
 		if (!e) {
@@ -746,6 +776,12 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 		}
 	}
 	fd = pinned_map_fd(pin_dir, "policy");
+	/*
+	 * Registered already for another interface of this pod (a second CNI attachment, or
+	 * allow --ifname again): the pod's policy covers both, so it no longer names one.
+	 */
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &netns_ino, &old) && old.ifindex != p.ifindex)
+		p.ifindex = 0;
 	if (fd < 0 || bpf_map_update_elem(fd, &netns_ino, &p, BPF_ANY)) {
 		e = -errno;
 		fail(err, errlen, "registering netns %u: %s", netns_ino, strerror(errno));
@@ -759,12 +795,22 @@ out:
 	return e;
 }
 
+int tsn_proxy_detach_save(const char *pin_dir, __u32 netns_ino, __u32 ifindex)
+{
+	int lock = lock_acquire();
+
+	if (lock < 0)
+		return lock;
+	detach_save_links(pin_dir, netns_ino, ifindex);
+	lock_release(lock);
+	return 0;
+}
+
 int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, __u32 *purged, char *err, size_t errlen)
 {
 	struct tsn_track_slot *t;
-	char path[PATH_MAX];
 	__u32 cap = 0, i;
-	int fd, lock, lfd;
+	int fd, lock;
 
 	*purged = 0;
 	lock = lock_acquire();
@@ -776,13 +822,7 @@ int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, __u32 *purged, char *er
 			policy_changed(pin_dir);
 		close(fd);
 	}
-	save_link_path(path, sizeof(path), pin_dir, netns_ino);
-	lfd = bpf_obj_get(path);
-	if (lfd >= 0) {
-		bpf_link_detach(lfd);
-		close(lfd);
-		unlink(path);
-	}
+	detach_save_links(pin_dir, netns_ino, 0);
 	/* purge: a later pod reusing nothing of this one must find nothing of it */
 	t = track_map(pin_dir, &cap);
 	for (i = 0; t && i < cap; i++) {

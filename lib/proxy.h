@@ -8,7 +8,8 @@
  *   <pin>/progs/restore                 program re-attached when a NIC's link is missing
  *   <pin>/links/{save,kfree,consume}    tp_btf links
  *   <pin>/links/restore_<ifindex>       tcx link on a NIC (clsact filters have no pin)
- *   <pin>/links/save_<ifindex>          tcx link on a pod interface (--save-hook tc)
+ *   <pin>/links/save_<netns>_<ifindex> tcx link on a pod interface (--save-hook tc)
+ *   <pin>/progs/save_tc                 the program those links run
  *
  * Operations serialise on a lock file, so concurrent CNI ADDs and a CLI start cannot
  * half-attach. Functions return 0 or -errno and describe failures in err (one line).
@@ -60,9 +61,16 @@ int tsn_proxy_stop(const char *pin_dir, bool *was_running, char *err, size_t err
 
 bool tsn_proxy_running(const char *pin_dir);
 
-/* Register a pod netns (by inode) with its policy; with the tc save hook also attach to ifname. */
+/*
+ * Register a pod netns (by inode) with its policy; with the tc save hook also attach to ifname
+ * (or the pod's only interface). Registering a pod again for another interface adds that one:
+ * the policy then covers any of the pod's interfaces.
+ */
 int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_policy *pol,
 		    const char *pod_ifname, int netns_fd, char *err, size_t errlen);
+
+/* Detach the tc save hook from one interface of a registered pod; the registration stays. */
+int tsn_proxy_detach_save(const char *pin_dir, __u32 netns_ino, __u32 ifindex);
 
 /* Unregister a netns and purge its saved entries; *purged counts them. Unknown: 0. */
 int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, __u32 *purged, char *err,

@@ -329,6 +329,15 @@ tk_tc_delta() { # BEFORE AFTER TC: packets class TC got between two snapshots
 	echo $((a[$3] - b[$3]))
 }
 
+# COUNT packets of priority PRIO from pod K to PORT: how many nic0's qdisc put in class TC
+tk_talk_class() { # ID K PRIO TC COUNT [PORT]
+	local before after
+	before=$(tk_tc_snapshot "$1")
+	tk_talk "$1" "$2" --port "${6:-5001}" --count "$5" --priority "$3" >/dev/null
+	after=$(tk_tc_snapshot "$1")
+	tk_tc_delta "$before" "$after" "$4"
+}
+
 tk_tc_count() { # ID TC
 	tk_tc_counts "$1" | awk -v tc="tc$2" '$1 == tc {print $2}'
 }

@@ -369,6 +369,18 @@ static int cmd_del(struct ctx *c)
 		}
 		pr_info("DEL %s: unregistered netns inode %u, purged %u entries", c->cid, ino,
 			purged);
+	} else if (ino && tsn_proxy_running(c->conf.pin_dir) && netns && *netns) {
+		/* the pod keeps another attachment: only this interface loses its save hook */
+		struct ctx probe = *c;
+		__u32 now_ino;
+		int ifindex;
+
+		if (!open_netns(&probe, netns, &fd, &now_ino)) {
+			ifindex = now_ino == ino ? tsn_netns_ifindex(fd, c->ifname) : -ENOENT;
+			if (ifindex > 0)
+				tsn_proxy_detach_save(c->conf.pin_dir, ino, (__u32)ifindex);
+			close(fd);
+		}
 	}
 	e = tsn_cni_state_remove(c->state_dir, c->cid, c->ifname);
 	if (e)

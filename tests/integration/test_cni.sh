@@ -492,6 +492,41 @@ test_cni_traffic_classes() {
 
 # saveHook tc: ADD attaches the save program to the pod's eth0 (a pinned tcx link per pod), DEL
 # removes it
+# A pod with two attachments chained to tsn (eth0, and net1 of a second network): both ADDs
+# succeed, the pod stays registered until its last DEL, and each DEL takes its own interface's
+# save hook (with the tc hook: one link per interface) and nothing of the other's.
+test_cni_two_attachments_one_pod() {
+	cni_setup 1
+	tk_listen "$TK_TEST_ID" 5001
+	local pod=/run/netns/tk$TK_TEST_ID-pod1 links=0
+	nsenter --net="$pod" -- ip link add net1 type veth peer name net1p || tk_fail "veth"
+	nsenter --net="$pod" -- ip link set net1 up
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0)" $(pod_env 1)
+	expect_ok "ADD eth0"
+	cni ADD "$(conf 1.1.0)" CNI_CONTAINERID=ctr1 CNI_NETNS="$pod" CNI_IFNAME=net1
+	expect_ok "ADD net1"
+	assert_eq "one registration" "$(registrations)" 1
+	assert_eq "the registration names no single interface" \
+		"$(proxy status --json | jq '[.policy[] | select(.ifindex? // 0 != 0)] | length')" 0
+	[ "$(proxy status --json | jq -r .config.save_hook)" = tc ] && links=2
+	assert_eq "save links" "$(find "$TK_PIN/links" -name 'save_*' | wc -l)" $links
+	assert_eq "eth0 restored with both attachments" "$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" $N
+	cni DEL "$(conf 1.1.0 'del(.prevResult)')" CNI_CONTAINERID=ctr1 CNI_NETNS="$pod" \
+		CNI_IFNAME=net1
+	expect_ok "DEL net1"
+	assert_eq "still registered" "$(registrations)" 1
+	assert_eq "save links after DEL net1" "$(find "$TK_PIN/links" -name 'save_*' | wc -l)" \
+		$((links / 2))
+	assert_eq "eth0 still restored" "$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" $N
+	# shellcheck disable=SC2046
+	cni DEL "$(conf 1.1.0 'del(.prevResult)')" $(pod_env 1)
+	expect_ok "DEL eth0"
+	assert_eq "unregistered" "$(registrations)" 0
+	assert_eq "no save links" "$(find "$TK_PIN/links" -name 'save_*' | wc -l)" 0
+	assert_eq "eth0 no longer restored" "$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" 0
+}
+
 test_cni_save_hook_tc() {
 	tk_require kern_ctx
 	check_cni_traffic_classes '.saveHook = "tc"'

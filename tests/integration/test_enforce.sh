@@ -352,15 +352,6 @@ test_tsntrace_expect_priority_with_proxy() {
 	assert_eq "tsntrace --expect priority with the proxy" "$rc" 0
 }
 
-# N priority-1 packets from pod1: how many the NIC's qdisc put in class 1
-pod1_prio1_tc1() {
-	local before after
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	after=$(tk_tc_snapshot)
-	tk_tc_delta "$before" "$after" 1
-}
-
 # The per-pod flavour of the save hook: a tcx egress program on the pod's eth0 inside its netns,
 # attached by `allow` (on the pod's only interface, or on --ifname), removed by `deny`.
 test_tc_save_hook() {
@@ -378,13 +369,13 @@ test_tc_save_hook() {
 	nsenter --net="$pod" -- ip link del tkx0
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null ||
 		tk_fail "allow on the pod's only interface failed"
-	assert_eq "tc save hook on the only interface: tc1" "$(pod1_prio1_tc1)" $N
+	assert_eq "tc save hook on the only interface: tc1" "$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" $N
 	proxy deny --netns "${TK_PODS[0]}" >/dev/null
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --ifname eth0 >/dev/null ||
 		tk_fail "allow with --ifname failed"
-	assert_eq "tc save hook: tc1" "$(pod1_prio1_tc1)" $N
+	assert_eq "tc save hook: tc1" "$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" $N
 	proxy deny --netns "${TK_PODS[0]}" >/dev/null
-	assert_eq "after deny: tc1" "$(pod1_prio1_tc1)" 0
+	assert_eq "after deny: tc1" "$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" 0
 }
 
 # The default save hook: tc where the kernel has the 6.2 kfuncs and pods register; --policy all
