@@ -795,6 +795,29 @@ out:
 	return e;
 }
 
+int tsn_proxy_check_save(const char *pin_dir, __u32 netns_ino, int netns_fd, const char *ifname,
+			 char *err, size_t errlen)
+{
+	struct tsn_tc_hook h = { .dir = TSN_TC_EGRESS, .kind = TSN_TC_TCX, .link_fd = -1 };
+	struct tsn_proxy_config cfg;
+	char path[PATH_MAX];
+
+	if (read_config(pin_dir, &cfg))
+		return fail(err, errlen, "enforce mode is not running (no state in %s)", pin_dir),
+		       -ENOENT;
+	if (cfg.save_hook != TSN_SAVE_TC)
+		return 0;	/* the tracepoint needs nothing per pod */
+	h.ifindex = tsn_netns_ifindex(netns_fd, ifname);
+	if (h.ifindex < 0)
+		return fail(err, errlen, "no interface '%s' in the pod netns", ifname), h.ifindex;
+	save_link_path(path, sizeof(path), pin_dir, netns_ino, (__u32)h.ifindex);
+	h.link_pin = path;
+	if (!tsn_tc_query(&h))
+		return fail(err, errlen, "the save program is not attached to the pod's %s", ifname),
+		       -ENOLINK;
+	return 0;
+}
+
 int tsn_proxy_detach_save(const char *pin_dir, __u32 netns_ino, __u32 ifindex)
 {
 	int lock = lock_acquire();

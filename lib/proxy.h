@@ -69,6 +69,10 @@ bool tsn_proxy_running(const char *pin_dir);
 int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_policy *pol,
 		    const char *pod_ifname, int netns_fd, char *err, size_t errlen);
 
+/* With the tc save hook: is the save program attached to the pod's ifname? 0 or -errno + err. */
+int tsn_proxy_check_save(const char *pin_dir, __u32 netns_ino, int netns_fd, const char *ifname,
+			 char *err, size_t errlen);
+
 /* Detach the tc save hook from one interface of a registered pod; the registration stays. */
 int tsn_proxy_detach_save(const char *pin_dir, __u32 netns_ino, __u32 ifindex);
 

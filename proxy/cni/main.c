@@ -461,6 +461,15 @@ static int cmd_check(struct ctx *c)
 		return tsn_cni_err(&c->err, TSN_CNI_E_NOT_REGISTERED, NULL,
 				   "no attachment record for %s/%s in %s", c->cid, c->ifname,
 				   c->state_dir);
+	/* registered and recorded: with the tc save hook, also attached to the pod's interface */
+	rc = open_netns(c, c->netns, &fd, &ino);
+	if (rc)
+		return rc;
+	rc = tsn_proxy_check_save(c->conf.pin_dir, ino, fd, c->ifname, err, sizeof(err));
+	close(fd);
+	if (rc)
+		return tsn_cni_err(&c->err, TSN_CNI_E_NOT_ATTACHED, err,
+				   "the pod's %s has no save hook", c->ifname);
 	return 0;
 }
 

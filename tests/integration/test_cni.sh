@@ -230,6 +230,15 @@ test_cni_check_errors() {
 	# shellcheck disable=SC2046
 	cni CHECK "$cfg" $(pod_env 1)
 	expect_ok "CHECK pod1 after the repair"
+	# with the tc save hook: pod1's save link gone (its pin was the last reference)
+	[ "$(proxy status --json | jq -r .config.save_hook)" = tc ] || return 0
+	rm -f "$TK_PIN/links/save_$(ino "/run/netns/tk$TK_TEST_ID-pod1")"_*
+	# shellcheck disable=SC2046
+	cni CHECK "$cfg" $(pod_env 1)
+	expect_code "CHECK with the pod's save hook gone" 105 "eth0 has no save hook"
+	# shellcheck disable=SC2046
+	cni CHECK "$cfg" $(pod_env 2)
+	expect_ok "CHECK pod2, whose save hook is there"
 }
 
 # ---- STATUS --------------------------------------------------------------------------------------
