@@ -31,6 +31,7 @@
 #define DEFAULT_CAPACITY 65536U
 #define DEFAULT_MAX_FLOWS 4096U
 #define DEFAULT_MAX_HOPS 65536U
+#define DEFAULT_IDLE_S 30.0
 #define DEFAULT_ROWS 40
 #define DEFAULT_COLS 120
 
@@ -62,6 +63,7 @@ static void usage(FILE *f)
 "  --nic IF[@NETNS]        judge flows and look up classes at this NIC (repeatable, 8);\n"
 "                          default: the proxy's NICs, else each flow's last egress hop\n"
 "  --tc-map P0,P1,...      priority -> traffic class map for qdiscs that have none (htb)\n"
+"  --idle SEC              forget flows that sent nothing for SEC (default %.0f; 0: never)\n"
 "  --pin-dir DIR           enforce-mode pin dir to read (default %s)\n"
 "Filters (in the kernel, as tsntrace):\n"
 "  --netns PATH|NAME|inode:N (repeatable)  --ifname IF  --proto udp|tcp|icmp|N\n"
@@ -83,7 +85,7 @@ static void usage(FILE *f)
 "  # every 5 s as JSON for a collector\n"
 "  tsntop --json -d 5 | jq -c '.flows[] | {src, dport, verdict}'\n"
 "Exit status: 0 ok, 2 usage or setup error.\n",
-		TSN_PROXY_PIN_DIR, DEFAULT_COLS, DEFAULT_ROWS);
+		DEFAULT_IDLE_S, TSN_PROXY_PIN_DIR, DEFAULT_COLS, DEFAULT_ROWS);
 }
 
 enum {
@@ -93,6 +95,7 @@ enum {
 	OPT_ONCE,
 	OPT_JSON,
 	OPT_MAX_ITER,
+	OPT_IDLE,
 	OPT_FILTER,		/* + index in tsn_filter_opts */
 };
 
@@ -107,6 +110,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		{ "once", no_argument, NULL, OPT_ONCE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "max-iterations", required_argument, NULL, OPT_MAX_ITER },
+		{ "idle", required_argument, NULL, OPT_IDLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 	};
@@ -143,6 +147,15 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 				return 2;
 			}
 			o->src.tc_map_set = true;
+			break;
+		case OPT_IDLE:
+			errno = 0;
+			o->src.idle_s = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(o->src.idle_s >= 0) ||
+			    o->src.idle_s > 86400) {
+				pr_warn("--idle: '%s' is not a number of seconds in 0..86400", optarg);
+				return 2;
+			}
 			break;
 		case OPT_PIN_DIR: o->src.pin_dir = optarg; break;
 		case OPT_ONCE: o->once = true; break;
@@ -413,6 +426,7 @@ int main(int argc, char **argv)
 	tsn_log_init("tsntop");
 	tsn_filter_init(&o.src.tt.filter);
 	o.src.pin_dir = TSN_PROXY_PIN_DIR;
+	o.src.idle_s = DEFAULT_IDLE_S;
 	o.src.tt.backend = TT_BACKEND_AUTO;
 	o.src.tt.capacity = DEFAULT_CAPACITY;
 	o.src.tt.max_flows = DEFAULT_MAX_FLOWS;

@@ -295,9 +295,55 @@ static void sample_proxy(struct top_source *s, struct top_model *m)
 	top_model_set_proxy(m, &p);
 }
 
+/* the largest map key walked here */
+#define TOP_MAX_KEY (sizeof(struct tsn_agg_hop_key) > sizeof(struct tsn_agg_flow_key) ? \
+		     sizeof(struct tsn_agg_hop_key) : sizeof(struct tsn_agg_flow_key))
+
+/* Keys to delete after a map walk (deleting while walking skips keys). */
+struct key_list {
+	char *keys;
+	size_t n, cap, size;
+};
+
+static int key_list_add(struct key_list *l, const void *key)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char *k = realloc(l->keys, cap * l->size);
+
+		if (!k)
+			return -ENOMEM;
+		l->keys = k;
+		l->cap = cap;
+	}
+	memcpy(l->keys + l->n++ * l->size, key, l->size);
+	return 0;
+}
+
+static bool key_list_has(const struct key_list *l, const void *key)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!memcmp(l->keys + i * l->size, key, l->size))
+			return true;
+	return false;
+}
+
+static void key_list_delete(struct key_list *l, int map_fd)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		bpf_map_delete_elem(map_fd, l->keys + i * l->size);
+	free(l->keys);
+}
+
 int top_source_sample(struct top_source *s, struct top_model *m, double now_s)
 {
-	int ffd = tt_bpf_agg_flows_fd(s->bpf), hfd = tt_bpf_agg_hops_fd(s->bpf);
+	int ffd = tt_bpf_agg_flows_fd(s->bpf), hfd = tt_bpf_agg_hops_fd(s->bpf), e = 0;
+	struct key_list idle = { .size = sizeof(struct tsn_agg_flow_key) };
+	struct key_list idle_hops = { .size = sizeof(struct tsn_agg_hop_key) };
 	struct tsn_agg_flow_key fk, *fprev = NULL;
 	struct tsn_agg_hop_key hk, *hprev = NULL;
 	struct tsn_agg_flow fv;
@@ -306,23 +352,39 @@ int top_source_sample(struct top_source *s, struct top_model *m, double now_s)
 
 	top_model_begin(m, now_s);
 	sample_nics(s, m);
-	while (!bpf_map_get_next_key(ffd, fprev, &fk)) {
+	while (!e && !bpf_map_get_next_key(ffd, fprev, &fk)) {
 		fprev = &fk;
 		if (bpf_map_lookup_elem(ffd, &fk, &fv))
 			continue;	/* deleted meanwhile (reset) */
-		if (!top_model_flow(m, &fk, &fv, tt_netns_name(fk.netns)))
-			return -ENOMEM;
+		/* last_ns is bpf_ktime_get_ns(), the CLOCK_MONOTONIC of now_s */
+		if (s->o->idle_s > 0 && now_s - fv.last_ns / 1e9 > s->o->idle_s)
+			e = key_list_add(&idle, &fk);
+		else if (!top_model_flow(m, &fk, &fv, tt_netns_name(fk.netns)))
+			e = -ENOMEM;
 	}
-	while (!bpf_map_get_next_key(hfd, hprev, &hk)) {
+	while (!e && !bpf_map_get_next_key(hfd, hprev, &hk)) {
 		struct top_flow *f;
 
 		hprev = &hk;
+		if (idle.n && key_list_has(&idle, &hk.flow)) {
+			e = key_list_add(&idle_hops, &hk);
+			continue;
+		}
 		f = top_model_find(m, &hk.flow);
 		/* a hop whose flow appeared after the flow walk: next sample */
 		if (!f || bpf_map_lookup_elem(hfd, &hk, &hv))
 			continue;
 		top_model_hop(m, f, &hk, &hv, tt_hook_name(hk.hook), tt_netns_name(hk.netns));
 	}
+	/*
+	 * Forget idle flows in the kernel too, so that its bounded maps keep room for new ones. A
+	 * packet counted between the walk and the delete is lost with its flow, which then comes
+	 * back as new.
+	 */
+	key_list_delete(&idle_hops, hfd);
+	key_list_delete(&idle, ffd);
+	if (e)
+		return e;
 	top_model_end(m);
 	sample_proxy(s, m);
 	tt_bpf_counters(s->bpf, counters, NULL, s->ncpus);
@@ -332,29 +394,17 @@ int top_source_sample(struct top_source *s, struct top_model *m, double now_s)
 	return 0;
 }
 
-/* Delete every key of a hash map: collect first, since deleting while walking skips keys. */
+/* Delete every key of a hash map. */
 static void map_clear(int fd, size_t key_size)
 {
-	char *keys = NULL, *prev = NULL, *k;
-	size_t n = 0, cap = 0, i;
+	struct key_list all = { .size = key_size };
+	char key[TOP_MAX_KEY];
 
-	for (;;) {
-		if (n == cap) {
-			char *nk = realloc(keys, (cap = cap ? cap * 2 : 256) * key_size);
-
-			if (!nk)
-				break;
-			keys = nk;
-		}
-		k = keys + n * key_size;
-		prev = n ? keys + (n - 1) * key_size : NULL;
-		if (bpf_map_get_next_key(fd, prev, k))
-			break;
-		n++;
-	}
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, keys + i * key_size);
-	free(keys);
+	while (key_size <= sizeof(key) &&
+	       !bpf_map_get_next_key(fd, all.n ? all.keys + (all.n - 1) * key_size : NULL, key) &&
+	       !key_list_add(&all, key))
+		;
+	key_list_delete(&all, fd);
 }
 
 void top_source_reset(struct top_source *s)

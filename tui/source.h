@@ -19,6 +19,7 @@ struct top_source_opts {
 	const char *pin_dir;
 	const char *nic_specs[TOP_MAX_NIC_SPECS];	/* IF[@NETNS] */
 	int n_nic_specs;
+	double idle_s;			/* --idle: forget flows idle this long; 0: never */
 	bool tc_map_set;		/* --tc-map for qdiscs that have no priority map */
 	__u8 tc_map[TSN_TC_MAX_PRIO];
 	__u8 tc_map_num;
@@ -35,7 +36,10 @@ int top_source_open(struct top_source **out, const struct top_source_opts *o,
 /* Detach and free; NULL-safe. */
 void top_source_close(struct top_source *s);
 
-/* One sample into m (top_model_begin .. top_model_end), with NICs, proxy and loss counters. */
+/*
+ * One sample into m (top_model_begin .. top_model_end), with NICs, proxy and loss counters.
+ * Flows idle for longer than idle_s leave the kernel's maps here, and so the model.
+ */
 int top_source_sample(struct top_source *s, struct top_model *m, double now_s);
 
 /* Empty the kernel's flow and hop maps (key r). */

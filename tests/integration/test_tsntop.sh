@@ -162,6 +162,35 @@ test_tsntop_once_and_json_without_terminal() {
 	assert_eq "--dport 5002: no flow" "$(jq '.flows | length' <<<"$TK_OUT")" 0
 }
 
+# A flow that stops sending is forgotten after --idle, in the model and in the kernel's map (whose
+# room is bounded); one that keeps sending is not.
+test_tsntop_idle_flows_forgotten() {
+	local out=$TK_TMP/idle.json pid i n first last
+	tk_fixture_up "$TK_TEST_ID" 1
+	tk_listen "$TK_TEST_ID" "$PORT"
+	"$TOP" --netns "${TK_PODS[0]}" --json -d 0.5 --idle 1.5 --max-iterations 14 \
+		>"$out" 2>"$TK_TMP/idle.err" </dev/null &
+	pid=$!
+	tk_defer "kill $pid"
+	for ((i = 0; i < 50; i++)); do
+		[ -s "$out" ] && break
+		sleep 0.1
+	done
+	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --count 200 --interval-us 1000 --priority 1 \
+		>/dev/null
+	sleep 0.6
+	first=$(tail -n 1 "$out" | jq "[.flows[] | select(.dport == $PORT)] | length")
+	assert_eq "the flow while it sends" "$first" 1
+	# the talker stopped: 1.5 s idle, and a sample to notice
+	sleep 2.5
+	last=$(tail -n 1 "$out" | jq "[.flows[] | select(.dport == $PORT)] | length")
+	assert_eq "the flow after --idle" "$last" 0
+	n=$(bpftool map dump name tsn_agg_flows -j 2>/dev/null | jq length)
+	assert_eq "the kernel's flow map after --idle" "${n:-missing}" 0
+	wait "$pid"
+	assert_eq "tsntop exit" "$?" 0
+}
+
 test_tsntop_signals_detach() {
 	local sig pid ids rc
 	top_setup
@@ -193,6 +222,7 @@ test_tsntop_bad_input() {
 	assert_match "no terminal message" "$TK_ERR" "needs a terminal \(use --once or --json"
 	assert_exit "bad -d" 2 "$TOP" -d 0 --once
 	assert_exit "bad --tc-map" 2 "$TOP" --tc-map 0,1,x --once
+	assert_exit "bad --idle" 2 "$TOP" --idle -1 --once
 	assert_exit "--once with --json" 2 "$TOP" --once --json
 	assert_exit "bad filter" 2 "$TOP" --dst 300.1.2.3 --once
 	assert_match "bad filter message" "$TK_ERR" "^tsntop: --dst: '300.1.2.3' is not"
