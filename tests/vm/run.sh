@@ -236,7 +236,7 @@ take_lock() {
 
 # Boots, runs cmd.sh, returns the guest command's exit status (124: timeout, 125: no status).
 boot() { # mode
-	local mode=$1 t0 rc=0 tpid qpid fd
+	local mode=$1 t0 rc=0 tpid qpid wpid fd
 	IO=$(mktemp -d "$VM_DIR/io.XXXXXX")
 	trap cleanup EXIT
 	trap 'exit 130' INT
@@ -251,12 +251,17 @@ boot() { # mode
 		timeout --foreground --kill-after=10 "$TIMEOUT" "${QEMU[@]}" || rc=$?
 	else
 		# Background + wait, so that a signal runs the trap at once; stdin is not qemu's.
-		# The serial console ends lines with \r\n.
-		exec {fd}> >(tr -d '\r' | tee "$VM_DIR/logs/console.log")
+		# The serial console ends lines with \r\n. Line-buffered, so that watch_oops sees it live.
+		: >"$VM_DIR/logs/console.log"	# before watch_oops reads it, not when tee gets to it
+		exec {fd}> >(stdbuf -oL tr -d '\r' | tee "$VM_DIR/logs/console.log")
 		tpid=$!
 		timeout --kill-after=10 "$TIMEOUT" "${QEMU[@]}" </dev/null >&"$fd" 2>&1 &
 		qpid=$!
+		watch_oops "$qpid" &
+		wpid=$!
 		wait "$qpid" || rc=$?
+		kill "$wpid" 2>/dev/null
+		wait "$wpid" 2>/dev/null
 		exec {fd}>&-
 		wait "$tpid" 2>/dev/null || true
 	fi
@@ -270,8 +275,7 @@ boot() { # mode
 		mv "$IO/test-logs" "$VM_DIR/test-logs"
 	fi
 	if [ -s "$IO/rc" ] && [ "$mode" != shell ] &&
-		grep -qE '\] (Oops|BUG|kernel BUG|general protection fault|traps: .*double fault)' \
-			"$VM_DIR/logs/console.log"; then
+		grep -qE "$OOPS_RE" "$VM_DIR/logs/console.log"; then
 		# The kernel survived an oops: what ran after it tested a broken kernel, not tsnkit.
 		note "the guest kernel oopsed (see the console); its exit status $(cat "$IO/rc") is void"
 		rm -f "$IO/rc"
@@ -287,6 +291,23 @@ boot() { # mode
 	fi
 	note "guest exited $rc after $(elapsed "$t0")s (boot + command + poweroff)"
 	return "$rc"
+}
+
+# A kernel line that voids a run: what ran after it tested a broken kernel, not tsnkit.
+OOPS_RE='\] (Oops|BUG|kernel BUG|general protection fault|traps: .*double fault)'
+
+# An oopsed guest can hang until the timeout (20 min): stop it a few seconds after the first
+# oops reaches the console, once its trace is there. The run then counts as a crash.
+watch_oops() { # PID (timeout's, which passes the signal on to qemu)
+	while kill -0 "$1" 2>/dev/null; do
+		if grep -qE "$OOPS_RE" "$VM_DIR/logs/console.log" 2>/dev/null; then
+			sleep 5
+			note "the guest kernel oopsed; stopping it"
+			kill "$1" 2>/dev/null
+			return 0
+		fi
+		sleep 1
+	done
 }
 
 main() {
