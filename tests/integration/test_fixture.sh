@@ -29,7 +29,7 @@ fx_check_reachable() { # id
 }
 
 test_fixture_up_down() {
-	local id=$TK_TEST_ID ns progid
+	local id=$TK_TEST_ID ns progid i
 	tk_fixture_up "$id"
 	assert_eq "TK_NODE" "$TK_NODE" "tk$id-node"
 	assert_eq "TK_NET" "$TK_NET" "tk$id-net"
@@ -62,6 +62,11 @@ test_fixture_up_down() {
 	tk_fixture_down "$id"
 	assert_eq "netns left after down" "$(ip netns list | awk '{print $1}' | grep -E "^tk$id-")" ""
 	if [ -n "$progid" ]; then
+		# the kernel frees a program a moment after its device goes (deferred work)
+		for ((i = 0; i < 30; i++)); do
+			bpftool prog show id "$progid" >/dev/null 2>&1 || break
+			sleep 0.1
+		done
 		assert_exit "classifier program $progid gone after down" 255 \
 			bpftool prog show id "$progid"
 	fi
