@@ -54,9 +54,12 @@ TK_FIXTURE_NET_PREFIX=198.19
 TK_FIXTURE_MAX_PODS=64
 TK_FIXTURE_DEFAULT_PORT=5001
 # The seed talk's schedule, verbatim: the fixture must behave like the setup it reproduces.
+# TK_FIXTURE_TAPRIO_GATES stretches its three intervals (ns) where a machine cannot run them:
+# the VM lane under TCG (tests/vm/lane.sh).
+read -r _tk_g1 _tk_g2 _tk_g3 <<<"${TK_FIXTURE_TAPRIO_GATES:-10000 10000 20000}"
 TK_FIXTURE_TAPRIO="taprio num_tc 4 map 0 1 2 3 queues 1@0 1@1 1@2 1@3"
 TK_FIXTURE_TAPRIO+=" base-time 1693996801300000000"
-TK_FIXTURE_TAPRIO+=" sched-entry S 03 10000 sched-entry S 05 10000 sched-entry S 01 20000"
+TK_FIXTURE_TAPRIO+=" sched-entry S 03 $_tk_g1 sched-entry S 05 $_tk_g2 sched-entry S 01 $_tk_g3"
 TK_FIXTURE_TAPRIO+=" clockid CLOCK_TAI"
 
 _tk_fx_dir() { echo "/run/tsnkit-fixture/tk$1"; }
