@@ -109,7 +109,7 @@ struct tsn_hop_event {
  */
 struct tsn_track_slot {
 	__u64 skb;		/* 0: slot free */
-	__u64 fp;		/* content fingerprint, see tsn_fingerprint() */
+	__u64 fp;		/* content fingerprint, see tsn_fp_l3() */
 	__u64 saved_ns;		/* bpf_ktime_get_ns() at save */
 	__u64 pkt_id;
 	struct tsn_meta meta;	/* metadata as the sender set it */
