@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Sourced by the fixture benchmarks (bench/tsntrace.sh, bench/tsntop.sh; bench/enforce.sh uses
-# only bench_pps); not a benchmark itself
+# only the helpers below bench_init); not a benchmark itself
 # (bench/run.sh runs *.sh only). Sets N, ROUNDS and ID from --packets/--rounds/--id (defaults
 # given by the caller), checks root, and loads tests/lib.sh with a temp dir and the cleanup
 # stack run at exit, like a test.
@@ -40,6 +40,17 @@ bench_pps() { # PRIORITY
 	tk_talk "$ID" 1 --port "$PORT" --count "$N" --interval-us 0 --priority "$1" >/dev/null
 	t1=$(date +%s%N)
 	echo $((N * 1000000000 / (t1 - t0)))
+}
+
+# A / B with three decimals: the figure every ratio part reports
+bench_ratio() { # A B
+	awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'
+}
+
+# Median of the numbers given, 0 for none
+bench_median() { # NUMBERS...
+	printf '%s\n' "$@" | sort -g |
+		awk 'NF {a[++n] = $1} END {if (n) print a[int((n + 1) / 2)]; else print 0}'
 }
 
 # Start CMD in the background (stdout to OUT, stderr to ERR), killed at exit; wait until WAIT is

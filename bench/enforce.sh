@@ -58,13 +58,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	proxy allow --netns "tk$ID-pod1" --priorities 1 >/dev/null
 	on=$(bench_pps 1)
 	proxy stop >/dev/null
-	ratio=$(awk -v a="$on" -v b="$off" 'BEGIN {printf "%.3f", a / b}')
+	ratio=$(bench_ratio "$on" "$off")
 	ratios+=("$ratio")
 	printf "round %d: off %d pps, on %d pps, ratio %s\n" "$r" "$off" "$on" "$ratio"
 done
-median=$(printf '%s\n' "${ratios[@]}" | sort -n |
-	awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
-echo "pps ratio on/off (median): $median   (goal >= 0.97)"
+echo "pps ratio on/off (median): $(bench_median "${ratios[@]}")   (goal >= 0.97)"
 fi
 
 if part floor; then
@@ -80,12 +78,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	off=$(bench_pps 1)
 	on=$(nsenter --net="/run/netns/$NODE" -- "$TK_BUILD/bpfstats" --no-stats --empty nic0 -- \
 		bash -c 'bench_pps 1' | head -1)
-	floors+=("$(awk -v a="$on" -v b="$off" 'BEGIN {printf "%.3f", a / b}')")
+	floors+=("$(bench_ratio "$on" "$off")")
 	printf "round %d: off %d pps, empty programs %d pps, ratio %s\n" "$r" "$off" "$on" \
 		"${floors[-1]}"
 done
-echo "pps ratio with empty programs (median): $(printf '%s\n' "${floors[@]}" | sort -n |
-	awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')"
+echo "pps ratio with empty programs (median): $(bench_median "${floors[@]}")"
 fi
 
 if part hook; then
@@ -100,7 +97,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	tc=$(bench_pps 1)
 	proxy stop >/dev/null
 	printf "round %d: tracepoint %d pps, tc %d pps, tc/tracepoint %s\n" "$r" "$tp" "$tc" \
-		"$(awk -v a="$tc" -v b="$tp" 'BEGIN {printf "%.3f", a / b}')"
+		"$(bench_ratio "$tc" "$tp")"
 done
 fi
 
@@ -171,8 +168,8 @@ samples=$(for ((r = 1; r <= ROUNDS; r++)); do
 		--empty nic0 -- bash -c talk)"
 done)
 med() { # tag:name column: median of that column over the rounds
-	echo "$samples" | awk -v p="$1" -v c="$2" '$1 == p {print $c}' | sort -g |
-		awk '{a[NR] = $1} END {if (NR) print a[int((NR + 1) / 2)]; else print 0}'
+	# shellcheck disable=SC2046
+	bench_median $(echo "$samples" | awk -v p="$1" -v c="$2" '$1 == p {print $c}')
 }
 printf "%-20s %10s %12s %10s\n" program runs ns/run logic_ns
 for pair in tp:tsn_save:xmit tp:tsn_restore:tc tp:tsn_on_kfree:kfree tp:tsn_on_consume:cons \

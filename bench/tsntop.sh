@@ -43,14 +43,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	start_top
 	on=$(flood_pps)
 	stop_top
-	ratio=$(awk -v a="$on" -v b="$off" 'BEGIN {printf "%.3f", a / b}')
+	ratio=$(bench_ratio "$on" "$off")
 	lost=$(grep -a '}$' "$TK_TMP/top.json" | tail -n 1 | jq -c .lost)
 	ratios+=("$ratio")
 	printf "round %d: without %d pps, with tsntop %d pps, ratio %s (tsntop lost %s)\n" \
 		"$r" "$off" "$on" "$ratio" "$lost"
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-echo "pps ratio with/without tsntop (median): $(median "${ratios[@]}")"
+echo "pps ratio with/without tsntop (median): $(bench_median "${ratios[@]}")"
 
 # tsntop's own CPU over SECS seconds of the current traffic
 top_cpu() { # LABEL SECS
