@@ -99,6 +99,20 @@ enum {
 	OPT_FILTER,		/* + index in tsn_filter_opts */
 };
 
+/* A number of seconds in min..max (a NaN is in no range); 0 or -EINVAL. */
+static int parse_seconds(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= min && v <= max))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 /* 0 ok, 1 --help shown, 2 usage error (message printed) */
 static int parse_args(int argc, char **argv, struct top_opts *o)
 {
@@ -125,10 +139,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 	while ((opt = getopt_long(argc, argv, ":d:vh", longopts, &idx)) != -1) {
 		switch (opt) {
 		case 'd':
-			errno = 0;
-			o->interval_s = strtod(optarg, &end);
-			if (errno || end == optarg || *end || o->interval_s < 0.1 ||
-			    o->interval_s > 3600) {
+			if (parse_seconds(optarg, 0.1, 3600, &o->interval_s)) {
 				pr_warn("-d: '%s' is not a number of seconds in 0.1..3600", optarg);
 				return 2;
 			}
@@ -149,10 +160,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 			o->src.tc_map_set = true;
 			break;
 		case OPT_IDLE:
-			errno = 0;
-			o->src.idle_s = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(o->src.idle_s >= 0) ||
-			    o->src.idle_s > 86400) {
+			if (parse_seconds(optarg, 0, 86400, &o->src.idle_s)) {
 				pr_warn("--idle: '%s' is not a number of seconds in 0..86400", optarg);
 				return 2;
 			}

@@ -320,14 +320,9 @@ static int key_list_add(struct key_list *l, const void *key)
 	return 0;
 }
 
-static bool key_list_has(const struct key_list *l, const void *key)
+static int flow_key_cmp(const void *a, const void *b)
 {
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (!memcmp(l->keys + i * l->size, key, l->size))
-			return true;
-	return false;
+	return memcmp(a, b, sizeof(struct tsn_agg_flow_key));
 }
 
 static void key_list_delete(struct key_list *l, int map_fd)
@@ -362,15 +357,18 @@ int top_source_sample(struct top_source *s, struct top_model *m, double now_s)
 		else if (!top_model_flow(m, &fk, &fv, tt_netns_name(fk.netns)))
 			e = -ENOMEM;
 	}
+	/* sorted, so that each hop of a flow not in the model costs a binary search */
+	if (idle.n)
+		qsort(idle.keys, idle.n, idle.size, flow_key_cmp);
 	while (!e && !bpf_map_get_next_key(hfd, hprev, &hk)) {
 		struct top_flow *f;
 
 		hprev = &hk;
-		if (idle.n && key_list_has(&idle, &hk.flow)) {
+		f = top_model_find(m, &hk.flow);
+		if (!f && idle.n && bsearch(&hk.flow, idle.keys, idle.n, idle.size, flow_key_cmp)) {
 			e = key_list_add(&idle_hops, &hk);
 			continue;
 		}
-		f = top_model_find(m, &hk.flow);
 		/* a hop whose flow appeared after the flow walk: next sample */
 		if (!f || bpf_map_lookup_elem(hfd, &hk, &hv))
 			continue;

@@ -221,6 +221,7 @@ test_tsntop_bad_input() {
 	assert_exit "no terminal" 2 "$TOP" </dev/null
 	assert_match "no terminal message" "$TK_ERR" "needs a terminal \(use --once or --json"
 	assert_exit "bad -d" 2 "$TOP" -d 0 --once
+	assert_exit "-d nan" 2 "$TOP" -d nan --once
 	assert_exit "bad --tc-map" 2 "$TOP" --tc-map 0,1,x --once
 	assert_exit "bad --idle" 2 "$TOP" --idle -1 --once
 	assert_exit "--once with --json" 2 "$TOP" --once --json
