@@ -224,7 +224,7 @@ int tsn_netns_leave(int saved)
 	return err;
 }
 
-int tsn_netns_only_link(int fd, char *ifname, size_t len)
+int tsn_netns_only_link(int fd)
 {
 	struct if_nameindex *ifs, *i;
 	int saved, err = 0, lerr, sock, ifindex = 0;
@@ -251,7 +251,6 @@ int tsn_netns_only_link(int fd, char *ifname, size_t len)
 			break;
 		}
 		ifindex = (int)i->if_index;
-		snprintf(ifname, len, "%s", i->if_name);
 	}
 	if (!err && !ifindex)
 		err = -ENODEV;

@@ -35,9 +35,9 @@ int tsn_netns_leave(int saved);
 int tsn_netns_ifindex(int fd, const char *ifname);
 
 /*
- * The one interface that is up in netns fd (-1: the current one), loopback aside: its ifindex,
- * name in ifname; -EMLINK when there are several, -ENODEV when there is none.
+ * The one interface that is up in netns fd (-1: the current one), loopback aside: its ifindex;
+ * -EMLINK when there are several, -ENODEV when there is none.
  */
-int tsn_netns_only_link(int fd, char *ifname, size_t len);
+int tsn_netns_only_link(int fd);
 
 #endif /* TSN_NETNS_H */

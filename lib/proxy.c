@@ -183,6 +183,18 @@ static void save_link_path(char *buf, size_t len, const char *pin_dir, __u32 net
 	pin_path(buf, len, pin_dir, "links", name);
 }
 
+/* Detach a pinned link and remove its pin (a pin alone would keep the link while an fd lives). */
+static void unpin_link(const char *path)
+{
+	int fd = bpf_obj_get(path);
+
+	if (fd >= 0) {
+		bpf_link_detach(fd);
+		close(fd);
+	}
+	unlink(path);
+}
+
 /* Detach and unpin the save links of a pod: on one interface, or on all (ifindex 0). */
 static void detach_save_links(const char *pin_dir, __u32 netns, __u32 ifindex)
 {
@@ -195,18 +207,12 @@ static void detach_save_links(const char *pin_dir, __u32 netns, __u32 ifindex)
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
 		char path[PATH_MAX + NAME_MAX + 2];
-		int fd;
 
 		if (strncmp(de->d_name, prefix, strlen(prefix)) ||
 		    (ifindex && strtoul(de->d_name + strlen(prefix), NULL, 10) != ifindex))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		fd = bpf_obj_get(path);
-		if (fd >= 0) {
-			bpf_link_detach(fd);
-			close(fd);
-		}
-		unlink(path);
+		unpin_link(path);
 	}
 	if (d)
 		closedir(d);
@@ -402,15 +408,10 @@ static void teardown(const char *pin_dir, const struct tsn_proxy_config *cfg)
 				if (ids[nids])
 					nids++;
 			}
-			if (s == 0) {
-				int fd = bpf_obj_get(file);
-
-				if (fd >= 0) {
-					bpf_link_detach(fd);
-					close(fd);
-				}
-			}
-			unlink(file);
+			if (s == 0)
+				unpin_link(file);
+			else
+				unlink(file);
 		}
 		if (d)
 			closedir(d);
@@ -712,7 +713,7 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	struct tsn_proxy_config cfg;
 	struct tsn_policy p = *pol, old;
 	int fd, lock, e = 0;
-	__u32 tc_ifindex = 0;
+	__u32 save_ifindex = 0;		/* where the tc save hook goes */
 
 	lock = lock_acquire();
 	if (lock < 0)
@@ -730,11 +731,10 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 			fail(err, errlen, "no interface '%s' in the pod netns", pod_ifname);
 			goto out;
 		}
-		p.ifindex = ifindex;
+		p.ifindex = save_ifindex = (__u32)ifindex;
 	} else if (cfg.save_hook == TSN_SAVE_TC && netns_fd >= 0) {
 		/* the pod's interface, when it has just one (lo aside); the policy stays per netns */
-		char name[IF_NAMESIZE];
-		int ifindex = tsn_netns_only_link(netns_fd, name, sizeof(name));
+		int ifindex = tsn_netns_only_link(netns_fd);
 
 		if (ifindex < 0) {
 			e = -EINVAL;
@@ -743,11 +743,11 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 								 "the pod netns has none up");
 			goto out;
 		}
-		tc_ifindex = (__u32)ifindex;
+		save_ifindex = (__u32)ifindex;
 	}
 	if (cfg.save_hook == TSN_SAVE_TC) {
-		struct tsn_tc_hook h = { .ifindex = p.ifindex ?: tc_ifindex,
-					 .dir = TSN_TC_EGRESS, .kind = TSN_TC_TCX };
+		struct tsn_tc_hook h = { .ifindex = (int)save_ifindex, .dir = TSN_TC_EGRESS,
+					 .kind = TSN_TC_TCX };
 		char path[PATH_MAX];
 		int saved, prog_fd;
 

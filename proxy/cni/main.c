@@ -407,29 +407,15 @@ static bool datapath_has_nic(json_object *st, const char *nic)
 	return false;
 }
 
-static int cmd_check(struct ctx *c)
+/* CHECK's checks of the datapath, the netns inode's registration and the record. */
+static int check_registration(struct ctx *c, __u32 ino, __u32 mask)
 {
 	struct tsn_cni_record rec;
 	struct tsn_policy pol;
 	char err[TSN_ERRLEN], have[128], want[128];
 	json_object *st;
-	__u32 ino, mask;
-	int rc, fd, i;
+	int i;
 
-	if (tsn_cni_version_cmp(c->conf.version, "0.4.0") < 0)
-		return tsn_cni_err(&c->err, TSN_CNI_E_VERSION, NULL,
-				   "config version %s does not allow CHECK (0.4.0 and later)",
-				   c->conf.version);
-	rc = need_pod_env(c, true);
-	if (rc)
-		return rc;
-	rc = pod_priorities(c, &mask);
-	if (rc)
-		return rc;
-	rc = open_netns(c, c->netns, &fd, &ino);
-	if (rc)
-		return rc;
-	close(fd);
 	if (tsn_proxy_check_attached(c->conf.pin_dir, err, sizeof(err)))
 		return tsn_cni_err(&c->err, TSN_CNI_E_NOT_ATTACHED, err,
 				   "the datapath in %s is not attached", c->conf.pin_dir);
@@ -461,16 +447,35 @@ static int cmd_check(struct ctx *c)
 		return tsn_cni_err(&c->err, TSN_CNI_E_NOT_REGISTERED, NULL,
 				   "no attachment record for %s/%s in %s", c->cid, c->ifname,
 				   c->state_dir);
-	/* registered and recorded: with the tc save hook, also attached to the pod's interface */
+	return 0;
+}
+
+static int cmd_check(struct ctx *c)
+{
+	char err[TSN_ERRLEN];
+	__u32 ino, mask;
+	int rc, fd;
+
+	if (tsn_cni_version_cmp(c->conf.version, "0.4.0") < 0)
+		return tsn_cni_err(&c->err, TSN_CNI_E_VERSION, NULL,
+				   "config version %s does not allow CHECK (0.4.0 and later)",
+				   c->conf.version);
+	rc = need_pod_env(c, true);
+	if (rc)
+		return rc;
+	rc = pod_priorities(c, &mask);
+	if (rc)
+		return rc;
 	rc = open_netns(c, c->netns, &fd, &ino);
 	if (rc)
 		return rc;
-	rc = tsn_proxy_check_save(c->conf.pin_dir, ino, fd, c->ifname, err, sizeof(err));
+	rc = check_registration(c, ino, mask);
+	/* registered and recorded: with the tc save hook, also attached to the pod's interface */
+	if (!rc && tsn_proxy_check_save(c->conf.pin_dir, ino, fd, c->ifname, err, sizeof(err)))
+		rc = tsn_cni_err(&c->err, TSN_CNI_E_NOT_ATTACHED, err,
+				 "the pod's %s has no save hook", c->ifname);
 	close(fd);
-	if (rc)
-		return tsn_cni_err(&c->err, TSN_CNI_E_NOT_ATTACHED, err,
-				   "the pod's %s has no save hook", c->ifname);
-	return 0;
+	return rc;
 }
 
 static int cmd_status(struct ctx *c)
