@@ -215,12 +215,6 @@ static __always_inline int tsn_load(void *src, bool tc, __u32 off, void *dst, __
 	return bpf_probe_read_kernel(dst, len, (const char *)src + off);
 }
 
-/*
- * tsn_load() into 8-byte words, for a constant len that is a multiple of 4. The memcpy above
- * cannot assume the packet's alignment and becomes one byte load and store per byte (over 100
- * instructions for an IPv4+UDP header); these are 8-byte loads, which the verifier allows at any
- * packet offset (only the stack must be aligned, and dst is).
- */
 /* Where tsn_load_words() reads from; a compile-time constant at every call site. */
 enum tsn_src {
 	TSN_SRC_KERN,	/* a kernel address: probe read (any tracing program, any kernel) */
@@ -240,37 +234,31 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 static __always_inline int tsn_load_words(void *src, enum tsn_src how, __u32 off, __u64 *dst,
 					  __u32 len)
 {
+	const char *p;
+	__u32 i;
+
 	if (how == TSN_SRC_BTF) {
 		/*
 		 * Any kernel type at least len bytes long will do: the verifier lets a program
 		 * read anywhere inside an untrusted object, and a fault reads as zero. The x86
 		 * JIT's guarded load costs a few instructions, a probe read a helper call.
 		 */
-		const __u64 *w = bpf_rdonly_cast((const char *)src + off,
-						 bpf_core_type_id_kernel(struct ipv6hdr));
-		__u32 i;
-
-		for (i = 0; i + 8 <= len; i += 8)
-			dst[i / 8] = w[i / 8];
-		if (len & 4)
-			dst[len / 8] = ((const __u32 *)w)[len / 4 - 1];
-		return 0;
-	}
-	if (how == TSN_SRC_TC) {
+		p = bpf_rdonly_cast((const char *)src + off, bpf_core_type_id_kernel(struct ipv6hdr));
+	} else if (how == TSN_SRC_TC) {
 		struct __sk_buff *skb = src;
 		void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
-		__u32 i;
 
-		if (off < 256 && data + off + len <= end) {
-			for (i = 0; i + 8 <= len; i += 8)
-				dst[i / 8] = *(__u64 *)(data + off + i);
-			if (len & 4)
-				dst[len / 8] = *(__u32 *)(data + off + len - 4);
-			return 0;
-		}
-		return bpf_skb_load_bytes(src, off, dst, len);
+		if (off >= 256 || data + off + len > end)
+			return bpf_skb_load_bytes(src, off, dst, len);
+		p = (const char *)data + off;
+	} else {
+		return bpf_probe_read_kernel(dst, len, (const char *)src + off);
 	}
-	return bpf_probe_read_kernel(dst, len, (const char *)src + off);
+	for (i = 0; i + 8 <= len; i += 8)
+		dst[i / 8] = *(const __u64 *)(p + i);
+	if (len & 4)
+		dst[len / 8] = *(const __u32 *)(p + len - 4);
+	return 0;
 }
 
 /* Byte i (0-7) of a little-endian word, i.e. the i-th byte in memory. */
