@@ -134,21 +134,30 @@ printf "tsn_restore, miss %d ns/run (logic %d)\n" "$r" $((r - e))
 fi
 
 part logic || exit 0
-# Rounds alternate enforce mode and empty programs on the same hooks; each figure is the median
-# over the rounds, which keeps a busy neighbour (another job on the other core) from skewing it.
-echo "# per-packet logic cost (bpf_stats, BPF_ENABLE_STATS scoped to this run), $ROUNDS rounds"
+# Each run attaches empty programs on the same hooks next to tsnproxy's (bpfstats --empty), so
+# that a program's figure and its baseline come from the same packets at the same moment: on
+# this VM the empty programs' ns/run drifts by 5-10 ns between runs a few seconds apart (a busy
+# neighbour), which a baseline measured in a run of its own adds to the logic figure. Each
+# figure is then the median over the rounds of the per-round differences.
+echo "# per-packet logic cost (bpf_stats, BPF_ENABLE_STATS scoped to this run), $ROUNDS rounds," \
+	"paired with empty programs on the same hooks"
 talk() { tk_talk "$ID" 1 --port 5001 --count "$PACKETS" --interval-us 0 --priority 1 >/dev/null; }
 # the node's own traffic through the NIC: what enforce mode costs packets it has nothing for
 talk_node() { tk_talk "$ID" node --port 5001 --count "$PACKETS" --interval-us 0 >/dev/null; }
 export -f tk_talk tk_ns talk talk_node
 export ID PACKETS TK_FIXTURE_NET_PREFIX
-# one line per program per round: tag:name runs ns_per_run ns_per_pod_packet
-# tsn_save_direct (6.2+) is tsn_save with plain header loads: one role, one row
-per_run() { # tag json
-	echo "$2" | jq -r --arg t "$1" --argjson n "$PACKETS" '
-		to_entries[] | select(.value.run_cnt > 0) | .key |= sub("_direct$"; "") |
-		"\($t):\(.key) \(.value.run_cnt) " +
-		"\(.value.run_time_ns / .value.run_cnt) \(.value.run_time_ns / $n)"'
+# One line per tsnproxy program per run: tag:name runs ns/run empty_ns/run logic_per_pod_packet.
+# tsn_save_direct (6.2+) is tsn_save with plain header loads: one role, one row.
+paired_run() { # tag talk-function
+	nsenter --net="/run/netns/$NODE" -- "$TK_BUILD/bpfstats" --prefix tsn_ --empty nic0 -- \
+		bash -c "$2" | jq -r --arg t "$1" --argjson n "$PACKETS" '
+		def hook: if test("^tsn_save(_direct)?$") then "xmit" elif . == "tsn_on_kfree" then
+			"kfree" elif . == "tsn_on_consume" then "cons" else "tc" end;
+		def per_run: if .run_cnt > 0 then .run_time_ns / .run_cnt else 0 end;
+		. as $all | to_entries[] | select((.key | startswith("tsn_")) and .value.run_cnt > 0) |
+		(.value | per_run) as $a | ($all["tk_empty_" + (.key | hook)] | per_run) as $b |
+		"\($t):\(.key | sub("_direct$"; "")) \(.value.run_cnt) \($a) \($b) " +
+		"\(($a - $b) * .value.run_cnt / $n)"'
 }
 # enforce mode as deployed: the default policy (registered), the pod allowed its priority; with
 # the tracepoint save hook (tag tp) and with the tc save hook on the pod's eth0 (tc, the default
@@ -156,47 +165,40 @@ per_run() { # tag json
 samples=$(for ((r = 1; r <= ROUNDS; r++)); do
 	proxy start --nic nic0 --save-hook tracepoint ${BENCH_START_ARGS:-} >/dev/null
 	proxy allow --netns "tk$ID-pod1" --priorities 1 >/dev/null
-	per_run tp "$("$TK_BUILD/bpfstats" --prefix tsn_ -- bash -c talk)"
-	per_run node "$("$TK_BUILD/bpfstats" --prefix tsn_ -- bash -c talk_node)"
+	paired_run tp talk | sed "s/\$/ $r/"
+	paired_run node talk_node | sed "s/\$/ $r/"
 	proxy stop >/dev/null
 	proxy start --nic nic0 --save-hook tc ${BENCH_START_ARGS:-} >/dev/null
 	proxy allow --netns "tk$ID-pod1" --priorities 1 --ifname eth0 >/dev/null
-	per_run tc "$("$TK_BUILD/bpfstats" --prefix tsn_ -- bash -c talk)"
-	per_run nodetc "$("$TK_BUILD/bpfstats" --prefix tsn_ -- bash -c talk_node)"
+	paired_run tc talk | sed "s/\$/ $r/"
+	paired_run nodetc talk_node | sed "s/\$/ $r/"
 	proxy stop >/dev/null
-	per_run empty "$(nsenter --net="/run/netns/$NODE" -- "$TK_BUILD/bpfstats" --prefix tk_empty_ \
-		--empty nic0 -- bash -c talk)"
 done)
 med() { # tag:name column: median of that column over the rounds
 	# shellcheck disable=SC2046
 	bench_median $(echo "$samples" | awk -v p="$1" -v c="$2" '$1 == p {print $c}')
 }
-printf "%-20s %10s %12s %10s\n" program runs ns/run logic_ns
-for pair in tp:tsn_save:xmit tp:tsn_restore:tc tp:tsn_on_kfree:kfree tp:tsn_on_consume:cons \
-	tc:tsn_save_tc:tc tc:tsn_restore:tc node:tsn_save:xmit node:tsn_restore:tc \
-	nodetc:tsn_restore:tc; do
-	p=${pair%:*} e=empty:tk_empty_${pair##*:}
-	a=$(med "$p" 3) b=$(med "$e" 3)
-	printf "%-20s %10s %12.1f %10.1f   (%s: %.1f ns/run)\n" "$p" "$(med "$p" 2)" "$a" \
-		"$(awk -v a="$a" -v b="$b" 'BEGIN {print a - b}')" "$e" "$b"
-done
-# logic of a program per pod packet: (its ns/run - the empty one's ns/run) x its runs per packet
-logic() { # tag:name empty-name
-	awk -v a="$(med "$1" 3)" -v b="$(med "empty:$2" 3)" -v r="$(med "$1" 2)" -v n="$PACKETS" \
-		'BEGIN {print (a - b) * r / n}'
+# median over the rounds of the per-round sum of column 5 over the programs named
+med_sum() { # tag:name...
+	# shellcheck disable=SC2046
+	bench_median $(echo "$samples" | awk -v l=" $* " 'index(l, " " $1 " ") {s[$6] += $5}
+		END {for (r in s) print s[r]}')
 }
-# tracepoint save runs twice per pod packet (pod eth0: saves; nic0: first-compare exit)
-awk -v s="$(logic tp:tsn_save tk_empty_xmit)" -v r="$(logic tp:tsn_restore tk_empty_tc)" \
-	-v ts="$(logic tc:tsn_save_tc tk_empty_tc)" -v tr="$(logic tc:tsn_restore tk_empty_tc)" \
-	-v k="$(logic tp:tsn_on_kfree tk_empty_kfree)" -v c="$(logic tp:tsn_on_consume tk_empty_cons)" \
-	-v ns="$(logic node:tsn_save tk_empty_xmit)" -v nr="$(logic node:tsn_restore tk_empty_tc)" \
-	-v ncr="$(logic nodetc:tsn_restore tk_empty_tc)" \
-	'BEGIN {
-	printf "logic per pod packet, tc save hook, the default (save+restore): %.1f ns   " \
-		"(goal <= 50)\n", ts + tr
-	printf "logic per pod packet, tracepoint save hook (save+restore): %.1f ns\n", s + r
-	printf "free hooks per pod packet: %.1f ns\n", k + c
-	printf "logic per node packet through the NIC, tc save hook (restore miss): %.1f ns\n", ncr
-	printf "logic per node packet through the NIC, tracepoint save hook (save fast exit + " \
-		"restore miss): %.1f ns\n", ns + nr
-}'
+printf "%-20s %10s %10s %14s %14s\n" program runs ns/run "empty ns/run" "logic/pod pkt"
+for p in tp:tsn_save tp:tsn_restore tp:tsn_on_kfree tp:tsn_on_consume tc:tsn_save_tc \
+	tc:tsn_restore tc:tsn_on_kfree tc:tsn_on_consume node:tsn_save node:tsn_restore \
+	nodetc:tsn_restore; do
+	echo "$samples" | grep -q "^$p " || continue
+	printf "%-20s %10s %10.1f %14.1f %14.1f\n" "$p" "$(med "$p" 2)" "$(med "$p" 3)" \
+		"$(med "$p" 4)" "$(med "$p" 5)"
+done
+# the tracepoint save runs twice per pod packet (pod eth0: saves; nic0: first-compare exit)
+echo "logic per pod packet, tc save hook, the default (save+restore):" \
+	"$(med_sum tc:tsn_save_tc tc:tsn_restore) ns   (goal <= 50)"
+echo "logic per pod packet, tracepoint save hook (save+restore):" \
+	"$(med_sum tp:tsn_save tp:tsn_restore) ns"
+echo "free hooks per pod packet: $(med_sum tc:tsn_on_kfree tc:tsn_on_consume) ns"
+echo "logic per node packet through the NIC, tc save hook (restore miss):" \
+	"$(med_sum nodetc:tsn_restore) ns"
+echo "logic per node packet through the NIC, tracepoint save hook (save fast exit + restore" \
+	"miss): $(med_sum node:tsn_save node:tsn_restore) ns"
