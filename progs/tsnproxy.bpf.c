@@ -185,6 +185,7 @@ static __always_inline int tsn_save_xmit(struct sk_buff *skb, struct net_device 
 {
 	/* BTF pointers: plain loads, where BPF_CORE_READ would cost a helper call per step */
 	__u32 netns = dev->nd_net.net->ns.inum;
+	struct tsn_track_slot *s;
 	struct tsn_meta m;
 	__u64 addr, fp;
 
@@ -196,6 +197,11 @@ static __always_inline int tsn_save_xmit(struct sk_buff *skb, struct net_device 
 	m.tstamp = skb->tstamp;
 	if (tsn_meta_is_default(&m))
 		return 0;
+	addr = tsn_addr(skb);
+	s = tsn_slot_by_skb(addr);
+	if (!s)
+		return 0;
+	tsn_slot_prefetch(s);
 	m.tstamp_type = m.tstamp ? tsn_skb_tstamp_type_btf(skb) : 0;
 	m.queue_mapping = skb->queue_mapping;
 	m.has_sk = skb->sk != NULL;
@@ -204,8 +210,7 @@ static __always_inline int tsn_save_xmit(struct sk_buff *skb, struct net_device 
 		return 0;
 	if (tsn_fp_skb_btf(skb, direct ? TSN_SRC_BTF : TSN_SRC_KERN, &fp))
 		return 0;
-	addr = tsn_addr(skb);
-	tsn_slot_store(addr, fp, 0, &m, netns, tsn_epoch);
+	tsn_slot_write(s, addr, fp, 0, &m, netns, tsn_epoch);
 	tsn_count(TSN_CNT_SAVED);
 	return 0;
 }
@@ -232,15 +237,21 @@ int tsn_save_tc(struct __sk_buff *ctx)
 {
 	/* a trusted BTF pointer: plain loads for what __sk_buff does not expose */
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+	struct tsn_track_slot *s;
 	struct tsn_meta m;
+	__u64 addr, fp;
 	__u32 netns;
-	__u64 fp;
 
 	m.priority = ctx->priority;
 	m.mark = ctx->mark;
 	m.tstamp = ctx->tstamp;
 	if (tsn_meta_is_default(&m))
 		return TC_ACT_UNSPEC;
+	addr = tsn_addr(skb);
+	s = tsn_slot_by_skb(addr);
+	if (!s)
+		return TC_ACT_UNSPEC;
+	tsn_slot_prefetch(s);
 	/* __sk_buff's tstamp_type uses the kernel's numbering, which is ours (REALTIME/MONO/TAI) */
 	m.tstamp_type = m.tstamp ? ctx->tstamp_type : 0;
 	m.queue_mapping = ctx->queue_mapping;
@@ -251,7 +262,7 @@ int tsn_save_tc(struct __sk_buff *ctx)
 		return TC_ACT_UNSPEC;
 	if (tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;
-	tsn_slot_store(tsn_addr(skb), fp, 0, &m, netns, tsn_epoch);
+	tsn_slot_write(s, addr, fp, 0, &m, netns, tsn_epoch);
 	tsn_count(TSN_CNT_SAVED);
 	return TC_ACT_UNSPEC;
 }
