@@ -32,8 +32,10 @@
 
 const char *const tsn_counter_names[TSN_CNT__MAX] = { TSN_COUNTER_NAMES };
 
+/* "data" holds the epochs, which the pods' copies of the tc save program share */
 static const char *const map_pins[] = { "track", "track_fp", "counters", "policy", "config",
-					"sweep" };
+					"sweep", "data" };
+#define MAP_PINS (sizeof(map_pins) / sizeof(map_pins[0]))
 
 __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
 						      ...)
@@ -70,18 +72,22 @@ __u32 tsn_proxy_save_hook(__u32 hook, __u32 mode)
 										   TSN_SAVE_TP;
 }
 
-/* Which save program a skeleton loads: one of them, or none (the tc one is attached per pod). */
-static struct bpf_program *select_programs(struct tsnproxy_bpf *skel, __u32 save_hook)
+/*
+ * Which save programs a skeleton loads: the tracepoint one (returned), the tc one (allow loads
+ * a copy of it per pod, load_pod_save()), both or neither.
+ */
+static struct bpf_program *select_programs(struct tsnproxy_bpf *skel, bool tp, bool tc)
 {
 	/* the same program; the direct one reads headers without a helper call (6.2+) */
-	struct bpf_program *tp = tsn_feature_has(TSN_FEAT_KERN_CTX) ? skel->progs.tsn_save_direct :
-								       skel->progs.tsn_save;
+	struct bpf_program *tp_prog = tsn_feature_has(TSN_FEAT_KERN_CTX) ?
+					      skel->progs.tsn_save_direct :
+					      skel->progs.tsn_save;
 
 	bpf_program__set_autoload(skel->progs.tsn_save, false);
 	bpf_program__set_autoload(skel->progs.tsn_save_direct, false);
-	bpf_program__set_autoload(tp, save_hook == TSN_SAVE_TP);
-	bpf_program__set_autoload(skel->progs.tsn_save_tc, save_hook == TSN_SAVE_TC);
-	return tp;
+	bpf_program__set_autoload(tp_prog, tp);
+	bpf_program__set_autoload(skel->progs.tsn_save_tc, tc);
+	return tp_prog;
 }
 
 int tsn_proxy_load_check(__u32 save_hook)
@@ -91,10 +97,22 @@ int tsn_proxy_load_check(__u32 save_hook)
 
 	if (!skel)
 		return -errno;
-	select_programs(skel, save_hook);
+	select_programs(skel, save_hook == TSN_SAVE_TP, save_hook == TSN_SAVE_TC);
 	e = tsnproxy_bpf__load(skel);
 	tsnproxy_bpf__destroy(skel);
 	return e;
+}
+
+/* The datapath's settings, which its programs read as constants. */
+static void set_rodata(struct tsnproxy_bpf *skel, const struct tsn_proxy_config *cfg)
+{
+	skel->rodata->tsn_track_mask = cfg->capacity - 1;
+	skel->rodata->tsn_ttl_ns = 2;	/* sweep epochs, see tsn_epoch */
+	skel->rodata->tsn_sweep_period_ns = cfg->ttl_ns / 2;
+	skel->rodata->tsn_mode = cfg->mode;
+	skel->rodata->tsn_restore_flags = cfg->restore;
+	skel->rodata->tsn_nic_netns = cfg->nic_netns;
+	skel->rodata->tsn_have_tai = tsn_feature_has(TSN_FEAT_SKB_CLOCK_TAI);
 }
 
 static void pin_path(char *buf, size_t len, const char *pin_dir, const char *sub, const char *name)
@@ -195,11 +213,27 @@ static void unpin_link(const char *path)
 	unlink(path);
 }
 
-/* Detach and unpin the save links of a pod: on one interface, or on all (ifindex 0). */
-static void detach_save_links(const char *pin_dir, __u32 netns, __u32 ifindex)
+/* Point the pinned link at path to prog_fd instead, in place; 0 or -errno. */
+static int relink(const char *path, int prog_fd)
+{
+	int fd = bpf_obj_get(path), e;
+
+	if (fd < 0)
+		return -errno;
+	e = bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
+	close(fd);
+	return e;
+}
+
+/*
+ * Detach and unpin the save links of a pod (prog_fd < 0), or point them at prog_fd: on one
+ * interface, or on all (ifindex 0). Returns the first error.
+ */
+static int for_save_links(const char *pin_dir, __u32 netns, __u32 ifindex, int prog_fd)
 {
 	char dir[PATH_MAX], prefix[32];
 	struct dirent *de;
+	int e = 0, r;
 	DIR *d;
 
 	snprintf(prefix, sizeof(prefix), "save_%u_", netns);
@@ -212,10 +246,21 @@ static void detach_save_links(const char *pin_dir, __u32 netns, __u32 ifindex)
 		    (ifindex && strtoul(de->d_name + strlen(prefix), NULL, 10) != ifindex))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		unpin_link(path);
+		if (prog_fd < 0) {
+			unpin_link(path);
+		} else {
+			r = relink(path, prog_fd);
+			e = e ?: r;
+		}
 	}
 	if (d)
 		closedir(d);
+	return e;
+}
+
+static void detach_save_links(const char *pin_dir, __u32 netns, __u32 ifindex)
+{
+	for_save_links(pin_dir, netns, ifindex, -1);
 }
 
 /* Resolve NIC names in the current netns; a name found only elsewhere gets a hint. */
@@ -508,7 +553,7 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	struct tsn_proxy_config cfg;
 	struct bpf_program *save_prog;
 	struct bpf_link *link;
-	struct bpf_map *maps[6];
+	struct bpf_map *maps[MAP_PINS];
 	char path[PATH_MAX];
 	__u32 zero = 0;
 	int lock, e, i;
@@ -534,16 +579,10 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 		fail(err, errlen, "opening BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
-	skel->rodata->tsn_track_mask = cfg.capacity - 1;
-	skel->rodata->tsn_ttl_ns = 2;	/* sweep epochs, see tsn_epoch */
-	skel->rodata->tsn_sweep_period_ns = cfg.ttl_ns / 2;
-	skel->rodata->tsn_mode = cfg.mode;
-	skel->rodata->tsn_restore_flags = cfg.restore;
-	skel->rodata->tsn_nic_netns = cfg.nic_netns;
-	skel->rodata->tsn_have_tai = tsn_feature_has(TSN_FEAT_SKB_CLOCK_TAI);
+	set_rodata(skel, &cfg);
 	bpf_map__set_max_entries(skel->maps.tsn_track, cfg.capacity);
 	bpf_map__set_max_entries(skel->maps.tsn_track_fp, cfg.capacity);
-	save_prog = select_programs(skel, cfg.save_hook);
+	save_prog = select_programs(skel, cfg.save_hook == TSN_SAVE_TP, false);
 	e = tsnproxy_bpf__load(skel);
 	if (e) {
 		fail(err, errlen, "loading BPF programs: %s (run with -vv for the verifier log)",
@@ -564,7 +603,8 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	maps[3] = skel->maps.tsn_policy;
 	maps[4] = skel->maps.data_config;
 	maps[5] = skel->maps.tsn_sweep;
-	for (i = 0; i < 6; i++) {
+	maps[6] = skel->maps.data;
+	for (i = 0; i < (int)MAP_PINS; i++) {
 		pin_path(path, sizeof(path), o->pin_dir, "maps", map_pins[i]);
 		e = bpf_map__pin(maps[i], path);
 		if (e) {
@@ -578,10 +618,6 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 		/* pinned only so that stop can tell when the timer's program is gone */
 		pin_path(path, sizeof(path), o->pin_dir, "progs", "sweep");
 		e = bpf_program__pin(skel->progs.tsn_sweep_start, path);
-	}
-	if (!e && cfg.save_hook == TSN_SAVE_TC) {
-		pin_path(path, sizeof(path), o->pin_dir, "progs", "save_tc");
-		e = bpf_program__pin(skel->progs.tsn_save_tc, path);
 	}
 	if (e) {
 		fail(err, errlen, "pinning programs: %s", strerror(-e));
@@ -707,6 +743,50 @@ static void policy_changed(const char *pin_dir)
 	close(fd);
 }
 
+/*
+ * A copy of tsn_save_tc for one pod: the datapath's constants, the pod's netns and policy, and
+ * the pinned maps it shares with the rest of the datapath (tracking table, counters, epochs).
+ */
+static int load_pod_save(const char *pin_dir, const struct tsn_proxy_config *cfg, __u32 netns_ino,
+			 const struct tsn_policy *pol, struct tsnproxy_bpf **out)
+{
+	static const char *const shared[] = { "track", "track_fp", "counters", "data" };
+	struct tsnproxy_bpf *skel = tsnproxy_bpf__open();
+	struct bpf_map *maps[4];
+	unsigned int i;
+	int fd, e = 0;
+
+	if (!skel)
+		return -errno;
+	set_rodata(skel, cfg);
+	skel->rodata->tsn_pod_netns = netns_ino;
+	skel->rodata->tsn_pod_allowed = cfg->mode == TSN_MODE_ALL ? ~0U : pol->allowed;
+	skel->rodata->tsn_pod_on_disallowed = pol->on_disallowed;
+	select_programs(skel, false, true);
+	bpf_program__set_autoload(skel->progs.tsn_restore, false);
+	bpf_program__set_autoload(skel->progs.tsn_on_kfree, false);
+	bpf_program__set_autoload(skel->progs.tsn_on_consume, false);
+	bpf_program__set_autoload(skel->progs.tsn_sweep_start, false);
+	maps[0] = skel->maps.tsn_track;
+	maps[1] = skel->maps.tsn_track_fp;
+	maps[2] = skel->maps.tsn_counters;
+	maps[3] = skel->maps.data;
+	for (i = 0; i < 4 && !e; i++) {
+		fd = pinned_map_fd(pin_dir, shared[i]);
+		e = fd < 0 ? -ENOENT : bpf_map__reuse_fd(maps[i], fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!e)
+		e = tsnproxy_bpf__load(skel);
+	if (e) {
+		tsnproxy_bpf__destroy(skel);
+		return e;
+	}
+	*out = skel;
+	return 0;
+}
+
 int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_policy *pol,
 		    const char *pod_ifname, int netns_fd, char *err, size_t errlen)
 {
@@ -748,6 +828,7 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	if (cfg.save_hook == TSN_SAVE_TC) {
 		struct tsn_tc_hook h = { .ifindex = (int)save_ifindex, .dir = TSN_TC_EGRESS,
 					 .kind = TSN_TC_TCX };
+		struct tsnproxy_bpf *pod;
 		char path[PATH_MAX];
 		int saved, prog_fd;
 
@@ -756,19 +837,26 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 			fail(err, errlen, "the tc save hook needs the pod's interface (--ifname)");
 			goto out;
 		}
-		pin_path(path, sizeof(path), pin_dir, "progs", "save_tc");
-		prog_fd = bpf_obj_get(path);
+		e = load_pod_save(pin_dir, &cfg, netns_ino, &p, &pod);
+		if (e) {
+			fail(err, errlen, "loading the pod's save program: %s (run with -vv for the "
+			     "verifier log)", strerror(-e));
+			goto out;
+		}
+		prog_fd = bpf_program__fd(pod->progs.tsn_save_tc);
 		save_link_path(path, sizeof(path), pin_dir, netns_ino, (__u32)h.ifindex);
 		h.link_pin = path;
-		e = prog_fd < 0 ? -errno : tsn_netns_enter(netns_fd, &saved);
+		e = tsn_netns_enter(netns_fd, &saved);
 		if (!e) {
 			e = tsn_tc_attach(&h, prog_fd);
 			tsn_netns_leave(saved);
 			if (h.link_fd >= 0)
 				close(h.link_fd);
 		}
-		if (prog_fd >= 0)
-			close(prog_fd);
+		/* the policy is the pod's: its other interfaces' links take the new copy, in place */
+		if (!e)
+			e = for_save_links(pin_dir, netns_ino, 0, prog_fd);
+		tsnproxy_bpf__destroy(pod);
 		if (e) {
 			fail(err, errlen, "attaching the save program in the pod netns: %s",
 			     strerror(-e));

@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #endif
 
-#define TSN_ABI_VERSION 1
+#define TSN_ABI_VERSION 2
 
 #define TSN_IFNAMSIZ 16
 #define TSN_MAX_NICS 8

@@ -8,7 +8,8 @@
  *                   the first compare for traffic that is not in a pod netns or has nothing to
  *                   save, so no per-pod attachment is needed (also sees netkit).
  *   tsn_save_direct the same, reading headers with plain loads; loaded instead on 6.2+.
- *   tsn_save_tc     the same as a tc/tcx egress program for the pod's interface (--save-hook tc).
+ *   tsn_save_tc     the same as a tc/tcx egress program on the pod's interfaces (--save-hook tc),
+ *                   one copy per pod.
  *   tsn_restore     tc/tcx egress on each TSN NIC.
  *   tsn_on_kfree / tsn_on_consume
  *                   tp_btf skb:kfree_skb / skb:consume_skb: a freed skb's address stops matching.
@@ -150,6 +151,18 @@ static __always_inline __u32 tsn_clamp(__u32 allowed, __u32 prio)
 	return 0;
 }
 
+/* A priority the pod may not use becomes the highest allowed one below it, or 0. */
+static __always_inline void tsn_policy_narrow(__u32 allowed, __u32 on_disallowed,
+					      struct tsn_meta *m)
+{
+	__u32 bit = m->priority < 31 ? m->priority : 31;
+
+	if (m->priority && !(allowed & (1U << bit))) {
+		m->priority = on_disallowed == TSN_POLICY_ZERO ? 0 : tsn_clamp(allowed, m->priority);
+		tsn_count(TSN_CNT_POLICY_CLAMPED);
+	}
+}
+
 /*
  * Apply the netns policy to the requested priority; returns false when the pod is not allowed
  * to use the proxy at all.
@@ -157,7 +170,6 @@ static __always_inline __u32 tsn_clamp(__u32 allowed, __u32 prio)
 static __always_inline bool tsn_policy_apply(__u32 netns, __u32 ifindex, struct tsn_meta *m)
 {
 	const struct tsn_policy *pol;
-	__u32 bit;
 
 	if (tsn_mode == TSN_MODE_ALL)
 		return true;
@@ -166,12 +178,7 @@ static __always_inline bool tsn_policy_apply(__u32 netns, __u32 ifindex, struct 
 		tsn_count(TSN_CNT_POLICY_DENIED);
 		return false;
 	}
-	bit = m->priority < 31 ? m->priority : 31;
-	if (m->priority && !(pol->allowed & (1U << bit))) {
-		m->priority = pol->on_disallowed == TSN_POLICY_ZERO ? 0 :
-								    tsn_clamp(pol->allowed, m->priority);
-		tsn_count(TSN_CNT_POLICY_CLAMPED);
-	}
+	tsn_policy_narrow(pol->allowed, pol->on_disallowed, m);
 	return true;
 }
 
@@ -229,8 +236,19 @@ int BPF_PROG(tsn_save_direct, struct sk_buff *skb, struct net_device *dev)
 }
 
 /*
- * tc/tcx egress flavour of the save hook, attached to a pod's interface inside its netns
- * (tsnproxy allow --save-hook tc). Only pod traffic runs it.
+ * The pod a copy of tsn_save_tc is for: tsnproxy allow loads one per registered pod with its
+ * netns and policy here (every priority under --policy all), and loads a new one into the
+ * pod's links when its policy changes.
+ */
+const volatile __u32 tsn_pod_netns = 0;
+const volatile __u32 tsn_pod_allowed = 0;
+const volatile __u32 tsn_pod_on_disallowed = TSN_POLICY_CLAMP;
+
+/*
+ * tc/tcx egress flavour of the save hook, attached to a pod's interfaces inside its netns
+ * (--save-hook tc). Only that pod's traffic runs it, so it needs neither to read the netns nor
+ * to look a policy up: both are constants of this copy of the program, which is 6-9 ns less per
+ * pod packet (docs/enforce.md).
  */
 SEC("tc")
 int tsn_save_tc(struct __sk_buff *ctx)
@@ -240,7 +258,6 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	struct tsn_track_slot *s;
 	struct tsn_meta m;
 	__u64 addr, fp;
-	__u32 netns;
 
 	m.priority = ctx->priority;
 	m.mark = ctx->mark;
@@ -257,12 +274,10 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	m.queue_mapping = ctx->queue_mapping;
 	m.has_sk = skb->sk != NULL;
 	m._pad = 0;
-	netns = skb->dev->nd_net.net->ns.inum;
-	if (!tsn_policy_apply(netns, ctx->ifindex, &m))
-		return TC_ACT_UNSPEC;
+	tsn_policy_narrow(tsn_pod_allowed, tsn_pod_on_disallowed, &m);
 	if (tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;
-	tsn_slot_write(s, addr, fp, 0, &m, netns, tsn_epoch);
+	tsn_slot_write(s, addr, fp, 0, &m, tsn_pod_netns, tsn_epoch);
 	tsn_count(TSN_CNT_SAVED);
 	return TC_ACT_UNSPEC;
 }
