@@ -22,6 +22,7 @@
 
 #include "kfeatures.h"
 #include "json.h"
+#include "counters.h"
 #include "log.h"
 #include "netns.h"
 #include "proxy.h"
@@ -979,26 +980,15 @@ int tsn_proxy_list(const char *pin_dir, __u32 *inos, int max)
 
 int tsn_proxy_counters(const char *pin_dir, __u64 out[TSN_CNT__MAX])
 {
-	int ncpu = libbpf_num_possible_cpus(), fd, c;
-	__u64 *vals;
-	__u32 i;
+	int fd = pinned_map_fd(pin_dir, "counters"), e;
 
-	memset(out, 0, sizeof(__u64) * TSN_CNT__MAX);
-	if (ncpu <= 0)
-		return -EINVAL;
-	fd = pinned_map_fd(pin_dir, "counters");
-	if (fd < 0)
+	if (fd < 0) {
+		memset(out, 0, sizeof(__u64) * TSN_CNT__MAX);
 		return -errno;
-	vals = calloc(ncpu, sizeof(*vals));
-	for (i = 0; vals && i < TSN_CNT__MAX; i++) {
-		if (bpf_map_lookup_elem(fd, &i, vals))
-			continue;
-		for (c = 0; c < ncpu; c++)
-			out[i] += vals[c];
 	}
-	free(vals);
+	e = tsn_counters_sum(fd, libbpf_num_possible_cpus(), out, 0, NULL);
 	close(fd);
-	return 0;
+	return e;
 }
 
 int tsn_proxy_check_attached(const char *pin_dir, char *err, size_t errlen)

@@ -44,18 +44,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TSN_CNT__MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} tsn_counters SEC(".maps");
-
-/* One per-CPU word used to turn a typed kernel pointer into a plain number, see tsn_addr(). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} tsn_scratch SEC(".maps");
+	__type(value, struct tsn_cpu_counters);
+} tsn_counters SEC(".maps");
 
 #ifndef TC_ACT_UNSPEC
 #define TC_ACT_UNSPEC (-1)	/* == TCX_NEXT: let the next program on the hook run */
@@ -64,12 +56,31 @@ struct {
 /* pkt_id of a freed slot has this bit: the fingerprint index may match it. */
 #define TSN_SLOT_FREED (1ULL << 63)
 
+/*
+ * This CPU's counters and scratch word. A per-packet path looks it up once and passes it to
+ * tsn_cpu_count() and tsn_cpu_addr(): each inlined map lookup is some 60 bytes of code, and on
+ * this path code that is not in the instruction cache costs more than the work itself.
+ */
+static __always_inline struct tsn_cpu_counters *tsn_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&tsn_counters, &zero);
+}
+
+static __always_inline void tsn_cpu_count(struct tsn_cpu_counters *c, __u32 id)
+{
+	if (id < TSN_CNT__MAX)
+		c->cnt[id] += 1;	/* per-CPU: no atomics needed */
+}
+
+/* The same, looking the value up: for paths that count once, or rarely. */
 static __always_inline void tsn_count(__u32 id)
 {
-	__u64 *v = bpf_map_lookup_elem(&tsn_counters, &id);
+	struct tsn_cpu_counters *c = tsn_cpu();
 
-	if (v)
-		*v += 1;	/* per-CPU: no atomics needed */
+	if (c)
+		tsn_cpu_count(c, id);
 }
 
 /*
@@ -77,15 +88,19 @@ static __always_inline void tsn_count(__u32 id)
  * typed pointer (ctx or BTF). A privileged program may store the pointer into a map value and
  * load it back as a scalar; volatile keeps the compiler from folding the round trip away.
  */
-static __always_inline __u64 tsn_addr(const void *ptr)
+static __always_inline __u64 tsn_cpu_addr(struct tsn_cpu_counters *c, const void *ptr)
 {
-	__u32 zero = 0;
-	volatile __u64 *v = bpf_map_lookup_elem(&tsn_scratch, &zero);
+	volatile __u64 *v = &c->scratch;
 
-	if (!v)
-		return 0;
 	*v = (__u64)ptr;
 	return *v;
+}
+
+static __always_inline __u64 tsn_addr(const void *ptr)
+{
+	struct tsn_cpu_counters *c = tsn_cpu();
+
+	return c ? tsn_cpu_addr(c, ptr) : 0;
 }
 
 /*

@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #endif
 
-#define TSN_ABI_VERSION 2
+#define TSN_ABI_VERSION 3
 
 #define TSN_IFNAMSIZ 16
 #define TSN_MAX_NICS 8
@@ -169,7 +169,7 @@ enum tsn_save_hook {
 	TSN_SAVE_AUTO = 2,	/* options only, never stored: see tsn_proxy_save_hook() */
 };
 
-/* Counter ids; per-CPU array indexed by these, summed by userspace. */
+/* Counter ids: indexes into struct tsn_cpu_counters.cnt. */
 enum tsn_counter {
 	TSN_CNT_SAVED = 0,
 	TSN_CNT_RESTORED_PRIORITY,
@@ -188,6 +188,16 @@ enum tsn_counter {
 	TSN_CNT_PKTS_TRACKED,
 	TSN_CNT_TRACK_OVERFLOW,
 	TSN_CNT__MAX,
+};
+
+/*
+ * The one value of the per-CPU counters map: the counters, summed over CPUs by userspace, and a
+ * scratch word for the programs (see tsn_addr()). One value, so that a program looks its CPU's
+ * up once per run, however many counters it bumps.
+ */
+struct tsn_cpu_counters {
+	__u64 cnt[TSN_CNT__MAX];
+	__u64 scratch;
 };
 
 #define TSN_COUNTER_NAMES                                                                         \

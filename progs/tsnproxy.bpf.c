@@ -152,14 +152,14 @@ static __always_inline __u32 tsn_clamp(__u32 allowed, __u32 prio)
 }
 
 /* A priority the pod may not use becomes the highest allowed one below it, or 0. */
-static __always_inline void tsn_policy_narrow(__u32 allowed, __u32 on_disallowed,
-					      struct tsn_meta *m)
+static __always_inline void tsn_policy_narrow(struct tsn_cpu_counters *c, __u32 allowed,
+					      __u32 on_disallowed, struct tsn_meta *m)
 {
 	__u32 bit = m->priority < 31 ? m->priority : 31;
 
 	if (m->priority && !(allowed & (1U << bit))) {
 		m->priority = on_disallowed == TSN_POLICY_ZERO ? 0 : tsn_clamp(allowed, m->priority);
-		tsn_count(TSN_CNT_POLICY_CLAMPED);
+		tsn_cpu_count(c, TSN_CNT_POLICY_CLAMPED);
 	}
 }
 
@@ -167,7 +167,8 @@ static __always_inline void tsn_policy_narrow(__u32 allowed, __u32 on_disallowed
  * Apply the netns policy to the requested priority; returns false when the pod is not allowed
  * to use the proxy at all.
  */
-static __always_inline bool tsn_policy_apply(__u32 netns, __u32 ifindex, struct tsn_meta *m)
+static __always_inline bool tsn_policy_apply(struct tsn_cpu_counters *c, __u32 netns,
+					     __u32 ifindex, struct tsn_meta *m)
 {
 	const struct tsn_policy *pol;
 
@@ -175,10 +176,10 @@ static __always_inline bool tsn_policy_apply(__u32 netns, __u32 ifindex, struct 
 		return true;
 	pol = tsn_policy_get(netns);
 	if (!pol || (pol->ifindex && pol->ifindex != ifindex)) {
-		tsn_count(TSN_CNT_POLICY_DENIED);
+		tsn_cpu_count(c, TSN_CNT_POLICY_DENIED);
 		return false;
 	}
-	tsn_policy_narrow(pol->allowed, pol->on_disallowed, m);
+	tsn_policy_narrow(c, pol->allowed, pol->on_disallowed, m);
 	return true;
 }
 
@@ -192,6 +193,7 @@ static __always_inline int tsn_save_xmit(struct sk_buff *skb, struct net_device 
 {
 	/* BTF pointers: plain loads, where BPF_CORE_READ would cost a helper call per step */
 	__u32 netns = dev->nd_net.net->ns.inum;
+	struct tsn_cpu_counters *c;
 	struct tsn_track_slot *s;
 	struct tsn_meta m;
 	__u64 addr, fp;
@@ -204,7 +206,10 @@ static __always_inline int tsn_save_xmit(struct sk_buff *skb, struct net_device 
 	m.tstamp = skb->tstamp;
 	if (tsn_meta_is_default(&m))
 		return 0;
-	addr = tsn_addr(skb);
+	c = tsn_cpu();
+	if (!c)
+		return 0;
+	addr = tsn_cpu_addr(c, skb);
 	s = tsn_slot_by_skb(addr);
 	if (!s)
 		return 0;
@@ -213,12 +218,12 @@ static __always_inline int tsn_save_xmit(struct sk_buff *skb, struct net_device 
 	m.queue_mapping = skb->queue_mapping;
 	m.has_sk = skb->sk != NULL;
 	m._pad = 0;
-	if (!tsn_policy_apply(netns, dev->ifindex, &m))
+	if (!tsn_policy_apply(c, netns, dev->ifindex, &m))
 		return 0;
 	if (tsn_fp_skb_btf(skb, direct ? TSN_SRC_BTF : TSN_SRC_KERN, &fp))
 		return 0;
 	tsn_slot_write(s, addr, fp, 0, &m, netns, tsn_epoch);
-	tsn_count(TSN_CNT_SAVED);
+	tsn_cpu_count(c, TSN_CNT_SAVED);
 	return 0;
 }
 
@@ -255,6 +260,7 @@ int tsn_save_tc(struct __sk_buff *ctx)
 {
 	/* a trusted BTF pointer: plain loads for what __sk_buff does not expose */
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+	struct tsn_cpu_counters *c;
 	struct tsn_track_slot *s;
 	struct tsn_meta m;
 	__u64 addr, fp;
@@ -264,7 +270,10 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	m.tstamp = ctx->tstamp;
 	if (tsn_meta_is_default(&m))
 		return TC_ACT_UNSPEC;
-	addr = tsn_addr(skb);
+	c = tsn_cpu();
+	if (!c)
+		return TC_ACT_UNSPEC;
+	addr = tsn_cpu_addr(c, skb);
 	s = tsn_slot_by_skb(addr);
 	if (!s)
 		return TC_ACT_UNSPEC;
@@ -274,15 +283,16 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	m.queue_mapping = ctx->queue_mapping;
 	m.has_sk = skb->sk != NULL;
 	m._pad = 0;
-	tsn_policy_narrow(tsn_pod_allowed, tsn_pod_on_disallowed, &m);
+	tsn_policy_narrow(c, tsn_pod_allowed, tsn_pod_on_disallowed, &m);
 	if (tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;
 	tsn_slot_write(s, addr, fp, 0, &m, tsn_pod_netns, tsn_epoch);
-	tsn_count(TSN_CNT_SAVED);
+	tsn_cpu_count(c, TSN_CNT_SAVED);
 	return TC_ACT_UNSPEC;
 }
 
-static __always_inline void tsn_restore_tstamp(struct __sk_buff *ctx, const struct tsn_meta *m)
+static __always_inline void tsn_restore_tstamp(struct tsn_cpu_counters *c, struct __sk_buff *ctx,
+					       const struct tsn_meta *m)
 {
 	__u32 type;
 
@@ -299,28 +309,31 @@ static __always_inline void tsn_restore_tstamp(struct __sk_buff *ctx, const stru
 		 * is what the sender's kernel produced too.
 		 */
 		ctx->tstamp = m->tstamp;
-		tsn_count(TSN_CNT_RESTORED_TSTAMP);
+		tsn_cpu_count(c, TSN_CNT_RESTORED_TSTAMP);
 		return;
 	}
 	if (!bpf_skb_set_tstamp(ctx, m->tstamp, type))
-		tsn_count(TSN_CNT_RESTORED_TSTAMP);
+		tsn_cpu_count(c, TSN_CNT_RESTORED_TSTAMP);
 }
 
 SEC("tc")
 int tsn_restore(struct __sk_buff *ctx)
 {
+	struct tsn_cpu_counters *c = tsn_cpu();
 	struct tsn_track_slot *s;
 	struct tsn_meta m;
 	__u64 addr, now, fp;
 	bool by_addr;
 
-	addr = tsn_addr(ctx);	/* a tc ctx is the struct sk_buff itself */
+	if (!c)
+		return TC_ACT_UNSPEC;
+	addr = tsn_cpu_addr(c, ctx);	/* a tc ctx is the struct sk_buff itself */
 	s = tsn_slot_by_skb(addr);
 	if (!s)
 		return TC_ACT_UNSPEC;
 	now = tsn_epoch;
 	if (s->skb != addr && !tsn_fresh(now, tsn_fp_epoch)) {
-		tsn_count(TSN_CNT_MISS);	/* see tsn_fp_epoch */
+		tsn_cpu_count(c, TSN_CNT_MISS);	/* see tsn_fp_epoch */
 		return TC_ACT_UNSPEC;
 	}
 	if (tsn_fp_tc(ctx, &fp))
@@ -334,20 +347,20 @@ int tsn_restore(struct __sk_buff *ctx)
 		 * check word fails, is left alone: nothing ever trusts it), and look this packet
 		 * up by content like any packet whose skb is not the one saved.
 		 */
-		tsn_count(TSN_CNT_FP_MISMATCH);
+		tsn_cpu_count(c, TSN_CNT_FP_MISMATCH);
 		tsn_on_free(addr);
 		by_addr = false;
 	}
 	if (by_addr) {
 		if (!tsn_fresh(now, s->saved_ns)) {
-			tsn_count(TSN_CNT_EXPIRED);
+			tsn_cpu_count(c, TSN_CNT_EXPIRED);
 			tsn_slot_clear(s);
 			return TC_ACT_UNSPEC;
 		}
 	} else {
 		s = tsn_slot_by_fp(fp, now);
 		if (!s) {
-			tsn_count(TSN_CNT_MISS);
+			tsn_cpu_count(c, TSN_CNT_MISS);
 			return TC_ACT_UNSPEC;
 		}
 	}
@@ -357,13 +370,13 @@ int tsn_restore(struct __sk_buff *ctx)
 	if ((tsn_restore_flags & TSN_RESTORE_PRIORITY) && m.priority &&
 	    ctx->priority != m.priority) {
 		ctx->priority = m.priority;
-		tsn_count(TSN_CNT_RESTORED_PRIORITY);
+		tsn_cpu_count(c, TSN_CNT_RESTORED_PRIORITY);
 	}
 	if (tsn_restore_flags & TSN_RESTORE_TSTAMP)
-		tsn_restore_tstamp(ctx, &m);
+		tsn_restore_tstamp(c, ctx, &m);
 	if ((tsn_restore_flags & TSN_RESTORE_MARK) && m.mark && ctx->mark != m.mark) {
 		ctx->mark = m.mark;
-		tsn_count(TSN_CNT_RESTORED_MARK);
+		tsn_cpu_count(c, TSN_CNT_RESTORED_MARK);
 	}
 	return TC_ACT_UNSPEC;
 }

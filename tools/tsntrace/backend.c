@@ -17,6 +17,7 @@
 
 #include "attach.h"
 #include "backend.h"
+#include "counters.h"
 #include "kfeatures.h"
 #include "log.h"
 #include "netns.h"
@@ -440,8 +441,8 @@ size_t tt_bpf_prog_count(const struct tt_bpf *t)
 	return t->nprogs;
 }
 
-/* Sum a per-CPU array of n __u64 counters; per_cpu[ncpus] gets entry per_cpu_id's values. */
-static int percpu_sum(int fd, __u32 n, int ncpus, __u64 *sum, __u32 per_cpu_id, __u64 *per_cpu)
+/* Sum a per-CPU array of n __u64 counters. */
+static int percpu_sum(int fd, __u32 n, int ncpus, __u64 *sum)
 {
 	__u64 *vals = calloc(ncpus, sizeof(*vals));
 	int cpu;
@@ -453,11 +454,8 @@ static int percpu_sum(int fd, __u32 n, int ncpus, __u64 *sum, __u32 per_cpu_id, 
 		sum[id] = 0;
 		if (bpf_map_lookup_elem(fd, &id, vals))
 			continue;
-		for (cpu = 0; cpu < ncpus; cpu++) {
+		for (cpu = 0; cpu < ncpus; cpu++)
 			sum[id] += vals[cpu];
-			if (per_cpu && id == per_cpu_id)
-				per_cpu[cpu] = vals[cpu];
-		}
 	}
 	free(vals);
 	return 0;
@@ -465,8 +463,8 @@ static int percpu_sum(int fd, __u32 n, int ncpus, __u64 *sum, __u32 per_cpu_id, 
 
 int tt_bpf_counters(const struct tt_bpf *t, __u64 *sum, __u64 *lost_per_cpu, int ncpus)
 {
-	return percpu_sum(bpf_map__fd(t->skel->maps.tsn_counters), TSN_CNT__MAX, ncpus, sum,
-			  TSN_CNT_EVENTS_LOST, lost_per_cpu);
+	return tsn_counters_sum(bpf_map__fd(t->skel->maps.tsn_counters), ncpus, sum,
+				TSN_CNT_EVENTS_LOST, lost_per_cpu);
 }
 
 int tt_bpf_agg_flows_fd(const struct tt_bpf *t)
@@ -481,6 +479,5 @@ int tt_bpf_agg_hops_fd(const struct tt_bpf *t)
 
 int tt_bpf_agg_stats(const struct tt_bpf *t, __u64 *sum, int ncpus)
 {
-	return percpu_sum(bpf_map__fd(t->skel->maps.tsn_agg_stats), TSN_AGG__MAX, ncpus, sum, 0,
-			  NULL);
+	return percpu_sum(bpf_map__fd(t->skel->maps.tsn_agg_stats), TSN_AGG__MAX, ncpus, sum);
 }
