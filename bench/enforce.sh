@@ -166,7 +166,20 @@ paired_run() { # tag talk-function
 # enforce mode as deployed: the default policy (registered), the pod allowed its priority; with
 # the tracepoint save hook (tag tp) and with the tc save hook on the pod's eth0 (tc, the default
 # on 6.2+)
+# Where the JIT places a program moves its figure by up to 10 ns here (docs/enforce.md), and
+# programs loaded in the same order land in the same places every round: each round first
+# loads a random number of small filler programs, so that the rounds sample placements.
+FILL=$PIN-fill
+fill_pack() {
+	local k
+	mkdir -p "$FILL"
+	for ((k = RANDOM % 12; k > 0; k--)); do
+		bpftool prog loadall "$TK_BUILD/bench_empty.bpf.o" "$FILL/$k" || return
+	done
+}
+trap 'rm -rf "$FILL"; cleanup' EXIT
 samples=$(for ((r = 1; r <= ROUNDS; r++)); do
+	fill_pack
 	proxy start --nic nic0 --save-hook tracepoint ${BENCH_START_ARGS:-} >/dev/null
 	proxy allow --netns "tk$ID-pod1" --priorities 1 >/dev/null
 	paired_run tp talk | sed "s/\$/ $r/"
@@ -177,6 +190,7 @@ samples=$(for ((r = 1; r <= ROUNDS; r++)); do
 	paired_run tc talk | sed "s/\$/ $r/"
 	paired_run nodetc talk_node | sed "s/\$/ $r/"
 	proxy stop >/dev/null
+	rm -rf "$FILL"
 done)
 med() { # tag:name column: median of that column over the rounds
 	# shellcheck disable=SC2046
