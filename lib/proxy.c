@@ -66,11 +66,11 @@ __u32 tsn_proxy_save_hook(__u32 hook, __u32 mode)
 		return hook;
 	/*
 	 * The tc hook costs less per pod packet and runs for pod traffic only (docs/enforce.md);
-	 * it needs 6.2's kfuncs, and a registration per pod to attach it, which --policy all,
-	 * meant for every pod netns, does not have.
+	 * it needs tcx (6.6) for its per-pod links, and a registration per pod to attach it,
+	 * which --policy all, meant for every pod netns, does not have.
 	 */
-	return mode == TSN_MODE_REGISTERED && tsn_feature_has(TSN_FEAT_KERN_CTX) ? TSN_SAVE_TC :
-										   TSN_SAVE_TP;
+	return mode == TSN_MODE_REGISTERED && tsn_feature_has(TSN_FEAT_TCX) ? TSN_SAVE_TC :
+									      TSN_SAVE_TP;
 }
 
 /*
@@ -325,9 +325,9 @@ static int build_config(const struct tsn_proxy_opts *o, struct tsn_proxy_config 
 		return fail(err, errlen, "--ttl %u out of range (1..60000 ms)", o->ttl_ms);
 	if (o->capacity < 1 || o->capacity > (1U << 22))
 		return fail(err, errlen, "--capacity %u out of range (1..%u)", o->capacity, 1U << 22);
-	if (cfg->save_hook == TSN_SAVE_TC && !tsn_feature_has(TSN_FEAT_KERN_CTX))
-		return fail(err, errlen, "--save-hook tc: %s; use the default tracepoint save hook",
-			    tsn_feature_status(TSN_FEAT_KERN_CTX)->reason);
+	if (cfg->save_hook == TSN_SAVE_TC && !tsn_feature_has(TSN_FEAT_TCX))
+		return fail(err, errlen, "--save-hook tc: %s; use the tracepoint save hook",
+			    tsn_feature_status(TSN_FEAT_TCX)->reason);
 	if (tsn_netns_inode(-1, &cfg->nic_netns))
 		return fail(err, errlen, "cannot read own netns inode: %s", strerror(errno));
 	return resolve_nics(o, cfg, err, errlen);

@@ -23,9 +23,6 @@
 
 #include "tsn_track.bpf.h"
 
-/* 6.2+; only tsn_save_tc needs it, and tsnproxy loads that program only on such kernels. */
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
-
 /* Set by tsnproxy before load. */
 const volatile __u32 tsn_mode = TSN_MODE_REGISTERED;
 const volatile __u32 tsn_restore_flags = TSN_RESTORE_PRIORITY | TSN_RESTORE_TSTAMP;
@@ -258,8 +255,6 @@ const volatile __u32 tsn_pod_on_disallowed = TSN_POLICY_CLAMP;
 SEC("tc")
 int tsn_save_tc(struct __sk_buff *ctx)
 {
-	/* a trusted BTF pointer: plain loads for what __sk_buff does not expose */
-	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
 	struct tsn_cpu_counters *c;
 	struct tsn_track_slot *s;
 	struct tsn_meta m;
@@ -273,7 +268,7 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	c = tsn_cpu();
 	if (!c)
 		return TC_ACT_UNSPEC;
-	addr = tsn_cpu_addr(c, skb);
+	addr = tsn_cpu_addr(c, ctx);	/* a tc ctx is the struct sk_buff itself */
 	s = tsn_slot_by_skb(addr);
 	if (!s)
 		return TC_ACT_UNSPEC;
@@ -281,7 +276,7 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	/* __sk_buff's tstamp_type uses the kernel's numbering, which is ours (REALTIME/MONO/TAI) */
 	m.tstamp_type = m.tstamp ? ctx->tstamp_type : 0;
 	m.queue_mapping = ctx->queue_mapping;
-	m.has_sk = skb->sk != NULL;
+	m.has_sk = ctx->sk != NULL;
 	m._pad = 0;
 	tsn_policy_narrow(c, tsn_pod_allowed, tsn_pod_on_disallowed, &m);
 	if (tsn_fp_tc(ctx, &fp))

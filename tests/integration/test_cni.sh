@@ -537,7 +537,7 @@ test_cni_two_attachments_one_pod() {
 }
 
 test_cni_save_hook_tc() {
-	tk_require kern_ctx
+	tk_require tcx
 	check_cni_traffic_classes '.saveHook = "tc"'
 	assert_eq "datapath uses the tc save hook" \
 		"$(proxy status --json | jq -r .config.save_hook)" tc

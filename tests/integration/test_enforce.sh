@@ -258,7 +258,7 @@ test_policy_unregistered_clamp_zero() {
 }
 
 test_policy_tc_save_hook() {
-	tk_require kern_ctx
+	tk_require tcx
 	policy_checks tc
 }
 
@@ -357,7 +357,7 @@ test_tsntrace_expect_priority_with_proxy() {
 test_tc_save_hook() {
 	enforce_setup 1
 	local pod=/run/netns/${TK_PODS[0]}
-	tk_require kern_ctx
+	tk_require tcx
 	proxy start --nic nic0 --save-hook tc >/dev/null || tk_fail "tsnproxy start failed"
 	# a second interface up in the pod: which one is the pod's is no longer obvious
 	nsenter --net="$pod" -- ip link add tkx0 type veth peer name tkx1 || tk_fail "veth"
@@ -378,12 +378,12 @@ test_tc_save_hook() {
 	assert_eq "after deny: tc1" "$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" 0
 }
 
-# The default save hook: tc where the kernel has the 6.2 kfuncs and pods register; --policy all
+# The default save hook: tc where the kernel has tcx (6.6) and pods register; --policy all
 # registers none, so it takes the node-wide tracepoint.
 test_save_hook_auto() {
 	enforce_setup 1
 	local want=tracepoint
-	[ "$("$TK_BUILD/tsnproxy" features --json | jq -r .kern_ctx.supported)" = true ] && want=tc
+	[ "$("$TK_BUILD/tsnproxy" features --json | jq -r .tcx.supported)" = true ] && want=tc
 	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
 	assert_eq "default save hook, --policy registered" \
 		"$(proxy status --json | jq -r .config.save_hook)" "$want"
