@@ -323,13 +323,17 @@ static inline __u64 tsn_mix64(__u64 x)
 
 /*
  * The proxy's fingerprint of header word h and content word (which fields, see tsn_fp_l3 in
- * tsn_track.bpf.h): one multiply to combine them, then one bijective mix, so that packets
- * differing in either word get different fingerprints. Here so that userspace (the unit test's
- * field-by-field reference) mixes the same way.
+ * tsn_track.bpf.h): h times an odd constant plus word. Packets that differ in only one of the
+ * words get different fingerprints (an odd multiplier is invertible mod 2^64); differing in
+ * both, they collide only if word's difference is exactly minus h's times the constant. No
+ * final mix: equality is all the restore asks of it, and the fingerprint index hashes it
+ * again (tsn_fp_slot_index()); the mix was 2 multiplies and 3 shifts on both the save's and
+ * the restore's path. Here so that userspace (the unit test's field-by-field reference)
+ * combines the same way.
  */
 static inline __u64 tsn_fp_mix(__u64 h, __u64 word)
 {
-	return tsn_mix64(h * 0x9e3779b97f4a7c15ULL + word);
+	return h * 0x9e3779b97f4a7c15ULL + word;
 }
 
 #endif /* TSNKIT_H */
