@@ -44,6 +44,21 @@ N=$PACKETS PORT=5001
 
 part() { [[ $PARTS == *,$1,* ]]; }
 
+# Where the JIT places a program moves its cost by 10-20 ns here (docs/enforce.md), and programs
+# loaded in the same order land in the same places every round: each round with enforce mode
+# first loads a random number of small filler programs (never attached), so that the rounds
+# sample placements.
+FILL=$PIN-fill
+fill_pack() {
+	local k
+	rm -rf "$FILL"
+	mkdir -p "$FILL"
+	for ((k = RANDOM % 12; k > 0; k--)); do
+		bpftool prog loadall "$TK_BUILD/bench_empty.bpf.o" "$FILL/$k" || return
+	done
+}
+trap 'rm -rf "$FILL"; cleanup' EXIT
+
 if part ratio; then
 # enforce mode as deployed: defaults (save hook auto), the pod registered with its priority
 proxy start --nic nic0 ${BENCH_START_ARGS:-} >/dev/null
@@ -54,10 +69,12 @@ echo "# enforce-mode pps ratio: $ROUNDS rounds x $PACKETS packets, alternating o
 ratios=()
 for ((r = 1; r <= ROUNDS; r++)); do
 	off=$(bench_pps 1)
+	fill_pack
 	proxy start --nic nic0 ${BENCH_START_ARGS:-} >/dev/null
 	proxy allow --netns "tk$ID-pod1" --priorities 1 >/dev/null
 	on=$(bench_pps 1)
 	proxy stop >/dev/null
+	rm -rf "$FILL"
 	ratio=$(bench_ratio "$on" "$off")
 	ratios+=("$ratio")
 	printf "round %d: off %d pps, on %d pps, ratio %s\n" "$r" "$off" "$on" "$ratio"
@@ -166,18 +183,6 @@ paired_run() { # tag talk-function
 # enforce mode as deployed: the default policy (registered), the pod allowed its priority; with
 # the tracepoint save hook (tag tp) and with the tc save hook on the pod's eth0 (tc, the default
 # on 6.2+)
-# Where the JIT places a program moves its figure by up to 10 ns here (docs/enforce.md), and
-# programs loaded in the same order land in the same places every round: each round first
-# loads a random number of small filler programs, so that the rounds sample placements.
-FILL=$PIN-fill
-fill_pack() {
-	local k
-	mkdir -p "$FILL"
-	for ((k = RANDOM % 12; k > 0; k--)); do
-		bpftool prog loadall "$TK_BUILD/bench_empty.bpf.o" "$FILL/$k" || return
-	done
-}
-trap 'rm -rf "$FILL"; cleanup' EXIT
 samples=$(for ((r = 1; r <= ROUNDS; r++)); do
 	fill_pack
 	proxy start --nic nic0 --save-hook tracepoint ${BENCH_START_ARGS:-} >/dev/null
