@@ -90,7 +90,7 @@ check_tstamp_kinds_restored() {
 	tk_talk "$TK_TEST_ID" 1 --port 6002 --count 50 --priority 1 --txtime mono >/dev/null
 	tk_talk "$TK_TEST_ID" 1 --port 6003 --count 50 --priority 1 >/dev/null
 	observe_stop
-	local pod nic port type
+	local pod port type
 	pod=$(netns_ino "${TK_PODS[0]}")
 	for port in 6001 6002; do
 		type=$([ $port = 6001 ] && echo tai || echo mono)
@@ -395,6 +395,36 @@ test_save_hook_auto() {
 		"$(proxy status --json | jq -r .config.save_hook)" tracepoint
 	assert_eq "tracepoint save program attached" "$(bpftool link show -j |
 		jq '[.[] | select(.tp_name? == "net_dev_start_xmit")] | length')" 1
+}
+
+# Each pod has its own copy of the tc save program with its policy built in: registering the pod
+# again with new priorities must reach every interface it is attached to, not only the one named.
+test_tc_save_hook_new_policy_reaches_every_interface() {
+	enforce_setup 1
+	local pod=/run/netns/${TK_PODS[0]} ids old
+	tk_require tcx
+	proxy start --nic nic0 --save-hook tc >/dev/null || tk_fail "tsnproxy start failed"
+	nsenter --net="$pod" -- ip link add tkx0 type veth peer name tkx1 || tk_fail "veth"
+	nsenter --net="$pod" -- ip link set tkx0 up
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --ifname eth0 >/dev/null ||
+		tk_fail "allow eth0 failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --ifname tkx0 >/dev/null ||
+		tk_fail "allow tkx0 failed"
+	ids() {
+		for l in "$TK_PIN"/links/save_*; do bpftool link show pinned "$l" -j | jq .prog_id
+		done | sort -u
+	}
+	old=$(ids)
+	assert_eq "two save links, one program" "$(find "$TK_PIN/links" -name 'save_*' | wc -l) \
+$(echo "$old" | wc -l)" "2 1"
+	assert_eq "priority 2 not allowed yet: tc0" "$(tk_talk_class "$TK_TEST_ID" 1 2 2 $N)" 0
+	# registered again naming tkx0 only: eth0 must get the new copy too
+	proxy allow --netns "${TK_PODS[0]}" --priorities 2 --ifname tkx0 >/dev/null ||
+		tk_fail "allow again failed"
+	assert_eq "both links on one new program" "$(ids | wc -l) $(ids | grep -cx "$old")" "1 0"
+	assert_eq "eth0 now allowed priority 2: tc2" "$(tk_talk_class "$TK_TEST_ID" 1 2 2 $N)" $N
+	assert_eq "eth0 priority 1 now clamped to 0: tc1" \
+		"$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" 0
 }
 
 # the tc save hook reads the clock type from __sk_buff, the tracepoint one from the skb's bitfield
