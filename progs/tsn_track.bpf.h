@@ -207,6 +207,8 @@ static __always_inline void tsn_skb_meta(const struct sk_buff *skb, struct tsn_m
 struct tsn_pkt {
 	struct tsn_tuple tuple;
 	__u64 fp;
+	__u32 l4off;		/* where the L4 header starts (IP only), for callers that read on */
+	__u32 _pad;
 };
 
 /*
@@ -359,6 +361,7 @@ static __always_inline int tsn_parse_l3(void *src, bool tc, __u32 off, __u16 l3p
 
 	__builtin_memset(&p->tuple, 0, sizeof(p->tuple));
 	p->tuple.l3proto = l3proto;
+	p->l4off = 0;
 	if (tsn_fp_l3(src, tc ? TSN_SRC_TC : TSN_SRC_KERN, off, l3proto, len, &p->fp))
 		return -1;
 
@@ -383,6 +386,7 @@ static __always_inline int tsn_parse_l3(void *src, bool tc, __u32 off, __u16 l3p
 	}
 
 	p->tuple.l4proto = proto;
+	p->l4off = l4off;
 	if ((proto == 6 || proto == 17 || proto == 132) &&
 	    !tsn_load(src, tc, l4off, b.ports, sizeof(b.ports))) {
 		p->tuple.sport = bpf_ntohs(b.ports[0]);

@@ -437,7 +437,6 @@ static __always_inline int tt_parse_l3(void *src, bool tc, __u32 off, __u16 l3pr
 				       struct tsn_pkt *p)
 {
 	__u64 word = 0;
-	__u8 vihl = 0;
 	__u32 l4off;
 
 	if (tsn_parse_l3(src, tc, off, l3proto, end, p))
@@ -453,14 +452,7 @@ static __always_inline int tt_parse_l3(void *src, bool tc, __u32 off, __u16 l3pr
 	}
 	if (p->tuple.l4proto != 17)
 		return 0;
-	if (l3proto == 0x0800) {
-		if (tsn_load(src, tc, off, &vihl, 1))
-			return 0;
-		l4off = off + (vihl & 0xf) * 4;
-	} else {
-		l4off = off + 40;
-	}
-	l4off += 16;	/* UDP header + the 8 bytes already covered */
+	l4off = p->l4off + 16;	/* UDP header + the 8 bytes already covered */
 	if (l4off + 8 <= end && !tsn_load(src, tc, l4off & 0xffff, &word, 8))
 		p->fp = tsn_mix64(p->fp ^ word);
 	return 0;
