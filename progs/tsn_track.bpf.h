@@ -211,27 +211,6 @@ struct tsn_pkt {
 	__u32 _pad;
 };
 
-/*
- * Reads from either a tracing program (kernel pointer base, probe read) or a tc program (skb
- * offset, bpf_skb_load_bytes). 'tc' is a compile-time constant at every call site, so only one
- * branch survives.
- */
-static __always_inline int tsn_load(void *src, bool tc, __u32 off, void *dst, __u32 len)
-{
-	if (tc) {
-		struct __sk_buff *skb = src;
-		void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
-
-		/* headers are in the linear part: plain loads, no helper call */
-		if (off < 256 && data + off + len <= end) {
-			__builtin_memcpy(dst, data + off, len);
-			return 0;
-		}
-		return bpf_skb_load_bytes(src, off, dst, len);
-	}
-	return bpf_probe_read_kernel(dst, len, (const char *)src + off);
-}
-
 /* Where tsn_load_words() reads from; a compile-time constant at every call site. */
 enum tsn_src {
 	TSN_SRC_KERN,	/* a kernel address: probe read (any tracing program, any kernel) */
@@ -243,10 +222,13 @@ enum tsn_src {
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /*
- * tsn_load() into 8-byte words, for a constant len that is a multiple of 4 and at most 40. The
- * memcpy above cannot assume the packet's alignment and becomes one byte load and store per
- * byte (over 100 instructions for an IPv4+UDP header); these are 8-byte loads, which the
- * verifier allows at any packet offset (only the stack must be aligned, and dst is).
+ * Read len bytes at off into dst, as 8-byte words, for a constant len that is a multiple of 4 and
+ * at most 40: from a tracing program's kernel pointer (probe read, or plain loads where the
+ * kernel has bpf_rdonly_cast) or from a tc program's packet (direct access to the linear part,
+ * bpf_skb_load_bytes beyond it). A memcpy from a packet pointer cannot assume its alignment and
+ * becomes one byte load and store per byte (over 100 instructions for an IPv4+UDP header);
+ * these are 8-byte loads, which the verifier allows at any packet offset (only the stack must
+ * be aligned, and dst is).
  */
 static __always_inline int tsn_load_words(void *src, enum tsn_src how, __u32 off, __u64 *dst,
 					  __u32 len)
@@ -347,40 +329,40 @@ static __always_inline int tsn_fp_l3(void *src, enum tsn_src how, __u32 off, __u
 }
 
 /* The tuple (for filters and reports) and the fingerprint of the packet at off. */
-static __always_inline int tsn_parse_l3(void *src, bool tc, __u32 off, __u16 l3proto, __u32 len,
-					struct tsn_pkt *p)
+static __always_inline int tsn_parse_l3(void *src, enum tsn_src how, __u32 off, __u16 l3proto,
+					__u32 len, struct tsn_pkt *p)
 {
-	/* one buffer for every branch: callers (tsntrace) are close to the 512-byte stack limit */
-	union {
-		struct iphdr ip;
-		struct ipv6hdr ip6;
-		__u16 ports[2];
-	} b;
-	__u32 l4off;
+	/*
+	 * One buffer for every branch (callers, tsntrace, are close to the 512-byte stack
+	 * limit), the header's bytes at their offsets: for IPv4 the addresses at 12 and 16, for
+	 * IPv6 at 8 and 24.
+	 */
+	__u64 w[5];
+	__u32 l4off, ports;
 	__u8 proto;
 
 	__builtin_memset(&p->tuple, 0, sizeof(p->tuple));
 	p->tuple.l3proto = l3proto;
 	p->l4off = 0;
-	if (tsn_fp_l3(src, tc ? TSN_SRC_TC : TSN_SRC_KERN, off, l3proto, len, &p->fp))
+	if (tsn_fp_l3(src, how, off, l3proto, len, &p->fp))
 		return -1;
 
 	if (l3proto == 0x0800) {
-		if (tsn_load(src, tc, off, &b.ip, sizeof(b.ip)))
+		if (tsn_load_words(src, how, off, w, 20))
 			return -1;
-		proto = b.ip.protocol;
+		proto = TSN_BYTE(w[1], 1);
 		p->tuple.saddr[10] = p->tuple.saddr[11] = 0xff;
 		p->tuple.daddr[10] = p->tuple.daddr[11] = 0xff;
-		__builtin_memcpy(&p->tuple.saddr[12], &b.ip.saddr, 4);
-		__builtin_memcpy(&p->tuple.daddr[12], &b.ip.daddr, 4);
-		l4off = off + (b.ip.ihl & 0xf) * 4;
+		__builtin_memcpy(&p->tuple.saddr[12], (const char *)w + 12, 4);
+		__builtin_memcpy(&p->tuple.daddr[12], (const char *)w + 16, 4);
+		l4off = off + (w[0] & 0xf) * 4;
 	} else if (l3proto == 0x86DD) {
-		if (tsn_load(src, tc, off, &b.ip6, sizeof(b.ip6)))
+		if (tsn_load_words(src, how, off, w, 40))
 			return -1;
-		proto = b.ip6.nexthdr;
-		__builtin_memcpy(p->tuple.saddr, &b.ip6.saddr, 16);
-		__builtin_memcpy(p->tuple.daddr, &b.ip6.daddr, 16);
-		l4off = off + sizeof(b.ip6);
+		proto = TSN_BYTE(w[0], 6);
+		__builtin_memcpy(p->tuple.saddr, (const char *)w + 8, 16);
+		__builtin_memcpy(p->tuple.daddr, (const char *)w + 24, 16);
+		l4off = off + 40;
 	} else {
 		return 0;
 	}
@@ -388,9 +370,10 @@ static __always_inline int tsn_parse_l3(void *src, bool tc, __u32 off, __u16 l3p
 	p->tuple.l4proto = proto;
 	p->l4off = l4off;
 	if ((proto == 6 || proto == 17 || proto == 132) &&
-	    !tsn_load(src, tc, l4off, b.ports, sizeof(b.ports))) {
-		p->tuple.sport = bpf_ntohs(b.ports[0]);
-		p->tuple.dport = bpf_ntohs(b.ports[1]);
+	    !tsn_load_words(src, how, l4off, w, 4)) {
+		ports = (__u32)w[0];	/* source port in the low 2 bytes, destination next */
+		p->tuple.sport = bpf_ntohs((__u16)ports);
+		p->tuple.dport = bpf_ntohs((__u16)(ports >> 16));
 	}
 	return 0;
 }

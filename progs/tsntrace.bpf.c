@@ -436,24 +436,25 @@ emit:
 static __always_inline int tt_parse_l3(void *src, bool tc, __u32 off, __u16 l3proto, __u32 end,
 				       struct tsn_pkt *p)
 {
+	enum tsn_src how = tc ? TSN_SRC_TC : TSN_SRC_KERN;
 	__u64 word = 0;
 	__u32 l4off;
 
-	if (tsn_parse_l3(src, tc, off, l3proto, end, p))
+	if (tsn_parse_l3(src, how, off, l3proto, end, p))
 		return -1;
 	if (l3proto != 0x0800 && l3proto != 0x86DD) {
 		__u64 w[2] = {};
 
 		/* non-IP: the shared fingerprint has only the first 8 bytes, which are the same
 		 * for every ARP request; the addresses follow */
-		if (off + 24 <= end && !tsn_load(src, tc, (off + 8) & 0xffff, w, sizeof(w)))
+		if (off + 24 <= end && !tsn_load_words(src, how, (off + 8) & 0xffff, w, 16))
 			p->fp = tsn_mix64(p->fp ^ w[0] ^ tsn_mix64(w[1]));
 		return 0;
 	}
 	if (p->tuple.l4proto != 17)
 		return 0;
 	l4off = p->l4off + 16;	/* UDP header + the 8 bytes already covered */
-	if (l4off + 8 <= end && !tsn_load(src, tc, l4off & 0xffff, &word, 8))
+	if (l4off + 8 <= end && !tsn_load_words(src, how, l4off & 0xffff, &word, 8))
 		p->fp = tsn_mix64(p->fp ^ word);
 	return 0;
 }
