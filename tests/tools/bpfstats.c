@@ -6,9 +6,12 @@
  * With --empty IF it also attaches empty programs (progs/bench_empty.bpf.c) to the same hooks
  * as enforce mode (tcx egress on IF in the current netns, the three tracepoints): the baseline.
  * --no-stats leaves statistics off (and the counts at 0): what the empty programs alone cost
- * a flood, without the two clock reads per run that statistics add.
+ * a flood, without the two clock reads per run that statistics add. For the hooks of the tc
+ * save configuration instead: --no-xmit leaves the transmit tracepoint out, and --empty-tc
+ * NETNS:IF adds a tcx egress program on IF in another netns (the pod's interface).
  *
- *   bpfstats [--prefix tsn_] [--empty IF] [--no-stats] -- CMD [ARGS...]
+ *   bpfstats [--prefix tsn_] [--empty IF [--no-xmit] [--empty-tc NETNS:IF]] [--no-stats] --
+ *            CMD [ARGS...]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,10 +27,42 @@
 
 #include "json.h"
 #include "log.h"
+#include "netns.h"
 #include "tc.h"
 #include "bench_empty.skel.h"
 
 #define MAX_PROGS 256
+#define USAGE "usage: bpfstats [--prefix P] [--empty IF [--no-xmit] [--empty-tc NETNS:IF]] " \
+	      "[--no-stats] -- CMD..."
+
+/* Attach (prog_fd >= 0) or detach the empty tc program on "NETNS:IF"'s egress. */
+static int netns_tc(const char *spec, struct tsn_tc_hook *h, int prog_fd)
+{
+	char ns[256];
+	const char *colon = strchr(spec, ':');
+	int fd, saved, e;
+
+	if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof(ns))
+		return -EINVAL;
+	snprintf(ns, sizeof(ns), "%.*s", (int)(colon - spec), spec);
+	fd = tsn_netns_open(ns);
+	if (fd < 0)
+		return fd;
+	e = tsn_netns_enter(fd, &saved);
+	close(fd);
+	if (e)
+		return e;
+	if (prog_fd >= 0) {
+		h->ifindex = (int)if_nametoindex(colon + 1);
+		e = h->ifindex ? tsn_tc_attach(h, prog_fd) : -ENODEV;
+	} else {
+		e = tsn_tc_detach(h);
+		if (h->link_fd >= 0)
+			close(h->link_fd);
+	}
+	tsn_netns_leave(saved);
+	return e;
+}
 
 struct prog_stat {
 	__u32 id;
@@ -67,14 +102,17 @@ int main(int argc, char **argv)
 		{ "prefix", required_argument, NULL, 'p' },
 		{ "empty", required_argument, NULL, 'e' },
 		{ "no-stats", no_argument, NULL, 'n' },
+		{ "no-xmit", no_argument, NULL, 'x' },
+		{ "empty-tc", required_argument, NULL, 't' },
 		{},
 	};
 	struct prog_stat before[MAX_PROGS], after[MAX_PROGS];
 	struct tsn_tc_hook hook = { .dir = TSN_TC_EGRESS, .kind = TSN_TC_AUTO };
+	struct tsn_tc_hook hook2 = { .dir = TSN_TC_EGRESS, .kind = TSN_TC_AUTO, .link_fd = -1 };
 	struct bench_empty_bpf *skel = NULL;
-	const char *prefix = "tsn_", *empty_if = NULL;
+	const char *prefix = "tsn_", *empty_if = NULL, *empty_tc = NULL;
 	int c, i, j, nb, na, status = 0, stats_fd = -1, rc = 1;
-	bool stats = true;
+	bool stats = true, xmit = true;
 	json_object *res;
 	pid_t pid;
 
@@ -84,13 +122,15 @@ int main(int argc, char **argv)
 		case 'p': prefix = optarg; break;
 		case 'e': empty_if = optarg; break;
 		case 'n': stats = false; break;
+		case 'x': xmit = false; break;
+		case 't': empty_tc = optarg; break;
 		default:
-			pr_warn("usage: bpfstats [--prefix P] [--empty IF] [--no-stats] -- CMD...");
+			pr_warn(USAGE);
 			return 2;
 		}
 	}
-	if (optind >= argc) {
-		pr_warn("usage: bpfstats [--prefix P] [--empty IF] [--no-stats] -- CMD...");
+	if (optind >= argc || ((!xmit || empty_tc) && !empty_if)) {
+		pr_warn(USAGE);
 		return 2;
 	}
 	if (stats)
@@ -102,9 +142,15 @@ int main(int argc, char **argv)
 	if (empty_if) {
 		hook.ifindex = if_nametoindex(empty_if);
 		skel = bench_empty_bpf__open_and_load();
+		if (skel)
+			bpf_program__set_autoattach(skel->progs.tk_empty_xmit, xmit);
 		if (!hook.ifindex || !skel || bench_empty_bpf__attach(skel) ||
 		    tsn_tc_attach(&hook, bpf_program__fd(skel->progs.tk_empty_tc))) {
 			pr_warn("attaching the empty programs to %s failed", empty_if);
+			goto cleanup;
+		}
+		if (empty_tc && netns_tc(empty_tc, &hook2, bpf_program__fd(skel->progs.tk_empty_tc))) {
+			pr_warn("attaching the empty program to %s failed", empty_tc);
 			goto cleanup;
 		}
 	}
@@ -135,6 +181,8 @@ int main(int argc, char **argv)
 	json_object_put(res);
 	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 cleanup:
+	if (hook2.ifindex)
+		netns_tc(empty_tc, &hook2, -1);
 	if (empty_if && hook.ifindex) {
 		tsn_tc_detach(&hook);
 		if (hook.link_fd >= 0)
