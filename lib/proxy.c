@@ -753,6 +753,7 @@ static int load_pod_save(const char *pin_dir, const struct tsn_proxy_config *cfg
 {
 	static const char *const shared[] = { "track", "track_fp", "counters", "data" };
 	struct tsnproxy_bpf *skel = tsnproxy_bpf__open();
+	struct bpf_program *prog;
 	struct bpf_map *maps[4];
 	unsigned int i;
 	int fd, e = 0;
@@ -763,11 +764,8 @@ static int load_pod_save(const char *pin_dir, const struct tsn_proxy_config *cfg
 	skel->rodata->tsn_pod_netns = netns_ino;
 	skel->rodata->tsn_pod_allowed = cfg->mode == TSN_MODE_ALL ? ~0U : pol->allowed;
 	skel->rodata->tsn_pod_on_disallowed = pol->on_disallowed;
-	select_programs(skel, false, true);
-	bpf_program__set_autoload(skel->progs.tsn_restore, false);
-	bpf_program__set_autoload(skel->progs.tsn_on_kfree, false);
-	bpf_program__set_autoload(skel->progs.tsn_on_consume, false);
-	bpf_program__set_autoload(skel->progs.tsn_sweep_start, false);
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, prog == skel->progs.tsn_save_tc);
 	maps[0] = skel->maps.tsn_track;
 	maps[1] = skel->maps.tsn_track_fp;
 	maps[2] = skel->maps.tsn_counters;
