@@ -8,8 +8,7 @@
 
 #include "counters.h"
 
-int tsn_counters_sum(int fd, int ncpus, __u64 sum[TSN_CNT__MAX], __u32 per_cpu_id,
-		     __u64 *per_cpu)
+int tsn_counters_sum(int fd, int ncpus, __u64 sum[TSN_CNT__MAX], __u32 per_cpu_id, __u64 *per_cpu)
 {
 	/* a per-CPU value comes as one 8-byte-aligned copy per possible CPU */
 	struct tsn_cpu_counters *vals;

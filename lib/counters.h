@@ -14,7 +14,6 @@
  * Sum the counters map fd over its ncpus CPUs into sum; per_cpu (ncpus entries, may be NULL)
  * gets counter per_cpu_id of each CPU. 0 or -errno.
  */
-int tsn_counters_sum(int fd, int ncpus, __u64 sum[TSN_CNT__MAX], __u32 per_cpu_id,
-		     __u64 *per_cpu);
+int tsn_counters_sum(int fd, int ncpus, __u64 sum[TSN_CNT__MAX], __u32 per_cpu_id, __u64 *per_cpu);
 
 #endif /* TSN_COUNTERS_H */
