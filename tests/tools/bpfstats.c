@@ -163,18 +163,33 @@ int main(int argc, char **argv)
 	waitpid(pid, &status, 0);
 	na = snapshot(prefix, after);
 
-	res = json_object_new_object();
+	/*
+	 * One entry per name, summed over the programs of that name: several can run (one
+	 * tsnproxy save copy per pod) or sit unattached (the bench's filler programs).
+	 */
 	for (i = 0; i < na; i++) {
-		json_object *p = json_object_new_object();
-		__u64 cnt = after[i].cnt, ns = after[i].ns;
-
 		for (j = 0; j < nb; j++)
 			if (before[j].id == after[i].id) {
-				cnt -= before[j].cnt;
-				ns -= before[j].ns;
+				after[i].cnt -= before[j].cnt;
+				after[i].ns -= before[j].ns;
 			}
-		tsn_json_add_u64(p, "run_cnt", cnt);
-		tsn_json_add_u64(p, "run_time_ns", ns);
+		for (j = 0; j < i; j++)
+			if (after[j].id && !strcmp(after[j].name, after[i].name)) {
+				after[j].cnt += after[i].cnt;
+				after[j].ns += after[i].ns;
+				after[i].id = 0;	/* merged */
+				break;
+			}
+	}
+	res = json_object_new_object();
+	for (i = 0; i < na; i++) {
+		json_object *p;
+
+		if (!after[i].id)
+			continue;
+		p = json_object_new_object();
+		tsn_json_add_u64(p, "run_cnt", after[i].cnt);
+		tsn_json_add_u64(p, "run_time_ns", after[i].ns);
 		json_object_object_add(res, after[i].name, p);
 	}
 	tsn_out_emit(stdout, res, TSN_OUT_JSON);
