@@ -185,6 +185,18 @@ static __always_inline __u8 tsn_skb_tstamp_type_btf(struct sk_buff *skb)
 		       TSN_TSTAMP_REALTIME;
 }
 
+/* The same with plain loads, for a BTF-typed skb (tp_btf): no helper call per field. */
+static __always_inline void tsn_skb_meta_btf(struct sk_buff *skb, struct tsn_meta *m)
+{
+	m->priority = skb->priority;
+	m->mark = skb->mark;
+	m->tstamp = skb->tstamp;
+	m->queue_mapping = skb->queue_mapping;
+	m->tstamp_type = tsn_skb_tstamp_type_btf(skb);
+	m->has_sk = skb->sk != NULL;
+	m->_pad = 0;
+}
+
 static __always_inline void tsn_skb_meta(const struct sk_buff *skb, struct tsn_meta *m)
 {
 	m->priority = BPF_CORE_READ(skb, priority);

@@ -131,14 +131,22 @@ static __always_inline struct tt_view *tt_view_get(void)
 	return bpf_map_lookup_elem(&tsn_view, &zero);
 }
 
-/* netns and ifindex: needed on every hop (filters, tracking) */
-static __always_inline void tt_dev_info(struct tt_view *v, struct net_device *dev)
+/*
+ * netns and ifindex: needed on every hop (filters, tracking). direct: dev is BTF-typed (tp_btf),
+ * read with plain loads instead of a probe-read helper call per field.
+ */
+static __always_inline void tt_dev_info(struct tt_view *v, struct net_device *dev, bool direct)
 {
 	v->dev = (__u64)dev;
 	v->names_done = 0;
 	if (!dev) {
 		v->netns = 0;
 		v->ifindex = 0;
+		return;
+	}
+	if (direct) {
+		v->netns = dev->nd_net.net->ns.inum;
+		v->ifindex = dev->ifindex;
 		return;
 	}
 	v->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
@@ -461,41 +469,65 @@ static __always_inline int tt_parse_l3(void *src, bool tc, __u32 off, __u16 l3pr
 
 /* ---- tracing flavour: BTF or raw kernel pointer to struct sk_buff ---- */
 
-static __always_inline int tt_parse_skb_tx(void *src, struct tt_view *v)
+/*
+ * The packet of a tracing program's skb. rx: the skb is at its receive point, where the L3
+ * header follows the data pointer; else network_header says where it is. direct: as in
+ * tt_dev_info(). The headers themselves are probe-read either way.
+ */
+static __always_inline int tt_parse_skb(struct sk_buff *skb, struct tt_view *v, bool rx,
+					bool direct)
 {
-	struct sk_buff *skb = src;
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	unsigned char *data = BPF_CORE_READ(skb, data);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 l3proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-	__u32 doff = (__u32)(data - head), off;
+	unsigned char *head, *data;
+	__u16 nh, l3proto;
+	__u32 doff, off;
 
+	if (direct) {
+		head = skb->head;
+		data = skb->data;
+		nh = rx ? 0 : skb->network_header;
+		l3proto = bpf_ntohs(skb->protocol);
+	} else {
+		head = BPF_CORE_READ(skb, head);
+		data = BPF_CORE_READ(skb, data);
+		nh = rx ? 0 : BPF_CORE_READ(skb, network_header);
+		l3proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	}
 	if (!head)
 		return -1;
+	doff = (__u32)(data - head);
 	/* network_header is 0 in a fresh rx skb and ~0 where nobody set it */
-	off = (nh && nh != (__u16)~0U) ? nh : doff + 14;
+	off = nh && nh != (__u16)~0U ? nh : doff + (rx ? 0 : 14);
 	return tt_parse_l3(head, false, off & 0xffff, l3proto, doff + v->len, &v->p);
+}
+
+/* tt_track_emit()'s parse callbacks, one per flavour */
+static __always_inline int tt_parse_skb_tx(void *src, struct tt_view *v)
+{
+	return tt_parse_skb(src, v, false, false);
 }
 
 static __always_inline int tt_parse_skb_rx(void *src, struct tt_view *v)
 {
-	struct sk_buff *skb = src;
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	unsigned char *data = BPF_CORE_READ(skb, data);
-	__u16 l3proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-	__u32 doff = (__u32)(data - head);
+	return tt_parse_skb(src, v, true, false);
+}
 
-	if (!head)
-		return -1;
-	return tt_parse_l3(head, false, doff & 0xffff, l3proto, doff + v->len, &v->p);
+static __always_inline int tt_parse_skb_tx_btf(void *src, struct tt_view *v)
+{
+	return tt_parse_skb(src, v, false, true);
+}
+
+static __always_inline int tt_parse_skb_rx_btf(void *src, struct tt_view *v)
+{
+	return tt_parse_skb(src, v, true, true);
 }
 
 /*
  * One hop seen by a tracing program. dev may be NULL (use skb->dev). For TT_ADDR the skb is not
- * read at all: after ndo_start_xmit it may already be freed on another CPU.
+ * read at all: after ndo_start_xmit it may already be freed on another CPU. direct: skb and dev
+ * are BTF-typed (tp_btf) and read with plain loads; the kprobe and fentry backends probe-read.
  */
-static __always_inline void tt_hop(struct sk_buff *skb, struct net_device *dev, __u32 hook,
-				   int mode, __u32 aux, __u32 len, __u64 func_ip)
+static __always_inline void tt_hop_how(struct sk_buff *skb, struct net_device *dev, __u32 hook,
+				       int mode, __u32 aux, __u32 len, __u64 func_ip, bool direct)
 {
 	struct tt_view *v;
 
@@ -515,18 +547,35 @@ static __always_inline void tt_hop(struct sk_buff *skb, struct net_device *dev, 
 	if (mode == TT_ADDR) {
 		__builtin_memset(&v->m, 0, sizeof(v->m));
 		v->len = len;
-		tt_dev_info(v, dev);
+		tt_dev_info(v, dev, direct);
+	} else if (direct) {
+		tsn_skb_meta_btf(skb, &v->m);
+		v->len = skb->len;
+		tt_dev_info(v, dev ? dev : skb->dev, true);
 	} else {
 		tsn_skb_meta(skb, &v->m);
 		v->len = BPF_CORE_READ(skb, len);
-		tt_dev_info(v, dev ? dev : BPF_CORE_READ(skb, dev));
+		tt_dev_info(v, dev ? dev : BPF_CORE_READ(skb, dev), false);
 	}
 	if (mode == TT_FREE)
 		v->drop_reason = aux;
 	if (mode == TT_RX)
-		tt_track_emit(v, skb, mode, tt_parse_skb_rx);
+		tt_track_emit(v, skb, mode, direct ? tt_parse_skb_rx_btf : tt_parse_skb_rx);
 	else
-		tt_track_emit(v, skb, mode, tt_parse_skb_tx);
+		tt_track_emit(v, skb, mode, direct ? tt_parse_skb_tx_btf : tt_parse_skb_tx);
+}
+
+static __always_inline void tt_hop(struct sk_buff *skb, struct net_device *dev, __u32 hook,
+				   int mode, __u32 aux, __u32 len, __u64 func_ip)
+{
+	tt_hop_how(skb, dev, hook, mode, aux, len, func_ip, false);
+}
+
+/* The tracepoint backend's hops: tp_btf arguments are BTF-typed. */
+static __always_inline void tt_hop_btf(struct sk_buff *skb, struct net_device *dev, __u32 hook,
+				       int mode, __u32 aux, __u32 len, __u64 func_ip)
+{
+	tt_hop_how(skb, dev, hook, mode, aux, len, func_ip, true);
 }
 
 /* ---- tracepoint backend ---- */
@@ -534,15 +583,15 @@ static __always_inline void tt_hop(struct sk_buff *skb, struct net_device *dev, 
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(tsn_tp_dev_queue, struct sk_buff *skb)
 {
-	tt_hop(skb, NULL, TSN_HOOK_NET_DEV_QUEUE, TT_TX, 0, 0, 0);
+	tt_hop_btf(skb, NULL, TSN_HOOK_NET_DEV_QUEUE, TT_TX, 0, 0, 0);
 	return 0;
 }
 
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(tsn_tp_start_xmit, const struct sk_buff *skb, const struct net_device *dev)
 {
-	tt_hop((struct sk_buff *)skb, (struct net_device *)dev, TSN_HOOK_NET_DEV_START_XMIT, TT_TX,
-	       0, 0, 0);
+	tt_hop_btf((struct sk_buff *)skb, (struct net_device *)dev, TSN_HOOK_NET_DEV_START_XMIT,
+		   TT_TX, 0, 0, 0);
 	return 0;
 }
 
@@ -550,28 +599,28 @@ SEC("tp_btf/net_dev_xmit")
 int BPF_PROG(tsn_tp_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev,
 	     unsigned int skb_len)
 {
-	tt_hop(skb, dev, TSN_HOOK_NET_DEV_XMIT, TT_ADDR, (__u32)rc, skb_len, 0);
+	tt_hop_btf(skb, dev, TSN_HOOK_NET_DEV_XMIT, TT_ADDR, (__u32)rc, skb_len, 0);
 	return 0;
 }
 
 SEC("tp_btf/netif_rx")
 int BPF_PROG(tsn_tp_netif_rx, struct sk_buff *skb)
 {
-	tt_hop(skb, NULL, TSN_HOOK_NETIF_RX, TT_RX, 0, 0, 0);
+	tt_hop_btf(skb, NULL, TSN_HOOK_NETIF_RX, TT_RX, 0, 0, 0);
 	return 0;
 }
 
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(tsn_tp_receive, struct sk_buff *skb)
 {
-	tt_hop(skb, NULL, TSN_HOOK_NETIF_RECEIVE_SKB, TT_RX, 0, 0, 0);
+	tt_hop_btf(skb, NULL, TSN_HOOK_NETIF_RECEIVE_SKB, TT_RX, 0, 0, 0);
 	return 0;
 }
 
 SEC("tp_btf/napi_gro_receive_entry")
 int BPF_PROG(tsn_tp_gro, const struct sk_buff *skb)
 {
-	tt_hop((struct sk_buff *)skb, NULL, TSN_HOOK_NAPI_GRO_RECEIVE, TT_RX, 0, 0, 0);
+	tt_hop_btf((struct sk_buff *)skb, NULL, TSN_HOOK_NAPI_GRO_RECEIVE, TT_RX, 0, 0, 0);
 	return 0;
 }
 
@@ -579,7 +628,7 @@ SEC("tp_btf/qdisc_enqueue")
 int BPF_PROG(tsn_tp_qdisc_enq, struct Qdisc *q, const struct netdev_queue *txq,
 	     struct sk_buff *skb)
 {
-	tt_hop(skb, NULL, TSN_HOOK_QDISC_ENQUEUE, TT_TX, 0, 0, 0);
+	tt_hop_btf(skb, NULL, TSN_HOOK_QDISC_ENQUEUE, TT_TX, 0, 0, 0);
 	return 0;
 }
 
@@ -588,14 +637,14 @@ int BPF_PROG(tsn_tp_qdisc_deq, struct Qdisc *q, const struct netdev_queue *txq, 
 	     struct sk_buff *skb)
 {
 	/* skb is NULL when the qdisc had nothing; with bulk dequeue it heads a list */
-	tt_hop(skb, NULL, TSN_HOOK_QDISC_DEQUEUE, TT_TX, 0, 0, 0);
+	tt_hop_btf(skb, NULL, TSN_HOOK_QDISC_DEQUEUE, TT_TX, 0, 0, 0);
 	return 0;
 }
 
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(tsn_tp_kfree, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	tt_hop(skb, NULL, TSN_HOOK_KFREE_SKB, TT_FREE, (__u32)reason, 0, (__u64)location);
+	tt_hop_btf(skb, NULL, TSN_HOOK_KFREE_SKB, TT_FREE, (__u32)reason, 0, (__u64)location);
 	return 0;
 }
 
@@ -607,7 +656,7 @@ int BPF_PROG(tsn_tp_kfree, struct sk_buff *skb, void *location, enum skb_drop_re
 SEC("tp_btf/consume_skb")
 int BPF_PROG(tsn_tp_consume, struct sk_buff *skb)
 {
-	tt_hop(skb, NULL, TSN_HOOK_CONSUME_SKB, TT_FREE, 0, 0, 0);
+	tt_hop_btf(skb, NULL, TSN_HOOK_CONSUME_SKB, TT_FREE, 0, 0, 0);
 	return 0;
 }
 
@@ -642,7 +691,7 @@ static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 	v->m.has_sk = BPF_CORE_READ(skb, sk) != NULL;
 	v->m._pad = 0;
 	__builtin_memset(&v->p, 0, sizeof(v->p));
-	tt_dev_info(v, BPF_CORE_READ(skb, dev));
+	tt_dev_info(v, BPF_CORE_READ(skb, dev), false);
 	tt_track_emit(v, ctx, TT_TX, tt_parse_tc);
 	return TC_ACT_UNSPEC;
 }
@@ -687,7 +736,7 @@ static __always_inline void tt_child(struct sk_buff *parent, struct sk_buff *chi
 	v->flags = TSN_HOPF_CLONE;
 	tsn_skb_meta(child, &v->m);
 	v->len = BPF_CORE_READ(child, len);
-	tt_dev_info(v, BPF_CORE_READ(child, dev));
+	tt_dev_info(v, BPF_CORE_READ(child, dev), false);
 	__builtin_memset(&v->p, 0, sizeof(v->p));
 	tt_parse_skb_tx(child, v);
 	now = bpf_ktime_get_ns();
