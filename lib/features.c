@@ -529,7 +529,7 @@ out:
 }
 
 /*
- * tc programs that read struct sk_buff fields __sk_buff lacks (netns, sk) cast their ctx; the
+ * tsntrace's tc observers cast their ctx to read struct sk_buff fields __sk_buff lacks; the
  * tracepoint save hook reads headers through bpf_rdonly_cast. Both kfuncs came with 6.2.
  */
 static void probe_kern_ctx(struct tsn_feature_status *st)

@@ -35,7 +35,7 @@ static const char usage_text[] =
 	"  start --nic IF [--nic IF]... [--policy registered|all] [--ttl MS] [--capacity N]\n"
 	"        [--restore priority,tstamp,mark] [--save-hook auto|tracepoint|tc] [--foreground]\n"
 	"                      load, attach and pin enforce mode (adopts a running one);\n"
-	"                      save hook auto: tc on 6.2+ with --policy registered, else tracepoint\n"
+	"                      save hook auto: tc with tcx and --policy registered, else tracepoint\n"
 	"  stop                remove every program, link, pin and qdisc start created\n"
 	"  status              attachment, policy table, counters, map fill\n"
 	"  allow --netns PATH|NAME|inode:N --priorities LIST [--on-disallowed clamp|zero]\n"
