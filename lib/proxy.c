@@ -73,6 +73,14 @@ __u32 tsn_proxy_save_hook(__u32 hook, __u32 mode)
 									      TSN_SAVE_TP;
 }
 
+const char *tsn_proxy_save_hook_unsupported(__u32 hook)
+{
+	/* the tc hook's per-pod links are tcx links */
+	if (hook == TSN_SAVE_TC && !tsn_feature_has(TSN_FEAT_TCX))
+		return tsn_feature_status(TSN_FEAT_TCX)->reason;
+	return NULL;
+}
+
 /*
  * Which save programs a skeleton loads: the tracepoint one (returned), the tc one (allow loads
  * a copy of it per pod, load_pod_save()), both or neither.
@@ -314,6 +322,8 @@ static int resolve_nics(const struct tsn_proxy_opts *o, struct tsn_proxy_config 
 static int build_config(const struct tsn_proxy_opts *o, struct tsn_proxy_config *cfg, char *err,
 			size_t errlen)
 {
+	const char *why;
+
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->abi_version = TSN_ABI_VERSION;
 	cfg->mode = o->mode;
@@ -325,9 +335,9 @@ static int build_config(const struct tsn_proxy_opts *o, struct tsn_proxy_config 
 		return fail(err, errlen, "--ttl %u out of range (1..60000 ms)", o->ttl_ms);
 	if (o->capacity < 1 || o->capacity > (1U << 22))
 		return fail(err, errlen, "--capacity %u out of range (1..%u)", o->capacity, 1U << 22);
-	if (cfg->save_hook == TSN_SAVE_TC && !tsn_feature_has(TSN_FEAT_TCX))
-		return fail(err, errlen, "--save-hook tc: %s; use the tracepoint save hook",
-			    tsn_feature_status(TSN_FEAT_TCX)->reason);
+	why = tsn_proxy_save_hook_unsupported(cfg->save_hook);
+	if (why)
+		return fail(err, errlen, "--save-hook tc: %s; use the tracepoint save hook", why);
 	if (tsn_netns_inode(-1, &cfg->nic_netns))
 		return fail(err, errlen, "cannot read own netns inode: %s", strerror(errno));
 	return resolve_nics(o, cfg, err, errlen);

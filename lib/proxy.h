@@ -46,6 +46,9 @@ void tsn_proxy_opts_default(struct tsn_proxy_opts *o);
 /* The save hook that TSN_SAVE_AUTO (the default) means for a policy mode on this kernel. */
 __u32 tsn_proxy_save_hook(__u32 hook, __u32 mode);
 
+/* Why this kernel cannot run a (resolved) save hook, or NULL when it can. */
+const char *tsn_proxy_save_hook_unsupported(__u32 hook);
+
 /* Prove that this kernel loads the datapath with that (resolved) save hook: 0 or -errno. */
 int tsn_proxy_load_check(__u32 save_hook);
 

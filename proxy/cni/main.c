@@ -28,7 +28,6 @@
 #include "config.h"
 #include "install.h"
 #include "json.h"
-#include "kfeatures.h"
 #include "log.h"
 #include "netns.h"
 #include "proxy.h"
@@ -482,6 +481,7 @@ static int cmd_status(struct ctx *c)
 {
 	__u32 hook = tsn_proxy_save_hook(c->conf.save_hook, TSN_MODE_REGISTERED);
 	char parent[PATH_MAX], err[TSN_ERRLEN], *slash;
+	const char *why;
 	struct statfs sfs;
 	json_object *st, *v;
 	int rc, i;
@@ -526,9 +526,9 @@ static int cmd_status(struct ctx *c)
 		return 0;
 	}
 	/* not loaded yet: prove that the first ADD can load it */
-	if (hook == TSN_SAVE_TC && !tsn_feature_has(TSN_FEAT_KERN_CTX))
-		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL, "saveHook tc: %s",
-				   tsn_feature_status(TSN_FEAT_KERN_CTX)->reason);
+	why = tsn_proxy_save_hook_unsupported(hook);
+	if (why)
+		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL, "saveHook tc: %s", why);
 	rc = tsn_proxy_load_check(hook);
 	if (rc)
 		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, strerror(-rc),
