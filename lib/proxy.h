@@ -4,12 +4,13 @@
  * All state lives pinned under a pin dir in bpffs, so the datapath keeps working when no
  * process is running, and every caller (re)opens it from there:
  *
- *   <pin>/maps/{track,track_fp,counters,policy,config,sweep}
- *   <pin>/progs/restore                 program re-attached when a NIC's link is missing
- *   <pin>/links/{save,kfree,consume}    tp_btf links
+ *   <pin>/maps/{track,track_fp,counters,policy,config,sweep,data}
+ *   <pin>/progs/{restore,sweep}         restore: re-attached when a NIC's link is missing
+ *   <pin>/links/save                    tp_btf link (--save-hook tracepoint)
+ *   <pin>/links/{kfree,consume}         raw_tp links
  *   <pin>/links/restore_<ifindex>       tcx link on a NIC (clsact filters have no pin)
- *   <pin>/links/save_<netns>_<ifindex> tcx link on a pod interface (--save-hook tc)
- *   <pin>/progs/save_tc                 the program those links run
+ *   <pin>/links/save_<netns>_<ifindex>  tcx link on a pod interface (--save-hook tc), holding
+ *                                       that pod's copy of the tc save program
  *
  * Operations serialise on a lock file, so concurrent CNI ADDs and a CLI start cannot
  * half-attach. Functions return 0 or -errno and describe failures in err (one line).
