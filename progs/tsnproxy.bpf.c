@@ -178,6 +178,21 @@ static __always_inline bool tsn_policy_apply(struct tsn_cpu_counters *c, __u32 n
 	return true;
 }
 
+/*
+ * The start of every per-packet path: this CPU's counters (*c) and the tracking slot of the skb
+ * at ptr, whose address goes to *addr. NULL when a lookup fails, which they cannot, but the
+ * verifier wants the checks.
+ */
+static __always_inline struct tsn_track_slot *tsn_cpu_slot(const void *ptr,
+							  struct tsn_cpu_counters **c, __u64 *addr)
+{
+	*c = tsn_cpu();
+	if (!*c)
+		return NULL;
+	*addr = tsn_cpu_addr(*c, ptr);
+	return tsn_slot_by_skb(*addr);
+}
+
 static __always_inline bool tsn_meta_is_default(const struct tsn_meta *m)
 {
 	return !m->priority && !m->tstamp && !m->mark;
@@ -201,11 +216,7 @@ static __always_inline int tsn_save_xmit(struct sk_buff *skb, struct net_device 
 	m.tstamp = skb->tstamp;
 	if (tsn_meta_is_default(&m))
 		return 0;
-	c = tsn_cpu();
-	if (!c)
-		return 0;
-	addr = tsn_cpu_addr(c, skb);
-	s = tsn_slot_by_skb(addr);
+	s = tsn_cpu_slot(skb, &c, &addr);
 	if (!s)
 		return 0;
 	tsn_slot_prefetch(s);
@@ -263,11 +274,7 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	m.tstamp = ctx->tstamp;
 	if (tsn_meta_is_default(&m))
 		return TC_ACT_UNSPEC;
-	c = tsn_cpu();
-	if (!c)
-		return TC_ACT_UNSPEC;
-	addr = tsn_cpu_addr(c, ctx);	/* a tc ctx is the struct sk_buff itself */
-	s = tsn_slot_by_skb(addr);
+	s = tsn_cpu_slot(ctx, &c, &addr);	/* a tc ctx is the struct sk_buff itself */
 	if (!s)
 		return TC_ACT_UNSPEC;
 	tsn_slot_prefetch(s);
@@ -312,16 +319,13 @@ static __always_inline void tsn_restore_tstamp(struct tsn_cpu_counters *c, struc
 SEC("tc")
 int tsn_restore(struct __sk_buff *ctx)
 {
-	struct tsn_cpu_counters *c = tsn_cpu();
+	struct tsn_cpu_counters *c;
 	struct tsn_track_slot *s;
 	struct tsn_meta m;
 	__u64 addr, now, fp;
 	bool by_addr;
 
-	if (!c)
-		return TC_ACT_UNSPEC;
-	addr = tsn_cpu_addr(c, ctx);	/* a tc ctx is the struct sk_buff itself */
-	s = tsn_slot_by_skb(addr);
+	s = tsn_cpu_slot(ctx, &c, &addr);	/* a tc ctx is the struct sk_buff itself */
 	if (!s)
 		return TC_ACT_UNSPEC;
 	now = tsn_epoch;
