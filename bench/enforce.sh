@@ -25,6 +25,7 @@ PACKETS=${2:-100000}
 PARTS=,${3:-ratio,floor,hook,logic,hot},
 ID=${BENCH_ID:-231}
 PIN=/sys/fs/bpf/tk$ID-bench
+FILL=$PIN-fill	# filler programs, see fill_pack
 NODE=tk$ID-node
 
 proxy() {
@@ -32,6 +33,7 @@ proxy() {
 }
 cleanup() {
 	[ -e "$PIN" ] && proxy stop >/dev/null 2>&1
+	rm -rf "$FILL"
 	tk_fixture_down "$ID" >/dev/null 2>&1
 }
 trap cleanup EXIT
@@ -50,7 +52,6 @@ part() { [[ $PARTS == *,$1,* ]]; }
 # loaded in the same order land in the same places every round: each round with enforce mode
 # first loads a random number of small filler programs (never attached), so that the rounds
 # sample placements.
-FILL=$PIN-fill
 fill_pack() {
 	local k
 	rm -rf "$FILL"
@@ -59,7 +60,6 @@ fill_pack() {
 		bpftool prog loadall "$TK_BUILD/bench_empty.bpf.o" "$FILL/$k" || return
 	done
 }
-trap 'rm -rf "$FILL"; cleanup' EXIT
 
 if part ratio; then
 # enforce mode as deployed: defaults (save hook auto), the pod registered with its priority
