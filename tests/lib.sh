@@ -112,10 +112,10 @@ tk_bg() { # netns cmd...
 }
 
 # Wait until a file exists (bounded). 
-tk_wait_file() { # path [timeout_s]
+tk_wait_file() { # path [timeout_s] [test: -e, it exists (default); -s, it is not empty]
 	local i n=$((${2:-10} * 10))
 	for ((i = 0; i < n; i++)); do
-		[ -e "$1" ] && return 0
+		test "${3:--e}" "$1" && return 0
 		sleep 0.1
 	done
 	tk_fail "timed out waiting for $1"

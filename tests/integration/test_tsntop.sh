@@ -165,17 +165,14 @@ test_tsntop_once_and_json_without_terminal() {
 # A flow that stops sending is forgotten after --idle, in the model and in the kernel's map (whose
 # room is bounded); one that keeps sending is not.
 test_tsntop_idle_flows_forgotten() {
-	local out=$TK_TMP/idle.json pid i n first last
+	local out=$TK_TMP/idle.json pid n first last
 	tk_fixture_up "$TK_TEST_ID" 1
 	tk_listen "$TK_TEST_ID" "$PORT"
 	"$TOP" --netns "${TK_PODS[0]}" --json -d 0.5 --idle 1.5 --max-iterations 14 \
 		>"$out" 2>"$TK_TMP/idle.err" </dev/null &
 	pid=$!
 	tk_defer "kill $pid"
-	for ((i = 0; i < 50; i++)); do
-		[ -s "$out" ] && break
-		sleep 0.1
-	done
+	tk_wait_file "$out" 5 -s	# the first sample: attached
 	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --count 200 --interval-us 1000 --priority 1 \
 		>/dev/null
 	sleep 0.6
@@ -198,10 +195,7 @@ test_tsntop_signals_detach() {
 		"$TOP" "${TOP_ARGS[@]}" --json -d 0.3 >"$TK_TMP/$sig.json" 2>"$TK_TMP/$sig.err" &
 		pid=$!
 		tk_defer "kill $pid"
-		for ((i = 0; i < 50; i++)); do
-			[ -s "$TK_TMP/$sig.json" ] && break
-			sleep 0.1
-		done
+		tk_wait_file "$TK_TMP/$sig.json" 5 -s
 		ids=$(progs_of "$pid")
 		assert_ne "$sig: programs attached" "$ids" "[]"
 		kill -"$sig" "$pid"
