@@ -401,7 +401,7 @@ test_save_hook_auto() {
 # again with new priorities must reach every interface it is attached to, not only the one named.
 test_tc_save_hook_new_policy_reaches_every_interface() {
 	enforce_setup 1
-	local pod=/run/netns/${TK_PODS[0]} ids old
+	local pod=/run/netns/${TK_PODS[0]} old
 	tk_require tcx
 	proxy start --nic nic0 --save-hook tc >/dev/null || tk_fail "tsnproxy start failed"
 	nsenter --net="$pod" -- ip link add tkx0 type veth peer name tkx1 || tk_fail "veth"
@@ -410,18 +410,19 @@ test_tc_save_hook_new_policy_reaches_every_interface() {
 		tk_fail "allow eth0 failed"
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --ifname tkx0 >/dev/null ||
 		tk_fail "allow tkx0 failed"
-	ids() {
+	save_prog_ids() { # the programs the pod's save links run, one line each
 		for l in "$TK_PIN"/links/save_*; do bpftool link show pinned "$l" -j | jq .prog_id
 		done | sort -u
 	}
-	old=$(ids)
+	old=$(save_prog_ids)
 	assert_eq "two save links, one program" "$(find "$TK_PIN/links" -name 'save_*' | wc -l) \
 $(echo "$old" | wc -l)" "2 1"
 	assert_eq "priority 2 not allowed yet: tc0" "$(tk_talk_class "$TK_TEST_ID" 1 2 2 $N)" 0
 	# registered again naming tkx0 only: eth0 must get the new copy too
 	proxy allow --netns "${TK_PODS[0]}" --priorities 2 --ifname tkx0 >/dev/null ||
 		tk_fail "allow again failed"
-	assert_eq "both links on one new program" "$(ids | wc -l) $(ids | grep -cx "$old")" "1 0"
+	assert_eq "both links on one new program" \
+		"$(save_prog_ids | wc -l) $(save_prog_ids | grep -cx "$old")" "1 0"
 	assert_eq "eth0 now allowed priority 2: tc2" "$(tk_talk_class "$TK_TEST_ID" 1 2 2 $N)" $N
 	assert_eq "eth0 priority 1 now clamped to 0: tc1" \
 		"$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" 0
