@@ -37,9 +37,18 @@ LDLIBS := $(PKG_LIBS) -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -Iprogs \
 	-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 
+# Product programs in progs/, test-only ones in tests/progs/ and bench/progs/; each X.bpf.c
+# builds to build/X.bpf.o and build/X.skel.h whichever directory it is in.
 BPF_SRCS := $(wildcard progs/*.bpf.c)
-BPF_OBJS := $(patsubst progs/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
-SKELS := $(patsubst progs/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+TEST_BPF_SRCS := $(wildcard tests/progs/*.bpf.c bench/progs/*.bpf.c)
+BPF_HDRS := $(wildcard progs/*.h) $(VMLINUX_DIR)/vmlinux.h
+bpf_outs = $(patsubst %.bpf.c,$(BUILD)/%$(2),$(notdir $(1)))
+BPF_OBJS := $(call bpf_outs,$(BPF_SRCS) $(TEST_BPF_SRCS),.bpf.o)
+SKELS := $(call bpf_outs,$(BPF_SRCS),.skel.h)
+TEST_SKELS := $(call bpf_outs,$(TEST_BPF_SRCS),.skel.h)
+ifneq ($(words $(BPF_OBJS)),$(words $(sort $(BPF_OBJS))))
+$(error a BPF program name is used twice in progs/, tests/progs/ and bench/progs/)
+endif
 
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
@@ -78,19 +87,34 @@ deps:
 $(BUILD) $(BUILD)/obj:
 	$(Q)mkdir -p $@
 
-$(BUILD)/%.bpf.o: progs/%.bpf.c $(wildcard progs/*.h) $(VMLINUX_DIR)/vmlinux.h | $(BUILD)
+define bpf_compile
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+endef
+
+$(BUILD)/%.bpf.o: progs/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(bpf_compile)
+$(BUILD)/%.bpf.o: tests/progs/%.bpf.c $(BPF_HDRS) $(wildcard tests/progs/*.h) | $(BUILD)
+	$(bpf_compile)
+$(BUILD)/%.bpf.o: bench/progs/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(bpf_compile)
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
-# Userspace objects see every skeleton, so a tool can embed any BPF object.
-$(BUILD)/obj/%.o: %.c $(SKELS)
+define cc_compile
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(1) -MMD -MP -c $< -o $@
+endef
+
+# Product objects see the product skeletons, so a tool can embed any product BPF object; test
+# and bench tools (tests/) also see the test-only skeletons and tests/progs/'s headers.
+$(BUILD)/obj/%.o: %.c $(SKELS)
+	$(call cc_compile)
+$(call objs,$(TEST_TOOL_SRCS) $(UNIT_SRCS)): $(BUILD)/obj/%.o: %.c $(SKELS) $(TEST_SKELS)
+	$(call cc_compile,-Itests/progs)
 
 $(LIBTSN): $(LIB_OBJS)
 	$(call msg,AR,$@)

@@ -11,7 +11,7 @@
 #
 # nic0 gets a priority-aware egress qdisc: taprio with the seed talk's schedule where the kernel
 # has it, else HTB with one class per traffic class plus a BPF classifier that applies taprio's
-# "map 0 1 2 3" (progs/fixture_tc.bpf.c). Either way the per-class counters tell in which
+# "map 0 1 2 3" (tests/progs/fixture_tc.bpf.c). Either way the per-class counters tell in which
 # traffic class each packet was scheduled.
 #
 # As a library (sourced by tests/lib.sh, or by scripts/demo.sh):
@@ -173,7 +173,8 @@ _tk_fx_qdisc() { # id
 		_tk_fx tk_ns "$node" tc class add dev nic0 parent 1: classid "1:$k" \
 			htb rate 10gbit ceil 10gbit burst 1m cburst 1m quantum 60000
 	done
-	# "classid 1:" gives the major; the program writes the minor (see fixture_tc.bpf.c)
+	# "classid 1:" gives the major; the program writes the minor
+	# (see tests/progs/fixture_tc.bpf.c)
 	_tk_fx tk_ns "$node" tc filter add dev nic0 parent 1: pref 1 \
 		bpf da obj "$obj" sec tc classid 1:
 	echo htb >"$dir/kind"

@@ -3,7 +3,7 @@
  * bpfstats: run a command with BPF run-time statistics enabled (BPF_ENABLE_STATS: scoped to
  * this process' fd, no sysctl is changed) and print, as JSON, run_cnt and run_time_ns that
  * every program whose name starts with a prefix accumulated during the command.
- * With --empty IF it also attaches empty programs (progs/bench_empty.bpf.c) to the same hooks
+ * With --empty IF it also attaches empty programs (bench/progs/bench_empty.bpf.c) to the same hooks
  * as enforce mode (tcx egress on IF in the current netns, the three tracepoints): the baseline.
  * --no-stats leaves statistics off (and the counts at 0): what the empty programs alone cost
  * a flood, without the two clock reads per run that statistics add. For the hooks of the tc

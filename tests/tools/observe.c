@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * observe: test-only tool. Prints one NDJSON line per talker datagram seen at a driver transmit
- * (progs/tk_observe.bpf.c), with the skb metadata at that point, so that tests check what the
+ * (tests/progs/tk_observe.bpf.c), with the skb metadata at that point, so that tests check what the
  * NIC really got without trusting the proxy's own counters.
  *
  *   observe [--dport LO[-HI]] [--duration S] [--ready-file F]

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The proxy's packet fingerprint (progs/tsn_track.bpf.h: tsn_fp_l3), computed in the kernel by
- * progs/test_fp.bpf.c through BPF_PROG_TEST_RUN in each of its flavours: a tc program's skb
+ * tests/progs/test_fp.bpf.c through BPF_PROG_TEST_RUN in each of its flavours: a tc program's skb
  * (the restore, the tc save hook), a kernel address by probe read (the tracepoint save hook
  * before 6.2) and by plain loads (since 6.2). Every flavour must give the fingerprint the
  * definition in docs/enforce.md gives (ref_fp below, computed field by field), on the fast path

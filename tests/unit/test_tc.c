@@ -2,7 +2,7 @@
 /*
  * lib/tc.c with real traffic. Fixture: netns "tk<pid>-unit-tc" with a veth pair tkv0/tkv1;
  * UDP to 10.201.0.2 leaves through tkv0 (egress hook) and arrives on tkv1 (ingress hook), with
- * a permanent neighbour entry so no ARP is needed. The counters of progs/test_tc.bpf.c show
+ * a permanent neighbour entry so no ARP is needed. The counters of tests/progs/test_tc.bpf.c show
  * which programs saw the packets: bpf_prog_test_run cannot show chaining, real packets can.
  * Every test tears its fixture down on every path (asserts only record failures).
  */

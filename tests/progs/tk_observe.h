@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Event of the test-only observer (progs/tk_observe.bpf.c, tests/tools/observe.c). */
+/* Event of the test-only observer (tests/progs/tk_observe.bpf.c, tests/tools/observe.c). */
 #ifndef TK_OBSERVE_H
 #define TK_OBSERVE_H
 
