@@ -8,6 +8,7 @@
 #define TSN_FILTER_H
 
 #include "tsnkit.h"
+#include "tsn_net.h"
 
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
@@ -76,7 +77,8 @@ static __always_inline int tsn_filter_match(const volatile struct tsn_filter *f,
 		goto meta;
 	if ((flags & TSN_FILT_PROTO) && t->l4proto != f->l4proto)
 		return 0;
-	if ((flags & (TSN_FILT_SRC | TSN_FILT_DST)) && t->l3proto != 0x0800 && t->l3proto != 0x86DD)
+	if ((flags & (TSN_FILT_SRC | TSN_FILT_DST)) && t->l3proto != ETH_P_IP &&
+	    t->l3proto != ETH_P_IPV6)
 		return 0;	/* an address filter never matches a non-IP frame */
 	if ((flags & TSN_FILT_SRC) && !tsn_prefix_eq(t->saddr, f->src, f->src_plen))
 		return 0;

@@ -17,6 +17,7 @@
 #define TSN_TRACK_BPF_H
 
 #include "tsnkit.h"
+#include "tsn_net.h"
 
 /*
  * Set by the loader before load: capacity - 1 (capacity is a power of two), and the TTL in the
@@ -158,6 +159,9 @@ static __always_inline __u32 tsn_slot_check(const struct tsn_track_slot *s)
 
 /* ---- skb metadata (BTF-typed struct sk_buff *, tracing programs) ---- */
 
+/* skb->network_header (and the other header offsets) where nobody set it */
+#define TSN_SKB_HDR_UNSET ((__u16)~0U)
+
 struct sk_buff___pre611 {
 	__u8 mono_delivery_time : 1;
 } __attribute__((preserve_access_index));
@@ -272,8 +276,41 @@ static __always_inline int tsn_load_words(void *src, enum tsn_src how, __u32 off
 	return 0;
 }
 
-/* Byte i (0-7) of a little-endian word, i.e. the i-th byte in memory. */
-#define TSN_BYTE(w, i) (((w) >> ((i) * 8)) & 0xff)
+/*
+ * The n-byte field (n = 1, 2 or 8) at byte off of the header in w, as tsn_load_words() stored
+ * it: the bytes in packet order, so a multi-byte field is in network byte order. off and n are
+ * constants at every call site, which folds this to a shift and a mask, or two shifts and an
+ * or for a field that straddles two words.
+ */
+static __always_inline __u64 tsn_hdr_field(const __u64 *w, __u32 off, __u32 n)
+{
+	__u32 sh = off % 8 * 8;
+	__u64 v = w[off / 8] >> sh;
+
+	if (sh + n * 8 > 64)
+		v |= w[off / 8 + 1] << (64 - sh);
+	return n == 8 ? v : v & ((1ULL << (n * 8)) - 1);
+}
+
+/* IPv4 header length in bytes: ihl, the low nibble of byte 0, counts 4-byte words. */
+static __always_inline __u32 tsn_ipv4_hlen(const __u64 *w)
+{
+	return (w[0] & 0xf) * 4;
+}
+
+/* IPv6 flow label, 20 bits from the low nibble of byte 1 on, most significant first. */
+static __always_inline __u64 tsn_ipv6_flow_lbl(const __u64 *w)
+{
+	return (tsn_hdr_field(w, TSN_IPV6_FLOW_LBL_OFF, 1) & 0xf) << 16 |
+	       tsn_hdr_field(w, TSN_IPV6_FLOW_LBL_OFF + 1, 1) << 8 |
+	       tsn_hdr_field(w, TSN_IPV6_FLOW_LBL_OFF + 2, 1);
+}
+
+/* Where the fingerprint's content word starts, from the L4 header (see struct tsn_pkt). */
+#define TSN_FP_UDP_WORD_OFF TSN_UDP_HLEN    /* the first payload bytes */
+#define TSN_FP_TCP_WORD_OFF TSN_TCP_SEQ_OFF /* sequence and acknowledgment numbers */
+/* The fast path's one load: an optionless IPv4 header and the farthest word, UDP's. */
+#define TSN_FP_IPV4_LOAD (TSN_IPV4_HLEN + TSN_FP_UDP_WORD_OFF + 8)
 
 /*
  * Fingerprint of the packet whose L3 header starts at off, with the frame ending at len (see
@@ -288,40 +325,41 @@ static __always_inline int tsn_fp_l3(void *src, enum tsn_src how, __u32 off, __u
 
 	b[4] = 0;
 	/*
-	 * Fast path, one load: IPv4 without options, 16 bytes past the L4 header. Computes what
-	 * the general path below computes. In b, IP bytes 2-3 are the total length, 4-5 the id,
-	 * 9 the protocol, and the L4 header starts at byte 20.
+	 * Fast path, one load: IPv4 without options, long enough for the content word whatever
+	 * the protocol. Computes what the general path below computes.
 	 */
-	if (l3proto == 0x0800 && off + 36 <= len && !tsn_load_words(src, how, off, b, 36) &&
-	    (b[0] & 0xf) == 5 && bpf_ntohs((__u16)(b[0] >> 16)) >= 36) {
-		proto = TSN_BYTE(b[1], 1);
-		if (proto == 17)
-			word = (b[3] >> 32) | (b[4] << 32);	/* bytes 28-35: UDP payload */
-		else if (proto == 6)
-			word = b[3];				/* bytes 24-31: TCP seq, ack */
+	if (l3proto == ETH_P_IP && off + TSN_FP_IPV4_LOAD <= len &&
+	    !tsn_load_words(src, how, off, b, TSN_FP_IPV4_LOAD) &&
+	    tsn_ipv4_hlen(b) == TSN_IPV4_HLEN &&
+	    bpf_ntohs((__u16)tsn_hdr_field(b, TSN_IPV4_TOT_LEN_OFF, 2)) >= TSN_FP_IPV4_LOAD) {
+		proto = tsn_hdr_field(b, TSN_IPV4_PROTO_OFF, 1);
+		if (proto == IPPROTO_UDP)
+			word = tsn_hdr_field(b, TSN_IPV4_HLEN + TSN_FP_UDP_WORD_OFF, 8);
+		else if (proto == IPPROTO_TCP)
+			word = tsn_hdr_field(b, TSN_IPV4_HLEN + TSN_FP_TCP_WORD_OFF, 8);
 		else
-			word = (b[2] >> 32) | (b[3] << 32);	/* bytes 20-27 */
-		h = (((b[0] >> 32) & 0xffff) << 32) | (((b[0] >> 16) & 0xffff) << 16) | proto;
+			word = tsn_hdr_field(b, TSN_IPV4_HLEN, 8);
+		h = tsn_hdr_field(b, TSN_IPV4_ID_OFF, 2) << 32 |
+		    tsn_hdr_field(b, TSN_IPV4_TOT_LEN_OFF, 2) << 16 | proto;
 		*fp = tsn_fp_mix(h, word);
 		return 0;
 	}
 
-	if (l3proto == 0x0800) {
-		if (tsn_load_words(src, how, off, b, 20))
+	if (l3proto == ETH_P_IP) {
+		if (tsn_load_words(src, how, off, b, TSN_IPV4_HLEN))
 			return -1;
-		proto = TSN_BYTE(b[1], 1);
-		tot = (b[0] >> 16) & 0xffff;
-		h = (((b[0] >> 32) & 0xffff) << 32) | (tot << 16) | proto;
-		l4off = off + (b[0] & 0xf) * 4;
+		proto = tsn_hdr_field(b, TSN_IPV4_PROTO_OFF, 1);
+		tot = tsn_hdr_field(b, TSN_IPV4_TOT_LEN_OFF, 2);
+		h = tsn_hdr_field(b, TSN_IPV4_ID_OFF, 2) << 32 | (tot << 16) | proto;
+		l4off = off + tsn_ipv4_hlen(b);
 		end = bpf_ntohs((__u16)tot) + off;	/* frame end, ignoring padding */
-	} else if (l3proto == 0x86DD) {
-		if (tsn_load_words(src, how, off, b, 40))
+	} else if (l3proto == ETH_P_IPV6) {
+		if (tsn_load_words(src, how, off, b, TSN_IPV6_HLEN))
 			return -1;
-		proto = TSN_BYTE(b[0], 6);
-		tot = (b[0] >> 32) & 0xffff;		/* payload length */
-		h = (tot << 32) | ((__u64)proto << 24) | ((TSN_BYTE(b[0], 1) & 0xf) << 16) |
-		    (TSN_BYTE(b[0], 2) << 8) | TSN_BYTE(b[0], 3);
-		l4off = off + 40;
+		proto = tsn_hdr_field(b, TSN_IPV6_NEXTHDR_OFF, 1);
+		tot = tsn_hdr_field(b, TSN_IPV6_PLEN_OFF, 2);
+		h = (tot << 32) | ((__u64)proto << 24) | tsn_ipv6_flow_lbl(b);
+		l4off = off + TSN_IPV6_HLEN;
 		end = bpf_ntohs((__u16)tot) + l4off;
 	} else {
 		h = ((__u64)l3proto << 32) | len;
@@ -330,10 +368,10 @@ static __always_inline int tsn_fp_l3(void *src, enum tsn_src how, __u32 off, __u
 		*fp = tsn_fp_mix(h, word);
 		return 0;
 	}
-	if (proto == 17)
-		l4off += 8;		/* UDP payload */
-	else if (proto == 6)
-		l4off += 4;		/* TCP seq + ack */
+	if (proto == IPPROTO_UDP)
+		l4off += TSN_FP_UDP_WORD_OFF;
+	else if (proto == IPPROTO_TCP)
+		l4off += TSN_FP_TCP_WORD_OFF;
 	if (l4off + 8 <= end)
 		tsn_load_words(src, how, l4off, &word, 8);
 	*fp = tsn_fp_mix(h, word);
@@ -346,11 +384,10 @@ static __always_inline int tsn_parse_l3(void *src, enum tsn_src how, __u32 off, 
 {
 	/*
 	 * One buffer for every branch (callers, tsntrace, are close to the 512-byte stack
-	 * limit), the header's bytes at their offsets: for IPv4 the addresses at 12 and 16, for
-	 * IPv6 at 8 and 24.
+	 * limit), the header's bytes at their offsets.
 	 */
 	__u64 w[5];
-	__u32 l4off, ports;
+	__u32 l4off;
 	__u8 proto;
 
 	__builtin_memset(&p->tuple, 0, sizeof(p->tuple));
@@ -359,33 +396,33 @@ static __always_inline int tsn_parse_l3(void *src, enum tsn_src how, __u32 off, 
 	if (tsn_fp_l3(src, how, off, l3proto, len, &p->fp))
 		return -1;
 
-	if (l3proto == 0x0800) {
-		if (tsn_load_words(src, how, off, w, 20))
+	if (l3proto == ETH_P_IP) {
+		if (tsn_load_words(src, how, off, w, TSN_IPV4_HLEN))
 			return -1;
-		proto = TSN_BYTE(w[1], 1);
+		proto = tsn_hdr_field(w, TSN_IPV4_PROTO_OFF, 1);
+		/* as an IPv4-mapped IPv6 address, ::ffff:a.b.c.d */
 		p->tuple.saddr[10] = p->tuple.saddr[11] = 0xff;
 		p->tuple.daddr[10] = p->tuple.daddr[11] = 0xff;
-		__builtin_memcpy(&p->tuple.saddr[12], (const char *)w + 12, 4);
-		__builtin_memcpy(&p->tuple.daddr[12], (const char *)w + 16, 4);
-		l4off = off + (w[0] & 0xf) * 4;
-	} else if (l3proto == 0x86DD) {
-		if (tsn_load_words(src, how, off, w, 40))
+		__builtin_memcpy(&p->tuple.saddr[12], (const char *)w + TSN_IPV4_SADDR_OFF, 4);
+		__builtin_memcpy(&p->tuple.daddr[12], (const char *)w + TSN_IPV4_DADDR_OFF, 4);
+		l4off = off + tsn_ipv4_hlen(w);
+	} else if (l3proto == ETH_P_IPV6) {
+		if (tsn_load_words(src, how, off, w, TSN_IPV6_HLEN))
 			return -1;
-		proto = TSN_BYTE(w[0], 6);
-		__builtin_memcpy(p->tuple.saddr, (const char *)w + 8, 16);
-		__builtin_memcpy(p->tuple.daddr, (const char *)w + 24, 16);
-		l4off = off + 40;
+		proto = tsn_hdr_field(w, TSN_IPV6_NEXTHDR_OFF, 1);
+		__builtin_memcpy(p->tuple.saddr, (const char *)w + TSN_IPV6_SADDR_OFF, 16);
+		__builtin_memcpy(p->tuple.daddr, (const char *)w + TSN_IPV6_DADDR_OFF, 16);
+		l4off = off + TSN_IPV6_HLEN;
 	} else {
 		return 0;
 	}
 
 	p->tuple.l4proto = proto;
 	p->l4off = l4off;
-	if ((proto == 6 || proto == 17 || proto == 132) &&
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP) &&
 	    !tsn_load_words(src, how, l4off, w, 4)) {
-		ports = (__u32)w[0];	/* source port in the low 2 bytes, destination next */
-		p->tuple.sport = bpf_ntohs((__u16)ports);
-		p->tuple.dport = bpf_ntohs((__u16)(ports >> 16));
+		p->tuple.sport = bpf_ntohs((__u16)tsn_hdr_field(w, TSN_L4_SPORT_OFF, 2));
+		p->tuple.dport = bpf_ntohs((__u16)tsn_hdr_field(w, TSN_L4_DPORT_OFF, 2));
 	}
 	return 0;
 }
@@ -398,7 +435,7 @@ static __always_inline int tsn_fp_skb_btf(struct sk_buff *skb, enum tsn_src how,
 {
 	__u16 nh = skb->network_header;
 
-	if (nh == (__u16)~0U)
+	if (nh == TSN_SKB_HDR_UNSET)
 		return -1;
 	return tsn_fp_l3(skb->head, how, nh, bpf_ntohs(skb->protocol), skb->len + nh, fp);
 }
@@ -406,7 +443,7 @@ static __always_inline int tsn_fp_skb_btf(struct sk_buff *skb, enum tsn_src how,
 /* tc programs: the frame starts at offset 0 with an Ethernet header. */
 static __always_inline int tsn_fp_tc(struct __sk_buff *skb, __u64 *fp)
 {
-	return tsn_fp_l3(skb, TSN_SRC_TC, 14, bpf_ntohs(skb->protocol), skb->len, fp);
+	return tsn_fp_l3(skb, TSN_SRC_TC, ETH_HLEN, bpf_ntohs(skb->protocol), skb->len, fp);
 }
 
 /* ---- tracking table ---- */

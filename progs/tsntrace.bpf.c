@@ -23,6 +23,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_tracing.h>
+#include <asm-generic/errno-base.h>
 
 #include "tsn_track.bpf.h"
 #include "tsn_filter.h"
@@ -273,7 +274,7 @@ static __always_inline void *tt_agg_entry(void *map, const void *key, const void
 	if (e)
 		return e;
 	rc = bpf_map_update_elem(map, key, init, BPF_NOEXIST);
-	if (rc && rc != -17 /* EEXIST */) {
+	if (rc && rc != -EEXIST) {
 		tt_agg_count(full_stat);
 		return NULL;
 	}
@@ -450,7 +451,7 @@ static __always_inline int tt_parse_l3(void *src, bool tc, __u32 off, __u16 l3pr
 
 	if (tsn_parse_l3(src, how, off, l3proto, end, p))
 		return -1;
-	if (l3proto != 0x0800 && l3proto != 0x86DD) {
+	if (l3proto != ETH_P_IP && l3proto != ETH_P_IPV6) {
 		__u64 w[2] = {};
 
 		/* non-IP: the shared fingerprint has only the first 8 bytes, which are the same
@@ -459,9 +460,9 @@ static __always_inline int tt_parse_l3(void *src, bool tc, __u32 off, __u16 l3pr
 			p->fp = tsn_mix64(p->fp ^ w[0] ^ tsn_mix64(w[1]));
 		return 0;
 	}
-	if (p->tuple.l4proto != 17)
+	if (p->tuple.l4proto != IPPROTO_UDP)
 		return 0;
-	l4off = p->l4off + 16;	/* UDP header + the 8 bytes already covered */
+	l4off = p->l4off + TSN_FP_UDP_WORD_OFF + 8; /* past the 8 bytes already covered */
 	if (l4off + 8 <= end && !tsn_load_words(src, how, l4off & 0xffff, &word, 8))
 		p->fp = tsn_mix64(p->fp ^ word);
 	return 0;
@@ -495,8 +496,8 @@ static __always_inline int tt_parse_skb(struct sk_buff *skb, struct tt_view *v, 
 	if (!head)
 		return -1;
 	doff = (__u32)(data - head);
-	/* network_header is 0 in a fresh rx skb and ~0 where nobody set it */
-	off = nh && nh != (__u16)~0U ? nh : doff + (rx ? 0 : 14);
+	/* network_header is 0 in a fresh rx skb */
+	off = nh && nh != TSN_SKB_HDR_UNSET ? nh : doff + (rx ? 0 : ETH_HLEN);
 	return tt_parse_l3(head, false, off & 0xffff, l3proto, doff + v->len, &v->p);
 }
 
@@ -664,8 +665,8 @@ int BPF_PROG(tsn_tp_consume, struct sk_buff *skb)
 
 static __always_inline int tt_parse_tc(void *src, struct tt_view *v)
 {
-	return tt_parse_l3(src, true, 14, bpf_ntohs(((struct __sk_buff *)src)->protocol), v->len,
-			   &v->p);
+	return tt_parse_l3(src, true, ETH_HLEN, bpf_ntohs(((struct __sk_buff *)src)->protocol),
+			   v->len, &v->p);
 }
 
 static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)

@@ -39,7 +39,7 @@ static __always_inline int fp_of_frame(enum tsn_src how, __u64 *fp)
 
 	if (len > TEST_FRAME_MAX)
 		return -1;
-	return tsn_fp_l3(frame, how, 14, l3proto, len, fp);
+	return tsn_fp_l3(frame, how, ETH_HLEN, l3proto, len, fp);
 }
 
 SEC("syscall")

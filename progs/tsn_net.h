@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Network constants for the BPF programs, in the style of selftests' bpf_tracing_net.h:
+ * vmlinux.h carries the kernel's enums (IPPROTO_UDP, IPPROTO_TCP, IPPROTO_SCTP, ...) but not
+ * its #defines, which are here. Also included by userspace (through tsn_filter.h), where the
+ * uapi headers may already have defined the same names with the same values.
+ *
+ * The header offsets are byte offsets from the start of that header, of the fields the packet
+ * fingerprint and the flow tuple read (struct iphdr, ipv6hdr, udphdr, tcphdr on the wire).
+ */
+#ifndef TSN_NET_H
+#define TSN_NET_H
+
+#ifndef ETH_HLEN
+#define ETH_HLEN 14 /* Ethernet header: destination, source, ethertype */
+#endif
+#ifndef ETH_P_IP
+#define ETH_P_IP 0x0800
+#endif
+#ifndef ETH_P_IPV6
+#define ETH_P_IPV6 0x86DD
+#endif
+
+/* IPv4 */
+#define TSN_IPV4_HLEN 20 /* without options (ihl 5) */
+#define TSN_IPV4_TOT_LEN_OFF 2
+#define TSN_IPV4_ID_OFF 4
+#define TSN_IPV4_PROTO_OFF 9
+#define TSN_IPV4_SADDR_OFF 12
+#define TSN_IPV4_DADDR_OFF 16
+
+/* IPv6 (fixed header; extension headers are not followed) */
+#define TSN_IPV6_HLEN 40
+#define TSN_IPV6_FLOW_LBL_OFF 1 /* 20 bits: the low nibble of byte 1, bytes 2 and 3 */
+#define TSN_IPV6_PLEN_OFF 4
+#define TSN_IPV6_NEXTHDR_OFF 6
+#define TSN_IPV6_SADDR_OFF 8
+#define TSN_IPV6_DADDR_OFF 24
+
+/* L4 */
+/* TCP, UDP and SCTP headers all start with the ports */
+#define TSN_L4_SPORT_OFF 0
+#define TSN_L4_DPORT_OFF 2
+#define TSN_UDP_HLEN 8
+#define TSN_TCP_SEQ_OFF 4 /* sequence number, then acknowledgment number */
+
+#endif /* TSN_NET_H */
