@@ -21,6 +21,12 @@
 #define ETH_P_IPV6 0x86DD
 #endif
 
+/* tc verdicts (linux/pkt_cls.h) */
+#ifndef TC_ACT_UNSPEC
+#define TC_ACT_UNSPEC (-1) /* == TCX_NEXT: let the next program on the hook run */
+#define TC_ACT_OK 0	   /* ends the chain (tcx: TCX_PASS) */
+#endif
+
 /* IPv4 */
 #define TSN_IPV4_HLEN 20 /* without options (ihl 5) */
 #define TSN_IPV4_TOT_LEN_OFF 2

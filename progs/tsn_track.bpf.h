@@ -50,10 +50,6 @@ struct {
 	__type(value, struct tsn_cpu_counters);
 } tsn_counters SEC(".maps");
 
-#ifndef TC_ACT_UNSPEC
-#define TC_ACT_UNSPEC (-1)	/* == TCX_NEXT: let the next program on the hook run */
-#endif
-
 /* pkt_id of a freed slot has this bit: the fingerprint index may match it. */
 #define TSN_SLOT_FREED (1ULL << 63)
 

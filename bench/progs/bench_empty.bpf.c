@@ -7,6 +7,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "tsn_net.h"
+
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(tk_empty_xmit, struct sk_buff *skb)
 {
@@ -28,7 +30,7 @@ int BPF_PROG(tk_empty_cons, struct sk_buff *skb)
 SEC("tc")
 int tk_empty_tc(struct __sk_buff *skb)
 {
-	return -1;	/* TC_ACT_UNSPEC */
+	return TC_ACT_UNSPEC;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -11,7 +11,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
-#define TC_ACT_OK	0
+#include "tsn_net.h"
+
 #define TC_BITMASK	15
 #define FIXTURE_NUM_TC	4
 #define FIXTURE_MAJOR	1	/* HTB root handle 1: */

@@ -10,9 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#define TC_ACT_UNSPEC (-1)
-#define TC_ACT_OK 0
-#define ETH_P_IP 0x0800
+#include "tsn_net.h"
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -8,14 +8,16 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "tsn_net.h"
+
 __u64 tk_foreign_pkts = 0;
 
 SEC("tc")
 int tk_foreign(struct __sk_buff *skb)
 {
-	if (skb->protocol == bpf_htons(0x0800))
+	if (skb->protocol == bpf_htons(ETH_P_IP))
 		__sync_fetch_and_add(&tk_foreign_pkts, 1);
-	return 0;	/* TC_ACT_OK */
+	return TC_ACT_OK;
 }
 
 SEC("xdp")

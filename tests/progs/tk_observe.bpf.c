@@ -10,6 +10,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_tracing.h>
 
+#include "tsn_net.h"
 #include "tk_observe.h"
 
 const volatile __u16 port_lo = 0;
@@ -37,9 +38,9 @@ int BPF_PROG(tk_observe, struct sk_buff *skb, struct net_device *dev)
 	struct { __u32 magic, pid; __u64 seq; } __attribute__((packed)) hdr;
 	__u16 dport;
 
-	if (skb->protocol != bpf_htons(0x0800) || nh == (__u16)~0U)
+	if (skb->protocol != bpf_htons(ETH_P_IP) || nh == (__u16)~0U)
 		return 0;
-	if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.protocol != 17)
+	if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.protocol != IPPROTO_UDP)
 		return 0;
 	if (bpf_probe_read_kernel(&udp, sizeof(udp), head + nh + ip.ihl * 4))
 		return 0;
