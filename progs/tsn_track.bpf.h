@@ -153,7 +153,7 @@ static __always_inline __u32 tsn_slot_check(const struct tsn_track_slot *s)
 	return (__u32)(h >> 32) | 1;	/* never 0, so a zeroed slot never validates */
 }
 
-/* ---- skb metadata (BTF-typed struct sk_buff *, tracing programs) ---- */
+/* ---- skb metadata (tracing programs' struct sk_buff *, tc programs' __sk_buff) ---- */
 
 /* skb->network_header (and the other header offsets) where nobody set it */
 #define TSN_SKB_HDR_UNSET ((__u16)~0U)
@@ -205,6 +205,22 @@ static __always_inline void tsn_skb_meta(const struct sk_buff *skb, struct tsn_m
 	m->queue_mapping = BPF_CORE_READ(skb, queue_mapping);
 	m->tstamp_type = tsn_skb_tstamp_type(skb);
 	m->has_sk = BPF_CORE_READ(skb, sk) != NULL;
+	m->_pad = 0;
+}
+
+/*
+ * The same from a tc program's context (tc/tcx, direct action): the verifier turns each
+ * __sk_buff field into a load of the skb's. Its tstamp_type numbers the clocks as the kernel
+ * does, which is as tsn_meta does (REALTIME/MONO/TAI).
+ */
+static __always_inline void tsn_skb_meta_tc(struct __sk_buff *ctx, struct tsn_meta *m)
+{
+	m->priority = ctx->priority;
+	m->mark = ctx->mark;
+	m->tstamp = ctx->tstamp;
+	m->queue_mapping = ctx->queue_mapping;
+	m->tstamp_type = ctx->tstamp_type;
+	m->has_sk = ctx->sk != NULL;
 	m->_pad = 0;
 }
 

@@ -684,13 +684,7 @@ static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 	v->drop_reason = 0;
 	v->flags = 0;
 	v->len = ctx->len;
-	v->m.priority = ctx->priority;
-	v->m.mark = ctx->mark;
-	v->m.tstamp = ctx->tstamp;
-	v->m.tstamp_type = ctx->tstamp_type;	/* UNSPEC/MONO/TAI: the same numbers as ours */
-	v->m.queue_mapping = ctx->queue_mapping;
-	v->m.has_sk = BPF_CORE_READ(skb, sk) != NULL;
-	v->m._pad = 0;
+	tsn_skb_meta_tc(ctx, &v->m);
 	__builtin_memset(&v->p, 0, sizeof(v->p));
 	tt_dev_info(v, BPF_CORE_READ(skb, dev), false);
 	tt_track_emit(v, ctx, TT_TX, tt_parse_tc);
