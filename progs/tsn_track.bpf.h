@@ -101,6 +101,16 @@ static __always_inline __u64 tsn_addr(const void *ptr)
 }
 
 /*
+ * Is `then` less than window old at `now` (same units)? Signed, so that a `now` from a coarser
+ * clock than the one `then` came from (up to a tick behind) means "a moment ago", not "ancient".
+ * tsn_fresh() is this with the table's TTL.
+ */
+static __always_inline bool tsn_within(__u64 now, __u64 then, __u64 window)
+{
+	return (__s64)(now - then) < (__s64)window;
+}
+
+/*
  * Fingerprint index slot. Fibonacci hashing: one multiply, and the high half of the product
  * depends on every key bit below it.
  */

@@ -212,7 +212,7 @@ static __always_inline struct tsn_track_slot *tt_by_fp(__u64 fp, __u64 now)
 		return NULL;
 	if (s->skb)
 		return tsn_fresh(now, s->saved_ns) ? s : NULL;
-	if (!(s->pkt_id & TSN_SLOT_FREED) || (__s64)(now - s->saved_ns) > (__s64)tsn_fp_window_ns)
+	if (!(s->pkt_id & TSN_SLOT_FREED) || !tsn_within(now, s->saved_ns, tsn_fp_window_ns))
 		return NULL;
 	return s;
 }
@@ -296,7 +296,7 @@ static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 	if (v->flags & TSN_HOPF_FIRST) {
 		/* an older packet still in flight in this slot stops being aggregated: say so */
 		if (ap->pkt_id && ap->pkt_id != pkt_id &&
-		    (__s64)(now - ap->last_ns) < (__s64)tsn_agg_inflight_ns)
+		    tsn_within(now, ap->last_ns, tsn_agg_inflight_ns))
 			tt_agg_count(TSN_AGG_PKT_EVICTED);
 		__builtin_memset(&v->hk, 0, sizeof(v->hk));
 		v->hk.flow.tuple = v->p.tuple;
