@@ -91,6 +91,12 @@ enum tt_mode {
 	TT_ADDR,	/* after driver xmit: the skb may already be gone, match by address only */
 };
 
+/* How a tracing program reads the fields of its skb and device. */
+enum tt_read {
+	TT_READ_PROBE, /* BPF_CORE_READ: a probe-read helper call per field (kprobe, fentry) */
+	TT_READ_PLAIN, /* plain loads: the pointers are BTF-typed (tp_btf) */
+};
+
 /* What one hop looked like; built by the program flavour, consumed by tt_track_emit(). */
 struct tt_view {
 	__u64 addr;
@@ -132,11 +138,8 @@ static __always_inline struct tt_view *tt_view_get(void)
 	return bpf_map_lookup_elem(&tsn_view, &zero);
 }
 
-/*
- * netns and ifindex: needed on every hop (filters, tracking). direct: dev is BTF-typed (tp_btf),
- * read with plain loads instead of a probe-read helper call per field.
- */
-static __always_inline void tt_dev_info(struct tt_view *v, struct net_device *dev, bool direct)
+/* netns and ifindex: needed on every hop (filters, tracking). */
+static __always_inline void tt_dev_info(struct tt_view *v, struct net_device *dev, enum tt_read how)
 {
 	v->dev = (__u64)dev;
 	v->names_done = 0;
@@ -145,7 +148,7 @@ static __always_inline void tt_dev_info(struct tt_view *v, struct net_device *de
 		v->ifindex = 0;
 		return;
 	}
-	if (direct) {
+	if (how == TT_READ_PLAIN) {
 		v->netns = dev->nd_net.net->ns.inum;
 		v->ifindex = dev->ifindex;
 		return;
@@ -373,7 +376,7 @@ static __always_inline void tt_report(struct tt_view *v, __u64 pkt_id)
  * packet that fails the cheap filters (netns, ifname, priority, mark) is never parsed unless a
  * packet is being tracked somewhere (then its fingerprint may continue one).
  */
-static __always_inline void tt_track_emit(struct tt_view *v, void *src, int mode,
+static __always_inline void tt_track_emit(struct tt_view *v, void *src, enum tt_mode mode,
 					  int (*parse)(void *, struct tt_view *))
 {
 	struct tsn_track_slot *s = tsn_slot_by_skb(v->addr);
@@ -442,10 +445,9 @@ emit:
  * sequence number), so two datagrams of one flow would look alike: the tracer mixes in the
  * next 8 payload bytes too. Its table is its own, so this needs no agreement with the proxy.
  */
-static __always_inline int tt_parse_l3(void *src, bool tc, __u32 off, __u16 l3proto, __u32 end,
-				       struct tsn_pkt *p)
+static __always_inline int tt_parse_l3(void *src, enum tsn_src how, __u32 off, __u16 l3proto,
+				       __u32 end, struct tsn_pkt *p)
 {
-	enum tsn_src how = tc ? TSN_SRC_TC : TSN_SRC_KERN;
 	__u64 word = 0;
 	__u32 l4off;
 
@@ -471,18 +473,19 @@ static __always_inline int tt_parse_l3(void *src, bool tc, __u32 off, __u16 l3pr
 /* ---- tracing flavour: BTF or raw kernel pointer to struct sk_buff ---- */
 
 /*
- * The packet of a tracing program's skb. rx: the skb is at its receive point, where the L3
- * header follows the data pointer; else network_header says where it is. direct: as in
- * tt_dev_info(). The headers themselves are probe-read either way.
+ * The packet of a tracing program's skb. At TT_RX the skb is at its receive point, where the L3
+ * header follows the data pointer; else network_header says where it is. how reads the skb's
+ * fields; the headers themselves are probe-read either way.
  */
-static __always_inline int tt_parse_skb(struct sk_buff *skb, struct tt_view *v, bool rx,
-					bool direct)
+static __always_inline int tt_parse_skb(struct sk_buff *skb, struct tt_view *v, enum tt_mode mode,
+					enum tt_read how)
 {
+	bool rx = mode == TT_RX;
 	unsigned char *head, *data;
 	__u16 nh, l3proto;
 	__u32 doff, off;
 
-	if (direct) {
+	if (how == TT_READ_PLAIN) {
 		head = skb->head;
 		data = skb->data;
 		nh = rx ? 0 : skb->network_header;
@@ -498,37 +501,37 @@ static __always_inline int tt_parse_skb(struct sk_buff *skb, struct tt_view *v, 
 	doff = (__u32)(data - head);
 	/* network_header is 0 in a fresh rx skb */
 	off = nh && nh != TSN_SKB_HDR_UNSET ? nh : doff + (rx ? 0 : ETH_HLEN);
-	return tt_parse_l3(head, false, off & 0xffff, l3proto, doff + v->len, &v->p);
+	return tt_parse_l3(head, TSN_SRC_KERN, off & 0xffff, l3proto, doff + v->len, &v->p);
 }
 
 /* tt_track_emit()'s parse callbacks, one per flavour */
 static __always_inline int tt_parse_skb_tx(void *src, struct tt_view *v)
 {
-	return tt_parse_skb(src, v, false, false);
+	return tt_parse_skb(src, v, TT_TX, TT_READ_PROBE);
 }
 
 static __always_inline int tt_parse_skb_rx(void *src, struct tt_view *v)
 {
-	return tt_parse_skb(src, v, true, false);
+	return tt_parse_skb(src, v, TT_RX, TT_READ_PROBE);
 }
 
 static __always_inline int tt_parse_skb_tx_btf(void *src, struct tt_view *v)
 {
-	return tt_parse_skb(src, v, false, true);
+	return tt_parse_skb(src, v, TT_TX, TT_READ_PLAIN);
 }
 
 static __always_inline int tt_parse_skb_rx_btf(void *src, struct tt_view *v)
 {
-	return tt_parse_skb(src, v, true, true);
+	return tt_parse_skb(src, v, TT_RX, TT_READ_PLAIN);
 }
 
 /*
  * One hop seen by a tracing program. dev may be NULL (use skb->dev). For TT_ADDR the skb is not
- * read at all: after ndo_start_xmit it may already be freed on another CPU. direct: skb and dev
- * are BTF-typed (tp_btf) and read with plain loads; the kprobe and fentry backends probe-read.
+ * read at all: after ndo_start_xmit it may already be freed on another CPU.
  */
 static __always_inline void tt_hop_how(struct sk_buff *skb, struct net_device *dev, __u32 hook,
-				       int mode, __u32 aux, __u32 len, __u64 func_ip, bool direct)
+				       enum tt_mode mode, __u32 aux, __u32 len, __u64 func_ip,
+				       enum tt_read how)
 {
 	struct tt_view *v;
 
@@ -548,35 +551,37 @@ static __always_inline void tt_hop_how(struct sk_buff *skb, struct net_device *d
 	if (mode == TT_ADDR) {
 		__builtin_memset(&v->m, 0, sizeof(v->m));
 		v->len = len;
-		tt_dev_info(v, dev, direct);
-	} else if (direct) {
+		tt_dev_info(v, dev, how);
+	} else if (how == TT_READ_PLAIN) {
 		tsn_skb_meta_btf(skb, &v->m);
 		v->len = skb->len;
-		tt_dev_info(v, dev ? dev : skb->dev, true);
+		tt_dev_info(v, dev ? dev : skb->dev, how);
 	} else {
 		tsn_skb_meta(skb, &v->m);
 		v->len = BPF_CORE_READ(skb, len);
-		tt_dev_info(v, dev ? dev : BPF_CORE_READ(skb, dev), false);
+		tt_dev_info(v, dev ? dev : BPF_CORE_READ(skb, dev), how);
 	}
 	if (mode == TT_FREE)
 		v->drop_reason = aux;
 	if (mode == TT_RX)
-		tt_track_emit(v, skb, mode, direct ? tt_parse_skb_rx_btf : tt_parse_skb_rx);
+		tt_track_emit(v, skb, mode,
+			      how == TT_READ_PLAIN ? tt_parse_skb_rx_btf : tt_parse_skb_rx);
 	else
-		tt_track_emit(v, skb, mode, direct ? tt_parse_skb_tx_btf : tt_parse_skb_tx);
+		tt_track_emit(v, skb, mode,
+			      how == TT_READ_PLAIN ? tt_parse_skb_tx_btf : tt_parse_skb_tx);
 }
 
 static __always_inline void tt_hop(struct sk_buff *skb, struct net_device *dev, __u32 hook,
-				   int mode, __u32 aux, __u32 len, __u64 func_ip)
+				   enum tt_mode mode, __u32 aux, __u32 len, __u64 func_ip)
 {
-	tt_hop_how(skb, dev, hook, mode, aux, len, func_ip, false);
+	tt_hop_how(skb, dev, hook, mode, aux, len, func_ip, TT_READ_PROBE);
 }
 
 /* The tracepoint backend's hops: tp_btf arguments are BTF-typed. */
 static __always_inline void tt_hop_btf(struct sk_buff *skb, struct net_device *dev, __u32 hook,
-				       int mode, __u32 aux, __u32 len, __u64 func_ip)
+				       enum tt_mode mode, __u32 aux, __u32 len, __u64 func_ip)
 {
-	tt_hop_how(skb, dev, hook, mode, aux, len, func_ip, true);
+	tt_hop_how(skb, dev, hook, mode, aux, len, func_ip, TT_READ_PLAIN);
 }
 
 /* ---- tracepoint backend ---- */
@@ -665,8 +670,8 @@ int BPF_PROG(tsn_tp_consume, struct sk_buff *skb)
 
 static __always_inline int tt_parse_tc(void *src, struct tt_view *v)
 {
-	return tt_parse_l3(src, true, ETH_HLEN, bpf_ntohs(((struct __sk_buff *)src)->protocol),
-			   v->len, &v->p);
+	return tt_parse_l3(src, TSN_SRC_TC, ETH_HLEN,
+			   bpf_ntohs(((struct __sk_buff *)src)->protocol), v->len, &v->p);
 }
 
 static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
@@ -686,7 +691,7 @@ static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 	v->len = ctx->len;
 	tsn_skb_meta_tc(ctx, &v->m);
 	__builtin_memset(&v->p, 0, sizeof(v->p));
-	tt_dev_info(v, BPF_CORE_READ(skb, dev), false);
+	tt_dev_info(v, BPF_CORE_READ(skb, dev), TT_READ_PROBE);
 	tt_track_emit(v, ctx, TT_TX, tt_parse_tc);
 	return TC_ACT_UNSPEC;
 }
@@ -731,7 +736,7 @@ static __always_inline void tt_child(struct sk_buff *parent, struct sk_buff *chi
 	v->flags = TSN_HOPF_CLONE;
 	tsn_skb_meta(child, &v->m);
 	v->len = BPF_CORE_READ(child, len);
-	tt_dev_info(v, BPF_CORE_READ(child, dev), false);
+	tt_dev_info(v, BPF_CORE_READ(child, dev), TT_READ_PROBE);
 	__builtin_memset(&v->p, 0, sizeof(v->p));
 	tt_parse_skb_tx(child, v);
 	now = bpf_ktime_get_ns();
