@@ -5,11 +5,11 @@
  *
  * The table is direct-mapped: slot = tsn_skb_slot_index(skb address), validated on read by
  * address, fingerprint, age and a check word over the slot. A write is a few stores and a read
- * a few compares, where a hash map insert+delete per packet costs several times more (measured
- * in bench/). A second, smaller index maps a fingerprint to its slot so that a packet whose skb
- * object was replaced (veth XDP rebuild, skb_copy) is still found; that index is only trusted
- * for slots whose original skb was seen being freed (TSN_SLOT_FREED), so a live skb can never
- * lend its metadata to a different one.
+ * a few compares, where a hash map needs an insert and a delete per packet, and a table that
+ * cannot grow cannot be exhausted by a flood. A second, smaller index maps a fingerprint to its
+ * slot so that a packet whose skb object was replaced (veth XDP rebuild, skb_copy) is still
+ * found; that index is only trusted for slots whose original skb was seen being freed
+ * (TSN_SLOT_FREED), so a live skb can never lend its metadata to a different one.
  *
  * Include after vmlinux.h, bpf_helpers.h, bpf_core_read.h and bpf_endian.h.
  */
@@ -55,8 +55,8 @@ struct {
 
 /*
  * This CPU's counters and scratch word. A per-packet path looks it up once and passes it to
- * tsn_cpu_count() and tsn_cpu_addr(): each inlined map lookup is some 60 bytes of code, and on
- * this path code that is not in the instruction cache costs more than the work itself.
+ * tsn_cpu_count() and tsn_cpu_addr(): each lookup is inlined, a copy of its code per call site,
+ * and on this path code that is not in the instruction cache costs more than the work itself.
  */
 static __always_inline struct tsn_cpu_counters *tsn_cpu(void)
 {
@@ -125,9 +125,9 @@ static __always_inline __u32 tsn_fp_slot_index(__u64 fp)
  * its 4 KB page gives 16 distinct low index bits and a hash of its page number the high ones:
  * the skbs of one slab page share one 1 KB block of the table. A plain hash of the address
  * scatters them over the whole table instead, and on a node whose skbs cycle through many
- * slab pages every save then touches a page of the table no TLB entry covers: measured here,
- * this layout saves 35-45 ns per pod packet. Two live skbs still collide only when their pages
- * hash alike and they sit at the same offset.
+ * slab pages every save then touches a page of the table no TLB entry covers (docs/enforce.md,
+ * "Tracking"). Two live skbs still collide only when their pages hash alike and they sit at the
+ * same offset.
  */
 static __always_inline __u32 tsn_skb_slot_index(__u64 skb)
 {
@@ -264,9 +264,8 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
  * at most 40: from a tracing program's kernel pointer (probe read, or plain loads where the
  * kernel has bpf_rdonly_cast) or from a tc program's packet (direct access to the linear part,
  * bpf_skb_load_bytes beyond it). A memcpy from a packet pointer cannot assume its alignment and
- * becomes one byte load and store per byte (over 100 instructions for an IPv4+UDP header);
- * these are 8-byte loads, which the verifier allows at any packet offset (only the stack must
- * be aligned, and dst is).
+ * becomes one byte load and store per byte; these are 8-byte loads, which the verifier allows
+ * at any packet offset (only the stack must be aligned, and dst is).
  */
 static __always_inline int tsn_load_words(void *src, enum tsn_src how, __u32 off, __u64 *dst,
 					  __u32 len)

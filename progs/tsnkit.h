@@ -327,9 +327,9 @@ static inline __u64 tsn_mix64(__u64 x)
  * words get different fingerprints (an odd multiplier is invertible mod 2^64); differing in
  * both, they collide only if word's difference is exactly minus h's times the constant. No
  * final mix: equality is all the restore asks of it, and the fingerprint index hashes it
- * again (tsn_fp_slot_index()); the mix was 2 multiplies and 3 shifts on both the save's and
- * the restore's path. Here so that userspace (the unit test's field-by-field reference)
- * combines the same way.
+ * again (tsn_fp_slot_index()), so a mix would only add work to the save's and the restore's
+ * path. Here so that userspace (the unit test's field-by-field reference) combines the same
+ * way.
  */
 static inline __u64 tsn_fp_mix(__u64 h, __u64 word)
 {
