@@ -43,8 +43,7 @@
 #define TSN_IPV6_SADDR_OFF 8
 #define TSN_IPV6_DADDR_OFF 24
 
-/* L4 */
-/* TCP, UDP and SCTP headers all start with the ports */
+/* L4: TCP, UDP and SCTP headers all start with the ports */
 #define TSN_L4_SPORT_OFF 0
 #define TSN_L4_DPORT_OFF 2
 #define TSN_UDP_HLEN 8
