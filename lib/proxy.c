@@ -113,7 +113,7 @@ int tsn_proxy_load_check(__u32 save_hook)
 }
 
 /* The datapath's settings, which its programs read as constants. */
-static void set_rodata(struct tsnproxy_bpf *skel, const struct tsn_proxy_config *cfg)
+static void proxy_set_rodata(struct tsnproxy_bpf *skel, const struct tsn_proxy_config *cfg)
 {
 	skel->rodata->tsn_track_mask = cfg->capacity - 1;
 	skel->rodata->tsn_ttl_ns = 2;	/* sweep epochs, see tsn_epoch */
@@ -124,21 +124,22 @@ static void set_rodata(struct tsnproxy_bpf *skel, const struct tsn_proxy_config 
 	skel->rodata->tsn_have_tai = tsn_feature_has(TSN_FEAT_SKB_CLOCK_TAI);
 }
 
-static void pin_path(char *buf, size_t len, const char *pin_dir, const char *sub, const char *name)
+static void proxy_pin_path(char *buf, size_t len, const char *pin_dir, const char *sub,
+			   const char *name)
 {
 	snprintf(buf, len, "%s/%s/%s", pin_dir, sub, name);
 }
 
-static int pinned_map_fd(const char *pin_dir, const char *name)
+static int proxy_map_fd(const char *pin_dir, const char *name)
 {
 	char path[PATH_MAX];
 
-	pin_path(path, sizeof(path), pin_dir, "maps", name);
+	proxy_pin_path(path, sizeof(path), pin_dir, "maps", name);
 	return bpf_obj_get(path);
 }
 
 /* Serialise start/stop/allow/deny across processes (CNI ADDs race). */
-static int lock_acquire(void)
+static int proxy_lock(void)
 {
 	int fd = open(LOCK_PATH, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
 
@@ -153,7 +154,7 @@ static int lock_acquire(void)
 	return fd;
 }
 
-static void lock_release(int fd)
+static void proxy_unlock(int fd)
 {
 	if (fd >= 0)
 		close(fd);	/* drops the flock */
@@ -163,14 +164,14 @@ bool tsn_proxy_running(const char *pin_dir)
 {
 	char path[PATH_MAX];
 
-	pin_path(path, sizeof(path), pin_dir, "maps", "config");
+	proxy_pin_path(path, sizeof(path), pin_dir, "maps", "config");
 	return access(path, F_OK) == 0;
 }
 
-static int read_config(const char *pin_dir, struct tsn_proxy_config *cfg)
+static int proxy_read_config(const char *pin_dir, struct tsn_proxy_config *cfg)
 {
 	__u32 zero = 0;
-	int fd = pinned_map_fd(pin_dir, "config"), err;
+	int fd = proxy_map_fd(pin_dir, "config"), err;
 
 	if (fd < 0)
 		return -errno;
@@ -181,7 +182,7 @@ static int read_config(const char *pin_dir, struct tsn_proxy_config *cfg)
 
 int tsn_proxy_config_get(const char *pin_dir, struct tsn_proxy_config *cfg)
 {
-	return read_config(pin_dir, cfg);
+	return proxy_read_config(pin_dir, cfg);
 }
 
 __u32 tsn_proxy_capacity(__u32 v)
@@ -198,7 +199,7 @@ static void restore_link_path(char *buf, size_t len, const char *pin_dir, __u32 
 	char name[32];
 
 	snprintf(name, sizeof(name), "restore_%u", ifindex);
-	pin_path(buf, len, pin_dir, "links", name);
+	proxy_pin_path(buf, len, pin_dir, "links", name);
 }
 
 /* The tc save hook's link on one interface of a pod: links/save_<netns inode>_<ifindex>. */
@@ -207,11 +208,11 @@ static void save_link_path(char *buf, size_t len, const char *pin_dir, __u32 net
 	char name[48];
 
 	snprintf(name, sizeof(name), "save_%u_%u", netns, ifindex);
-	pin_path(buf, len, pin_dir, "links", name);
+	proxy_pin_path(buf, len, pin_dir, "links", name);
 }
 
 /* Detach a pinned link and remove its pin (a pin alone would keep the link while an fd lives). */
-static void unpin_link(const char *path)
+static void proxy_unpin_link(const char *path)
 {
 	int fd = bpf_obj_get(path);
 
@@ -246,7 +247,7 @@ static int for_save_links(const char *pin_dir, __u32 netns, __u32 ifindex, int p
 	DIR *d;
 
 	snprintf(prefix, sizeof(prefix), "save_%u_", netns);
-	pin_path(dir, sizeof(dir), pin_dir, "links", "");
+	proxy_pin_path(dir, sizeof(dir), pin_dir, "links", "");
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
 		char path[PATH_MAX + NAME_MAX + 2];
@@ -256,7 +257,7 @@ static int for_save_links(const char *pin_dir, __u32 netns, __u32 ifindex, int p
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (prog_fd < 0) {
-			unpin_link(path);
+			proxy_unpin_link(path);
 		} else {
 			r = relink(path, prog_fd);
 			e = e ?: r;
@@ -343,7 +344,7 @@ static int build_config(const struct tsn_proxy_opts *o, struct tsn_proxy_config 
 	return resolve_nics(o, cfg, err, errlen);
 }
 
-static bool nic_attached(const char *pin_dir, const struct tsn_proxy_config *cfg, int i)
+static bool proxy_nic_attached(const char *pin_dir, const struct tsn_proxy_config *cfg, int i)
 {
 	struct tsn_tc_hook h = { .ifindex = cfg->nic_ifindex[i], .dir = TSN_TC_EGRESS };
 	char path[PATH_MAX];
@@ -465,7 +466,7 @@ static void teardown(const char *pin_dir, const struct tsn_proxy_config *cfg)
 					nids++;
 			}
 			if (s == 0)
-				unpin_link(file);
+				proxy_unpin_link(file);
 			else
 				unlink(file);
 		}
@@ -497,7 +498,7 @@ static int pin_link(struct bpf_link *link, const char *pin_dir, const char *name
 {
 	char path[PATH_MAX];
 
-	pin_path(path, sizeof(path), pin_dir, "links", name);
+	proxy_pin_path(path, sizeof(path), pin_dir, "links", name);
 	return bpf_link__pin(link, path);
 }
 
@@ -509,7 +510,7 @@ static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char 
 	int i, j, prog_fd, e = 0;
 	bool changed = false;
 
-	if (read_config(pin_dir, &have))
+	if (proxy_read_config(pin_dir, &have))
 		return fail(err, errlen, "%s holds a tsnproxy state that cannot be read; run stop",
 			    pin_dir);
 	if (have.abi_version != want->abi_version || have.mode != want->mode ||
@@ -534,12 +535,12 @@ static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char 
 		}
 	}
 	/* A NIC that lost its attachment (e.g. recreated) gets the pinned program again. */
-	pin_path(path, sizeof(path), pin_dir, "progs", "restore");
+	proxy_pin_path(path, sizeof(path), pin_dir, "progs", "restore");
 	prog_fd = bpf_obj_get(path);
 	if (prog_fd < 0)
 		return fail(err, errlen, "%s is incomplete (no restore program); run stop", pin_dir);
 	for (i = 0; i < (int)have.nic_count && !e; i++) {
-		if (nic_attached(pin_dir, &have, i))
+		if (proxy_nic_attached(pin_dir, &have, i))
 			continue;
 		pr_info("re-attaching restore program to ifindex %u", have.nic_ifindex[i]);
 		e = attach_restore(pin_dir, &have, i, prog_fd, err, errlen);
@@ -548,7 +549,7 @@ static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char 
 	close(prog_fd);
 	if (!e && changed) {
 		__u32 zero = 0;
-		int fd = pinned_map_fd(pin_dir, "config");
+		int fd = proxy_map_fd(pin_dir, "config");
 
 		if (fd >= 0) {
 			bpf_map_update_elem(fd, &zero, &have, BPF_ANY);
@@ -574,13 +575,13 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	*adopted = false;
 	if (build_config(o, &cfg, err, errlen))
 		return -EINVAL;
-	lock = lock_acquire();
+	lock = proxy_lock();
 	if (lock < 0)
 		return fail(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(-lock)), lock;
 	if (tsn_proxy_running(o->pin_dir)) {
 		e = adopt(o->pin_dir, &cfg, err, errlen);
 		*adopted = !e;
-		lock_release(lock);
+		proxy_unlock(lock);
 		return e;
 	}
 
@@ -590,7 +591,7 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 		fail(err, errlen, "opening BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
-	set_rodata(skel, &cfg);
+	proxy_set_rodata(skel, &cfg);
 	bpf_map__set_max_entries(skel->maps.tsn_track, cfg.capacity);
 	bpf_map__set_max_entries(skel->maps.tsn_track_fp, cfg.capacity);
 	save_prog = select_programs(skel, cfg.save_hook == TSN_SAVE_TP, false);
@@ -616,18 +617,18 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	maps[5] = skel->maps.tsn_sweep;
 	maps[6] = skel->maps.data;
 	for (i = 0; i < (int)MAP_PINS; i++) {
-		pin_path(path, sizeof(path), o->pin_dir, "maps", map_pins[i]);
+		proxy_pin_path(path, sizeof(path), o->pin_dir, "maps", map_pins[i]);
 		e = bpf_map__pin(maps[i], path);
 		if (e) {
 			fail(err, errlen, "pinning %s: %s", path, strerror(-e));
 			goto cleanup;
 		}
 	}
-	pin_path(path, sizeof(path), o->pin_dir, "progs", "restore");
+	proxy_pin_path(path, sizeof(path), o->pin_dir, "progs", "restore");
 	e = bpf_program__pin(skel->progs.tsn_restore, path);
 	if (!e) {
 		/* pinned only so that stop can tell when the timer's program is gone */
-		pin_path(path, sizeof(path), o->pin_dir, "progs", "sweep");
+		proxy_pin_path(path, sizeof(path), o->pin_dir, "progs", "sweep");
 		e = bpf_program__pin(skel->progs.tsn_sweep_start, path);
 	}
 	if (e) {
@@ -687,7 +688,7 @@ cleanup:
 	if (e && pinned)
 		teardown(o->pin_dir, &cfg);
 	tsnproxy_bpf__destroy(skel);	/* pinned objects stay; the process' fds go */
-	lock_release(lock);
+	proxy_unlock(lock);
 	return e;
 }
 
@@ -700,24 +701,24 @@ int tsn_proxy_stop(const char *pin_dir, bool *was_running, char *err, size_t err
 	*was_running = false;
 	if (stat(pin_dir, &st))
 		return 0;
-	lock = lock_acquire();
+	lock = proxy_lock();
 	if (lock < 0)
 		return fail(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(-lock)), lock;
 	*was_running = true;
-	teardown(pin_dir, read_config(pin_dir, &cfg) ? NULL : &cfg);
-	lock_release(lock);
+	teardown(pin_dir, proxy_read_config(pin_dir, &cfg) ? NULL : &cfg);
+	proxy_unlock(lock);
 	if (!stat(pin_dir, &st))
 		return fail(err, errlen, "%s could not be removed completely", pin_dir), -EBUSY;
 	return 0;
 }
 
-/* The tracking table, mapped; *cap receives its capacity. munmap with track_unmap. */
-static struct tsn_track_slot *track_map(const char *pin_dir, __u32 *cap)
+/* The tracking table, mapped; *cap receives its capacity. munmap with proxy_track_unmap. */
+static struct tsn_track_slot *proxy_track_map(const char *pin_dir, __u32 *cap)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	void *mem;
-	int fd = pinned_map_fd(pin_dir, "track");
+	int fd = proxy_map_fd(pin_dir, "track");
 
 	if (fd < 0)
 		return NULL;
@@ -732,7 +733,7 @@ static struct tsn_track_slot *track_map(const char *pin_dir, __u32 *cap)
 	return mem == MAP_FAILED ? NULL : mem;
 }
 
-static void track_unmap(struct tsn_track_slot *t, __u32 cap)
+static void proxy_track_unmap(struct tsn_track_slot *t, __u32 cap)
 {
 	if (t)
 		munmap(t, (size_t)cap * sizeof(*t));
@@ -742,7 +743,7 @@ static void track_unmap(struct tsn_track_slot *t, __u32 cap)
 static void policy_changed(const char *pin_dir)
 {
 	struct tsn_proxy_config cfg;
-	int fd = pinned_map_fd(pin_dir, "config");
+	int fd = proxy_map_fd(pin_dir, "config");
 	__u32 zero = 0;
 
 	if (fd < 0)
@@ -770,7 +771,7 @@ static int load_pod_save(const char *pin_dir, const struct tsn_proxy_config *cfg
 
 	if (!skel)
 		return -errno;
-	set_rodata(skel, cfg);
+	proxy_set_rodata(skel, cfg);
 	skel->rodata->tsn_pod_netns = netns_ino;
 	skel->rodata->tsn_pod_allowed = cfg->mode == TSN_MODE_ALL ? ~0U : pol->allowed;
 	skel->rodata->tsn_pod_on_disallowed = pol->on_disallowed;
@@ -781,7 +782,7 @@ static int load_pod_save(const char *pin_dir, const struct tsn_proxy_config *cfg
 	maps[2] = skel->maps.tsn_counters;
 	maps[3] = skel->maps.data;
 	for (i = 0; i < 4 && !e; i++) {
-		fd = pinned_map_fd(pin_dir, shared[i]);
+		fd = proxy_map_fd(pin_dir, shared[i]);
 		e = fd < 0 ? -ENOENT : bpf_map__reuse_fd(maps[i], fd);
 		if (fd >= 0)
 			close(fd);
@@ -804,10 +805,10 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	int fd, lock, e = 0;
 	__u32 save_ifindex = 0;		/* where the tc save hook goes */
 
-	lock = lock_acquire();
+	lock = proxy_lock();
 	if (lock < 0)
 		return fail(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(-lock)), lock;
-	if (read_config(pin_dir, &cfg)) {
+	if (proxy_read_config(pin_dir, &cfg)) {
 		e = -ENOENT;
 		fail(err, errlen, "enforce mode is not running (no state in %s)", pin_dir);
 		goto out;
@@ -872,7 +873,7 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 			goto out;
 		}
 	}
-	fd = pinned_map_fd(pin_dir, "policy");
+	fd = proxy_map_fd(pin_dir, "policy");
 	/*
 	 * Registered already for another interface of this pod (a second CNI attachment, or
 	 * allow --ifname again): the pod's policy covers both, so it no longer names one.
@@ -888,7 +889,7 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	if (fd >= 0)
 		close(fd);
 out:
-	lock_release(lock);
+	proxy_unlock(lock);
 	return e;
 }
 
@@ -899,7 +900,7 @@ int tsn_proxy_check_save(const char *pin_dir, __u32 netns_ino, int netns_fd, con
 	struct tsn_proxy_config cfg;
 	char path[PATH_MAX];
 
-	if (read_config(pin_dir, &cfg))
+	if (proxy_read_config(pin_dir, &cfg))
 		return fail(err, errlen, "enforce mode is not running (no state in %s)", pin_dir),
 		       -ENOENT;
 	if (cfg.save_hook != TSN_SAVE_TC)
@@ -917,12 +918,12 @@ int tsn_proxy_check_save(const char *pin_dir, __u32 netns_ino, int netns_fd, con
 
 int tsn_proxy_detach_save(const char *pin_dir, __u32 netns_ino, __u32 ifindex)
 {
-	int lock = lock_acquire();
+	int lock = proxy_lock();
 
 	if (lock < 0)
 		return lock;
 	detach_save_links(pin_dir, netns_ino, ifindex);
-	lock_release(lock);
+	proxy_unlock(lock);
 	return 0;
 }
 
@@ -933,10 +934,10 @@ int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, __u32 *purged, char *er
 	int fd, lock;
 
 	*purged = 0;
-	lock = lock_acquire();
+	lock = proxy_lock();
 	if (lock < 0)
 		return fail(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(-lock)), lock;
-	fd = pinned_map_fd(pin_dir, "policy");
+	fd = proxy_map_fd(pin_dir, "policy");
 	if (fd >= 0) {
 		if (!bpf_map_delete_elem(fd, &netns_ino))
 			policy_changed(pin_dir);
@@ -944,7 +945,7 @@ int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, __u32 *purged, char *er
 	}
 	detach_save_links(pin_dir, netns_ino, 0);
 	/* purge: a later pod reusing nothing of this one must find nothing of it */
-	t = track_map(pin_dir, &cap);
+	t = proxy_track_map(pin_dir, &cap);
 	for (i = 0; t && i < cap; i++) {
 		if (t[i].saved_ns && t[i].netns == netns_ino) {
 			t[i].skb = 0;
@@ -953,14 +954,14 @@ int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, __u32 *purged, char *er
 			(*purged)++;
 		}
 	}
-	track_unmap(t, cap);
-	lock_release(lock);
+	proxy_track_unmap(t, cap);
+	proxy_unlock(lock);
 	return 0;
 }
 
 int tsn_proxy_lookup(const char *pin_dir, __u32 netns_ino, struct tsn_policy *pol)
 {
-	int fd = pinned_map_fd(pin_dir, "policy"), e;
+	int fd = proxy_map_fd(pin_dir, "policy"), e;
 
 	if (fd < 0)
 		return -errno;
@@ -972,7 +973,7 @@ int tsn_proxy_lookup(const char *pin_dir, __u32 netns_ino, struct tsn_policy *po
 int tsn_proxy_list(const char *pin_dir, __u32 *inos, int max)
 {
 	__u32 key, next;
-	int fd = pinned_map_fd(pin_dir, "policy"), n = 0;
+	int fd = proxy_map_fd(pin_dir, "policy"), n = 0;
 	void *prev = NULL;
 
 	if (fd < 0)
@@ -988,7 +989,7 @@ int tsn_proxy_list(const char *pin_dir, __u32 *inos, int max)
 
 int tsn_proxy_counters(const char *pin_dir, __u64 out[TSN_CNT__MAX])
 {
-	int fd = pinned_map_fd(pin_dir, "counters"), e;
+	int fd = proxy_map_fd(pin_dir, "counters"), e;
 
 	if (fd < 0) {
 		memset(out, 0, sizeof(__u64) * TSN_CNT__MAX);
@@ -1005,11 +1006,11 @@ int tsn_proxy_check_attached(const char *pin_dir, char *err, size_t errlen)
 	char ifname[IF_NAMESIZE];
 	int i;
 
-	if (read_config(pin_dir, &cfg))
+	if (proxy_read_config(pin_dir, &cfg))
 		return fail(err, errlen, "enforce mode is not running (no state in %s)", pin_dir),
 		       -ENOENT;
 	for (i = 0; i < (int)cfg.nic_count; i++) {
-		if (nic_attached(pin_dir, &cfg, i))
+		if (proxy_nic_attached(pin_dir, &cfg, i))
 			continue;
 		if (!if_indextoname(cfg.nic_ifindex[i], ifname))
 			snprintf(ifname, sizeof(ifname), "ifindex %u", cfg.nic_ifindex[i]);
@@ -1108,7 +1109,7 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	int n;
 
 	*out = NULL;
-	if (read_config(pin_dir, &cfg))
+	if (proxy_read_config(pin_dir, &cfg))
 		return fail(err, errlen, "enforce mode is not running (no state in %s)", pin_dir),
 		       -ENOENT;
 	o = json_object_new_object();
@@ -1139,7 +1140,7 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 		tsn_json_add_u64(nic, "ifindex", cfg.nic_ifindex[i]);
 		tsn_json_add_str(nic, "hook", (cfg.nic_tc_kind[i] & 3) == TSN_TC_TCX ? "tcx" :
 									      "clsact");
-		tsn_json_add_bool(nic, "attached", nic_attached(pin_dir, &cfg, i));
+		tsn_json_add_bool(nic, "attached", proxy_nic_attached(pin_dir, &cfg, i));
 		json_object_array_add(nics, nic);
 	}
 	json_object_object_add(o, "nics", nics);
@@ -1160,10 +1161,10 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 		tsn_json_add_u64(cnt, tsn_counter_names[i], counters[i]);
 	json_object_object_add(o, "counters", cnt);
 
-	t = track_map(pin_dir, &cap);
+	t = proxy_track_map(pin_dir, &cap);
 	for (i = 0; t && i < cap; i++)
 		used += t[i].saved_ns != 0;
-	track_unmap(t, cap);
+	proxy_track_unmap(t, cap);
 	mapo = json_object_new_object();
 	tsn_json_add_u64(mapo, "capacity", cap);
 	tsn_json_add_u64(mapo, "used", used);
