@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internals shared by the lib/proxy_*.c files, behind the public lib/proxy.h: the pinned
+ * state (pin paths, maps, the lock, the configuration, the tracking table; proxy_pin.c) and
+ * what lifecycle, pods and status share (proxy_lifecycle.c). Not for callers outside lib/.
+ */
+#ifndef TSN_PROXY_PRIV_H
+#define TSN_PROXY_PRIV_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#include "proxy.h"
+
+/* Serialises start/stop/allow/deny across processes. */
+#define LOCK_PATH "/run/tsnkit.lock"
+
+struct tsnproxy_bpf;
+
+__attribute__((format(printf, 3, 4))) static inline int fail(char *err, size_t errlen,
+							     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* proxy_pin.c */
+void proxy_pin_path(char *buf, size_t len, const char *pin_dir, const char *sub, const char *name);
+int proxy_map_fd(const char *pin_dir, const char *name);
+int proxy_lock(void);
+void proxy_unlock(int fd);
+int proxy_read_config(const char *pin_dir, struct tsn_proxy_config *cfg);
+void proxy_unpin_link(const char *path);
+struct tsn_track_slot *proxy_track_map(const char *pin_dir, __u32 *cap);
+void proxy_track_unmap(struct tsn_track_slot *t, __u32 cap);
+
+/* proxy_lifecycle.c */
+void proxy_set_rodata(struct tsnproxy_bpf *skel, const struct tsn_proxy_config *cfg);
+bool proxy_nic_attached(const char *pin_dir, const struct tsn_proxy_config *cfg, int i);
+
+#endif /* TSN_PROXY_PRIV_H */
