@@ -55,8 +55,8 @@ int tsn_proxy_load_check(__u32 save_hook);
 
 /*
  * Load, attach and pin; or adopt what is pinned when the settings match (idempotent; missing
- * NIC links are re-attached). *adopted tells which. Conflicting settings: -EEXIST.
- * Nothing is left half-attached on failure.
+ * NIC links are re-attached). *adopted tells which. Conflicting settings: -EEXIST; bad options:
+ * -EINVAL (an unknown NIC: -ENODEV). Nothing is left half-attached on failure.
  */
 int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, size_t errlen);
 

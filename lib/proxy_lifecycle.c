@@ -127,9 +127,9 @@ static int resolve_nics(const struct tsn_proxy_opts *o, struct tsn_proxy_config 
 	int i, j;
 
 	if (o->nic_count < 1)
-		return fail(err, errlen, "no NIC given (--nic IF)");
+		return fail(err, errlen, -EINVAL, "no NIC given (--nic IF)");
 	if (o->nic_count > TSN_MAX_NICS)
-		return fail(err, errlen, "at most %d NICs", TSN_MAX_NICS);
+		return fail(err, errlen, -EINVAL, "at most %d NICs", TSN_MAX_NICS);
 	for (i = 0; i < o->nic_count; i++) {
 		int ifindex = if_nametoindex(o->nics[i]);
 
@@ -155,12 +155,14 @@ static int resolve_nics(const struct tsn_proxy_opts *o, struct tsn_proxy_config 
 			}
 			if (d)
 				closedir(d);
-			return fail(err, errlen, "unknown NIC '%s': no such interface in this netns%s",
+			return fail(err, errlen, -ENODEV,
+				    "unknown NIC '%s': no such interface in this netns%s",
 				    o->nics[i], where);
 		}
 		for (j = 0; j < i; j++)
 			if (cfg->nic_ifindex[j] == (__u32)ifindex)
-				return fail(err, errlen, "NIC '%s' given twice", o->nics[i]);
+				return fail(err, errlen, -EINVAL, "NIC '%s' given twice",
+					    o->nics[i]);
 		cfg->nic_ifindex[i] = ifindex;
 	}
 	cfg->nic_count = o->nic_count;
@@ -171,6 +173,7 @@ static int build_config(const struct tsn_proxy_opts *o, struct tsn_proxy_config 
 			size_t errlen)
 {
 	const char *why;
+	int e;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->abi_version = TSN_ABI_VERSION;
@@ -180,14 +183,17 @@ static int build_config(const struct tsn_proxy_opts *o, struct tsn_proxy_config 
 	cfg->ttl_ns = (__u64)o->ttl_ms * 1000000ULL;
 	cfg->save_hook = tsn_proxy_save_hook(o->save_hook, o->mode);
 	if (o->ttl_ms < 1 || o->ttl_ms > 60000)
-		return fail(err, errlen, "--ttl %u out of range (1..60000 ms)", o->ttl_ms);
+		return fail(err, errlen, -EINVAL, "--ttl %u out of range (1..60000 ms)", o->ttl_ms);
 	if (o->capacity < 1 || o->capacity > (1U << 22))
-		return fail(err, errlen, "--capacity %u out of range (1..%u)", o->capacity, 1U << 22);
+		return fail(err, errlen, -EINVAL, "--capacity %u out of range (1..%u)", o->capacity,
+			    1U << 22);
 	why = tsn_proxy_save_hook_unsupported(cfg->save_hook);
 	if (why)
-		return fail(err, errlen, "--save-hook tc: %s; use the tracepoint save hook", why);
-	if (tsn_netns_inode(-1, &cfg->nic_netns))
-		return fail(err, errlen, "cannot read own netns inode: %s", strerror(errno));
+		return fail(err, errlen, -EOPNOTSUPP,
+			    "--save-hook tc: %s; use the tracepoint save hook", why);
+	e = tsn_netns_inode(-1, &cfg->nic_netns);
+	if (e)
+		return fail(err, errlen, e, "cannot read own netns inode: %s", strerror(-e));
 	return resolve_nics(o, cfg, err, errlen);
 }
 
@@ -215,7 +221,7 @@ static int attach_restore(const char *pin_dir, struct tsn_proxy_config *cfg, int
 	e = tsn_tc_attach(&h, prog_fd);
 	if (e) {
 		if_indextoname(cfg->nic_ifindex[i], ifname);
-		return fail(err, errlen, "attaching restore program to %s egress: %s", ifname,
+		return fail(err, errlen, e, "attaching restore program to %s egress: %s", ifname,
 			    strerror(-e));
 	}
 	if (h.link_fd >= 0)
@@ -357,35 +363,36 @@ static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char 
 	int i, j, prog_fd, e = 0;
 	bool changed = false;
 
-	if (proxy_read_config(pin_dir, &have))
-		return fail(err, errlen, "%s holds a tsnproxy state that cannot be read; run stop",
-			    pin_dir);
+	e = proxy_read_config(pin_dir, &have);
+	if (e)
+		return fail(err, errlen, e, "%s holds a tsnproxy state that cannot be read: %s; "
+			    "run stop", pin_dir, strerror(-e));
 	if (have.abi_version != want->abi_version || have.mode != want->mode ||
 	    have.restore != want->restore || have.capacity != want->capacity ||
 	    have.ttl_ns != want->ttl_ns || have.save_hook != want->save_hook ||
 	    have.nic_count != want->nic_count) {
-		fail(err, errlen,
-		     "already running from %s with other settings (policy %s, restore 0x%x, capacity "
-		     "%u, ttl %llu ms, %u NICs): stop it first",
-		     pin_dir, have.mode == TSN_MODE_ALL ? "all" : "registered", have.restore,
-		     have.capacity, (unsigned long long)(have.ttl_ns / 1000000), have.nic_count);
-		return -EEXIST;
+		return fail(err, errlen, -EEXIST,
+			    "already running from %s with other settings (policy %s, restore 0x%x, "
+			    "capacity %u, ttl %llu ms, %u NICs): stop it first",
+			    pin_dir, have.mode == TSN_MODE_ALL ? "all" : "registered", have.restore,
+			    have.capacity, (unsigned long long)(have.ttl_ns / 1000000),
+			    have.nic_count);
 	}
 	for (i = 0; i < (int)want->nic_count; i++) {
 		for (j = 0; j < (int)have.nic_count; j++)
 			if (have.nic_ifindex[j] == want->nic_ifindex[i])
 				break;
-		if (j == (int)have.nic_count) {
-			fail(err, errlen, "already running from %s on other NICs: stop it first",
-			     pin_dir);
-			return -EEXIST;
-		}
+		if (j == (int)have.nic_count)
+			return fail(err, errlen, -EEXIST,
+				    "already running from %s on other NICs: stop it first",
+				    pin_dir);
 	}
 	/* A NIC that lost its attachment (e.g. recreated) gets the pinned program again. */
 	proxy_pin_path(path, sizeof(path), pin_dir, "progs", "restore");
 	prog_fd = bpf_obj_get(path);
 	if (prog_fd < 0)
-		return fail(err, errlen, "%s is incomplete (no restore program); run stop", pin_dir);
+		return fail(err, errlen, -errno, "%s is incomplete (no restore program); run stop",
+			    pin_dir);
 	for (i = 0; i < (int)have.nic_count && !e; i++) {
 		if (proxy_nic_attached(pin_dir, &have, i))
 			continue;
@@ -403,7 +410,7 @@ static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char 
 			close(fd);
 		}
 	}
-	return e ? -EIO : 0;
+	return e;
 }
 
 int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, size_t errlen)
@@ -420,11 +427,12 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	LIBBPF_OPTS(bpf_test_run_opts, run);
 
 	*adopted = false;
-	if (build_config(o, &cfg, err, errlen))
-		return -EINVAL;
+	e = build_config(o, &cfg, err, errlen);
+	if (e)
+		return e;
 	lock = proxy_lock();
 	if (lock < 0)
-		return fail(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(-lock)), lock;
+		return fail(err, errlen, lock, "cannot lock %s: %s", LOCK_PATH, strerror(-lock));
 	if (tsn_proxy_running(o->pin_dir)) {
 		e = adopt(o->pin_dir, &cfg, err, errlen);
 		*adopted = !e;
@@ -434,8 +442,7 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 
 	skel = tsnproxy_bpf__open();
 	if (!skel) {
-		e = -errno;
-		fail(err, errlen, "opening BPF object: %s", strerror(errno));
+		e = fail(err, errlen, -errno, "opening BPF object: %s", strerror(errno));
 		goto cleanup;
 	}
 	proxy_set_rodata(skel, &cfg);
@@ -444,15 +451,15 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	save_prog = select_programs(skel, cfg.save_hook == TSN_SAVE_TP, false);
 	e = tsnproxy_bpf__load(skel);
 	if (e) {
-		fail(err, errlen, "loading BPF programs: %s (run with -vv for the verifier log)",
+		fail(err, errlen, e, "loading BPF programs: %s (run with -vv for the verifier log)",
 		     strerror(-e));
 		goto cleanup;
 	}
 
 	e = mkdirs(o->pin_dir);
 	if (e) {
-		fail(err, errlen, "creating %s: %s (is bpffs mounted at /sys/fs/bpf?)", o->pin_dir,
-		     strerror(-e));
+		fail(err, errlen, e, "creating %s: %s (is bpffs mounted at /sys/fs/bpf?)",
+		     o->pin_dir, strerror(-e));
 		goto cleanup;
 	}
 	pinned = true;
@@ -467,7 +474,7 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 		proxy_pin_path(path, sizeof(path), o->pin_dir, "maps", map_pins[i]);
 		e = bpf_map__pin(maps[i], path);
 		if (e) {
-			fail(err, errlen, "pinning %s: %s", path, strerror(-e));
+			fail(err, errlen, e, "pinning %s: %s", path, strerror(-e));
 			goto cleanup;
 		}
 	}
@@ -479,7 +486,7 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 		e = bpf_program__pin(skel->progs.tsn_sweep_start, path);
 	}
 	if (e) {
-		fail(err, errlen, "pinning programs: %s", strerror(-e));
+		fail(err, errlen, e, "pinning programs: %s", strerror(-e));
 		goto cleanup;
 	}
 
@@ -487,17 +494,16 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	for (i = 0; i < (int)cfg.nic_count; i++) {
 		e = attach_restore(o->pin_dir, &cfg, i, bpf_program__fd(skel->progs.tsn_restore),
 				   err, errlen);
-		if (e) {
-			e = -EIO;
+		if (e)
 			goto cleanup;
-		}
 	}
 	if (cfg.save_hook == TSN_SAVE_TP) {
 		link = bpf_program__attach(save_prog);
 		e = link ? pin_link(link, o->pin_dir, "save") : -errno;
 		bpf_link__destroy(link);
 		if (e) {
-			fail(err, errlen, "attaching save program (tp_btf/net_dev_start_xmit): %s",
+			fail(err, errlen, e,
+			     "attaching save program (tp_btf/net_dev_start_xmit): %s",
 			     strerror(-e));
 			goto cleanup;
 		}
@@ -511,21 +517,22 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 		bpf_link__destroy(link);
 	}
 	if (e) {
-		fail(err, errlen, "attaching skb free hooks: %s", strerror(-e));
+		fail(err, errlen, e, "attaching skb free hooks: %s", strerror(-e));
 		goto cleanup;
 	}
 
 	e = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tsn_sweep_start), &run);
 	if (e || run.retval) {
-		fail(err, errlen, "starting the TTL sweep timer: %s",
-		     e ? strerror(errno) : "timer start failed");
-		e = e ? -errno : -EIO;
+		bool ran = !e;
+
+		e = ran ? -EIO : -errno;
+		fail(err, errlen, e, "starting the TTL sweep timer: %s",
+		     ran ? "timer start failed" : strerror(-e));
 		goto cleanup;
 	}
 	e = bpf_map_update_elem(bpf_map__fd(skel->maps.data_config), &zero, &cfg, BPF_ANY);
 	if (e) {
-		e = -errno;
-		fail(err, errlen, "writing config: %s", strerror(errno));
+		e = fail(err, errlen, -errno, "writing config: %s", strerror(errno));
 		goto cleanup;
 	}
 	pr_info("enforce mode started: %u NIC(s), capacity %u, ttl %u ms, pinned at %s",
@@ -550,11 +557,11 @@ int tsn_proxy_stop(const char *pin_dir, bool *was_running, char *err, size_t err
 		return 0;
 	lock = proxy_lock();
 	if (lock < 0)
-		return fail(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(-lock)), lock;
+		return fail(err, errlen, lock, "cannot lock %s: %s", LOCK_PATH, strerror(-lock));
 	*was_running = true;
 	teardown(pin_dir, proxy_read_config(pin_dir, &cfg) ? NULL : &cfg);
 	proxy_unlock(lock);
 	if (!stat(pin_dir, &st))
-		return fail(err, errlen, "%s could not be removed completely", pin_dir), -EBUSY;
+		return fail(err, errlen, -EBUSY, "%s could not be removed completely", pin_dir);
 	return 0;
 }

@@ -146,18 +146,18 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 
 	lock = proxy_lock();
 	if (lock < 0)
-		return fail(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(-lock)), lock;
+		return fail(err, errlen, lock, "cannot lock %s: %s", LOCK_PATH, strerror(-lock));
 	if (proxy_read_config(pin_dir, &cfg)) {
-		e = -ENOENT;
-		fail(err, errlen, "enforce mode is not running (no state in %s)", pin_dir);
+		e = fail(err, errlen, -ENOENT, "enforce mode is not running (no state in %s)",
+			 pin_dir);
 		goto out;
 	}
 	if (pod_ifname && netns_fd >= 0) {
 		int ifindex = tsn_netns_ifindex(netns_fd, pod_ifname);
 
 		if (ifindex < 0) {
-			e = ifindex;
-			fail(err, errlen, "no interface '%s' in the pod netns", pod_ifname);
+			e = fail(err, errlen, ifindex, "no interface '%s' in the pod netns",
+				 pod_ifname);
 			goto out;
 		}
 		p.ifindex = save_ifindex = (__u32)ifindex;
@@ -166,10 +166,11 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 		int ifindex = tsn_netns_only_link(netns_fd);
 
 		if (ifindex < 0) {
-			e = -EINVAL;
-			fail(err, errlen, "the tc save hook needs the pod's interface: %s; name it "
-			     "with --ifname", ifindex == -EMLINK ? "the pod netns has several" :
-								 "the pod netns has none up");
+			e = fail(err, errlen, -EINVAL,
+				 "the tc save hook needs the pod's interface: %s; name it with "
+				 "--ifname",
+				 ifindex == -EMLINK ? "the pod netns has several"
+						    : "the pod netns has none up");
 			goto out;
 		}
 		save_ifindex = (__u32)ifindex;
@@ -182,14 +183,16 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 		int saved, prog_fd;
 
 		if (!h.ifindex || netns_fd < 0) {
-			e = -EINVAL;
-			fail(err, errlen, "the tc save hook needs the pod's interface (--ifname)");
+			e = fail(err, errlen, -EINVAL,
+				 "the tc save hook needs the pod's interface (--ifname)");
 			goto out;
 		}
 		e = load_pod_save(pin_dir, &cfg, netns_ino, &p, &pod);
 		if (e) {
-			fail(err, errlen, "loading the pod's save program: %s (run with -vv for the "
-			     "verifier log)", strerror(-e));
+			fail(err, errlen, e,
+			     "loading the pod's save program: %s (run with -vv for "
+			     "the verifier log)",
+			     strerror(-e));
 			goto out;
 		}
 		prog_fd = bpf_program__fd(pod->progs.tsn_save_tc);
@@ -207,7 +210,7 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 			e = for_save_links(pin_dir, netns_ino, 0, prog_fd);
 		tsnproxy_bpf__destroy(pod);
 		if (e) {
-			fail(err, errlen, "attaching the save program in the pod netns: %s",
+			fail(err, errlen, e, "attaching the save program in the pod netns: %s",
 			     strerror(-e));
 			goto out;
 		}
@@ -220,8 +223,8 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	if (fd >= 0 && !bpf_map_lookup_elem(fd, &netns_ino, &old) && old.ifindex != p.ifindex)
 		p.ifindex = 0;
 	if (fd < 0 || bpf_map_update_elem(fd, &netns_ino, &p, BPF_ANY)) {
-		e = -errno;
-		fail(err, errlen, "registering netns %u: %s", netns_ino, strerror(errno));
+		e = fail(err, errlen, -errno, "registering netns %u: %s", netns_ino,
+			 strerror(errno));
 	} else {
 		policy_changed(pin_dir);
 	}
@@ -240,18 +243,18 @@ int tsn_proxy_check_save(const char *pin_dir, __u32 netns_ino, int netns_fd, con
 	char path[PATH_MAX];
 
 	if (proxy_read_config(pin_dir, &cfg))
-		return fail(err, errlen, "enforce mode is not running (no state in %s)", pin_dir),
-		       -ENOENT;
+		return fail(err, errlen, -ENOENT, "enforce mode is not running (no state in %s)",
+			    pin_dir);
 	if (cfg.save_hook != TSN_SAVE_TC)
 		return 0;	/* the tracepoint needs nothing per pod */
 	h.ifindex = tsn_netns_ifindex(netns_fd, ifname);
 	if (h.ifindex < 0)
-		return fail(err, errlen, "no interface '%s' in the pod netns", ifname), h.ifindex;
+		return fail(err, errlen, h.ifindex, "no interface '%s' in the pod netns", ifname);
 	save_link_path(path, sizeof(path), pin_dir, netns_ino, (__u32)h.ifindex);
 	h.link_pin = path;
 	if (!tsn_tc_query(&h))
-		return fail(err, errlen, "the save program is not attached to the pod's %s", ifname),
-		       -ENOLINK;
+		return fail(err, errlen, -ENOLINK,
+			    "the save program is not attached to the pod's %s", ifname);
 	return 0;
 }
 
@@ -275,7 +278,7 @@ int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, __u32 *purged, char *er
 	*purged = 0;
 	lock = proxy_lock();
 	if (lock < 0)
-		return fail(err, errlen, "cannot lock %s: %s", LOCK_PATH, strerror(-lock)), lock;
+		return fail(err, errlen, lock, "cannot lock %s: %s", LOCK_PATH, strerror(-lock));
 	fd = proxy_map_fd(pin_dir, "policy");
 	if (fd >= 0) {
 		if (!bpf_map_delete_elem(fd, &netns_ino))

@@ -20,7 +20,8 @@
 
 struct tsnproxy_bpf;
 
-__attribute__((format(printf, 3, 4))) static inline int fail(char *err, size_t errlen,
+/* Describe a failure in err (one line) and return e, its -errno: return fail(..., -EINVAL, ...) */
+__attribute__((format(printf, 4, 5))) static inline int fail(char *err, size_t errlen, int e,
 							     const char *fmt, ...)
 {
 	va_list ap;
@@ -28,7 +29,7 @@ __attribute__((format(printf, 3, 4))) static inline int fail(char *err, size_t e
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-	return -1;
+	return e;
 }
 
 /* proxy_pin.c */

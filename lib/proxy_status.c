@@ -54,14 +54,14 @@ int tsn_proxy_check_attached(const char *pin_dir, char *err, size_t errlen)
 	int i;
 
 	if (proxy_read_config(pin_dir, &cfg))
-		return fail(err, errlen, "enforce mode is not running (no state in %s)", pin_dir),
-		       -ENOENT;
+		return fail(err, errlen, -ENOENT, "enforce mode is not running (no state in %s)",
+			    pin_dir);
 	for (i = 0; i < (int)cfg.nic_count; i++) {
 		if (proxy_nic_attached(pin_dir, &cfg, i))
 			continue;
 		if (!if_indextoname(cfg.nic_ifindex[i], ifname))
 			snprintf(ifname, sizeof(ifname), "ifindex %u", cfg.nic_ifindex[i]);
-		return fail(err, errlen, "restore program is not attached to %s", ifname), -ENOLINK;
+		return fail(err, errlen, -ENOLINK, "restore program is not attached to %s", ifname);
 	}
 	return 0;
 }
@@ -94,8 +94,8 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 
 	*out = NULL;
 	if (proxy_read_config(pin_dir, &cfg))
-		return fail(err, errlen, "enforce mode is not running (no state in %s)", pin_dir),
-		       -ENOENT;
+		return fail(err, errlen, -ENOENT, "enforce mode is not running (no state in %s)",
+			    pin_dir);
 	o = json_object_new_object();
 	tsn_json_add_str(o, "pin_dir", pin_dir);
 	tsn_json_add_bool(o, "running", true);
