@@ -89,7 +89,7 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	struct tsn_proxy_config cfg;
 	struct tsn_track_slot *t;
 	__u64 counters[TSN_CNT__MAX];
-	__u32 inos[4096], cap = 0, used = 0, i;
+	__u32 inos[TSN_MAX_PODS], cap = 0, used = 0, i;
 	int n;
 
 	*out = NULL;
@@ -130,7 +130,7 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	json_object_object_add(o, "nics", nics);
 
 	pols = json_object_new_array();
-	n = tsn_proxy_list(pin_dir, inos, 4096);
+	n = tsn_proxy_list(pin_dir, inos, TSN_MAX_PODS);
 	for (i = 0; n > 0 && i < (__u32)n; i++) {
 		struct tsn_policy pol;
 

@@ -17,6 +17,8 @@
 
 #define TSN_IFNAMSIZ 16
 #define TSN_MAX_NICS 8
+/* Registered pod netns: the policy map's max_entries, and what userspace lists at most. */
+#define TSN_MAX_PODS 4096
 
 /* Where an event was seen. The tracer's hop records and the proxy's hooks use the same ids. */
 enum tsn_hook {
