@@ -203,7 +203,7 @@ bool proxy_nic_attached(const char *pin_dir, const struct tsn_proxy_config *cfg,
 	char path[PATH_MAX];
 
 	restore_link_path(path, sizeof(path), pin_dir, cfg->nic_ifindex[i]);
-	h.kind = cfg->nic_tc_kind[i] & 3;
+	h.kind = proxy_nic_hook(cfg, i);
 	h.link_pin = h.kind == TSN_TC_TCX ? path : NULL;
 	return tsn_tc_query(&h) != 0;
 }
@@ -217,7 +217,7 @@ static int attach_restore(const char *pin_dir, struct tsn_proxy_config *cfg, int
 
 	restore_link_path(path, sizeof(path), pin_dir, cfg->nic_ifindex[i]);
 	h.link_pin = path;
-	h.kind = cfg->nic_tc_kind[i] ? (cfg->nic_tc_kind[i] & 3) : TSN_TC_AUTO;
+	h.kind = cfg->nic_tc_kind[i] ? proxy_nic_hook(cfg, i) : TSN_TC_AUTO;
 	e = tsn_tc_attach(&h, prog_fd);
 	if (e) {
 		if_indextoname(cfg->nic_ifindex[i], ifname);
@@ -226,8 +226,7 @@ static int attach_restore(const char *pin_dir, struct tsn_proxy_config *cfg, int
 	}
 	if (h.link_fd >= 0)
 		close(h.link_fd);
-	/* bit 2: clsact qdisc created by us, removed again on stop */
-	cfg->nic_tc_kind[i] = h.kind | (h.created_qdisc ? 4 : 0);
+	cfg->nic_tc_kind[i] = h.kind | (h.created_qdisc ? TSN_NIC_OWN_QDISC : 0);
 	return 0;
 }
 
@@ -237,9 +236,9 @@ static void detach_restore(const char *pin_dir, const struct tsn_proxy_config *c
 	char path[PATH_MAX];
 
 	restore_link_path(path, sizeof(path), pin_dir, cfg->nic_ifindex[i]);
-	h.kind = cfg->nic_tc_kind[i] & 3;
+	h.kind = proxy_nic_hook(cfg, i);
 	h.link_pin = path;
-	h.created_qdisc = cfg->nic_tc_kind[i] & 4;
+	h.created_qdisc = cfg->nic_tc_kind[i] & TSN_NIC_OWN_QDISC;
 	if (h.kind)
 		tsn_tc_detach(&h);
 }

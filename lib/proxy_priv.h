@@ -14,6 +14,10 @@
 #include <linux/types.h>
 
 #include "proxy.h"
+#include "tc.h"
+
+_Static_assert((int)TSN_NIC_TCX == (int)TSN_TC_TCX && (int)TSN_NIC_CLSACT == (int)TSN_TC_CLSACT,
+	       "nic_tc_kind stores enum tsn_tc_kind");
 
 /* Serialises start/stop/allow/deny across processes. */
 #define LOCK_PATH "/run/tsnkit.lock"
@@ -30,6 +34,12 @@ __attribute__((format(printf, 4, 5))) static inline int fail(char *err, size_t e
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return e;
+}
+
+/* The lib/tc.h kind of NIC i's restore attachment (0: none yet). */
+static inline enum tsn_tc_kind proxy_nic_hook(const struct tsn_proxy_config *cfg, int i)
+{
+	return (enum tsn_tc_kind)(cfg->nic_tc_kind[i] & TSN_NIC_HOOK_MASK);
 }
 
 /* proxy_pin.c */

@@ -122,8 +122,8 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 		if_indextoname(cfg.nic_ifindex[i], ifname);
 		tsn_json_add_str(nic, "ifname", ifname[0] ? ifname : "(gone)");
 		tsn_json_add_u64(nic, "ifindex", cfg.nic_ifindex[i]);
-		tsn_json_add_str(nic, "hook", (cfg.nic_tc_kind[i] & 3) == TSN_TC_TCX ? "tcx" :
-									      "clsact");
+		tsn_json_add_str(nic, "hook",
+				 proxy_nic_hook(&cfg, (int)i) == TSN_TC_TCX ? "tcx" : "clsact");
 		tsn_json_add_bool(nic, "attached", proxy_nic_attached(pin_dir, &cfg, i));
 		json_object_array_add(nics, nic);
 	}
