@@ -14,6 +14,10 @@
  *
  * Operations serialise on a lock file, so concurrent CNI ADDs and a CLI start cannot
  * half-attach. Functions return 0 or -errno and describe failures in err (one line).
+ *
+ * Implemented by job: proxy_lifecycle.c (start/adopt/stop), proxy_pods.c (allow/deny and the
+ * per-pod save copies), proxy_status.c (running/config/counters/status), proxy_parse.c (CLI
+ * text), on proxy_pin.c's pinned state (lib/proxy_priv.h, private to those files).
  */
 #ifndef TSN_PROXY_H
 #define TSN_PROXY_H
