@@ -59,10 +59,10 @@ TSNTRACE_SRCS := $(wildcard tools/tsntrace/*.c)
 TSNTOP_SRCS := $(wildcard tui/*.c)
 # tsntop loads tsntrace's programs (aggregate mode) through tsntrace's loader and names
 TSNTOP_SHARED := tools/tsntrace/backend.c tools/tsntrace/cause.c tools/tsntrace/names.c
-# the unit tests draw tsntop's model with its view, headless
-UNIT_SHARED := $(if $(TSNTOP_SRCS),tui/model.c tui/view.c)
 TSNPROXY_SRCS := $(wildcard proxy/tsnproxy/*.c)
 CNI_SRCS := $(wildcard proxy/cni/*.c)
+# the unit tests draw tsntop's model with its view, headless, and parse CNI configurations
+UNIT_SHARED := $(if $(TSNTOP_SRCS),tui/model.c tui/view.c) $(if $(CNI_SRCS),proxy/cni/config.c)
 # each tests/tools/X.c is one test-only binary build/X
 TEST_TOOL_SRCS := $(wildcard tests/tools/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)

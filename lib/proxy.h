@@ -14,6 +14,10 @@
  *
  * Operations serialise on a lock file, so concurrent CNI ADDs and a CLI start cannot
  * half-attach. Functions return 0 or -errno and describe failures in err (one line).
+ *
+ * Implemented by job: proxy_lifecycle.c (start/adopt/stop), proxy_pods.c (allow/deny and the
+ * per-pod save copies), proxy_status.c (running/config/counters/status), proxy_parse.c (CLI
+ * text), on proxy_pin.c's pinned state (lib/proxy_priv.h, private to those files).
  */
 #ifndef TSN_PROXY_H
 #define TSN_PROXY_H
@@ -55,8 +59,8 @@ int tsn_proxy_load_check(__u32 save_hook);
 
 /*
  * Load, attach and pin; or adopt what is pinned when the settings match (idempotent; missing
- * NIC links are re-attached). *adopted tells which. Conflicting settings: -EEXIST.
- * Nothing is left half-attached on failure.
+ * NIC links are re-attached). *adopted tells which. Conflicting settings: -EEXIST; bad options:
+ * -EINVAL (an unknown NIC: -ENODEV). Nothing is left half-attached on failure.
  */
 int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, size_t errlen);
 

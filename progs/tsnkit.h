@@ -17,6 +17,8 @@
 
 #define TSN_IFNAMSIZ 16
 #define TSN_MAX_NICS 8
+/* Registered pod netns: the policy map's max_entries, and what userspace lists at most. */
+#define TSN_MAX_PODS 4096
 
 /* Where an event was seen. The tracer's hop records and the proxy's hooks use the same ids. */
 enum tsn_hook {
@@ -157,10 +159,22 @@ struct tsn_proxy_config {
 	__u32 nic_netns;	/* netns inode of the NICs: never a pod */
 	__u32 nic_count;
 	__u32 nic_ifindex[TSN_MAX_NICS];
-	__u8 nic_tc_kind[TSN_MAX_NICS];	/* how tsn_restore is attached: 1 tcx, 2 clsact */
+	__u8 nic_tc_kind[TSN_MAX_NICS];	/* enum tsn_nic_tc_kind bits */
 	__u32 save_hook;	/* enum tsn_save_hook */
 	__u32 policy_gen;	/* bumped after every policy change: invalidates the datapath's
 				 * per-CPU policy cache */
+};
+
+/*
+ * struct tsn_proxy_config.nic_tc_kind[]: how tsn_restore is attached to each NIC. The hook bits
+ * hold lib/tc.h's enum tsn_tc_kind of the attachment (0: none yet); TSN_NIC_OWN_QDISC says that
+ * start created the NIC's clsact qdisc, so stop removes it again.
+ */
+enum tsn_nic_tc_kind {
+	TSN_NIC_TCX = 1,
+	TSN_NIC_CLSACT = 2,
+	TSN_NIC_HOOK_MASK = 3,
+	TSN_NIC_OWN_QDISC = 4,
 };
 
 enum tsn_save_hook {

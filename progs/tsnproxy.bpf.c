@@ -60,7 +60,7 @@ static __always_inline void tsn_on_free(__u64 addr)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
+	__uint(max_entries, TSN_MAX_PODS);
 	__type(key, __u32);	/* netns inode */
 	__type(value, struct tsn_policy);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

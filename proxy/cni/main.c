@@ -551,7 +551,7 @@ static int cmd_gc(struct ctx *c)
 {
 	struct tsn_cni_record *recs = NULL;
 	char err[TSN_ERRLEN];
-	__u32 inos[4096], purged;
+	__u32 inos[TSN_MAX_PODS], purged;
 	bool *drop = NULL;
 	int lock, n, m, i, j, rc = 0;
 
@@ -593,7 +593,8 @@ static int cmd_gc(struct ctx *c)
 			recs[i].netns_ino);
 	}
 	/* registrations of the plugin that no record claims at all were leaked: drop them */
-	m = tsn_proxy_running(c->conf.pin_dir) ? tsn_proxy_list(c->conf.pin_dir, inos, 4096) : 0;
+	m = tsn_proxy_running(c->conf.pin_dir) ?
+		    tsn_proxy_list(c->conf.pin_dir, inos, TSN_MAX_PODS) : 0;
 	for (i = 0; i < m; i++) {
 		struct tsn_policy pol;
 		bool claimed = false;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * tsnproxy: enforce mode. Saves TSN metadata before a pod's netns crossing and restores it at
- * the TSN NIC's egress hook. All state is pinned in bpffs (lib/proxy.c), so `start` returns once
+ * the TSN NIC's egress hook. All state is pinned in bpffs (lib/proxy.h), so `start` returns once
  * the datapath is attached, unless --foreground keeps it in the front as a daemon.
  */
 #include <errno.h>

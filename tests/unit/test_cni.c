@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The tsn CNI plugin's configuration parser (proxy/cni/config.c), without root: compiled into
- * this file because the plugin's sources are not part of libtsnkit.
+ * The tsn CNI plugin's configuration parser (proxy/cni/config.c), without root; the Makefile
+ * links that file into the unit tests, since the plugin's sources are not part of libtsnkit.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proxy/cni/config.c"
+#include "../../proxy/cni/config.h"
+#include "proxy.h"
 #include "test.h"
 
 #define BASE "\"cniVersion\":\"1.0.0\",\"type\":\"tsn\""

@@ -1,0 +1,566 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Enforce-mode lifecycle: load, attach and pin the datapath of progs/tsnproxy.bpf.c (start),
+ * adopt what is pinned, and remove it all again (stop). See proxy.h for the pin layout and
+ * docs/enforce.md for the design.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "kfeatures.h"
+#include "log.h"
+#include "netns.h"
+#include "proxy_priv.h"
+#include "tc.h"
+#include "tsnproxy.skel.h"
+
+/* "data" holds the epochs, which the pods' copies of the tc save program share */
+static const char *const map_pins[] = { "track", "track_fp", "counters", "policy", "config",
+					"sweep", "data" };
+#define MAP_PINS (sizeof(map_pins) / sizeof(map_pins[0]))
+
+void tsn_proxy_opts_default(struct tsn_proxy_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->pin_dir = TSN_PROXY_PIN_DIR;
+	o->mode = TSN_MODE_REGISTERED;
+	o->restore = TSN_RESTORE_PRIORITY | TSN_RESTORE_TSTAMP;
+	o->capacity = TSN_PROXY_DEFAULT_CAPACITY;
+	o->ttl_ms = TSN_PROXY_DEFAULT_TTL_MS;
+	o->save_hook = TSN_SAVE_AUTO;
+}
+
+__u32 tsn_proxy_save_hook(__u32 hook, __u32 mode)
+{
+	if (hook != TSN_SAVE_AUTO)
+		return hook;
+	/*
+	 * The tc hook costs less per pod packet and runs for pod traffic only (docs/enforce.md);
+	 * it needs tcx (6.6) for its per-pod links, and a registration per pod to attach it,
+	 * which --policy all, meant for every pod netns, does not have.
+	 */
+	return mode == TSN_MODE_REGISTERED && tsn_feature_has(TSN_FEAT_TCX) ? TSN_SAVE_TC :
+									      TSN_SAVE_TP;
+}
+
+const char *tsn_proxy_save_hook_unsupported(__u32 hook)
+{
+	/* the tc hook's per-pod links are tcx links */
+	if (hook == TSN_SAVE_TC && !tsn_feature_has(TSN_FEAT_TCX))
+		return tsn_feature_status(TSN_FEAT_TCX)->reason;
+	return NULL;
+}
+
+/*
+ * Which save programs a skeleton loads: the tracepoint one (returned), the tc one (allow loads
+ * a copy of it per pod, load_pod_save()), both or neither.
+ */
+static struct bpf_program *select_programs(struct tsnproxy_bpf *skel, bool tp, bool tc)
+{
+	/* the same program; the direct one reads headers without a helper call (6.2+) */
+	struct bpf_program *tp_prog = tsn_feature_has(TSN_FEAT_KERN_CTX) ?
+					      skel->progs.tsn_save_direct :
+					      skel->progs.tsn_save;
+
+	bpf_program__set_autoload(skel->progs.tsn_save, false);
+	bpf_program__set_autoload(skel->progs.tsn_save_direct, false);
+	bpf_program__set_autoload(tp_prog, tp);
+	bpf_program__set_autoload(skel->progs.tsn_save_tc, tc);
+	return tp_prog;
+}
+
+int tsn_proxy_load_check(__u32 save_hook)
+{
+	struct tsnproxy_bpf *skel = tsnproxy_bpf__open();
+	int e;
+
+	if (!skel)
+		return -errno;
+	select_programs(skel, save_hook == TSN_SAVE_TP, save_hook == TSN_SAVE_TC);
+	e = tsnproxy_bpf__load(skel);
+	tsnproxy_bpf__destroy(skel);
+	return e;
+}
+
+/* The datapath's settings, which its programs read as constants. */
+void proxy_set_rodata(struct tsnproxy_bpf *skel, const struct tsn_proxy_config *cfg)
+{
+	skel->rodata->tsn_track_mask = cfg->capacity - 1;
+	skel->rodata->tsn_ttl_ns = 2;	/* sweep epochs, see tsn_epoch */
+	skel->rodata->tsn_sweep_period_ns = cfg->ttl_ns / 2;
+	skel->rodata->tsn_mode = cfg->mode;
+	skel->rodata->tsn_restore_flags = cfg->restore;
+	skel->rodata->tsn_nic_netns = cfg->nic_netns;
+	skel->rodata->tsn_have_tai = tsn_feature_has(TSN_FEAT_SKB_CLOCK_TAI);
+}
+
+__u32 tsn_proxy_capacity(__u32 v)
+{
+	__u32 p = 64;
+
+	while (p < v && p < (1U << 22))
+		p <<= 1;
+	return p;
+}
+
+static void restore_link_path(char *buf, size_t len, const char *pin_dir, __u32 ifindex)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "restore_%u", ifindex);
+	proxy_pin_path(buf, len, pin_dir, "links", name);
+}
+
+/* Resolve NIC names in the current netns; a name found only elsewhere gets a hint. */
+static int resolve_nics(const struct tsn_proxy_opts *o, struct tsn_proxy_config *cfg, char *err,
+			size_t errlen)
+{
+	int i, j;
+
+	if (o->nic_count < 1)
+		return fail(err, errlen, -EINVAL, "no NIC given (--nic IF)");
+	if (o->nic_count > TSN_MAX_NICS)
+		return fail(err, errlen, -EINVAL, "at most %d NICs", TSN_MAX_NICS);
+	for (i = 0; i < o->nic_count; i++) {
+		int ifindex = if_nametoindex(o->nics[i]);
+
+		if (!ifindex) {
+			char where[NAME_MAX + 32] = "";
+			DIR *d = opendir(TSN_NETNS_RUN_DIR);
+			struct dirent *de;
+
+			while (d && (de = readdir(d))) {
+				int fd;
+
+				if (de->d_name[0] == '.')
+					continue;
+				fd = tsn_netns_open(de->d_name);
+				if (fd < 0)
+					continue;
+				if (tsn_netns_ifindex(fd, o->nics[i]) > 0)
+					snprintf(where, sizeof(where), " (it is in netns %s)",
+						 de->d_name);
+				close(fd);
+				if (where[0])
+					break;
+			}
+			if (d)
+				closedir(d);
+			return fail(err, errlen, -ENODEV,
+				    "unknown NIC '%s': no such interface in this netns%s",
+				    o->nics[i], where);
+		}
+		for (j = 0; j < i; j++)
+			if (cfg->nic_ifindex[j] == (__u32)ifindex)
+				return fail(err, errlen, -EINVAL, "NIC '%s' given twice",
+					    o->nics[i]);
+		cfg->nic_ifindex[i] = ifindex;
+	}
+	cfg->nic_count = o->nic_count;
+	return 0;
+}
+
+static int build_config(const struct tsn_proxy_opts *o, struct tsn_proxy_config *cfg, char *err,
+			size_t errlen)
+{
+	const char *why;
+	int e;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->abi_version = TSN_ABI_VERSION;
+	cfg->mode = o->mode;
+	cfg->restore = o->restore;
+	cfg->capacity = tsn_proxy_capacity(o->capacity);
+	cfg->ttl_ns = (__u64)o->ttl_ms * 1000000ULL;
+	cfg->save_hook = tsn_proxy_save_hook(o->save_hook, o->mode);
+	if (o->ttl_ms < 1 || o->ttl_ms > 60000)
+		return fail(err, errlen, -EINVAL, "--ttl %u out of range (1..60000 ms)", o->ttl_ms);
+	if (o->capacity < 1 || o->capacity > (1U << 22))
+		return fail(err, errlen, -EINVAL, "--capacity %u out of range (1..%u)", o->capacity,
+			    1U << 22);
+	why = tsn_proxy_save_hook_unsupported(cfg->save_hook);
+	if (why)
+		return fail(err, errlen, -EOPNOTSUPP,
+			    "--save-hook tc: %s; use the tracepoint save hook", why);
+	e = tsn_netns_inode(-1, &cfg->nic_netns);
+	if (e)
+		return fail(err, errlen, e, "cannot read own netns inode: %s", strerror(-e));
+	return resolve_nics(o, cfg, err, errlen);
+}
+
+bool proxy_nic_attached(const char *pin_dir, const struct tsn_proxy_config *cfg, int i)
+{
+	struct tsn_tc_hook h = { .ifindex = cfg->nic_ifindex[i], .dir = TSN_TC_EGRESS };
+	char path[PATH_MAX];
+
+	restore_link_path(path, sizeof(path), pin_dir, cfg->nic_ifindex[i]);
+	h.kind = proxy_nic_hook(cfg, i);
+	h.link_pin = h.kind == TSN_TC_TCX ? path : NULL;
+	return tsn_tc_query(&h) != 0;
+}
+
+static int attach_restore(const char *pin_dir, struct tsn_proxy_config *cfg, int i, int prog_fd,
+			  char *err, size_t errlen)
+{
+	struct tsn_tc_hook h = { .ifindex = cfg->nic_ifindex[i], .dir = TSN_TC_EGRESS };
+	char path[PATH_MAX], ifname[IF_NAMESIZE] = "?";
+	int e;
+
+	restore_link_path(path, sizeof(path), pin_dir, cfg->nic_ifindex[i]);
+	h.link_pin = path;
+	h.kind = cfg->nic_tc_kind[i] ? proxy_nic_hook(cfg, i) : TSN_TC_AUTO;
+	e = tsn_tc_attach(&h, prog_fd);
+	if (e) {
+		if_indextoname(cfg->nic_ifindex[i], ifname);
+		return fail(err, errlen, e, "attaching restore program to %s egress: %s", ifname,
+			    strerror(-e));
+	}
+	if (h.link_fd >= 0)
+		close(h.link_fd);
+	cfg->nic_tc_kind[i] = h.kind | (h.created_qdisc ? TSN_NIC_OWN_QDISC : 0);
+	return 0;
+}
+
+static void detach_restore(const char *pin_dir, const struct tsn_proxy_config *cfg, int i)
+{
+	struct tsn_tc_hook h = { .ifindex = cfg->nic_ifindex[i], .dir = TSN_TC_EGRESS };
+	char path[PATH_MAX];
+
+	restore_link_path(path, sizeof(path), pin_dir, cfg->nic_ifindex[i]);
+	h.kind = proxy_nic_hook(cfg, i);
+	h.link_pin = path;
+	h.created_qdisc = cfg->nic_tc_kind[i] & TSN_NIC_OWN_QDISC;
+	if (h.kind)
+		tsn_tc_detach(&h);
+}
+
+/* Id of the program behind a pinned link or program, 0 if none. */
+static __u32 pinned_prog_id(const char *file, bool is_link)
+{
+	__u32 id = 0;
+	int fd = bpf_obj_get(file);
+
+	if (fd < 0)
+		return 0;
+	if (is_link) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			id = info.prog_id;
+	} else {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			id = info.id;
+	}
+	close(fd);
+	return id;
+}
+
+/*
+ * The kernel frees programs after the last reference is gone, asynchronously (RCU, timer
+ * cancellation). Wait, bounded, so that `stop` returning means nothing is loaded any more.
+ */
+static void wait_progs_gone(const __u32 *ids, int n)
+{
+	int i, tries;
+
+	for (i = 0; i < n; i++) {
+		for (tries = 0; tries < 150; tries++) {
+			int fd = bpf_prog_get_fd_by_id(ids[i]);
+
+			if (fd < 0)
+				break;
+			close(fd);
+			usleep(20000);
+		}
+	}
+}
+
+/* Unpin and detach everything under pin_dir. Used by stop and to roll back a failed start. */
+static void teardown(const char *pin_dir, const struct tsn_proxy_config *cfg)
+{
+	static const char *const subs[] = { "links", "progs", "maps" };
+	char path[PATH_MAX];
+	__u32 ids[64];
+	unsigned int s;
+	int i, nids = 0;
+
+	for (i = 0; cfg && i < (int)cfg->nic_count && i < TSN_MAX_NICS; i++)
+		detach_restore(pin_dir, cfg, i);
+	/* links first (detaches programs), maps last (cancels the sweep timer) */
+	for (s = 0; s < sizeof(subs) / sizeof(subs[0]); s++) {
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, subs[s]);
+		d = opendir(path);
+		while (d && (de = readdir(d))) {
+			char file[PATH_MAX + NAME_MAX + 2];
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+			if (s < 2 && nids < 64) {
+				ids[nids] = pinned_prog_id(file, s == 0);
+				if (ids[nids])
+					nids++;
+			}
+			if (s == 0)
+				proxy_unpin_link(file);
+			else
+				unlink(file);
+		}
+		if (d)
+			closedir(d);
+		rmdir(path);
+	}
+	rmdir(pin_dir);
+	wait_progs_gone(ids, nids);
+}
+
+static int mkdirs(const char *pin_dir)
+{
+	static const char *const subs[] = { "maps", "progs", "links" };
+	char path[PATH_MAX];
+	unsigned int i;
+
+	if (mkdir(pin_dir, 0700) && errno != EEXIST)
+		return -errno;
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, subs[i]);
+		if (mkdir(path, 0700) && errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
+
+static int pin_link(struct bpf_link *link, const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	proxy_pin_path(path, sizeof(path), pin_dir, "links", name);
+	return bpf_link__pin(link, path);
+}
+
+static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char *err,
+		 size_t errlen)
+{
+	struct tsn_proxy_config have;
+	char path[PATH_MAX];
+	int i, j, prog_fd, e = 0;
+	bool changed = false;
+
+	e = proxy_read_config(pin_dir, &have);
+	if (e)
+		return fail(err, errlen, e, "%s holds a tsnproxy state that cannot be read: %s; "
+			    "run stop", pin_dir, strerror(-e));
+	if (have.abi_version != want->abi_version || have.mode != want->mode ||
+	    have.restore != want->restore || have.capacity != want->capacity ||
+	    have.ttl_ns != want->ttl_ns || have.save_hook != want->save_hook ||
+	    have.nic_count != want->nic_count) {
+		return fail(err, errlen, -EEXIST,
+			    "already running from %s with other settings (policy %s, restore 0x%x, "
+			    "capacity %u, ttl %llu ms, %u NICs): stop it first",
+			    pin_dir, have.mode == TSN_MODE_ALL ? "all" : "registered", have.restore,
+			    have.capacity, (unsigned long long)(have.ttl_ns / 1000000),
+			    have.nic_count);
+	}
+	for (i = 0; i < (int)want->nic_count; i++) {
+		for (j = 0; j < (int)have.nic_count; j++)
+			if (have.nic_ifindex[j] == want->nic_ifindex[i])
+				break;
+		if (j == (int)have.nic_count)
+			return fail(err, errlen, -EEXIST,
+				    "already running from %s on other NICs: stop it first",
+				    pin_dir);
+	}
+	/* A NIC that lost its attachment (e.g. recreated) gets the pinned program again. */
+	proxy_pin_path(path, sizeof(path), pin_dir, "progs", "restore");
+	prog_fd = bpf_obj_get(path);
+	if (prog_fd < 0)
+		return fail(err, errlen, -errno, "%s is incomplete (no restore program); run stop",
+			    pin_dir);
+	for (i = 0; i < (int)have.nic_count && !e; i++) {
+		if (proxy_nic_attached(pin_dir, &have, i))
+			continue;
+		pr_info("re-attaching restore program to ifindex %u", have.nic_ifindex[i]);
+		e = attach_restore(pin_dir, &have, i, prog_fd, err, errlen);
+		changed = true;
+	}
+	close(prog_fd);
+	if (!e && changed) {
+		__u32 zero = 0;
+		int fd = proxy_map_fd(pin_dir, "config");
+
+		if (fd >= 0) {
+			bpf_map_update_elem(fd, &zero, &have, BPF_ANY);
+			close(fd);
+		}
+	}
+	return e;
+}
+
+int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, size_t errlen)
+{
+	struct tsnproxy_bpf *skel = NULL;
+	struct tsn_proxy_config cfg;
+	struct bpf_program *save_prog;
+	struct bpf_link *link;
+	struct bpf_map *maps[MAP_PINS];
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int lock, e, i;
+	bool pinned = false;
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+
+	*adopted = false;
+	e = build_config(o, &cfg, err, errlen);
+	if (e)
+		return e;
+	lock = proxy_lock();
+	if (lock < 0)
+		return fail(err, errlen, lock, "cannot lock %s: %s", LOCK_PATH, strerror(-lock));
+	if (tsn_proxy_running(o->pin_dir)) {
+		e = adopt(o->pin_dir, &cfg, err, errlen);
+		*adopted = !e;
+		proxy_unlock(lock);
+		return e;
+	}
+
+	skel = tsnproxy_bpf__open();
+	if (!skel) {
+		e = fail(err, errlen, -errno, "opening BPF object: %s", strerror(errno));
+		goto cleanup;
+	}
+	proxy_set_rodata(skel, &cfg);
+	bpf_map__set_max_entries(skel->maps.tsn_track, cfg.capacity);
+	bpf_map__set_max_entries(skel->maps.tsn_track_fp, cfg.capacity);
+	save_prog = select_programs(skel, cfg.save_hook == TSN_SAVE_TP, false);
+	e = tsnproxy_bpf__load(skel);
+	if (e) {
+		fail(err, errlen, e, "loading BPF programs: %s (run with -vv for the verifier log)",
+		     strerror(-e));
+		goto cleanup;
+	}
+
+	e = mkdirs(o->pin_dir);
+	if (e) {
+		fail(err, errlen, e, "creating %s: %s (is bpffs mounted at /sys/fs/bpf?)",
+		     o->pin_dir, strerror(-e));
+		goto cleanup;
+	}
+	pinned = true;
+	maps[0] = skel->maps.tsn_track;
+	maps[1] = skel->maps.tsn_track_fp;
+	maps[2] = skel->maps.tsn_counters;
+	maps[3] = skel->maps.tsn_policy;
+	maps[4] = skel->maps.data_config;
+	maps[5] = skel->maps.tsn_sweep;
+	maps[6] = skel->maps.data;
+	for (i = 0; i < (int)MAP_PINS; i++) {
+		proxy_pin_path(path, sizeof(path), o->pin_dir, "maps", map_pins[i]);
+		e = bpf_map__pin(maps[i], path);
+		if (e) {
+			fail(err, errlen, e, "pinning %s: %s", path, strerror(-e));
+			goto cleanup;
+		}
+	}
+	proxy_pin_path(path, sizeof(path), o->pin_dir, "progs", "restore");
+	e = bpf_program__pin(skel->progs.tsn_restore, path);
+	if (!e) {
+		/* pinned only so that stop can tell when the timer's program is gone */
+		proxy_pin_path(path, sizeof(path), o->pin_dir, "progs", "sweep");
+		e = bpf_program__pin(skel->progs.tsn_sweep_start, path);
+	}
+	if (e) {
+		fail(err, errlen, e, "pinning programs: %s", strerror(-e));
+		goto cleanup;
+	}
+
+	/* restore first: a packet saved before its NIC hook exists would only age out */
+	for (i = 0; i < (int)cfg.nic_count; i++) {
+		e = attach_restore(o->pin_dir, &cfg, i, bpf_program__fd(skel->progs.tsn_restore),
+				   err, errlen);
+		if (e)
+			goto cleanup;
+	}
+	if (cfg.save_hook == TSN_SAVE_TP) {
+		link = bpf_program__attach(save_prog);
+		e = link ? pin_link(link, o->pin_dir, "save") : -errno;
+		bpf_link__destroy(link);
+		if (e) {
+			fail(err, errlen, e,
+			     "attaching save program (tp_btf/net_dev_start_xmit): %s",
+			     strerror(-e));
+			goto cleanup;
+		}
+	}
+	link = bpf_program__attach(skel->progs.tsn_on_kfree);
+	e = link ? pin_link(link, o->pin_dir, "kfree") : -errno;
+	bpf_link__destroy(link);
+	if (!e) {
+		link = bpf_program__attach(skel->progs.tsn_on_consume);
+		e = link ? pin_link(link, o->pin_dir, "consume") : -errno;
+		bpf_link__destroy(link);
+	}
+	if (e) {
+		fail(err, errlen, e, "attaching skb free hooks: %s", strerror(-e));
+		goto cleanup;
+	}
+
+	e = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tsn_sweep_start), &run);
+	if (e || run.retval) {
+		bool ran = !e;
+
+		e = ran ? -EIO : -errno;
+		fail(err, errlen, e, "starting the TTL sweep timer: %s",
+		     ran ? "timer start failed" : strerror(-e));
+		goto cleanup;
+	}
+	e = bpf_map_update_elem(bpf_map__fd(skel->maps.data_config), &zero, &cfg, BPF_ANY);
+	if (e) {
+		e = fail(err, errlen, -errno, "writing config: %s", strerror(errno));
+		goto cleanup;
+	}
+	pr_info("enforce mode started: %u NIC(s), capacity %u, ttl %u ms, pinned at %s",
+		cfg.nic_count, cfg.capacity, o->ttl_ms, o->pin_dir);
+
+cleanup:
+	if (e && pinned)
+		teardown(o->pin_dir, &cfg);
+	tsnproxy_bpf__destroy(skel);	/* pinned objects stay; the process' fds go */
+	proxy_unlock(lock);
+	return e;
+}
+
+int tsn_proxy_stop(const char *pin_dir, bool *was_running, char *err, size_t errlen)
+{
+	struct tsn_proxy_config cfg;
+	struct stat st;
+	int lock;
+
+	*was_running = false;
+	if (stat(pin_dir, &st))
+		return 0;
+	lock = proxy_lock();
+	if (lock < 0)
+		return fail(err, errlen, lock, "cannot lock %s: %s", LOCK_PATH, strerror(-lock));
+	*was_running = true;
+	teardown(pin_dir, proxy_read_config(pin_dir, &cfg) ? NULL : &cfg);
+	proxy_unlock(lock);
+	if (!stat(pin_dir, &st))
+		return fail(err, errlen, -EBUSY, "%s could not be removed completely", pin_dir);
+	return 0;
+}

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The enforce-mode state pinned in bpffs, shared by the proxy_*.c files: pin paths, the pinned
+ * maps, the lock that serialises operations, the configuration and the tracking table.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "proxy_priv.h"
+
+void proxy_pin_path(char *buf, size_t len, const char *pin_dir, const char *sub, const char *name)
+{
+	snprintf(buf, len, "%s/%s/%s", pin_dir, sub, name);
+}
+
+int proxy_map_fd(const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	proxy_pin_path(path, sizeof(path), pin_dir, "maps", name);
+	return bpf_obj_get(path);
+}
+
+/* Serialise start/stop/allow/deny across processes (CNI ADDs race). */
+int proxy_lock(void)
+{
+	int fd = open(LOCK_PATH, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+void proxy_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* drops the flock */
+}
+
+int proxy_read_config(const char *pin_dir, struct tsn_proxy_config *cfg)
+{
+	__u32 zero = 0;
+	int fd = proxy_map_fd(pin_dir, "config"), err;
+
+	if (fd < 0)
+		return -errno;
+	err = bpf_map_lookup_elem(fd, &zero, cfg) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+/* Detach a pinned link and remove its pin (a pin alone would keep the link while an fd lives). */
+void proxy_unpin_link(const char *path)
+{
+	int fd = bpf_obj_get(path);
+
+	if (fd >= 0) {
+		bpf_link_detach(fd);
+		close(fd);
+	}
+	unlink(path);
+}
+
+/* The tracking table, mapped; *cap receives its capacity. munmap with proxy_track_unmap. */
+struct tsn_track_slot *proxy_track_map(const char *pin_dir, __u32 *cap)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	void *mem;
+	int fd = proxy_map_fd(pin_dir, "track");
+
+	if (fd < 0)
+		return NULL;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		close(fd);
+		return NULL;
+	}
+	*cap = info.max_entries;
+	mem = mmap(NULL, (size_t)*cap * sizeof(struct tsn_track_slot), PROT_READ | PROT_WRITE,
+		   MAP_SHARED, fd, 0);
+	close(fd);
+	return mem == MAP_FAILED ? NULL : mem;
+}
+
+void proxy_track_unmap(struct tsn_track_slot *t, __u32 cap)
+{
+	if (t)
+		munmap(t, (size_t)cap * sizeof(*t));
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internals shared by the lib/proxy_*.c files, behind the public lib/proxy.h: the pinned
+ * state (pin paths, maps, the lock, the configuration, the tracking table; proxy_pin.c) and
+ * what lifecycle, pods and status share (proxy_lifecycle.c). Not for callers outside lib/.
+ */
+#ifndef TSN_PROXY_PRIV_H
+#define TSN_PROXY_PRIV_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#include "proxy.h"
+#include "tc.h"
+
+_Static_assert((int)TSN_NIC_TCX == (int)TSN_TC_TCX && (int)TSN_NIC_CLSACT == (int)TSN_TC_CLSACT,
+	       "nic_tc_kind stores enum tsn_tc_kind");
+
+/* Serialises start/stop/allow/deny across processes. */
+#define LOCK_PATH "/run/tsnkit.lock"
+
+struct tsnproxy_bpf;
+
+/* Describe a failure in err (one line) and return e, its -errno: return fail(..., -EINVAL, ...) */
+__attribute__((format(printf, 4, 5))) static inline int fail(char *err, size_t errlen, int e,
+							     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+/* The lib/tc.h kind of NIC i's restore attachment (0: none yet). */
+static inline enum tsn_tc_kind proxy_nic_hook(const struct tsn_proxy_config *cfg, int i)
+{
+	return (enum tsn_tc_kind)(cfg->nic_tc_kind[i] & TSN_NIC_HOOK_MASK);
+}
+
+/* proxy_pin.c */
+void proxy_pin_path(char *buf, size_t len, const char *pin_dir, const char *sub, const char *name);
+int proxy_map_fd(const char *pin_dir, const char *name);
+int proxy_lock(void);
+void proxy_unlock(int fd);
+int proxy_read_config(const char *pin_dir, struct tsn_proxy_config *cfg);
+void proxy_unpin_link(const char *path);
+struct tsn_track_slot *proxy_track_map(const char *pin_dir, __u32 *cap);
+void proxy_track_unmap(struct tsn_track_slot *t, __u32 cap);
+
+/* proxy_lifecycle.c */
+void proxy_set_rodata(struct tsnproxy_bpf *skel, const struct tsn_proxy_config *cfg);
+bool proxy_nic_attached(const char *pin_dir, const struct tsn_proxy_config *cfg, int i);
+
+#endif /* TSN_PROXY_PRIV_H */

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * lib/proxy's error contract (proxy.h): failures return the -errno that says why, with one
+ * line in err. Only paths that fail before anything is loaded or attached: the state they
+ * read is a directory of this test's own under /tmp, removed on every path.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "proxy.h"
+#include "test.h"
+
+static int start_on(const char *pin_dir, const char *nic, char *err, size_t errlen)
+{
+	struct tsn_proxy_opts o;
+	bool adopted = false;
+
+	tsn_proxy_opts_default(&o);
+	o.pin_dir = pin_dir;
+	o.nics[0] = nic;
+	o.nic_count = nic ? 1 : 0;
+	err[0] = '\0';
+	return tsn_proxy_start(&o, &adopted, err, errlen);
+}
+
+TEST(proxy_start_errno)
+{
+	char dir[] = "/tmp/tk-unit-proxy-XXXXXX", maps[64], config[80], err[TSN_ERRLEN];
+	int fd;
+
+	if (!ASSERT_TRUE(mkdtemp(dir), "mkdtemp"))
+		return;
+	snprintf(maps, sizeof(maps), "%s/maps", dir);
+	snprintf(config, sizeof(config), "%s/config", maps);
+
+	ASSERT_EQ(start_on(dir, NULL, err, sizeof(err)), -EINVAL, "no NIC: -EINVAL");
+	ASSERT_TRUE(strstr(err, "no NIC given"), "no NIC: err says so");
+	ASSERT_EQ(start_on(dir, "tk-no-such-nic", err, sizeof(err)), -ENODEV,
+		  "unknown NIC: -ENODEV");
+	ASSERT_TRUE(strstr(err, "unknown NIC 'tk-no-such-nic'"), "unknown NIC: err names it");
+
+	/* state that looks running (maps/config exists) but is no pinned map, so adopt fails */
+	if (ASSERT_OK(mkdir(maps, 0700), "mkdir maps")) {
+		fd = open(config, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+		if (ASSERT_GE(fd, 0, "create maps/config"))
+			close(fd);
+		ASSERT_EQ(start_on(dir, "lo", err, sizeof(err)), -EACCES,
+			  "unreadable state: bpf_obj_get's -EACCES, not -1 (-EPERM)");
+		ASSERT_TRUE(strstr(err, "cannot be read"), "unreadable state: err says so");
+	}
+	unlink(config);
+	rmdir(maps);
+	ASSERT_OK(rmdir(dir), "test directory removed");
+}
