@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests of tsntrace's pure code: flow filter parsing and matching (lib/filter.c and the
- * matcher shared with BPF, progs/tsn_filter.h), cause classification (tools/tsntrace/cause.c,
- * included here since it is not part of libtsnkit), and the mass attacher's target selection
- * (lib/attach.c) against the running kernel's BTF with a made-up traceable list.
+ * matcher shared with BPF, progs/tsn_filter.h), cause classification (lib/trace_cause.c), and
+ * the mass attacher's target selection (lib/attach.c) against the running kernel's BTF with a
+ * made-up traceable list.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,9 +13,8 @@
 #include "attach.h"
 #include "filter.h"
 #include "test.h"
+#include "trace_cause.h"
 #include "tsn_filter.h"
-
-#include "../../tools/tsntrace/cause.c"
 
 static struct tsn_tuple tuple4(const char *src, const char *dst, __u16 sport, __u16 dport,
 			       __u8 proto)

@@ -9,6 +9,7 @@
 #include <json-c/json.h>
 
 #include "json.h"
+#include "trace_cause.h"
 #include "tsnkit.h"
 
 #define TT_MAX_TC_OBSERVE 8
@@ -19,26 +20,6 @@ enum tt_backend {
 	TT_BACKEND_TRACEPOINT,
 	TT_BACKEND_KPROBE_MULTI,
 	TT_BACKEND_FENTRY,
-};
-
-/* Watched fields. */
-enum tt_field {
-	TT_F_PRIORITY = 0,
-	TT_F_TSTAMP,
-	TT_F_TSTAMP_TYPE,
-	TT_F_MARK,
-	TT_F_SK,
-	TT_F__MAX,
-};
-
-/* Cause classes of a lost field. */
-enum tt_cause {
-	TT_CAUSE_UNKNOWN = 0,
-	TT_CAUSE_NETNS_SCRUB,
-	TT_CAUSE_VETH_PRIORITY_RESET,
-	TT_CAUSE_IP_FORWARD_TOS,
-	TT_CAUSE_QDISC,
-	TT_CAUSE_BPF_PROGRAM,
 };
 
 struct tt_opts {
@@ -61,34 +42,6 @@ struct tt_opts {
 	unsigned int max_flows;
 	unsigned int max_hops;
 };
-
-/* One hop as the report logic sees it (decoded from struct tsn_trace_event). */
-struct tt_hop {
-	__u32 hook;
-	__u32 netns;
-	__u32 ifindex;
-	char ifname[TSN_IFNAMSIZ];
-	char kind[8];
-	const char *func;		/* resolved function (kprobe/fentry), or NULL */
-	struct tsn_meta meta;
-};
-
-/* cause.c: pure functions, unit-tested */
-const char *tt_field_name(enum tt_field f);
-int tt_field_parse_list(const char *s, unsigned int *mask);	/* "priority,tstamp" */
-__u64 tt_field_value(const struct tsn_meta *m, enum tt_field f);
-const char *tt_cause_name(enum tt_cause c);
-const char *tt_hook_name(__u32 hook);
-const char *tt_tstamp_type_name(__u8 type);
-bool tt_hook_is_rx(__u32 hook);
-bool tt_hook_is_egress(__u32 hook);
-bool tt_hook_has_meta(__u32 hook);
-/*
- * Why did field f change between prev and cur? detail gets a human explanation
- * ("netns crossing: tk1-pod1 → tk1-node via veth") from the netns names given.
- */
-enum tt_cause tt_classify(enum tt_field f, const struct tt_hop *prev, const struct tt_hop *cur,
-			  const char *prev_ns, const char *cur_ns, char *detail, size_t len);
 
 /* report.c */
 struct tt_report;

@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/*
- * Field names, hook names and the cause classification of a lost field. No I/O: the unit tests
- * include this file directly.
- */
+/* Field names, hook names and the cause classification of a lost field (trace_cause.h). */
 #include <stdio.h>
 #include <string.h>
 
-#include "tsntrace.h"
+#include "trace_cause.h"
 
 static const char *const field_names[TT_F__MAX] = {
 	[TT_F_PRIORITY] = "priority",
