@@ -49,7 +49,7 @@ LIBTSN := $(BUILD)/libtsnkit.a
 TSNTRACE_SRCS := $(wildcard tools/tsntrace/*.c)
 TSNTOP_SRCS := $(wildcard tui/*.c)
 # tsntop loads tsntrace's programs (aggregate mode) through tsntrace's loader and names
-TSNTOP_SHARED := tools/tsntrace/backend.c tools/tsntrace/names.c
+TSNTOP_SHARED := tools/tsntrace/backend.c
 # the unit tests draw tsntop's model with its view, headless
 UNIT_SHARED := $(if $(TSNTOP_SRCS),tui/model.c tui/view.c)
 TSNPROXY_SRCS := $(wildcard proxy/tsnproxy/*.c)

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "source.h"
+#include "trace_names.h"
 #include "view.h"
 
 #define DEFAULT_CAPACITY 65536U

@@ -2,7 +2,7 @@
 /*
  * tsntop's data source, see source.h. The kernel keeps per-flow and per-(flow, hop) counters
  * (tsntrace.bpf.c in aggregate mode); a sample walks both hash maps once. Hook and netns names
- * come from tsntrace's tables (cause.c, names.c), the proxy's state from lib/proxy.
+ * come from lib/trace_cause and lib/trace_names, the proxy's state from lib/proxy.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -19,6 +19,8 @@
 #include "proxy.h"
 #include "source.h"
 #include "tc.h"
+#include "trace_cause.h"
+#include "trace_names.h"
 
 struct top_nic_spec {
 	int netns_fd;			/* -1: tsntop's own netns */

@@ -10,6 +10,7 @@
 
 #include "json.h"
 #include "trace_cause.h"
+#include "trace_names.h"
 #include "tsnkit.h"
 
 #define TT_MAX_TC_OBSERVE 8
@@ -55,11 +56,5 @@ int tt_report_finish(struct tt_report *r, const __u64 *counters, const __u64 *lo
 		     int ncpus);
 void tt_report_free(struct tt_report *r);
 void tt_report_set_start(struct tt_report *r, __u64 mono_ns);
-
-/* names.c: netns names, drop reasons, kernel symbols */
-const char *tt_netns_name(__u32 inode);
-const char *tt_drop_reason_name(__u32 reason);
-const char *tt_ksym_name(__u64 addr, char *buf, size_t len, bool with_offset);
-void tt_names_free(void);
 
 #endif /* TSNTRACE_H */
