@@ -48,8 +48,6 @@ LIBTSN := $(BUILD)/libtsnkit.a
 # Each binary is the set of .c files in its directory, linked with lib/.
 TSNTRACE_SRCS := $(wildcard tools/tsntrace/*.c)
 TSNTOP_SRCS := $(wildcard tui/*.c)
-# tsntop loads tsntrace's programs (aggregate mode) through tsntrace's loader and names
-TSNTOP_SHARED := tools/tsntrace/backend.c
 # the unit tests draw tsntop's model with its view, headless
 UNIT_SHARED := $(if $(TSNTOP_SRCS),tui/model.c tui/view.c)
 TSNPROXY_SRCS := $(wildcard proxy/tsnproxy/*.c)
@@ -97,7 +95,7 @@ $(LIBTSN): $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/tsntrace: $(call objs,$(TSNTRACE_SRCS)) $(LIBTSN)
-$(BUILD)/tsntop: $(call objs,$(TSNTOP_SRCS) $(TSNTOP_SHARED)) $(LIBTSN)
+$(BUILD)/tsntop: $(call objs,$(TSNTOP_SRCS)) $(LIBTSN)
 $(BUILD)/tsnproxy: $(call objs,$(TSNPROXY_SRCS)) $(LIBTSN)
 $(BUILD)/tsn: $(call objs,$(CNI_SRCS)) $(LIBTSN)
 $(TEST_TOOLS): $(BUILD)/%: $(BUILD)/obj/tests/tools/%.o $(LIBTSN)

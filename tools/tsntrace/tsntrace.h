@@ -9,23 +9,17 @@
 #include <json-c/json.h>
 
 #include "json.h"
+#include "trace_backend.h"
 #include "trace_cause.h"
 #include "trace_names.h"
 #include "tsnkit.h"
 
-#define TT_MAX_TC_OBSERVE 8
 #define TT_PATH_MAX 32
 
-enum tt_backend {
-	TT_BACKEND_AUTO = 0,
-	TT_BACKEND_TRACEPOINT,
-	TT_BACKEND_KPROBE_MULTI,
-	TT_BACKEND_FENTRY,
-};
-
+/* The command line: what to load (bpf) and how to report. */
 struct tt_opts {
-	enum tt_backend backend;
-	struct tsn_filter filter;
+	enum tt_backend backend;	/* requested; tt_backend_choose() resolves auto */
+	struct tt_bpf_opts bpf;
 	bool json;
 	bool summary;
 	unsigned int expect;		/* bit per enum tt_field */
@@ -33,15 +27,6 @@ struct tt_opts {
 	unsigned long long count;	/* packets, 0: unlimited */
 	const char *output;
 	const char *ready_file;
-	const char *filter_func;
-	unsigned int ringbuf_size;
-	unsigned int capacity;
-	const char *tc_observe[TT_MAX_TC_OBSERVE];
-	int n_tc_observe;
-	/* aggregate mode (tsntop): per-flow/per-hop maps of these sizes instead of events */
-	bool aggregate;
-	unsigned int max_flows;
-	unsigned int max_hops;
 };
 
 /* report.c */
