@@ -99,6 +99,13 @@ const char *tt_tstamp_type_name(__u8 type)
 	}
 }
 
+const char *tt_tstamp_clock_name(const struct tsn_meta *m)
+{
+	if (!m->tstamp)
+		return "none";
+	return m->tstamp_type == TSN_TSTAMP_REALTIME ? "real" : tt_tstamp_type_name(m->tstamp_type);
+}
+
 bool tt_hook_is_rx(__u32 hook)
 {
 	return hook == TSN_HOOK_NETIF_RX || hook == TSN_HOOK_NETIF_RECEIVE_SKB ||

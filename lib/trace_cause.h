@@ -49,7 +49,10 @@ int tt_field_parse_list(const char *s, unsigned int *mask);
 __u64 tt_field_value(const struct tsn_meta *m, enum tt_field f);
 const char *tt_cause_name(enum tt_cause c);
 const char *tt_hook_name(__u32 hook);
+/* skb->tstamp_type alone: "mono", "tai", else "none" (REALTIME carries no clock label) */
 const char *tt_tstamp_type_name(__u8 type);
+/* the clock of a stamp: "none" when tstamp is 0, "real" for a REALTIME one, else by type */
+const char *tt_tstamp_clock_name(const struct tsn_meta *m);
 bool tt_hook_is_rx(__u32 hook);
 bool tt_hook_is_egress(__u32 hook);
 /* false where the event carries no metadata (the skb may be gone) */

@@ -191,6 +191,7 @@ TEST(tsntrace_cause_classes)
 
 TEST(tsntrace_fields)
 {
+	struct tsn_meta m;
 	unsigned int mask;
 
 	ASSERT_OK(tt_field_parse_list("priority,tstamp", &mask), "list");
@@ -199,6 +200,15 @@ TEST(tsntrace_fields)
 	ASSERT_ERR(tt_field_parse_list("", &mask), "empty");
 	ASSERT_STREQ(tt_tstamp_type_name(TSN_TSTAMP_TAI), "tai", "tai");
 	ASSERT_STREQ(tt_tstamp_type_name(TSN_TSTAMP_REALTIME), "none", "realtime is none");
+	m = (struct tsn_meta){ .tstamp = 5, .tstamp_type = TSN_TSTAMP_REALTIME };
+	ASSERT_STREQ(tt_tstamp_clock_name(&m), "real", "a realtime stamp");
+	m.tstamp = 0;
+	ASSERT_STREQ(tt_tstamp_clock_name(&m), "none", "no stamp");
+	m = (struct tsn_meta){ .tstamp = 5, .tstamp_type = TSN_TSTAMP_TAI };
+	ASSERT_STREQ(tt_tstamp_clock_name(&m), "tai", "a tai stamp");
+	ASSERT_TRUE(tt_hook_is_egress(TSN_HOOK_TC_EGRESS), "tc egress is egress");
+	ASSERT_FALSE(tt_hook_is_egress(TSN_HOOK_NETIF_RX), "netif_rx is not");
+	ASSERT_FALSE(tt_hook_has_meta(TSN_HOOK_NET_DEV_XMIT), "net_dev_xmit has no metadata");
 	ASSERT_STREQ(tt_hook_name(TSN_HOOK_QDISC_DEQUEUE), "qdisc_dequeue", "hook name");
 	ASSERT_STREQ(tt_hook_name(999), "unknown", "bad hook");
 }
