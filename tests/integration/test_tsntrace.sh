@@ -80,6 +80,12 @@ test_txtime_tai_kept_to_nic() {
 	assert_eq "tai at every nic0 hop" "$(jq -s '[.[] | select(.type == "hop" and
 		.ifname == "nic0" and .tstamp_type != null)] | (length > 0) and
 		all(.tstamp_type == "tai" and .tstamp > 0)' "$TK_TMP/out.json")" true
+	# a TAI stamp is above 2^53 - 1: its exact decimal as a string, never a number jq rounds
+	assert_eq "tai tstamp is a decimal string" "$(jq -s '[.[] | select(.type == "hop" and
+		.tstamp_type == "tai") | .tstamp | type == "string" and test("^[0-9]{17,}$")] |
+		(length > 0) and all' "$TK_TMP/out.json")" true
+	assert_eq "no number above 2^53 on any line" \
+		"$(grep -cE '[:,[][0-9]{17,}' "$TK_TMP/out.json")" 0
 }
 
 test_no_txtime_tstamp_zero() {
