@@ -261,6 +261,22 @@ test_event_loss_accounted() {
 	assert_match "loss reported on stderr" "$(cat "$b.err")" "events lost"
 }
 
+# Every stop signal ends tsntrace the clean way: exit 0, the counters record last.
+test_signals_finish_report() {
+	local sig out
+	tt_setup 1
+	for sig in INT TERM HUP; do
+		out=$TK_TMP/$sig.json
+		tk_trace_start "$out" --json --dport "$PORT"
+		talk 1 --port "$PORT" --count 2
+		sleep 0.3
+		kill -"$sig" "$TK_TRACE_PID"
+		wait "$TK_TRACE_PID"
+		assert_eq "SIG$sig: exit status" "$?" 0
+		assert_eq "SIG$sig: counters last" "$(tail -n 1 "$out" | jq -r .type)" counters
+	done
+}
+
 test_backend_selection() {
 	local feats
 	assert_exit "auto" 0 "$TT" --duration 0.2

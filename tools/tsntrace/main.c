@@ -327,8 +327,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	/* a closed terminal ends the run like Ctrl-C: summary and counters still written */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
