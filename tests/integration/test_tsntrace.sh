@@ -129,6 +129,38 @@ test_expect_exit_codes() {
 		wait \$p"
 }
 
+# --expect on a trace that lost events: no loss seen proves nothing, verdict incomplete (exit 3)
+test_expect_incomplete_on_lost_events() {
+	local out=$TK_TMP/inc.json
+	tt_setup 1
+	# priority 0 cannot be lost: only the lost events can make this run fail
+	tk_trace_start "$out" --json --expect priority --netns "tk$TK_TEST_ID-pod1" --dport "$PORT" \
+		--ringbuf-size 4096
+	talk 1 --port "$PORT" --count 2000 --interval-us 0
+	tk_trace_stop
+	tk_log "$(tail -n 1 "$out")"
+	assert_ge "events lost" "$(tail -n 1 "$out" | jq .events_lost)" 1
+	assert_eq "exit status: incomplete" "$TK_TRACE_RC" 3
+	assert_eq "JSON verdict" "$(tail -n 1 "$out" | jq -r .verdict)" incomplete
+	# most events are lost: a packet with no hop left to compare, or only one that is not an
+	# egress hop, is not judged (it neither kept nor lost a field)
+	assert_eq "unjudged: no egress hop and at most one hop" "$(jq -s '[.[] |
+		select(.type == "packet" and .judged == false) | .hops <= 1 and
+		(.path | all(.hook != "net_dev_queue" and .hook != "net_dev_start_xmit" and
+		.hook != "qdisc_enqueue" and .hook != "qdisc_dequeue" and .hook != "tc_egress"))] |
+		all' "$out")" true
+	assert_eq "packets_judged counts the judged summaries" "$(jq -s '[.[] |
+		select(.type == "packet" and .judged)] | length' "$out")" \
+		"$(tail -n 1 "$out" | jq .packets_judged)"
+	tk_trace_start "$TK_TMP/inc.txt" --expect priority --netns "tk$TK_TEST_ID-pod1" \
+		--dport "$PORT" --ringbuf-size 4096
+	talk 1 --port "$PORT" --count 2000 --interval-us 0
+	tk_trace_stop
+	assert_eq "text: exit status" "$TK_TRACE_RC" 3
+	assert_match "text: the verdict line" "$(cat "$TK_TMP/inc.txt")" \
+		"expect: INCOMPLETE: [0-9]+ events lost"
+}
+
 test_json_schema() {
 	local schema=$TK_ROOT/docs/tsntrace.schema.json
 	tt_setup 1

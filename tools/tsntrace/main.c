@@ -283,25 +283,25 @@ int main(int argc, char **argv)
 	char msg[512], err[512];
 	struct timespec ts;
 	FILE *out = stdout;
-	int rc, ret = 2, ncpus;
+	int rc, ret = TT_EXIT_USAGE, ncpus;
 
 	tsn_log_init("tsntrace");
 	tsn_filter_init(&o.bpf.filter);
 	rc = parse_args(argc, argv, &o);
 	if (rc)
-		return rc == 1 ? 0 : 2;
+		return rc == 1 ? TT_EXIT_OK : TT_EXIT_USAGE;
 	if (geteuid() != 0) {
 		pr_warn("must run as root: it loads BPF programs");
-		return 2;
+		return TT_EXIT_USAGE;
 	}
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
 		pr_warn("cannot count CPUs");
-		return 2;
+		return TT_EXIT_USAGE;
 	}
 	lost_per_cpu = calloc(ncpus, sizeof(*lost_per_cpu));
 	if (!lost_per_cpu)
-		return 2;
+		return TT_EXIT_USAGE;
 
 	rc = tt_backend_choose(o.backend, &backend, msg, sizeof(msg));
 	if (rc) {

@@ -63,6 +63,7 @@ struct tt_report {
 	unsigned long long reported;	/* packets finished */
 	unsigned long long skipped;	/* events of packets beyond --count */
 	unsigned long long lost_pkts[TT_F__MAX];
+	unsigned long long judged;	/* packets finished with a verdict (pkt_judged) */
 	unsigned long long judged_lost;	/* packets that lost an --expect field */
 	bool header_done;
 };
@@ -243,6 +244,16 @@ static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *
 	}
 }
 
+/*
+ * A packet is judged at its last egress hop; a packet with none is judged at its last hop
+ * when it has more than one. A single hop that is not an egress hop compared nothing: such a
+ * packet neither kept nor lost a field, and does not count towards --expect's verdict.
+ */
+static bool pkt_judged(const struct tt_pkt *p)
+{
+	return p->have_judge || (p->have_meta && p->nhops > 1);
+}
+
 /* Field f lost in this packet: first value set and different at the judged (last egress) hop;
  * a loss recorded after that hop (beyond the wire) does not count. */
 static bool pkt_lost(const struct tt_pkt *p, enum tt_field f)
@@ -271,6 +282,7 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 	}
 	if (any_lost)
 		r->judged_lost++;
+	r->judged += pkt_judged(p);
 	r->reported++;
 	if (!r->o->summary)
 		goto out;
@@ -290,7 +302,8 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 	}
 	json_object_object_add(o, "path", path);
 	tsn_json_add_bool(o, "path_truncated", p->nhops > p->npath);
-	if (p->have_meta)
+	tsn_json_add_bool(o, "judged", pkt_judged(p));
+	if (pkt_judged(p))
 		json_object_object_add(o, "judged_at", hop_ref_json(p->have_judge ?
 								   p->judge_hop : p->nhops - 1, j));
 	fields = json_object_new_object();
@@ -340,6 +353,8 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 				p->path[i].ifname[0] ? p->path[i].ifname : "-");
 		}
 		fprintf(r->out, "%s\n", p->nhops > p->npath ? " ..." : "");
+		if (p->have_meta && !pkt_judged(p))
+			fprintf(r->out, "  not judged: one hop, not an egress hop\n");
 		for (f = 0; f < TT_F__MAX && p->have_meta; f++) {
 			__u64 first = tt_field_value(&p->first.meta, f);
 			__u64 last = tt_field_value(&j->meta, f);
@@ -554,11 +569,69 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 	json_object_put(o);
 }
 
+/* --expect's verdicts, worst first: a loss seen is a loss even in an incomplete trace */
+enum tt_verdict {
+	TT_VERDICT_LOST,
+	TT_VERDICT_INCOMPLETE,
+	TT_VERDICT_NO_PACKETS,
+	TT_VERDICT_KEPT,
+};
+
+static const struct {
+	const char *name;
+	enum tt_exit exit_status;
+} verdicts[] = {
+	[TT_VERDICT_LOST] = { "lost", TT_EXIT_EXPECT_FAILED },
+	[TT_VERDICT_INCOMPLETE] = { "incomplete", TT_EXIT_INCOMPLETE },
+	[TT_VERDICT_NO_PACKETS] = { "no-packets", TT_EXIT_EXPECT_FAILED },
+	[TT_VERDICT_KEPT] = { "kept", TT_EXIT_OK },
+};
+
+/*
+ * Lost events or untracked packets (a full tracking table) may hide a loss: without a loss
+ * seen, the run proves nothing. No packet judged (a wrong filter) must not pass either.
+ */
+static enum tt_verdict expect_verdict(const struct tt_report *r, const __u64 *c)
+{
+	if (r->judged_lost)
+		return TT_VERDICT_LOST;
+	if (c[TSN_CNT_EVENTS_LOST] || c[TSN_CNT_TRACK_OVERFLOW])
+		return TT_VERDICT_INCOMPLETE;
+	return r->judged ? TT_VERDICT_KEPT : TT_VERDICT_NO_PACKETS;
+}
+
+static void expect_text(const struct tt_report *r, const __u64 *c, enum tt_verdict v)
+{
+	FILE *f = r->out;
+
+	switch (v) {
+	case TT_VERDICT_LOST:
+		fprintf(f, "expect: LOST: %llu of %llu judged packets lost an expected field\n",
+			r->judged_lost, r->judged);
+		break;
+	case TT_VERDICT_INCOMPLETE:
+		fprintf(f,
+			"expect: INCOMPLETE: %llu events lost, %llu packets not tracked: a loss may be hidden (raise --ringbuf-size or --capacity)\n",
+			(unsigned long long)c[TSN_CNT_EVENTS_LOST],
+			(unsigned long long)c[TSN_CNT_TRACK_OVERFLOW]);
+		break;
+	case TT_VERDICT_NO_PACKETS:
+		fprintf(f, "expect: NO PACKETS: none of %llu traced packets could be judged (check the filters)\n",
+			r->reported);
+		break;
+	case TT_VERDICT_KEPT:
+		fprintf(f, "expect: kept: all %llu judged packets kept the expected fields\n",
+			r->judged);
+		break;
+	}
+}
+
 int tt_report_finish(struct tt_report *r, const __u64 *c, const __u64 *lost_per_cpu, int ncpus)
 {
+	enum tt_verdict v = TT_VERDICT_KEPT;
 	json_object *o, *arr, *lost;
+	int f, rc = TT_EXIT_OK;
 	size_t i;
-	int f, rc = 0;
 
 	/* finish every packet, in id order modulo the table */
 	for (i = 0; i < TT_PKT_SLOTS; i++)
@@ -587,12 +660,10 @@ int tt_report_finish(struct tt_report *r, const __u64 *c, const __u64 *lost_per_
 			if (r->o->expect & (1U << f))
 				json_object_array_add(arr, json_object_new_string(tt_field_name(f)));
 		json_object_object_add(o, "expect", arr);
-		if (!r->reported)
-			rc = 1;	/* nothing traced: a CI check must not pass on a wrong filter */
-		else
-			rc = r->judged_lost ? 1 : 0;
-		tsn_json_add_str(o, "verdict", !r->reported ? "no-packets" :
-					       r->judged_lost ? "lost" : "kept");
+		v = expect_verdict(r, c);
+		rc = verdicts[v].exit_status;
+		tsn_json_add_str(o, "verdict", verdicts[v].name);
+		tsn_json_add_u64(o, "packets_judged", r->judged);
 		tsn_json_add_u64(o, "packets_failed", r->judged_lost);
 	}
 
@@ -612,10 +683,7 @@ int tt_report_finish(struct tt_report *r, const __u64 *c, const __u64 *lost_per_
 			fprintf(r->out, " (ring buffer full: raise --ringbuf-size)\n");
 		}
 		if (r->o->expect)
-			fprintf(r->out, "expect: %s (%llu of %llu packets lost an expected field)\n",
-				!r->reported ? "no packets traced" :
-				r->judged_lost ? "LOST" : "kept",
-				r->judged_lost, r->reported);
+			expect_text(r, c, v);
 	}
 	json_object_put(o);
 	fflush(r->out);

@@ -29,6 +29,14 @@ struct tt_opts {
 	const char *ready_file;
 };
 
+/* Exit status. */
+enum tt_exit {
+	TT_EXIT_OK = 0,
+	TT_EXIT_EXPECT_FAILED = 1,	/* --expect: a field lost, or no packet judged */
+	TT_EXIT_USAGE = 2,		/* usage or setup error: nothing stays attached */
+	TT_EXIT_INCOMPLETE = 3,		/* --expect: events or packets lost, no loss seen */
+};
+
 /* report.c */
 struct tt_report;
 struct tt_report *tt_report_new(const struct tt_opts *o, FILE *out);
@@ -36,7 +44,7 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e);
 /* packets seen so far (first hops), for --count */
 unsigned long long tt_report_packets(const struct tt_report *r);
 unsigned long long tt_report_seen(const struct tt_report *r);
-/* Final output: summaries (with --summary) and counters; returns the --expect exit code. */
+/* Final output: summaries (with --summary) and counters; returns the exit status (tt_exit). */
 int tt_report_finish(struct tt_report *r, const __u64 *counters, const __u64 *lost_per_cpu,
 		     int ncpus);
 void tt_report_free(struct tt_report *r);
