@@ -40,6 +40,7 @@ struct tt_hop {
 	char ifname[TSN_IFNAMSIZ];
 	char kind[8];
 	const char *func;		/* resolved function (kprobe/fentry), or NULL */
+	bool freed;			/* the skb is freed here (TSN_HOPF_FREE) */
 	struct tsn_meta meta;
 };
 

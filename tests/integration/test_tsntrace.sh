@@ -97,6 +97,36 @@ test_no_txtime_tstamp_zero() {
 	assert_eq "tstamp never lost (never set)" "$(all_packets '.fields.tstamp.kept')" true
 }
 
+# A free is not a step of the path: it is where the packet was last seen, and its metadata
+# (the kernel may have cleared some of it) is not a change of the packet's.
+test_free_hops_quiet() {
+	local f
+	tt_setup 1
+	# to a port nobody listens on: the far end frees each datagram with kfree_skb(NO_SOCKET)
+	tk_trace_start "$TK_TMP/out.json" --json --summary --netns "tk$TK_TEST_ID-pod1" --dport 5009
+	talk 1 --port 5009 --count 3 --interval-us 2000 --priority 1 --txtime tai
+	tk_trace_stop
+	# an echo request ends in consume_skb
+	tk_trace_start "$TK_TMP/ping.json" --json --summary --netns "tk$TK_TEST_ID-pod1" --proto icmp
+	tk_ns "tk$TK_TEST_ID-pod1" ping -c 2 -i 0.2 -q "$TK_LISTEN_IP" >/dev/null
+	tk_trace_stop
+	for f in out ping; do
+		assert_ge "$f: free hops seen" "$(jq -s '[.[] | select(.type == "hop" and
+			(.flags | index("free")))] | length' "$TK_TMP/$f.json")" 2
+		assert_eq "$f: every free hop names a netns and a device" "$(jq -s '[.[] |
+			select(.type == "hop" and (.flags | index("free")))] |
+			all(.netns_name != "-" and .ifname != "")' "$TK_TMP/$f.json")" true
+		assert_eq "$f: no change recorded at a free" "$(jq -s '[.[] | select(.type == "hop"
+			and (.flags | index("free")))] | all(.changes == [])' "$TK_TMP/$f.json")" true
+		assert_eq "$f: no free in a path, nothing truncated" "$(jq -s '[.[] |
+			select(.type == "packet") | (.path | all(.hook != "kfree_skb" and
+			.hook != "consume_skb" and .netns != "-")) and .path_truncated == false] |
+			(length > 0) and all' "$TK_TMP/$f.json")" true
+	done
+	assert_eq "tstamp kept to the end" "$(jq -s '[.[] | select(.type == "packet") |
+		.fields.tstamp.kept] | all' "$TK_TMP/out.json")" true
+}
+
 test_mark_lost_at_crossing() {
 	tt_setup 1
 	trace_pod1 5 --mark 7
@@ -127,6 +157,8 @@ test_expect_exit_codes() {
 		nsenter --net=/run/netns/tk$TK_TEST_ID-pod1 -- $TK_BUILD/talker --dst $TK_LISTEN_IP \
 			--port $PORT --count 5 --priority 3 >/dev/null
 		wait \$p"
+	# the kernel tracks every matching packet; the counters say how many were reported
+	assert_match "--count: packets reported" "$TK_OUT" "tracking overflow [0-9]+, packets reported 2"
 }
 
 # --expect on a trace that lost events: no loss seen proves nothing, verdict incomplete (exit 3)

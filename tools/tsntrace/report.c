@@ -43,8 +43,11 @@ struct tt_pkt {
 	char prev_func[64];		/* prev.func points here: tt_classify() looks at it */
 	bool have_meta, have_judge;
 	int judge_hop;
-	int nhops;
+	int prev_hop;			/* index of prev */
+	int nhops;			/* hops with metadata, frees included */
+	int nsteps;			/* of them, the ones compared (not frees) */
 	int npath;
+	bool path_truncated;
 	struct tt_path_hop path[TT_PATH_MAX];
 	struct tt_loss loss[TT_F__MAX];
 	bool dropped;
@@ -190,12 +193,21 @@ static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *
 	if (!tt_hook_has_meta(h->hook))
 		return;
 	idx = p->nhops++;
+	/*
+	 * A free is where the packet was last seen, not a step of its path, and the kernel may
+	 * have cleared metadata before it (a tstamp at kfree_skb): nothing to compare there.
+	 */
+	if (h->freed)
+		return;
+	p->nsteps++;
 	if (p->npath < TT_PATH_MAX) {
 		struct tt_path_hop *ph = &p->path[p->npath++];
 
 		ph->hook = h->hook;
 		ph->netns = h->netns;
 		memcpy(ph->ifname, h->ifname, sizeof(ph->ifname));
+	} else {
+		p->path_truncated = true;
 	}
 	if (!p->have_meta) {
 		p->first = *h;
@@ -236,6 +248,7 @@ static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *
 		}
 	}
 	hop_copy(&p->prev, h, p->prev_func, sizeof(p->prev_func));
+	p->prev_hop = idx;
 	if (tt_hook_is_egress(h->hook)) {
 		p->judge = *h;
 		p->judge.func = NULL;
@@ -251,7 +264,7 @@ static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *
  */
 static bool pkt_judged(const struct tt_pkt *p)
 {
-	return p->have_judge || (p->have_meta && p->nhops > 1);
+	return p->have_judge || (p->have_meta && p->nsteps > 1);
 }
 
 /* Field f lost in this packet: first value set and different at the judged (last egress) hop;
@@ -301,11 +314,11 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 		json_object_array_add(path, h);
 	}
 	json_object_object_add(o, "path", path);
-	tsn_json_add_bool(o, "path_truncated", p->nhops > p->npath);
+	tsn_json_add_bool(o, "path_truncated", p->path_truncated);
 	tsn_json_add_bool(o, "judged", pkt_judged(p));
 	if (pkt_judged(p))
 		json_object_object_add(o, "judged_at", hop_ref_json(p->have_judge ?
-								   p->judge_hop : p->nhops - 1, j));
+								   p->judge_hop : p->prev_hop, j));
 	fields = json_object_new_object();
 	for (f = 0; f < TT_F__MAX && p->have_meta; f++) {
 		json_object *fo = json_object_new_object();
@@ -352,7 +365,7 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 			fprintf(r->out, "%s %s/%s", i ? " >" : "", tt_netns_name(p->path[i].netns),
 				p->path[i].ifname[0] ? p->path[i].ifname : "-");
 		}
-		fprintf(r->out, "%s\n", p->nhops > p->npath ? " ..." : "");
+		fprintf(r->out, "%s\n", p->path_truncated ? " ..." : "");
 		if (p->have_meta && !pkt_judged(p))
 			fprintf(r->out, "  not judged: one hop, not an egress hop\n");
 		for (f = 0; f < TT_F__MAX && p->have_meta; f++) {
@@ -504,6 +517,14 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 	memcpy(hop.kind, e->dev_kind, sizeof(hop.kind));
 	hop.kind[sizeof(hop.kind) - 1] = '\0';
 	hop.meta = h->meta;
+	hop.freed = h->flags & TSN_HOPF_FREE;
+	/* a free after the skb left its device: it was freed where the packet was last seen */
+	if (hop.freed && !hop.netns && !hop.ifindex && p->have_meta) {
+		hop.netns = p->prev.netns;
+		hop.ifindex = p->prev.ifindex;
+		memcpy(hop.ifname, p->prev.ifname, sizeof(hop.ifname));
+		memcpy(hop.kind, p->prev.kind, sizeof(hop.kind));
+	}
 	if (h->func_ip && h->hook != TSN_HOOK_KFREE_SKB && h->hook != TSN_HOOK_CONSUME_SKB)
 		hop.func = tt_ksym_name(h->func_ip, fbuf, sizeof(fbuf), false);
 
@@ -522,9 +543,9 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 	if (h->parent_skb)
 		tsn_json_add_str(o, "parent_skb", hexaddr(h->parent_skb, buf, sizeof(buf)));
 	tsn_json_add_u64(o, "cpu", h->cpu);
-	tsn_json_add_u64(o, "netns", h->netns);
-	tsn_json_add_str(o, "netns_name", tt_netns_name(h->netns));
-	tsn_json_add_u64(o, "ifindex", h->ifindex);
+	tsn_json_add_u64(o, "netns", hop.netns);
+	tsn_json_add_str(o, "netns_name", tt_netns_name(hop.netns));
+	tsn_json_add_u64(o, "ifindex", hop.ifindex);
 	tsn_json_add_str(o, "ifname", hop.ifname);
 	tsn_json_add_str(o, "dev_kind", hop.kind);
 	tsn_json_add_str(o, "hook", tt_hook_name(h->hook));
@@ -671,11 +692,11 @@ int tt_report_finish(struct tt_report *r, const __u64 *c, const __u64 *lost_per_
 		tsn_out_emit(r->out, o, TSN_OUT_JSON);
 	} else {
 		fprintf(r->out,
-			"counters: events %llu, events lost %llu, events seen %llu, packets tracked %llu, tracking overflow %llu\n",
+			"counters: events %llu, events lost %llu, events seen %llu, packets tracked %llu, tracking overflow %llu, packets reported %llu\n",
 			(unsigned long long)c[TSN_CNT_EVENTS],
 			(unsigned long long)c[TSN_CNT_EVENTS_LOST], r->seen,
 			(unsigned long long)c[TSN_CNT_PKTS_TRACKED],
-			(unsigned long long)c[TSN_CNT_TRACK_OVERFLOW]);
+			(unsigned long long)c[TSN_CNT_TRACK_OVERFLOW], r->reported);
 		if (c[TSN_CNT_EVENTS_LOST]) {
 			fprintf(r->out, "events lost per cpu:");
 			for (i = 0; i < (size_t)ncpus; i++)
