@@ -149,6 +149,21 @@ test_expect_exit_codes() {
 	talk 1 --port "$PORT" --count 3 --txtime tai
 	tk_trace_stop
 	assert_eq "--expect tstamp with CLOCK_TAI" "$TK_TRACE_RC" 0
+	# a filter that matches nothing must not pass, and says so in words
+	assert_exit "--expect, no packet" 1 "$TT" --netns "tk$TK_TEST_ID-pod1" --dport 5999 \
+		--expect priority --duration 0.5
+	assert_match "no packet: the verdict line" "$TK_OUT" \
+		"expect: NO PACKETS: none of 0 traced packets could be judged \\(check the filters\\)"
+	# --output: the report is in the file, the verdict also on stderr
+	tk_trace_start "$TK_TMP/out3.err" --netns "tk$TK_TEST_ID-pod1" --dport "$PORT" \
+		--expect priority --output "$TK_TMP/out3.txt"
+	talk 1 --port "$PORT" --count 2 --priority 3
+	tk_trace_stop
+	assert_eq "--output: exit" "$TK_TRACE_RC" 1
+	assert_match "--output: verdict in the file" "$(cat "$TK_TMP/out3.txt")" \
+		"expect: LOST: 2 of 2 judged packets lost an expected field"
+	assert_match "--output: verdict on stderr" "$(cat "$TK_TMP/out3.err.err")" \
+		"tsntrace: expect: LOST: 2 of 2 judged packets"
 	# --count ends the run by itself, with the verdict
 	assert_exit "--count 2 --expect priority" 1 bash -c "
 		$TT --netns tk$TK_TEST_ID-pod1 --dport $PORT --expect priority --count 2 \
@@ -174,6 +189,8 @@ test_expect_incomplete_on_lost_events() {
 	assert_ge "events lost" "$(tail -n 1 "$out" | jq .events_lost)" 1
 	assert_eq "exit status: incomplete" "$TK_TRACE_RC" 3
 	assert_eq "JSON verdict" "$(tail -n 1 "$out" | jq -r .verdict)" incomplete
+	assert_match "JSON: the verdict in words on stderr" "$(cat "$out.err")" \
+		"tsntrace: expect: INCOMPLETE: [0-9]+ events lost"
 	# most events are lost: a packet with no hop left to compare, or only one that is not an
 	# egress hop, is not judged (it neither kept nor lost a field)
 	assert_eq "unjudged: no egress hop and at most one hop" "$(jq -s '[.[] |

@@ -621,10 +621,8 @@ static enum tt_verdict expect_verdict(const struct tt_report *r, const __u64 *c)
 	return r->judged ? TT_VERDICT_KEPT : TT_VERDICT_NO_PACKETS;
 }
 
-static void expect_text(const struct tt_report *r, const __u64 *c, enum tt_verdict v)
+static void expect_text(FILE *f, const struct tt_report *r, const __u64 *c, enum tt_verdict v)
 {
-	FILE *f = r->out;
-
 	switch (v) {
 	case TT_VERDICT_LOST:
 		fprintf(f, "expect: LOST: %llu of %llu judged packets lost an expected field\n",
@@ -704,7 +702,12 @@ int tt_report_finish(struct tt_report *r, const __u64 *c, const __u64 *lost_per_
 			fprintf(r->out, " (ring buffer full: raise --ringbuf-size)\n");
 		}
 		if (r->o->expect)
-			expect_text(r, c, v);
+			expect_text(r->out, r, c, v);
+	}
+	/* the report went to a file or is JSON: the verdict also in words, where a user looks */
+	if (r->o->expect && (r->o->json || r->o->output)) {
+		fputs("tsntrace: ", stderr);
+		expect_text(stderr, r, c, v);
 	}
 	json_object_put(o);
 	fflush(r->out);
