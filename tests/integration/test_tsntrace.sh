@@ -127,6 +127,27 @@ test_free_hops_quiet() {
 		.fields.tstamp.kept] | all' "$TK_TMP/out.json")" true
 }
 
+# net_dev_xmit is matched by skb address only (the skb may be gone): one that does not follow
+# its packet's net_dev_start_xmit on the same device is a recycled address, not that packet.
+test_no_stray_xmit_hops() {
+	local out=$TK_TMP/stray.json
+	tt_setup 2
+	tk_trace_start "$out" --json --dst "$TK_LISTEN_IP" --dport "$PORT"
+	talk 1 --port "$PORT" --count 20 --interval-us 1000
+	talk 2 --port "$PORT" --count 20 --interval-us 1000
+	talk 1 --port "$PORT" --count 20 --interval-us 1000
+	tk_trace_stop
+	assert_eq "every net_dev_xmit follows its start_xmit on that device" "$(jq -s '[.[] |
+		select(.type == "hop")] | group_by(.pkt_id) | map([.[] | {hook, netns, ifindex}] as $h |
+		range(0; $h | length) as $i | select($h[$i].hook == "net_dev_xmit") |
+		([range(0; $i) | select($h[.].hook | test("^net_dev_(start_)?xmit$"))] | last) as $j |
+		$j != null and $h[$j].hook == "net_dev_start_xmit" and
+		$h[$j].netns == $h[$i].netns and $h[$j].ifindex == $h[$i].ifindex) | all' \
+		"$out")" true
+	assert_ge "xmit hops shown" "$(jq -s '[.[] | select(.type == "hop" and
+		.hook == "net_dev_xmit")] | length' "$out")" 60
+}
+
 test_mark_lost_at_crossing() {
 	tt_setup 1
 	trace_pod1 5 --mark 7
@@ -348,7 +369,7 @@ test_signals_finish_report() {
 	tt_setup 1
 	for sig in INT TERM HUP; do
 		out=$TK_TMP/$sig.json
-		tk_trace_start "$out" --json --dport "$PORT"
+		tk_trace_start "$out" --json --dst "$TK_LISTEN_IP" --dport "$PORT"
 		talk 1 --port "$PORT" --count 2
 		sleep 0.3
 		kill -"$sig" "$TK_TRACE_PID"

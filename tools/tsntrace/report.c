@@ -50,6 +50,7 @@ struct tt_pkt {
 	bool path_truncated;
 	struct tt_path_hop path[TT_PATH_MAX];
 	struct tt_loss loss[TT_F__MAX];
+	__u32 xmit_netns, xmit_ifindex;	/* device of the start_xmit not yet followed by xmit */
 	bool dropped;
 	__u32 drop_reason;
 	__u64 clones[4];		/* skbs first seen as clones/copies: their drops are theirs */
@@ -65,6 +66,7 @@ struct tt_report {
 	unsigned long long packets;	/* packets whose first hop we saw */
 	unsigned long long reported;	/* packets finished */
 	unsigned long long skipped;	/* events of packets beyond --count */
+	unsigned long long stray;	/* net_dev_xmit events of a recycled skb address */
 	unsigned long long lost_pkts[TT_F__MAX];
 	unsigned long long judged;	/* packets finished with a verdict (pkt_judged) */
 	unsigned long long judged_lost;	/* packets that lost an --expect field */
@@ -504,6 +506,24 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 	p = pkt_get(r, h->pkt_id, true);
 	if (first)
 		r->packets++;
+	/*
+	 * net_dev_xmit matches by skb address alone (the skb may be gone): a packet whose free
+	 * was not seen (UDP's stateless consume has no tracepoint) would collect the xmit hops
+	 * of every later skb at its address. Ours follows its start_xmit on the same device.
+	 */
+	if (h->hook == TSN_HOOK_NET_DEV_START_XMIT) {
+		p->xmit_netns = h->netns;
+		p->xmit_ifindex = h->ifindex;
+	} else if (h->hook == TSN_HOOK_NET_DEV_XMIT) {
+		bool ours = p->xmit_ifindex && p->xmit_ifindex == h->ifindex &&
+			    p->xmit_netns == h->netns;
+
+		p->xmit_ifindex = 0;
+		if (!ours) {
+			r->stray++;
+			return;
+		}
+	}
 	if ((h->flags & TSN_HOPF_CLONE) || h->type == TSN_EV_CLONE)
 		p->clones[p->nclones++ % 4] = h->skb;
 	if ((first || !p->tuple.l3proto) && h->tuple.l3proto)
@@ -669,6 +689,7 @@ int tt_report_finish(struct tt_report *r, const __u64 *c, const __u64 *lost_per_
 	tsn_json_add_u64(o, "packets_tracked", c[TSN_CNT_PKTS_TRACKED]);
 	tsn_json_add_u64(o, "tracking_overflow", c[TSN_CNT_TRACK_OVERFLOW]);
 	tsn_json_add_u64(o, "packets_reported", r->reported);
+	tsn_json_add_u64(o, "stray_hops", r->stray);
 	lost = json_object_new_object();
 	for (f = 0; f < TT_F__MAX; f++)
 		tsn_json_add_u64(lost, tt_field_name(f), r->lost_pkts[f]);
