@@ -30,6 +30,7 @@ enum tt_cause {
 	TT_CAUSE_IP_FORWARD_TOS,
 	TT_CAUSE_QDISC,
 	TT_CAUSE_BPF_PROGRAM,
+	TT_CAUSE_SK_ORPHAN,
 };
 
 /* One hop as the classification sees it (decoded from struct tsn_trace_event). */

@@ -155,6 +155,10 @@ test_mark_lost_at_crossing() {
 		and .fields.mark.last == 0')" true
 	assert_eq "mark cause netns-scrub at vethpod1" "$(all_packets '.fields.mark.cause ==
 		"netns-scrub" and .fields.mark.lost_at.ifname == "vethpod1"')" true
+	# the socket reference is orphaned where the bridge passes the frame up
+	assert_eq "sk lost: cause sk-orphan at br0" "$(all_packets '.fields.sk.kept == false and
+		.fields.sk.cause == "sk-orphan" and .fields.sk.lost_at.ifname == "br0" and
+		(.fields.sk.detail | startswith("bridged: vethpod1"))')" true
 }
 
 test_expect_exit_codes() {

@@ -177,6 +177,17 @@ TEST(tsntrace_cause_classes)
 		  TT_CAUSE_BPF_PROGRAM, "after a tc hook");
 	ASSERT_EQ(tt_classify(TT_F_MARK, &br, &nic, "node", "node", d, sizeof(d)),
 		  TT_CAUSE_UNKNOWN, "mark changed by routing: unknown");
+	/* the socket reference: an orphan, named by where it happened */
+	pod.meta.has_sk = node.meta.has_sk = true;
+	ASSERT_EQ(tt_classify(TT_F_SK, &node, &br, "node", "node", d, sizeof(d)),
+		  TT_CAUSE_SK_ORPHAN, "sk dropped on the bridge");
+	ASSERT_STREQ(d, "bridged: vethpod1 passed the frame up to br0 without its socket",
+		     "bridge detail");
+	ASSERT_EQ(tt_classify(TT_F_SK, &node, &nic, "node", "node", d, sizeof(d)),
+		  TT_CAUSE_SK_ORPHAN, "sk dropped before routing");
+	ASSERT_EQ(tt_classify(TT_F_SK, &pod, &br, "pod1", "node", d, sizeof(d)),
+		  TT_CAUSE_SK_ORPHAN, "sk dropped at the crossing");
+	ASSERT_STREQ(tt_cause_name(TT_CAUSE_SK_ORPHAN), "sk-orphan", "cause name");
 	/* kprobe-multi: priority is already 0 at the entry that follows skb_scrub_packet's */
 	kscrub.func = "skb_scrub_packet";
 	kafter.func = "eth_type_trans";
