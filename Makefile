@@ -57,8 +57,6 @@ LIBTSN := $(BUILD)/libtsnkit.a
 # Each binary is the set of .c files in its directory, linked with lib/.
 TSNTRACE_SRCS := $(wildcard tools/tsntrace/*.c)
 TSNTOP_SRCS := $(wildcard tui/*.c)
-# tsntop loads tsntrace's programs (aggregate mode) through tsntrace's loader and names
-TSNTOP_SHARED := tools/tsntrace/backend.c tools/tsntrace/cause.c tools/tsntrace/names.c
 TSNPROXY_SRCS := $(wildcard proxy/tsnproxy/*.c)
 CNI_SRCS := $(wildcard proxy/cni/*.c)
 # the unit tests draw tsntop's model with its view, headless, and parse CNI configurations
@@ -121,7 +119,7 @@ $(LIBTSN): $(LIB_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/tsntrace: $(call objs,$(TSNTRACE_SRCS)) $(LIBTSN)
-$(BUILD)/tsntop: $(call objs,$(TSNTOP_SRCS) $(TSNTOP_SHARED)) $(LIBTSN)
+$(BUILD)/tsntop: $(call objs,$(TSNTOP_SRCS)) $(LIBTSN)
 $(BUILD)/tsnproxy: $(call objs,$(TSNPROXY_SRCS)) $(LIBTSN)
 $(BUILD)/tsn: $(call objs,$(CNI_SRCS)) $(LIBTSN)
 $(TEST_TOOLS): $(BUILD)/%: $(BUILD)/obj/tests/tools/%.o $(LIBTSN)

@@ -9,6 +9,7 @@
  *                                         compact JSON, strings with blanks quoted)
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -175,7 +176,16 @@ int tsn_out_emit(FILE *f, json_object *obj, enum tsn_out_format fmt)
 
 json_object *tsn_json_u64(uint64_t v)
 {
-	/* new_uint64 (json-c >= 0.14) serializes with PRIu64; new_int64 would wrap above 2^63 */
+	char buf[24];
+
+	/*
+	 * JSON readers that hold numbers in a double (jq 1.6, JavaScript) round integers above
+	 * 2^53: such a value is written as its decimal string, so every reader gets it exact.
+	 */
+	if (v > TSN_JSON_MAX_SAFE_INT) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, v);
+		return json_object_new_string(buf);
+	}
 	return json_object_new_uint64(v);
 }
 

@@ -28,7 +28,10 @@ int tsn_out_emit(FILE *f, json_object *obj, enum tsn_out_format fmt);
 void tsn_out_text(FILE *f, json_object *obj, int indent);
 
 /* Small constructors that keep printers short. */
-json_object *tsn_json_u64(uint64_t v);	/* numbers stay numbers, also above 2^63 */
+/* the largest integer a double holds exactly, and every smaller one too: 2^53 - 1 */
+#define TSN_JSON_MAX_SAFE_INT ((1ULL << 53) - 1)
+/* a number up to TSN_JSON_MAX_SAFE_INT, above it the decimal as a string (exact in any reader) */
+json_object *tsn_json_u64(uint64_t v);
 int tsn_json_add_u64(json_object *o, const char *key, uint64_t v);
 int tsn_json_add_str(json_object *o, const char *key, const char *v);
 int tsn_json_add_bool(json_object *o, const char *key, bool v);

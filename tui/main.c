@@ -26,6 +26,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "source.h"
+#include "trace_names.h"
 #include "view.h"
 
 #define DEFAULT_CAPACITY 65536U
@@ -184,7 +185,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 			return tsn_getopt_fail(opt, argv, optind);
 		default:
 			if (opt >= OPT_FILTER && opt < OPT_FILTER + n &&
-			    !tsn_filter_set(&o->src.tt.filter, tsn_filter_opts[opt - OPT_FILTER],
+			    !tsn_filter_set(&o->src.bpf.filter, tsn_filter_opts[opt - OPT_FILTER],
 					    optarg, err, sizeof(err)))
 				break;
 			pr_warn("%s", opt >= OPT_FILTER ? err : "unknown option (see --help)");
@@ -432,15 +433,15 @@ int main(int argc, char **argv)
 	int rc;
 
 	tsn_log_init("tsntop");
-	tsn_filter_init(&o.src.tt.filter);
+	tsn_filter_init(&o.src.bpf.filter);
 	o.src.pin_dir = TSN_PROXY_PIN_DIR;
 	o.src.idle_s = DEFAULT_IDLE_S;
-	o.src.tt.backend = TT_BACKEND_AUTO;
-	o.src.tt.capacity = DEFAULT_CAPACITY;
-	o.src.tt.max_flows = DEFAULT_MAX_FLOWS;
-	o.src.tt.max_hops = DEFAULT_MAX_HOPS;
+	o.src.backend = TT_BACKEND_AUTO;
+	o.src.bpf.capacity = DEFAULT_CAPACITY;
+	o.src.bpf.max_flows = DEFAULT_MAX_FLOWS;
+	o.src.bpf.max_hops = DEFAULT_MAX_HOPS;
 	/* events are not used in aggregate mode: the smallest ring buffer the kernel takes */
-	o.src.tt.ringbuf_size = (unsigned int)sysconf(_SC_PAGESIZE);
+	o.src.bpf.ringbuf_size = (unsigned int)sysconf(_SC_PAGESIZE);
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc == 1 ? 0 : 2;

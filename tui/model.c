@@ -13,6 +13,7 @@
 #include "json.h"
 #include "model.h"
 #include "proxy.h"
+#include "trace_cause.h"
 
 struct top_model *top_model_new(void)
 {
@@ -154,21 +155,6 @@ int top_model_hop(struct top_model *m, struct top_flow *f, const struct tsn_agg_
 
 /* ---- judging ---- */
 
-/* net_dev_xmit runs after the driver took the skb: its metadata is not read */
-static bool hop_has_meta(const struct top_hop *h)
-{
-	return h->key.hook != TSN_HOOK_NET_DEV_XMIT;
-}
-
-static bool hop_is_egress(const struct top_hop *h)
-{
-	__u32 k = h->key.hook;
-
-	return k == TSN_HOOK_NET_DEV_QUEUE || k == TSN_HOOK_NET_DEV_START_XMIT ||
-	       k == TSN_HOOK_QDISC_ENQUEUE || k == TSN_HOOK_QDISC_DEQUEUE ||
-	       k == TSN_HOOK_TC_EGRESS;
-}
-
 static bool field_eq(const struct tsn_meta *a, const struct tsn_meta *b, enum top_field f)
 {
 	switch (f) {
@@ -225,19 +211,19 @@ static void judge(const struct top_model *m, struct top_flow *f)
 	f->tc = -1;
 	f->verdict = TOP_V_NONE;
 	for (i = 0; i < f->nhops; i++)
-		on_nic |= f->hops[i].nic >= 0 && hop_is_egress(&f->hops[i]);
+		on_nic |= f->hops[i].nic >= 0 && tt_hook_is_egress(f->hops[i].key.hook);
 	/* judged at the last egress hop with metadata: on a watched NIC when the path has one */
 	for (i = 0; i < f->nhops; i++) {
 		struct top_hop *h = &f->hops[i];
 
 		h->changed = 0;
-		if (!hop_has_meta(h))
+		if (!tt_hook_has_meta(h->key.hook))
 			continue;
 		for (fl = 0; prev && fl < TOP_F__MAX; fl++)
 			if (!field_eq(prev, &h->val.meta, fl))
 				h->changed |= 1U << fl;
 		prev = &h->val.meta;
-		if (hop_is_egress(h) && (!on_nic || h->nic >= 0))
+		if (tt_hook_is_egress(h->key.hook) && (!on_nic || h->nic >= 0))
 			f->judged = i;
 	}
 	if (f->judged < 0)
@@ -249,7 +235,7 @@ static void judge(const struct top_model *m, struct top_flow *f)
 		if (!field_set(app, fl))
 			continue;
 		for (i = 1; i < f->judged; i++) {
-			if (!hop_has_meta(&f->hops[i]) || field_eq(app, &f->hops[i].val.meta, fl))
+			if (!tt_hook_has_meta(f->hops[i].key.hook) || field_eq(app, &f->hops[i].val.meta, fl))
 				continue;
 			if (!differed && !field_eq(app, nic, fl) &&
 			    (f->lost_hop < 0 || i < f->lost_hop))
@@ -418,17 +404,6 @@ const char *top_field_name(enum top_field f)
 	return f < TOP_F__MAX ? names[f] : "?";
 }
 
-const char *top_tstamp_name(const struct tsn_meta *m)
-{
-	if (!m->tstamp)
-		return "none";
-	switch (m->tstamp_type) {
-	case TSN_TSTAMP_MONO: return "mono";
-	case TSN_TSTAMP_TAI: return "tai";
-	default: return "real";
-	}
-}
-
 const char *top_verdict_str(const struct top_flow *f, char *buf, size_t len)
 {
 	switch (f->verdict) {
@@ -507,7 +482,7 @@ static json_object *meta_json(const struct tsn_meta *mt)
 
 	tsn_json_add_u64(o, "priority", mt->priority);
 	tsn_json_add_u64(o, "tstamp", mt->tstamp);
-	tsn_json_add_str(o, "tstamp_type", top_tstamp_name(mt));
+	tsn_json_add_str(o, "tstamp_type", tt_tstamp_clock_name(mt));
 	tsn_json_add_u64(o, "mark", mt->mark);
 	tsn_json_add_u64(o, "queue", mt->queue_mapping);
 	return o;
@@ -552,7 +527,7 @@ static json_object *flow_json(const struct top_model *m, const struct top_flow *
 		tsn_json_add_str(ho, "netns", h->netns_name);
 		tsn_json_add_str(ho, "ifname", h->val.ifname);
 		tsn_json_add_u64(ho, "packets", h->val.packets);
-		if (hop_has_meta(h))
+		if (tt_hook_has_meta(h->key.hook))
 			json_object_object_add(ho, "meta", meta_json(&h->val.meta));
 		for (fl = 0; fl < TOP_F__MAX; fl++)
 			if (h->changed & (1U << fl))

@@ -173,7 +173,6 @@ const struct top_flow *top_model_visible(const struct top_model *m, int i);
 /* Names and formatting shared by the view and the JSON snapshot. */
 const char *top_sort_name(enum top_sort s);
 const char *top_field_name(enum top_field f);
-const char *top_tstamp_name(const struct tsn_meta *m);	/* none, mono, tai, real */
 /* "ok", "restored", "LOST at vethpod1", "-" */
 const char *top_verdict_str(const struct top_flow *f, char *buf, size_t len);
 /* "LOST", "kept", "restored" for one field */

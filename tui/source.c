@@ -2,7 +2,7 @@
 /*
  * tsntop's data source, see source.h. The kernel keeps per-flow and per-(flow, hop) counters
  * (tsntrace.bpf.c in aggregate mode); a sample walks both hash maps once. Hook and netns names
- * come from tsntrace's tables (cause.c, names.c), the proxy's state from lib/proxy.
+ * come from lib/trace_cause and lib/trace_names, the proxy's state from lib/proxy.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -19,6 +19,8 @@
 #include "proxy.h"
 #include "source.h"
 #include "tc.h"
+#include "trace_cause.h"
+#include "trace_names.h"
 
 struct top_nic_spec {
 	int netns_fd;			/* -1: tsntop's own netns */
@@ -147,7 +149,7 @@ static void backend_why(char *msg, struct top_header *hdr)
 int top_source_open(struct top_source **out, const struct top_source_opts *o,
 		    struct top_header *hdr, char *err, size_t errlen)
 {
-	struct tt_opts tt = o->tt;
+	struct tt_bpf_opts bpf = o->bpf;
 	enum tt_backend backend;
 	struct top_source *s;
 	char msg[512];
@@ -165,19 +167,19 @@ int top_source_open(struct top_source **out, const struct top_source_opts *o,
 		if (rc)
 			goto fail;
 	}
-	rc = tt_backend_choose(tt.backend, &backend, msg, sizeof(msg));
+	rc = tt_backend_choose(o->backend, &backend, msg, sizeof(msg));
 	if (rc) {
 		snprintf(err, errlen, "%s", msg);
 		goto fail;
 	}
-	tt.aggregate = true;
-	rc = tt_bpf_open(&s->bpf, &tt, backend, err, errlen);
+	bpf.aggregate = true;
+	rc = tt_bpf_open(&s->bpf, &bpf, backend, err, errlen);
 	if (rc)
 		goto fail;
 	gethostname(hdr->node, sizeof(hdr->node) - 1);
 	snprintf(hdr->backend, sizeof(hdr->backend), "%s", tt_backend_name(backend));
 	/* auto: why the richer backends were not used; the header names them, JSON has all */
-	if (tt.backend == TT_BACKEND_AUTO)
+	if (o->backend == TT_BACKEND_AUTO)
 		backend_why(msg, hdr);
 	snprintf(hdr->pin_dir, sizeof(hdr->pin_dir), "%s", o->pin_dir);
 	*out = s;

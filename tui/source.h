@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * tsntop's data source: tsntrace's BPF programs in aggregate mode (loaded and attached through
- * tools/tsntrace/backend.c), the watched NICs' qdiscs, and the enforce-mode state read through
+ * lib/trace_backend), the watched NICs' qdiscs, and the enforce-mode state read through
  * lib/proxy. top_source_sample() turns all of it into one model sample.
  */
 #ifndef TSNTOP_SOURCE_H
@@ -9,13 +9,14 @@
 
 #include <stddef.h>
 
-#include "../tools/tsntrace/backend.h"
 #include "model.h"
+#include "trace_backend.h"
 
 #define TOP_MAX_NIC_SPECS TOP_MAX_NICS
 
 struct top_source_opts {
-	struct tt_opts tt;		/* filter, capacity; aggregate is forced on */
+	enum tt_backend backend;	/* requested; auto is resolved at open */
+	struct tt_bpf_opts bpf;		/* filter, capacity; aggregate is forced on */
 	const char *pin_dir;
 	const char *nic_specs[TOP_MAX_NIC_SPECS];	/* IF[@NETNS] */
 	int n_nic_specs;

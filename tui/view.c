@@ -12,6 +12,7 @@
 
 #include "filter.h"
 #include "proxy.h"
+#include "trace_cause.h"
 #include "view.h"
 
 enum {
@@ -245,8 +246,8 @@ static void row_cells(const struct top_model *m, const struct top_flow *f, const
 		snprintf(cells[C_TC], 128, "%d", f->tc);
 	else
 		snprintf(cells[C_TC], 128, "-");
-	snprintf(cells[C_TSTAMP], 128, "%s>%s", top_tstamp_name(app),
-		 nic ? top_tstamp_name(nic) : "-");
+	snprintf(cells[C_TSTAMP], 128, "%s>%s", tt_tstamp_clock_name(app),
+		 nic ? tt_tstamp_clock_name(nic) : "-");
 	top_verdict_str(f, cells[C_VERDICT], 128);
 	snprintf(cells[C_AGE], 128, "%.0fs", top_flow_age(m, f));
 }
@@ -318,7 +319,7 @@ static void meta_cells(const struct top_hop *h, char *prio, char *ts, char *mark
 {
 	snprintf(prio, len, "%u%s", h->val.meta.priority,
 		 h->changed & (1U << TOP_F_PRIORITY) ? "!" : "");
-	snprintf(ts, len, "%s%s", top_tstamp_name(&h->val.meta),
+	snprintf(ts, len, "%s%s", tt_tstamp_clock_name(&h->val.meta),
 		 h->changed & (1U << TOP_F_TSTAMP) ? "!" : "");
 	snprintf(mark, len, "%u%s", h->val.meta.mark, h->changed & (1U << TOP_F_MARK) ? "!" : "");
 }
@@ -358,7 +359,7 @@ static void draw_detail(WINDOW *w, int y, int rows, const struct top_view *v,
 
 		if (skip && i >= avail - 1 && i != f->judged)
 			continue;
-		if (h->key.hook == TSN_HOOK_NET_DEV_XMIT) {
+		if (!tt_hook_has_meta(h->key.hook)) {
 			snprintf(prio, sizeof(prio), "-");
 			snprintf(ts, sizeof(ts), "-");
 			snprintf(mark, sizeof(mark), "-");

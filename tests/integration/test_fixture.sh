@@ -151,10 +151,16 @@ test_fixture_talker() {
 	local id=$TK_TEST_ID out
 	tk_fixture_up "$id" 1
 	tk_listen "$id" "$FX_PORT"
+	# what the pod's eth0 sends is what the talker says it set (IP_TOS 0x10 alone would give 6)
+	tk_trace_start "$TK_TMP/talker.json" --json --summary --netns "tk$id-pod1" --dport "$FX_PORT"
 	assert_exit "txtime tai + mark + tos + size + src-port" 0 tk_talk "$id" 1 --port "$FX_PORT" \
 		--count 20 --interval-us 0 --priority 2 --txtime tai --txtime-delay-ns 200000 \
 		--mark 7 --tos 0x10 --size 200 --src-port 40000 --json
 	out=$TK_OUT
+	tk_trace_stop
+	assert_eq "priority 2 and mark 7 at the first hop, with --tos" "$(jq -s '[.[] |
+		select(.type == "packet") | .fields.priority.first == 2 and .fields.mark.first == 7] |
+		(length == 20) and all' "$TK_TMP/talker.json")" true
 	assert_eq "json sent" "$(echo "$out" | jq -r .sent)" 20
 	assert_eq "json txtime" "$(echo "$out" | jq -r .txtime)" tai
 	assert_exit "txtime mono from the node" 0 tk_talk "$id" node --port "$FX_PORT" --count 5 \

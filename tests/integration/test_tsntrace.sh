@@ -80,6 +80,12 @@ test_txtime_tai_kept_to_nic() {
 	assert_eq "tai at every nic0 hop" "$(jq -s '[.[] | select(.type == "hop" and
 		.ifname == "nic0" and .tstamp_type != null)] | (length > 0) and
 		all(.tstamp_type == "tai" and .tstamp > 0)' "$TK_TMP/out.json")" true
+	# a TAI stamp is above 2^53 - 1: its exact decimal as a string, never a number jq rounds
+	assert_eq "tai tstamp is a decimal string" "$(jq -s '[.[] | select(.type == "hop" and
+		.tstamp_type == "tai") | .tstamp | type == "string" and test("^[0-9]{17,}$")] |
+		(length > 0) and all' "$TK_TMP/out.json")" true
+	assert_eq "no number above 2^53 on any line" \
+		"$(grep -cE '[:,[][0-9]{17,}' "$TK_TMP/out.json")" 0
 }
 
 test_no_txtime_tstamp_zero() {
@@ -91,6 +97,57 @@ test_no_txtime_tstamp_zero() {
 	assert_eq "tstamp never lost (never set)" "$(all_packets '.fields.tstamp.kept')" true
 }
 
+# A free is not a step of the path: it is where the packet was last seen, and its metadata
+# (the kernel may have cleared some of it) is not a change of the packet's.
+test_free_hops_quiet() {
+	local f
+	tt_setup 1
+	# to a port nobody listens on: the far end frees each datagram with kfree_skb(NO_SOCKET)
+	tk_trace_start "$TK_TMP/out.json" --json --summary --netns "tk$TK_TEST_ID-pod1" --dport 5009
+	talk 1 --port 5009 --count 3 --interval-us 2000 --priority 1 --txtime tai
+	tk_trace_stop
+	# an echo request ends in consume_skb
+	tk_trace_start "$TK_TMP/ping.json" --json --summary --netns "tk$TK_TEST_ID-pod1" --proto icmp
+	tk_ns "tk$TK_TEST_ID-pod1" ping -c 2 -i 0.2 -q "$TK_LISTEN_IP" >/dev/null
+	tk_trace_stop
+	for f in out ping; do
+		assert_ge "$f: free hops seen" "$(jq -s '[.[] | select(.type == "hop" and
+			(.flags | index("free")))] | length' "$TK_TMP/$f.json")" 2
+		assert_eq "$f: every free hop names a netns and a device" "$(jq -s '[.[] |
+			select(.type == "hop" and (.flags | index("free")))] |
+			all(.netns_name != "-" and .ifname != "")' "$TK_TMP/$f.json")" true
+		assert_eq "$f: no change recorded at a free" "$(jq -s '[.[] | select(.type == "hop"
+			and (.flags | index("free")))] | all(.changes == [])' "$TK_TMP/$f.json")" true
+		assert_eq "$f: no free in a path, nothing truncated" "$(jq -s '[.[] |
+			select(.type == "packet") | (.path | all(.hook != "kfree_skb" and
+			.hook != "consume_skb" and .netns != "-")) and .path_truncated == false] |
+			(length > 0) and all' "$TK_TMP/$f.json")" true
+	done
+	assert_eq "tstamp kept to the end" "$(jq -s '[.[] | select(.type == "packet") |
+		.fields.tstamp.kept] | all' "$TK_TMP/out.json")" true
+}
+
+# net_dev_xmit is matched by skb address only (the skb may be gone): one that does not follow
+# its packet's net_dev_start_xmit on the same device is a recycled address, not that packet.
+test_no_stray_xmit_hops() {
+	local out=$TK_TMP/stray.json
+	tt_setup 2
+	tk_trace_start "$out" --json --dst "$TK_LISTEN_IP" --dport "$PORT"
+	talk 1 --port "$PORT" --count 20 --interval-us 1000
+	talk 2 --port "$PORT" --count 20 --interval-us 1000
+	talk 1 --port "$PORT" --count 20 --interval-us 1000
+	tk_trace_stop
+	assert_eq "every net_dev_xmit follows its start_xmit on that device" "$(jq -s '[.[] |
+		select(.type == "hop")] | group_by(.pkt_id) | map([.[] | {hook, netns, ifindex}] as $h |
+		range(0; $h | length) as $i | select($h[$i].hook == "net_dev_xmit") |
+		([range(0; $i) | select($h[.].hook | test("^net_dev_(start_)?xmit$"))] | last) as $j |
+		$j != null and $h[$j].hook == "net_dev_start_xmit" and
+		$h[$j].netns == $h[$i].netns and $h[$j].ifindex == $h[$i].ifindex) | all' \
+		"$out")" true
+	assert_ge "xmit hops shown" "$(jq -s '[.[] | select(.type == "hop" and
+		.hook == "net_dev_xmit")] | length' "$out")" 60
+}
+
 test_mark_lost_at_crossing() {
 	tt_setup 1
 	trace_pod1 5 --mark 7
@@ -98,6 +155,10 @@ test_mark_lost_at_crossing() {
 		and .fields.mark.last == 0')" true
 	assert_eq "mark cause netns-scrub at vethpod1" "$(all_packets '.fields.mark.cause ==
 		"netns-scrub" and .fields.mark.lost_at.ifname == "vethpod1"')" true
+	# the socket reference is orphaned where the bridge passes the frame up
+	assert_eq "sk lost: cause sk-orphan at br0" "$(all_packets '.fields.sk.kept == false and
+		.fields.sk.cause == "sk-orphan" and .fields.sk.lost_at.ifname == "br0" and
+		(.fields.sk.detail | startswith("bridged: vethpod1"))')" true
 }
 
 test_expect_exit_codes() {
@@ -113,6 +174,21 @@ test_expect_exit_codes() {
 	talk 1 --port "$PORT" --count 3 --txtime tai
 	tk_trace_stop
 	assert_eq "--expect tstamp with CLOCK_TAI" "$TK_TRACE_RC" 0
+	# a filter that matches nothing must not pass, and says so in words
+	assert_exit "--expect, no packet" 1 "$TT" --netns "tk$TK_TEST_ID-pod1" --dport 5999 \
+		--expect priority --duration 0.5
+	assert_match "no packet: the verdict line" "$TK_OUT" \
+		"expect: NO PACKETS: none of 0 traced packets could be judged \\(check the filters\\)"
+	# --output: the report is in the file, the verdict also on stderr
+	tk_trace_start "$TK_TMP/out3.err" --netns "tk$TK_TEST_ID-pod1" --dport "$PORT" \
+		--expect priority --output "$TK_TMP/out3.txt"
+	talk 1 --port "$PORT" --count 2 --priority 3
+	tk_trace_stop
+	assert_eq "--output: exit" "$TK_TRACE_RC" 1
+	assert_match "--output: verdict in the file" "$(cat "$TK_TMP/out3.txt")" \
+		"expect: LOST: 2 of 2 judged packets lost an expected field"
+	assert_match "--output: verdict on stderr" "$(cat "$TK_TMP/out3.err.err")" \
+		"tsntrace: expect: LOST: 2 of 2 judged packets"
 	# --count ends the run by itself, with the verdict
 	assert_exit "--count 2 --expect priority" 1 bash -c "
 		$TT --netns tk$TK_TEST_ID-pod1 --dport $PORT --expect priority --count 2 \
@@ -121,6 +197,42 @@ test_expect_exit_codes() {
 		nsenter --net=/run/netns/tk$TK_TEST_ID-pod1 -- $TK_BUILD/talker --dst $TK_LISTEN_IP \
 			--port $PORT --count 5 --priority 3 >/dev/null
 		wait \$p"
+	# the kernel tracks every matching packet; the counters say how many were reported
+	assert_match "--count: packets reported" "$TK_OUT" "tracking overflow [0-9]+, packets reported 2"
+}
+
+# --expect on a trace that lost events: no loss seen proves nothing, verdict incomplete (exit 3)
+test_expect_incomplete_on_lost_events() {
+	local out=$TK_TMP/inc.json
+	tt_setup 1
+	# priority 0 cannot be lost: only the lost events can make this run fail
+	tk_trace_start "$out" --json --expect priority --netns "tk$TK_TEST_ID-pod1" --dport "$PORT" \
+		--ringbuf-size 4096
+	talk 1 --port "$PORT" --count 2000 --interval-us 0
+	tk_trace_stop
+	tk_log "$(tail -n 1 "$out")"
+	assert_ge "events lost" "$(tail -n 1 "$out" | jq .events_lost)" 1
+	assert_eq "exit status: incomplete" "$TK_TRACE_RC" 3
+	assert_eq "JSON verdict" "$(tail -n 1 "$out" | jq -r .verdict)" incomplete
+	assert_match "JSON: the verdict in words on stderr" "$(cat "$out.err")" \
+		"tsntrace: expect: INCOMPLETE: [0-9]+ events lost"
+	# most events are lost: a packet with no hop left to compare, or only one that is not an
+	# egress hop, is not judged (it neither kept nor lost a field)
+	assert_eq "unjudged: no egress hop and at most one hop" "$(jq -s '[.[] |
+		select(.type == "packet" and .judged == false) | .hops <= 1 and
+		(.path | all(.hook != "net_dev_queue" and .hook != "net_dev_start_xmit" and
+		.hook != "qdisc_enqueue" and .hook != "qdisc_dequeue" and .hook != "tc_egress"))] |
+		all' "$out")" true
+	assert_eq "packets_judged counts the judged summaries" "$(jq -s '[.[] |
+		select(.type == "packet" and .judged)] | length' "$out")" \
+		"$(tail -n 1 "$out" | jq .packets_judged)"
+	tk_trace_start "$TK_TMP/inc.txt" --expect priority --netns "tk$TK_TEST_ID-pod1" \
+		--dport "$PORT" --ringbuf-size 4096
+	talk 1 --port "$PORT" --count 2000 --interval-us 0
+	tk_trace_stop
+	assert_eq "text: exit status" "$TK_TRACE_RC" 3
+	assert_match "text: the verdict line" "$(cat "$TK_TMP/inc.txt")" \
+		"expect: INCOMPLETE: [0-9]+ events lost"
 }
 
 test_json_schema() {
@@ -134,23 +246,20 @@ test_json_schema() {
 	assert_eq "numbers are numbers" "$(jq -s '[.[] | select(.type == "hop")] |
 		all((.pkt_id | type) == "number" and (.len | type) == "number" and
 		(.netns | type) == "number")' "$TK_TMP/out.json")" true
-	if python3 -c 'import jsonschema' 2>/dev/null; then
-		python3 - "$schema" "$TK_TMP/out.json" <<-'EOF' || tk_fail "schema validation failed"
-			import json, sys, jsonschema
-			schema = json.load(open(sys.argv[1]))
-			n = 0
-			for line in open(sys.argv[2]):
-			    jsonschema.validate(json.loads(line), schema)
-			    n += 1
-			print(f"ok {n} objects valid against the schema")
-		EOF
-	else
-		# without python3-jsonschema: the required keys of each record type, with jq
-		assert_eq "required keys (jq)" "$(jq -s --slurpfile s "$schema" '
-			. as $objs | $s[0]["$defs"] as $d | $objs | all(. as $o |
-			($d[$o.type].required // ["type"]) | all(. as $k | $o | has($k)))' \
-			"$TK_TMP/out.json")" true
-	fi
+	# Debian's python3-jsonschema (scripts/deps.sh installs it), not whatever python3 is on PATH
+	/usr/bin/python3 -c 'import jsonschema' 2>/dev/null ||
+		tk_fail "/usr/bin/python3 has no jsonschema module: run scripts/deps.sh"
+	/usr/bin/python3 - "$schema" "$TK_TMP/out.json" <<-'EOF' || tk_fail "schema validation failed"
+		import json, sys, jsonschema
+		schema = json.load(open(sys.argv[1]))
+		jsonschema.Draft202012Validator.check_schema(schema)
+		validator = jsonschema.Draft202012Validator(schema)
+		n = 0
+		for line in open(sys.argv[2]):
+		    validator.validate(json.loads(line))
+		    n += 1
+		print(f"ok {n} objects valid against the schema")
+	EOF
 }
 
 test_filter_netns_excludes_second_pod() {
@@ -256,6 +365,22 @@ test_event_loss_accounted() {
 	assert_eq "per-cpu lost adds up" "$(jq '.events_lost_per_cpu | add' <<<"$cb")" \
 		"$(jq .events_lost <<<"$cb")"
 	assert_match "loss reported on stderr" "$(cat "$b.err")" "events lost"
+}
+
+# Every stop signal ends tsntrace the clean way: exit 0, the counters record last.
+test_signals_finish_report() {
+	local sig out
+	tt_setup 1
+	for sig in INT TERM HUP; do
+		out=$TK_TMP/$sig.json
+		tk_trace_start "$out" --json --dst "$TK_LISTEN_IP" --dport "$PORT"
+		talk 1 --port "$PORT" --count 2
+		sleep 0.3
+		kill -"$sig" "$TK_TRACE_PID"
+		wait "$TK_TRACE_PID"
+		assert_eq "SIG$sig: exit status" "$?" 0
+		assert_eq "SIG$sig: counters last" "$(tail -n 1 "$out" | jq -r .type)" counters
+	done
 }
 
 test_backend_selection() {

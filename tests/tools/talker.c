@@ -334,16 +334,17 @@ static int setup_send_socket(const struct talker_opts *o, int family)
 		pr_warn("socket: %s", strerror(errno));
 		return -errno;
 	}
+	/* IP_TOS sets sk_priority from the TOS (rt_tos2priority): it goes before SO_PRIORITY */
+	v = o->tos;
+	if (o->tos_set &&
+	    (family == AF_INET ? set_sockopt(fd, IPPROTO_IP, IP_TOS, &v, sizeof(v), "IP_TOS") :
+	     set_sockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v), "IPV6_TCLASS")))
+		goto err;
 	v = o->priority;
 	if (o->priority_set && set_sockopt(fd, SOL_SOCKET, SO_PRIORITY, &v, sizeof(v), "SO_PRIORITY"))
 		goto err;
 	v = o->mark;
 	if (o->mark_set && set_sockopt(fd, SOL_SOCKET, SO_MARK, &v, sizeof(v), "SO_MARK"))
-		goto err;
-	v = o->tos;
-	if (o->tos_set &&
-	    (family == AF_INET ? set_sockopt(fd, IPPROTO_IP, IP_TOS, &v, sizeof(v), "IP_TOS") :
-	     set_sockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v), "IPV6_TCLASS")))
 		goto err;
 	if (o->txtime_clock >= 0) {
 		/*

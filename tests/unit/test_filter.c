@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests of tsntrace's pure code: flow filter parsing and matching (lib/filter.c and the
- * matcher shared with BPF, progs/tsn_filter.h), cause classification (tools/tsntrace/cause.c,
- * included here since it is not part of libtsnkit), and the mass attacher's target selection
- * (lib/attach.c) against the running kernel's BTF with a made-up traceable list.
+ * matcher shared with BPF, progs/tsn_filter.h), cause classification (lib/trace_cause.c), and
+ * the mass attacher's target selection (lib/attach.c) against the running kernel's BTF with a
+ * made-up traceable list.
  */
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,9 +13,8 @@
 #include "attach.h"
 #include "filter.h"
 #include "test.h"
+#include "trace_cause.h"
 #include "tsn_filter.h"
-
-#include "../../tools/tsntrace/cause.c"
 
 static struct tsn_tuple tuple4(const char *src, const char *dst, __u16 sport, __u16 dport,
 			       __u8 proto)
@@ -178,6 +177,17 @@ TEST(tsntrace_cause_classes)
 		  TT_CAUSE_BPF_PROGRAM, "after a tc hook");
 	ASSERT_EQ(tt_classify(TT_F_MARK, &br, &nic, "node", "node", d, sizeof(d)),
 		  TT_CAUSE_UNKNOWN, "mark changed by routing: unknown");
+	/* the socket reference: an orphan, named by where it happened */
+	pod.meta.has_sk = node.meta.has_sk = true;
+	ASSERT_EQ(tt_classify(TT_F_SK, &node, &br, "node", "node", d, sizeof(d)),
+		  TT_CAUSE_SK_ORPHAN, "sk dropped on the bridge");
+	ASSERT_STREQ(d, "bridged: vethpod1 passed the frame up to br0 without its socket",
+		     "bridge detail");
+	ASSERT_EQ(tt_classify(TT_F_SK, &node, &nic, "node", "node", d, sizeof(d)),
+		  TT_CAUSE_SK_ORPHAN, "sk dropped before routing");
+	ASSERT_EQ(tt_classify(TT_F_SK, &pod, &br, "pod1", "node", d, sizeof(d)),
+		  TT_CAUSE_SK_ORPHAN, "sk dropped at the crossing");
+	ASSERT_STREQ(tt_cause_name(TT_CAUSE_SK_ORPHAN), "sk-orphan", "cause name");
 	/* kprobe-multi: priority is already 0 at the entry that follows skb_scrub_packet's */
 	kscrub.func = "skb_scrub_packet";
 	kafter.func = "eth_type_trans";
@@ -192,6 +202,7 @@ TEST(tsntrace_cause_classes)
 
 TEST(tsntrace_fields)
 {
+	struct tsn_meta m;
 	unsigned int mask;
 
 	ASSERT_OK(tt_field_parse_list("priority,tstamp", &mask), "list");
@@ -200,6 +211,15 @@ TEST(tsntrace_fields)
 	ASSERT_ERR(tt_field_parse_list("", &mask), "empty");
 	ASSERT_STREQ(tt_tstamp_type_name(TSN_TSTAMP_TAI), "tai", "tai");
 	ASSERT_STREQ(tt_tstamp_type_name(TSN_TSTAMP_REALTIME), "none", "realtime is none");
+	m = (struct tsn_meta){ .tstamp = 5, .tstamp_type = TSN_TSTAMP_REALTIME };
+	ASSERT_STREQ(tt_tstamp_clock_name(&m), "real", "a realtime stamp");
+	m.tstamp = 0;
+	ASSERT_STREQ(tt_tstamp_clock_name(&m), "none", "no stamp");
+	m = (struct tsn_meta){ .tstamp = 5, .tstamp_type = TSN_TSTAMP_TAI };
+	ASSERT_STREQ(tt_tstamp_clock_name(&m), "tai", "a tai stamp");
+	ASSERT_TRUE(tt_hook_is_egress(TSN_HOOK_TC_EGRESS), "tc egress is egress");
+	ASSERT_FALSE(tt_hook_is_egress(TSN_HOOK_NETIF_RX), "netif_rx is not");
+	ASSERT_FALSE(tt_hook_has_meta(TSN_HOOK_NET_DEV_XMIT), "net_dev_xmit has no metadata");
 	ASSERT_STREQ(tt_hook_name(TSN_HOOK_QDISC_DEQUEUE), "qdisc_dequeue", "hook name");
 	ASSERT_STREQ(tt_hook_name(999), "unknown", "bad hook");
 }

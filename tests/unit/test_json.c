@@ -32,11 +32,15 @@ TEST(json_u64_exact)
 	o = json_object_new_object();
 	ASSERT_OK(tsn_json_add_u64(o, "big", big), "add big");
 	ASSERT_OK(tsn_json_add_u64(o, "over", over), "add over");
+	ASSERT_OK(tsn_json_add_u64(o, "safe", TSN_JSON_MAX_SAFE_INT), "add safe");
+	ASSERT_OK(tsn_json_add_u64(o, "unsafe", TSN_JSON_MAX_SAFE_INT + 1), "add unsafe");
 	ASSERT_OK(tsn_json_add_u64(o, "zero", 0), "add zero");
 	s = emit(o, TSN_OUT_JSON, &rc);
 	ASSERT_OK(rc, "emit");
-	ASSERT_STREQ(s, "{\"big\":18446744073709551610,\"over\":9223372036854775809,\"zero\":0}\n",
-		     "ndjson line");
+	ASSERT_STREQ(s,
+		     "{\"big\":\"18446744073709551610\",\"over\":\"9223372036854775809\","
+		     "\"safe\":9007199254740991,\"unsafe\":\"9007199254740992\",\"zero\":0}\n",
+		     "ndjson line: above 2^53 - 1 a string");
 	ASSERT_OK(tsn_json_parse(s, &back, err, sizeof(err)), "parse back");
 	if (back) {
 		ASSERT_TRUE(json_object_object_get_ex(back, "big", &v), "big present");

@@ -17,7 +17,6 @@
 
 #include <bpf/libbpf.h>
 
-#include "backend.h"
 #include "filter.h"
 #include "log.h"
 #include "tsntrace.h"
@@ -188,13 +187,13 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 				return 2;
 			}
 			break;
-		case OPT_FILTER_FUNC: o->filter_func = optarg; break;
+		case OPT_FILTER_FUNC: o->bpf.filter_func = optarg; break;
 		case OPT_TC_OBSERVE:
-			if (o->n_tc_observe >= TT_MAX_TC_OBSERVE) {
+			if (o->bpf.n_tc_observe >= TT_MAX_TC_OBSERVE) {
 				pr_warn("--tc-observe: at most %d interfaces", TT_MAX_TC_OBSERVE);
 				return 2;
 			}
-			o->tc_observe[o->n_tc_observe++] = optarg;
+			o->bpf.tc_observe[o->bpf.n_tc_observe++] = optarg;
 			break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_SUMMARY: o->summary = true; break;
@@ -231,14 +230,14 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 				return 2;
 			}
 			/* the kernel wants a power of two, at least a page */
-			o->ringbuf_size = pow2_at_least(v, (unsigned int)sysconf(_SC_PAGESIZE));
+			o->bpf.ringbuf_size = pow2_at_least(v, (unsigned int)sysconf(_SC_PAGESIZE));
 			break;
 		case OPT_CAPACITY:
 			if (parse_size(optarg, 1ULL << 24, &v) || v < 64) {
 				pr_warn("--capacity: '%s' is not a number in 64..16777216", optarg);
 				return 2;
 			}
-			o->capacity = pow2_at_least(v, 64);
+			o->bpf.capacity = pow2_at_least(v, 64);
 			break;
 		case 'v': tsn_log_set_level(tsn_log_get_level() + 1); break;
 		case 'h': usage(stdout); return 1;
@@ -247,7 +246,7 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 			return tsn_getopt_fail(opt, argv, optind);
 		default:
 			if (opt >= OPT_FILTER && opt < OPT_FILTER + n) {
-				if (tsn_filter_set(&o->filter, tsn_filter_opts[opt - OPT_FILTER], optarg,
+				if (tsn_filter_set(&o->bpf.filter, tsn_filter_opts[opt - OPT_FILTER], optarg,
 						   err, sizeof(err))) {
 					pr_warn("%s", err);
 					return 2;
@@ -262,7 +261,7 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 		pr_warn("unexpected argument '%s' (see --help)", argv[optind]);
 		return 2;
 	}
-	if (o->filter_func && o->backend != TT_BACKEND_KPROBE_MULTI &&
+	if (o->bpf.filter_func && o->backend != TT_BACKEND_KPROBE_MULTI &&
 	    o->backend != TT_BACKEND_AUTO) {
 		pr_warn("--filter-func applies to the kprobe-multi backend only");
 		return 2;
@@ -272,8 +271,8 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 
 int main(int argc, char **argv)
 {
-	struct tt_opts o = { .backend = TT_BACKEND_AUTO, .ringbuf_size = DEFAULT_RINGBUF,
-			     .capacity = DEFAULT_CAPACITY };
+	struct tt_opts o = { .backend = TT_BACKEND_AUTO,
+			     .bpf = { .ringbuf_size = DEFAULT_RINGBUF, .capacity = DEFAULT_CAPACITY } };
 	struct ring_buffer *rb = NULL;
 	struct tt_report *rep = NULL;
 	struct tt_bpf *bpf = NULL;
@@ -284,32 +283,32 @@ int main(int argc, char **argv)
 	char msg[512], err[512];
 	struct timespec ts;
 	FILE *out = stdout;
-	int rc, ret = 2, ncpus;
+	int rc, ret = TT_EXIT_USAGE, ncpus;
 
 	tsn_log_init("tsntrace");
-	tsn_filter_init(&o.filter);
+	tsn_filter_init(&o.bpf.filter);
 	rc = parse_args(argc, argv, &o);
 	if (rc)
-		return rc == 1 ? 0 : 2;
+		return rc == 1 ? TT_EXIT_OK : TT_EXIT_USAGE;
 	if (geteuid() != 0) {
 		pr_warn("must run as root: it loads BPF programs");
-		return 2;
+		return TT_EXIT_USAGE;
 	}
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
 		pr_warn("cannot count CPUs");
-		return 2;
+		return TT_EXIT_USAGE;
 	}
 	lost_per_cpu = calloc(ncpus, sizeof(*lost_per_cpu));
 	if (!lost_per_cpu)
-		return 2;
+		return TT_EXIT_USAGE;
 
 	rc = tt_backend_choose(o.backend, &backend, msg, sizeof(msg));
 	if (rc) {
 		pr_warn("%s", msg);
 		goto out;
 	}
-	if (o.filter_func && backend != TT_BACKEND_KPROBE_MULTI)
+	if (o.bpf.filter_func && backend != TT_BACKEND_KPROBE_MULTI)
 		pr_warn("--filter-func ignored: the %s backend attaches no kprobes",
 			tt_backend_name(backend));
 
@@ -328,13 +327,15 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	/* a closed terminal ends the run like Ctrl-C: summary and counters still written */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	tt_report_set_start(rep, (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec);
-	rc = tt_bpf_open(&bpf, &o, backend, err, sizeof(err));
+	rc = tt_bpf_open(&bpf, &o.bpf, backend, err, sizeof(err));
 	if (rc) {
 		pr_warn("%s", err);
 		goto out;

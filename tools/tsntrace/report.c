@@ -43,10 +43,14 @@ struct tt_pkt {
 	char prev_func[64];		/* prev.func points here: tt_classify() looks at it */
 	bool have_meta, have_judge;
 	int judge_hop;
-	int nhops;
+	int prev_hop;			/* index of prev */
+	int nhops;			/* hops with metadata, frees included */
+	int nsteps;			/* of them, the ones compared (not frees) */
 	int npath;
+	bool path_truncated;
 	struct tt_path_hop path[TT_PATH_MAX];
 	struct tt_loss loss[TT_F__MAX];
+	__u32 xmit_netns, xmit_ifindex;	/* device of the start_xmit not yet followed by xmit */
 	bool dropped;
 	__u32 drop_reason;
 	__u64 clones[4];		/* skbs first seen as clones/copies: their drops are theirs */
@@ -62,7 +66,9 @@ struct tt_report {
 	unsigned long long packets;	/* packets whose first hop we saw */
 	unsigned long long reported;	/* packets finished */
 	unsigned long long skipped;	/* events of packets beyond --count */
+	unsigned long long stray;	/* net_dev_xmit events of a recycled skb address */
 	unsigned long long lost_pkts[TT_F__MAX];
+	unsigned long long judged;	/* packets finished with a verdict (pkt_judged) */
 	unsigned long long judged_lost;	/* packets that lost an --expect field */
 	bool header_done;
 };
@@ -189,12 +195,21 @@ static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *
 	if (!tt_hook_has_meta(h->hook))
 		return;
 	idx = p->nhops++;
+	/*
+	 * A free is where the packet was last seen, not a step of its path, and the kernel may
+	 * have cleared metadata before it (a tstamp at kfree_skb): nothing to compare there.
+	 */
+	if (h->freed)
+		return;
+	p->nsteps++;
 	if (p->npath < TT_PATH_MAX) {
 		struct tt_path_hop *ph = &p->path[p->npath++];
 
 		ph->hook = h->hook;
 		ph->netns = h->netns;
 		memcpy(ph->ifname, h->ifname, sizeof(ph->ifname));
+	} else {
+		p->path_truncated = true;
 	}
 	if (!p->have_meta) {
 		p->first = *h;
@@ -235,12 +250,23 @@ static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *
 		}
 	}
 	hop_copy(&p->prev, h, p->prev_func, sizeof(p->prev_func));
+	p->prev_hop = idx;
 	if (tt_hook_is_egress(h->hook)) {
 		p->judge = *h;
 		p->judge.func = NULL;
 		p->judge_hop = idx;
 		p->have_judge = true;
 	}
+}
+
+/*
+ * A packet is judged at its last egress hop; a packet with none is judged at its last hop
+ * when it has more than one. A single hop that is not an egress hop compared nothing: such a
+ * packet neither kept nor lost a field, and does not count towards --expect's verdict.
+ */
+static bool pkt_judged(const struct tt_pkt *p)
+{
+	return p->have_judge || (p->have_meta && p->nsteps > 1);
 }
 
 /* Field f lost in this packet: first value set and different at the judged (last egress) hop;
@@ -271,6 +297,7 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 	}
 	if (any_lost)
 		r->judged_lost++;
+	r->judged += pkt_judged(p);
 	r->reported++;
 	if (!r->o->summary)
 		goto out;
@@ -289,10 +316,11 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 		json_object_array_add(path, h);
 	}
 	json_object_object_add(o, "path", path);
-	tsn_json_add_bool(o, "path_truncated", p->nhops > p->npath);
-	if (p->have_meta)
+	tsn_json_add_bool(o, "path_truncated", p->path_truncated);
+	tsn_json_add_bool(o, "judged", pkt_judged(p));
+	if (pkt_judged(p))
 		json_object_object_add(o, "judged_at", hop_ref_json(p->have_judge ?
-								   p->judge_hop : p->nhops - 1, j));
+								   p->judge_hop : p->prev_hop, j));
 	fields = json_object_new_object();
 	for (f = 0; f < TT_F__MAX && p->have_meta; f++) {
 		json_object *fo = json_object_new_object();
@@ -339,7 +367,9 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 			fprintf(r->out, "%s %s/%s", i ? " >" : "", tt_netns_name(p->path[i].netns),
 				p->path[i].ifname[0] ? p->path[i].ifname : "-");
 		}
-		fprintf(r->out, "%s\n", p->nhops > p->npath ? " ..." : "");
+		fprintf(r->out, "%s\n", p->path_truncated ? " ..." : "");
+		if (p->have_meta && !pkt_judged(p))
+			fprintf(r->out, "  not judged: one hop, not an egress hop\n");
 		for (f = 0; f < TT_F__MAX && p->have_meta; f++) {
 			__u64 first = tt_field_value(&p->first.meta, f);
 			__u64 last = tt_field_value(&j->meta, f);
@@ -476,6 +506,24 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 	p = pkt_get(r, h->pkt_id, true);
 	if (first)
 		r->packets++;
+	/*
+	 * net_dev_xmit matches by skb address alone (the skb may be gone): a packet whose free
+	 * was not seen (UDP's stateless consume has no tracepoint) would collect the xmit hops
+	 * of every later skb at its address. Ours follows its start_xmit on the same device.
+	 */
+	if (h->hook == TSN_HOOK_NET_DEV_START_XMIT) {
+		p->xmit_netns = h->netns;
+		p->xmit_ifindex = h->ifindex;
+	} else if (h->hook == TSN_HOOK_NET_DEV_XMIT) {
+		bool ours = p->xmit_ifindex && p->xmit_ifindex == h->ifindex &&
+			    p->xmit_netns == h->netns;
+
+		p->xmit_ifindex = 0;
+		if (!ours) {
+			r->stray++;
+			return;
+		}
+	}
 	if ((h->flags & TSN_HOPF_CLONE) || h->type == TSN_EV_CLONE)
 		p->clones[p->nclones++ % 4] = h->skb;
 	if ((first || !p->tuple.l3proto) && h->tuple.l3proto)
@@ -489,6 +537,14 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 	memcpy(hop.kind, e->dev_kind, sizeof(hop.kind));
 	hop.kind[sizeof(hop.kind) - 1] = '\0';
 	hop.meta = h->meta;
+	hop.freed = h->flags & TSN_HOPF_FREE;
+	/* a free after the skb left its device: it was freed where the packet was last seen */
+	if (hop.freed && !hop.netns && !hop.ifindex && p->have_meta) {
+		hop.netns = p->prev.netns;
+		hop.ifindex = p->prev.ifindex;
+		memcpy(hop.ifname, p->prev.ifname, sizeof(hop.ifname));
+		memcpy(hop.kind, p->prev.kind, sizeof(hop.kind));
+	}
 	if (h->func_ip && h->hook != TSN_HOOK_KFREE_SKB && h->hook != TSN_HOOK_CONSUME_SKB)
 		hop.func = tt_ksym_name(h->func_ip, fbuf, sizeof(fbuf), false);
 
@@ -507,9 +563,9 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 	if (h->parent_skb)
 		tsn_json_add_str(o, "parent_skb", hexaddr(h->parent_skb, buf, sizeof(buf)));
 	tsn_json_add_u64(o, "cpu", h->cpu);
-	tsn_json_add_u64(o, "netns", h->netns);
-	tsn_json_add_str(o, "netns_name", tt_netns_name(h->netns));
-	tsn_json_add_u64(o, "ifindex", h->ifindex);
+	tsn_json_add_u64(o, "netns", hop.netns);
+	tsn_json_add_str(o, "netns_name", tt_netns_name(hop.netns));
+	tsn_json_add_u64(o, "ifindex", hop.ifindex);
 	tsn_json_add_str(o, "ifname", hop.ifname);
 	tsn_json_add_str(o, "dev_kind", hop.kind);
 	tsn_json_add_str(o, "hook", tt_hook_name(h->hook));
@@ -554,11 +610,67 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 	json_object_put(o);
 }
 
+/* --expect's verdicts, worst first: a loss seen is a loss even in an incomplete trace */
+enum tt_verdict {
+	TT_VERDICT_LOST,
+	TT_VERDICT_INCOMPLETE,
+	TT_VERDICT_NO_PACKETS,
+	TT_VERDICT_KEPT,
+};
+
+static const struct {
+	const char *name;
+	enum tt_exit exit_status;
+} verdicts[] = {
+	[TT_VERDICT_LOST] = { "lost", TT_EXIT_EXPECT_FAILED },
+	[TT_VERDICT_INCOMPLETE] = { "incomplete", TT_EXIT_INCOMPLETE },
+	[TT_VERDICT_NO_PACKETS] = { "no-packets", TT_EXIT_EXPECT_FAILED },
+	[TT_VERDICT_KEPT] = { "kept", TT_EXIT_OK },
+};
+
+/*
+ * Lost events or untracked packets (a full tracking table) may hide a loss: without a loss
+ * seen, the run proves nothing. No packet judged (a wrong filter) must not pass either.
+ */
+static enum tt_verdict expect_verdict(const struct tt_report *r, const __u64 *c)
+{
+	if (r->judged_lost)
+		return TT_VERDICT_LOST;
+	if (c[TSN_CNT_EVENTS_LOST] || c[TSN_CNT_TRACK_OVERFLOW])
+		return TT_VERDICT_INCOMPLETE;
+	return r->judged ? TT_VERDICT_KEPT : TT_VERDICT_NO_PACKETS;
+}
+
+static void expect_text(FILE *f, const struct tt_report *r, const __u64 *c, enum tt_verdict v)
+{
+	switch (v) {
+	case TT_VERDICT_LOST:
+		fprintf(f, "expect: LOST: %llu of %llu judged packets lost an expected field\n",
+			r->judged_lost, r->judged);
+		break;
+	case TT_VERDICT_INCOMPLETE:
+		fprintf(f,
+			"expect: INCOMPLETE: %llu events lost, %llu packets not tracked: a loss may be hidden (raise --ringbuf-size or --capacity)\n",
+			(unsigned long long)c[TSN_CNT_EVENTS_LOST],
+			(unsigned long long)c[TSN_CNT_TRACK_OVERFLOW]);
+		break;
+	case TT_VERDICT_NO_PACKETS:
+		fprintf(f, "expect: NO PACKETS: none of %llu traced packets could be judged (check the filters)\n",
+			r->reported);
+		break;
+	case TT_VERDICT_KEPT:
+		fprintf(f, "expect: kept: all %llu judged packets kept the expected fields\n",
+			r->judged);
+		break;
+	}
+}
+
 int tt_report_finish(struct tt_report *r, const __u64 *c, const __u64 *lost_per_cpu, int ncpus)
 {
+	enum tt_verdict v = TT_VERDICT_KEPT;
 	json_object *o, *arr, *lost;
+	int f, rc = TT_EXIT_OK;
 	size_t i;
-	int f, rc = 0;
 
 	/* finish every packet, in id order modulo the table */
 	for (i = 0; i < TT_PKT_SLOTS; i++)
@@ -577,6 +689,7 @@ int tt_report_finish(struct tt_report *r, const __u64 *c, const __u64 *lost_per_
 	tsn_json_add_u64(o, "packets_tracked", c[TSN_CNT_PKTS_TRACKED]);
 	tsn_json_add_u64(o, "tracking_overflow", c[TSN_CNT_TRACK_OVERFLOW]);
 	tsn_json_add_u64(o, "packets_reported", r->reported);
+	tsn_json_add_u64(o, "stray_hops", r->stray);
 	lost = json_object_new_object();
 	for (f = 0; f < TT_F__MAX; f++)
 		tsn_json_add_u64(lost, tt_field_name(f), r->lost_pkts[f]);
@@ -587,12 +700,10 @@ int tt_report_finish(struct tt_report *r, const __u64 *c, const __u64 *lost_per_
 			if (r->o->expect & (1U << f))
 				json_object_array_add(arr, json_object_new_string(tt_field_name(f)));
 		json_object_object_add(o, "expect", arr);
-		if (!r->reported)
-			rc = 1;	/* nothing traced: a CI check must not pass on a wrong filter */
-		else
-			rc = r->judged_lost ? 1 : 0;
-		tsn_json_add_str(o, "verdict", !r->reported ? "no-packets" :
-					       r->judged_lost ? "lost" : "kept");
+		v = expect_verdict(r, c);
+		rc = verdicts[v].exit_status;
+		tsn_json_add_str(o, "verdict", verdicts[v].name);
+		tsn_json_add_u64(o, "packets_judged", r->judged);
 		tsn_json_add_u64(o, "packets_failed", r->judged_lost);
 	}
 
@@ -600,11 +711,11 @@ int tt_report_finish(struct tt_report *r, const __u64 *c, const __u64 *lost_per_
 		tsn_out_emit(r->out, o, TSN_OUT_JSON);
 	} else {
 		fprintf(r->out,
-			"counters: events %llu, events lost %llu, events seen %llu, packets tracked %llu, tracking overflow %llu\n",
+			"counters: events %llu, events lost %llu, events seen %llu, packets tracked %llu, tracking overflow %llu, packets reported %llu\n",
 			(unsigned long long)c[TSN_CNT_EVENTS],
 			(unsigned long long)c[TSN_CNT_EVENTS_LOST], r->seen,
 			(unsigned long long)c[TSN_CNT_PKTS_TRACKED],
-			(unsigned long long)c[TSN_CNT_TRACK_OVERFLOW]);
+			(unsigned long long)c[TSN_CNT_TRACK_OVERFLOW], r->reported);
 		if (c[TSN_CNT_EVENTS_LOST]) {
 			fprintf(r->out, "events lost per cpu:");
 			for (i = 0; i < (size_t)ncpus; i++)
@@ -612,10 +723,12 @@ int tt_report_finish(struct tt_report *r, const __u64 *c, const __u64 *lost_per_
 			fprintf(r->out, " (ring buffer full: raise --ringbuf-size)\n");
 		}
 		if (r->o->expect)
-			fprintf(r->out, "expect: %s (%llu of %llu packets lost an expected field)\n",
-				!r->reported ? "no packets traced" :
-				r->judged_lost ? "LOST" : "kept",
-				r->judged_lost, r->reported);
+			expect_text(r->out, r, c, v);
+	}
+	/* the report went to a file or is JSON: the verdict also in words, where a user looks */
+	if (r->o->expect && (r->o->json || r->o->output)) {
+		fputs("tsntrace: ", stderr);
+		expect_text(stderr, r, c, v);
 	}
 	json_object_put(o);
 	fflush(r->out);

@@ -1,12 +1,39 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* tsntrace backends: choice and the BPF object's lifecycle. */
-#ifndef TSNTRACE_BACKEND_H
-#define TSNTRACE_BACKEND_H
+/*
+ * The tracer's loader: backend choice and the lifecycle of tsntrace.bpf.o (events for tsntrace,
+ * aggregate maps for tsntop).
+ */
+#ifndef TSN_TRACE_BACKEND_H
+#define TSN_TRACE_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "tsntrace.h"
+#include "tsnkit.h"
+
+#define TT_MAX_TC_OBSERVE 8
+
+enum tt_backend {
+	TT_BACKEND_AUTO = 0,
+	TT_BACKEND_TRACEPOINT,
+	TT_BACKEND_KPROBE_MULTI,
+	TT_BACKEND_FENTRY,
+};
+
+/* What the BPF object is loaded with. */
+struct tt_bpf_opts {
+	struct tsn_filter filter;
+	const char *filter_func;	/* kprobe-multi: glob of functions to attach to */
+	unsigned int ringbuf_size;	/* bytes, a power of 2 and a multiple of the page size */
+	unsigned int capacity;		/* tracking table slots, a power of 2 */
+	const char *tc_observe[TT_MAX_TC_OBSERVE];	/* IF[@NETNS] */
+	int n_tc_observe;
+	/* aggregate mode (tsntop): per-flow/per-hop maps of these sizes instead of events */
+	bool aggregate;
+	unsigned int max_flows;
+	unsigned int max_hops;
+};
 
 const char *tt_backend_name(enum tt_backend b);
 int tt_backend_parse(const char *s, enum tt_backend *b);
@@ -21,7 +48,7 @@ int tt_backend_choose(enum tt_backend want, enum tt_backend *got, char *msg, siz
 struct tt_bpf;
 
 /* open -> autoload -> rodata -> load -> attach; on error nothing stays loaded. */
-int tt_bpf_open(struct tt_bpf **out, const struct tt_opts *o, enum tt_backend backend,
+int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backend backend,
 		char *err, size_t errlen);
 /* Stop new events (links and tc hooks gone), keep maps readable. Idempotent. */
 void tt_bpf_detach(struct tt_bpf *t);
@@ -40,4 +67,4 @@ int tt_bpf_agg_flows_fd(const struct tt_bpf *t);
 int tt_bpf_agg_hops_fd(const struct tt_bpf *t);
 int tt_bpf_agg_stats(const struct tt_bpf *t, __u64 *sum, int ncpus);
 
-#endif /* TSNTRACE_BACKEND_H */
+#endif /* TSN_TRACE_BACKEND_H */

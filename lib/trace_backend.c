@@ -16,12 +16,12 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
-#include "backend.h"
 #include "counters.h"
 #include "kfeatures.h"
 #include "log.h"
 #include "netns.h"
 #include "tc.h"
+#include "trace_backend.h"
 #include "tsntrace.skel.h"
 
 const char *tt_backend_name(enum tt_backend b)
@@ -254,7 +254,7 @@ static void tc_detach_all(struct tt_bpf *t)
 	t->ntc = 0;
 }
 
-int tt_bpf_open(struct tt_bpf **out, const struct tt_opts *o, enum tt_backend backend,
+int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backend backend,
 		char *err, size_t errlen)
 {
 	struct bpf_program *prog, *kpm[TSN_ATTACH_MAX_ARGS];

@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/*
- * Field names, hook names and the cause classification of a lost field. No I/O: the unit tests
- * include this file directly.
- */
+/* Field names, hook names and the cause classification of a lost field (trace_cause.h). */
 #include <stdio.h>
 #include <string.h>
 
-#include "tsntrace.h"
+#include "trace_cause.h"
 
 static const char *const field_names[TT_F__MAX] = {
 	[TT_F_PRIORITY] = "priority",
@@ -23,6 +20,7 @@ static const char *const cause_names[] = {
 	[TT_CAUSE_IP_FORWARD_TOS] = "ip-forward-tos",
 	[TT_CAUSE_QDISC] = "qdisc",
 	[TT_CAUSE_BPF_PROGRAM] = "bpf-program",
+	[TT_CAUSE_SK_ORPHAN] = "sk-orphan",
 };
 
 static const char *const hook_names[TSN_HOOK__MAX] = {
@@ -84,7 +82,7 @@ __u64 tt_field_value(const struct tsn_meta *m, enum tt_field f)
 
 const char *tt_cause_name(enum tt_cause c)
 {
-	return c <= TT_CAUSE_BPF_PROGRAM ? cause_names[c] : "unknown";
+	return c <= TT_CAUSE_SK_ORPHAN ? cause_names[c] : "unknown";
 }
 
 const char *tt_hook_name(__u32 hook)
@@ -100,6 +98,13 @@ const char *tt_tstamp_type_name(__u8 type)
 	case TSN_TSTAMP_TAI: return "tai";
 	default: return "none";
 	}
+}
+
+const char *tt_tstamp_clock_name(const struct tsn_meta *m)
+{
+	if (!m->tstamp)
+		return "none";
+	return m->tstamp_type == TSN_TSTAMP_REALTIME ? "real" : tt_tstamp_type_name(m->tstamp_type);
 }
 
 bool tt_hook_is_rx(__u32 hook)
@@ -131,6 +136,31 @@ static bool func_is(const struct tt_hop *h, const char *name)
 	return h->func && !strcmp(h->func, name);
 }
 
+/*
+ * The skb left its socket (skb_orphan() is the only way skb->sk becomes NULL short of the
+ * free): where, by the two hops around it.
+ */
+static enum tt_cause classify_orphan(const struct tt_hop *prev, const struct tt_hop *cur,
+				     const char *prev_ns, const char *cur_ns, char *detail,
+				     size_t len)
+{
+	bool same_dev = prev->netns == cur->netns && prev->ifindex == cur->ifindex;
+
+	if (prev->netns != cur->netns)
+		snprintf(detail, len, "netns crossing: %s → %s: the socket stays behind",
+			 prev_ns, cur_ns);
+	else if (!same_dev && tt_hook_is_rx(prev->hook) && tt_hook_is_rx(cur->hook))
+		snprintf(detail, len, "bridged: %s passed the frame up to %s without its socket",
+			 prev->ifname, cur->ifname);
+	else if (!same_dev && tt_hook_is_rx(prev->hook) && tt_hook_is_egress(cur->hook))
+		snprintf(detail, len, "routed %s → %s: ip_rcv_core drops the socket", prev->ifname,
+			 cur->ifname);
+	else
+		snprintf(detail, len, "between %s %s and %s %s", prev->ifname,
+			 tt_hook_name(prev->hook), cur->ifname, tt_hook_name(cur->hook));
+	return TT_CAUSE_SK_ORPHAN;
+}
+
 enum tt_cause tt_classify(enum tt_field f, const struct tt_hop *prev, const struct tt_hop *cur,
 			  const char *prev_ns, const char *cur_ns, char *detail, size_t len)
 {
@@ -142,6 +172,8 @@ enum tt_cause tt_classify(enum tt_field f, const struct tt_hop *prev, const stru
 	 */
 	bool scrubbed = func_is(cur, "skb_scrub_packet") || func_is(prev, "skb_scrub_packet");
 
+	if (f == TT_F_SK && prev->meta.has_sk && !cur->meta.has_sk)
+		return classify_orphan(prev, cur, prev_ns, cur_ns, detail, len);
 	if (prev->netns != cur->netns || scrubbed) {
 		const char *kind = cur->kind[0] ? cur->kind : prev->kind;
 

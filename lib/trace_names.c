@@ -9,7 +9,7 @@
 #include <bpf/btf.h>
 
 #include "netns.h"
-#include "tsntrace.h"
+#include "trace_names.h"
 
 #define NETNS_CACHE 64
 
