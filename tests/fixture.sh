@@ -239,21 +239,29 @@ tk_fixture_up() { # ID [NPODS]
 	tk_fixture_vars "$id"
 }
 
+# Stop processes by pid: TERM, then KILL those still there after 3 s.
+tk_kill_pids() { # PID...
+	local i
+	(($#)) || return 0
+	kill -TERM "$@" 2>/dev/null
+	for ((i = 0; i < 30; i++)); do
+		kill -0 "$@" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$@" 2>/dev/null
+	return 0
+}
+
 # Kill every process inside a fixture netns (listeners, talkers): a process keeps its netns, and
 # with it nic0 and the classifier, alive after the name is gone.
 _tk_fx_kill_ns_pids() { # ns...
-	local ns pids=() nspids i
+	local ns pids=() nspids
 	for ns in "$@"; do
 		mapfile -t nspids < <(ip netns pids "$ns" 2>/dev/null)
 		pids+=("${nspids[@]}")
 	done
 	((${#pids[@]})) || return 0
-	kill -TERM "${pids[@]}" 2>/dev/null
-	for ((i = 0; i < 30; i++)); do
-		kill -0 "${pids[@]}" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "${pids[@]}" 2>/dev/null
+	tk_kill_pids "${pids[@]}"
 	# reap the ones that are our children, so no zombie outlives the fixture
 	wait "${pids[@]}" 2>/dev/null
 	return 0
