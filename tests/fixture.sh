@@ -119,9 +119,14 @@ _tk_fx_check_host_routes() {
 	fi
 }
 
+# Names of the netns that exist now and match the extended regex RE.
+tk_netns_matching() { # RE
+	ip netns list 2>/dev/null | awk '{print $1}' | grep -E "$1"
+}
+
 # Fixture netns of ID that exist now.
 _tk_fx_netns() {
-	ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^tk$1-(node|net|pod[0-9]+)$"
+	tk_netns_matching "^tk$1-(node|net|pod[0-9]+)$"
 }
 
 tk_fixture_vars() { # ID

@@ -216,7 +216,7 @@ _tk_claim_alive() { # claim-dir
 
 # Something of fixture id ID exists: its netns, its state or its pin dir.
 tk_id_in_use() { # ID
-	ip netns list 2>/dev/null | awk '{print $1}' | grep -q "^tk$1-" ||
+	[ -n "$(tk_netns_matching "^tk$1-")" ] ||
 		[ -e "/run/tsnkit-fixture/tk$1" ] || [ -e "/sys/fs/bpf/tk$1" ]
 }
 
@@ -323,7 +323,7 @@ _tk_test_leftovers() { # TAG IDS...
 	done
 	for pid in $pids; do _tk_pid_item "$pid"; done
 	for id in "$@"; do
-		ip netns list 2>/dev/null | awk '{print $1}' | grep "^tk$id-" | sed 's/^/netns:/'
+		tk_netns_matching "^tk$id-" | sed 's/^/netns:/'
 		[ -e "/sys/fs/bpf/tk$id" ] && echo "pin:/sys/fs/bpf/tk$id"
 		for i in "/run/tsnkit-fixture/tk$id" "/run/tsnkit/cni/sys_fs_bpf_tk$id"; do
 			[ -e "$i" ] && echo "state:$i"
@@ -346,7 +346,7 @@ tk_test_cleanup() { # TAG ID
 		for id in $ids; do
 			# a subshell: its tk_fail must not end the runner
 			(tk_fixture_down "$id") >/dev/null 2>&1
-			for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^tk$id-"); do
+			for ns in $(tk_netns_matching "^tk$id-"); do
 				ip netns del "$ns" 2>/dev/null
 			done
 			rm -rf "/sys/fs/bpf/tk$id" "/run/tsnkit-fixture/tk$id" \
@@ -376,7 +376,7 @@ tk_suite_leftovers() {
 # by the suite, never removed. One line, empty if nothing.
 tk_foreign_leftovers() {
 	{
-		ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^tk[0-9]+-' | sed 's/^/netns:/'
+		tk_netns_matching '^tk[0-9]+-' | sed 's/^/netns:/'
 		ls -d /sys/fs/bpf/tk[0-9]* 2>/dev/null | sed 's/^/pin:/'
 		pgrep -x 'tsntrace|tsnproxy|tsntop|talker|observe' 2>/dev/null |
 			while read -r pid; do _tk_pid_item "$pid"; done

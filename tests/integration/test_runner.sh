@@ -68,7 +68,7 @@ test_runner_removes_only_its_own() {
 
 	# its own: removed
 	assert_eq "leaked process ended" "$(kill -0 "$pid" 2>/dev/null && echo alive)" ""
-	assert_eq "leaked netns removed" "$(ip netns list | awk '{print $1}' | grep "^tk$n-")" ""
+	assert_eq "leaked netns removed" "$(tk_netns_matching "^tk$n-")" ""
 	assert_exit "leaked pin removed" 1 test -e "/sys/fs/bpf/tk$n"
 	assert_exit "leaked fixture state removed" 1 test -e "/run/tsnkit-fixture/tk$n"
 	# everything else: untouched and working
