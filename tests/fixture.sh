@@ -23,6 +23,7 @@
 #   tk_listen_count ID [PORT]     stop that sink, print how many datagrams it received
 #   tk_talk ID WHERE [ARGS...]    run build/talker --dst TK_LISTEN_IP ARGS in pod<k> (WHERE=k)
 #                                 or in the node netns (WHERE=node)
+#   tk_pod_talk K PRIO COUNT [PORT]  COUNT datagrams of priority PRIO from pod K, quietly
 #   tk_tc_counts [ID]             "tc0 N\ntc1 N\ntc2 N\ntc3 N": packets per traffic class on nic0
 #   tk_tc_count ID TC             one of those numbers
 #   tk_tc_kind [ID]               taprio | htb (| mqprio, if a test replaced taprio)
@@ -352,6 +353,12 @@ tk_talk_class() { # ID K PRIO TC COUNT [PORT]
 	tk_talk "$1" "$2" --port "${6:-5001}" --count "$5" --priority "$3" >/dev/null
 	after=$(tk_tc_snapshot "$1")
 	tk_tc_delta "$before" "$after" "$4"
+}
+
+# COUNT datagrams of priority PRIO from pod K of the current fixture to its listener's PORT
+tk_pod_talk() { # K PRIO COUNT [PORT]
+	tk_talk "$TK_FIXTURE_ID" "$1" --port "${4:-$TK_FIXTURE_DEFAULT_PORT}" --count "$3" \
+		--priority "$2" >/dev/null
 }
 
 tk_tc_count() { # ID TC

@@ -58,6 +58,25 @@ assert_exit() { # name expected_rc cmd...
 	echo "ok $name: exit $rc"
 }
 
+# Run CMD and check how many packets each traffic class of the fixture's nic0 got meanwhile
+# (tk_tc_snapshot before and after): CHECKS is a list of "TC=N" (exactly N) and "TC>=N" (at
+# least N). A failing CMD fails the test: its packets would be missing from every count.
+assert_tc_deltas() { # name checks cmd...
+	local name=$1 checks=$2 before after c cmp want
+	shift 2
+	before=$(tk_tc_snapshot)
+	"$@" || tk_fail "$name: '$*' failed"
+	after=$(tk_tc_snapshot)
+	for c in $checks; do
+		case $c in
+		[0-3]'>='*) cmp=assert_ge want=${c#*>=} ;;
+		[0-3]=*) cmp=assert_eq want=${c#*=} ;;
+		*) tk_fail "assert_tc_deltas: bad check '$c' (TC=N or TC>=N)" ;;
+		esac
+		$cmp "$name: tc${c:0:1}" "$(tk_tc_delta "$before" "$after" "${c:0:1}")" "$want"
+	done
+}
+
 # ---- cleanup stack -----------------------------------------------------------------------------
 TK_DEFERRED=()
 tk_defer() { TK_DEFERRED+=("$*"); }

@@ -10,6 +10,7 @@ N=200	# datagrams per talker: enough to see a mistake, small enough to stay fast
 
 proxy() { tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" "$@"; }
 
+
 # fixture + listener; the proxy is always stopped at the end, even on failure
 enforce_setup() { # [NPODS]
 	tk_fixture_up "$TK_TEST_ID" "${1:-2}"
@@ -55,30 +56,21 @@ obs_nic_count() { # jq-condition
 		"$TK_TMP/obs.json" | wc -l
 }
 
+# the seed talk's talkers: pod1 at priority 1, pod2 at 2, pod1 best effort
+seed_round() {
+	tk_pod_talk 1 1 $N && tk_pod_talk 2 2 $N && tk_pod_talk 1 0 $N
+}
+
 test_seed_scenario() {
 	enforce_setup 2
-	local before after
 	# without the proxy: the problem
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 0 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_ge "no proxy: tc0" "$(tk_tc_delta "$before" "$after" 0)" $((3 * N))
-	assert_eq "no proxy: tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
-	assert_eq "no proxy: tc2" "$(tk_tc_delta "$before" "$after" 2)" 0
+	assert_tc_deltas "no proxy" "0>=$((3 * N)) 1=0 2=0" seed_round
 
 	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null || tk_fail "allow pod1"
 	proxy allow --netns "${TK_PODS[1]}" --priorities 2 >/dev/null || tk_fail "allow pod2"
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 0 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "proxy: tc1 has exactly talker 1" "$(tk_tc_delta "$before" "$after" 1)" $N
-	assert_eq "proxy: tc2 has exactly talker 2" "$(tk_tc_delta "$before" "$after" 2)" $N
-	assert_ge "proxy: best effort stays in tc0" "$(tk_tc_delta "$before" "$after" 0)" $N
+	# exactly talker 1 in tc1, exactly talker 2 in tc2, best effort stays in tc0
+	assert_tc_deltas "proxy" "1=$N 2=$N 0>=$N" seed_round
 	assert_eq "listener got everything" "$(tk_listen_count "$TK_TEST_ID" 5001)" $((6 * N))
 }
 
@@ -146,13 +138,10 @@ test_clone_on_bridge_port_still_restored() {
 	tk_ns "$TK_NODE" tc qdisc add dev vethpod1 clsact
 	tk_ns "$TK_NODE" tc filter add dev vethpod1 ingress protocol ip u32 match u32 0 0 \
 		action mirred egress mirror dev tkmirror
-	local before after mirrored
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	after=$(tk_tc_snapshot)
+	local mirrored
+	assert_tc_deltas "every packet restored" "1=$N" tk_pod_talk 1 1 $N
 	mirrored=$(tk_ns "$TK_NODE" ip -j -s link show tkmirror | jq '.[0].stats64.tx.packets')
 	assert_ge "mirror got the clones" "$mirrored" $N
-	assert_eq "tc1 got every packet" "$(tk_tc_delta "$before" "$after" 1)" $N
 }
 
 test_xdp_rebuilt_skb_still_restored() {
@@ -161,11 +150,7 @@ test_xdp_rebuilt_skb_still_restored() {
 	# XDP on the host side of the pod's veth: veth runs NAPI and rebuilds most skbs
 	tk_ns "$TK_NODE" ip link set dev vethpod1 xdpdrv obj "$TK_BUILD/tk_foreign.bpf.o" sec xdp ||
 		tk_fail "cannot attach XDP to vethpod1"
-	local before after
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 2 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "tc2 got every packet through XDP" "$(tk_tc_delta "$before" "$after" 2)" $N
+	assert_tc_deltas "every packet through XDP" "2=$N" tk_pod_talk 1 2 $N
 }
 
 test_lifetime_local_traffic_freed() {
@@ -217,12 +202,9 @@ policy_checks() { # save-hook
 	enforce_setup 2
 	proxy start --nic nic0 --save-hook "$1" >/dev/null || tk_fail "tsnproxy start failed"
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --on-disallowed clamp >/dev/null
-	local before after st
+	local st
 	# pod2 is not registered: stays best effort
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "unregistered pod: tc2" "$(tk_tc_delta "$before" "$after" 2)" 0
+	assert_tc_deltas "unregistered pod" "2=0" tk_pod_talk 2 2 $N
 	st=$(proxy status --json)
 	if [ "$1" = tracepoint ]; then
 		assert_ge "policy_denied counted" "$(echo "$st" | jq .counters.policy_denied)" $N
@@ -231,26 +213,15 @@ policy_checks() { # save-hook
 			jq .counters.saved)" 0
 	fi
 	# pod1 allowed {1} asks for 3: clamped to 1
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 3 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "clamp: 3 -> tc1" "$(tk_tc_delta "$before" "$after" 1)" $N
-	assert_eq "clamp: nothing in tc3" "$(tk_tc_delta "$before" "$after" 3)" 0
+	assert_tc_deltas "clamp: 3 -> 1" "1=$N 3=0" tk_pod_talk 1 3 $N
 	# zero instead of clamp
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --on-disallowed zero >/dev/null
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 3 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "zero: nothing in tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
-	assert_eq "zero: nothing in tc3" "$(tk_tc_delta "$before" "$after" 3)" 0
+	assert_tc_deltas "zero: 3 -> 0" "1=0 3=0" tk_pod_talk 1 3 $N
 	# deny: registered no more, and the datapath stops restoring at once (its per-CPU policy
 	# cache is invalidated by every change)
 	proxy deny --netns "${TK_PODS[0]}" >/dev/null
 	assert_eq "deny removes the registration" "$(proxy status --json | jq '.policy | length')" 0
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "after deny: nothing in tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
+	assert_tc_deltas "after deny" "1=0" tk_pod_talk 1 1 $N
 }
 
 test_policy_unregistered_clamp_zero() {
@@ -264,7 +235,7 @@ test_policy_tc_save_hook() {
 
 test_kill9_then_adopt_then_stop_leaves_nothing() {
 	enforce_setup 1
-	local pid before after
+	local pid
 	tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" start --nic nic0 --policy all \
 		--foreground >"$TK_TMP/daemon.out" 2>&1 &
 	pid=$!
@@ -272,10 +243,7 @@ test_kill9_then_adopt_then_stop_leaves_nothing() {
 	sleep 0.2
 	kill -9 $pid
 	wait $pid 2>/dev/null
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "restore continues after kill -9" "$(tk_tc_delta "$before" "$after" 1)" $N
+	assert_tc_deltas "restore continues after kill -9" "1=$N" tk_pod_talk 1 1 $N
 	assert_eq "start again adopts" "$(proxy --json start --nic nic0 --policy all | jq -r .result)" adopted
 	assert_eq "one restore attachment after adopt" "$(restore_links)" 1
 	proxy stop >/dev/null || tk_fail "stop failed"
@@ -293,11 +261,8 @@ test_coexists_with_foreign_tc_program() {
 	tk_ns "$TK_NODE" tc filter add dev nic0 egress bpf da obj "$TK_BUILD/tk_foreign.bpf.o" \
 		sec tc || tk_fail "cannot attach the foreign program"
 	proxy start --nic nic0 --policy all >/dev/null || tk_fail "tsnproxy start failed"
-	local before after id count
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "restored with a foreign program on the hook" "$(tk_tc_delta "$before" "$after" 1)" $N
+	local id count
+	assert_tc_deltas "restored with a foreign program on the hook" "1=$N" tk_pod_talk 1 1 $N
 	id=$(bpftool prog show name tk_foreign -j | jq -r '.map_ids[0]')
 	count=$(bpftool map dump id "$id" -j | jq '.[0].formatted.value.".bss"[0].tk_foreign_pkts')
 	assert_ge "foreign program saw every packet" "$count" $N
