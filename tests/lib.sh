@@ -175,6 +175,20 @@ tk_trace_stop() {
 	TK_TRACE_RC=$?
 }
 
+# ---- BPF objects ---------------------------------------------------------------------------------
+# How many of these program ids still exist, after the moment the kernel takes to free a program
+# after its last reference (bounded: 3 s).
+tk_progs_alive() { # JSON-ID-LIST
+	local i n
+	for ((i = 0; i < 30; i++)); do
+		n=$(bpftool prog show -j 2>/dev/null | jq --argjson ids "$1" \
+			'[.[] | select(.id as $i | $ids | index($i))] | length')
+		[ "$n" = 0 ] && break
+		sleep 0.1
+	done
+	echo "$n"
+}
+
 # ---- kernel features ----------------------------------------------------------------------------
 # tk_require FEATURE: skip the test when the running kernel lacks it (names as `tsnproxy features`).
 tk_require() {

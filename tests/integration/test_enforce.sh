@@ -18,17 +18,23 @@ enforce_setup() { # [NPODS]
 	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
 }
 
-
-# bpf links (tcx) running a tsn_restore program; bpftool 7.1 cannot show tcx under `net`
-restore_links() {
-	local ids
-	ids=$(bpftool prog show -j | jq -c '[.[] | select(.name == "tsn_restore") | .id]')
-	bpftool link show -j | jq --argjson ids "$ids" '[.[] | select(.prog_id as $i | $ids | index($i))] | length'
+# ids of this test's proxy programs, as a JSON list: the tsn_* programs that use its pinned
+# tracking table (other runs' proxies, and a user's, have tables of their own)
+proxy_prog_ids() {
+	local map
+	map=$(bpftool map show pinned "$TK_PIN/maps/track" -j 2>/dev/null | jq .id) ||
+		{ echo '[]'; return; }
+	bpftool prog show -j | jq -c --argjson m "$map" \
+		'[.[] | select((.name | startswith("tsn_")) and any(.map_ids[]?; . == $m)) | .id]'
 }
 
-# loaded programs of progs/tsnproxy.bpf.c
-proxy_progs() {
-	bpftool prog show | grep -cE ' name (tsn_restore|tsn_save|tsn_save_direct|tsn_save_tc|tsn_on_kfree|tsn_on_consume|tsn_sweep_start) '
+# bpf links (tcx) running this proxy's tsn_restore; bpftool 7.1 cannot show tcx under `net`
+restore_links() { # [PROG-IDS] (default: the proxy's programs now)
+	local ids=${1:-$(proxy_prog_ids)}
+	ids=$(bpftool prog show -j | jq -c --argjson ids "$ids" \
+		'[.[] | select(.name == "tsn_restore" and (.id as $i | $ids | index($i))) | .id]')
+	bpftool link show -j | jq --argjson ids "$ids" \
+		'[.[] | select(.prog_id as $i | $ids | index($i))] | length'
 }
 
 netns_ino() { stat -L -c %i "/run/netns/$1"; }
@@ -235,7 +241,7 @@ test_policy_tc_save_hook() {
 
 test_kill9_then_adopt_then_stop_leaves_nothing() {
 	enforce_setup 1
-	local pid
+	local pid ids
 	tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" start --nic nic0 --policy all \
 		--foreground >"$TK_TMP/daemon.out" 2>&1 &
 	pid=$!
@@ -246,10 +252,12 @@ test_kill9_then_adopt_then_stop_leaves_nothing() {
 	assert_tc_deltas "restore continues after kill -9" "1=$N" tk_pod_talk 1 1 $N
 	assert_eq "start again adopts" "$(proxy --json start --nic nic0 --policy all | jq -r .result)" adopted
 	assert_eq "one restore attachment after adopt" "$(restore_links)" 1
+	ids=$(proxy_prog_ids)
+	assert_ne "the proxy's programs found" "$ids" "[]"
 	proxy stop >/dev/null || tk_fail "stop failed"
 	assert_eq "pin dir removed" "$(ls -d "$TK_PIN" 2>/dev/null)" ""
-	assert_eq "no tsnproxy programs" "$(proxy_progs)" 0
-	assert_eq "no restore attachment" "$(restore_links)" 0
+	assert_eq "no tsnproxy programs" "$(tk_progs_alive "$ids")" 0
+	assert_eq "no restore attachment" "$(restore_links "$ids")" 0
 	assert_eq "no qdisc left but the fixture's" \
 		"$(tk_ns "$TK_NODE" tc qdisc show dev nic0 | grep -c clsact)" 0
 	assert_eq "stop again is a no-op" "$(proxy --json stop | jq -r .result)" "not running"
@@ -263,7 +271,10 @@ test_coexists_with_foreign_tc_program() {
 	proxy start --nic nic0 --policy all >/dev/null || tk_fail "tsnproxy start failed"
 	local id count
 	assert_tc_deltas "restored with a foreign program on the hook" "1=$N" tk_pod_talk 1 1 $N
-	id=$(bpftool prog show name tk_foreign -j | jq -r '.map_ids[0]')
+	# this fixture's copy (other tests may have one loaded too)
+	id=$(tk_ns "$TK_NODE" tc filter show dev nic0 egress |
+		sed -n 's/.* id \([0-9]*\) name tk_foreign.*/\1/p')
+	id=$(bpftool prog show id "$id" -j | jq -r '.map_ids[0]')
 	count=$(bpftool map dump id "$id" -j | jq '.[0].formatted.value.".bss"[0].tk_foreign_pkts')
 	assert_ge "foreign program saw every packet" "$count" $N
 	proxy stop >/dev/null
@@ -273,6 +284,7 @@ test_coexists_with_foreign_tc_program() {
 
 test_bad_input_exit2_nothing_attached() {
 	enforce_setup 1
+	local ids
 	assert_exit "unknown NIC" 2 proxy start --nic nosuchnic0
 	assert_match "unknown NIC message" "$TK_ERR" "unknown NIC 'nosuchnic0'"
 	assert_exit "NIC in another netns" 2 \
@@ -289,8 +301,10 @@ test_bad_input_exit2_nothing_attached() {
 	assert_exit "not root" 2 setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" stop
 	assert_eq "still one attachment" "$(restore_links)" 1
+	ids=$(proxy_prog_ids)
+	assert_ne "the proxy's programs found" "$ids" "[]"
 	proxy stop >/dev/null
-	assert_eq "no tsnproxy programs left" "$(proxy_progs)" 0
+	assert_eq "no tsnproxy programs left" "$(tk_progs_alive "$ids")" 0
 }
 
 # tsntrace's CI verdict, the other way round: without enforce mode a pod's priority is lost
@@ -359,7 +373,8 @@ test_save_hook_auto() {
 	assert_eq "default save hook, --policy all" \
 		"$(proxy status --json | jq -r .config.save_hook)" tracepoint
 	assert_eq "tracepoint save program attached" "$(bpftool link show -j |
-		jq '[.[] | select(.tp_name? == "net_dev_start_xmit")] | length')" 1
+		jq --argjson ids "$(proxy_prog_ids)" '[.[] | select(.tp_name? == "net_dev_start_xmit"
+			and (.prog_id as $i | $ids | index($i)))] | length')" 1
 }
 
 # Each pod has its own copy of the tc save program with its policy built in: registering the pod

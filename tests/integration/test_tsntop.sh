@@ -26,21 +26,10 @@ top_setup() {
 	[ "$(tk_tc_kind)" = htb ] && TOP_ARGS+=(--tc-map 0,1,2,3)
 }
 
-# ids of the BPF programs a process holds an fd of (its fdinfo names them)
-progs_of() { # PID
-	grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un |
+# ids of the BPF programs (maps) a process holds an fd of, as a JSON list: its fdinfo names them
+progs_of() { # PID [prog|map]
+	grep -h "^${2:-prog}_id:" /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un |
 		jq -cs .
-}
-# how many of these program ids still exist (the kernel frees them shortly after the last fd)
-progs_alive() { # JSON-ID-LIST
-	local i n
-	for ((i = 0; i < 30; i++)); do
-		n=$(bpftool prog show -j 2>/dev/null | jq --argjson ids "$1" \
-			'[.[] | select(.id as $i | $ids | index($i))] | length')
-		[ "$n" = 0 ] && break
-		sleep 0.1
-	done
-	echo "$n"
 }
 
 # ---- tmux -------------------------------------------------------------------------------------
@@ -120,7 +109,7 @@ test_tsntop_tmux_lost_then_restored() {
 	tk_wait_file "$TK_TMP/rc" 10
 	assert_eq "q: exit status" "$(cat "$TK_TMP/rc")" 0
 	assert_eq "q: process gone" "$(kill -0 "$pid" 2>/dev/null && echo alive)" ""
-	assert_eq "q: its programs are gone" "$(progs_alive "$ids")" 0
+	assert_eq "q: its programs are gone" "$(tk_progs_alive "$ids")" 0
 	assert_eq "q: the proxy is untouched" "$(proxy status --json | jq -r .running)" true
 }
 
@@ -159,7 +148,7 @@ test_tsntop_once_and_json_without_terminal() {
 # A flow that stops sending is forgotten after --idle, in the model and in the kernel's map (whose
 # room is bounded); one that keeps sending is not.
 test_tsntop_idle_flows_forgotten() {
-	local out=$TK_TMP/idle.json pid n first last
+	local out=$TK_TMP/idle.json pid id n first last
 	tk_fixture_up "$TK_TEST_ID" 1
 	tk_listen "$TK_TEST_ID" "$PORT"
 	"$TOP" --netns "${TK_PODS[0]}" --json -d 0.5 --idle 1.5 --max-iterations 14 \
@@ -176,7 +165,10 @@ test_tsntop_idle_flows_forgotten() {
 	sleep 2.5
 	last=$(tail -n 1 "$out" | jq "[.flows[] | select(.dport == $PORT)] | length")
 	assert_eq "the flow after --idle" "$last" 0
-	n=$(bpftool map dump name tsn_agg_flows -j 2>/dev/null | jq length)
+	# this tsntop's flow map (other runs' tsntop have one of that name too)
+	id=$(bpftool map show -j | jq --argjson ids "$(progs_of "$pid" map)" \
+		'.[] | select(.name == "tsn_agg_flows" and (.id as $i | $ids | index($i))) | .id')
+	n=$(bpftool map dump id "${id:-0}" -j 2>/dev/null | jq length)
 	assert_eq "the kernel's flow map after --idle" "${n:-missing}" 0
 	wait "$pid"
 	assert_eq "tsntop exit" "$?" 0
@@ -196,7 +188,7 @@ test_tsntop_signals_detach() {
 		wait "$pid"
 		rc=$?
 		assert_eq "SIG$sig: clean exit" "$rc" 0
-		assert_eq "SIG$sig: programs gone" "$(progs_alive "$ids")" 0
+		assert_eq "SIG$sig: programs gone" "$(tk_progs_alive "$ids")" 0
 	done
 }
 
