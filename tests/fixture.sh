@@ -23,6 +23,7 @@
 #   tk_listen_count ID [PORT]     stop that sink, print how many datagrams it received
 #   tk_talk ID WHERE [ARGS...]    run build/talker --dst TK_LISTEN_IP ARGS in pod<k> (WHERE=k)
 #                                 or in the node netns (WHERE=node)
+#   tk_pod_talk K PRIO COUNT [PORT]  COUNT datagrams of priority PRIO from pod K, quietly
 #   tk_tc_counts [ID]             "tc0 N\ntc1 N\ntc2 N\ntc3 N": packets per traffic class on nic0
 #   tk_tc_count ID TC             one of those numbers
 #   tk_tc_kind [ID]               taprio | htb (| mqprio, if a test replaced taprio)
@@ -119,9 +120,14 @@ _tk_fx_check_host_routes() {
 	fi
 }
 
+# Names of the netns that exist now and match the extended regex RE.
+tk_netns_matching() { # RE
+	ip netns list 2>/dev/null | awk '{print $1}' | grep -E "$1"
+}
+
 # Fixture netns of ID that exist now.
 _tk_fx_netns() {
-	ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^tk$1-(node|net|pod[0-9]+)$"
+	tk_netns_matching "^tk$1-(node|net|pod[0-9]+)$"
 }
 
 tk_fixture_vars() { # ID
@@ -240,21 +246,29 @@ tk_fixture_up() { # ID [NPODS]
 	tk_fixture_vars "$id"
 }
 
+# Stop processes by pid: TERM, then KILL those still there after 3 s.
+tk_kill_pids() { # PID...
+	local i
+	(($#)) || return 0
+	kill -TERM "$@" 2>/dev/null
+	for ((i = 0; i < 30; i++)); do
+		kill -0 "$@" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$@" 2>/dev/null
+	return 0
+}
+
 # Kill every process inside a fixture netns (listeners, talkers): a process keeps its netns, and
 # with it nic0 and the classifier, alive after the name is gone.
 _tk_fx_kill_ns_pids() { # ns...
-	local ns pids=() nspids i
+	local ns pids=() nspids
 	for ns in "$@"; do
 		mapfile -t nspids < <(ip netns pids "$ns" 2>/dev/null)
 		pids+=("${nspids[@]}")
 	done
 	((${#pids[@]})) || return 0
-	kill -TERM "${pids[@]}" 2>/dev/null
-	for ((i = 0; i < 30; i++)); do
-		kill -0 "${pids[@]}" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "${pids[@]}" 2>/dev/null
+	tk_kill_pids "${pids[@]}"
 	# reap the ones that are our children, so no zombie outlives the fixture
 	wait "${pids[@]}" 2>/dev/null
 	return 0
@@ -340,6 +354,12 @@ tk_talk_class() { # ID K PRIO TC COUNT [PORT]
 	tk_talk "$1" "$2" --port "${6:-5001}" --count "$5" --priority "$3" >/dev/null
 	after=$(tk_tc_snapshot "$1")
 	tk_tc_delta "$before" "$after" "$4"
+}
+
+# COUNT datagrams of priority PRIO from pod K of the current fixture to its listener's PORT
+tk_pod_talk() { # K PRIO COUNT [PORT]
+	tk_talk "$TK_FIXTURE_ID" "$1" --port "${4:-$TK_FIXTURE_DEFAULT_PORT}" --count "$3" \
+		--priority "$2" >/dev/null
 }
 
 tk_tc_count() { # ID TC

@@ -6,6 +6,8 @@
 #   - netns names start with "tk<TK_TEST_ID>-", pin dirs are /sys/fs/bpf/tk<TK_TEST_ID>
 #   - BPF program names of tsnkit objects start with "tsn_" (test-only programs: "tk_")
 #   - every resource a test creates is registered with tk_defer, run at exit even on failure
+#   - the runner claims the test's id and tags its processes (TK_TEST_TAG); after the test it
+#     removes what the test left of its own, and only that (see "what a run ... leaves behind")
 # A test function returns/exit 0 to pass; tk_fail/any failing assert exits 1; tk_skip exits 77.
 
 TK_ROOT=${TK_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -56,6 +58,25 @@ assert_exit() { # name expected_rc cmd...
 	echo "ok $name: exit $rc"
 }
 
+# Run CMD and check how many packets each traffic class of the fixture's nic0 got meanwhile
+# (tk_tc_snapshot before and after): CHECKS is a list of "TC=N" (exactly N) and "TC>=N" (at
+# least N). A failing CMD fails the test: its packets would be missing from every count.
+assert_tc_deltas() { # name checks cmd...
+	local name=$1 checks=$2 before after c cmp want
+	shift 2
+	before=$(tk_tc_snapshot)
+	"$@" || tk_fail "$name: '$*' failed"
+	after=$(tk_tc_snapshot)
+	for c in $checks; do
+		case $c in
+		[0-3]'>='*) cmp=assert_ge want=${c#*>=} ;;
+		[0-3]=*) cmp=assert_eq want=${c#*=} ;;
+		*) tk_fail "assert_tc_deltas: bad check '$c' (TC=N or TC>=N)" ;;
+		esac
+		$cmp "$name: tc${c:0:1}" "$(tk_tc_delta "$before" "$after" "${c:0:1}")" "$want"
+	done
+}
+
 # ---- cleanup stack -----------------------------------------------------------------------------
 TK_DEFERRED=()
 tk_defer() { TK_DEFERRED+=("$*"); }
@@ -79,12 +100,16 @@ tk_run_test() { # fn
 
 # Run one test function of FILE in its own bounded process, output in LOG, and print its
 # outcome for a runner (tests/run.sh, tests/vm/lane.sh): "PASS", or "SKIP" / "FAIL", a tab and
-# the reason the test gave.
+# the reason the test gave. Then remove what the test left of its own (tk_test_cleanup; the
+# suite's leftover check reports it) and release its ids. Needs tk_run_begin first.
 tk_run_isolated() { # file fn id name timeout log
-	local rc=0
-	TK_TEST_ID=$3 TK_TEST_NAME=$4 timeout --kill-after=10 "$5" \
+	local rc=0 tag
+	tag=$(tk_test_tag "$4")
+	TK_TEST_ID=$3 TK_TEST_NAME=$4 TK_TEST_TAG=$tag timeout --kill-after=10 "$5" \
 		bash -c "source '$TK_ROOT/tests/lib.sh'; source '$1'; tk_run_test $2" \
 		</dev/null >"$6" 2>&1 || rc=$?
+	tk_test_cleanup "$tag" "$3" ||
+		echo "# left behind, removed: $(tail -n 1 "$TK_RUN_DIR/leftovers")" >>"$6"
 	case $rc in
 	0) echo PASS ;;
 	77) printf 'SKIP\t%s\n' "$(sed -n 's/^SKIP: //p' "$6" | tail -n 1)" ;;
@@ -150,6 +175,20 @@ tk_trace_stop() {
 	TK_TRACE_RC=$?
 }
 
+# ---- BPF objects ---------------------------------------------------------------------------------
+# How many of these program ids still exist, after the moment the kernel takes to free a program
+# after its last reference (bounded: 3 s).
+tk_progs_alive() { # JSON-ID-LIST
+	local i n
+	for ((i = 0; i < 30; i++)); do
+		n=$(bpftool prog show -j 2>/dev/null | jq --argjson ids "$1" \
+			'[.[] | select(.id as $i | $ids | index($i))] | length')
+		[ "$n" = 0 ] && break
+		sleep 0.1
+	done
+	echo "$n"
+}
+
 # ---- kernel features ----------------------------------------------------------------------------
 # tk_require FEATURE: skip the test when the running kernel lacks it (names as `tsnproxy features`).
 tk_require() {
@@ -161,35 +200,222 @@ tk_require() {
 	fi
 }
 
-# ---- leftovers ------------------------------------------------------------------------------------
-tk_leftovers() {
-	local i
-	# the kernel frees programs a moment after their last reference: give it that moment
+# ---- fixture ids: claimed, so that two runs never build the same fixture ----------------------
+# A runner claims an id for each test by creating $TK_CLAIM_DIR/<id> under one lock. The claim
+# holds its owner (the runner's pid in "owner", for older runners that read only that, and the
+# pid's start time in "owner_start": a reused pid owns nothing) and the tag of the test it is for
+# ("tag"). A claim whose owner is gone is free again. An id whose fixture exists without a claim
+# (a user's `tests/fixture.sh up N`) is never claimed. TK_TEST_IDS chooses the ids a run may
+# claim: "100-150", "7,20-29" (default 1-250, the third octet of the fixture's subnets).
+TK_CLAIM_DIR=${TK_CLAIM_DIR:-/run/tsnkit-test-ids}
+TK_RUNS_DIR=/run/tsnkit-test-runs
+
+# The ids of TK_TEST_IDS, one per line; a bad list is one line on stderr and status 2.
+tk_ids() {
+	local part a b list=${TK_TEST_IDS:-1-250}
+	for part in ${list//,/ }; do
+		if [[ "$part" =~ ^([0-9]{1,3})-([0-9]{1,3})$ ]]; then
+			a=$((10#${BASH_REMATCH[1]})) b=$((10#${BASH_REMATCH[2]}))
+		elif [[ "$part" =~ ^[0-9]{1,3}$ ]]; then
+			a=$((10#$part)) b=$a
+		else
+			a=0 b=0
+		fi
+		if ((a < 1 || b > 250 || a > b)); then
+			echo "TK_TEST_IDS='$list': '$part' is not an id or range within 1-250" >&2
+			return 2
+		fi
+		seq "$a" "$b"
+	done
+}
+
+# Start time of a process (clock ticks since boot), empty if it is gone.
+_tk_proc_start() { # PID
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	# the fields after the command name, which may hold spaces: starttime is the 20th
+	awk '{print $20}' <<<"${stat##*) }"
+}
+
+_tk_claim_alive() { # claim-dir
+	local pid start
+	pid=$(cat "$1/owner" 2>/dev/null)
+	# just created (owner not written yet): alive
+	[ -n "$pid" ] || return 0
+	start=$(cat "$1/owner_start" 2>/dev/null)
+	kill -0 "$pid" 2>/dev/null || return 1
+	[ -z "$start" ] || [ "$start" = "$(_tk_proc_start "$pid")" ]
+}
+
+# Something of fixture id ID exists: its netns, its state or its pin dir.
+tk_id_in_use() { # ID
+	[ -n "$(tk_netns_matching "^tk$1-")" ] ||
+		[ -e "/run/tsnkit-fixture/tk$1" ] || [ -e "/sys/fs/bpf/tk$1" ]
+}
+
+# Claim a free id of TK_TEST_IDS for the test tagged TK_TEST_TAG, owned by TK_RUN_OWNER (the
+# runner; default this shell). Prints it; status 1 when none is free.
+tk_claim_id() {
+	local owner=${TK_RUN_OWNER:-$$} ids
+	ids=$(tk_ids) || return 2
+	mkdir -p "$TK_CLAIM_DIR"
+	(
+		flock 9
+		for id in $ids; do
+			c=$TK_CLAIM_DIR/$id
+			if [ -e "$c" ]; then
+				_tk_claim_alive "$c" && continue
+				rm -rf "$c"
+			fi
+			tk_id_in_use "$id" && continue
+			mkdir "$c" 2>/dev/null || continue
+			echo "$owner" >"$c/owner"
+			_tk_proc_start "$owner" >"$c/owner_start"
+			echo "${TK_TEST_TAG:-}" >"$c/tag"
+			echo "$id"
+			exit 0
+		done
+		exit 1
+	) 9>"$TK_CLAIM_DIR/.lock"
+}
+
+# A second fixture id for a test: claimed for the test (the runner checks and releases it after
+# the test, with the test's own id), or released at exit when no runner runs the test.
+tk_claim_extra_id() {
+	local id
+	id=$(tk_claim_id) || tk_fail "no free fixture id in ${TK_TEST_IDS:-1-250}"
+	[ -n "${TK_TEST_TAG:-}" ] || tk_defer "rm -rf $TK_CLAIM_DIR/$id"
+	echo "$id"
+}
+
+# Ids claimed for the test tagged TAG.
+_tk_claims_of() { # TAG
+	local c
+	for c in "$TK_CLAIM_DIR"/*/; do
+		[ "$(cat "$c/tag" 2>/dev/null)" = "$1" ] && basename "$c"
+	done
+	return 0
+}
+
+# ---- what a run and its tests leave behind ----------------------------------------------------
+# A run has a tag (TK_RUN) and a state dir (TK_RUN_DIR); each test process runs with
+# TK_TEST_TAG=<TK_RUN>:<test name> in its environment, which every process it starts inherits:
+# that is how the runner finds the processes of exactly that test, and kills only those (by pid).
+# A test's own resources are those processes and, for each id it held, its netns (tk<ID>-*), its
+# pin dir (/sys/fs/bpf/tk<ID>), its fixture state and the CNI plugin's state for that pin dir.
+# Its BPF programs hang off those (fds, pins, devices in its netns): they go with them.
+tk_run_begin() {
+	mkdir -p "$TK_RUNS_DIR"
+	TK_RUN_DIR=$(mktemp -d "$TK_RUNS_DIR/run.XXXXXX")
+	TK_RUN=${TK_RUN_DIR##*/}
+	TK_RUN_OWNER=$$
+	: >"$TK_RUN_DIR/leftovers"
+	export TK_RUN TK_RUN_DIR TK_RUN_OWNER
+}
+
+# Release what claims of this run are left (an interrupted run) and drop its state.
+tk_run_end() {
+	local c
+	for c in "$TK_CLAIM_DIR"/*/; do
+		[[ "$(cat "$c/tag" 2>/dev/null)" == "$TK_RUN:"* ]] && rm -rf "$c"
+	done
+	rm -rf "${TK_RUN_DIR:?}"
+}
+
+tk_test_tag() { echo "$TK_RUN:$1"; } # NAME
+
+# Pids of the processes whose environment has TK_TEST_TAG=TAG, or a tag starting with it (-p).
+_tk_tagged_pids() { # [-p] TAG
+	local f
+	if [ "$1" = -p ]; then
+		f=$(grep -lzF "TK_TEST_TAG=$2" /proc/[0-9]*/environ 2>/dev/null)
+	else
+		f=$(grep -lzxF "TK_TEST_TAG=$1" /proc/[0-9]*/environ 2>/dev/null)
+	fi
+	for f in $f; do
+		f=${f#/proc/}
+		echo "${f%/environ}"
+	done
+}
+
+# "pid:PID(COMM)", nothing if it is gone
+_tk_pid_item() {
+	local comm
+	comm=$(cat "/proc/$1/comm" 2>/dev/null) && echo "pid:$1($comm)"
+}
+
+# What the test tagged TAG, which held the ids IDS, left: one item per line.
+_tk_test_leftovers() { # TAG IDS...
+	local tag=$1 id pid i pids
+	shift
+	# a process told to stop in a deferred "kill" may take a moment to detach and exit
 	for ((i = 0; i < 30; i++)); do
-		bpftool prog show 2>/dev/null | grep -qE ' name (tsn_|tk_)' || break
+		pids=$(_tk_tagged_pids "$tag")
+		[ -z "$pids" ] && break
 		sleep 0.1
 	done
-	ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^tk[0-9]+-' | sed 's/^/netns:/'
-	ls -d /sys/fs/bpf/tk[0-9]* 2>/dev/null | sed 's/^/pin:/'
-	bpftool prog show 2>/dev/null | awk '/ name (tsn_|tk_)/ {print "prog:" $4}' | sort -u
-	pgrep -f "$TK_BUILD/(tsntrace|tsnproxy|tsntop|talker)" 2>/dev/null | sed 's/^/pid:/'
+	for pid in $pids; do _tk_pid_item "$pid"; done
+	for id in "$@"; do
+		tk_netns_matching "^tk$id-" | sed 's/^/netns:/'
+		[ -e "/sys/fs/bpf/tk$id" ] && echo "pin:/sys/fs/bpf/tk$id"
+		for i in "/run/tsnkit-fixture/tk$id" "/run/tsnkit/cni/sys_fs_bpf_tk$id"; do
+			[ -e "$i" ] && echo "state:$i"
+		done
+	done
+	return 0
 }
-# The suite's last check: prints what was left behind on one line and removes it (status 1),
-# or prints nothing (status 0). Runs in a shell of its own, so that the runners need no lib.sh.
+
+# After the test tagged TAG (id ID, and whatever extra ids it claimed) ended: record what it
+# left in the run's list, remove exactly that, release its claims.
+tk_test_cleanup() { # TAG ID
+	local tag=$1 ids left ns id
+	ids=$( (echo "$2"; _tk_claims_of "$tag") | sort -un)
+	# shellcheck disable=SC2086 # a list of numbers
+	left=$(_tk_test_leftovers "$tag" $ids)
+	if [ -n "$left" ]; then
+		echo "${tag#*:}: $(tr '\n' ' ' <<<"$left" | sed 's/ $//')" >>"$TK_RUN_DIR/leftovers"
+		# shellcheck disable=SC2046 # a list of pids
+		tk_kill_pids $(_tk_tagged_pids "$tag")
+		for id in $ids; do
+			# a subshell: its tk_fail must not end the runner
+			(tk_fixture_down "$id") >/dev/null 2>&1
+			for ns in $(tk_netns_matching "^tk$id-"); do
+				ip netns del "$ns" 2>/dev/null
+			done
+			rm -rf "/sys/fs/bpf/tk$id" "/run/tsnkit-fixture/tk$id" \
+				"/run/tsnkit/cni/sys_fs_bpf_tk$id"
+		done
+	fi
+	for id in $(_tk_claims_of "$tag"); do rm -rf "${TK_CLAIM_DIR:?}/$id"; done
+	[ -z "$left" ]
+}
+
+# The suite's last check: what tests of this run left (they were removed after each test) and
+# processes of this run still alive, on one line and status 1; or nothing and status 0.
 tk_suite_leftovers() {
-	local left
-	left=$(tk_leftovers)
+	local left pid
+	left=$(cat "$TK_RUN_DIR/leftovers" 2>/dev/null)
+	for pid in $(_tk_tagged_pids -p "$TK_RUN:"); do
+		left+=$'\n'"$(_tk_pid_item "$pid")"
+		tk_kill_pids "$pid"
+	done
+	left=$(echo "$left" | sed '/^$/d' | tr '\n' ';')
 	[ -z "$left" ] && return 0
-	echo "$left" | tr '\n' ' '
-	tk_cleanup_leftovers >/dev/null 2>&1
+	echo "${left%;}"
 	return 1
 }
-tk_cleanup_leftovers() {
-	pkill -f "$TK_BUILD/(tsntrace|tsnproxy|tsntop|talker)" 2>/dev/null
-	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^tk[0-9]+-'); do
-		ip netns del "$ns"
-	done
-	rm -rf /sys/fs/bpf/tk[0-9]*
+
+# What of tsnkit's kind exists that is not this run's (users' fixtures, other runs): reported
+# by the suite, never removed. One line, empty if nothing.
+tk_foreign_leftovers() {
+	{
+		tk_netns_matching '^tk[0-9]+-' | sed 's/^/netns:/'
+		ls -d /sys/fs/bpf/tk[0-9]* 2>/dev/null | sed 's/^/pin:/'
+		pgrep -x 'tsntrace|tsnproxy|tsntop|talker|observe' 2>/dev/null |
+			while read -r pid; do _tk_pid_item "$pid"; done
+		bpftool prog show 2>/dev/null |
+			awk '/ name (tsn_|tk_)/ {sub(":", "", $1); print "prog:" $1 "(" $4 ")"}'
+	} | tr '\n' ' ' | sed 's/ $//'
 }
 
 # shellcheck source=tests/fixture.sh

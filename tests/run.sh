@@ -6,7 +6,14 @@
 # fixture). One PASS/FAIL/SKIP line per test, then exactly one "N passed, N failed, N skipped".
 # A skip names the missing kernel feature. Exit 1 on any failure.
 #
-#   tests/run.sh [-k PATTERN] [-v]     PATTERN: substring of "file:function" or unit test name
+#   tests/run.sh [-k PATTERN] [-v] [FILE...]
+#     PATTERN: substring of "file:function" or unit test name; FILEs: integration test files to
+#     run instead of tests/integration/test_*.sh (and no unit tests)
+#   TK_TEST_IDS: the fixture ids this run may claim ("100-150", "7,20-29"; default 1-250)
+#
+# The run touches only what its tests made: after each test it removes what that test left of
+# its own (processes by pid, the netns and pin dirs of its ids) and the last check,
+# suite:no-leftovers, fails if there was any; what else it sees is reported, never removed.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,11 +22,14 @@ export TK_BUILD=${TK_BUILD:-$ROOT/build}
 export TK_LOGDIR=${TK_LOGDIR:-$TK_BUILD/test-logs}
 PATTERN=
 VERBOSE=0
+FILES=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-k) PATTERN=$2; shift 2 ;;
 	-v) VERBOSE=1; shift ;;
-	*) echo "run.sh: unknown argument '$1' (usage: run.sh [-k PATTERN] [-v])" >&2; exit 2 ;;
+	-*) echo "run.sh: unknown argument '$1' (usage: run.sh [-k PATTERN] [-v] [FILE...])" >&2
+		exit 2 ;;
+	*) FILES+=("$1"); shift ;;
 	esac
 done
 
@@ -28,27 +38,13 @@ if [ "$(id -u)" != 0 ]; then
 	exit 2
 fi
 
+# shellcheck source=tests/lib.sh
+source "$ROOT/tests/lib.sh"
+tk_ids >/dev/null || exit 2
 mkdir -p "$TK_LOGDIR"
-# Fixture ids (netns tk<ID>-*, addresses 198.18.<ID>.0/24) are claimed atomically with mkdir, so
-# two runs on one machine never build the same fixture.
-ID_DIR=/run/tsnkit-test-ids
-mkdir -p "$ID_DIR"
-claim_id() {
-	local i
-	for ((i = 1; i <= 250; i++)); do
-		if mkdir "$ID_DIR/$i" 2>/dev/null; then
-			echo "$$" >"$ID_DIR/$i/owner"
-			echo "$i"
-			return 0
-		fi
-		# a claim whose runner died is free again
-		if ! kill -0 "$(cat "$ID_DIR/$i/owner" 2>/dev/null)" 2>/dev/null; then
-			rm -rf "$ID_DIR/$i"
-			mkdir "$ID_DIR/$i" 2>/dev/null && echo "$$" >"$ID_DIR/$i/owner" && echo "$i" && return 0
-		fi
-	done
-	return 1
-}
+tk_run_begin
+trap tk_run_end EXIT
+
 passed=0 failed=0 skipped=0
 failed_names=() skipped_names=()
 
@@ -62,7 +58,7 @@ record() { # status name [detail]
 }
 
 # --- unit tests: the binary prints PASS/FAIL/SKIP lines itself -------------------------------
-if [ -x "$TK_BUILD/test_unit" ]; then
+if [ ${#FILES[@]} = 0 ] && [ -x "$TK_BUILD/test_unit" ]; then
 	log=$TK_LOGDIR/unit.log
 	# "-k unit" runs them all, "-k unit/json" (or "-k json") the matching ones
 	upat=${PATTERN#unit}
@@ -84,12 +80,9 @@ if [ -x "$TK_BUILD/test_unit" ]; then
 	[ "$VERBOSE" = 1 ] && cat "$log"
 fi
 
-# shellcheck source=tests/lib.sh
-source "$ROOT/tests/lib.sh"
-
 # --- integration tests --------------------------------------------------------------------------
-idx=0
-for file in "$ROOT"/tests/integration/test_*.sh; do
+((${#FILES[@]})) || FILES=("$ROOT"/tests/integration/test_*.sh)
+for file in "${FILES[@]}"; do
 	[ -e "$file" ] || continue
 	base=$(basename "$file" .sh)
 	fns=$(bash -c "source '$ROOT/tests/lib.sh'; source '$file'; declare -F" |
@@ -99,25 +92,24 @@ for file in "$ROOT"/tests/integration/test_*.sh; do
 		if [ -n "$PATTERN" ] && [[ "$name" != *"$PATTERN"* ]]; then
 			continue
 		fi
-		idx=$(claim_id) || { record FAIL "$name" "no free fixture id"; continue; }
+		idx=$(TK_TEST_TAG=$(tk_test_tag "$name") tk_claim_id) ||
+			{ record FAIL "$name" "no free fixture id in ${TK_TEST_IDS:-1-250}"; continue; }
 		log=$TK_LOGDIR/$base.$fn.log
 		outcome=$(tk_run_isolated "$file" "$fn" "$idx" "$name" "${TK_TEST_TIMEOUT:-300}" "$log")
 		record "${outcome%%$'\t'*}" "$name" "$([[ $outcome == *$'\t'* ]] && echo "${outcome#*$'\t'}")"
 		[[ $outcome == FAIL* ]] && tail -n 25 "$log" | sed 's/^/    /'
 		[ "$VERBOSE" = 1 ] && sed 's/^/    /' "$log"
-		rm -rf "${ID_DIR:?}/$idx"
 	done
 done
 
-# --- nothing may be left behind (only meaningful for a full run: a concurrent run's fixtures
-# would look like leftovers) ---------------------------------------------------------------------
-if [ -z "$PATTERN" ] || [[ "suite:no-leftovers" == *"$PATTERN"* ]]; then
-	if left=$(bash -c "source '$ROOT/tests/lib.sh'; tk_suite_leftovers"); then
-		record PASS "suite:no-leftovers"
-	else
-		record FAIL "suite:no-leftovers" "$left"
-	fi
+# --- nothing of this run may be left behind; what is not this run's is only reported ----------
+if left=$(tk_suite_leftovers); then
+	record PASS "suite:no-leftovers"
+else
+	record FAIL "suite:no-leftovers" "$left"
 fi
+foreign=$(tk_foreign_leftovers)
+[ -z "$foreign" ] || echo "# not this run's, left alone: $foreign"
 
 if ((${#skipped_names[@]})); then
 	echo "skipped (missing kernel features): ${skipped_names[*]}"

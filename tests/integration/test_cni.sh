@@ -456,42 +456,31 @@ test_cni_concurrent_adds() {
 }
 
 # ---- real traffic --------------------------------------------------------------------------------
+# pod1 at priority 1, pod2 at 2
+pods_talk() { tk_pod_talk 1 1 $N && tk_pod_talk 2 2 $N; }
+
 # ADD two pods (network config + jq FILTER), their classes at nic0, clamping, DEL, and back to
 # best effort
 check_cni_traffic_classes() { # FILTER
 	cni_setup 2
 	tk_listen "$TK_TEST_ID" 5001
-	local before after k
+	local k
 	for k in 1 2; do
 		# shellcheck disable=SC2046
 		cni ADD "$(conf 1.1.0 ".priorities = [$k] | $1" $k)" $(pod_env $k)
 		expect_ok "ADD pod$k with priorities [$k]"
 	done
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "pod1 priority 1 in tc1" "$(tk_tc_delta "$before" "$after" 1)" $N
-	assert_eq "pod2 priority 2 in tc2" "$(tk_tc_delta "$before" "$after" 2)" $N
+	# pod1's priority 1 in tc1, pod2's priority 2 in tc2
+	assert_tc_deltas "registered pods" "1=$N 2=$N" pods_talk
 	# pod1 is not allowed priority 2: clamped to its highest allowed below (1)
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 2 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "pod1 priority 2 clamped into tc1" "$(tk_tc_delta "$before" "$after" 1)" $N
-	assert_eq "nothing of pod1 in tc2" "$(tk_tc_delta "$before" "$after" 2)" 0
+	assert_tc_deltas "pod1 priority 2 clamped" "1=$N 2=0" tk_pod_talk 1 2 $N
 	for k in 1 2; do
 		# shellcheck disable=SC2046
 		cni DEL "$(conf 1.1.0 'del(.prevResult)')" $(pod_env $k)
 		expect_ok "DEL pod$k"
 	done
 	assert_eq "unregistered" "$(registrations)" 0
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_ge "after DEL: back in tc0" "$(tk_tc_delta "$before" "$after" 0)" $((2 * N))
-	assert_eq "after DEL: tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
-	assert_eq "after DEL: tc2" "$(tk_tc_delta "$before" "$after" 2)" 0
+	assert_tc_deltas "after DEL: back in tc0" "0>=$((2 * N)) 1=0 2=0" pods_talk
 	assert_eq "listener got everything" "$(tk_listen_count "$TK_TEST_ID" 5001)" $((5 * N))
 }
 

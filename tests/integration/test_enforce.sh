@@ -10,6 +10,7 @@ N=200	# datagrams per talker: enough to see a mistake, small enough to stay fast
 
 proxy() { tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" "$@"; }
 
+
 # fixture + listener; the proxy is always stopped at the end, even on failure
 enforce_setup() { # [NPODS]
 	tk_fixture_up "$TK_TEST_ID" "${1:-2}"
@@ -17,17 +18,23 @@ enforce_setup() { # [NPODS]
 	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
 }
 
-
-# bpf links (tcx) running a tsn_restore program; bpftool 7.1 cannot show tcx under `net`
-restore_links() {
-	local ids
-	ids=$(bpftool prog show -j | jq -c '[.[] | select(.name == "tsn_restore") | .id]')
-	bpftool link show -j | jq --argjson ids "$ids" '[.[] | select(.prog_id as $i | $ids | index($i))] | length'
+# ids of this test's proxy programs, as a JSON list: the tsn_* programs that use its pinned
+# tracking table (other runs' proxies, and a user's, have tables of their own)
+proxy_prog_ids() {
+	local map
+	map=$(bpftool map show pinned "$TK_PIN/maps/track" -j 2>/dev/null | jq .id) ||
+		{ echo '[]'; return; }
+	bpftool prog show -j | jq -c --argjson m "$map" \
+		'[.[] | select((.name | startswith("tsn_")) and any(.map_ids[]?; . == $m)) | .id]'
 }
 
-# loaded programs of progs/tsnproxy.bpf.c
-proxy_progs() {
-	bpftool prog show | grep -cE ' name (tsn_restore|tsn_save|tsn_save_direct|tsn_save_tc|tsn_on_kfree|tsn_on_consume|tsn_sweep_start) '
+# bpf links (tcx) running this proxy's tsn_restore; bpftool 7.1 cannot show tcx under `net`
+restore_links() { # [PROG-IDS] (default: the proxy's programs now)
+	local ids=${1:-$(proxy_prog_ids)}
+	ids=$(bpftool prog show -j | jq -c --argjson ids "$ids" \
+		'[.[] | select(.name == "tsn_restore" and (.id as $i | $ids | index($i))) | .id]')
+	bpftool link show -j | jq --argjson ids "$ids" \
+		'[.[] | select(.prog_id as $i | $ids | index($i))] | length'
 }
 
 netns_ino() { stat -L -c %i "/run/netns/$1"; }
@@ -55,30 +62,21 @@ obs_nic_count() { # jq-condition
 		"$TK_TMP/obs.json" | wc -l
 }
 
+# the seed talk's talkers: pod1 at priority 1, pod2 at 2, pod1 best effort
+seed_round() {
+	tk_pod_talk 1 1 $N && tk_pod_talk 2 2 $N && tk_pod_talk 1 0 $N
+}
+
 test_seed_scenario() {
 	enforce_setup 2
-	local before after
 	# without the proxy: the problem
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 0 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_ge "no proxy: tc0" "$(tk_tc_delta "$before" "$after" 0)" $((3 * N))
-	assert_eq "no proxy: tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
-	assert_eq "no proxy: tc2" "$(tk_tc_delta "$before" "$after" 2)" 0
+	assert_tc_deltas "no proxy" "0>=$((3 * N)) 1=0 2=0" seed_round
 
 	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null || tk_fail "allow pod1"
 	proxy allow --netns "${TK_PODS[1]}" --priorities 2 >/dev/null || tk_fail "allow pod2"
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 0 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "proxy: tc1 has exactly talker 1" "$(tk_tc_delta "$before" "$after" 1)" $N
-	assert_eq "proxy: tc2 has exactly talker 2" "$(tk_tc_delta "$before" "$after" 2)" $N
-	assert_ge "proxy: best effort stays in tc0" "$(tk_tc_delta "$before" "$after" 0)" $N
+	# exactly talker 1 in tc1, exactly talker 2 in tc2, best effort stays in tc0
+	assert_tc_deltas "proxy" "1=$N 2=$N 0>=$N" seed_round
 	assert_eq "listener got everything" "$(tk_listen_count "$TK_TEST_ID" 5001)" $((6 * N))
 }
 
@@ -146,13 +144,10 @@ test_clone_on_bridge_port_still_restored() {
 	tk_ns "$TK_NODE" tc qdisc add dev vethpod1 clsact
 	tk_ns "$TK_NODE" tc filter add dev vethpod1 ingress protocol ip u32 match u32 0 0 \
 		action mirred egress mirror dev tkmirror
-	local before after mirrored
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	after=$(tk_tc_snapshot)
+	local mirrored
+	assert_tc_deltas "every packet restored" "1=$N" tk_pod_talk 1 1 $N
 	mirrored=$(tk_ns "$TK_NODE" ip -j -s link show tkmirror | jq '.[0].stats64.tx.packets')
 	assert_ge "mirror got the clones" "$mirrored" $N
-	assert_eq "tc1 got every packet" "$(tk_tc_delta "$before" "$after" 1)" $N
 }
 
 test_xdp_rebuilt_skb_still_restored() {
@@ -161,11 +156,7 @@ test_xdp_rebuilt_skb_still_restored() {
 	# XDP on the host side of the pod's veth: veth runs NAPI and rebuilds most skbs
 	tk_ns "$TK_NODE" ip link set dev vethpod1 xdpdrv obj "$TK_BUILD/tk_foreign.bpf.o" sec xdp ||
 		tk_fail "cannot attach XDP to vethpod1"
-	local before after
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 2 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "tc2 got every packet through XDP" "$(tk_tc_delta "$before" "$after" 2)" $N
+	assert_tc_deltas "every packet through XDP" "2=$N" tk_pod_talk 1 2 $N
 }
 
 test_lifetime_local_traffic_freed() {
@@ -217,12 +208,9 @@ policy_checks() { # save-hook
 	enforce_setup 2
 	proxy start --nic nic0 --save-hook "$1" >/dev/null || tk_fail "tsnproxy start failed"
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --on-disallowed clamp >/dev/null
-	local before after st
+	local st
 	# pod2 is not registered: stays best effort
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 2 --port 5001 --count $N --priority 2 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "unregistered pod: tc2" "$(tk_tc_delta "$before" "$after" 2)" 0
+	assert_tc_deltas "unregistered pod" "2=0" tk_pod_talk 2 2 $N
 	st=$(proxy status --json)
 	if [ "$1" = tracepoint ]; then
 		assert_ge "policy_denied counted" "$(echo "$st" | jq .counters.policy_denied)" $N
@@ -231,26 +219,15 @@ policy_checks() { # save-hook
 			jq .counters.saved)" 0
 	fi
 	# pod1 allowed {1} asks for 3: clamped to 1
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 3 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "clamp: 3 -> tc1" "$(tk_tc_delta "$before" "$after" 1)" $N
-	assert_eq "clamp: nothing in tc3" "$(tk_tc_delta "$before" "$after" 3)" 0
+	assert_tc_deltas "clamp: 3 -> 1" "1=$N 3=0" tk_pod_talk 1 3 $N
 	# zero instead of clamp
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --on-disallowed zero >/dev/null
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 3 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "zero: nothing in tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
-	assert_eq "zero: nothing in tc3" "$(tk_tc_delta "$before" "$after" 3)" 0
+	assert_tc_deltas "zero: 3 -> 0" "1=0 3=0" tk_pod_talk 1 3 $N
 	# deny: registered no more, and the datapath stops restoring at once (its per-CPU policy
 	# cache is invalidated by every change)
 	proxy deny --netns "${TK_PODS[0]}" >/dev/null
 	assert_eq "deny removes the registration" "$(proxy status --json | jq '.policy | length')" 0
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "after deny: nothing in tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
+	assert_tc_deltas "after deny" "1=0" tk_pod_talk 1 1 $N
 }
 
 test_policy_unregistered_clamp_zero() {
@@ -264,7 +241,7 @@ test_policy_tc_save_hook() {
 
 test_kill9_then_adopt_then_stop_leaves_nothing() {
 	enforce_setup 1
-	local pid before after
+	local pid ids
 	tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" start --nic nic0 --policy all \
 		--foreground >"$TK_TMP/daemon.out" 2>&1 &
 	pid=$!
@@ -272,16 +249,15 @@ test_kill9_then_adopt_then_stop_leaves_nothing() {
 	sleep 0.2
 	kill -9 $pid
 	wait $pid 2>/dev/null
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "restore continues after kill -9" "$(tk_tc_delta "$before" "$after" 1)" $N
+	assert_tc_deltas "restore continues after kill -9" "1=$N" tk_pod_talk 1 1 $N
 	assert_eq "start again adopts" "$(proxy --json start --nic nic0 --policy all | jq -r .result)" adopted
 	assert_eq "one restore attachment after adopt" "$(restore_links)" 1
+	ids=$(proxy_prog_ids)
+	assert_ne "the proxy's programs found" "$ids" "[]"
 	proxy stop >/dev/null || tk_fail "stop failed"
 	assert_eq "pin dir removed" "$(ls -d "$TK_PIN" 2>/dev/null)" ""
-	assert_eq "no tsnproxy programs" "$(proxy_progs)" 0
-	assert_eq "no restore attachment" "$(restore_links)" 0
+	assert_eq "no tsnproxy programs" "$(tk_progs_alive "$ids")" 0
+	assert_eq "no restore attachment" "$(restore_links "$ids")" 0
 	assert_eq "no qdisc left but the fixture's" \
 		"$(tk_ns "$TK_NODE" tc qdisc show dev nic0 | grep -c clsact)" 0
 	assert_eq "stop again is a no-op" "$(proxy --json stop | jq -r .result)" "not running"
@@ -293,12 +269,12 @@ test_coexists_with_foreign_tc_program() {
 	tk_ns "$TK_NODE" tc filter add dev nic0 egress bpf da obj "$TK_BUILD/tk_foreign.bpf.o" \
 		sec tc || tk_fail "cannot attach the foreign program"
 	proxy start --nic nic0 --policy all >/dev/null || tk_fail "tsnproxy start failed"
-	local before after id count
-	before=$(tk_tc_snapshot)
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --count $N --priority 1 >/dev/null
-	after=$(tk_tc_snapshot)
-	assert_eq "restored with a foreign program on the hook" "$(tk_tc_delta "$before" "$after" 1)" $N
-	id=$(bpftool prog show name tk_foreign -j | jq -r '.map_ids[0]')
+	local id count
+	assert_tc_deltas "restored with a foreign program on the hook" "1=$N" tk_pod_talk 1 1 $N
+	# this fixture's copy (other tests may have one loaded too)
+	id=$(tk_ns "$TK_NODE" tc filter show dev nic0 egress |
+		sed -n 's/.* id \([0-9]*\) name tk_foreign.*/\1/p')
+	id=$(bpftool prog show id "$id" -j | jq -r '.map_ids[0]')
 	count=$(bpftool map dump id "$id" -j | jq '.[0].formatted.value.".bss"[0].tk_foreign_pkts')
 	assert_ge "foreign program saw every packet" "$count" $N
 	proxy stop >/dev/null
@@ -308,6 +284,7 @@ test_coexists_with_foreign_tc_program() {
 
 test_bad_input_exit2_nothing_attached() {
 	enforce_setup 1
+	local ids
 	assert_exit "unknown NIC" 2 proxy start --nic nosuchnic0
 	assert_match "unknown NIC message" "$TK_ERR" "unknown NIC 'nosuchnic0'"
 	assert_exit "NIC in another netns" 2 \
@@ -324,8 +301,10 @@ test_bad_input_exit2_nothing_attached() {
 	assert_exit "not root" 2 setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" stop
 	assert_eq "still one attachment" "$(restore_links)" 1
+	ids=$(proxy_prog_ids)
+	assert_ne "the proxy's programs found" "$ids" "[]"
 	proxy stop >/dev/null
-	assert_eq "no tsnproxy programs left" "$(proxy_progs)" 0
+	assert_eq "no tsnproxy programs left" "$(tk_progs_alive "$ids")" 0
 }
 
 # tsntrace's CI verdict, the other way round: without enforce mode a pod's priority is lost
@@ -394,7 +373,8 @@ test_save_hook_auto() {
 	assert_eq "default save hook, --policy all" \
 		"$(proxy status --json | jq -r .config.save_hook)" tracepoint
 	assert_eq "tracepoint save program attached" "$(bpftool link show -j |
-		jq '[.[] | select(.tp_name? == "net_dev_start_xmit")] | length')" 1
+		jq --argjson ids "$(proxy_prog_ids)" '[.[] | select(.tp_name? == "net_dev_start_xmit"
+			and (.prog_id as $i | $ids | index($i)))] | length')" 1
 }
 
 # Each pod has its own copy of the tc save program with its policy built in: registering the pod

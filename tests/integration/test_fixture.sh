@@ -10,11 +10,6 @@
 FX_PORT=5001
 FX_N=100
 
-# A second fixture ID that cannot be this test's own.
-fx_other_id() {
-	if [ "$1" -le 125 ]; then echo $(($1 + 125)); else echo $(($1 - 125)); fi
-}
-
 # Pods reach the listener, and every datagram is counted.
 fx_check_reachable() { # id
 	local id=$1 k got
@@ -76,7 +71,8 @@ test_fixture_up_down() {
 
 test_fixture_parallel_ids() {
 	local a=$TK_TEST_ID b
-	b=$(fx_other_id "$a")
+	# claimed like the test's own id: no other run builds it meanwhile
+	b=$(tk_claim_extra_id)
 	tk_fixture_up "$a"
 	tk_fixture_up "$b" 3
 	tk_fixture_vars "$b"

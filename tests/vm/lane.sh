@@ -87,6 +87,8 @@ main() {
 	echo "# vm lane on $(uname -r)"
 	rm -rf "$TK_LOGDIR"
 	mkdir -p "$TK_LOGDIR"
+	tk_run_begin
+	trap tk_run_end EXIT
 	for file in "$ROOT"/tests/vm/test_*.sh; do
 		[ -e "$file" ] || continue
 		for fn in $(list_tests "$file"); do

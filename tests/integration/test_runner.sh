@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The test runner itself (tests/run.sh): a run touches only what its own tests made. A second
+# run, nested in this test, runs a suite of two tests, one of which leaves everything behind;
+# meanwhile a user's fixture (`tests/fixture.sh up`, as the docs suggest), its talker and a
+# foreign BPF pin are up on the id this test holds. The nested run must fail its leftover check
+# naming exactly what its test left, remove that, and leave the rest alone.
+
+# The leaky test: a fixture, a netns, a pinned map and a process of its own, and no cleanup.
+# shellcheck disable=SC2016 # expanded by the nested run
+RUNNER_SUITE='
+test_leaves_everything() {
+	echo "$TK_TEST_ID" >"$RUNNER_OUT/id"
+	tk_fixture_up "$TK_TEST_ID" 1
+	ip netns add "tk$TK_TEST_ID-leak"
+	mkdir -p "$TK_PIN"
+	bpftool map create "$TK_PIN/leak" type array key 4 value 4 entries 1 name tk_leak
+	# in the root netns: only its tag says whose it is
+	sleep 300 &
+	echo $! >"$RUNNER_OUT/pid"
+	TK_DEFERRED=()
+}
+test_cleans_up() {
+	tk_fixture_up "$TK_TEST_ID" 1
+}
+'
+
+test_runner_removes_only_its_own() {
+	local u=$TK_TEST_ID range out own foreign rc=0 n pid listener
+	# the nested run's ids: a small range without this test's id
+	range=241-250
+	((u >= 241)) && range=231-240
+	"$TK_ROOT/tests/fixture.sh" up "$u" --pods 1 >/dev/null || tk_fail "fixture.sh up $u"
+	tk_defer "tk_fixture_down $u"
+	tk_fixture_vars "$u"
+	tk_listen "$u" 5001
+	listener=$(cat "/run/tsnkit-fixture/tk$u/listen.5001.pid")
+	mkdir -p "$TK_PIN"
+	tk_defer "rm -rf $TK_PIN"
+	bpftool map create "$TK_PIN/user" type array key 4 value 4 entries 1 name tk_user ||
+		tk_fail "cannot pin a map"
+
+	mkdir -p "$TK_TMP/suite" "$TK_TMP/out" "$TK_TMP/logs"
+	echo "$RUNNER_SUITE" >"$TK_TMP/suite/test_leaky.sh"
+	out=$(RUNNER_OUT=$TK_TMP/out TK_TEST_IDS=$range TK_LOGDIR=$TK_TMP/logs \
+		"$TK_ROOT/tests/run.sh" "$TK_TMP/suite/test_leaky.sh" 2>&1) || rc=$?
+	echo "$out" | sed 's/^/    | /'
+	n=$(cat "$TK_TMP/out/id")
+	pid=$(cat "$TK_TMP/out/pid")
+	assert_eq "nested run fails" "$rc" 1
+	assert_ge "id within the range" "$n" "${range%-*}"
+	assert_le "id within the range" "$n" "${range#*-}"
+	assert_match "the tests themselves pass" "$out" \
+		$'PASS test_leaky:test_cleans_up\nPASS test_leaky:test_leaves_everything'
+	own=$(grep '^FAIL suite:no-leftovers: ' <<<"$out")
+	foreign=$(grep "^# not this run's, left alone: " <<<"$out")
+	assert_match "leftovers named, with the test" "$own" \
+		"^FAIL suite:no-leftovers: test_leaky:test_leaves_everything: .*pid:$pid\(sleep\)"
+	assert_match "its netns named" "$own" " netns:tk$n-leak( |$)"
+	assert_match "its fixture named" "$own" " netns:tk$n-node( |$)"
+	assert_match "its pin named" "$own" " pin:/sys/fs/bpf/tk$n( |$)"
+	assert_match "its fixture state named" "$own" " state:/run/tsnkit-fixture/tk$n( |$)"
+	assert_no_match "the user's fixture is not its own" "$own" "tk$u-"
+	assert_match "the user's fixture reported" "$foreign" " netns:tk$u-net( |$)"
+	assert_match "the user's pin reported" "$foreign" " pin:/sys/fs/bpf/tk$u( |$)"
+	assert_match "the user's talker reported" "$foreign" " pid:$listener\(talker\)"
+
+	# its own: removed
+	assert_eq "leaked process ended" "$(kill -0 "$pid" 2>/dev/null && echo alive)" ""
+	assert_eq "leaked netns removed" "$(tk_netns_matching "^tk$n-")" ""
+	assert_exit "leaked pin removed" 1 test -e "/sys/fs/bpf/tk$n"
+	assert_exit "leaked fixture state removed" 1 test -e "/run/tsnkit-fixture/tk$n"
+	# everything else: untouched and working
+	assert_exit "user's pinned map still there" 0 bpftool map show pinned "$TK_PIN/user"
+	assert_exit "user's talker still running" 0 kill -0 "$listener"
+	assert_exit "user's fixture carries traffic" 0 tk_talk "$u" 1 --port 5001 --count 10 \
+		--interval-us 0
+	assert_eq "user's talker got it" "$(tk_listen_count "$u" 5001)" 10
+}
+
+# TK_TEST_IDS: ranges and lists within 1-250, anything else refused in one line
+test_runner_test_ids() {
+	assert_eq "a list and a range" "$(TK_TEST_IDS=7,20-22 tk_ids | tr '\n' ' ')" "7 20 21 22 "
+	assert_eq "default" "$(TK_TEST_IDS='' tk_ids | wc -l)" 250
+	local bad
+	for bad in 0-3 5-251 9-8 x 3- 1-2-3; do
+		assert_exit "TK_TEST_IDS=$bad" 2 env TK_TEST_IDS="$bad" "$TK_ROOT/tests/run.sh" \
+			"$TK_TMP/none.sh"
+		assert_match "TK_TEST_IDS=$bad: says why" "$TK_ERR" "^TK_TEST_IDS='$bad': "
+		assert_eq "TK_TEST_IDS=$bad: one line" "$(echo "$TK_ERR" | wc -l)" 1
+	done
+}
