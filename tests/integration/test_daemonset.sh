@@ -22,7 +22,8 @@ DS_IMAGE=localhost/tsnkit
 N=200
 # the first run debootstraps the base and builds the image (tests/run.sh reads these)
 # shellcheck disable=SC2034
-TK_TIMEOUT_test_daemonset_end_to_end=1200 TK_TIMEOUT_test_daemonset_upgrade=1200
+TK_TIMEOUT_test_daemonset_end_to_end=1200 TK_TIMEOUT_test_daemonset_upgrade=1200 \
+	TK_TIMEOUT_test_daemonset_bad_config=1200
 
 proxy() { tk_ns "$TK_NODE" "$NODE/opt/cni/bin/tsnproxy" --pin-dir "$TK_PIN" "$@"; }
 registrations() { proxy status --json 2>/dev/null | jq '.policy | length' || echo 0; }
@@ -323,4 +324,33 @@ test_daemonset_upgrade() {
 	ds_stop "$v2"
 	assert_eq "stopped: the conflist is the primary's again" \
 		"$(jq -S . "$CONFLIST")" "$PRIMARY"
+}
+
+# Bad configuration: the init container fails with one line that says what is wrong, the keep
+# container never starts, the primary conflist is untouched.
+test_daemonset_bad_config() {
+	ds_setup
+	local yaml=$TK_TMP/bad.yaml conf=$NODE/etc/cni/net.d sum log what
+	sum=$(sha256sum <"$CONFLIST")
+	bad_case() { # what expected-line [settings...]
+		what=$1
+		ds_manifest "$yaml" "${@:3}"
+		kube play "$yaml" >/dev/null 2>&1 && tk_fail "$what: podman kube play succeeded"
+		assert_match "$what: init container failed" "$(ctr_state tsnkit-install)" \
+			"^exited [1-9]"
+		log=$(pm logs tsnkit-install 2>&1)
+		assert_eq "$what: one line in its log" "$(echo "$log" | wc -l)" 1
+		assert_match "$what: says what is wrong" "$log" "$2"
+		assert_ne "$what: keep never ran" "$(ctr_state tsnkit-keep | cut -d' ' -f1)" running
+		assert_eq "$what: primary conflist untouched" "$(sha256sum <"$CONFLIST")" "$sum"
+		kube play --down "$yaml" >/dev/null 2>&1 || tk_fail "$what: kube play --down"
+	}
+	bad_case "no such NIC" "^tsnkit: TSN_NIC: this node has no network interface tknonic0$" \
+		TSN_NIC=tknonic0
+	bad_case "bad priority list" "^tsn: --priorities takes a list like" TSN_PRIORITIES=1,99
+	cp "$CONFLIST" "$conf/20-other.conflist"
+	bad_case "two conflists" \
+		"^tsnkit: 2 CNI configurations in /etc/cni/net.d \(10-tknet.conflist 20-other"
+	assert_eq "two conflists: the other one untouched too" \
+		"$(jq -S . "$conf/20-other.conflist")" "$PRIMARY"
 }
