@@ -21,9 +21,39 @@ CNI_CONF=$HOST/etc/cni/net.d
 
 die() { echo "tsnkit: $*" >&2; exit 1; }
 
+# The NICs exist on this node: a misspelt name would otherwise show only when the first pod's ADD
+# fails. /proc/net/dev lists the interfaces of this process' netns: the node's (hostNetwork).
+check_nics() {
+	for nic in $TSN_NIC; do
+		awk -F: -v nic="$nic" 'NR > 2 { sub(/^ +/, "", $1); if ($1 == nic) found = 1 }
+			END { exit !found }' /proc/net/dev ||
+			die "TSN_NIC: this node has no network interface $nic"
+	done
+}
+
+# Without TSN_CONFLIST, tsn chains into the first configuration file of the conf dir, the one the
+# runtime uses. Several of them usually mean a leftover of another network plugin, so which one
+# is used is the node's accident: refuse, and let TSN_CONFLIST name the one.
+check_one_config() {
+	[ -z "${TSN_CONFLIST:-}" ] || return 0
+	set --
+	for f in "$CNI_CONF"/*.conflist "$CNI_CONF"/*.conf "$CNI_CONF"/*.json; do
+		if [ -e "$f" ]; then set -- "$@" "${f##*/}"; fi
+	done
+	[ $# -le 1 ] ||
+		die "$# CNI configurations in /etc/cni/net.d ($*): set TSN_CONFLIST to the one" \
+			"the runtime uses"
+}
+
+# the settings against the node, before anything on it changes
+check_node() {
+	[ -n "${TSN_NIC:-}" ] || die "TSN_NIC is not set (ConfigMap tsnkit-config)"
+	check_nics
+	check_one_config
+}
+
 install_args() {
 	set -- --conf-dir "$CNI_CONF" --wait "${TSN_WAIT_S:-300}"
-	[ -n "${TSN_NIC:-}" ] || die "TSN_NIC is not set (ConfigMap tsnkit-config)"
 	for nic in $TSN_NIC; do set -- "$@" --nic "$nic"; done
 	[ -z "${TSN_PRIORITIES:-}" ] || set -- "$@" --priorities "$TSN_PRIORITIES"
 	[ -z "${TSN_ON_DISALLOWED:-}" ] || set -- "$@" --on-disallowed "$TSN_ON_DISALLOWED"
@@ -48,6 +78,7 @@ do_install() {
 		[ -z "${TSN_NO_BPFFS_CHECK:-}" ]; then
 		mount -t bpf bpf "$HOST/sys/fs/bpf" || die "no bpffs at /sys/fs/bpf and cannot mount it"
 	fi
+	check_node
 	copy "$TSNKIT/bin/tsn" "$CNI_BIN/tsn"
 	copy "$TSNKIT/bin/tsnproxy" "$CNI_BIN/tsnproxy"
 	mkdir -p "$CNI_BIN/tsnkit"
@@ -60,7 +91,8 @@ install) do_install ;;
 keep)
 	trap '"$TSNKIT/bin/tsn" uninstall --conf-dir "$CNI_CONF"; exit 0' TERM INT
 	while :; do
-		install_args >/dev/null || echo "tsnkit: re-install failed" >&2
+		# a subshell: a check that fails (die) ends this attempt, not the keeping
+		(check_node && install_args) >/dev/null || echo "tsnkit: re-install failed" >&2
 		sleep "${TSN_RESYNC_S:-60}" &
 		wait $! || true
 	done

@@ -12,10 +12,12 @@ PKGS=(
 	libjson-c-dev libncurses-dev
 	iproute2 iputils-ping tmux util-linux procps kmod jq python3-jsonschema
 )
-# Extra sets, asked for by name: "deps.sh cni" adds the runtime test's packages.
+# Extra sets, asked for by name: "deps.sh cni" adds the runtime test's packages, "deps.sh cni
+# daemonset" those of the image build and kube play (tests/integration/test_daemonset.sh).
 for extra in "$@"; do
 	case "$extra" in
 	cni) PKGS+=(podman runc containernetworking-plugins busybox-static) ;;
+	daemonset) PKGS+=(debootstrap catatonit python3-yaml) ;;
 	vm) PKGS+=(qemu-system-x86 busybox-static xz-utils cpio) ;;
 	fuzz) PKGS+=(libclang-rt-14-dev) ;;
 	*) echo "deps.sh: unknown package set '$extra'" >&2; exit 2 ;;

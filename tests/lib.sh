@@ -146,6 +146,77 @@ tk_wait_file() { # path [timeout_s] [test: -e, it exists (default); -s, it is no
 	tk_fail "timed out waiting for $1"
 }
 
+# ---- observer: build/observe (tp_btf at driver xmit), independent of the proxy ------------------
+# Start it for UDP ports PORTS; its NDJSON lands in $TK_TMP/obs.json; TK_OBS_PID is its pid.
+tk_observe_start() { # PORTS
+	"$TK_BUILD/observe" --dport "$1" --duration 120 --ready-file "$TK_TMP/obs.ready" \
+		>"$TK_TMP/obs.json" 2>"$TK_TMP/obs.err" &
+	TK_OBS_PID=$!
+	tk_defer "kill $TK_OBS_PID"
+	tk_wait_file "$TK_TMP/obs.ready"
+}
+tk_observe_stop() {
+	sleep 0.3
+	kill -TERM "$TK_OBS_PID" 2>/dev/null
+	wait "$TK_OBS_PID" 2>/dev/null
+}
+# packets the observer saw leave interface IF of netns NS that match a jq condition
+tk_observe_count() { # NS IF jq-condition
+	local ino ifindex
+	ino=$(stat -L -c %i "/run/netns/$1")
+	# nsenter keeps the root netns' /sys: ask the netns itself
+	ifindex=$(tk_ns "$1" ip -j link show "$2" | jq '.[0].ifindex')
+	jq -c "select(.netns == $ino and .ifindex == $ifindex) | select($3)" "$TK_TMP/obs.json" |
+		wc -l
+}
+
+# ---- a container image's root: busybox and the talker, for runtime tests (--rootfs) -------------
+tk_pod_rootfs() { # DIR
+	local lib p
+	[ -x /bin/busybox ] || tk_fail "no /bin/busybox (scripts/deps.sh cni)"
+	mkdir -p "$1"/{bin,proc,sys,dev,etc,tmp}
+	cp /bin/busybox "$1/bin/busybox"
+	for p in sh sleep; do ln -s busybox "$1/bin/$p"; done
+	cp "$TK_BUILD/talker" "$1/bin/talker"
+	for lib in $(ldd "$TK_BUILD/talker" | grep -o '/[^ ]*'); do
+		mkdir -p "$1$(dirname "$lib")"
+		cp -L "$lib" "$1$lib"
+	done
+}
+
+# ---- podman configuration for runtime tests ---------------------------------------------------
+# DIR/containers.conf and DIR/storage.conf of a podman that keeps everything where it is told
+# (store, runtime state, events, CNI configuration and plugins), for CONTAINERS_CONF and
+# CONTAINERS_STORAGE_CONF; its default network is tknet. ADDITIONAL_IMAGE_STORE: a read-only
+# store whose images it sees too.
+tk_podman_conf() { # DIR GRAPHROOT RUNROOT DRIVER CNI_BIN CNI_CONF [ADDITIONAL_IMAGE_STORE]
+	local hard
+	hard=$(ulimit -Hn)
+	cat >"$1/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=$hard:$hard", "nproc=32768:32768"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$1/events.log"
+tmp_dir = "$3.tmp"
+[network]
+network_backend = "cni"
+cni_plugin_dirs = ["$5"]
+network_config_dir = "$6"
+default_network = "tknet"
+CONF
+	cat >"$1/storage.conf" <<CONF
+[storage]
+driver = "$4"
+graphroot = "$2"
+runroot = "$3"
+[storage.options]
+additionalimagestores = [${7:+\"$7\"}]
+CONF
+}
+
 # ---- tsntrace ------------------------------------------------------------------------------------
 # Start build/tsntrace in the background (stdout to OUT, stderr to OUT.err) and wait until every
 # probe is attached; TK_TRACE_PID is its pid. TK_TRACE_READY_S bounds the wait (default 10 s;

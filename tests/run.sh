@@ -95,7 +95,10 @@ for file in "${FILES[@]}"; do
 		idx=$(TK_TEST_TAG=$(tk_test_tag "$name") tk_claim_id) ||
 			{ record FAIL "$name" "no free fixture id in ${TK_TEST_IDS:-1-250}"; continue; }
 		log=$TK_LOGDIR/$base.$fn.log
-		outcome=$(tk_run_isolated "$file" "$fn" "$idx" "$name" "${TK_TEST_TIMEOUT:-300}" "$log")
+		# a test may need longer than TK_TEST_TIMEOUT: its file sets TK_TIMEOUT_<function>
+		tmo=$(bash -c "source '$ROOT/tests/lib.sh'; source '$file'; echo \${TK_TIMEOUT_$fn:-0}")
+		((tmo > ${TK_TEST_TIMEOUT:-300})) || tmo=${TK_TEST_TIMEOUT:-300}
+		outcome=$(tk_run_isolated "$file" "$fn" "$idx" "$name" "$tmo" "$log")
 		record "${outcome%%$'\t'*}" "$name" "$([[ $outcome == *$'\t'* ]] && echo "${outcome#*$'\t'}")"
 		[[ $outcome == FAIL* ]] && tail -n 25 "$log" | sed 's/^/    /'
 		[ "$VERBOSE" = 1 ] && sed 's/^/    /' "$log"

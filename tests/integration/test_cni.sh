@@ -557,46 +557,16 @@ test_cni_log_file() {
 # Everything of podman's lives under $TK_TMP (config, storage, IPAM leases, plugin dir); podman
 # runs in the node netns, so the bridge plugin's forwarding switch and its bridge stay there.
 podman_setup() {
-	local id=$TK_TEST_ID p lib hard
+	local id=$TK_TEST_ID p
 	"$TK_ROOT/scripts/deps.sh" cni >/dev/null || tk_fail "scripts/deps.sh cni failed"
 	command -v podman >/dev/null || tk_fail "podman is not installed (scripts/deps.sh cni)"
 	[ -x /usr/lib/cni/bridge ] || tk_fail "no /usr/lib/cni/bridge (scripts/deps.sh cni)"
-	[ -x /bin/busybox ] || tk_fail "no /bin/busybox (scripts/deps.sh cni)"
 	PM=$TK_TMP/podman
-	mkdir -p "$PM"/{bin,net.d,root,run,tmp,ipam,rootfs/bin}
+	mkdir -p "$PM"/{bin,net.d,root,run,ipam}
 	for p in bridge host-local loopback; do ln -s "/usr/lib/cni/$p" "$PM/bin/$p"; done
 	cp "$TK_BUILD/tsn" "$PM/bin/tsn"
-	# the container image: busybox, the talker and the libraries it links
-	cp /bin/busybox "$PM/rootfs/bin/busybox"
-	for p in sh sleep; do ln -s busybox "$PM/rootfs/bin/$p"; done
-	cp "$TK_BUILD/talker" "$PM/rootfs/bin/talker"
-	for lib in $(ldd "$TK_BUILD/talker" | grep -o '/[^ ]*'); do
-		mkdir -p "$PM/rootfs$(dirname "$lib")"
-		cp -L "$lib" "$PM/rootfs$lib"
-	done
-	mkdir -p "$PM"/rootfs/{proc,sys,dev,etc,tmp}
-	hard=$(ulimit -Hn)
-	cat >"$PM/containers.conf" <<CONF
-[containers]
-default_ulimits = ["nofile=$hard:$hard", "nproc=32768:32768"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$PM/events.log"
-tmp_dir = "$PM/tmp"
-[network]
-network_backend = "cni"
-cni_plugin_dirs = ["$PM/bin"]
-network_config_dir = "$PM/net.d"
-default_network = "tknet"
-CONF
-	cat >"$PM/storage.conf" <<CONF
-[storage]
-driver = "vfs"
-runroot = "$PM/run"
-graphroot = "$PM/root"
-CONF
+	tk_pod_rootfs "$PM/rootfs"
+	tk_podman_conf "$PM" "$PM/root" "$PM/run" vfs "$PM/bin" "$PM/net.d"
 	# the pod subnet is the fixture's: the TSN network routes it back through nic0
 	tk_ns "$TK_NODE" ip addr flush dev br0
 	jq -n --arg pin "$TK_PIN" --arg log "$PM/tsn.log" --arg ipam "$PM/ipam" \
@@ -890,8 +860,10 @@ PY
 	envs=$(python3 -c 'import sys, yaml, shlex
 d = yaml.safe_load(open(sys.argv[1]))["data"]
 print(" ".join(shlex.quote(k + "=" + v) for k, v in d.items()))' "$TK_ROOT/deploy/configmap.yaml")
-	eval "env HOST=$host TSNKIT=$tsnkit TSN_NO_BPFFS_CHECK=1 $envs \
-		sh $TK_ROOT/deploy/install.sh install" >"$TK_TMP/inst.out" 2>&1 ||
+	# in a netns of its own that has the ConfigMap's NIC: install.sh checks that the node has it
+	eval "env HOST=$host TSNKIT=$tsnkit TSN_NO_BPFFS_CHECK=1 $envs unshare --net \
+		sh -c 'ip link add eth1 type veth peer name eth1p && exec sh \"\$0\" install' \
+		$TK_ROOT/deploy/install.sh" >"$TK_TMP/inst.out" 2>&1 ||
 		tk_fail "install.sh install: $(cat "$TK_TMP/inst.out")"
 	[ -x "$host/opt/cni/bin/tsn" ] || tk_fail "tsn not copied"
 	[ -x "$host/opt/cni/bin/tsnproxy" ] || tk_fail "tsnproxy not copied"

@@ -41,26 +41,10 @@ netns_ino() { stat -L -c %i "/run/netns/$1"; }
 # nsenter keeps the root netns' /sys: ask the netns itself
 nic_ifindex() { tk_ns "$TK_NODE" ip -j link show nic0 | jq '.[0].ifindex'; }
 
-# Start the observer for UDP ports $1; its NDJSON lands in $TK_TMP/obs.json
-observe_start() { # PORTS
-	local pid
-	"$TK_BUILD/observe" --dport "$1" --duration 120 --ready-file "$TK_TMP/obs.ready" \
-		>"$TK_TMP/obs.json" 2>"$TK_TMP/obs.err" &
-	pid=$!
-	OBS_PID=$pid
-	tk_defer "kill $pid"
-	tk_wait_file "$TK_TMP/obs.ready"
-}
-observe_stop() {
-	sleep 0.3
-	kill -TERM "$OBS_PID" 2>/dev/null
-	wait "$OBS_PID" 2>/dev/null
-}
-# count observer lines at nic0 matching a jq condition
-obs_nic_count() { # jq-condition
-	jq -c "select(.netns == $(netns_ino "$TK_NODE") and .ifindex == $(nic_ifindex)) | select($1)" \
-		"$TK_TMP/obs.json" | wc -l
-}
+# the observer (tests/lib.sh), at the fixture's nic0
+observe_start() { tk_observe_start "$1"; }
+observe_stop() { tk_observe_stop; }
+obs_nic_count() { tk_observe_count "$TK_NODE" nic0 "$1"; }
 
 # the seed talk's talkers: pod1 at priority 1, pod2 at 2, pod1 best effort
 seed_round() {
