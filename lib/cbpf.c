@@ -290,37 +290,26 @@ static int emit_one(struct emitter *e, const struct tsn_cbpf_insn *in, size_t i,
 /* the opcodes libpcap's interpreter runs (it aborts on any other) */
 static bool opcode_known(__u16 code)
 {
+	__u16 mode;
+
 	if (code > 0xff)
 		return false;
 	switch (BPF_CLASS(code)) {
 	case BPF_LD:
-		switch (BPF_MODE(code)) {
-		case BPF_ABS:
-		case BPF_IND:
-			return load_size(code) != 0;
-		case BPF_LEN:
-		case BPF_IMM:
-		case BPF_MEM:
-			return BPF_SIZE(code) == BPF_W;
-		}
-		return false;
 	case BPF_LDX:
-		switch (BPF_MODE(code)) {
-		case BPF_MSH:
-			return BPF_SIZE(code) == BPF_B;
-		case BPF_LEN:
-		case BPF_IMM:
-		case BPF_MEM:
+		mode = BPF_MODE(code);
+		if (mode == BPF_LEN || mode == BPF_IMM || mode == BPF_MEM)
 			return BPF_SIZE(code) == BPF_W;
-		}
-		return false;
+		if (BPF_CLASS(code) == BPF_LDX)
+			return code == (BPF_LDX | BPF_B | BPF_MSH);
+		return (mode == BPF_ABS || mode == BPF_IND) && load_size(code);
 	case BPF_ST:
 	case BPF_STX:
 		return code == BPF_ST || code == BPF_STX;
 	case BPF_ALU:
 		if (BPF_OP(code) == BPF_NEG)
 			return code == (BPF_ALU | BPF_NEG);
-		return BPF_OP(code) <= BPF_XOR && BPF_OP(code) != BPF_NEG;
+		return BPF_OP(code) <= BPF_XOR;
 	case BPF_JMP:
 		if (BPF_OP(code) == BPF_JA)
 			return code == (BPF_JMP | BPF_JA);

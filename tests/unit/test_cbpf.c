@@ -576,6 +576,9 @@ TEST(cbpf_rejects)
 	static const struct tsn_cbpf_insn jumps_out[] = {JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),
 							 STMT(BPF_RET | BPF_K, 0)};
 	static const struct tsn_cbpf_insn ret_x[] = {STMT(BPF_RET | BPF_X, 0)};
+	/* classic BPF loads packet bytes into A only (X: the MSH form) */
+	static const struct tsn_cbpf_insn ldx_abs[] = {STMT(BPF_LDX | BPF_B | BPF_ABS, 0),
+						       STMT(BPF_RET | BPF_K, 0)};
 	static const struct tsn_cbpf_insn mem_k[] = {STMT(BPF_ST, 16), STMT(BPF_RET | BPF_K, 0)};
 	static const struct tsn_cbpf_insn div_0[] = {STMT(BPF_ALU | BPF_DIV | BPF_K, 0),
 						     STMT(BPF_RET | BPF_K, 0)};
@@ -593,6 +596,7 @@ TEST(cbpf_rejects)
 	REJECT(falls_off, "falls off the end");
 	REJECT(jumps_out, "jumps out");
 	REJECT(ret_x, "ret x");
+	REJECT(ldx_abs, "ldx abs");
 	REJECT(mem_k, "M[16]");
 	REJECT(div_0, "div by constant 0");
 	REJECT(lsh_32, "lsh by 32");
