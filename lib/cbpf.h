@@ -29,6 +29,7 @@
 #define TSN_CBPF_H
 
 #include <stddef.h>
+#include <linux/types.h>
 
 #include "pcap_expr.h"
 
@@ -57,5 +58,14 @@ int tsn_cbpf_translate(const struct tsn_cbpf_insn *insns, size_t cnt, enum tsn_c
 /* tsn_pcap_compile() (optimized) then tsn_cbpf_translate(): an expression as eBPF. */
 int tsn_pcap_filter(const char *expr, enum tsn_pcap_link link, enum tsn_cbpf_mode mode,
 		    struct bpf_insn **out, size_t *out_cnt, char *err, size_t errlen);
+
+/*
+ * For BPF_PROG_TEST_RUN (the unit test, the bench): load a tc program that calls the translated
+ * filter on the frame at skb->data + hdr_len (r2: data_end, or skb->len - hdr_len in probe
+ * mode), with the wire length from skb->cb[0], and returns the filter's result. The fd, or
+ * -errno with the verifier's log in log.
+ */
+int tsn_cbpf_load_test_prog(const struct bpf_insn *filter, size_t n, enum tsn_cbpf_mode mode,
+			    __u32 hdr_len, char *log, size_t loglen);
 
 #endif /* TSN_CBPF_H */

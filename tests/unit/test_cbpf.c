@@ -320,56 +320,6 @@ static const char *const exprs[] = {
 };
 #define NEXPRS (sizeof(exprs) / sizeof(exprs[0]))
 
-/*
- * A tc program calling the translated filter as its subprogram, with the frame behind the
- * Ethernet shim: r1 = data + SHIM_LEN, r2 = data_end (direct) or skb->len - SHIM_LEN (probe),
- * r3 = the wire length, passed in skb->cb[0]. The program returns the filter's result.
- */
-static int load_filter(const struct bpf_insn *filter, size_t n, enum tsn_cbpf_mode mode, char *log,
-		       size_t loglen)
-{
-	struct bpf_insn *prog = calloc(n + 16, sizeof(*prog));
-	LIBBPF_OPTS(bpf_prog_load_opts, opts);
-	size_t nc = 0;
-	int fd;
-
-	if (!prog)
-		return -ENOMEM;
-#define INSN(c, d, s, o, i) (prog[nc++] = (struct bpf_insn){c, d, s, o, i})
-	INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_6, BPF_REG_1, 0, 0);
-	INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_2, BPF_REG_6, offsetof(struct __sk_buff, data), 0);
-	INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_3, BPF_REG_6, offsetof(struct __sk_buff, data_end),
-	     0);
-	INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_4, BPF_REG_6, offsetof(struct __sk_buff, len), 0);
-	INSN(BPF_LDX | BPF_MEM | BPF_W, BPF_REG_5, BPF_REG_6, offsetof(struct __sk_buff, cb[0]), 0);
-	INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_2, 0, 0);
-	INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_1, 0, 0, SHIM_LEN);
-	if (mode == TSN_CBPF_PROBE) {
-		INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_4, 0, 0);
-		INSN(BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_3, 0, 0, -SHIM_LEN);
-	}
-	INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_2, BPF_REG_3, 0, 0);
-	INSN(BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_3, BPF_REG_5, 0, 0);
-	/* call the instruction after the exit */
-	INSN(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_CALL, 0, 1);
-	INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-#undef INSN
-	memcpy(prog + nc, filter, n * sizeof(*filter));
-	fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "tsn_cbpf_test", "GPL", prog, nc + n, &opts);
-	if (fd < 0) {
-		/* again with the verifier's log, for the reason */
-		opts.log_buf = log;
-		opts.log_size = (__u32)loglen;
-		opts.log_level = 1;
-		log[0] = '\0';
-		fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "tsn_cbpf_test", "GPL", prog, nc + n,
-				   &opts);
-		fd = fd < 0 ? -errno : fd;
-	}
-	free(prog);
-	return fd;
-}
-
 static int run_filter(int fd, const struct frame *f, __u32 *ret)
 {
 	/* a local experimental ethertype in the shim: with IPv4's the test run refuses frames
@@ -405,7 +355,7 @@ static void diff_program(const char *what, const struct tsn_cbpf_insn *prog, siz
 		printf("    %s\n", err);
 		return;
 	}
-	fd = load_filter(ebpf, ne, mode, log, sizeof(log));
+	fd = tsn_cbpf_load_test_prog(ebpf, ne, mode, SHIM_LEN, log, sizeof(log));
 	free(ebpf);
 	if (!ASSERT_GE(fd, 0, what)) {
 		size_t len = strlen(log);
