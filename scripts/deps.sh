@@ -9,7 +9,7 @@ set -euo pipefail
 PKGS=(
 	clang llvm make gcc pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev
-	libjson-c-dev libncurses-dev
+	libjson-c-dev libncurses-dev libpcap0.8-dev
 	iproute2 iputils-ping tmux util-linux procps kmod jq python3-jsonschema
 )
 # Extra sets, asked for by name: "deps.sh cni" adds the runtime test's packages, "deps.sh cni
