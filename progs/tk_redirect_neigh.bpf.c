@@ -10,7 +10,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#define TC_ACT_UNSPEC (-1)	/* let the stack (and the next program) carry on */
+#define TC_ACT_UNSPEC (-1) /* let the stack (and the next program) carry on */
 #define TK_AF_INET 2
 #define TK_AF_INET6 10
 #define TK_ETH_HLEN 14
