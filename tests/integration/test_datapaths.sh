@@ -67,7 +67,7 @@ dp_nic() { # jq-condition
 dp_talk() { tk_talk "$TK_TEST_ID" "$@" >/dev/null || tk_fail "talker failed: $*"; }
 
 # The enforce matrix of one shape: pod1 registered with priorities 1-3 sends TAI, MONO and no
-# txtime; pod2, unregistered, and the node send too. KEPT=1 for shapes where the kernel itself
+# txtime (priorities 1 and 2 only: the seed schedule never opens traffic class 3's gate); pod2, unregistered, and the node send too. KEPT=1 for shapes where the kernel itself
 # keeps the priority (macvlan, ipvlan): there the unregistered pod's priority reaches nic0
 # without tsnproxy, so only the proxy's not touching it is checked.
 dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
@@ -79,7 +79,7 @@ dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 	dp_observe start
 	dp_talk 1 --port 6101 --count $N --priority 1 --txtime tai
 	dp_talk 1 --port 6102 --count $N --priority 2 --txtime mono
-	dp_talk 1 --port 6103 --count $N --priority 3
+	dp_talk 1 --port 6103 --count $N --priority 1
 	dp_talk 2 --port 6104 --count $N --priority 2
 	dp_talk node --port 6105 --count $N --priority 0
 	if [ -n "$TK_LISTEN_IP6" ]; then
@@ -89,7 +89,7 @@ dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 	fi
 	if [ "$shape" = l2 ] && ((DP_RAW)); then
 		tk_ns "${TK_PODS[0]}" "$TK_BUILD/talker" --ethertype 0xB62C --ifname eth0 \
-			--count $N --priority 3 --txtime tai >/dev/null || tk_fail "raw talker failed"
+			--count $N --priority 2 --txtime tai >/dev/null || tk_fail "raw talker failed"
 	fi
 	dp_observe stop
 	st=$(proxy status --json)
@@ -98,8 +98,8 @@ dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 		"$(dp_nic '.dport == 6101 and .priority == 1 and .tstamp_type == "tai" and .tstamp != 0')" $N
 	assert_eq "mono: priority 2 and mono at nic0" \
 		"$(dp_nic '.dport == 6102 and .priority == 2 and .tstamp_type == "mono" and .tstamp != 0')" $N
-	assert_eq "no txtime: priority 3, no tstamp at nic0" \
-		"$(dp_nic '.dport == 6103 and .priority == 3 and .tstamp == 0')" $N
+	assert_eq "no txtime: priority 1, no tstamp at nic0" \
+		"$(dp_nic '.dport == 6103 and .priority == 1 and .tstamp == 0')" $N
 	if ((kept)); then
 		assert_eq "unregistered pod: the kernel's priority 2, untouched" \
 			"$(dp_nic '.dport == 6104 and .priority == 2')" $N
@@ -115,8 +115,8 @@ dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 			"$(dp_nic '.dport == 6106 and .priority == 2 and .tstamp_type == "tai"')" $N
 	fi
 	if [ "$shape" = l2 ] && ((DP_RAW)); then
-		assert_eq "raw 0xB62C frames: priority 3 and tai at nic0" \
-			"$(dp_nic '.ethertype == 46636 and .priority == 3 and .tstamp_type == "tai"')" $N
+		assert_eq "raw 0xB62C frames: priority 2 and tai at nic0" \
+			"$(dp_nic '.ethertype == 46636 and .priority == 2 and .tstamp_type == "tai"')" $N
 	fi
 }
 
@@ -125,7 +125,7 @@ dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 dp_trace() { # SHAPE CAUSE LOST_IF
 	dp_setup "$1"
 	tk_trace_start "$TK_TMP/tr.json" --json --summary --netns "${TK_PODS[0]}" --dport 5001
-	dp_talk 1 --port 5001 --count 5 --interval-us 2000 --priority 3
+	dp_talk 1 --port 5001 --count 5 --interval-us 2000 --priority 2
 	tk_trace_stop
 	assert_eq "tsntrace exit" "$TK_TRACE_RC" 0
 	local pk='[.[] | select(.type == "packet" and .tuple.dport == 5001)]'
