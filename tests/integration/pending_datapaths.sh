@@ -9,8 +9,11 @@
 # shellcheck source=tests/integration/test_datapaths.sh
 source "$TK_ROOT/tests/integration/test_datapaths.sh"
 
-# Raw Ethernet TSN frames (0xB62C) on the l2 shape: with the tc save hook 49 or 50 of 50 are
-# restored, with the tracepoint save hook none. Waits for the restore of non-IP frames.
+# Raw Ethernet TSN frames (0xB62C) on the l2 shape: 49 or 50 of 50 are restored with either save
+# hook. Every frame of such a stream has the same fingerprint (EtherType, length and the first 8
+# payload bytes, here the talker's magic and pid: no IP id, no sequence number in them), so a
+# frame whose skb changed on the way (the bridge floods broadcast frames as clones) can only be
+# found by content, which is ambiguous. Waits for a non-IP fingerprint that tells them apart.
 pending_enforce_l2_raw() { DP_RAW=1 dp_enforce l2 auto; }
 pending_enforce_l2_raw_tracepoint() { DP_RAW=1 dp_enforce l2 tracepoint; }
 
