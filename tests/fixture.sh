@@ -406,18 +406,18 @@ _tk_fx_pod_child() { # ID K KIND
 # 198.19.253.<ID> (node) and 198.19.254.<ID> (net, the listener): outside every fixture's
 # subnets (IDs stop at 250), so neither side takes the other for a neighbour on br0 or nic0.
 _tk_fx_tunnel() { # ID KIND
-	local id=$1 ns local remote args
+	local id=$1 ns here there args
 	for ns in node net; do
 		if [ $ns = node ]; then
-			local=$TK_FIXTURE_NET_PREFIX.$id.1 remote=$TK_FIXTURE_NET_PREFIX.$id.2
+			here=$TK_FIXTURE_NET_PREFIX.$id.1 there=$TK_FIXTURE_NET_PREFIX.$id.2
 		else
-			local=$TK_FIXTURE_NET_PREFIX.$id.2 remote=$TK_FIXTURE_NET_PREFIX.$id.1
+			here=$TK_FIXTURE_NET_PREFIX.$id.2 there=$TK_FIXTURE_NET_PREFIX.$id.1
 		fi
 		case $2 in
-		vxlan) args=(vxlan id 42 local "$local" remote "$remote" dstport 4789) ;;
-		geneve) args=(geneve id 42 remote "$remote") ;;
-		ipip) args=(ipip local "$local" remote "$remote") ;;
-		gre) args=(gre local "$local" remote "$remote" key 42) ;;
+		vxlan) args=(vxlan id 42 local "$here" remote "$there" dstport 4789) ;;
+		geneve) args=(geneve id 42 remote "$there") ;;
+		ipip) args=(ipip local "$here" remote "$there") ;;
+		gre) args=(gre local "$here" remote "$there" key 42) ;;
 		esac
 		_tk_fx tk_ns "tk$id-$ns" ip link add tun0 type "${args[@]}"
 		_tk_fx tk_ns "tk$id-$ns" ip link set tun0 up
