@@ -240,7 +240,7 @@ static __always_inline void tsn_skb_meta_tc(struct __sk_buff *ctx, struct tsn_me
  * The fingerprint covers fields that survive NAT and the netns crossing: for IPv4 the IP id,
  * total length and protocol; for IPv6 payload length, next header and flow label; then one
  * 8-byte word that NAT does not rewrite: the first payload bytes for UDP, seq+ack for TCP,
- * the first L4 bytes otherwise. Non-IP frames use ethertype, length and the first 8 bytes.
+ * the first L4 bytes otherwise. Non-IP frames use ethertype, L3 length and the first 8 bytes.
  */
 struct tsn_pkt {
 	struct tsn_tuple tuple;
@@ -383,7 +383,8 @@ static __always_inline int tsn_fp_l3(void *src, enum tsn_src how, __u32 off, __u
 		l4off = off + TSN_IPV6_HLEN;
 		end = bpf_ntohs((__u16)tot) + l4off;
 	} else {
-		h = ((__u64)l3proto << 32) | len;
+		/* the L3 length, not len: off differs between a tc skb and a kernel one */
+		h = ((__u64)l3proto << 32) | (len - off);
 		if (off + 8 <= len)
 			tsn_load_words(src, how, off, &word, 8);
 		*fp = tsn_fp_mix(h, word);
@@ -458,7 +459,12 @@ static __always_inline int tsn_fp_skb_btf(struct sk_buff *skb, enum tsn_src how,
 
 	if (nh == TSN_SKB_HDR_UNSET)
 		return -1;
-	return tsn_fp_l3(skb->head, how, nh, bpf_ntohs(skb->protocol), skb->len + nh, fp);
+	/*
+	 * The frame ends skb->len past skb->data, which is the L2 header at a transmit and the
+	 * L3 header at a receive: the end from head is the same either way.
+	 */
+	return tsn_fp_l3(skb->head, how, nh, bpf_ntohs(skb->protocol),
+			 (__u32)(skb->data - skb->head) + skb->len, fp);
 }
 
 /* tc programs: the frame starts at offset 0 with an Ethernet header. */

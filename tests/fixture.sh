@@ -29,9 +29,27 @@
 #   tk_tc_kind [ID]               taprio | htb (| mqprio, if a test replaced taprio)
 #   tk_fixture_mirror ID K        clone (tc mirred) every packet from pod K to mir0 of the node
 # Variables (after up/vars): TK_FIXTURE_ID TK_NODE TK_NET TK_PODS[] TK_POD_IP[] (index 0 is
-# pod1) TK_BR_IP TK_NIC TK_NIC_IP TK_LISTEN_IP TK_POD_SUBNET TK_NET_SUBNET
+# pod1) TK_BR_IP TK_NIC TK_NIC_IP TK_LISTEN_IP TK_POD_SUBNET TK_NET_SUBNET TK_SHAPE, and for
+# ipv6/dual TK_LISTEN_IP6 TK_POD_IP6[]
 #
-# As a command:  tests/fixture.sh up|down|show ID [--pods N]
+# As a command:  tests/fixture.sh up|down|show ID [--pods N] [--shape SHAPE]
+#
+# TK_SHAPE (or --shape) picks the datapath between the pods and nic0, one per way a primary CNI
+# builds it (docs/datapaths.md); the default, "bridge", is the picture above:
+#   bridge    pods on br0, routed to nic0 (bridge plugin, kindnet)
+#   snat      bridge + MASQUERADE on nic0; the net netns has no route back to the pods
+#   ipv6      bridge, IPv6 only: pods fd54:534e:0:<ID>::(10+k)/64, net fd54:534e:1:<ID>::2
+#   dual      bridge, IPv4 and IPv6 (TK_LISTEN_IP6, TK_POD_IP6[])
+#   routed    no bridge: /32 route per pod veth, pods' onlink gateway 198.18.<ID>.1 (Calico)
+#   redirect  routed + progs/tk_redirect_neigh.bpf.c on each host veth's tc ingress,
+#             bpf_redirect_neigh() to the FIB's egress device, nic0 (Cilium legacy veth)
+#   l2        nic0 a port of br0, no routing: the net netns is on the pod subnet, 198.18.<ID>.2
+#   macvlan   each pod's eth0 a macvlan (bridge mode) of nic0, on the net subnet 198.19.<ID>.(10+k)
+#   ipvlan    the same with ipvlan (l2 mode)
+#   vxlan, geneve, ipip, gre
+#             bridge + an overlay tun0 across to the net netns, its underlay through nic0:
+#             tun0 198.19.253.<ID> <-> 198.19.254.<ID> (the listener); vxlan on UDP 4789,
+#             geneve 6081, gre with a key
 
 TK_ROOT=${TK_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 TK_BUILD=${TK_BUILD:-$TK_ROOT/build}
@@ -52,7 +70,10 @@ declare -F tk_log >/dev/null || tk_log() { echo "# $*"; }
 
 TK_FIXTURE_POD_PREFIX=198.18
 TK_FIXTURE_NET_PREFIX=198.19
+TK_FIXTURE_POD_PREFIX6=fd54:534e:0
+TK_FIXTURE_NET_PREFIX6=fd54:534e:1
 TK_FIXTURE_MAX_PODS=64
+TK_FIXTURE_SHAPES="bridge snat ipv6 dual routed redirect l2 macvlan ipvlan vxlan geneve ipip gre"
 TK_FIXTURE_DEFAULT_PORT=5001
 # The seed talk's schedule, verbatim: the fixture must behave like the setup it reproduces.
 # TK_FIXTURE_TAPRIO_GATES stretches its three intervals (ns) where a machine cannot run them:
@@ -125,6 +146,21 @@ tk_netns_matching() { # RE
 	ip netns list 2>/dev/null | awk '{print $1}' | grep -E "$1"
 }
 
+# The same for the fixture's IPv6 ULA range fd54:534e::/32 (shapes ipv6 and dual only).
+_tk_fx_check_host_routes6() {
+	local nsarg=() bad
+	[ -r /proc/1/ns/net ] && nsarg=(nsenter --net=/proc/1/ns/net --)
+	bad=$("${nsarg[@]}" ip -6 route show table all 2>/dev/null |
+		awk '$1 ~ /^fd54:534e(:|\/)/ || $2 ~ /^fd54:534e(:|\/)/ {print $1, $2; exit}')
+	[ -z "$bad" ] ||
+		tk_fail "fixture: the host routes '$bad', which overlaps fd54:534e::/32 that the fixture uses"
+}
+
+# The shape fixture ID was built with (bridge when it is down or predates shapes).
+_tk_fx_shape() { cat "$(_tk_fx_dir "$1")/shape" 2>/dev/null || echo bridge; }
+_tk_fx_has4() { [ "$1" != ipv6 ]; }
+_tk_fx_has6() { [ "$1" = ipv6 ] || [ "$1" = dual ]; }
+
 # Fixture netns of ID that exist now.
 _tk_fx_netns() {
 	tk_netns_matching "^tk$1-(node|net|pod[0-9]+)$"
@@ -142,22 +178,44 @@ tk_fixture_vars() { # ID
 	TK_LISTEN_IP=$TK_FIXTURE_NET_PREFIX.$id.2
 	TK_POD_SUBNET=$TK_FIXTURE_POD_PREFIX.$id.0/24
 	TK_NET_SUBNET=$TK_FIXTURE_NET_PREFIX.$id.0/24
+	TK_SHAPE=$(_tk_fx_shape "$id")
+	TK_LISTEN_IP6=
+	case $TK_SHAPE in
+	ipv6) TK_LISTEN_IP=$TK_FIXTURE_NET_PREFIX6:$id::2 ;;
+	dual) TK_LISTEN_IP6=$TK_FIXTURE_NET_PREFIX6:$id::2 ;;
+	l2) TK_LISTEN_IP=$TK_FIXTURE_POD_PREFIX.$id.2 ;;
+	vxlan | geneve | ipip | gre) TK_LISTEN_IP=$TK_FIXTURE_NET_PREFIX.254.$id ;;
+	esac
 	n=$(cat "$(_tk_fx_dir "$id")/npods" 2>/dev/null || echo 0)
 	TK_PODS=()
 	TK_POD_IP=()
+	TK_POD_IP6=()
 	for ((k = 1; k <= n; k++)); do
 		TK_PODS+=("tk$id-pod$k")
-		TK_POD_IP+=("$TK_FIXTURE_POD_PREFIX.$id.$((10 + k))")
+		case $TK_SHAPE in
+		ipv6) TK_POD_IP+=("$TK_FIXTURE_POD_PREFIX6:$id::$((10 + k))") ;;
+		macvlan | ipvlan) TK_POD_IP+=("$TK_FIXTURE_NET_PREFIX.$id.$((10 + k))") ;;
+		*) TK_POD_IP+=("$TK_FIXTURE_POD_PREFIX.$id.$((10 + k))") ;;
+		esac
+		_tk_fx_has6 "$TK_SHAPE" && TK_POD_IP6+=("$TK_FIXTURE_POD_PREFIX6:$id::$((10 + k))")
 	done
 	export TK_FIXTURE_ID TK_NODE TK_NET TK_NIC TK_BR_IP TK_NIC_IP TK_LISTEN_IP TK_POD_SUBNET \
-		TK_NET_SUBNET
+		TK_NET_SUBNET TK_SHAPE TK_LISTEN_IP6
 }
 
 # Per-netns basics: lo up, no IPv6 (its router solicitations and MLD reports would otherwise
-# show up in the traffic-class counters that the tests compare).
-_tk_fx_ns_init() { # ns
-	tk_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
-		>/dev/null 2>&1 || true
+# show up in the traffic-class counters that the tests compare); with IPV6=1 (shapes ipv6 and
+# dual) IPv6 on, without router solicitations or autoconfiguration.
+_tk_fx_ns_init() { # ns [IPV6]
+	if [ "${2:-0}" = 1 ]; then
+		_tk_fx tk_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+			net.ipv6.conf.default.disable_ipv6=0 net.ipv6.conf.default.router_solicitations=0 \
+			net.ipv6.conf.default.accept_ra=0 net.ipv6.conf.default.autoconf=0 \
+			net.ipv6.conf.default.accept_dad=0
+	else
+		tk_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1 || true
+	fi
 	_tk_fx tk_ns "$1" ip link set lo up
 }
 
@@ -186,14 +244,20 @@ _tk_fx_qdisc() { # id
 	echo htb >"$dir/kind"
 }
 
-tk_fixture_up() { # ID [NPODS]
-	local id=$1 npods=${2:-2} node net dir k pod ip progid
+tk_fixture_up() { # ID [NPODS]; TK_SHAPE picks the datapath (default bridge)
+	local id=$1 npods=${2:-2} shape=${TK_SHAPE:-bridge} v6=0 node net dir k pod ip progid
 	_tk_fx_check_id "$id"
 	if ! [[ "$npods" =~ ^[0-9]+$ ]] || ((npods < 1 || npods > TK_FIXTURE_MAX_PODS)); then
 		tk_fail "fixture: NPODS '$npods' must be 1..$TK_FIXTURE_MAX_PODS"
 	fi
+	[[ " $TK_FIXTURE_SHAPES " == *" $shape "* ]] ||
+		tk_fail "fixture: unknown shape '$shape' (one of: $TK_FIXTURE_SHAPES)"
 	[ -x "$TK_BUILD/talker" ] || tk_fail "fixture: $TK_BUILD/talker is not built (make)"
+	if [ "$shape" = redirect ] && [ ! -f "$TK_BUILD/tk_redirect_neigh.bpf.o" ]; then
+		tk_fail "fixture: $TK_BUILD/tk_redirect_neigh.bpf.o is not built (make)"
+	fi
 	_tk_fx_check_host_routes
+	_tk_fx_has6 "$shape" && v6=1 && _tk_fx_check_host_routes6
 	if [ -n "$(_tk_fx_netns "$id")" ]; then
 		tk_fail "fixture: ID $id is already up ($(_tk_fx_netns "$id" | tr '\n' ' '));" \
 			"tests/fixture.sh down $id"
@@ -206,37 +270,99 @@ tk_fixture_up() { # ID [NPODS]
 
 	_tk_fx mkdir -p "$dir"
 	echo "$npods" >"$dir/npods"
+	echo "$shape" >"$dir/shape"
 	for ns in "$node" "$net"; do
 		_tk_fx ip netns add "$ns"
-		_tk_fx_ns_init "$ns"
+		_tk_fx_ns_init "$ns" "$v6"
 	done
 	_tk_fx tk_ns "$node" sysctl -qw net.ipv4.ip_forward=1
+	((v6)) && _tk_fx tk_ns "$node" sysctl -qw net.ipv6.conf.all.forwarding=1
 
-	# every link is created from inside a fixture netns, the peer moved straight to the other
-	_tk_fx tk_ns "$node" ip link add br0 type bridge
-	_tk_fx tk_ns "$node" ip addr add "$TK_FIXTURE_POD_PREFIX.$id.1/24" dev br0
-	_tk_fx tk_ns "$node" ip link set br0 up
+	case $shape in
+	routed | redirect | macvlan | ipvlan) ;;
+	*)
+		# every link is created from inside a fixture netns, the peer moved straight to the
+		# other
+		_tk_fx tk_ns "$node" ip link add br0 type bridge
+		_tk_fx_has4 "$shape" &&
+			_tk_fx tk_ns "$node" ip addr add "$TK_FIXTURE_POD_PREFIX.$id.1/24" dev br0
+		((v6)) && _tk_fx tk_ns "$node" ip addr add "$TK_FIXTURE_POD_PREFIX6:$id::1/64" \
+			dev br0 nodad
+		_tk_fx tk_ns "$node" ip link set br0 up
+		;;
+	esac
 	for ((k = 1; k <= npods; k++)); do
 		pod=tk$id-pod$k
 		ip=$TK_FIXTURE_POD_PREFIX.$id.$((10 + k))
 		_tk_fx ip netns add "$pod"
-		_tk_fx_ns_init "$pod"
-		_tk_fx tk_ns "$node" ip link add "vethpod$k" type veth peer name eth0 netns "$pod"
-		_tk_fx tk_ns "$node" ip link set "vethpod$k" master br0 up
-		_tk_fx tk_ns "$pod" ip addr add "$ip/24" dev eth0
-		_tk_fx tk_ns "$pod" ip link set eth0 up
-		_tk_fx tk_ns "$pod" ip route add default via "$TK_FIXTURE_POD_PREFIX.$id.1"
+		_tk_fx_ns_init "$pod" "$v6"
+		case $shape in
+		macvlan | ipvlan) continue ;;	# their links hang off nic0, made below
+		routed | redirect) _tk_fx_pod_routed "$id" "$k" ;;
+		*)
+			_tk_fx tk_ns "$node" ip link add "vethpod$k" type veth peer name eth0 \
+				netns "$pod"
+			_tk_fx tk_ns "$node" ip link set "vethpod$k" master br0 up
+			if _tk_fx_has4 "$shape"; then
+				_tk_fx tk_ns "$pod" ip addr add "$ip/24" dev eth0
+			fi
+			if ((v6)); then
+				_tk_fx tk_ns "$pod" ip addr add \
+					"$TK_FIXTURE_POD_PREFIX6:$id::$((10 + k))/64" dev eth0 nodad
+			fi
+			_tk_fx tk_ns "$pod" ip link set eth0 up
+			if _tk_fx_has4 "$shape"; then
+				_tk_fx tk_ns "$pod" ip route add default via "$TK_FIXTURE_POD_PREFIX.$id.1"
+			fi
+			((v6)) && _tk_fx tk_ns "$pod" ip -6 route add default \
+				via "$TK_FIXTURE_POD_PREFIX6:$id::1"
+			;;
+		esac
 	done
 
 	# 4 tx queues: taprio maps each traffic class to its own queue (queues 1@0 1@1 1@2 1@3)
 	_tk_fx tk_ns "$node" ip link add nic0 numtxqueues 4 numrxqueues 4 type veth \
 		peer name eth0 netns "$net"
-	_tk_fx tk_ns "$node" ip addr add "$TK_FIXTURE_NET_PREFIX.$id.1/24" dev nic0
-	_tk_fx tk_ns "$node" ip link set nic0 up
-	_tk_fx tk_ns "$net" ip addr add "$TK_FIXTURE_NET_PREFIX.$id.2/24" dev eth0
-	_tk_fx tk_ns "$net" ip link set eth0 up
-	_tk_fx tk_ns "$net" ip route add "$TK_FIXTURE_POD_PREFIX.$id.0/24" \
-		via "$TK_FIXTURE_NET_PREFIX.$id.1"
+	if [ "$shape" = l2 ]; then
+		# nic0 is a bridge port: the net netns sits on the pod subnet, nothing is routed
+		_tk_fx tk_ns "$node" ip link set nic0 master br0 up
+		_tk_fx tk_ns "$net" ip addr add "$TK_FIXTURE_POD_PREFIX.$id.2/24" dev eth0
+		_tk_fx tk_ns "$net" ip link set eth0 up
+	else
+		if _tk_fx_has4 "$shape"; then
+			_tk_fx tk_ns "$node" ip addr add "$TK_FIXTURE_NET_PREFIX.$id.1/24" dev nic0
+		fi
+		((v6)) && _tk_fx tk_ns "$node" ip addr add "$TK_FIXTURE_NET_PREFIX6:$id::1/64" \
+			dev nic0 nodad
+		_tk_fx tk_ns "$node" ip link set nic0 up
+		if _tk_fx_has4 "$shape"; then
+			_tk_fx tk_ns "$net" ip addr add "$TK_FIXTURE_NET_PREFIX.$id.2/24" dev eth0
+		fi
+		((v6)) && _tk_fx tk_ns "$net" ip addr add "$TK_FIXTURE_NET_PREFIX6:$id::2/64" \
+			dev eth0 nodad
+		_tk_fx tk_ns "$net" ip link set eth0 up
+		case $shape in
+		snat | macvlan | ipvlan | ipv6) ;;	# no route back to the pods' IPv4 subnet
+		*)
+			_tk_fx tk_ns "$net" ip route add "$TK_FIXTURE_POD_PREFIX.$id.0/24" \
+				via "$TK_FIXTURE_NET_PREFIX.$id.1"
+			;;
+		esac
+		((v6)) && _tk_fx tk_ns "$net" ip -6 route add "$TK_FIXTURE_POD_PREFIX6:$id::/64" \
+			via "$TK_FIXTURE_NET_PREFIX6:$id::1"
+	fi
+	case $shape in
+	snat)
+		_tk_fx tk_ns "$node" iptables -t nat -A POSTROUTING -s "$TK_FIXTURE_POD_PREFIX.$id.0/24" \
+			-o nic0 -j MASQUERADE
+		;;
+	macvlan | ipvlan)
+		for ((k = 1; k <= npods; k++)); do
+			_tk_fx_pod_child "$id" "$k" "$shape"
+		done
+		;;
+	vxlan | geneve | ipip | gre) _tk_fx_tunnel "$id" "$shape" ;;
+	esac
 
 	_tk_fx_qdisc "$id"
 	# remembered so that down can wait until the classifier is really gone
@@ -257,6 +383,72 @@ tk_kill_pids() { # PID...
 	done
 	kill -KILL "$@" 2>/dev/null
 	return 0
+}
+
+# Shape routed (Calico): pod K's veth without a bridge, a /32 route to the pod on the host side
+# (proxy ARP on), the pod's default route via an onlink gateway the node owns on lo. Shape
+# redirect adds a tc ingress program on the host veth that hands the pod's packets to the FIB's
+# egress device with bpf_redirect_neigh(), skipping the node's IP forwarding.
+_tk_fx_pod_routed() { # ID K
+	local node=tk$1-node pod=tk$1-pod$2 gw=$TK_FIXTURE_POD_PREFIX.$1.1
+	local ip=$TK_FIXTURE_POD_PREFIX.$1.$((10 + $2))
+	if ! tk_ns "$node" ip -br addr show dev lo | grep -qF " $gw/32"; then
+		_tk_fx tk_ns "$node" ip addr add "$gw/32" dev lo
+	fi
+	_tk_fx tk_ns "$node" ip link add "vethpod$2" type veth peer name eth0 netns "$pod"
+	_tk_fx tk_ns "$node" sysctl -qw "net.ipv4.conf.vethpod$2.proxy_arp=1"
+	_tk_fx tk_ns "$node" ip link set "vethpod$2" up
+	_tk_fx tk_ns "$node" ip route add "$ip/32" dev "vethpod$2"
+	_tk_fx tk_ns "$pod" ip addr add "$ip/32" dev eth0
+	_tk_fx tk_ns "$pod" ip link set eth0 up
+	_tk_fx tk_ns "$pod" ip route add "$gw" dev eth0 scope link
+	_tk_fx tk_ns "$pod" ip route add default via "$gw" dev eth0 onlink
+	if [ "$(_tk_fx_shape "$1")" = redirect ]; then
+		_tk_fx tk_ns "$node" tc qdisc add dev "vethpod$2" clsact
+		_tk_fx tk_ns "$node" tc filter add dev "vethpod$2" ingress pref 1 \
+			bpf da obj "$TK_BUILD/tk_redirect_neigh.bpf.o" sec tc
+	fi
+}
+
+# Shapes macvlan and ipvlan: pod K's eth0 is a child of nic0 (macvlan bridge mode, ipvlan l2
+# mode, as the reference plugins default), on the net subnet.
+_tk_fx_pod_child() { # ID K KIND
+	local node=tk$1-node pod=tk$1-pod$2 mode=bridge
+	[ "$3" = ipvlan ] && mode=l2
+	_tk_fx tk_ns "$node" ip link add "${3:0:2}pod$2" link nic0 netns "$pod" type "$3" mode "$mode"
+	_tk_fx tk_ns "$pod" ip link set "${3:0:2}pod$2" name eth0
+	_tk_fx tk_ns "$pod" ip addr add "$TK_FIXTURE_NET_PREFIX.$1.$((10 + $2))/24" dev eth0
+	_tk_fx tk_ns "$pod" ip link set eth0 up
+}
+
+# Tunnel shapes: tun0 in the node and in the net netns, endpoints nic0's and the net eth0's
+# addresses, so the encapsulated packet leaves through nic0. The overlay addresses are /32s in
+# 198.19.253.<ID> (node) and 198.19.254.<ID> (net, the listener): outside every fixture's
+# subnets (IDs stop at 250), so neither side takes the other for a neighbour on br0 or nic0.
+_tk_fx_tunnel() { # ID KIND
+	local id=$1 ns here there args
+	for ns in node net; do
+		if [ $ns = node ]; then
+			here=$TK_FIXTURE_NET_PREFIX.$id.1 there=$TK_FIXTURE_NET_PREFIX.$id.2
+		else
+			here=$TK_FIXTURE_NET_PREFIX.$id.2 there=$TK_FIXTURE_NET_PREFIX.$id.1
+		fi
+		case $2 in
+		vxlan) args=(vxlan id 42 local "$here" remote "$there" dstport 4789) ;;
+		geneve) args=(geneve id 42 remote "$there") ;;
+		ipip) args=(ipip local "$here" remote "$there") ;;
+		gre) args=(gre local "$here" remote "$there" key 42) ;;
+		esac
+		_tk_fx tk_ns "tk$id-$ns" ip link add tun0 type "${args[@]}"
+		_tk_fx tk_ns "tk$id-$ns" ip link set tun0 up
+	done
+	_tk_fx tk_ns "tk$id-node" ip addr add "$TK_FIXTURE_NET_PREFIX.253.$id/32" dev tun0
+	_tk_fx tk_ns "tk$id-net" ip addr add "$TK_FIXTURE_NET_PREFIX.254.$id/32" dev tun0
+	_tk_fx tk_ns "tk$id-node" ip route add "$TK_FIXTURE_NET_PREFIX.254.$id/32" dev tun0 \
+		src "$TK_FIXTURE_NET_PREFIX.253.$id"
+	_tk_fx tk_ns "tk$id-net" ip route add "$TK_FIXTURE_NET_PREFIX.253.$id/32" dev tun0
+	_tk_fx tk_ns "tk$id-net" ip route replace "$TK_FIXTURE_POD_PREFIX.$id.0/24" \
+		via "$TK_FIXTURE_NET_PREFIX.253.$id" dev tun0 onlink
 }
 
 # Kill every process inside a fixture netns (listeners, talkers): a process keeps its netns, and
@@ -414,7 +606,7 @@ tk_talk() { # ID pod-index|node [talker args...]
 	*) ns=tk$id-pod$where ;;
 	esac
 	[ -e "/run/netns/$ns" ] || tk_fail "fixture $id has no netns $ns"
-	tk_ns "$ns" "$TK_BUILD/talker" --dst "$TK_FIXTURE_NET_PREFIX.$id.2" "$@"
+	tk_ns "$ns" "$TK_BUILD/talker" --dst "$(tk_fixture_vars "$id" && echo "$TK_LISTEN_IP")" "$@"
 }
 
 tk_fixture_show() { # ID
@@ -427,6 +619,7 @@ tk_fixture_show() { # ID
 	fi
 	tk_fixture_vars "$id"
 	echo "fixture $id: netns ${nss//$'\n'/ }"
+	[ "$TK_SHAPE" = bridge ] || echo "  shape $TK_SHAPE, listener $TK_LISTEN_IP${TK_LISTEN_IP6:+ $TK_LISTEN_IP6}"
 	for ((k = 0; k < ${#TK_PODS[@]}; k++)); do
 		echo "  pod$((k + 1))  ${TK_PODS[$k]}  eth0 ${TK_POD_IP[$k]}  via br0 $TK_BR_IP"
 	done
@@ -440,13 +633,14 @@ tk_fixture_show() { # ID
 _tk_fx_main() {
 	local cmd=${1:-} id=${2:-} npods=2
 	if [ $# -lt 2 ]; then
-		echo "usage: tests/fixture.sh up|down|show ID [--pods N]" >&2
+		echo "usage: tests/fixture.sh up|down|show ID [--pods N] [--shape SHAPE]" >&2
 		return 2
 	fi
 	shift 2
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--pods) npods=${2:-}; shift 2 || break ;;
+		--shape) TK_SHAPE=${2:-}; shift 2 || break ;;
 		*) echo "fixture.sh: unknown argument '$1'" >&2; return 2 ;;
 		esac
 	done

@@ -17,7 +17,8 @@ struct tk_obs_event {
 	__u8 tstamp_type;
 	__u8 has_sk;
 	__u16 queue;
-	__u32 _pad;
+	__u16 ethertype;	/* skb->protocol, host order */
+	__u16 _pad;
 };
 
 #endif

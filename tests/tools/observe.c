@@ -4,7 +4,10 @@
  * (tests/progs/tk_observe.bpf.c), with the skb metadata at that point, so that tests check what the
  * NIC really got without trusting the proxy's own counters.
  *
- *   observe [--dport LO[-HI]] [--duration S] [--ready-file F]
+ *   observe [--dport LO[-HI]] [--ethertype N] [--duration S] [--ready-file F]
+ *
+ * UDP over IPv4 and IPv6; --ethertype adds the raw frames of that EtherType (build/ethtalker),
+ * reported with sport and dport 0.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -48,6 +51,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	tsn_json_add_str(o, "tstamp_type", types[e->tstamp_type & 3]);
 	tsn_json_add_bool(o, "has_sk", e->has_sk);
 	tsn_json_add_u64(o, "queue", e->queue);
+	tsn_json_add_u64(o, "ethertype", e->ethertype);
 	tsn_out_emit(stdout, o, TSN_OUT_JSON);
 	json_object_put(o);
 	return 0;
@@ -57,6 +61,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "dport", required_argument, NULL, 'p' },
+		{ "ethertype", required_argument, NULL, 'e' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "ready-file", required_argument, NULL, 'r' },
 		{},
@@ -65,6 +70,8 @@ int main(int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	const char *ready = NULL;
 	unsigned int lo = 0, hi = 65535, duration = 60;
+	unsigned long ethertype = 0;
+	char *endp;
 	struct timespec t0, now;
 	int c, err = 1;
 
@@ -79,6 +86,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'e':
+			ethertype = strtoul(optarg, &endp, 0);
+			if (*endp || ethertype < 0x600 || ethertype > 0xffff) {
+				pr_warn("bad --ethertype '%s' (0x0600-0xffff)", optarg);
+				return 2;
+			}
+			break;
 		case 'd':
 			duration = strtoul(optarg, NULL, 10);
 			break;
@@ -89,7 +103,8 @@ int main(int argc, char **argv)
 			tsn_log_set_level(tsn_log_get_level() + 1);
 			break;
 		default:
-			pr_warn("usage: observe [--dport LO[-HI]] [--duration S] [--ready-file F]");
+			pr_warn("usage: observe [--dport LO[-HI]] [--ethertype N] [--duration S] "
+				"[--ready-file F]");
 			return 2;
 		}
 	}
@@ -102,6 +117,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	skel->rodata->port_lo = lo;
 	skel->rodata->port_hi = hi;
+	skel->rodata->raw_ethertype = (__u16)ethertype;
 	if (tk_observe_bpf__load(skel) || tk_observe_bpf__attach(skel)) {
 		pr_warn("loading/attaching the observer failed");
 		goto cleanup;

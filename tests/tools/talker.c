@@ -8,6 +8,10 @@
  * packets of concurrent talkers with the same 5-tuple stay distinguishable, which the tracer's
  * content fingerprint relies on.
  *
+ * Raw mode (--ethertype, --ifname) sends the same payload as Ethernet frames of that EtherType
+ * from an AF_PACKET socket, with the same SO_PRIORITY, SO_TXTIME and SO_MARK: the L2 TSN
+ * streams (OPC UA PubSub over Ethernet 0xB62C, AVTP 0x22F0) a pod on a bridged NIC sends.
+ *
  * Listen mode counts received datagrams until --count, --duration or SIGINT/SIGTERM and then
  * prints the count; it is always bounded so that a forgotten listener cannot outlive a test
  * by much.
@@ -16,6 +20,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/if_packet.h>
 #include <linux/net_tstamp.h>
 #include <json-c/json.h>
 
@@ -81,6 +87,8 @@ struct talker_opts {
 	bool txtime_delay_set;
 	unsigned int size;
 	unsigned int src_port;
+	unsigned int ethertype;	/* raw mode: frames of this EtherType on ifname */
+	const char *ifname;
 };
 
 static volatile sig_atomic_t stop;
@@ -96,8 +104,12 @@ static void usage(FILE *f)
 		"usage: talker --dst IP --port P [--count N] [--interval-us N] [--priority P]\n"
 		"              [--txtime tai|mono [--txtime-delay-ns N]] [--mark M] [--tos T]\n"
 		"              [--size BYTES] [--duration S] [--src-port P] [--json] [-v]\n"
+		"       talker --ethertype N --ifname IF [--count N] [--interval-us N] [--priority P]\n"
+		"              [--txtime tai|mono [--txtime-delay-ns N]] [--mark M] [--size BYTES]\n"
+		"              [--duration S] [--json] [-v]\n"
 		"       talker --listen --port P [--duration S] [--count N] [--json] [-v]\n"
 		"  send: N datagrams (default 10, max %llu), one every --interval-us (default 1000)\n"
+		"  raw: the same payload as broadcast Ethernet frames of EtherType N on IF\n"
 		"  listen: count datagrams until N, S seconds (default %d) or SIGINT/SIGTERM\n",
 		TALKER_MAX_COUNT, TALKER_LISTEN_DURATION);
 }
@@ -151,7 +163,7 @@ static void ns_to_ts(uint64_t ns, struct timespec *ts)
 enum {
 	OPT_DST = 256, OPT_PORT, OPT_COUNT, OPT_INTERVAL, OPT_PRIORITY, OPT_TXTIME,
 	OPT_TXTIME_DELAY, OPT_MARK, OPT_TOS, OPT_SIZE, OPT_DURATION, OPT_SRC_PORT, OPT_JSON,
-	OPT_LISTEN, OPT_HELP,
+	OPT_LISTEN, OPT_ETHERTYPE, OPT_IFNAME, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -169,6 +181,8 @@ static const struct option long_opts[] = {
 	{ "src-port", required_argument, NULL, OPT_SRC_PORT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "listen", no_argument, NULL, OPT_LISTEN },
+	{ "ethertype", required_argument, NULL, OPT_ETHERTYPE },
+	{ "ifname", required_argument, NULL, OPT_IFNAME },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -249,6 +263,13 @@ static int parse_args(int argc, char **argv, struct talker_opts *o)
 		case OPT_LISTEN:
 			o->listen = true;
 			break;
+		case OPT_ETHERTYPE:
+			/* below 0x0600 the field is an 802.3 length, not a type */
+			err = parse_uint("ethertype", optarg, 0x0600, 0xffff, &o->ethertype);
+			break;
+		case OPT_IFNAME:
+			o->ifname = optarg;
+			break;
 		case 'v':
 			tsn_log_set_level(++verbose);
 			break;
@@ -269,7 +290,14 @@ static int parse_args(int argc, char **argv, struct talker_opts *o)
 		pr_warn("unexpected argument '%s' (see --help)", argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->port) {
+	if (o->ethertype || o->ifname) {
+		if (!o->ethertype || !o->ifname || o->listen || o->dst || o->port || o->tos_set ||
+		    o->src_port) {
+			pr_warn("raw mode takes --ethertype and --ifname together, without --listen, "
+				"--dst, --port, --tos or --src-port");
+			return -EINVAL;
+		}
+	} else if (!o->port) {
 		pr_warn("--port is required");
 		return -EINVAL;
 	}
@@ -281,7 +309,7 @@ static int parse_args(int argc, char **argv, struct talker_opts *o)
 		}
 		return 0;
 	}
-	if (!o->dst) {
+	if (!o->dst && !o->ethertype) {
 		pr_warn("--dst is required");
 		return -EINVAL;
 	}
@@ -315,6 +343,26 @@ static int parse_dst(const char *dst, unsigned int port, struct sockaddr_storage
 	return -EINVAL;
 }
 
+/* Raw mode's destination: the Ethernet broadcast address on ifname, frames of ethertype. */
+static int raw_dst(const char *ifname, unsigned int ethertype, struct sockaddr_storage *ss,
+		   socklen_t *len)
+{
+	struct sockaddr_ll *sll = (struct sockaddr_ll *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	sll->sll_family = AF_PACKET;
+	sll->sll_protocol = htons((uint16_t)ethertype);
+	sll->sll_ifindex = (int)if_nametoindex(ifname);
+	if (!sll->sll_ifindex) {
+		pr_warn("--ifname: no interface '%s' in this netns", ifname);
+		return -EINVAL;
+	}
+	sll->sll_halen = 6;
+	memset(sll->sll_addr, 0xff, 6);
+	*len = sizeof(*sll);
+	return 0;
+}
+
 static int set_sockopt(int fd, int level, int name, const void *val, socklen_t len,
 		       const char *what)
 {
@@ -329,6 +377,7 @@ static int setup_send_socket(const struct talker_opts *o, int family)
 {
 	int fd, v;
 
+	/* protocol 0 on a packet socket: it sends, it never receives */
 	fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		pr_warn("socket: %s", strerror(errno));
@@ -396,7 +445,8 @@ static int run_send(const struct talker_opts *o)
 	char *payload;
 	int fd, ret;
 
-	if (parse_dst(o->dst, o->port, &ss, &sslen))
+	if (o->ethertype ? raw_dst(o->ifname, o->ethertype, &ss, &sslen) :
+			   parse_dst(o->dst, o->port, &ss, &sslen))
 		return 2;
 	fd = setup_send_socket(o, ss.ss_family);
 	if (fd < 0)
@@ -469,8 +519,13 @@ static int run_send(const struct talker_opts *o)
 		json_object *j = json_object_new_object();
 
 		tsn_json_add_str(j, "mode", "send");
-		tsn_json_add_str(j, "dst", o->dst);
-		tsn_json_add_u64(j, "port", o->port);
+		if (o->ethertype) {
+			tsn_json_add_str(j, "ifname", o->ifname);
+			tsn_json_add_u64(j, "ethertype", o->ethertype);
+		} else {
+			tsn_json_add_str(j, "dst", o->dst);
+			tsn_json_add_u64(j, "port", o->port);
+		}
 		tsn_json_add_u64(j, "pid", getpid());
 		tsn_json_add_u64(j, "requested", o->count);
 		tsn_json_add_u64(j, "sent", sent);
@@ -490,6 +545,9 @@ static int run_send(const struct talker_opts *o)
 		}
 		tsn_out_emit(stdout, j, TSN_OUT_JSON);
 		json_object_put(j);
+	} else if (o->ethertype) {
+		printf("sent %llu/%llu on %s ethertype 0x%04x (pid %d, priority %u), %llu errors\n",
+		       sent, o->count, o->ifname, o->ethertype, getpid(), o->priority, errors);
 	} else {
 		printf("sent %llu/%llu to %s port %u (pid %d, priority %u), %llu errors\n", sent,
 		       o->count, o->dst, o->port, getpid(), o->priority, errors);

@@ -38,7 +38,7 @@ static uint64_t raw(const uint8_t *p, size_t n)
 
 /*
  * The definition: IPv4 id, total length, protocol (IPv6 payload length, next header, flow
- * label; other frames ethertype and length), then the 8 bytes at the UDP payload, the TCP
+ * label; other frames ethertype and L3 length), then the 8 bytes at the UDP payload, the TCP
  * sequence number or the L4 header, when the packet has them.
  */
 static uint64_t ref_fp(const struct frame *f)
@@ -61,7 +61,7 @@ static uint64_t ref_fp(const struct frame *f)
 		l4 = 14 + 40;
 		end = l4 + ntohs((uint16_t)raw(l3 + 4, 2));
 	} else {
-		h = (uint64_t)ethertype << 32 | f->len;
+		h = (uint64_t)ethertype << 32 | (f->len - 14);
 		if (14 + 8 <= f->len)
 			word = raw(l3, 8);
 		return tsn_fp_mix(h, word);

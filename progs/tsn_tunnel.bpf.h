@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tunnel recognition at a TSN NIC's tc egress: where an overlay (VXLAN, Geneve, IPIP, IPv6 in
+ * IPv4, GRE) encapsulated a pod's packet, find the inner L3 header, so that the restore can
+ * fingerprint the packet the pod sent (tsn_fp_l3 at the returned offset) instead of the outer
+ * headers, which the tunnel device wrote after the save.
+ *
+ * Pure: reads the packet with bpf_skb_load_bytes() and nothing else, writes only *in. Outer
+ * headers: Ethernet, then IPv4 (no fragments) or IPv6 (tunnel protocol as the first next
+ * header: no extension headers). Inner headers: IPv4 or IPv6, directly (IPIP, SIT, GRE
+ * protocol 0x0800/0x86DD) or behind an inner Ethernet header (VXLAN, Geneve or GRE protocol
+ * 0x6558, transparent Ethernet bridging). Options the header announces (GRE checksum, key and
+ * sequence number; Geneve options) are skipped, never interpreted.
+ */
+#ifndef TSN_TUNNEL_BPF_H
+#define TSN_TUNNEL_BPF_H
+
+#define TSN_TUN_ETH_HLEN 14
+#define TSN_TUN_ETH_P_IP 0x0800
+#define TSN_TUN_ETH_P_IPV6 0x86DD
+#define TSN_TUN_ETH_P_TEB 0x6558	/* transparent Ethernet bridging: an Ethernet frame inside */
+#define TSN_TUN_PROTO_IPIP 4
+#define TSN_TUN_PROTO_IPV6 41
+#define TSN_TUN_PROTO_UDP 17
+#define TSN_TUN_PROTO_GRE 47
+#define TSN_TUN_VXLAN_PORT 4789	/* IANA */
+#define TSN_TUN_GENEVE_PORT 6081	/* IANA */
+#define TSN_TUN_VXLAN_HLEN 8
+#define TSN_TUN_VXLAN_FLAG_I 0x08	/* the VNI is valid: a VXLAN header, RFC 7348 */
+#define TSN_TUN_GENEVE_HLEN 8
+#define TSN_TUN_GRE_CSUM 0x8000
+#define TSN_TUN_GRE_ROUTING 0x4000
+#define TSN_TUN_GRE_KEY 0x2000
+#define TSN_TUN_GRE_SEQ 0x1000
+#define TSN_TUN_GRE_VERSION 0x0007
+
+/* The inner packet: where its L3 header starts in the frame, and its EtherType. */
+struct tsn_tunnel_inner {
+	__u32 off;
+	__u16 l3proto;
+	__u16 _pad;
+};
+
+/* An inner Ethernet header at off: its EtherType, the L3 header 14 bytes on; IP only. */
+static __always_inline int tsn_tunnel_inner_eth(struct __sk_buff *skb, __u32 off,
+						struct tsn_tunnel_inner *in)
+{
+	__u16 proto;
+
+	if (bpf_skb_load_bytes(skb, off + 12, &proto, sizeof(proto)))
+		return -1;
+	proto = bpf_ntohs(proto);
+	if (proto != TSN_TUN_ETH_P_IP && proto != TSN_TUN_ETH_P_IPV6)
+		return -1;
+	in->off = off + TSN_TUN_ETH_HLEN;
+	in->l3proto = proto;
+	return 0;
+}
+
+/* An inner packet of EtherType proto at off (GRE, Geneve): IP directly, or Ethernet. */
+static __always_inline int tsn_tunnel_inner_proto(struct __sk_buff *skb, __u32 off, __u16 proto,
+						  struct tsn_tunnel_inner *in)
+{
+	if (proto == TSN_TUN_ETH_P_TEB)
+		return tsn_tunnel_inner_eth(skb, off, in);
+	if (proto != TSN_TUN_ETH_P_IP && proto != TSN_TUN_ETH_P_IPV6)
+		return -1;
+	in->off = off;
+	in->l3proto = proto;
+	return 0;
+}
+
+/*
+ * 0 and *in set when skb (a tc program's, L2 header at 0) is a tunnel packet of a kind above
+ * with an IP packet inside; -1 when it is anything else, which the caller fingerprints as is.
+ * vxlan_port: a VXLAN UDP port configured besides 4789 (Linux's old default 8472), or 0.
+ */
+static __always_inline int tsn_tunnel_inner(struct __sk_buff *skb, __u16 vxlan_port,
+					    struct tsn_tunnel_inner *in)
+{
+	__u16 outer = bpf_ntohs(skb->protocol), dport, gre[2];
+	__u8 hdr[8], proto;
+	__u32 l4;
+
+	if (outer == TSN_TUN_ETH_P_IP) {
+		__u8 ip[20];
+
+		if (bpf_skb_load_bytes(skb, TSN_TUN_ETH_HLEN, ip, sizeof(ip)))
+			return -1;
+		/* a fragment's payload is not the start of a tunnel header */
+		if ((ip[6] & 0x3f) || ip[7] || (ip[0] & 0xf) < 5)
+			return -1;
+		proto = ip[9];
+		l4 = TSN_TUN_ETH_HLEN + (ip[0] & 0xf) * 4;
+	} else if (outer == TSN_TUN_ETH_P_IPV6) {
+		if (bpf_skb_load_bytes(skb, TSN_TUN_ETH_HLEN + 6, &proto, sizeof(proto)))
+			return -1;
+		l4 = TSN_TUN_ETH_HLEN + 40;
+	} else {
+		return -1;
+	}
+
+	if (proto == TSN_TUN_PROTO_IPIP || proto == TSN_TUN_PROTO_IPV6) {
+		in->off = l4;
+		in->l3proto = proto == TSN_TUN_PROTO_IPIP ? TSN_TUN_ETH_P_IP : TSN_TUN_ETH_P_IPV6;
+		return 0;
+	}
+	if (proto == TSN_TUN_PROTO_GRE) {
+		__u16 flags;
+		__u32 hlen = 4;
+
+		if (bpf_skb_load_bytes(skb, l4, gre, sizeof(gre)))
+			return -1;
+		flags = bpf_ntohs(gre[0]);
+		/* version 0 only (1 is PPTP's enhanced GRE), no source routing (RFC 1701) */
+		if (flags & (TSN_TUN_GRE_VERSION | TSN_TUN_GRE_ROUTING))
+			return -1;
+		if (flags & TSN_TUN_GRE_CSUM)
+			hlen += 4;	/* checksum + reserved */
+		if (flags & TSN_TUN_GRE_KEY)
+			hlen += 4;
+		if (flags & TSN_TUN_GRE_SEQ)
+			hlen += 4;
+		return tsn_tunnel_inner_proto(skb, l4 + hlen, bpf_ntohs(gre[1]), in);
+	}
+	if (proto != TSN_TUN_PROTO_UDP)
+		return -1;
+	/* the UDP header and the 8 bytes after it: the VXLAN or Geneve base header */
+	if (bpf_skb_load_bytes(skb, l4 + 2, &dport, sizeof(dport)) ||
+	    bpf_skb_load_bytes(skb, l4 + 8, hdr, sizeof(hdr)))
+		return -1;
+	dport = bpf_ntohs(dport);
+	if (dport == TSN_TUN_VXLAN_PORT || (vxlan_port && dport == vxlan_port)) {
+		if (!(hdr[0] & TSN_TUN_VXLAN_FLAG_I))
+			return -1;
+		return tsn_tunnel_inner_eth(skb, l4 + 8 + TSN_TUN_VXLAN_HLEN, in);
+	}
+	if (dport == TSN_TUN_GENEVE_PORT) {
+		/* version 0 (top 2 bits), options length in 4-byte words (low 6 bits) */
+		if (hdr[0] >> 6)
+			return -1;
+		return tsn_tunnel_inner_proto(skb,
+					      l4 + 8 + TSN_TUN_GENEVE_HLEN + (hdr[0] & 0x3f) * 4,
+					      (__u16)(hdr[2] << 8 | hdr[3]), in);
+	}
+	return -1;
+}
+
+#endif

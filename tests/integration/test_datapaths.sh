@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# tsnproxy and tsntrace on each datapath shape of the fixture (tests/fixture.sh TK_SHAPE,
+# docs/datapaths.md). Enforce mode is judged at nic0 by the independent observer (build/observe):
+# the registered pod's packets at their priority and tstamp type, nothing restored for the
+# unregistered pod or the node's own traffic; in the deployed default (save hook auto) and with
+# the tracepoint save hook. tsntrace must follow the pod's packet to nic0 and judge it there.
+
+N=50	# packets per flow
+# 1: the l2 shape also sends raw Ethernet frames (EtherType 0xB62C) from an AF_PACKET socket;
+# tests/integration/pending_datapaths.sh sets it, until tsnproxy restores every one of them
+DP_RAW=${DP_RAW:-0}
+
+proxy() { tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" "$@"; }
+netns_ino() { stat -L -c %i "/run/netns/$1"; }
+nic_ifindex() { tk_ns "$TK_NODE" ip -j link show nic0 | jq '.[0].ifindex'; }
+
+# Skip when this kernel cannot build the shape's links (ipvlan, geneve, ipip, gre are modules
+# the host kernel may lack: the VM lane runs them).
+dp_require_shape() { # SHAPE
+	local kind=$1 ns=tk$TK_TEST_ID-probe args
+	case $kind in
+	ipvlan) args=(link tkp0 type ipvlan mode l2) ;;
+	macvlan) args=(link tkp0 type macvlan) ;;
+	vxlan) args=(type vxlan id 1 dstport 4789) ;;
+	geneve) args=(type geneve id 1 remote 198.19.0.1) ;;
+	ipip | gre) args=(type "$kind" remote 198.19.0.1) ;;
+	*) return 0 ;;
+	esac
+	ip netns add "$ns" || tk_fail "netns $ns"
+	tk_defer "ip netns del $ns"
+	tk_ns "$ns" ip link add tkp0 type veth peer name tkp9
+	if ! tk_ns "$ns" ip link add tkp1 "${args[@]}" 2>/dev/null; then
+		ip netns del "$ns"
+		tk_skip "kernel cannot create $kind links"
+	fi
+	ip netns del "$ns"
+}
+
+dp_setup() { # SHAPE
+	dp_require_shape "$1"
+	TK_SHAPE=$1 tk_fixture_up "$TK_TEST_ID" 2
+	tk_listen "$TK_TEST_ID" 5001
+	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
+}
+
+# the observer for ports LO-HI (and raw frames of EtherType 0xB62C); NDJSON in $TK_TMP/obs.json
+dp_observe() { # start|stop
+	if [ "$1" = start ]; then
+		"$TK_BUILD/observe" --dport 6101-6109 --ethertype 0xB62C --duration 120 \
+			--ready-file "$TK_TMP/obs.ready" >"$TK_TMP/obs.json" 2>"$TK_TMP/obs.err" &
+		DP_OBS_PID=$!
+		tk_defer "kill $DP_OBS_PID"
+		tk_wait_file "$TK_TMP/obs.ready"
+	else
+		sleep 0.3
+		kill -TERM "$DP_OBS_PID" 2>/dev/null
+		wait "$DP_OBS_PID" 2>/dev/null
+	fi
+}
+# observer lines at nic0 matching a jq condition
+dp_nic() { # jq-condition
+	jq -c "select(.netns == $(netns_ino "$TK_NODE") and .ifindex == $(nic_ifindex)) | select($1)" \
+		"$TK_TMP/obs.json" | wc -l
+}
+dp_talk() { tk_talk "$TK_TEST_ID" "$@" >/dev/null || tk_fail "talker failed: $*"; }
+
+# The enforce matrix of one shape: pod1 registered with priorities 1-3 sends TAI, MONO and no
+# txtime (priorities 1 and 2 only: the seed schedule never opens traffic class 3's gate); pod2, unregistered, and the node send too. KEPT=1 for shapes where the kernel itself
+# keeps the priority (macvlan, ipvlan): there the unregistered pod's priority reaches nic0
+# without tsnproxy, so only the proxy's not touching it is checked.
+dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
+	local shape=$1 hook=$2 kept=${3:-0} dst6 st
+	dp_setup "$shape"
+	[ "$hook" = tracepoint ] && hook=(--save-hook tracepoint) || hook=()
+	proxy start --nic nic0 "${hook[@]}" >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1,2,3 >/dev/null || tk_fail "allow pod1"
+	dp_observe start
+	dp_talk 1 --port 6101 --count $N --priority 1 --txtime tai
+	dp_talk 1 --port 6102 --count $N --priority 2 --txtime mono
+	dp_talk 1 --port 6103 --count $N --priority 1
+	dp_talk 2 --port 6104 --count $N --priority 2
+	dp_talk node --port 6105 --count $N --priority 0
+	if [ -n "$TK_LISTEN_IP6" ]; then
+		dst6=$TK_LISTEN_IP6
+		tk_ns "${TK_PODS[0]}" "$TK_BUILD/talker" --dst "$dst6" --port 6106 --count $N \
+			--priority 2 --txtime tai >/dev/null || tk_fail "IPv6 talker failed"
+	fi
+	if [ "$shape" = l2 ] && ((DP_RAW)); then
+		tk_ns "${TK_PODS[0]}" "$TK_BUILD/talker" --ethertype 0xB62C --ifname eth0 \
+			--count $N --priority 2 --txtime tai >/dev/null || tk_fail "raw talker failed"
+	fi
+	dp_observe stop
+	st=$(proxy status --json)
+	tk_log "$shape ${hook[*]}: $(echo "$st" | jq -c '{save_hook: .config.save_hook} + .counters')"
+	assert_eq "tai: priority 1 and tai at nic0" \
+		"$(dp_nic '.dport == 6101 and .priority == 1 and .tstamp_type == "tai" and .tstamp != 0')" $N
+	assert_eq "mono: priority 2 and mono at nic0" \
+		"$(dp_nic '.dport == 6102 and .priority == 2 and .tstamp_type == "mono" and .tstamp != 0')" $N
+	assert_eq "no txtime: priority 1, no tstamp at nic0" \
+		"$(dp_nic '.dport == 6103 and .priority == 1 and .tstamp == 0')" $N
+	if ((kept)); then
+		assert_eq "unregistered pod: the kernel's priority 2, untouched" \
+			"$(dp_nic '.dport == 6104 and .priority == 2')" $N
+	else
+		assert_eq "unregistered pod: seen at nic0" "$(dp_nic '.dport == 6104')" $N
+		assert_eq "unregistered pod: nothing restored" \
+			"$(dp_nic '.dport == 6104 and .priority != 0')" 0
+	fi
+	assert_eq "node traffic: seen at nic0" "$(dp_nic '.dport == 6105')" $N
+	assert_eq "node traffic: nothing restored" "$(dp_nic '.dport == 6105 and .priority != 0')" 0
+	if [ -n "$dst6" ]; then
+		assert_eq "IPv6: priority 2 and tai at nic0" \
+			"$(dp_nic '.dport == 6106 and .priority == 2 and .tstamp_type == "tai"')" $N
+	fi
+	if [ "$shape" = l2 ] && ((DP_RAW)); then
+		assert_eq "raw 0xB62C frames: priority 2 and tai at nic0" \
+			"$(dp_nic '.ethertype == 46636 and .priority == 2 and .tstamp_type == "tai"')" $N
+	fi
+}
+
+# tsntrace on one shape: pod1's packets reach nic0, are judged there, and the priority loss is
+# named with CAUSE at the hop on device LOST_IF.
+dp_trace() { # SHAPE CAUSE LOST_IF
+	dp_setup "$1"
+	tk_trace_start "$TK_TMP/tr.json" --json --summary --netns "${TK_PODS[0]}" --dport 5001
+	dp_talk 1 --port 5001 --count 5 --interval-us 2000 --priority 2
+	tk_trace_stop
+	assert_eq "tsntrace exit" "$TK_TRACE_RC" 0
+	local pk='[.[] | select(.type == "packet" and .tuple.dport == 5001)]'
+	assert_eq "packets traced" "$(jq -s "$pk | length" "$TK_TMP/tr.json")" 5
+	assert_eq "path reaches nic0" "$(jq -s "$pk | all(.path | any(.ifname == \"nic0\"))" \
+		"$TK_TMP/tr.json")" true
+	assert_eq "judged at nic0" "$(jq -s "$pk | all(.judged_at.ifname == \"nic0\")" \
+		"$TK_TMP/tr.json")" true
+	if [ "$2" = kept ]; then
+		assert_eq "priority kept" "$(jq -s "$pk | all(.fields.priority.kept)" \
+			"$TK_TMP/tr.json")" true
+	else
+		assert_eq "priority lost: $2 at $3" "$(jq -s "$pk | all(.fields.priority.kept == false
+			and .fields.priority.cause == \"$2\" and .fields.priority.lost_at.ifname == \"$3\")" \
+			"$TK_TMP/tr.json")" true
+	fi
+}
+
+test_enforce_snat() { dp_enforce snat auto; }
+test_enforce_snat_tracepoint() { dp_enforce snat tracepoint; }
+test_enforce_ipv6() { dp_enforce ipv6 auto; }
+test_enforce_ipv6_tracepoint() { dp_enforce ipv6 tracepoint; }
+test_enforce_dual() { dp_enforce dual auto; }
+test_enforce_dual_tracepoint() { dp_enforce dual tracepoint; }
+test_enforce_routed() { dp_enforce routed auto; }
+test_enforce_routed_tracepoint() { dp_enforce routed tracepoint; }
+test_enforce_redirect() { dp_enforce redirect auto; }
+test_enforce_redirect_tracepoint() { dp_enforce redirect tracepoint; }
+test_enforce_l2() { dp_enforce l2 auto; }
+test_enforce_l2_tracepoint() { dp_enforce l2 tracepoint; }
+test_enforce_macvlan() { dp_enforce macvlan auto 1; }
+test_enforce_macvlan_tracepoint() { dp_enforce macvlan tracepoint 1; }
+test_enforce_ipvlan() { dp_enforce ipvlan auto 1; }
+test_enforce_ipvlan_tracepoint() { dp_enforce ipvlan tracepoint 1; }
+
+test_trace_snat() { dp_trace snat veth-priority-reset vethpod1; }
+test_trace_ipv6() { dp_trace ipv6 veth-priority-reset vethpod1; }
+test_trace_dual() { dp_trace dual veth-priority-reset vethpod1; }
+test_trace_routed() { dp_trace routed veth-priority-reset vethpod1; }
+test_trace_redirect() { dp_trace redirect veth-priority-reset vethpod1; }
+test_trace_l2() { dp_trace l2 veth-priority-reset vethpod1; }
+test_trace_macvlan() { dp_trace macvlan kept; }
+test_trace_ipvlan() { dp_trace ipvlan kept; }
