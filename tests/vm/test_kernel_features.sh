@@ -81,6 +81,25 @@ test_taprio_seed_schedule() {
 	assert_ge "taprio sent packets" "${pkts:-0}" 3
 }
 
+# Without tsnkit: grafting a clsact qdisc onto a device whose root is taprio deactivates and
+# reactivates the device, which resets taprio. Where taprio_reset() cancels the schedule's
+# hrtimer (6.1) nothing restarts it: the current entry's close time stays in the past and
+# taprio never dequeues again, not even traffic class 0. tsnproxy's restore hook creates
+# exactly that clsact on a kernel without tcx.
+test_taprio_sends_after_clsact_added() {
+	local pkts
+	kf_nic0
+	tk_ns "$KF_NS" tc qdisc add dev nic0 parent root handle 100 "${KF_TAPRIO[@]}" ||
+		tk_fail "tc qdisc add taprio"
+	tk_ns "$KF_NS" ping -q -c 3 -i 0.2 -W 2 10.0.0.2 || tk_fail "ping through taprio"
+	tk_ns "$KF_NS" tc qdisc add dev nic0 clsact || tk_fail "tc qdisc add clsact"
+	tk_ns "$KF_NS" ping -q -c 3 -i 0.2 -W 2 10.0.0.2 ||
+		tk_fail "taprio sends nothing after a clsact qdisc was added on $(uname -r)"
+	pkts=$(tk_ns "$KF_NS" tc -s qdisc show dev nic0 |
+		awk '/qdisc taprio 100: root/ { f = 1 } f && /Sent/ { print $4; exit }')
+	assert_ge "taprio sent packets" "${pkts:-0}" 6
+}
+
 test_mqprio_etf() {
 	local out
 	kf_nic0
