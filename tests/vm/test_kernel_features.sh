@@ -15,6 +15,8 @@ KF_TAPRIO=(taprio num_tc 4 map 0 1 2 3 queues 1@0 1@1 1@2 1@3
 kf_series() {
 	local s=${TK_VM_KERNEL_PKG:-linux-image-6.12-amd64}
 	s=${s#linux-image-}
+	# the unversioned meta-packages (amd64, rt-amd64) are bookworm's default series
+	case "$s" in amd64 | rt-amd64) s=6.1 ;; esac
 	s=${s%%-*}
 	if [[ "$s" =~ ^[0-9]+\.[0-9]+$ ]]; then echo "$s"; fi
 }
@@ -48,6 +50,12 @@ test_guest_kernel_version() {
 	series=$(kf_series)
 	[ -n "$series" ] || tk_skip "TK_VM_KERNEL_PKG=${TK_VM_KERNEL_PKG:-} names no kernel series"
 	assert_match "uname -r" "$(uname -r)" "^${series//./\\.}\."
+	# an -rt- package must boot a PREEMPT_RT kernel, and only it
+	if [[ "${TK_VM_KERNEL_PKG:-}" == *-rt-* ]]; then
+		assert_match "uname -v" "$(uname -v)" PREEMPT_RT
+	elif [[ "$(uname -v)" == *PREEMPT_RT* ]]; then
+		tk_fail "TK_VM_KERNEL_PKG=${TK_VM_KERNEL_PKG:-} booted a PREEMPT_RT kernel"
+	fi
 }
 
 test_modules_load() {
