@@ -13,7 +13,8 @@
 #         --timeout SECS qemu is killed after this long (default 1200, env TK_VM_TIMEOUT)
 #
 # Environment: TK_VM_KERNEL_PKG  kernel meta-package to resolve (default linux-image-6.12-amd64)
-#              TK_VM_ACCEL       qemu accelerator (default tcg; e.g. tcg,thread=single)
+#              TK_VM_ACCEL       qemu accelerator: auto (default: kvm if a probe boot works
+#                                there, else tcg), kvm, tcg, tcg,thread=single, ...
 #              TK_VM_DIR         work dir (default build/vm); TK_* variables are passed to the guest
 #              TK_VM_LOCK        lock serializing VMs machine-wide (default /run/lock/tsnkit-vm.lock)
 #
@@ -192,7 +193,10 @@ write_cmd() { # mode args...
 }
 
 qemu_cmd() {
-	QEMU=(qemu-system-x86_64 -accel "${TK_VM_ACCEL:-tcg}" -cpu max -smp 2 -m 2G -nographic
+	local cpu=max
+	# -cpu max under kvm asks for MSRs a nested hypervisor may refuse; host is what kvm runs
+	[ "${ACCEL%%,*}" = kvm ] && cpu=host
+	QEMU=(qemu-system-x86_64 -accel "$ACCEL" -cpu "$cpu" -smp 2 -m 2G -nographic
 		-no-user-config -no-reboot -vga none -nic none
 		# qboot: a minimal firmware that boots -kernel faster than SeaBIOS and, unlike it,
 		# draws no banner and escape codes on the serial console.
@@ -245,7 +249,7 @@ boot() { # mode
 	write_cmd "$mode" "${CMD[@]}"
 	mkdir -p "$VM_DIR/logs"
 	t0=$(now)
-	note "booting $KREL (tcg, timeout ${TIMEOUT}s)"
+	note "booting $KREL ($ACCEL, timeout ${TIMEOUT}s)"
 	if [ "$mode" = shell ]; then
 		# Foreground, on the terminal. --foreground keeps qemu on the tty's process group.
 		timeout --foreground --kill-after=10 "$TIMEOUT" "${QEMU[@]}" || rc=$?
@@ -284,8 +288,9 @@ boot() { # mode
 		rc=$(cat "$IO/rc")
 	else
 		note "the guest reported no exit status, or oopsed (kernel panic, oops, early boot failure?)"
-		# keep the console of a failed boot: the next run overwrites console.log
-		cp "$VM_DIR/logs/console.log" "$VM_DIR/logs/console.failed.$(date +%Y%m%d-%H%M%S).log"
+		# keep the console of a failed boot (not of a failed accelerator probe): the next
+		# run overwrites console.log
+		[ "${PROBE:-0}" = 1 ] || cp "$VM_DIR/logs/console.log" "$VM_DIR/logs/console.failed.$(date +%Y%m%d-%H%M%S).log"
 		note "console kept in $VM_DIR/logs/console.failed.*.log"
 		rc=125
 	fi
@@ -308,6 +313,20 @@ watch_oops() { # PID (timeout's, which passes the signal on to qemu)
 		fi
 		sleep 1
 	done
+}
+
+# Sets ACCEL. auto: kvm when /dev/kvm is there and a probe boot of this kernel runs `true`
+# under it, else tcg. /dev/kvm alone is not enough: a nested hypervisor can offer a kvm that
+# fails on the first instruction it must emulate, or on an MSR the guest CPU model needs.
+pick_accel() {
+	ACCEL=${TK_VM_ACCEL:-auto}
+	[ "$ACCEL" = auto ] || return 0
+	ACCEL=tcg
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ] &&
+		(ACCEL=kvm PROBE=1 TIMEOUT=60 && CMD=(true) && boot run) >/dev/null 2>&1; then
+		ACCEL=kvm
+	fi
+	note "accelerator: $ACCEL"
 }
 
 main() {
@@ -340,14 +359,16 @@ main() {
 	esac
 	case "$mode" in
 	prepare) prepare ;;
-	shell) kernel_dir; boot shell || rc=$? ;;
+	shell) kernel_dir; pick_accel; boot shell || rc=$? ;;
 	run)
 		[ ${#CMD[@]} -gt 0 ] || die "no command after --"
 		kernel_dir
+		pick_accel
 		boot run || rc=$?
 		;;
 	lane)
 		kernel_dir
+		pick_accel
 		# Test logs go to the writable share, and end up in build/vm/test-logs.
 		export TK_LOGDIR=$GUEST_IO/test-logs
 		CMD=(tests/vm/lane.sh "${CMD[@]}")

@@ -15,6 +15,8 @@ KF_TAPRIO=(taprio num_tc 4 map 0 1 2 3 queues 1@0 1@1 1@2 1@3
 kf_series() {
 	local s=${TK_VM_KERNEL_PKG:-linux-image-6.12-amd64}
 	s=${s#linux-image-}
+	# the unversioned meta-packages (amd64, rt-amd64) are bookworm's default series
+	case "$s" in amd64 | rt-amd64) s=6.1 ;; esac
 	s=${s%%-*}
 	if [[ "$s" =~ ^[0-9]+\.[0-9]+$ ]]; then echo "$s"; fi
 }
@@ -48,6 +50,12 @@ test_guest_kernel_version() {
 	series=$(kf_series)
 	[ -n "$series" ] || tk_skip "TK_VM_KERNEL_PKG=${TK_VM_KERNEL_PKG:-} names no kernel series"
 	assert_match "uname -r" "$(uname -r)" "^${series//./\\.}\."
+	# an -rt- package must boot a PREEMPT_RT kernel, and only it
+	if [[ "${TK_VM_KERNEL_PKG:-}" == *-rt-* ]]; then
+		assert_match "uname -v" "$(uname -v)" PREEMPT_RT
+	elif [[ "$(uname -v)" == *PREEMPT_RT* ]]; then
+		tk_fail "TK_VM_KERNEL_PKG=${TK_VM_KERNEL_PKG:-} booted a PREEMPT_RT kernel"
+	fi
 }
 
 test_modules_load() {
@@ -79,6 +87,25 @@ test_taprio_seed_schedule() {
 	out=$(tk_ns "$KF_NS" tc -s qdisc show dev nic0)
 	pkts=$(echo "$out" | awk '/qdisc taprio 100: root/ { f = 1 } f && /Sent/ { print $4; exit }')
 	assert_ge "taprio sent packets" "${pkts:-0}" 3
+}
+
+# Without tsnkit: grafting a clsact qdisc onto a device whose root is taprio deactivates and
+# reactivates the device, which resets taprio. Where taprio_reset() cancels the schedule's
+# hrtimer (6.1) nothing restarts it: the current entry's close time stays in the past and
+# taprio never dequeues again, not even traffic class 0. tsnproxy's restore hook creates
+# exactly that clsact on a kernel without tcx.
+test_taprio_sends_after_clsact_added() {
+	local pkts
+	kf_nic0
+	tk_ns "$KF_NS" tc qdisc add dev nic0 parent root handle 100 "${KF_TAPRIO[@]}" ||
+		tk_fail "tc qdisc add taprio"
+	tk_ns "$KF_NS" ping -q -c 3 -i 0.2 -W 2 10.0.0.2 || tk_fail "ping through taprio"
+	tk_ns "$KF_NS" tc qdisc add dev nic0 clsact || tk_fail "tc qdisc add clsact"
+	tk_ns "$KF_NS" ping -q -c 3 -i 0.2 -W 2 10.0.0.2 ||
+		tk_fail "taprio sends nothing after a clsact qdisc was added on $(uname -r)"
+	pkts=$(tk_ns "$KF_NS" tc -s qdisc show dev nic0 |
+		awk '/qdisc taprio 100: root/ { f = 1 } f && /Sent/ { print $4; exit }')
+	assert_ge "taprio sent packets" "${pkts:-0}" 6
 }
 
 test_mqprio_etf() {
@@ -168,11 +195,13 @@ test_guest_userland() {
 # What `tsnproxy features` must find on the guest kernel, and what it must not (a probe that
 # says yes to a feature the kernel lacks is as wrong as one that says no).
 test_tsnproxy_features() {
-	local out f want=(tp_btf fentry kprobe bpf_timer taprio etf mqprio) lack=()
+	local out f want=(tp_btf fentry kprobe taprio etf mqprio) lack=()
 	[ -x "$TK_BUILD/tsnproxy" ] || tk_skip "$TK_BUILD/tsnproxy not built (make all)"
 	out=$("$TK_BUILD/tsnproxy" features --json) || tk_fail "tsnproxy features --json failed"
 	echo "$out"
 	if kf_kernel_at_least 6.6; then want+=(tcx); else lack+=(tcx); fi
+	# the verifier rejects bpf_timer on PREEMPT_RT kernels
+	if [[ "$(uname -v)" == *PREEMPT_RT* ]]; then lack+=(bpf_timer); else want+=(bpf_timer); fi
 	if kf_kernel_at_least 6.11; then want+=(skb_clock_tai); else lack+=(skb_clock_tai); fi
 	if kf_kernel_at_least 6.2; then want+=(kern_ctx); else lack+=(kern_ctx); fi
 	# Debian's 6.1 config has no CONFIG_FPROBE, its 6.12 one has
