@@ -115,7 +115,7 @@ fi
 if part hook; then
 echo "# save hook: tracepoint (node-wide) vs tc (per pod), pps with each, alternating"
 for ((r = 1; r <= ROUNDS; r++)); do
-	proxy start --nic nic0 --save-hook tracepoint ${BENCH_START_ARGS:-} >/dev/null
+	proxy start --nic nic0 --policy all --save-hook tracepoint ${BENCH_START_ARGS:-} >/dev/null
 	proxy allow --netns "tk$ID-pod1" --priorities 1 >/dev/null
 	tp=$(bench_pps 1)
 	proxy stop >/dev/null
@@ -195,7 +195,7 @@ paired_run() { # tag talk-function
 # on 6.2+)
 samples=$(for ((r = 1; r <= ROUNDS; r++)); do
 	fill_pack
-	proxy start --nic nic0 --save-hook tracepoint ${BENCH_START_ARGS:-} >/dev/null
+	proxy start --nic nic0 --policy all --save-hook tracepoint ${BENCH_START_ARGS:-} >/dev/null
 	proxy allow --netns "tk$ID-pod1" --priorities 1 >/dev/null
 	paired_run tp talk | sed "s/\$/ $r/"
 	paired_run node talk_node | sed "s/\$/ $r/"

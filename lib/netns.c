@@ -289,3 +289,61 @@ int tsn_netns_ifindex(int fd, const char *ifname)
 	}
 	return err;
 }
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+int tsn_netns_cookie(int fd, __u64 *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int saved = -1, sock, err = 0;
+
+	if (fd >= 0) {
+		err = tsn_netns_enter(fd, &saved);
+		if (err)
+			return err;
+	}
+	/* a socket belongs to the netns it was created in */
+	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0)
+		tsn_netns_leave(saved);
+	if (sock < 0)
+		return -errno;
+	if (getsockopt(sock, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
+		err = -errno;
+	close(sock);
+	return err;
+}
+
+int tsn_netns_alive(__u32 inode, __u64 cookie)
+{
+	char spec[32];
+	__u64 have;
+	int fd, err;
+
+	snprintf(spec, sizeof(spec), "inode:%u", inode);
+	fd = tsn_netns_open(spec);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	err = tsn_netns_cookie(fd, &have);
+	close(fd);
+	if (err)
+		return err;
+	return have == cookie;
+}
+
+int tsn_netns_ifname(int fd, int ifindex, char *buf)
+{
+	int saved, err = 0;
+
+	err = tsn_netns_enter(fd, &saved);
+	if (err)
+		return err;
+	if (!if_indextoname((unsigned int)ifindex, buf))
+		err = -errno;
+	tsn_netns_leave(saved);
+	return err;
+}

@@ -31,6 +31,21 @@ int tsn_netns_name(__u32 inode, char *buf, size_t len);
 int tsn_netns_enter(int fd, int *saved);
 int tsn_netns_leave(int saved);
 
+/*
+ * The netns cookie of netns fd (fd < 0: the current one): unlike an inode, never reused while
+ * the kernel runs. 0 or -errno (-ENOPROTOOPT before 5.14).
+ */
+int tsn_netns_cookie(int fd, __u64 *cookie);
+
+/*
+ * Is the netns with this inode and cookie still alive (a netns found by tsn_netns_open's
+ * "inode:N" search with that cookie)? 1 yes, 0 gone or recycled, -errno when it cannot tell.
+ */
+int tsn_netns_alive(__u32 inode, __u64 cookie);
+
+/* Name of interface ifindex inside netns fd into buf (IF_NAMESIZE). 0 or -errno (-ENODEV). */
+int tsn_netns_ifname(int fd, int ifindex, char *buf);
+
 /* ifindex of ifname inside netns fd (fd < 0: current netns). >0, or -errno (-ENODEV). */
 int tsn_netns_ifindex(int fd, const char *ifname);
 

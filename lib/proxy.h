@@ -4,10 +4,10 @@
  * All state lives pinned under a pin dir in bpffs, so the datapath keeps working when no
  * process is running, and every caller (re)opens it from there:
  *
- *   <pin>/maps/{track,track_fp,counters,policy,config,sweep,data}
- *   <pin>/progs/{restore,sweep}         restore: re-attached when a NIC's link is missing
- *   <pin>/links/save                    tp_btf link (--save-hook tracepoint)
- *   <pin>/links/{kfree,consume}         raw_tp links
+ *   <pin>/maps/{track,track_fp,counters,policy,config,pods}
+ *   <pin>/progs/restore                 re-attached when a NIC's link is missing
+ *   <pin>/progs/clock                   the datapath's clock (jiffies), for status
+ *   <pin>/links/save                    tp_btf link (--save-hook tracepoint, --policy all)
  *   <pin>/links/restore_<ifindex>       tcx link on a NIC (clsact filters have no pin)
  *   <pin>/links/save_<netns>_<ifindex>  tcx link on a pod interface (--save-hook tc), holding
  *                                       that pod's copy of the tc save program
@@ -51,8 +51,11 @@ void tsn_proxy_opts_default(struct tsn_proxy_opts *o);
 /* The save hook that TSN_SAVE_AUTO (the default) means for a policy mode on this kernel. */
 __u32 tsn_proxy_save_hook(__u32 hook, __u32 mode);
 
-/* Why this kernel cannot run a (resolved) save hook, or NULL when it can. */
-const char *tsn_proxy_save_hook_unsupported(__u32 hook);
+/* Why a (resolved) save hook cannot serve a policy mode, or NULL when it can. */
+const char *tsn_proxy_save_hook_unsupported(__u32 hook, __u32 mode);
+
+/* A TTL in the datapath's clock: jiffies at hz, rounded up, at least 1. */
+__u32 tsn_proxy_ttl_jiffies(__u64 ttl_ns, __u32 hz);
 
 /* Prove that this kernel loads the datapath with that (resolved) save hook: 0 or -errno. */
 int tsn_proxy_load_check(__u32 save_hook);

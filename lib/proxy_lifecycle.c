@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -23,9 +24,8 @@
 #include "tc.h"
 #include "tsnproxy.skel.h"
 
-/* "data" holds the epochs, which the pods' copies of the tc save program share */
 static const char *const map_pins[] = { "track", "track_fp", "counters", "policy", "config",
-					"sweep", "data" };
+					"pods" };
 #define MAP_PINS (sizeof(map_pins) / sizeof(map_pins[0]))
 
 void tsn_proxy_opts_default(struct tsn_proxy_opts *o)
@@ -44,19 +44,19 @@ __u32 tsn_proxy_save_hook(__u32 hook, __u32 mode)
 	if (hook != TSN_SAVE_AUTO)
 		return hook;
 	/*
-	 * The tc hook costs less per pod packet and runs for pod traffic only (docs/enforce.md);
-	 * it needs tcx (6.6) for its per-pod links, and a registration per pod to attach it,
-	 * which --policy all, meant for every pod netns, does not have.
+	 * Registered pods need the tc hook: it tags their packets, which is what binds a saved
+	 * entry to its pod (docs/enforce.md). --policy all registers no pod to attach it to, and
+	 * needs no binding: every pod may use every value.
 	 */
-	return mode == TSN_MODE_REGISTERED && tsn_feature_has(TSN_FEAT_TCX) ? TSN_SAVE_TC :
-									      TSN_SAVE_TP;
+	return mode == TSN_MODE_REGISTERED ? TSN_SAVE_TC : TSN_SAVE_TP;
 }
 
-const char *tsn_proxy_save_hook_unsupported(__u32 hook)
+const char *tsn_proxy_save_hook_unsupported(__u32 hook, __u32 mode)
 {
-	/* the tc hook's per-pod links are tcx links */
-	if (hook == TSN_SAVE_TC && !tsn_feature_has(TSN_FEAT_TCX))
-		return tsn_feature_status(TSN_FEAT_TCX)->reason;
+	if (hook == TSN_SAVE_TP && mode == TSN_MODE_REGISTERED)
+		return "the tracepoint save hook cannot tag a pod's packets, which --policy "
+		       "registered needs to bind saved entries to their pod: use --save-hook tc "
+		       "(the default) or --policy all";
 	return NULL;
 }
 
@@ -95,8 +95,7 @@ int tsn_proxy_load_check(__u32 save_hook)
 void proxy_set_rodata(struct tsnproxy_bpf *skel, const struct tsn_proxy_config *cfg)
 {
 	skel->rodata->tsn_track_mask = cfg->capacity - 1;
-	skel->rodata->tsn_ttl_ns = 2;	/* sweep epochs, see tsn_epoch */
-	skel->rodata->tsn_sweep_period_ns = cfg->ttl_ns / 2;
+	skel->rodata->tsn_ttl = cfg->ttl_jiffies;
 	skel->rodata->tsn_mode = cfg->mode;
 	skel->rodata->tsn_restore_flags = cfg->restore;
 	skel->rodata->tsn_nic_netns = cfg->nic_netns;
@@ -110,6 +109,29 @@ __u32 tsn_proxy_capacity(__u32 v)
 	while (p < v && p < (1U << 22))
 		p <<= 1;
 	return p;
+}
+
+/*
+ * The kernel's HZ: the coarse clocks advance once per jiffy, so their resolution is the jiffy
+ * (TICK_NSEC, 1e9 / HZ rounded). 0 or -errno.
+ */
+static int kernel_hz(__u32 *hz)
+{
+	struct timespec res;
+
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res))
+		return -errno;
+	if (res.tv_sec || res.tv_nsec < 100000 || res.tv_nsec > 100000000)
+		return -ERANGE;	/* HZ 10..10000: anything else is not a jiffy */
+	*hz = (__u32)((1000000000L + res.tv_nsec / 2) / res.tv_nsec);
+	return 0;
+}
+
+__u32 tsn_proxy_ttl_jiffies(__u64 ttl_ns, __u32 hz)
+{
+	__u64 j = (ttl_ns * hz + 999999999ULL) / 1000000000ULL;
+
+	return j ? (__u32)j : 1;
 }
 
 static void restore_link_path(char *buf, size_t len, const char *pin_dir, __u32 ifindex)
@@ -182,15 +204,20 @@ static int build_config(const struct tsn_proxy_opts *o, struct tsn_proxy_config 
 	cfg->capacity = tsn_proxy_capacity(o->capacity);
 	cfg->ttl_ns = (__u64)o->ttl_ms * 1000000ULL;
 	cfg->save_hook = tsn_proxy_save_hook(o->save_hook, o->mode);
+	cfg->next_tag = 1;
 	if (o->ttl_ms < 1 || o->ttl_ms > 60000)
 		return fail(err, errlen, -EINVAL, "--ttl %u out of range (1..60000 ms)", o->ttl_ms);
 	if (o->capacity < 1 || o->capacity > (1U << 22))
 		return fail(err, errlen, -EINVAL, "--capacity %u out of range (1..%u)", o->capacity,
 			    1U << 22);
-	why = tsn_proxy_save_hook_unsupported(cfg->save_hook);
+	why = tsn_proxy_save_hook_unsupported(cfg->save_hook, cfg->mode);
 	if (why)
-		return fail(err, errlen, -EOPNOTSUPP,
-			    "--save-hook tc: %s; use the tracepoint save hook", why);
+		return fail(err, errlen, -EOPNOTSUPP, "--save-hook tracepoint: %s", why);
+	e = kernel_hz(&cfg->hz);
+	if (e)
+		return fail(err, errlen, e,
+			    "cannot tell the kernel's jiffy length (the datapath's clock)");
+	cfg->ttl_jiffies = tsn_proxy_ttl_jiffies(cfg->ttl_ns, cfg->hz);
 	e = tsn_netns_inode(-1, &cfg->nic_netns);
 	if (e)
 		return fail(err, errlen, e, "cannot read own netns inode: %s", strerror(-e));
@@ -299,7 +326,7 @@ static void teardown(const char *pin_dir, const struct tsn_proxy_config *cfg)
 
 	for (i = 0; cfg && i < (int)cfg->nic_count && i < TSN_MAX_NICS; i++)
 		detach_restore(pin_dir, cfg, i);
-	/* links first (detaches programs), maps last (cancels the sweep timer) */
+	/* links first (detaches programs), maps last */
 	for (s = 0; s < sizeof(subs) / sizeof(subs[0]); s++) {
 		struct dirent *de;
 		DIR *d;
@@ -423,7 +450,6 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	__u32 zero = 0;
 	int lock, e, i;
 	bool pinned = false;
-	LIBBPF_OPTS(bpf_test_run_opts, run);
 
 	*adopted = false;
 	e = build_config(o, &cfg, err, errlen);
@@ -467,8 +493,7 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	maps[2] = skel->maps.tsn_counters;
 	maps[3] = skel->maps.tsn_policy;
 	maps[4] = skel->maps.data_config;
-	maps[5] = skel->maps.tsn_sweep;
-	maps[6] = skel->maps.data;
+	maps[5] = skel->maps.tsn_pods;
 	for (i = 0; i < (int)MAP_PINS; i++) {
 		proxy_pin_path(path, sizeof(path), o->pin_dir, "maps", map_pins[i]);
 		e = bpf_map__pin(maps[i], path);
@@ -480,9 +505,9 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 	proxy_pin_path(path, sizeof(path), o->pin_dir, "progs", "restore");
 	e = bpf_program__pin(skel->progs.tsn_restore, path);
 	if (!e) {
-		/* pinned only so that stop can tell when the timer's program is gone */
-		proxy_pin_path(path, sizeof(path), o->pin_dir, "progs", "sweep");
-		e = bpf_program__pin(skel->progs.tsn_sweep_start, path);
+		/* status reads the datapath's clock through it, to age the table */
+		proxy_pin_path(path, sizeof(path), o->pin_dir, "progs", "clock");
+		e = bpf_program__pin(skel->progs.tsn_clock, path);
 	}
 	if (e) {
 		fail(err, errlen, e, "pinning programs: %s", strerror(-e));
@@ -506,28 +531,6 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
 			     strerror(-e));
 			goto cleanup;
 		}
-	}
-	link = bpf_program__attach(skel->progs.tsn_on_kfree);
-	e = link ? pin_link(link, o->pin_dir, "kfree") : -errno;
-	bpf_link__destroy(link);
-	if (!e) {
-		link = bpf_program__attach(skel->progs.tsn_on_consume);
-		e = link ? pin_link(link, o->pin_dir, "consume") : -errno;
-		bpf_link__destroy(link);
-	}
-	if (e) {
-		fail(err, errlen, e, "attaching skb free hooks: %s", strerror(-e));
-		goto cleanup;
-	}
-
-	e = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.tsn_sweep_start), &run);
-	if (e || run.retval) {
-		bool ran = !e;
-
-		e = ran ? -EIO : -errno;
-		fail(err, errlen, e, "starting the TTL sweep timer: %s",
-		     ran ? "timer start failed" : strerror(-e));
-		goto cleanup;
 	}
 	e = bpf_map_update_elem(bpf_map__fd(skel->maps.data_config), &zero, &cfg, BPF_ANY);
 	if (e) {

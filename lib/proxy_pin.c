@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -99,4 +100,21 @@ void proxy_track_unmap(struct tsn_track_slot *t, __u32 cap)
 {
 	if (t)
 		munmap(t, (size_t)cap * sizeof(*t));
+}
+
+int proxy_clock(const char *pin_dir, struct tsn_clock_sample *now)
+{
+	char path[PATH_MAX];
+	int fd, e;
+	/* a syscall program's ctx is copied back into ctx_in (ctx_out is refused) */
+	LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = now, .ctx_size_in = sizeof(*now));
+
+	proxy_pin_path(path, sizeof(path), pin_dir, "progs", "clock");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	memset(now, 0, sizeof(*now));
+	e = bpf_prog_test_run_opts(fd, &run) ? -errno : 0;
+	close(fd);
+	return e;
 }

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "log.h"
 #include "netns.h"
 #include "proxy_priv.h"
 #include "tc.h"
@@ -78,49 +79,106 @@ static void detach_save_links(const char *pin_dir, __u32 netns, __u32 ifindex)
 	for_save_links(pin_dir, netns, ifindex, -1);
 }
 
-/* After a change to the policy map: the datapath's per-CPU policy cache must refetch. */
-static void policy_changed(const char *pin_dir)
+/* Filter handle and priority of a pod's save program on clsact (kernels without tcx). */
+#define POD_SAVE_CLSACT_HANDLE 0x75e
+#define POD_SAVE_CLSACT_PRIO 1
+
+/*
+ * Bind tag to netns in the datapath's tag table (netns 0: unbind). The restore trusts a tagged
+ * packet only while its tag is bound, so unbinding stops every restore for the pod at once.
+ */
+static int bind_tag(const char *pin_dir, __u32 tag, __u32 netns)
 {
-	struct tsn_proxy_config cfg;
-	int fd = proxy_map_fd(pin_dir, "config");
-	__u32 zero = 0;
+	struct tsn_pod_binding b = { .netns = netns };
+	int fd = proxy_map_fd(pin_dir, "pods"), e;
 
 	if (fd < 0)
-		return;
-	if (!bpf_map_lookup_elem(fd, &zero, &cfg)) {
-		cfg.policy_gen++;
-		bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY);
-	}
+		return -errno;
+	e = bpf_map_update_elem(fd, &tag, &b, BPF_ANY) ? -errno : 0;
 	close(fd);
+	return e;
 }
 
 /*
- * A copy of tsn_save_tc for one pod: the datapath's constants, the pod's netns and policy, and
- * the pinned maps it shares with the rest of the datapath (tracking table, counters, epochs).
+ * A tag no registered pod holds, taken round-robin from cfg->next_tag so that a freed tag is
+ * reused as late as possible (entries of its last pod are purged at deny anyway); advances
+ * and stores the allocator. 0 when every tag is taken.
+ */
+static __u32 alloc_tag(const char *pin_dir, struct tsn_proxy_config *cfg)
+{
+	struct tsn_pod_binding b;
+	__u32 zero = 0, tag = 0, t, i;
+	int fd = proxy_map_fd(pin_dir, "pods"), cfd;
+
+	if (fd < 0)
+		return 0;
+	for (i = 0, t = cfg->next_tag; i < TSN_POD_TAGS; i++, t = t + 1 < TSN_POD_TAGS ? t + 1 : 1) {
+		if (!t)
+			t = 1;
+		if (!bpf_map_lookup_elem(fd, &t, &b) && !b.netns) {
+			tag = t;
+			break;
+		}
+	}
+	close(fd);
+	if (!tag)
+		return 0;
+	cfg->next_tag = tag + 1 < TSN_POD_TAGS ? tag + 1 : 1;
+	cfd = proxy_map_fd(pin_dir, "config");
+	if (cfd >= 0) {
+		bpf_map_update_elem(cfd, &zero, cfg, BPF_ANY);
+		close(cfd);
+	}
+	return tag;
+}
+
+/* Forget every saved entry of netns: a later pod must find nothing of this one. */
+static __u32 purge_entries(const char *pin_dir, __u32 netns_ino)
+{
+	struct tsn_track_slot *t;
+	__u32 cap = 0, i, n = 0;
+
+	t = proxy_track_map(pin_dir, &cap);
+	for (i = 0; t && i < cap; i++) {
+		if (t[i].saved_at && t[i].netns == netns_ino) {
+			t[i].skb = 0;
+			t[i].saved_at = 0;
+			t[i].check = 0;
+			n++;
+		}
+	}
+	proxy_track_unmap(t, cap);
+	return n;
+}
+
+/*
+ * A copy of tsn_save_tc for one pod: the datapath's constants, the pod's tag, netns and policy,
+ * and the pinned maps it shares with the rest of the datapath (tracking table, counters).
  */
 static int load_pod_save(const char *pin_dir, const struct tsn_proxy_config *cfg, __u32 netns_ino,
 			 const struct tsn_policy *pol, struct tsnproxy_bpf **out)
 {
-	static const char *const shared[] = { "track", "track_fp", "counters", "data" };
+	static const char *const shared[] = { "track", "track_fp", "counters" };
 	struct tsnproxy_bpf *skel = tsnproxy_bpf__open();
 	struct bpf_program *prog;
-	struct bpf_map *maps[4];
+	struct bpf_map *maps[3];
 	unsigned int i;
 	int fd, e = 0;
 
 	if (!skel)
 		return -errno;
 	proxy_set_rodata(skel, cfg);
+	skel->rodata->tsn_pod_tag = pol->tag;
 	skel->rodata->tsn_pod_netns = netns_ino;
 	skel->rodata->tsn_pod_allowed = cfg->mode == TSN_MODE_ALL ? ~0U : pol->allowed;
 	skel->rodata->tsn_pod_on_disallowed = pol->on_disallowed;
+	skel->rodata->tsn_pod_mark_mask = cfg->mode == TSN_MODE_ALL ? ~0U : pol->mark_mask;
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, prog == skel->progs.tsn_save_tc);
 	maps[0] = skel->maps.tsn_track;
 	maps[1] = skel->maps.tsn_track_fp;
 	maps[2] = skel->maps.tsn_counters;
-	maps[3] = skel->maps.data;
-	for (i = 0; i < 4 && !e; i++) {
+	for (i = 0; i < 3 && !e; i++) {
 		fd = proxy_map_fd(pin_dir, shared[i]);
 		e = fd < 0 ? -ENOENT : bpf_map__reuse_fd(maps[i], fd);
 		if (fd >= 0)
@@ -136,101 +194,197 @@ static int load_pod_save(const char *pin_dir, const struct tsn_proxy_config *cfg
 	return 0;
 }
 
+/* The tc hook of a pod's save program on ifindex: a tcx link pinned at path, or clsact. */
+static void pod_save_hook(struct tsn_tc_hook *h, int ifindex, char *path)
+{
+	memset(h, 0, sizeof(*h));
+	h->ifindex = ifindex;
+	h->dir = TSN_TC_EGRESS;
+	h->link_fd = -1;
+	if (tsn_tc_have_tcx()) {
+		h->kind = TSN_TC_TCX;
+		h->link_pin = path;
+	} else {
+		h->kind = TSN_TC_CLSACT;
+		h->handle = POD_SAVE_CLSACT_HANDLE;
+		h->priority = POD_SAVE_CLSACT_PRIO;
+	}
+}
+
+/*
+ * Attach the pod's save program (prog_fd) to ifindex in netns_fd; with tcx, also point the
+ * pod's links on its other interfaces at it, in place: the policy is the pod's.
+ */
+static int attach_pod_save(const char *pin_dir, __u32 netns_ino, int netns_fd, int ifindex,
+			   int prog_fd)
+{
+	struct tsn_tc_hook h;
+	char path[PATH_MAX];
+	int saved, e;
+
+	save_link_path(path, sizeof(path), pin_dir, netns_ino, (__u32)ifindex);
+	pod_save_hook(&h, ifindex, path);
+	e = tsn_netns_enter(netns_fd, &saved);
+	if (e)
+		return e;
+	e = tsn_tc_attach(&h, prog_fd);
+	tsn_netns_leave(saved);
+	if (h.link_fd >= 0)
+		close(h.link_fd);
+	if (!e && h.kind == TSN_TC_TCX)
+		e = for_save_links(pin_dir, netns_ino, 0, prog_fd);
+	return e;
+}
+
+/* Remove a clsact save filter from the pod's interface, when the pod's netns is still there. */
+static void detach_pod_save_clsact(__u32 netns_ino, __u64 cookie, __u32 ifindex)
+{
+	struct tsn_tc_hook h;
+	char spec[32];
+	int fd, saved;
+
+	if (tsn_tc_have_tcx() || tsn_netns_alive(netns_ino, cookie) != 1)
+		return;	/* tcx links are pinned; a netns that is gone took its filters along */
+	snprintf(spec, sizeof(spec), "inode:%u", netns_ino);
+	fd = tsn_netns_open(spec);
+	if (fd < 0)
+		return;
+	pod_save_hook(&h, (int)ifindex, NULL);
+	if (!tsn_netns_enter(fd, &saved)) {
+		tsn_tc_detach(&h);
+		tsn_netns_leave(saved);
+	}
+	close(fd);
+}
+
+/* Unbind, detach and forget a registration; the number of entries purged. */
+static __u32 unregister(const char *pin_dir, __u32 netns_ino, const struct tsn_policy *pol)
+{
+	int fd;
+
+	if (pol->tag)
+		bind_tag(pin_dir, pol->tag, 0);	/* first: no restore for the pod from here on */
+	detach_save_links(pin_dir, netns_ino, 0);
+	if (pol->ifindex)
+		detach_pod_save_clsact(netns_ino, pol->netns_cookie, pol->ifindex);
+	fd = proxy_map_fd(pin_dir, "policy");
+	if (fd >= 0) {
+		bpf_map_delete_elem(fd, &netns_ino);
+		close(fd);
+	}
+	return purge_entries(pin_dir, netns_ino);
+}
+
 int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_policy *pol,
 		    const char *pod_ifname, int netns_fd, char *err, size_t errlen)
 {
 	struct tsn_proxy_config cfg;
 	struct tsn_policy p = *pol, old;
-	int fd, lock, e = 0;
-	__u32 save_ifindex = 0;		/* where the tc save hook goes */
+	struct tsnproxy_bpf *pod = NULL;
+	int fd = -1, lock, ifindex, e = 0;
+	bool have_old, fresh_tag = false;
+	__u32 own_netns = 0;
 
 	lock = proxy_lock();
 	if (lock < 0)
 		return fail(err, errlen, lock, "cannot lock %s: %s", LOCK_PATH, strerror(-lock));
 	if (proxy_read_config(pin_dir, &cfg)) {
-		e = fail(err, errlen, -ENOENT, "enforce mode is not running (no state in %s)",
-			 pin_dir);
+		e = -ENOENT;
+		fail(err, errlen, e, "enforce mode is not running (no state in %s)", pin_dir);
 		goto out;
 	}
-	if (pod_ifname && netns_fd >= 0) {
-		int ifindex = tsn_netns_ifindex(netns_fd, pod_ifname);
-
-		if (ifindex < 0) {
-			e = fail(err, errlen, ifindex, "no interface '%s' in the pod netns",
-				 pod_ifname);
-			goto out;
-		}
-		p.ifindex = save_ifindex = (__u32)ifindex;
-	} else if (cfg.save_hook == TSN_SAVE_TC && netns_fd >= 0) {
-		/* the pod's interface, when it has just one (lo aside); the policy stays per netns */
-		int ifindex = tsn_netns_only_link(netns_fd);
-
-		if (ifindex < 0) {
-			e = fail(err, errlen, -EINVAL,
-				 "the tc save hook needs the pod's interface: %s; name it with "
-				 "--ifname",
-				 ifindex == -EMLINK ? "the pod netns has several"
-						    : "the pod netns has none up");
-			goto out;
-		}
-		save_ifindex = (__u32)ifindex;
+	if (cfg.save_hook != TSN_SAVE_TC) {
+		e = -EINVAL;
+		fail(err, errlen, e, "--policy all with the tracepoint save hook already covers every "
+		     "pod with every priority: allow has nothing to register");
+		goto out;
 	}
-	if (cfg.save_hook == TSN_SAVE_TC) {
-		struct tsn_tc_hook h = { .ifindex = (int)save_ifindex, .dir = TSN_TC_EGRESS,
-					 .kind = TSN_TC_TCX };
-		struct tsnproxy_bpf *pod;
-		char path[PATH_MAX];
-		int saved, prog_fd;
-
-		if (!h.ifindex || netns_fd < 0) {
-			e = fail(err, errlen, -EINVAL,
-				 "the tc save hook needs the pod's interface (--ifname)");
-			goto out;
-		}
-		e = load_pod_save(pin_dir, &cfg, netns_ino, &p, &pod);
-		if (e) {
-			fail(err, errlen, e,
-			     "loading the pod's save program: %s (run with -vv for "
-			     "the verifier log)",
-			     strerror(-e));
-			goto out;
-		}
-		prog_fd = bpf_program__fd(pod->progs.tsn_save_tc);
-		save_link_path(path, sizeof(path), pin_dir, netns_ino, (__u32)h.ifindex);
-		h.link_pin = path;
-		e = tsn_netns_enter(netns_fd, &saved);
-		if (!e) {
-			e = tsn_tc_attach(&h, prog_fd);
-			tsn_netns_leave(saved);
-			if (h.link_fd >= 0)
-				close(h.link_fd);
-		}
-		/* the policy is the pod's: its other interfaces' links take the new copy, in place */
-		if (!e)
-			e = for_save_links(pin_dir, netns_ino, 0, prog_fd);
-		tsnproxy_bpf__destroy(pod);
-		if (e) {
-			fail(err, errlen, e, "attaching the save program in the pod netns: %s",
-			     strerror(-e));
-			goto out;
-		}
+	if (netns_fd < 0) {
+		e = -EINVAL;
+		fail(err, errlen, e, "the pod's netns must exist to register it");
+		goto out;
+	}
+	if (!tsn_netns_inode(-1, &own_netns) && own_netns == netns_ino) {
+		e = -EINVAL;
+		fail(err, errlen, e, "netns %u is the node's own (the NICs' netns), not a pod's",
+		     netns_ino);
+		goto out;
+	}
+	ifindex = pod_ifname ? tsn_netns_ifindex(netns_fd, pod_ifname) :
+			       tsn_netns_only_link(netns_fd);
+	if (ifindex < 0) {
+		e = pod_ifname ? ifindex : -EINVAL;
+		if (pod_ifname)
+			fail(err, errlen, e, "no interface '%s' in the pod netns", pod_ifname);
+		else
+			fail(err, errlen, e, "the save hook needs the pod's interface: %s; name it with "
+			     "--ifname", ifindex == -EMLINK ? "the pod netns has several" :
+							    "the pod netns has none up");
+		goto out;
+	}
+	p.ifindex = (__u32)ifindex;
+	e = tsn_netns_cookie(netns_fd, &p.netns_cookie);
+	if (e) {
+		fail(err, errlen, e, "reading the pod netns' cookie: %s", strerror(-e));
+		goto out;
 	}
 	fd = proxy_map_fd(pin_dir, "policy");
-	/*
-	 * Registered already for another interface of this pod (a second CNI attachment, or
-	 * allow --ifname again): the pod's policy covers both, so it no longer names one.
-	 */
-	if (fd >= 0 && !bpf_map_lookup_elem(fd, &netns_ino, &old) && old.ifindex != p.ifindex)
-		p.ifindex = 0;
-	if (fd < 0 || bpf_map_update_elem(fd, &netns_ino, &p, BPF_ANY)) {
-		e = fail(err, errlen, -errno, "registering netns %u: %s", netns_ino,
-			 strerror(errno));
-	} else {
-		policy_changed(pin_dir);
+	if (fd < 0) {
+		e = -errno;
+		fail(err, errlen, e, "%s has no pod registry (maps/policy): run stop", pin_dir);
+		goto out;
 	}
+	have_old = !bpf_map_lookup_elem(fd, &netns_ino, &old);
+	if (have_old && old.netns_cookie != p.netns_cookie) {
+		/* the inode of a netns that is gone, recycled: nothing of that pod carries over */
+		pr_info("netns %u was registered for a netns that no longer exists: replacing it",
+			netns_ino);
+		unregister(pin_dir, netns_ino, &old);
+		have_old = false;
+	}
+	if (have_old) {
+		p.tag = old.tag;
+		/* a second interface of the pod: the policy covers both, naming neither */
+		if (old.ifindex != p.ifindex)
+			p.ifindex = 0;
+	} else {
+		p.tag = alloc_tag(pin_dir, &cfg);
+		if (!p.tag) {
+			e = -ENOSPC;
+			fail(err, errlen, e, "no free pod tag (%u pods registered)", TSN_POD_TAGS - 1);
+			goto out;
+		}
+		fresh_tag = true;
+	}
+	/* bound before the save program runs: its first packet is already trusted */
+	e = bind_tag(pin_dir, p.tag, netns_ino);
+	if (!e)
+		e = load_pod_save(pin_dir, &cfg, netns_ino, &p, &pod);
+	if (e) {
+		fail(err, errlen, e, "loading the pod's save program: %s (run with -vv for the "
+		     "verifier log)", strerror(-e));
+		goto undo;
+	}
+	e = attach_pod_save(pin_dir, netns_ino, netns_fd, ifindex,
+			    bpf_program__fd(pod->progs.tsn_save_tc));
+	tsnproxy_bpf__destroy(pod);
+	if (e) {
+		fail(err, errlen, e, "attaching the save program in the pod netns: %s", strerror(-e));
+		goto undo;
+	}
+	if (bpf_map_update_elem(fd, &netns_ino, &p, BPF_ANY)) {
+		e = -errno;
+		fail(err, errlen, e, "registering netns %u: %s", netns_ino, strerror(errno));
+		detach_save_links(pin_dir, netns_ino, (__u32)ifindex);
+		goto undo;
+	}
+	goto out;
+undo:
+	if (fresh_tag)
+		bind_tag(pin_dir, p.tag, 0);
+out:
 	if (fd >= 0)
 		close(fd);
-out:
 	proxy_unlock(lock);
 	return e;
 }
@@ -238,23 +392,29 @@ out:
 int tsn_proxy_check_save(const char *pin_dir, __u32 netns_ino, int netns_fd, const char *ifname,
 			 char *err, size_t errlen)
 {
-	struct tsn_tc_hook h = { .dir = TSN_TC_EGRESS, .kind = TSN_TC_TCX, .link_fd = -1 };
 	struct tsn_proxy_config cfg;
+	struct tsn_tc_hook h;
 	char path[PATH_MAX];
+	int ifindex, saved;
+	__u32 id = 0;
 
 	if (proxy_read_config(pin_dir, &cfg))
 		return fail(err, errlen, -ENOENT, "enforce mode is not running (no state in %s)",
 			    pin_dir);
 	if (cfg.save_hook != TSN_SAVE_TC)
 		return 0;	/* the tracepoint needs nothing per pod */
-	h.ifindex = tsn_netns_ifindex(netns_fd, ifname);
-	if (h.ifindex < 0)
-		return fail(err, errlen, h.ifindex, "no interface '%s' in the pod netns", ifname);
-	save_link_path(path, sizeof(path), pin_dir, netns_ino, (__u32)h.ifindex);
-	h.link_pin = path;
-	if (!tsn_tc_query(&h))
-		return fail(err, errlen, -ENOLINK,
-			    "the save program is not attached to the pod's %s", ifname);
+	ifindex = tsn_netns_ifindex(netns_fd, ifname);
+	if (ifindex < 0)
+		return fail(err, errlen, ifindex, "no interface '%s' in the pod netns", ifname);
+	save_link_path(path, sizeof(path), pin_dir, netns_ino, (__u32)ifindex);
+	pod_save_hook(&h, ifindex, path);
+	if (!tsn_netns_enter(netns_fd, &saved)) {
+		id = tsn_tc_query(&h);
+		tsn_netns_leave(saved);
+	}
+	if (!id)
+		return fail(err, errlen, -ENOLINK, "the save program is not attached to the pod's %s",
+			    ifname);
 	return 0;
 }
 
@@ -271,34 +431,25 @@ int tsn_proxy_detach_save(const char *pin_dir, __u32 netns_ino, __u32 ifindex)
 
 int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, __u32 *purged, char *err, size_t errlen)
 {
-	struct tsn_track_slot *t;
-	__u32 cap = 0, i;
-	int fd, lock;
+	struct tsn_policy pol;
+	int fd, lock, e = 0;
 
 	*purged = 0;
 	lock = proxy_lock();
 	if (lock < 0)
 		return fail(err, errlen, lock, "cannot lock %s: %s", LOCK_PATH, strerror(-lock));
 	fd = proxy_map_fd(pin_dir, "policy");
-	if (fd >= 0) {
-		if (!bpf_map_delete_elem(fd, &netns_ino))
-			policy_changed(pin_dir);
+	if (fd < 0) {
+		e = -ENOENT;
+		fail(err, errlen, e, "enforce mode is not running (no state in %s)", pin_dir);
+	} else {
+		memset(&pol, 0, sizeof(pol));
+		bpf_map_lookup_elem(fd, &netns_ino, &pol);
 		close(fd);
+		*purged = unregister(pin_dir, netns_ino, &pol);
 	}
-	detach_save_links(pin_dir, netns_ino, 0);
-	/* purge: a later pod reusing nothing of this one must find nothing of it */
-	t = proxy_track_map(pin_dir, &cap);
-	for (i = 0; t && i < cap; i++) {
-		if (t[i].saved_ns && t[i].netns == netns_ino) {
-			t[i].skb = 0;
-			t[i].saved_ns = 0;
-			t[i].check = 0;
-			(*purged)++;
-		}
-	}
-	proxy_track_unmap(t, cap);
 	proxy_unlock(lock);
-	return 0;
+	return e;
 }
 
 int tsn_proxy_lookup(const char *pin_dir, __u32 netns_ino, struct tsn_policy *pol)

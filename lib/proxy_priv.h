@@ -51,6 +51,8 @@ int proxy_read_config(const char *pin_dir, struct tsn_proxy_config *cfg);
 void proxy_unpin_link(const char *path);
 struct tsn_track_slot *proxy_track_map(const char *pin_dir, __u32 *cap);
 void proxy_track_unmap(struct tsn_track_slot *t, __u32 cap);
+/* The datapath's clock now (progs/clock): 0 or -errno. */
+int proxy_clock(const char *pin_dir, struct tsn_clock_sample *now);
 
 /* proxy_lifecycle.c */
 void proxy_set_rodata(struct tsnproxy_bpf *skel, const struct tsn_proxy_config *cfg);

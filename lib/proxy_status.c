@@ -66,13 +66,37 @@ int tsn_proxy_check_attached(const char *pin_dir, char *err, size_t errlen)
 	return 0;
 }
 
-static json_object *policy_json(__u32 ino, const struct tsn_policy *pol)
+/*
+ * Is a registered pod's save program attached (any of its interfaces when the registration
+ * names none)? A netns that is gone, or whose inode now names another netns, has none.
+ */
+static bool pod_attached(const char *pin_dir, __u32 ino, const struct tsn_policy *pol, bool alive)
+{
+	char spec[32], ifname[IF_NAMESIZE];
+	int fd, ifindex;
+	bool ok;
+
+	if (!alive)
+		return false;
+	snprintf(spec, sizeof(spec), "inode:%u", ino);
+	fd = tsn_netns_open(spec);
+	if (fd < 0)
+		return false;
+	ifindex = pol->ifindex ? (int)pol->ifindex : tsn_netns_only_link(fd);
+	ok = ifindex > 0 && tsn_netns_ifname(fd, ifindex, ifname) == 0 &&
+	     !tsn_proxy_check_save(pin_dir, ino, fd, ifname, NULL, 0);
+	close(fd);
+	return ok;
+}
+
+static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn_policy *pol)
 {
 	json_object *o = json_object_new_object();
 	char name[256], prios[128];
+	bool alive = tsn_netns_alive(ino, pol->netns_cookie) == 1;
 
 	tsn_json_add_u64(o, "netns_inode", ino);
-	if (!tsn_netns_name(ino, name, sizeof(name)))
+	if (alive && !tsn_netns_name(ino, name, sizeof(name)))
 		tsn_json_add_str(o, "netns", name);
 	tsn_format_priorities(pol->allowed, prios, sizeof(prios));
 	tsn_json_add_str(o, "priorities", prios);
@@ -80,6 +104,11 @@ static json_object *policy_json(__u32 ino, const struct tsn_policy *pol)
 	if (pol->ifindex)
 		tsn_json_add_u64(o, "ifindex", pol->ifindex);
 	tsn_json_add_str(o, "registered_by", pol->registered_by == TSN_REG_CNI ? "cni" : "cli");
+	tsn_json_add_u64(o, "tag", pol->tag);
+	tsn_json_add_u64(o, "mark_mask", pol->mark_mask);
+	/* alive: the netns registered is still there (its inode not recycled) */
+	tsn_json_add_bool(o, "alive", alive);
+	tsn_json_add_bool(o, "attached", pod_attached(pin_dir, ino, pol, alive));
 	return o;
 }
 
@@ -88,7 +117,8 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	json_object *o, *cfgo, *nics, *pols, *cnt, *mapo, *restore;
 	struct tsn_proxy_config cfg;
 	struct tsn_track_slot *t;
-	__u64 counters[TSN_CNT__MAX];
+	struct tsn_clock_sample now;
+	__u64 counters[TSN_CNT__MAX], stale = 0;
 	__u32 inos[TSN_MAX_PODS], cap = 0, used = 0, i;
 	int n;
 
@@ -135,20 +165,35 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 		struct tsn_policy pol;
 
 		if (!tsn_proxy_lookup(pin_dir, inos[i], &pol))
-			json_object_array_add(pols, policy_json(inos[i], &pol));
+			json_object_array_add(pols, policy_json(pin_dir, inos[i], &pol));
 	}
 	json_object_object_add(o, "policy", pols);
 
+	/*
+	 * No timer ages the table: an entry past its TTL stays until its slot is written again,
+	 * which counts it as expired then. Until that happens it is counted here, so that the
+	 * counters are exact at any moment (saved = restored + expired + evicted + used, purges
+	 * aside).
+	 */
+	t = proxy_track_map(pin_dir, &cap);
+	if (proxy_clock(pin_dir, &now))
+		now.jiffies = 0;
+	for (i = 0; t && i < cap; i++) {
+		if (!t[i].saved_at)
+			continue;
+		if (now.jiffies && (__s64)(now.jiffies - t[i].saved_at) >= (__s64)cfg.ttl_jiffies)
+			stale++;
+		else
+			used++;
+	}
+	proxy_track_unmap(t, cap);
+
 	cnt = json_object_new_object();
 	tsn_proxy_counters(pin_dir, counters);
+	counters[TSN_CNT_EXPIRED] += stale;
 	for (i = 0; i <= TSN_CNT_POLICY_CLAMPED; i++)
 		tsn_json_add_u64(cnt, tsn_counter_names[i], counters[i]);
 	json_object_object_add(o, "counters", cnt);
-
-	t = proxy_track_map(pin_dir, &cap);
-	for (i = 0; t && i < cap; i++)
-		used += t[i].saved_ns != 0;
-	proxy_track_unmap(t, cap);
 	mapo = json_object_new_object();
 	tsn_json_add_u64(mapo, "capacity", cap);
 	tsn_json_add_u64(mapo, "used", used);

@@ -8,8 +8,10 @@
  * a few compares, where a hash map needs an insert and a delete per packet, and a table that
  * cannot grow cannot be exhausted by a flood. A second, smaller index maps a fingerprint to its
  * slot so that a packet whose skb object was replaced (veth XDP rebuild, skb_copy) is still
- * found; that index is only trusted for slots whose original skb was seen being freed
- * (TSN_SLOT_FREED), so a live skb can never lend its metadata to a different one.
+ * found. Who may trust that index is the user's rule: tsntrace only for slots whose original
+ * skb was seen being freed (TSN_SLOT_FREED), tsnproxy only for a packet carrying the tag of the
+ * pod the slot was saved from (tsnproxy.bpf.c), so that a live skb or another pod never
+ * inherits an entry.
  *
  * Include after vmlinux.h, bpf_helpers.h, bpf_core_read.h and bpf_endian.h.
  */
@@ -21,11 +23,11 @@
 
 /*
  * Set by the loader before load: capacity - 1 (capacity is a power of two), and the TTL in the
- * units of the `now` its programs pass to the helpers below: nanoseconds for tsntrace, sweep
- * epochs for tsnproxy (which avoids a clock read per packet).
+ * units of the `now` its programs pass to the helpers below: nanoseconds for tsntrace, jiffies
+ * for tsnproxy (bpf_jiffies64() is one load where the verifier inlines it).
  */
 const volatile __u32 tsn_track_mask = 0;
-const volatile __u64 tsn_ttl_ns = 2000000000ULL;
+const volatile __u64 tsn_ttl = 2000000000ULL;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -140,9 +142,9 @@ static __always_inline __u32 tsn_skb_slot_index(__u64 skb)
  * Age check in the caller's units. Signed, so that a `now` from a coarser clock than the one the
  * slot was stamped with (up to a tick behind) means "a moment ago", not "ancient".
  */
-static __always_inline bool tsn_fresh(__u64 now, __u64 saved_ns)
+static __always_inline bool tsn_fresh(__u64 now, __u64 saved_at)
 {
-	return (__s64)(now - saved_ns) < (__s64)tsn_ttl_ns;
+	return (__s64)(now - saved_at) < (__s64)tsn_ttl;
 }
 
 /*
@@ -155,7 +157,7 @@ static __always_inline bool tsn_fresh(__u64 now, __u64 saved_ns)
  */
 static __always_inline __u32 tsn_slot_check(const struct tsn_track_slot *s)
 {
-	__u64 h = (s->skb ^ s->saved_ns) * 0x9e3779b97f4a7c15ULL +
+	__u64 h = (s->skb ^ s->saved_at) * 0x9e3779b97f4a7c15ULL +
 		  s->fp * 0xc2b2ae3d27d4eb4fULL + s->meta.tstamp * 0x165667b19e3779f9ULL +
 		  (((__u64)s->meta.priority << 32) | s->meta.mark) * 0xd6e8feb86659fd93ULL +
 		  (s->pkt_id ^ ((__u64)s->netns << 8) ^ s->meta.tstamp_type) * 0xff51afd7ed558ccdULL;
@@ -475,60 +477,53 @@ static __always_inline int tsn_fp_tc(struct __sk_buff *skb, __u64 *fp)
 
 /* ---- tracking table ---- */
 
+static __always_inline struct tsn_track_slot *tsn_slot_at(__u32 idx)
+{
+	return bpf_map_lookup_elem(&tsn_track, &idx);
+}
+
 static __always_inline struct tsn_track_slot *tsn_slot_by_skb(__u64 skb)
 {
-	__u32 idx = tsn_skb_slot_index(skb);
-
-	return bpf_map_lookup_elem(&tsn_track, &idx);
+	return tsn_slot_at(tsn_skb_slot_index(skb));
 }
 
 /*
  * Start loading slot s's cache line without waiting for it. The slot of a packet about to be
  * saved was last touched when an skb at the same address was restored, a whole slab cycle
  * ago, and is rarely still in a near cache: a save that looks its slot up first and parses the
- * packet after has the miss overlap the parse (measured here: 4-6 ns per pod packet).
+ * packet after has the miss overlap the parse.
  */
 static __always_inline void tsn_slot_prefetch(const struct tsn_track_slot *s)
 {
-	(void)*(const volatile __u64 *)&s->saved_ns;
+	(void)*(const volatile __u64 *)&s->saved_at;
 }
 
 /*
- * Store a packet in its slot s (tsn_slot_by_skb(skb)). Overwriting a live slot of another skb
- * counts as an eviction: that packet will later miss, never be restored from the wrong entry.
- * The fingerprint index is not written here but when the skb is freed
- * (tsn_slot_on_free_index()), the only time the proxy trusts it: that keeps a write to a
- * random cache line off every saved packet's path.
+ * Store a packet in its slot s (tsn_slot_by_skb(skb)), with id (tsntrace: packet id, tsnproxy:
+ * pod tag). What the write displaces is counted, so that no entry disappears uncounted: a slot
+ * past the TTL as expired; a fresh slot of the same address as freed (its skb is gone, since a
+ * new one has its address: local delivery, a drop); a live slot of another skb as evicted
+ * (that packet will later miss, never be restored from the wrong entry).
  */
 static __always_inline void tsn_slot_write(struct tsn_track_slot *s, __u64 skb, __u64 fp,
-					   __u64 pkt_id, const struct tsn_meta *m, __u32 netns,
+					   __u64 id, const struct tsn_meta *m, __u32 netns,
 					   __u64 now)
 {
-	/* account for what this write displaces, so that no entry disappears uncounted */
-	if (s->saved_ns) {
-		if (s->pkt_id & TSN_SLOT_FREED)
-			tsn_count(TSN_CNT_FREED_UNRESTORED);	/* died before any NIC */
-		else if (!tsn_fresh(now, s->saved_ns))
+	if (s->saved_at) {
+		if (!tsn_fresh(now, s->saved_at))
 			tsn_count(TSN_CNT_EXPIRED);
-		else if (s->skb != skb)
+		else if (s->skb == skb)
+			tsn_count(TSN_CNT_FREED_UNRESTORED);
+		else
 			tsn_count(TSN_CNT_EVICTED);
 	}
 	s->skb = skb;
 	s->fp = fp;
-	s->saved_ns = now;
-	s->pkt_id = pkt_id;
+	s->saved_at = now;
+	s->pkt_id = id;
 	s->meta = *m;
 	s->netns = netns;
 	s->check = tsn_slot_check(s);
-}
-
-static __always_inline void tsn_slot_store(__u64 skb, __u64 fp, __u64 pkt_id,
-					   const struct tsn_meta *m, __u32 netns, __u64 now)
-{
-	struct tsn_track_slot *s = tsn_slot_by_skb(skb);
-
-	if (s)
-		tsn_slot_write(s, skb, fp, pkt_id, m, netns, now);
 }
 
 /* Point the fingerprint index at slot idx. */
@@ -551,69 +546,33 @@ static __always_inline struct tsn_track_slot *tsn_slot_by_fp_any(__u64 fp)
 	if (!v || !*v)
 		return NULL;
 	idx = *v - 1;
-	s = bpf_map_lookup_elem(&tsn_track, &idx);
+	s = tsn_slot_at(idx);
 	if (!s || s->fp != fp || s->check != tsn_slot_check(s))
 		return NULL;
 	return s;
 }
 
 /*
- * Fallback for a replaced skb object: the fingerprint index, trusted only for a slot whose
- * original skb was freed (its address cleared, TSN_SLOT_FREED set) within the TTL.
+ * The skb is being freed (tsntrace): its address may be reused, so it must stop matching; its
+ * slot stays findable by fingerprint (TSN_SLOT_FREED), so that a rebuilt copy of it (veth XDP)
+ * is still followed. Returns whether it had a slot.
  */
-static __always_inline struct tsn_track_slot *tsn_slot_by_fp(__u64 fp, __u64 now)
+static __always_inline bool tsn_slot_on_free(__u64 skb)
 {
-	struct tsn_track_slot *s = tsn_slot_by_fp_any(fp);
+	struct tsn_track_slot *s = tsn_slot_by_skb(skb);
 
-	if (!s || s->skb || !(s->pkt_id & TSN_SLOT_FREED) || !tsn_fresh(now, s->saved_ns))
-		return NULL;
-	return s;
-}
-
-/*
- * The skb is being freed: its address may be reused, so it must stop matching. Returns the slot
- * it had, or NULL.
- */
-static __always_inline struct tsn_track_slot *tsn_slot_free_skb(__u64 skb, __u32 *idx)
-{
-	struct tsn_track_slot *s;
-
-	*idx = tsn_skb_slot_index(skb);
-	s = bpf_map_lookup_elem(&tsn_track, idx);
 	if (!s || s->skb != skb || s->check != tsn_slot_check(s))
-		return NULL;
+		return false;
 	s->skb = 0;
 	s->pkt_id |= TSN_SLOT_FREED;
 	s->check = tsn_slot_check(s);
-	return s;
-}
-
-static __always_inline bool tsn_slot_on_free(__u64 skb)
-{
-	__u32 idx;
-
-	return tsn_slot_free_skb(skb, &idx) != NULL;
-}
-
-/*
- * The same, and the freed packet's content becomes findable by fingerprint (tsn_slot_by_fp), so
- * that a rebuilt copy of a freed skb (veth XDP) is restored from it.
- */
-static __always_inline bool tsn_slot_on_free_index(__u64 skb)
-{
-	struct tsn_track_slot *s;
-	__u32 idx;
-
-	s = tsn_slot_free_skb(skb, &idx);
-	if (s)
-		tsn_fp_index_set(s->fp, idx);
-	return s != NULL;
+	return true;
 }
 
 static __always_inline void tsn_slot_clear(struct tsn_track_slot *s)
 {
 	s->skb = 0;
-	s->saved_ns = 0;
+	s->saved_at = 0;
 	s->check = 0;
 }
 

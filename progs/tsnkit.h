@@ -13,12 +13,19 @@
 #include <linux/types.h>
 #endif
 
-#define TSN_ABI_VERSION 3
+#define TSN_ABI_VERSION 4
 
 #define TSN_IFNAMSIZ 16
 #define TSN_MAX_NICS 8
 /* Registered pod netns: the policy map's max_entries, and what userspace lists at most. */
 #define TSN_MAX_PODS 4096
+
+/*
+ * Pod tags: tsnproxy's per-pod save program writes its pod's tag into skb->tc_index, and the
+ * restore hands a saved entry only to a packet carrying the tag it was saved under (see
+ * docs/enforce.md). Tags are 16-bit (tc_index) and never 0 (0 means untagged).
+ */
+#define TSN_POD_TAGS 65536
 
 /* Where an event was seen. The tracer's hop records and the proxy's hooks use the same ids. */
 enum tsn_hook {
@@ -110,16 +117,20 @@ struct tsn_hop_event {
  * the same direct-mapped table (see tsn_track.bpf.h). 64 bytes.
  */
 struct tsn_track_slot {
-	__u64 skb;		/* 0: slot free */
+	__u64 skb;		/* 0: no skb (tsnproxy: restored, or never written) */
 	__u64 fp;		/* content fingerprint, see tsn_fp_l3() */
-	__u64 saved_ns;		/* bpf_ktime_get_ns() at save */
-	__u64 pkt_id;
+	__u64 saved_at;		/* 0: slot free. tsntrace: bpf_ktime_get_ns(); tsnproxy:
+				 * bpf_jiffies64() | 1 (see tsn_now() in tsnproxy.bpf.c) */
+	union {
+		__u64 pkt_id;	/* tsntrace: the tracked packet */
+		__u64 pod_tag;	/* tsnproxy: tag of the pod it was saved from */
+	};
 	struct tsn_meta meta;	/* metadata as the sender set it */
 	__u32 netns;		/* netns inode the packet was saved in */
 	__u32 check;		/* hash over the fields above: detects torn concurrent writes */
 };
 
-/* Per-netns policy (key: netns inode). */
+/* Per-netns policy (key: netns inode): the registry of pods. */
 enum tsn_on_disallowed {
 	TSN_POLICY_CLAMP = 0,	/* highest allowed priority below the requested one */
 	TSN_POLICY_ZERO = 1,	/* priority 0 */
@@ -128,9 +139,22 @@ enum tsn_on_disallowed {
 struct tsn_policy {
 	__u32 allowed;		/* bit p set: priority p allowed (p < 32); bit 31 also covers p>=31 */
 	__u8 on_disallowed;	/* enum tsn_on_disallowed */
-	__u8 _pad[3];
+	__u8 _pad;
+	__u16 tag;		/* the pod's tag (TSN_POD_TAGS), written by its save program */
 	__u32 ifindex;		/* pod-side interface inside the netns, 0 = any */
 	__u32 registered_by;	/* enum tsn_registrar */
+	__u32 mark_mask;	/* bits of skb->mark the pod may have restored (default 0: none) */
+	__u32 _pad2;
+	__u64 netns_cookie;	/* the netns' cookie at registration: tells a recycled inode */
+};
+
+/*
+ * Value of the datapath's tag table (key: tag): the netns a tag is bound to, 0 when the tag is
+ * free. The restore trusts a tagged packet only while its tag is bound.
+ */
+struct tsn_pod_binding {
+	__u32 netns;		/* netns inode */
+	__u32 _pad;
 };
 
 enum tsn_registrar {
@@ -156,13 +180,14 @@ struct tsn_proxy_config {
 	__u32 restore;		/* enum tsn_restore_flags */
 	__u32 capacity;		/* slots in the tracking table (power of two) */
 	__u64 ttl_ns;
+	__u32 hz;		/* the kernel's jiffies per second, measured at start */
+	__u32 ttl_jiffies;	/* ttl_ns in jiffies, rounded up: the datapath's bound */
 	__u32 nic_netns;	/* netns inode of the NICs: never a pod */
 	__u32 nic_count;
 	__u32 nic_ifindex[TSN_MAX_NICS];
 	__u8 nic_tc_kind[TSN_MAX_NICS];	/* enum tsn_nic_tc_kind bits */
 	__u32 save_hook;	/* enum tsn_save_hook */
-	__u32 policy_gen;	/* bumped after every policy change: invalidates the datapath's
-				 * per-CPU policy cache */
+	__u32 next_tag;		/* where the pod tag allocator continues (1..TSN_POD_TAGS-1) */
 };
 
 /*
@@ -178,9 +203,15 @@ enum tsn_nic_tc_kind {
 };
 
 enum tsn_save_hook {
-	TSN_SAVE_TP = 0,	/* tp_btf/net_dev_start_xmit, node-wide */
-	TSN_SAVE_TC = 1,	/* tc/tcx egress on each registered pod interface */
+	TSN_SAVE_TP = 0,	/* tp_btf/net_dev_start_xmit, node-wide (--policy all only) */
+	TSN_SAVE_TC = 1,	/* tc/tcx egress on each registered pod interface, tagging */
 	TSN_SAVE_AUTO = 2,	/* options only, never stored: see tsn_proxy_save_hook() */
+};
+
+/* What tsnproxy's tsn_clock program reports: the datapath's clock and CLOCK_MONOTONIC. */
+struct tsn_clock_sample {
+	__u64 jiffies;
+	__u64 mono_ns;
 };
 
 /* Counter ids: indexes into struct tsn_cpu_counters.cnt. */
@@ -190,8 +221,9 @@ enum tsn_counter {
 	TSN_CNT_RESTORED_TSTAMP,
 	TSN_CNT_RESTORED_MARK,
 	TSN_CNT_MISS,
+	TSN_CNT_UNTAGGED,	/* at the NIC without a pod tag: node or unregistered pod */
 	TSN_CNT_FP_MISMATCH,
-	TSN_CNT_FREED_UNRESTORED,
+	TSN_CNT_FREED_UNRESTORED,	/* its skb was freed before any NIC (address reused) */
 	TSN_CNT_EXPIRED,
 	TSN_CNT_EVICTED,
 	TSN_CNT_POLICY_DENIED,
@@ -216,7 +248,7 @@ struct tsn_cpu_counters {
 
 #define TSN_COUNTER_NAMES                                                                         \
 	"saved", "restored_priority", "restored_tstamp", "restored_mark", "miss",                 \
-		"fingerprint_mismatch", "freed_unrestored", "expired", "evicted", "policy_denied", \
+		"untagged", "fingerprint_mismatch", "freed_unrestored", "expired", "evicted", "policy_denied", \
 		"policy_clamped", "events", "events_lost", "packets_tracked", "tracking_overflow"
 
 /* ---- tsntrace only (appended; nothing above depends on it) ---- */

@@ -4,16 +4,28 @@
  * packet is transmitted on its interface, before the veth crossing scrubs it, and restore it at
  * the TSN NIC's egress hook, before the qdisc and tx-queue selection use it.
  *
- *   tsn_save        tp_btf/net_dev_start_xmit: node-wide, fires for every driver xmit; exits on
- *                   the first compare for traffic that is not in a pod netns or has nothing to
- *                   save, so no per-pod attachment is needed (also sees netkit).
+ *   tsn_save_tc     tc/tcx egress on a registered pod's interfaces, one copy per pod with the
+ *                   pod's tag and policy as constants: tags every packet leaving the pod
+ *                   (skb->tc_index) and saves what it asked for, within its policy.
+ *   tsn_save        tp_btf/net_dev_start_xmit, node-wide, for --policy all (every pod may use
+ *                   every value, so nothing needs binding to a pod); also sees netkit and
+ *                   qdisc-bypassing packet sockets.
  *   tsn_save_direct the same, reading headers with plain loads; loaded instead on 6.2+.
- *   tsn_save_tc     the same as a tc/tcx egress program on the pod's interfaces (--save-hook tc),
- *                   one copy per pod.
  *   tsn_restore     tc/tcx egress on each TSN NIC.
- *   tsn_on_kfree / tsn_on_consume
- *                   raw_tp skb:kfree_skb / skb:consume_skb: a freed skb's address stops matching.
- *   tsn_sweep_start syscall program that arms the bpf_timer sweeping entries past the TTL.
+ *   tsn_clock       syscall program: the datapath's clock next to CLOCK_MONOTONIC, so that
+ *                   userspace can convert the TTL and age the table (status).
+ *
+ * Invariants (docs/enforce.md proves each):
+ *  - Binding: under --policy registered an entry is restored only onto a packet that carries
+ *    the tag of the pod it was saved from, while that tag is bound to that pod's netns. Only a
+ *    pod's own save program writes its tag, and it writes it on every packet the pod sends.
+ *  - Freshness: an entry is restored only within the TTL of its save (plus one jiffy); no timer
+ *    sweeps the table, so the datapath runs where bpf_timer does not (PREEMPT_RT). Entries end
+ *    restored, or counted as expired/evicted when their slot is next written.
+ *  - Every program runs inside a BH-disabled section (tc egress under rcu_read_lock_bh, the
+ *    tracepoint inside the driver transmit path), which on PREEMPT_RT is a per-CPU local lock:
+ *    per-CPU counters and scratch are never used by two of these programs on one CPU at once.
+ *    A slot, shared by all CPUs, is validated by content, tag and check word on every read.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -28,43 +40,10 @@ const volatile __u32 tsn_mode = TSN_MODE_REGISTERED;
 const volatile __u32 tsn_restore_flags = TSN_RESTORE_PRIORITY | TSN_RESTORE_TSTAMP;
 const volatile __u32 tsn_nic_netns = 0;
 const volatile bool tsn_have_tai = true;	/* kernel has SKB_CLOCK_TAI (6.11+) */
-const volatile __u64 tsn_sweep_period_ns = 500000000ULL;	/* TTL / 2 */
 
-/*
- * Time, for entry ages, in sweep epochs: the sweep timer advances it every TTL/2, and a slot is
- * fresh while it was stamped in the current or the previous epoch (tsn_ttl_ns = 2), i.e. for
- * between TTL/2 and TTL. Reading a global costs nothing next to a clock read per packet.
- * It starts at 16: not 0, which reads as "empty slot", and more than a TTL past 0, which is
- * "never" for tsn_fp_epoch (starting at 1 made tsn_fp_epoch look fresh for the first TTL/2,
- * and node packets through the NIC took the content lookup for nothing: 35 instead of 14 ns).
- */
-__u64 tsn_epoch = 16;
-
-/*
- * Epoch of the last write to the fingerprint index. Rule 2 of a restore (a freed slot found by
- * content) can only match within the TTL of such a write, so while there was none, a packet
- * whose address has no slot is not a saved one and the restore skips parsing it and probing
- * the index: that is every node-originated packet through the NIC. Written only when it
- * changes, so that frees on many CPUs do not bounce its cache line.
- */
-__u64 tsn_fp_epoch;
-
-/* The skb at addr is gone: forget its address, make its content findable (rule 2). */
-static __always_inline void tsn_on_free(__u64 addr)
-{
-	__u64 now = tsn_epoch;
-
-	if (tsn_slot_on_free_index(addr) && tsn_fp_epoch != now)
-		tsn_fp_epoch = now;
-}
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TSN_MAX_PODS);
-	__type(key, __u32);	/* netns inode */
-	__type(value, struct tsn_policy);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-} tsn_policy SEC(".maps");
+/* skb->tstamp clock ids of bpf_skb_set_tstamp() (uapi enum bpf_tstamp_type) */
+#define TSN_BPF_SKB_CLOCK_MONOTONIC 1
+#define TSN_BPF_SKB_CLOCK_TAI 2
 
 /*
  * The pinned configuration (maps/config), written by userspace. A global in a section of its own
@@ -73,109 +52,30 @@ struct {
  */
 struct tsn_proxy_config tsn_config SEC(".data.config");
 
-struct tsn_sweep_timer {
-	struct bpf_timer timer;
-	__u64 last_run_ns;
-	__u64 runs;
-};
+/* The registry (key: netns inode), kept by userspace; the datapath reads only tsn_pods. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TSN_MAX_PODS);
+	__type(key, __u32);
+	__type(value, struct tsn_policy);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} tsn_policy SEC(".maps");
 
+/* tag -> the netns it is bound to; allow binds it before attaching, deny unbinds it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TSN_POD_TAGS);
 	__type(key, __u32);
-	__type(value, struct tsn_sweep_timer);
-} tsn_sweep SEC(".maps");
+	__type(value, struct tsn_pod_binding);
+} tsn_pods SEC(".maps");
 
 /*
- * Per-CPU cache of policy lookups, direct-mapped by netns inode: a hash map lookup (jhash, bucket
- * walk) cost 15-20 ns per pod packet here, a hit costs two inlined array lookups. An entry is
- * valid while tsn_config's policy_gen is the one it was filled under; userspace bumps it after
- * every change to tsn_policy.
+ * The datapath's clock, in jiffies: one load (the verifier inlines bpf_jiffies64() on 64-bit
+ * JITs), where a ktime read costs a clocksource access. Never 0, which marks a free slot.
  */
-#define TSN_POLICY_CACHE 16
-
-struct tsn_policy_cached {
-	__u32 netns;		/* 0: empty (no netns has inode 0) */
-	__u32 gen;
-	__u32 found;
-	__u32 _pad;
-	struct tsn_policy pol;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, TSN_POLICY_CACHE);
-	__type(key, __u32);
-	__type(value, struct tsn_policy_cached);
-} tsn_policy_cache SEC(".maps");
-
-static __always_inline const struct tsn_policy *tsn_policy_get(__u32 netns)
+static __always_inline __u64 tsn_now(void)
 {
-	__u32 idx = netns & (TSN_POLICY_CACHE - 1), gen;
-	struct tsn_policy_cached *c = bpf_map_lookup_elem(&tsn_policy_cache, &idx);
-	struct tsn_policy *pol;
-
-	if (!c)
-		return bpf_map_lookup_elem(&tsn_policy, &netns);
-	/*
-	 * Read the generation once, before the lookup: userspace changes the policy first and
-	 * bumps the generation after, so an entry is never stored under a generation newer than
-	 * what its lookup saw.
-	 */
-	gen = *(volatile __u32 *)&tsn_config.policy_gen;
-	if (c->netns == netns && c->gen == gen)
-		return c->found ? &c->pol : NULL;
-	pol = bpf_map_lookup_elem(&tsn_policy, &netns);
-	c->netns = netns;
-	c->gen = gen;
-	c->found = pol != NULL;
-	if (pol)
-		c->pol = *pol;
-	return pol;
-}
-
-/* Highest allowed priority below 'prio', or 0 when none is allowed below it. */
-static __always_inline __u32 tsn_clamp(__u32 allowed, __u32 prio)
-{
-	__u32 p = prio < 31 ? prio : 31;
-	int i;
-
-	for (i = 30; i >= 0; i--)
-		if (i < (int)p && (allowed & (1U << i)))
-			return i;
-	return 0;
-}
-
-/* A priority the pod may not use becomes the highest allowed one below it, or 0. */
-static __always_inline void tsn_policy_narrow(struct tsn_cpu_counters *c, __u32 allowed,
-					      __u32 on_disallowed, struct tsn_meta *m)
-{
-	__u32 bit = m->priority < 31 ? m->priority : 31;
-
-	if (m->priority && !(allowed & (1U << bit))) {
-		m->priority = on_disallowed == TSN_POLICY_ZERO ? 0 : tsn_clamp(allowed, m->priority);
-		tsn_cpu_count(c, TSN_CNT_POLICY_CLAMPED);
-	}
-}
-
-/*
- * Apply the netns policy to the requested priority; returns false when the pod is not allowed
- * to use the proxy at all.
- */
-static __always_inline bool tsn_policy_apply(struct tsn_cpu_counters *c, __u32 netns,
-					     __u32 ifindex, struct tsn_meta *m)
-{
-	const struct tsn_policy *pol;
-
-	if (tsn_mode == TSN_MODE_ALL)
-		return true;
-	pol = tsn_policy_get(netns);
-	if (!pol || (pol->ifindex && pol->ifindex != ifindex)) {
-		tsn_cpu_count(c, TSN_CNT_POLICY_DENIED);
-		return false;
-	}
-	tsn_policy_narrow(c, pol->allowed, pol->on_disallowed, m);
-	return true;
+	return bpf_jiffies64() | 1;
 }
 
 /*
@@ -196,6 +96,19 @@ static __always_inline struct tsn_track_slot *tsn_cpu_slot(const void *ptr,
 static __always_inline bool tsn_meta_is_default(const struct tsn_meta *m)
 {
 	return !m->priority && !m->tstamp && !m->mark;
+}
+
+/*
+ * Save m for the skb at addr in its slot s, findable by address and by content (a packet whose
+ * skb object is replaced on the way, e.g. by a veth XDP rebuild, keeps its content and tag).
+ */
+static __always_inline void tsn_save_slot(struct tsn_cpu_counters *c, struct tsn_track_slot *s,
+					  __u64 addr, __u64 fp, __u32 tag, const struct tsn_meta *m,
+					  __u32 netns)
+{
+	tsn_slot_write(s, addr, fp, tag, m, netns, tsn_now());
+	tsn_fp_index_set(fp, tsn_skb_slot_index(addr));
+	tsn_cpu_count(c, TSN_CNT_SAVED);
 }
 
 /* The tracepoint save hook; direct: read the headers with plain loads (6.2+), else probe read. */
@@ -224,12 +137,9 @@ static __always_inline int tsn_save_xmit(struct sk_buff *skb, struct net_device 
 	m.queue_mapping = skb->queue_mapping;
 	m.has_sk = skb->sk != NULL;
 	m._pad = 0;
-	if (!tsn_policy_apply(c, netns, dev->ifindex, &m))
-		return 0;
 	if (tsn_fp_skb_btf(skb, direct ? TSN_SRC_BTF : TSN_SRC_KERN, &fp))
 		return 0;
-	tsn_slot_write(s, addr, fp, 0, &m, netns, tsn_epoch);
-	tsn_cpu_count(c, TSN_CNT_SAVED);
+	tsn_save_slot(c, s, addr, fp, 0, &m, netns);
 	return 0;
 }
 
@@ -248,18 +158,47 @@ int BPF_PROG(tsn_save_direct, struct sk_buff *skb, struct net_device *dev)
 
 /*
  * The pod a copy of tsn_save_tc is for: tsnproxy allow loads one per registered pod with its
- * netns and policy here (every priority under --policy all), and loads a new one into the
- * pod's links when its policy changes.
+ * tag, netns and policy here (every priority and mark under --policy all), and loads a new one
+ * into the pod's links when its policy changes.
  */
+const volatile __u32 tsn_pod_tag = 0;
 const volatile __u32 tsn_pod_netns = 0;
 const volatile __u32 tsn_pod_allowed = 0;
 const volatile __u32 tsn_pod_on_disallowed = TSN_POLICY_CLAMP;
+const volatile __u32 tsn_pod_mark_mask = 0;
+
+/* Highest allowed priority below 'prio', or 0 when none is allowed below it. */
+static __always_inline __u32 tsn_clamp(__u32 allowed, __u32 prio)
+{
+	__u32 p = prio < 31 ? prio : 31;
+	int i;
+
+	for (i = 30; i >= 0; i--)
+		if (i < (int)p && (allowed & (1U << i)))
+			return i;
+	return 0;
+}
 
 /*
- * tc/tcx egress flavour of the save hook, attached to a pod's interfaces inside its netns
- * (--save-hook tc). Only that pod's traffic runs it, so it needs neither to read the netns nor
- * to look a policy up: both are constants of this copy of the program, which is 6-9 ns less per
- * pod packet (docs/enforce.md).
+ * The pod's policy: a priority it may not use becomes the highest allowed one below it, or 0;
+ * of the mark, only the bits it may set are kept.
+ */
+static __always_inline void tsn_policy_narrow(struct tsn_cpu_counters *c, struct tsn_meta *m)
+{
+	__u32 bit = m->priority < 31 ? m->priority : 31;
+
+	if (m->priority && !(tsn_pod_allowed & (1U << bit))) {
+		m->priority = tsn_pod_on_disallowed == TSN_POLICY_ZERO ?
+				      0 :
+				      tsn_clamp(tsn_pod_allowed, m->priority);
+		tsn_cpu_count(c, TSN_CNT_POLICY_CLAMPED);
+	}
+	m->mark &= tsn_pod_mark_mask;
+}
+
+/*
+ * tc/tcx egress flavour of the save hook, attached to a pod's interfaces inside its netns. Only
+ * that pod's traffic runs it, so its tag, netns and policy are constants of this copy.
  */
 SEC("tc")
 int tsn_save_tc(struct __sk_buff *ctx)
@@ -269,6 +208,11 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	struct tsn_meta m;
 	__u64 addr, fp;
 
+	/*
+	 * Every packet, saved or not: a packet that entered the pod with another pod's tag (the
+	 * pod forwards it) leaves with this one's, so no pod passes on a tag it does not own.
+	 */
+	ctx->tc_index = tsn_pod_tag;
 	m.priority = ctx->priority;
 	m.mark = ctx->mark;
 	m.tstamp = ctx->tstamp;
@@ -283,11 +227,10 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	m.queue_mapping = ctx->queue_mapping;
 	m.has_sk = ctx->sk != NULL;
 	m._pad = 0;
-	tsn_policy_narrow(c, tsn_pod_allowed, tsn_pod_on_disallowed, &m);
-	if (tsn_fp_tc(ctx, &fp))
+	tsn_policy_narrow(c, &m);
+	if (tsn_meta_is_default(&m) || tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;
-	tsn_slot_write(s, addr, fp, 0, &m, tsn_pod_netns, tsn_epoch);
-	tsn_cpu_count(c, TSN_CNT_SAVED);
+	tsn_save_slot(c, s, addr, fp, tsn_pod_tag, &m, tsn_pod_netns);
 	return TC_ACT_UNSPEC;
 }
 
@@ -299,9 +242,9 @@ static __always_inline void tsn_restore_tstamp(struct tsn_cpu_counters *c, struc
 	if (!m->tstamp || (ctx->tstamp == m->tstamp && ctx->tstamp_type == m->tstamp_type))
 		return;		/* nothing to restore, or the kernel kept it (MONO/TAI) */
 	if (m->tstamp_type == TSN_TSTAMP_MONO) {
-		type = BPF_SKB_TSTAMP_DELIVERY_MONO;
+		type = TSN_BPF_SKB_CLOCK_MONOTONIC;
 	} else if (m->tstamp_type == TSN_TSTAMP_TAI && tsn_have_tai) {
-		type = 2;	/* BPF_SKB_CLOCK_TAI, 6.11+ */
+		type = TSN_BPF_SKB_CLOCK_TAI;
 	} else {
 		/*
 		 * REALTIME, or TAI on a kernel without SKB_CLOCK_TAI (where the sender's TAI time
@@ -316,50 +259,80 @@ static __always_inline void tsn_restore_tstamp(struct tsn_cpu_counters *c, struc
 		tsn_cpu_count(c, TSN_CNT_RESTORED_TSTAMP);
 }
 
+/*
+ * Is slot s the saved entry of the packet with fingerprint fp, from the pod with tag in netns?
+ * (Under --policy all, tag and netns are 0 and not compared: every pod may use every value.)
+ */
+static __always_inline bool tsn_slot_is(const struct tsn_track_slot *s, __u64 fp, __u32 tag,
+					__u32 netns)
+{
+	if (s->fp != fp || s->check != tsn_slot_check(s))
+		return false;
+	return tsn_mode == TSN_MODE_ALL || (s->pod_tag == tag && s->netns == netns);
+}
+
+/* The saved entry of this packet: by its skb's address, else by its content; NULL if none. */
+static __always_inline struct tsn_track_slot *tsn_restore_lookup(struct tsn_cpu_counters *c,
+								 struct tsn_track_slot *s,
+								 __u64 addr, __u64 fp, __u32 tag,
+								 __u32 netns)
+{
+	if (s->skb == addr) {
+		if (tsn_slot_is(s, fp, tag, netns))
+			return s;
+		/*
+		 * Same address, other content: the saved skb was freed (a UDP socket consumes its
+		 * skbs without a tracepoint) and this skb reuses its address. That entry is not
+		 * this packet's; it ends when it expires or its slot is written again.
+		 */
+		tsn_cpu_count(c, TSN_CNT_FP_MISMATCH);
+	}
+	s = tsn_slot_by_fp_any(fp);
+	if (!s || !s->saved_at || !tsn_slot_is(s, fp, tag, netns))
+		return NULL;
+	return s;
+}
+
 SEC("tc")
 int tsn_restore(struct __sk_buff *ctx)
 {
 	struct tsn_cpu_counters *c;
 	struct tsn_track_slot *s;
+	__u32 tag = 0, netns = 0;
 	struct tsn_meta m;
-	__u64 addr, now, fp;
-	bool by_addr;
+	__u64 addr, fp;
 
 	s = tsn_cpu_slot(ctx, &c, &addr);	/* a tc ctx is the struct sk_buff itself */
 	if (!s)
 		return TC_ACT_UNSPEC;
-	now = tsn_epoch;
-	if (s->skb != addr && !tsn_fresh(now, tsn_fp_epoch)) {
-		tsn_cpu_count(c, TSN_CNT_MISS);	/* see tsn_fp_epoch */
-		return TC_ACT_UNSPEC;
+	if (tsn_mode == TSN_MODE_REGISTERED) {
+		struct tsn_pod_binding *pod;
+
+		/* node-originated and unregistered pods' packets: no parse, no lookup */
+		tag = ctx->tc_index;
+		if (!tag) {
+			tsn_cpu_count(c, TSN_CNT_UNTAGGED);
+			return TC_ACT_UNSPEC;
+		}
+		ctx->tc_index = 0;	/* the tag is ours: nothing after the NIC reads it */
+		pod = bpf_map_lookup_elem(&tsn_pods, &tag);
+		if (!pod || !pod->netns) {
+			tsn_cpu_count(c, TSN_CNT_POLICY_DENIED);	/* denied since it sent */
+			return TC_ACT_UNSPEC;
+		}
+		netns = pod->netns;
 	}
 	if (tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;
-	by_addr = s->skb == addr;
-	if (by_addr && (s->fp != fp || s->check != tsn_slot_check(s))) {
-		/*
-		 * Same address, other content: the saved skb was freed where no tracepoint fires
-		 * (a UDP socket consumes its skbs silently) and this skb reuses its address. Never
-		 * restore from it; treat it as the traced free would have (a torn slot, whose
-		 * check word fails, is left alone: nothing ever trusts it), and look this packet
-		 * up by content like any packet whose skb is not the one saved.
-		 */
-		tsn_cpu_count(c, TSN_CNT_FP_MISMATCH);
-		tsn_on_free(addr);
-		by_addr = false;
+	s = tsn_restore_lookup(c, s, addr, fp, tag, netns);
+	if (!s) {
+		tsn_cpu_count(c, TSN_CNT_MISS);
+		return TC_ACT_UNSPEC;
 	}
-	if (by_addr) {
-		if (!tsn_fresh(now, s->saved_ns)) {
-			tsn_cpu_count(c, TSN_CNT_EXPIRED);
-			tsn_slot_clear(s);
-			return TC_ACT_UNSPEC;
-		}
-	} else {
-		s = tsn_slot_by_fp(fp, now);
-		if (!s) {
-			tsn_cpu_count(c, TSN_CNT_MISS);
-			return TC_ACT_UNSPEC;
-		}
+	if (!tsn_fresh(tsn_now(), s->saved_at)) {
+		tsn_cpu_count(c, TSN_CNT_EXPIRED);
+		tsn_slot_clear(s);
+		return TC_ACT_UNSPEC;
 	}
 	m = s->meta;
 	tsn_slot_clear(s);
@@ -378,63 +351,12 @@ int tsn_restore(struct __sk_buff *ctx)
 	return TC_ACT_UNSPEC;
 }
 
-/*
- * The free hooks need nothing of the skb but its address, so they are raw tracepoints, whose
- * arguments are plain numbers: no scratch round trip (tsn_addr()) to turn a typed pointer into
- * one. They must not read the skb either: a freed skb is often cold on the CPU that frees it
- * (one field read cost 60 ns here, docs/enforce.md).
- */
-SEC("raw_tp/kfree_skb")
-int tsn_on_kfree(struct bpf_raw_tracepoint_args *ctx)
-{
-	tsn_on_free(ctx->args[0]);
-	return 0;
-}
-
-SEC("raw_tp/consume_skb")
-int tsn_on_consume(struct bpf_raw_tracepoint_args *ctx)
-{
-	tsn_on_free(ctx->args[0]);
-	return 0;
-}
-
-/* ---- TTL sweep: bpf_timer, re-armed from its own callback ---- */
-
-static long tsn_sweep_slot(__u32 idx, void *ctx)
-{
-	__u64 now = *(__u64 *)ctx;
-	struct tsn_track_slot *s = bpf_map_lookup_elem(&tsn_track, &idx);
-
-	if (!s || !s->saved_ns || tsn_fresh(now, s->saved_ns))
-		return 0;
-	tsn_count(s->pkt_id & TSN_SLOT_FREED ? TSN_CNT_FREED_UNRESTORED : TSN_CNT_EXPIRED);
-	tsn_slot_clear(s);
-	return 0;
-}
-
-static int tsn_sweep_cb(void *map, __u32 *key, struct tsn_sweep_timer *t)
-{
-	__u64 now = __sync_add_and_fetch(&tsn_epoch, 1);
-
-	bpf_loop(tsn_track_mask + 1, tsn_sweep_slot, &now, 0);
-	t->last_run_ns = bpf_ktime_get_ns();
-	t->runs++;
-	bpf_timer_start(&t->timer, tsn_sweep_period_ns, 0);
-	return 0;
-}
-
 SEC("syscall")
-int tsn_sweep_start(void *ctx)
+int tsn_clock(struct tsn_clock_sample *out)
 {
-	__u32 zero = 0;
-	struct tsn_sweep_timer *t = bpf_map_lookup_elem(&tsn_sweep, &zero);
-
-	if (!t)
-		return 1;
-	/* -EBUSY: already initialised (adopted state); starting again is harmless */
-	bpf_timer_init(&t->timer, &tsn_sweep, 1 /* CLOCK_MONOTONIC */);
-	bpf_timer_set_callback(&t->timer, tsn_sweep_cb);
-	return bpf_timer_start(&t->timer, tsn_sweep_period_ns, 0) ? 2 : 0;
+	out->jiffies = bpf_jiffies64();
+	out->mono_ns = bpf_ktime_get_ns();
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

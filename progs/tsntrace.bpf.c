@@ -187,11 +187,11 @@ static __always_inline void tt_store(__u64 addr, __u64 fp, __u64 pkt_id, const s
 	if (!s)
 		return;
 	/* a live, fresh slot of another skb: that packet stops being followed, say so */
-	if (s->skb && s->skb != addr && tsn_fresh(now, s->saved_ns))
+	if (s->skb && s->skb != addr && tsn_fresh(now, s->saved_at))
 		tsn_count(TSN_CNT_TRACK_OVERFLOW);
 	s->skb = addr;
 	s->fp = fp;
-	s->saved_ns = now;
+	s->saved_at = now;
 	s->pkt_id = pkt_id;
 	s->meta = *m;
 	s->netns = netns;
@@ -214,8 +214,8 @@ static __always_inline struct tsn_track_slot *tt_by_fp(__u64 fp, __u64 now)
 	if (!s)
 		return NULL;
 	if (s->skb)
-		return tsn_fresh(now, s->saved_ns) ? s : NULL;
-	if (!(s->pkt_id & TSN_SLOT_FREED) || !tsn_within(now, s->saved_ns, tsn_fp_window_ns))
+		return tsn_fresh(now, s->saved_at) ? s : NULL;
+	if (!(s->pkt_id & TSN_SLOT_FREED) || !tsn_within(now, s->saved_at, tsn_fp_window_ns))
 		return NULL;
 	return s;
 }

@@ -526,9 +526,10 @@ static int cmd_status(struct ctx *c)
 		return 0;
 	}
 	/* not loaded yet: prove that the first ADD can load it */
-	why = tsn_proxy_save_hook_unsupported(hook);
+	why = tsn_proxy_save_hook_unsupported(hook, TSN_MODE_REGISTERED);
 	if (why)
-		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL, "saveHook tc: %s", why);
+		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL, "saveHook tracepoint: %s",
+				   why);
 	rc = tsn_proxy_load_check(hook);
 	if (rc)
 		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, strerror(-rc),

@@ -35,14 +35,18 @@ static const char usage_text[] =
 	"  start --nic IF [--nic IF]... [--policy registered|all] [--ttl MS] [--capacity N]\n"
 	"        [--restore priority,tstamp,mark] [--save-hook auto|tracepoint|tc] [--foreground]\n"
 	"                      load, attach and pin enforce mode (adopts a running one);\n"
-	"                      save hook auto: tc with tcx and --policy registered, else tracepoint\n"
+	"                      save hook auto: tc (tags each registered pod's packets) with\n"
+	"                      --policy registered, tracepoint with --policy all\n"
 	"  stop                remove every program, link, pin and qdisc start created\n"
 	"  status              attachment, policy table, counters, map fill\n"
 	"  allow --netns PATH|NAME|inode:N --priorities LIST [--on-disallowed clamp|zero]\n"
-	"        [--ifname IF] register a pod netns and the priorities it may use (tc save hook:\n"
-	"                      on IF, or on the pod's only interface)\n"
+	"        [--mark-mask M] [--ifname IF]\n"
+	"                      register a pod netns, the priorities and mark bits it may use\n"
+	"                      (default: no mark); its save program goes on IF, or on the pod's\n"
+	"                      only interface\n"
 	"  deny --netns PATH|NAME|inode:N\n"
-	"                      unregister a pod netns and purge its saved entries\n"
+	"                      unregister a pod netns (inode:N also once it is gone) and purge\n"
+	"                      its saved entries\n"
 	"  features            which kernel features tsnkit can use here\n"
 	"\n"
 	"Options:\n"
@@ -297,6 +301,22 @@ static int cmd_features(int argc, char **argv)
 	return emit(tsn_features_json());
 }
 
+/* deny inode:N of a netns that no longer exists: true and *ino when spec is inode:N. */
+static bool deny_by_inode(const char *spec, __u32 *ino)
+{
+	unsigned long long v;
+	char *end;
+
+	if (strncmp(spec, "inode:", 6))
+		return false;
+	errno = 0;
+	v = strtoull(spec + 6, &end, 0);
+	if (errno || end == spec + 6 || *end || !v || v > UINT32_MAX)
+		return false;
+	*ino = (__u32)v;
+	return true;
+}
+
 static int cmd_allow_deny(int argc, char **argv, bool allow)
 {
 	static const struct option opts[] = {
@@ -304,6 +324,7 @@ static int cmd_allow_deny(int argc, char **argv, bool allow)
 		{ "priorities", required_argument, NULL, 'p' },
 		{ "on-disallowed", required_argument, NULL, 'o' },
 		{ "ifname", required_argument, NULL, 'i' },
+		{ "mark-mask", required_argument, NULL, 'm' },
 		COMMON_LONGOPTS,
 		{},
 	};
@@ -341,6 +362,18 @@ static int cmd_allow_deny(int argc, char **argv, bool allow)
 				return usage_error("deny: --ifname is not an option of deny");
 			ifname = optarg;
 			break;
+		case 'm': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 0);
+			if (!allow || errno || end == optarg || *end || v > UINT32_MAX)
+				return usage_error("%s: bad --mark-mask '%s' (a 32-bit number, e.g. "
+						   "0xff00)", cmd, optarg);
+			pol.mark_mask = (__u32)v;
+			break;
+		}
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -357,11 +390,12 @@ static int cmd_allow_deny(int argc, char **argv, bool allow)
 	if (need_root())
 		return EXIT_USAGE;
 	fd = tsn_netns_open(netns);
-	if (fd < 0) {
+	if (fd == -ENOENT && !allow && deny_by_inode(netns, &ino)) {
+		/* the netns is gone: its registration is forgotten by inode */
+	} else if (fd < 0) {
 		pr_warn("%s: netns '%s': %s", cmd, netns, strerror(-fd));
 		return EXIT_USAGE;
-	}
-	if (tsn_netns_inode(fd, &ino)) {
+	} else if (tsn_netns_inode(fd, &ino)) {
 		pr_warn("%s: netns '%s': cannot read its inode", cmd, netns);
 		close(fd);
 		return EXIT_USAGE;
@@ -370,7 +404,8 @@ static int cmd_allow_deny(int argc, char **argv, bool allow)
 		e = tsn_proxy_allow(g.pin_dir, ino, &pol, ifname, fd, err, sizeof(err));
 	else
 		e = tsn_proxy_deny(g.pin_dir, ino, &purged, err, sizeof(err));
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (e) {
 		pr_warn("%s: %s", cmd, err);
 		return EXIT_USAGE;

@@ -22,7 +22,7 @@ pending_enforce_l2_raw_tracepoint() { DP_RAW=1 dp_enforce l2 tracepoint; }
 dp_enforce_tunnel() { # SHAPE SAVE_HOOK
 	local hook=() before after
 	dp_setup "$1"
-	[ "$2" = tracepoint ] && hook=(--save-hook tracepoint)
+	[ "$2" = tracepoint ] && hook=(--policy all --save-hook tracepoint)
 	proxy start --nic nic0 "${hook[@]}" >/dev/null || tk_fail "tsnproxy start failed"
 	proxy allow --netns "${TK_PODS[0]}" --priorities 1,2,3 >/dev/null || tk_fail "allow pod1"
 	before=$(tk_tc_snapshot)

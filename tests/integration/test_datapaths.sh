@@ -67,15 +67,20 @@ dp_nic() { # jq-condition
 dp_talk() { tk_talk "$TK_TEST_ID" "$@" >/dev/null || tk_fail "talker failed: $*"; }
 
 # The enforce matrix of one shape: pod1 registered with priorities 1-3 sends TAI, MONO and no
-# txtime (priorities 1 and 2 only: the seed schedule never opens traffic class 3's gate); pod2, unregistered, and the node send too. KEPT=1 for shapes where the kernel itself
-# keeps the priority (macvlan, ipvlan): there the unregistered pod's priority reaches nic0
-# without tsnproxy, so only the proxy's not touching it is checked.
+# txtime (priorities 1 and 2 only: the seed schedule never opens traffic class 3's gate); pod2,
+# unregistered, and the node send too. KEPT=1 for shapes where the kernel itself keeps the
+# priority (macvlan, ipvlan): there the unregistered pod's priority reaches nic0 without
+# tsnproxy, so only the proxy's not touching it is checked. The tracepoint save hook serves
+# --policy all only (it cannot tag pods' packets): there every pod, pod2 too, is restored.
 dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 	local shape=$1 hook=$2 kept=${3:-0} dst6 st
 	dp_setup "$shape"
-	[ "$hook" = tracepoint ] && hook=(--save-hook tracepoint) || hook=()
+	[ "$hook" = tracepoint ] && hook=(--policy all --save-hook tracepoint) || hook=()
 	proxy start --nic nic0 "${hook[@]}" >/dev/null || tk_fail "tsnproxy start failed"
-	proxy allow --netns "${TK_PODS[0]}" --priorities 1,2,3 >/dev/null || tk_fail "allow pod1"
+	if [ "$2" != tracepoint ]; then
+		proxy allow --netns "${TK_PODS[0]}" --priorities 1,2,3 >/dev/null ||
+			tk_fail "allow pod1"
+	fi
 	dp_observe start
 	dp_talk 1 --port 6101 --count $N --priority 1 --txtime tai
 	dp_talk 1 --port 6102 --count $N --priority 2 --txtime mono
@@ -100,8 +105,8 @@ dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 		"$(dp_nic '.dport == 6102 and .priority == 2 and .tstamp_type == "mono" and .tstamp != 0')" $N
 	assert_eq "no txtime: priority 1, no tstamp at nic0" \
 		"$(dp_nic '.dport == 6103 and .priority == 1 and .tstamp == 0')" $N
-	if ((kept)); then
-		assert_eq "unregistered pod: the kernel's priority 2, untouched" \
+	if ((kept)) || [ "$2" = tracepoint ]; then
+		assert_eq "unregistered pod: priority 2 (kernel's or --policy all)" \
 			"$(dp_nic '.dport == 6104 and .priority == 2')" $N
 	else
 		assert_eq "unregistered pod: seen at nic0" "$(dp_nic '.dport == 6104')" $N
