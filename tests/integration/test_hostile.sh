@@ -34,12 +34,16 @@ pod_to_pod2() { # K PORT ARGS...
 	echo "$out" | sed -n 's/.*(pid \([0-9]*\),.*/\1/p'
 }
 
-# Sniffed replay: pod2 (unregistered) receives 50 of pod1's priority-3 datagrams and re-sends
-# each from its own address with the same IP id, length and payload.
-test_replay_sniffed_by_unregistered_pod() {
+# Sniffed replay: pod2 receives 50 of pod1's priority-3 datagrams and re-sends each from its own
+# address with the same IP id, length and payload. REGISTERED=1: pod2 has a policy of its own
+# ({1}), and keeps its own rights only.
+sniffed_replay() { # REGISTERED
 	hostile_setup 2
 	local before after pid
 	proxy allow --netns "${TK_PODS[0]}" --priorities 3 >/dev/null || tk_fail "allow pod1"
+	if (($1)); then
+		proxy allow --netns "${TK_PODS[1]}" --priorities 1 >/dev/null || tk_fail "allow pod2"
+	fi
 	replay_in 2 --sniff eth0 --count 50 --timeout-ms 8000 >"$TK_TMP/replay.out" &
 	pid=$!
 	tk_defer "kill $pid"
@@ -51,27 +55,16 @@ test_replay_sniffed_by_unregistered_pod() {
 	assert_match "the attacker replayed every datagram" "$(cat "$TK_TMP/replay.out")" \
 		"captured 50 sent 50"
 	assert_eq "replays in the victim's class tc3" "$(tk_tc_delta "$before" "$after" 3)" 0
+	assert_eq "replays in the attacker's own class tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
 	assert_ge "replays left as best effort (tc0)" "$(tk_tc_delta "$before" "$after" 0)" 50
 }
 
-# The same from a registered pod with a policy of its own ({1}): it keeps its own rights only.
+test_replay_sniffed_by_unregistered_pod() {
+	sniffed_replay 0
+}
+
 test_replay_sniffed_by_registered_pod() {
-	hostile_setup 2
-	local before after pid
-	proxy allow --netns "${TK_PODS[0]}" --priorities 3 >/dev/null || tk_fail "allow pod1"
-	proxy allow --netns "${TK_PODS[1]}" --priorities 1 >/dev/null || tk_fail "allow pod2"
-	replay_in 2 --sniff eth0 --count 50 --timeout-ms 8000 >"$TK_TMP/replay.out" &
-	pid=$!
-	tk_defer "kill $pid"
-	sleep 0.5
-	before=$(tk_tc_snapshot)
-	pod_to_pod2 1 $VICTIM_PORT --count 50 --priority 3 --interval-us 2000 >/dev/null
-	wait "$pid"
-	after=$(tk_tc_snapshot)
-	assert_match "the attacker replayed every datagram" "$(cat "$TK_TMP/replay.out")" \
-		"captured 50 sent 50"
-	assert_eq "replays in the victim's class tc3" "$(tk_tc_delta "$before" "$after" 3)" 0
-	assert_eq "replays in the attacker's own class tc1" "$(tk_tc_delta "$before" "$after" 1)" 0
+	sniffed_replay 1
 }
 
 # IP id sweep: after one datagram of pod1 to a closed port of pod2, pod2 sends the guessed
@@ -117,4 +110,73 @@ test_entry_past_ttl_not_restored() {
 	assert_eq "entry past its TTL restored" "$(tk_tc_delta "$before" "$after" 3)" 0
 	assert_eq "status: expired counted once, not again" \
 		"$(proxy status --json | jq .counters.expired)" "$expired"
+}
+
+# A pod netns on the node bridge, outside the fixture's pods: tk<ID>-NAME (made if it does not
+# exist) with eth0 at
+# 198.18.<ID>.HOST, its host end vr<HOST> a port of br0.
+extra_pod() { # NAME HOST
+	local ns=tk$TK_TEST_ID-$1
+	[ -e "/run/netns/$ns" ] || ip netns add "$ns" || tk_fail "netns $ns"
+	tk_ns "$TK_NODE" ip link add "vr$2" type veth peer name eth0 netns "$ns" || tk_fail "veth"
+	tk_ns "$TK_NODE" ip link set "vr$2" master br0 up
+	tk_ns "$ns" ip link set lo up
+	tk_ns "$ns" ip addr add "$TK_FIXTURE_POD_PREFIX.$TK_TEST_ID.$2/24" dev eth0
+	tk_ns "$ns" ip link set eth0 up
+	tk_ns "$ns" ip route add default via "$TK_BR_IP"
+}
+
+# A registration dies with its netns: the next netns the kernel gives the same inode inherits
+# nothing (datapath: it runs no save program; registry: status shows the old one gone), allow
+# replaces the stale registration, and deny inode:N works once the netns is gone.
+test_recycled_netns_inode_inherits_nothing() {
+	hostile_setup 1
+	local ino new i st
+	extra_pod old 50
+	proxy allow --netns "tk$TK_TEST_ID-old" --priorities 3 >/dev/null || tk_fail "allow old"
+	ino=$(stat -L -c %i "/run/netns/tk$TK_TEST_ID-old")
+	ip netns del "tk$TK_TEST_ID-old"
+	# the inode is free again once the kernel has cleaned the netns up (asynchronously)
+	for ((i = 0; i < 200; i++)); do
+		ip netns add "tk$TK_TEST_ID-new"
+		new=$(stat -L -c %i "/run/netns/tk$TK_TEST_ID-new")
+		[ "$new" = "$ino" ] && break
+		ip netns del "tk$TK_TEST_ID-new"
+		sleep 0.1
+	done
+	[ "$new" = "$ino" ] || tk_fail "the kernel gave no netns inode $ino again in 20 s"
+	extra_pod new 51
+	st=$(proxy status --json)
+	assert_eq "status: the registration's netns is gone" "$(echo "$st" | jq '.policy[0].alive')" \
+		false
+	assert_eq "status: no name of the new netns on it" "$(echo "$st" | jq '.policy[0].netns')" null
+	assert_tc_deltas "new netns, priority 3, not registered" "3=0" tk_ns "tk$TK_TEST_ID-new" \
+		"$TK_BUILD/talker" --dst "$TK_LISTEN_IP" --port 5001 --count 50 --priority 3
+	proxy allow --netns "tk$TK_TEST_ID-new" --priorities 1 >/dev/null || tk_fail "allow new"
+	assert_eq "allow replaced the stale registration" \
+		"$(proxy status --json | jq -c '[.policy[] | [.priorities, .alive]]')" '[["1",true]]'
+	assert_tc_deltas "new netns registered {1}: 3 -> 1" "1=50 3=0" tk_ns "tk$TK_TEST_ID-new" \
+		"$TK_BUILD/talker" --dst "$TK_LISTEN_IP" --port 5001 --count 50 --priority 3
+	ip netns del "tk$TK_TEST_ID-new"
+	proxy deny --netns "inode:$ino" >/dev/null || tk_fail "deny inode:$ino of a netns that is gone"
+	assert_eq "registry empty" "$(proxy status --json | jq '.policy | length')" 0
+}
+
+# --restore mark restores only the mark bits the pod was given (--mark-mask; default none).
+test_mark_restored_only_within_policy() {
+	tk_fixture_up "$TK_TEST_ID" 1
+	tk_listen "$TK_TEST_ID" 5001
+	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
+	proxy start --nic nic0 --restore priority,tstamp,mark >/dev/null || tk_fail "start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null || tk_fail "allow failed"
+	tk_observe_start 6031-6032
+	tk_talk "$TK_TEST_ID" 1 --port 6031 --count 50 --priority 1 --mark 0xdead >/dev/null
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --mark-mask 0xff00 >/dev/null ||
+		tk_fail "allow --mark-mask failed"
+	tk_talk "$TK_TEST_ID" 1 --port 6032 --count 50 --priority 1 --mark 0xdead >/dev/null
+	tk_observe_stop
+	assert_eq "no mark given: priority restored, mark not" \
+		"$(tk_observe_count "$TK_NODE" nic0 '.dport == 6031 and .priority == 1 and .mark == 0')" 50
+	assert_eq "mark mask 0xff00: only those bits" \
+		"$(tk_observe_count "$TK_NODE" nic0 '.dport == 6032 and .mark == 56832')" 50
 }
