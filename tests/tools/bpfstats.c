@@ -3,14 +3,16 @@
  * bpfstats: run a command with BPF run-time statistics enabled (BPF_ENABLE_STATS: scoped to
  * this process' fd, no sysctl is changed) and print, as JSON, run_cnt and run_time_ns that
  * every program whose name starts with a prefix accumulated during the command.
- * With --empty IF it also attaches empty programs (bench/progs/bench_empty.bpf.c) to the same hooks
- * as enforce mode (tcx egress on IF in the current netns, the three tracepoints): the baseline.
+ * With --empty IF it also attaches empty programs (bench/progs/bench_empty.bpf.c) to the hooks
+ * enforce mode used (tcx egress on IF in the current netns, the three tracepoints): the baseline.
  * --no-stats leaves statistics off (and the counts at 0): what the empty programs alone cost
  * a flood, without the two clock reads per run that statistics add. For the hooks of the tc
  * save configuration instead: --no-xmit leaves the transmit tracepoint out, and --empty-tc
- * NETNS:IF adds a tcx egress program on IF in another netns (the pod's interface).
+ * NETNS:IF adds a tcx egress program on IF in another netns (the pod's interface); --no-free
+ * leaves the two free tracepoints out (the hooks of ABI 4, which has no free hooks).
  *
- *   bpfstats [--prefix tsn_] [--empty IF [--no-xmit] [--empty-tc NETNS:IF]] [--no-stats] --
+ *   bpfstats [--prefix tsn_] [--empty IF [--no-xmit] [--no-free] [--empty-tc NETNS:IF]]
+ *            [--no-stats] --
  *            CMD [ARGS...]
  */
 #include <errno.h>
@@ -32,8 +34,9 @@
 #include "bench_empty.skel.h"
 
 #define MAX_PROGS 256
-#define USAGE "usage: bpfstats [--prefix P] [--empty IF [--no-xmit] [--empty-tc NETNS:IF]] " \
-	      "[--no-stats] -- CMD..."
+#define USAGE                                                                            \
+	"usage: bpfstats [--prefix P] [--empty IF [--no-xmit] [--no-free] [--empty-tc NETNS:IF]] " \
+	"[--no-stats] -- CMD..."
 
 /* Attach (prog_fd >= 0) or detach the empty tc program on "NETNS:IF"'s egress. */
 static int netns_tc(const char *spec, struct tsn_tc_hook *h, int prog_fd)
@@ -103,6 +106,7 @@ int main(int argc, char **argv)
 		{ "empty", required_argument, NULL, 'e' },
 		{ "no-stats", no_argument, NULL, 'n' },
 		{ "no-xmit", no_argument, NULL, 'x' },
+		{ "no-free", no_argument, NULL, 'f' },
 		{ "empty-tc", required_argument, NULL, 't' },
 		{},
 	};
@@ -112,7 +116,7 @@ int main(int argc, char **argv)
 	struct bench_empty_bpf *skel = NULL;
 	const char *prefix = "tsn_", *empty_if = NULL, *empty_tc = NULL;
 	int c, i, j, nb, na, status = 0, stats_fd = -1, rc = 1;
-	bool stats = true, xmit = true;
+	bool stats = true, xmit = true, frees = true;
 	json_object *res;
 	pid_t pid;
 
@@ -123,13 +127,14 @@ int main(int argc, char **argv)
 		case 'e': empty_if = optarg; break;
 		case 'n': stats = false; break;
 		case 'x': xmit = false; break;
+		case 'f': frees = false; break;
 		case 't': empty_tc = optarg; break;
 		default:
 			pr_warn(USAGE);
 			return 2;
 		}
 	}
-	if (optind >= argc || ((!xmit || empty_tc) && !empty_if)) {
+	if (optind >= argc || ((!xmit || !frees || empty_tc) && !empty_if)) {
 		pr_warn(USAGE);
 		return 2;
 	}
@@ -142,8 +147,11 @@ int main(int argc, char **argv)
 	if (empty_if) {
 		hook.ifindex = if_nametoindex(empty_if);
 		skel = bench_empty_bpf__open_and_load();
-		if (skel)
+		if (skel) {
 			bpf_program__set_autoattach(skel->progs.tk_empty_xmit, xmit);
+			bpf_program__set_autoattach(skel->progs.tk_empty_kfree, frees);
+			bpf_program__set_autoattach(skel->progs.tk_empty_cons, frees);
+		}
 		if (!hook.ifindex || !skel || bench_empty_bpf__attach(skel) ||
 		    tsn_tc_attach(&hook, bpf_program__fd(skel->progs.tk_empty_tc))) {
 			pr_warn("attaching the empty programs to %s failed", empty_if);
