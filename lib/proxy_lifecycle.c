@@ -235,6 +235,23 @@ bool proxy_nic_attached(const char *pin_dir, const struct tsn_proxy_config *cfg,
 	return tsn_tc_query(&h) != 0;
 }
 
+/*
+ * Would the restore's attachment stop the NIC's schedule? Without tcx it goes on a clsact
+ * qdisc, and on those kernels (6.1) grafting clsact resets a taprio root, which cancels its
+ * schedule timer and never restarts it: the NIC sends nothing again (docs/testing.md shows it
+ * without tsnkit). A clsact that already exists is reused and grafts nothing. 0 or -EBUSY.
+ */
+static int taprio_survives_clsact(int ifindex)
+{
+	struct tsn_qdisc_info qi;
+
+	if (tsn_tc_have_tcx() || tsn_tc_has_clsact(ifindex) != 0)
+		return 0;
+	if (tsn_tc_root_qdisc(ifindex, &qi) || strcmp(qi.kind, "taprio"))
+		return 0;
+	return -EBUSY;
+}
+
 static int attach_restore(const char *pin_dir, struct tsn_proxy_config *cfg, int i, int prog_fd,
 			  char *err, size_t errlen)
 {
@@ -245,6 +262,14 @@ static int attach_restore(const char *pin_dir, struct tsn_proxy_config *cfg, int
 	restore_link_path(path, sizeof(path), pin_dir, cfg->nic_ifindex[i]);
 	h.link_pin = path;
 	h.kind = cfg->nic_tc_kind[i] ? proxy_nic_hook(cfg, i) : TSN_TC_AUTO;
+	e = taprio_survives_clsact(h.ifindex);
+	if (e) {
+		if_indextoname(cfg->nic_ifindex[i], ifname);
+		return fail(err, errlen, e,
+			    "%s: on kernels without tcx, adding a clsact qdisc stops a taprio root "
+			    "for good (6.1's taprio_reset): add it first (tc qdisc add dev %s clsact), "
+			    "then configure taprio, then start", ifname, ifname);
+	}
 	e = tsn_tc_attach(&h, prog_fd);
 	if (e) {
 		if_indextoname(cfg->nic_ifindex[i], ifname);

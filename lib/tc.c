@@ -472,6 +472,30 @@ static int root_qdisc_one(const struct nlmsghdr *nh, void *ctx)
 	return 0;
 }
 
+struct clsact_req {
+	int ifindex;
+	bool found;
+};
+
+static int clsact_one(const struct nlmsghdr *nh, void *ctx)
+{
+	const struct tcmsg *tc = NLMSG_DATA(nh);
+	struct clsact_req *r = ctx;
+
+	if (tc->tcm_ifindex == r->ifindex && tc->tcm_parent == TC_H_CLSACT &&
+	    TC_H_MAJ(tc->tcm_handle) == TC_H_MAJ(TC_H_CLSACT))
+		r->found = true;
+	return 0;
+}
+
+int tsn_tc_has_clsact(int ifindex)
+{
+	struct clsact_req r = { .ifindex = ifindex };
+	int err = tc_dump(RTM_GETQDISC, RTM_NEWQDISC, ifindex, 0, clsact_one, &r);
+
+	return err ? err : r.found;
+}
+
 int tsn_tc_root_qdisc(int ifindex, struct tsn_qdisc_info *qi)
 {
 	struct root_qdisc_req r = { .ifindex = ifindex, .qi = qi };

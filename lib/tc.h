@@ -64,6 +64,9 @@ struct tsn_qdisc_info {
 /* Root qdisc of ifindex in the calling thread's netns. 0, -ENOENT (none) or -errno. */
 int tsn_tc_root_qdisc(int ifindex, struct tsn_qdisc_info *qi);
 
+/* Does ifindex (in the calling thread's netns) have a clsact qdisc? 1, 0 or -errno. */
+int tsn_tc_has_clsact(int ifindex);
+
 /* Does the running kernel support tcx links? Cached. */
 bool tsn_tc_have_tcx(void);
 

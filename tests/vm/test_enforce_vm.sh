@@ -212,3 +212,27 @@ test_save_hook_follows_tcx() {
 	assert_eq "deny removes the filter" \
 		"$(nsenter --net="$pod" -- tc filter show dev eth0 egress | grep -c tsn_save_tc)" 0
 }
+
+# Where the restore needs a clsact qdisc (no tcx), grafting one stops a taprio root for good on
+# 6.1 (test_kernel_features: test_taprio_sends_after_clsact_added): start refuses it in one line
+# and grafts nothing, and says what to do. With tcx, start attaches next to taprio.
+test_start_never_stops_taprio() {
+	local tcx out rc
+	tk_fixture_up "$TK_TEST_ID" 1
+	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
+	[ "$(tk_tc_kind "$TK_TEST_ID")" = taprio ] || tk_fail "the fixture has no taprio on nic0"
+	tcx=$("$TK_BUILD/tsnproxy" features --json | jq -r .tcx.supported)
+	# the fixture added clsact before taprio where it must; this test wants none
+	tk_ns "$TK_NODE" tc qdisc del dev nic0 clsact 2>/dev/null
+	out=$(vm_proxy start --nic nic0 2>&1)
+	rc=$?
+	if [ "$tcx" = true ]; then
+		assert_eq "with tcx: start" "$rc" 0
+		return
+	fi
+	assert_eq "without tcx, taprio root, no clsact: exit" "$rc" 2
+	assert_eq "one line" "$(echo "$out" | wc -l)" 1
+	assert_match "says what to do" "$out" "add it first"
+	assert_eq "no clsact grafted" "$(tk_ns "$TK_NODE" tc qdisc show dev nic0 | grep -c clsact)" 0
+	assert_eq "nothing pinned" "$(find "$TK_PIN" 2>/dev/null | wc -l)" 0
+}
