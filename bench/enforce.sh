@@ -92,12 +92,13 @@ if part floor; then
 # tc only: nic0's and the pod's tcx egress, today's default, which has no free hooks.
 echo "# pps with empty programs on each configuration's hooks, $PPS_ROUNDS rounds x" \
 	"$PACKETS packets, alternating off/tracepoint/tc"
-export -f bench_pps tk_talk tk_ns tk_fail
+# the flood runs in a shell of its own, which loads the fixture's helpers (tk_talk) itself
+export -f bench_pps
 export N PORT ID TK_FIXTURE_NET_PREFIX
 floors=() floors_tc=() floors_tag=()
 empty_pps() { # bpfstats options: pps of one flood with those empty programs attached
 	nsenter --net="/run/netns/$NODE" -- "$TK_BUILD/bpfstats" --no-stats --empty nic0 "$@" -- \
-		bash -c 'bench_pps 1' | head -1
+		bash -c 'source "$TK_ROOT/tests/fixture.sh"; bench_pps 1' | head -1
 }
 for ((r = 1; r <= PPS_ROUNDS; r++)); do
 	off=$(bench_pps 1)
@@ -179,13 +180,13 @@ echo "# per-packet logic cost (bpf_stats, BPF_ENABLE_STATS scoped to this run), 
 talk() { tk_talk "$ID" 1 --port 5001 --count "$PACKETS" --interval-us 0 --priority 1 >/dev/null; }
 # the node's own traffic through the NIC: what enforce mode costs packets it has nothing for
 talk_node() { tk_talk "$ID" node --port 5001 --count "$PACKETS" --interval-us 0 >/dev/null; }
-export -f tk_talk tk_ns talk talk_node
+export -f talk talk_node
 export ID PACKETS TK_FIXTURE_NET_PREFIX
 # One line per tsnproxy program per run: tag:name runs ns/run empty_ns/run logic_per_pod_packet.
 # tsn_save_direct (6.2+) is tsn_save with plain header loads: one role, one row.
 paired_run() { # tag talk-function
 	nsenter --net="/run/netns/$NODE" -- "$TK_BUILD/bpfstats" --prefix tsn_ --empty nic0 -- \
-		bash -c "$2" | jq -r --arg t "$1" --argjson n "$PACKETS" '
+		bash -c "source \"\$TK_ROOT/tests/fixture.sh\"; $2" | jq -r --arg t "$1" --argjson n "$PACKETS" '
 		def hook: if test("^tsn_save(_direct)?$") then "xmit" elif . == "tsn_on_kfree" then
 			"kfree" elif . == "tsn_on_consume" then "cons" else "tc" end;
 		def per_run: if .run_cnt > 0 then .run_time_ns / .run_cnt else 0 end;
