@@ -79,18 +79,27 @@ static __always_inline __u64 tsn_now(void)
 }
 
 /*
- * The start of every per-packet path: this CPU's counters (*c) and the tracking slot of the skb
- * at ptr, whose address goes to *addr. NULL when a lookup fails, which they cannot, but the
- * verifier wants the checks.
+ * The tracking slot of the skb at ptr, with this CPU's counters c: its address goes to *addr,
+ * its slot index to *idx. NULL when the lookup fails, which it cannot, but the verifier wants
+ * the check.
  */
+static __always_inline struct tsn_track_slot *tsn_skb_slot(struct tsn_cpu_counters *c,
+							  const void *ptr, __u64 *addr, __u32 *idx)
+{
+	*addr = tsn_cpu_addr(c, ptr);
+	*idx = tsn_skb_slot_index(*addr);
+	return tsn_slot_at(*idx);
+}
+
+/* The start of a save: this CPU's counters (*c) and the slot of the skb at ptr. */
 static __always_inline struct tsn_track_slot *tsn_cpu_slot(const void *ptr,
-							  struct tsn_cpu_counters **c, __u64 *addr)
+							  struct tsn_cpu_counters **c, __u64 *addr,
+							  __u32 *idx)
 {
 	*c = tsn_cpu();
 	if (!*c)
 		return NULL;
-	*addr = tsn_cpu_addr(*c, ptr);
-	return tsn_slot_by_skb(*addr);
+	return tsn_skb_slot(*c, ptr, addr, idx);
 }
 
 static __always_inline bool tsn_meta_is_default(const struct tsn_meta *m)
@@ -99,15 +108,16 @@ static __always_inline bool tsn_meta_is_default(const struct tsn_meta *m)
 }
 
 /*
- * Save m for the skb at addr in its slot s, findable by address and by content (a packet whose
- * skb object is replaced on the way, e.g. by a veth XDP rebuild, keeps its content and tag).
+ * Save m for the skb at addr in its slot s (index idx), findable by address and by content (a
+ * packet whose skb object is replaced on the way, e.g. by a veth XDP rebuild, keeps its content
+ * and tag).
  */
 static __always_inline void tsn_save_slot(struct tsn_cpu_counters *c, struct tsn_track_slot *s,
-					  __u64 addr, __u64 fp, __u32 tag, const struct tsn_meta *m,
-					  __u32 netns)
+					  __u32 idx, __u64 addr, __u64 fp, __u32 tag,
+					  const struct tsn_meta *m, __u32 netns)
 {
 	tsn_slot_write(s, addr, fp, tag, m, netns, tsn_now());
-	tsn_fp_index_set(fp, tsn_skb_slot_index(addr));
+	tsn_fp_index_set(fp, idx);
 	tsn_cpu_count(c, TSN_CNT_SAVED);
 }
 
@@ -120,6 +130,7 @@ static __always_inline int tsn_save_xmit(struct sk_buff *skb, struct net_device 
 	struct tsn_track_slot *s;
 	struct tsn_meta m;
 	__u64 addr, fp;
+	__u32 idx;
 
 	/* the NIC's own netns is where we restore, never a pod: first, cheapest exit */
 	if (netns == tsn_nic_netns)
@@ -129,7 +140,7 @@ static __always_inline int tsn_save_xmit(struct sk_buff *skb, struct net_device 
 	m.tstamp = skb->tstamp;
 	if (tsn_meta_is_default(&m))
 		return 0;
-	s = tsn_cpu_slot(skb, &c, &addr);
+	s = tsn_cpu_slot(skb, &c, &addr, &idx);
 	if (!s)
 		return 0;
 	tsn_slot_prefetch(s);
@@ -139,7 +150,7 @@ static __always_inline int tsn_save_xmit(struct sk_buff *skb, struct net_device 
 	m._pad = 0;
 	if (tsn_fp_skb_btf(skb, direct ? TSN_SRC_BTF : TSN_SRC_KERN, &fp))
 		return 0;
-	tsn_save_slot(c, s, addr, fp, 0, &m, netns);
+	tsn_save_slot(c, s, idx, addr, fp, 0, &m, netns);
 	return 0;
 }
 
@@ -207,6 +218,7 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	struct tsn_track_slot *s;
 	struct tsn_meta m;
 	__u64 addr, fp;
+	__u32 idx;
 
 	/*
 	 * Every packet, saved or not: a packet that entered the pod with another pod's tag (the
@@ -218,7 +230,7 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	m.tstamp = ctx->tstamp;
 	if (tsn_meta_is_default(&m))
 		return TC_ACT_UNSPEC;
-	s = tsn_cpu_slot(ctx, &c, &addr);	/* a tc ctx is the struct sk_buff itself */
+	s = tsn_cpu_slot(ctx, &c, &addr, &idx);	/* a tc ctx is the struct sk_buff itself */
 	if (!s)
 		return TC_ACT_UNSPEC;
 	tsn_slot_prefetch(s);
@@ -230,7 +242,7 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	tsn_policy_narrow(c, &m);
 	if (tsn_meta_is_default(&m) || tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;
-	tsn_save_slot(c, s, addr, fp, tsn_pod_tag, &m, tsn_pod_netns);
+	tsn_save_slot(c, s, idx, addr, fp, tsn_pod_tag, &m, tsn_pod_netns);
 	return TC_ACT_UNSPEC;
 }
 
@@ -296,14 +308,13 @@ static __always_inline struct tsn_track_slot *tsn_restore_lookup(struct tsn_cpu_
 SEC("tc")
 int tsn_restore(struct __sk_buff *ctx)
 {
-	struct tsn_cpu_counters *c;
+	struct tsn_cpu_counters *c = tsn_cpu();
+	__u32 tag = 0, netns = 0, idx;
 	struct tsn_track_slot *s;
-	__u32 tag = 0, netns = 0;
 	struct tsn_meta m;
 	__u64 addr, fp;
 
-	s = tsn_cpu_slot(ctx, &c, &addr);	/* a tc ctx is the struct sk_buff itself */
-	if (!s)
+	if (!c)
 		return TC_ACT_UNSPEC;
 	if (tsn_mode == TSN_MODE_REGISTERED) {
 		struct tsn_pod_binding *pod;
@@ -322,6 +333,9 @@ int tsn_restore(struct __sk_buff *ctx)
 		}
 		netns = pod->netns;
 	}
+	s = tsn_skb_slot(c, ctx, &addr, &idx);	/* a tc ctx is the struct sk_buff itself */
+	if (!s)
+		return TC_ACT_UNSPEC;
 	if (tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;
 	s = tsn_restore_lookup(c, s, addr, fp, tag, netns);
