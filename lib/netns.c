@@ -107,23 +107,35 @@ static int find_by_inode(__u32 inode, char *path, size_t len)
 	return -ENOENT;
 }
 
+int tsn_netns_parse_inode(const char *spec, __u32 *inode)
+{
+	unsigned long long ino;
+	char *end;
+
+	if (!spec || strncmp(spec, "inode:", 6))
+		return 0;
+	errno = 0;
+	ino = strtoull(spec + 6, &end, 0);
+	if (errno || end == spec + 6 || *end || !ino || ino > UINT32_MAX)
+		return -EINVAL;
+	*inode = (__u32)ino;
+	return 1;
+}
+
 int tsn_netns_open(const char *spec)
 {
 	char path[PATH_MAX];
-	unsigned long long ino;
-	__u32 got = 0;
-	char *end;
+	__u32 got = 0, ino;
 	int fd, err;
 
 	if (!spec || !*spec)
 		return -EINVAL;
 
-	if (!strncmp(spec, "inode:", 6)) {
-		errno = 0;
-		ino = strtoull(spec + 6, &end, 0);
-		if (errno || end == spec + 6 || *end || !ino || ino > UINT32_MAX)
-			return -EINVAL;
-		err = find_by_inode((__u32)ino, path, sizeof(path));
+	err = tsn_netns_parse_inode(spec, &ino);
+	if (err < 0)
+		return err;
+	if (err) {
+		err = find_by_inode(ino, path, sizeof(path));
 		if (err)
 			return err;
 		fd = open_netns_path(path);
@@ -316,7 +328,7 @@ int tsn_netns_cookie(int fd, __u64 *cookie)
 	return err;
 }
 
-int tsn_netns_alive(__u32 inode, __u64 cookie)
+int tsn_netns_open_alive(__u32 inode, __u64 cookie)
 {
 	char spec[32];
 	__u64 have;
@@ -324,15 +336,14 @@ int tsn_netns_alive(__u32 inode, __u64 cookie)
 
 	snprintf(spec, sizeof(spec), "inode:%u", inode);
 	fd = tsn_netns_open(spec);
-	if (fd == -ENOENT)
-		return 0;
 	if (fd < 0)
 		return fd;
 	err = tsn_netns_cookie(fd, &have);
-	close(fd);
-	if (err)
-		return err;
-	return have == cookie;
+	if (err || have != cookie) {
+		close(fd);
+		return err ?: -ENOENT;
+	}
+	return fd;
 }
 
 int tsn_netns_ifname(int fd, int ifindex, char *buf)

@@ -37,11 +37,14 @@ int tsn_netns_leave(int saved);
  */
 int tsn_netns_cookie(int fd, __u64 *cookie);
 
+/* "inode:N" -> *inode: 1; another form of spec: 0; "inode:" with no valid N: -EINVAL. */
+int tsn_netns_parse_inode(const char *spec, __u32 *inode);
+
 /*
- * Is the netns with this inode and cookie still alive (a netns found by tsn_netns_open's
- * "inode:N" search with that cookie)? 1 yes, 0 gone or recycled, -errno when it cannot tell.
+ * Open the netns with this inode if it is still the one with this cookie (not gone, not
+ * recycled): an fd as tsn_netns_open() returns, -ENOENT, or -errno.
  */
-int tsn_netns_alive(__u32 inode, __u64 cookie);
+int tsn_netns_open_alive(__u32 inode, __u64 cookie);
 
 /* Name of interface ifindex inside netns fd into buf (IF_NAMESIZE). 0 or -errno (-ENODEV). */
 int tsn_netns_ifname(int fd, int ifindex, char *buf);

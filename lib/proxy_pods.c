@@ -240,15 +240,13 @@ static int attach_pod_save(const char *pin_dir, __u32 netns_ino, int netns_fd, i
 static void detach_pod_save_clsact(__u32 netns_ino, __u64 cookie, __u32 ifindex)
 {
 	struct tsn_tc_hook h;
-	char spec[32];
 	int fd, saved;
 
-	if (tsn_tc_have_tcx() || tsn_netns_alive(netns_ino, cookie) != 1)
-		return;	/* tcx links are pinned; a netns that is gone took its filters along */
-	snprintf(spec, sizeof(spec), "inode:%u", netns_ino);
-	fd = tsn_netns_open(spec);
+	if (tsn_tc_have_tcx())
+		return;	/* tcx links are pinned, and go with their pins */
+	fd = tsn_netns_open_alive(netns_ino, cookie);
 	if (fd < 0)
-		return;
+		return;	/* a netns that is gone took its filters along */
 	pod_save_hook(&h, (int)ifindex, NULL);
 	if (!tsn_netns_enter(fd, &saved)) {
 		tsn_tc_detach(&h);

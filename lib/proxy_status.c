@@ -68,32 +68,25 @@ int tsn_proxy_check_attached(const char *pin_dir, char *err, size_t errlen)
 
 /*
  * Is a registered pod's save program attached (any of its interfaces when the registration
- * names none)? A netns that is gone, or whose inode now names another netns, has none.
+ * names none)? netns_fd: the pod's netns, still the one registered.
  */
-static bool pod_attached(const char *pin_dir, __u32 ino, const struct tsn_policy *pol, bool alive)
+static bool pod_attached(const char *pin_dir, __u32 ino, const struct tsn_policy *pol,
+			 int netns_fd)
 {
-	char spec[32], ifname[IF_NAMESIZE];
-	int fd, ifindex;
-	bool ok;
+	char ifname[IF_NAMESIZE];
+	int ifindex = pol->ifindex ? (int)pol->ifindex : tsn_netns_only_link(netns_fd);
 
-	if (!alive)
-		return false;
-	snprintf(spec, sizeof(spec), "inode:%u", ino);
-	fd = tsn_netns_open(spec);
-	if (fd < 0)
-		return false;
-	ifindex = pol->ifindex ? (int)pol->ifindex : tsn_netns_only_link(fd);
-	ok = ifindex > 0 && tsn_netns_ifname(fd, ifindex, ifname) == 0 &&
-	     !tsn_proxy_check_save(pin_dir, ino, fd, ifname, NULL, 0);
-	close(fd);
-	return ok;
+	return ifindex > 0 && tsn_netns_ifname(netns_fd, ifindex, ifname) == 0 &&
+	       !tsn_proxy_check_save(pin_dir, ino, netns_fd, ifname, NULL, 0);
 }
 
 static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn_policy *pol)
 {
 	json_object *o = json_object_new_object();
 	char name[256], prios[128];
-	bool alive = tsn_netns_alive(ino, pol->netns_cookie) == 1;
+	/* alive: the netns registered is still there (its inode not recycled) */
+	int netns_fd = tsn_netns_open_alive(ino, pol->netns_cookie);
+	bool alive = netns_fd >= 0;
 
 	tsn_json_add_u64(o, "netns_inode", ino);
 	if (alive && !tsn_netns_name(ino, name, sizeof(name)))
@@ -106,9 +99,10 @@ static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn
 	tsn_json_add_str(o, "registered_by", pol->registered_by == TSN_REG_CNI ? "cni" : "cli");
 	tsn_json_add_u64(o, "tag", pol->tag);
 	tsn_json_add_u64(o, "mark_mask", pol->mark_mask);
-	/* alive: the netns registered is still there (its inode not recycled) */
 	tsn_json_add_bool(o, "alive", alive);
-	tsn_json_add_bool(o, "attached", pod_attached(pin_dir, ino, pol, alive));
+	tsn_json_add_bool(o, "attached", alive && pod_attached(pin_dir, ino, pol, netns_fd));
+	if (alive)
+		close(netns_fd);
 	return o;
 }
 

@@ -301,22 +301,6 @@ static int cmd_features(int argc, char **argv)
 	return emit(tsn_features_json());
 }
 
-/* deny inode:N of a netns that no longer exists: true and *ino when spec is inode:N. */
-static bool deny_by_inode(const char *spec, __u32 *ino)
-{
-	unsigned long long v;
-	char *end;
-
-	if (strncmp(spec, "inode:", 6))
-		return false;
-	errno = 0;
-	v = strtoull(spec + 6, &end, 0);
-	if (errno || end == spec + 6 || *end || !v || v > UINT32_MAX)
-		return false;
-	*ino = (__u32)v;
-	return true;
-}
-
 static int cmd_allow_deny(int argc, char **argv, bool allow)
 {
 	static const struct option opts[] = {
@@ -390,7 +374,7 @@ static int cmd_allow_deny(int argc, char **argv, bool allow)
 	if (need_root())
 		return EXIT_USAGE;
 	fd = tsn_netns_open(netns);
-	if (fd == -ENOENT && !allow && deny_by_inode(netns, &ino)) {
+	if (fd == -ENOENT && !allow && tsn_netns_parse_inode(netns, &ino) == 1) {
 		/* the netns is gone: its registration is forgotten by inode */
 	} else if (fd < 0) {
 		pr_warn("%s: netns '%s': %s", cmd, netns, strerror(-fd));
