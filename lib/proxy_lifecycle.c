@@ -452,15 +452,8 @@ static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char 
 		changed = true;
 	}
 	close(prog_fd);
-	if (!e && changed) {
-		__u32 zero = 0;
-		int fd = proxy_map_fd(pin_dir, "config");
-
-		if (fd >= 0) {
-			bpf_map_update_elem(fd, &zero, &have, BPF_ANY);
-			close(fd);
-		}
-	}
+	if (!e && changed)
+		proxy_write_config(pin_dir, &have);
 	return e;
 }
 

@@ -63,6 +63,18 @@ int proxy_read_config(const char *pin_dir, struct tsn_proxy_config *cfg)
 	return err;
 }
 
+int proxy_write_config(const char *pin_dir, const struct tsn_proxy_config *cfg)
+{
+	__u32 zero = 0;
+	int fd = proxy_map_fd(pin_dir, "config"), err;
+
+	if (fd < 0)
+		return -errno;
+	err = bpf_map_update_elem(fd, &zero, cfg, BPF_ANY) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
 /* Detach a pinned link and remove its pin (a pin alone would keep the link while an fd lives). */
 void proxy_unpin_link(const char *path)
 {

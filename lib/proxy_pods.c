@@ -107,8 +107,8 @@ static int bind_tag(const char *pin_dir, __u32 tag, __u32 netns)
 static __u32 alloc_tag(const char *pin_dir, struct tsn_proxy_config *cfg)
 {
 	struct tsn_pod_binding b;
-	__u32 zero = 0, tag = 0, t, i;
-	int fd = proxy_map_fd(pin_dir, "pods"), cfd;
+	__u32 tag = 0, t, i;
+	int fd = proxy_map_fd(pin_dir, "pods");
 
 	if (fd < 0)
 		return 0;
@@ -124,11 +124,7 @@ static __u32 alloc_tag(const char *pin_dir, struct tsn_proxy_config *cfg)
 	if (!tag)
 		return 0;
 	cfg->next_tag = tag + 1 < TSN_POD_TAGS ? tag + 1 : 1;
-	cfd = proxy_map_fd(pin_dir, "config");
-	if (cfd >= 0) {
-		bpf_map_update_elem(cfd, &zero, cfg, BPF_ANY);
-		close(cfd);
-	}
+	proxy_write_config(pin_dir, cfg);
 	return tag;
 }
 

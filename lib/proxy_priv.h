@@ -48,6 +48,7 @@ int proxy_map_fd(const char *pin_dir, const char *name);
 int proxy_lock(void);
 void proxy_unlock(int fd);
 int proxy_read_config(const char *pin_dir, struct tsn_proxy_config *cfg);
+int proxy_write_config(const char *pin_dir, const struct tsn_proxy_config *cfg);
 void proxy_unpin_link(const char *path);
 struct tsn_track_slot *proxy_track_map(const char *pin_dir, __u32 *cap);
 void proxy_track_unmap(struct tsn_track_slot *t, __u32 cap);
