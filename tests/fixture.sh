@@ -219,11 +219,9 @@ _tk_fx_ns_init() { # ns [IPV6]
 	_tk_fx tk_ns "$1" ip link set lo up
 }
 
-# tcx came with 6.6.
+# Does the kernel have tcx? tsnproxy's own probe decides, as it does for the restore's hook.
 _tk_fx_kernel_has_tcx() {
-	local major minor
-	IFS=. read -r major minor _ <<<"$(uname -r)"
-	((major > 6 || (major == 6 && ${minor%%[!0-9]*} >= 6)))
+	[ "$("$TK_BUILD/tsnproxy" features --json 2>/dev/null | jq -r .tcx.supported)" = true ]
 }
 
 # The priority-aware egress qdisc on nic0; its kind goes to the fixture's state dir.
