@@ -742,14 +742,14 @@ test_cni_fuzz_config_parser() {
 
 # ---- Kubernetes manifests ------------------------------------------------------------------
 test_cni_deploy_manifests() {
-	python3 -c 'import yaml' 2>/dev/null || {
+	/usr/bin/python3 -c 'import yaml' 2>/dev/null || {
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get install -y -qq python3-yaml >/dev/null 2>&1 ||
 			{ apt-get update -qq >/dev/null &&
 				apt-get install -y -qq python3-yaml >/dev/null; } ||
 			tk_fail "cannot install python3-yaml"
 	}
-	python3 - "$TK_ROOT/deploy" <<'PY' || tk_fail "manifest check failed"
+	/usr/bin/python3 - "$TK_ROOT/deploy" <<'PY' || tk_fail "manifest check failed"
 import os, re, sys, yaml
 
 d = sys.argv[1]
@@ -857,7 +857,7 @@ PY
 	cp "$TK_BUILD/tsn" "$TK_BUILD/tsnproxy" "$tsnkit/bin/"
 	cp "$TK_BUILD/tsnproxy.bpf.o" "$tsnkit/bpf/"
 	cp "$TK_ROOT/tests/cni-samples/10-calico.conflist" "$host/etc/cni/net.d/"
-	envs=$(python3 -c 'import sys, yaml, shlex
+	envs=$(/usr/bin/python3 -c 'import sys, yaml, shlex
 d = yaml.safe_load(open(sys.argv[1]))["data"]
 print(" ".join(shlex.quote(k + "=" + v) for k, v in d.items()))' "$TK_ROOT/deploy/configmap.yaml")
 	# in a netns of its own that has the ConfigMap's NIC: install.sh checks that the node has it
