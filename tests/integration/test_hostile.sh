@@ -10,11 +10,11 @@ CLOSED_PORT=7002	# on pod2, nothing listens
 
 proxy() { tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" "$@"; }
 
-hostile_setup() { # NPODS
+hostile_setup() { # NPODS [START-ARGS...]
 	tk_fixture_up "$TK_TEST_ID" "$1"
 	tk_listen "$TK_TEST_ID" 5001
 	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
-	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy start --nic nic0 "${@:2}" >/dev/null || tk_fail "tsnproxy start failed"
 }
 
 # replay in pod K (1-based) with the pod's own source address, to the listener
@@ -70,8 +70,10 @@ test_replay_sniffed_by_registered_pod() {
 # IP id sweep: after one datagram of pod1 to a closed port of pod2, pod2 sends the guessed
 # content with every IP id. The same sweep from pod1 itself is the control: it proves that the
 # forged datagrams do match pod1's saved entry, which pod1 may use (its own, within its TTL).
+# The TTL is the longest start takes: 65 536 raw sends outlast the default TTL on a loaded machine,
+# and an entry that expired mid-sweep would make the control fail for the wrong reason.
 test_replay_ip_id_sweep() {
-	hostile_setup 2
+	hostile_setup 2 --ttl 60000
 	local before after pid word
 	proxy allow --netns "${TK_PODS[0]}" --priorities 3 >/dev/null || tk_fail "allow pod1"
 	pid=$(pod_to_pod2 1 $CLOSED_PORT --count 1 --priority 3 --size 64)
