@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kfeatures.h"
+#include "mechanisms.h"
 #include "json.h"
 #include "log.h"
 #include "netns.h"
@@ -292,13 +293,24 @@ static int cmd_status(int argc, char **argv)
 
 static int cmd_features(int argc, char **argv)
 {
+	json_object *all, *mech;
 	int e = simple_opts(argc, argv, "features");
 
 	if (e)
 		return e < 0 ? 0 : e;
 	if (need_root())
 		return EXIT_USAGE;
-	return emit(tsn_features_json());
+	all = tsn_features_json();
+	mech = tsn_mechanisms_json();
+	if (!all || !mech) {
+		json_object_put(all);
+		json_object_put(mech);
+		pr_warn("features: out of memory");
+		return 1;
+	}
+	/* not a feature: what this kernel's features make tsnkit use, and why */
+	json_object_object_add(all, "mechanisms", mech);
+	return emit(all);
 }
 
 static int cmd_allow_deny(int argc, char **argv, bool allow)

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "kfeatures.h"
+#include "mechanisms.h"
+#include "tc.h"
 #include "test.h"
 
 static const char *const expected_names[TSN_FEAT__MAX] = {
@@ -73,5 +75,38 @@ TEST(features_json)
 				    json_object_get_string_len(v) > 0,
 			    "reason is a non-empty string");
 	}
+	json_object_put(all);
+}
+
+/* Every mechanism says what it uses and why; the tc hooks are the ones tc.c attaches with. */
+TEST(mechanisms_json)
+{
+	static const char *const keys[] = { "save_hook_registered", "save_hook_policy_all",
+					    "restore_hook", "tai_txtime", "freshness",
+					    "tracer_backend", "tracer_backends_usable" };
+	json_object *all, *one, *v;
+	const char *restore = NULL;
+	size_t i;
+
+	all = tsn_mechanisms_json();
+	if (!ASSERT_TRUE(all != NULL, "tsn_mechanisms_json"))
+		return;
+	ASSERT_EQ(json_object_object_length(all), (int)(sizeof(keys) / sizeof(keys[0])),
+		  "number of mechanisms");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (!ASSERT_TRUE(json_object_object_get_ex(all, keys[i], &one), keys[i]))
+			continue;
+		ASSERT_TRUE(json_object_object_get_ex(one, "uses", &v) &&
+				    json_object_get_string_len(v) > 0,
+			    "uses is a non-empty string");
+		if (!strcmp(keys[i], "restore_hook"))
+			restore = json_object_get_string(v);
+		ASSERT_TRUE(json_object_object_get_ex(one, "why", &v) &&
+				    json_object_get_string_len(v) > 0,
+			    "why is a non-empty string");
+	}
+	if (ASSERT_TRUE(restore != NULL, "restore_hook.uses"))
+		ASSERT_EQ(!strncmp(restore, "tcx", 3), tsn_tc_have_tcx(),
+			  "restore hook is tcx iff tc.c attaches with tcx");
 	json_object_put(all);
 }

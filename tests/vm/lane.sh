@@ -31,6 +31,7 @@ record() { # status name [detail]
 	SKIP) skipped=$((skipped + 1)); skipped_names+=("$2${3:+ ($3)}") ;;
 	esac
 	echo "$1 $2${3:+: $3}"
+	printf '%s\t%s\n' "$1" "$2" >>"$TK_LOGDIR/outcomes.tsv"
 }
 
 parse_args() {
@@ -74,6 +75,20 @@ check_leftovers() {
 	fi
 }
 
+# This kernel's features, mechanisms and skips against its recorded result (tests/vm/matrix.sh):
+# the kernel matrix of docs/testing.md stays what the lanes find. Only for a whole lane.
+check_kernel_matrix() {
+	local res=$TK_LOGDIR/kernel-matrix.json out
+	if [ -n "$PATTERN" ]; then return 0; fi
+	if ! out=$("$ROOT/tests/vm/matrix.sh" result "$TK_LOGDIR/outcomes.tsv" 2>&1 >"$res"); then
+		record FAIL "suite:kernel-matrix" "$out"
+	elif out=$("$ROOT/tests/vm/matrix.sh" compare "$res" 2>&1); then
+		record PASS "suite:kernel-matrix"
+	else
+		record FAIL "suite:kernel-matrix" "$out"
+	fi
+}
+
 main() {
 	local file fn idx=0
 	parse_args "$@"
@@ -87,6 +102,7 @@ main() {
 	echo "# vm lane on $(uname -r)"
 	rm -rf "$TK_LOGDIR"
 	mkdir -p "$TK_LOGDIR"
+	: >"$TK_LOGDIR/outcomes.tsv"
 	tk_run_begin
 	trap tk_run_end EXIT
 	for file in "$ROOT"/tests/vm/test_*.sh; do
@@ -99,6 +115,7 @@ main() {
 			run_one "$file" "$fn" "$idx"
 		done
 	done
+	check_kernel_matrix
 	check_leftovers
 	if ((${#skipped_names[@]})); then
 		echo "skipped: ${skipped_names[*]}"

@@ -224,4 +224,18 @@ test_tsnproxy_features() {
 		assert_eq "$f unsupported on $(uname -r)" "$(echo "$out" | jq -r ".\"$f\".supported")" \
 			false
 	done
+	# and what those make the tools use (docs/testing.md, "Kernel matrix")
+	local m=.mechanisms restore tai all tracer
+	restore=^clsact tai=^cleared all="probe reads" tracer=fentry
+	kf_kernel_at_least 6.6 && restore=^tcx
+	kf_kernel_at_least 6.11 && tai=^kept
+	kf_kernel_at_least 6.2 && all="plain loads"
+	kf_kernel_at_least 6.12 && tracer=kprobe-multi
+	assert_match "restore hook" "$(echo "$out" | jq -r "$m.restore_hook.uses")" "$restore"
+	assert_match "TAI txtime" "$(echo "$out" | jq -r "$m.tai_txtime.uses")" "$tai"
+	assert_match "save hook, --policy all" "$(echo "$out" | jq -r "$m.save_hook_policy_all.uses")" \
+		"$all"
+	assert_eq "tracer: auto" "$(echo "$out" | jq -r "$m.tracer_backend.uses")" "$tracer"
+	assert_match "freshness never needs bpf_timer" "$(echo "$out" | jq -r "$m.freshness.uses")" \
+		"no bpf_timer"
 }
