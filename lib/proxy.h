@@ -12,8 +12,10 @@
  *   <pin>/links/save_<netns>_<ifindex>  tcx link on a pod interface (--save-hook tc), holding
  *                                       that pod's copy of the tc save program
  *
- * Operations serialise on a lock file, so concurrent CNI ADDs and a CLI start cannot
- * half-attach. Functions return 0 or -errno and describe failures in err (one line).
+ * start builds all of it in <pin>-partial and renames that to <pin> once complete; start and
+ * stop remove a <pin>-partial a killed run left. Operations serialise on a lock file, so
+ * concurrent CNI ADDs and a CLI start cannot half-attach. Functions return 0 or -errno and
+ * describe failures in err (one line).
  *
  * Implemented by job: proxy_lifecycle.c (start/adopt/stop), proxy_pods.c (allow/deny and the
  * per-pod save copies), proxy_status.c (running/config/counters/status), proxy_parse.c (CLI
@@ -67,10 +69,31 @@ int tsn_proxy_load_check(__u32 save_hook);
  */
 int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, size_t errlen);
 
+/*
+ * Is pin_dir a directory start can create and rename into place: its parent exists and is on
+ * bpffs? 0 or -errno with a one-line reason in err.
+ */
+int tsn_proxy_check_pin_dir(const char *pin_dir, char *err, size_t errlen);
+
 /* Remove every link, program, pin and qdisc start created. Not running: 0, *was_running false. */
 int tsn_proxy_stop(const char *pin_dir, bool *was_running, char *err, size_t errlen);
 
+/* Is there a state in the pin dir at all (complete, damaged or incomplete)? */
 bool tsn_proxy_running(const char *pin_dir);
+
+/* What a pin dir holds (tsn_proxy_state()). */
+enum tsn_proxy_state {
+	TSN_STATE_NONE,		/* no pin dir, or one without any pin */
+	TSN_STATE_COMPLETE,	/* every map and program pinned, the configuration written */
+	TSN_STATE_INCOMPLETE,	/* its configuration never written: an older start killed */
+	TSN_STATE_DAMAGED,	/* written once, now missing pins (removed by hand) */
+};
+
+/*
+ * Classify the state in pin_dir. INCOMPLETE and DAMAGED name in why what is wrong (one line,
+ * e.g. "missing maps/config, progs/clock"); why may be NULL.
+ */
+enum tsn_proxy_state tsn_proxy_state(const char *pin_dir, char *why, size_t whylen);
 
 /*
  * Register a pod netns (by inode) with its policy; with the tc save hook also attach to ifname

@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/magic.h>
 
 #include "kfeatures.h"
 #include "log.h"
@@ -23,10 +25,6 @@
 #include "proxy_priv.h"
 #include "tc.h"
 #include "tsnproxy.skel.h"
-
-static const char *const map_pins[] = { "track", "track_fp", "counters", "policy", "config",
-					"pods" };
-#define MAP_PINS (sizeof(map_pins) / sizeof(map_pins[0]))
 
 void tsn_proxy_opts_default(struct tsn_proxy_opts *o)
 {
@@ -385,7 +383,7 @@ static void teardown(const char *pin_dir, const struct tsn_proxy_config *cfg)
 static int mkdirs(const char *pin_dir)
 {
 	static const char *const subs[] = { "maps", "progs", "links" };
-	char path[PATH_MAX];
+	char path[PATH_MAX + 8];
 	unsigned int i;
 
 	if (mkdir(pin_dir, 0700) && errno != EEXIST)
@@ -457,131 +455,292 @@ static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char 
 	return e;
 }
 
-int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, size_t errlen)
+/*
+ * pin_dir without trailing slashes, split into its parent directory and its last component:
+ * 0 or -ENAMETOOLONG / -EINVAL.
+ */
+static int split_pin_dir(const char *pin_dir, char *parent, char *base)
 {
-	struct tsnproxy_bpf *skel = NULL;
-	struct tsn_proxy_config cfg;
-	struct bpf_program *save_prog;
-	struct bpf_link *link;
-	struct bpf_map *maps[MAP_PINS];
-	char path[PATH_MAX];
-	__u32 zero = 0;
-	int lock, e, i;
-	bool pinned = false;
+	char dir[PATH_MAX], *slash;
+	size_t n = strlen(pin_dir);
 
-	*adopted = false;
-	e = build_config(o, &cfg, err, errlen);
+	while (n > 1 && pin_dir[n - 1] == '/')
+		n--;
+	if (!n || n >= sizeof(dir))
+		return n ? -ENAMETOOLONG : -EINVAL;
+	memcpy(dir, pin_dir, n);
+	dir[n] = '\0';
+	slash = strrchr(dir, '/');
+	if (slash && !slash[1])
+		return -EINVAL;	/* "/" itself */
+	n = strlen(slash ? slash + 1 : dir);
+	if (n + sizeof("-partial") - 1 > NAME_MAX)
+		return -ENAMETOOLONG;	/* the partial dir's name must fit too */
+	memcpy(base, slash ? slash + 1 : dir, n + 1);
+	if (!slash)
+		snprintf(parent, PATH_MAX, ".");
+	else if (slash == dir)
+		snprintf(parent, PATH_MAX, "/");
+	else
+		snprintf(parent, PATH_MAX, "%.*s", (int)(slash - dir), dir);
+	return 0;
+}
+
+/*
+ * Where start builds a state and stop takes one apart: "<base>-partial" beside the pin dir, in
+ * the same bpffs directory, so that one rename(2) publishes or withdraws a state whole. It only
+ * exists while an operation holds the lock, or after one was killed; the next start or stop
+ * removes it before anything else.
+ */
+static int partial_dir(const char *pin_dir, char *buf, size_t len)
+{
+	char parent[PATH_MAX], base[NAME_MAX + 1];
+	int e = split_pin_dir(pin_dir, parent, base), n;
+
 	if (e)
 		return e;
-	lock = proxy_lock();
-	if (lock < 0)
-		return fail(err, errlen, lock, "cannot lock %s: %s", LOCK_PATH, strerror(-lock));
-	if (tsn_proxy_running(o->pin_dir)) {
-		e = adopt(o->pin_dir, &cfg, err, errlen);
-		*adopted = !e;
-		proxy_unlock(lock);
-		return e;
-	}
+	n = snprintf(buf, len, "%s/%s-partial", parent, base);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int tsn_proxy_check_pin_dir(const char *pin_dir, char *err, size_t errlen)
+{
+	char parent[PATH_MAX], base[NAME_MAX + 1];
+	struct statfs sfs;
+	int e = split_pin_dir(pin_dir, parent, base);
+
+	/* the reason goes first: a long path may be cut off at the end of err, the reason not */
+	if (e)
+		return fail(err, errlen, e, "pin dir is not a usable directory name (%s): %s",
+			    strerror(-e), pin_dir);
+	if (statfs(parent, &sfs))
+		return fail(err, errlen, -errno, "pin dir's parent is no bpffs directory (%s): %s",
+			    strerror(errno), parent);
+	if (sfs.f_type != BPF_FS_MAGIC)
+		return fail(err, errlen, -ENOTSUP,
+			    "pin dir is not on bpffs (mount -t bpf bpf DIR, or pick one under "
+			    "/sys/fs/bpf): %s", pin_dir);
+	return 0;
+}
+
+/* Remove what a killed start or stop left in the partial dir (detaching its links). */
+static void clear_partial(const char *partial)
+{
+	struct tsn_proxy_config cfg;
+	struct stat st;
+
+	if (stat(partial, &st))
+		return;
+	pr_info("removing %s, left by a start or stop that was killed", partial);
+	teardown(partial, proxy_read_config(partial, &cfg) ? NULL : &cfg);
+}
+
+/*
+ * Load the datapath and pin all of it under dir, attached, with its configuration written last:
+ * only then is it complete. On failure the caller tears dir down.
+ */
+static int build_state(struct tsn_proxy_config *cfg, const char *dir, char *err, size_t errlen)
+{
+	struct bpf_map *maps[PROXY_MAP_PINS];
+	struct tsnproxy_bpf *skel;
+	struct bpf_program *save_prog;
+	struct bpf_link *link;
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int e, i, cfg_fd;
 
 	skel = tsnproxy_bpf__open();
-	if (!skel) {
-		e = fail(err, errlen, -errno, "opening BPF object: %s", strerror(errno));
-		goto cleanup;
-	}
-	proxy_set_rodata(skel, &cfg);
-	bpf_map__set_max_entries(skel->maps.tsn_track, cfg.capacity);
-	bpf_map__set_max_entries(skel->maps.tsn_track_fp, cfg.capacity);
-	save_prog = select_programs(skel, cfg.save_hook == TSN_SAVE_TP, false);
+	if (!skel)
+		return fail(err, errlen, -errno, "opening BPF object: %s", strerror(errno));
+	proxy_set_rodata(skel, cfg);
+	bpf_map__set_max_entries(skel->maps.tsn_track, cfg->capacity);
+	bpf_map__set_max_entries(skel->maps.tsn_track_fp, cfg->capacity);
+	save_prog = select_programs(skel, cfg->save_hook == TSN_SAVE_TP, false);
 	e = tsnproxy_bpf__load(skel);
 	if (e) {
 		fail(err, errlen, e, "loading BPF programs: %s (run with -vv for the verifier log)",
 		     strerror(-e));
-		goto cleanup;
+		goto out;
 	}
-
-	e = mkdirs(o->pin_dir);
+	e = mkdirs(dir);
 	if (e) {
-		fail(err, errlen, e, "creating %s: %s (is bpffs mounted at /sys/fs/bpf?)",
-		     o->pin_dir, strerror(-e));
-		goto cleanup;
+		fail(err, errlen, e, "creating the pin dir failed (%s): %s", strerror(-e), dir);
+		goto out;
 	}
-	pinned = true;
 	maps[0] = skel->maps.tsn_track;
 	maps[1] = skel->maps.tsn_track_fp;
 	maps[2] = skel->maps.tsn_counters;
 	maps[3] = skel->maps.tsn_policy;
 	maps[4] = skel->maps.data_config;
 	maps[5] = skel->maps.tsn_pods;
-	for (i = 0; i < (int)MAP_PINS; i++) {
-		proxy_pin_path(path, sizeof(path), o->pin_dir, "maps", map_pins[i]);
+	for (i = 0; i < PROXY_MAP_PINS; i++) {
+		proxy_pin_path(path, sizeof(path), dir, "maps", proxy_map_pins[i]);
 		e = bpf_map__pin(maps[i], path);
 		if (e) {
-			fail(err, errlen, e, "pinning %s: %s", path, strerror(-e));
-			goto cleanup;
+			fail(err, errlen, e, "pinning failed (%s): %s", strerror(-e), path);
+			goto out;
 		}
 	}
-	proxy_pin_path(path, sizeof(path), o->pin_dir, "progs", "restore");
+	proxy_pin_path(path, sizeof(path), dir, "progs", "restore");
 	e = bpf_program__pin(skel->progs.tsn_restore, path);
 	if (!e) {
 		/* status reads the datapath's clock through it, to age the table */
-		proxy_pin_path(path, sizeof(path), o->pin_dir, "progs", "clock");
+		proxy_pin_path(path, sizeof(path), dir, "progs", "clock");
 		e = bpf_program__pin(skel->progs.tsn_clock, path);
 	}
 	if (e) {
 		fail(err, errlen, e, "pinning programs: %s", strerror(-e));
-		goto cleanup;
+		goto out;
 	}
 
-	/* restore first: a packet saved before its NIC hook exists would only age out */
-	for (i = 0; i < (int)cfg.nic_count; i++) {
-		e = attach_restore(o->pin_dir, &cfg, i, bpf_program__fd(skel->progs.tsn_restore),
-				   err, errlen);
-		if (e)
-			goto cleanup;
+	/*
+	 * The configuration in the map says how a NIC gets attached before it is, so that a
+	 * killed start's partial dir tells clear_partial() what to detach (a clsact filter has no
+	 * pin). Its abi_version stays 0 until the end: the state is not complete before.
+	 * Restore first: a packet saved before its NIC hook exists would only age out.
+	 */
+	cfg_fd = bpf_map__fd(skel->maps.data_config);
+	cfg->abi_version = 0;
+	for (i = 0; i < (int)cfg->nic_count; i++) {
+		cfg->nic_tc_kind[i] = tsn_tc_have_tcx() ? TSN_TC_TCX : TSN_TC_CLSACT;
+		if (bpf_map_update_elem(cfg_fd, &zero, cfg, BPF_ANY)) {
+			cfg->nic_tc_kind[i] = 0;
+			e = fail(err, errlen, -errno, "writing config: %s", strerror(errno));
+			goto out;
+		}
+		e = attach_restore(dir, cfg, i, bpf_program__fd(skel->progs.tsn_restore), err,
+				   errlen);
+		if (e) {
+			cfg->nic_tc_kind[i] = 0;	/* nothing of ours to detach there */
+			goto out;
+		}
 	}
-	if (cfg.save_hook == TSN_SAVE_TP) {
+	if (cfg->save_hook == TSN_SAVE_TP) {
 		link = bpf_program__attach(save_prog);
-		e = link ? pin_link(link, o->pin_dir, "save") : -errno;
+		e = link ? pin_link(link, dir, "save") : -errno;
 		bpf_link__destroy(link);
 		if (e) {
 			fail(err, errlen, e,
 			     "attaching save program (tp_btf/net_dev_start_xmit): %s",
 			     strerror(-e));
-			goto cleanup;
+			goto out;
 		}
 	}
-	e = bpf_map_update_elem(bpf_map__fd(skel->maps.data_config), &zero, &cfg, BPF_ANY);
-	if (e) {
+	cfg->abi_version = TSN_ABI_VERSION;
+	if (bpf_map_update_elem(cfg_fd, &zero, cfg, BPF_ANY))
 		e = fail(err, errlen, -errno, "writing config: %s", strerror(errno));
-		goto cleanup;
-	}
-	pr_info("enforce mode started: %u NIC(s), capacity %u, ttl %u ms, pinned at %s",
-		cfg.nic_count, cfg.capacity, o->ttl_ms, o->pin_dir);
-
-cleanup:
-	if (e && pinned)
-		teardown(o->pin_dir, &cfg);
+out:
 	tsnproxy_bpf__destroy(skel);	/* pinned objects stay; the process' fds go */
+	return e;
+}
+
+/* Remove pin_dir's maps/, progs/ and links/ if they are empty (rmdir removes nothing else). */
+static void remove_empty_subdirs(const char *pin_dir)
+{
+	static const char *const subs[] = { "maps", "progs", "links" };
+	char path[PATH_MAX + 8];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, subs[i]);
+		rmdir(path);
+	}
+}
+
+/*
+ * Move the complete state in partial to pin_dir. An empty pin dir (or one with only the empty
+ * maps/, progs/, links/ a killed stop left) is replaced; one with anything else in it is not.
+ */
+static int publish(const char *partial, const char *pin_dir, char *err, size_t errlen)
+{
+	remove_empty_subdirs(pin_dir);
+	if (!rename(partial, pin_dir))
+		return 0;
+	if (errno == ENOTEMPTY || errno == EEXIST || errno == ENOTDIR)
+		return fail(err, errlen, -errno,
+			    "pin dir exists and holds files that are not a tsnproxy state: %s",
+			    pin_dir);
+	return fail(err, errlen, -errno, "moving the new state into place failed (%s): %s",
+		    strerror(errno), pin_dir);
+}
+
+int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, size_t errlen)
+{
+	char partial[PATH_MAX], why[TSN_ERRLEN];
+	struct tsn_proxy_config cfg;
+	int lock, e;
+
+	*adopted = false;
+	e = build_config(o, &cfg, err, errlen);
+	if (!e)
+		e = tsn_proxy_check_pin_dir(o->pin_dir, err, errlen);
+	if (!e && partial_dir(o->pin_dir, partial, sizeof(partial)))
+		e = fail(err, errlen, -ENAMETOOLONG, "pin dir name is too long: %s", o->pin_dir);
+	if (e)
+		return e;
+	lock = proxy_lock();
+	if (lock < 0)
+		return fail(err, errlen, lock, "cannot lock %s: %s", LOCK_PATH, strerror(-lock));
+	clear_partial(partial);
+	switch (tsn_proxy_state(o->pin_dir, why, sizeof(why))) {
+	case TSN_STATE_COMPLETE:
+		e = adopt(o->pin_dir, &cfg, err, errlen);
+		*adopted = !e;
+		goto out;
+	case TSN_STATE_DAMAGED:
+		/* what is left may still be attached and used: only stop may remove it */
+		e = proxy_state_error(o->pin_dir, err, errlen);
+		goto out;
+	case TSN_STATE_INCOMPLETE:
+		pr_warn("rebuilding the state in %s: %s", o->pin_dir, why);
+		teardown(o->pin_dir, NULL);
+		break;
+	case TSN_STATE_NONE:
+		break;
+	}
+	e = build_state(&cfg, partial, err, errlen);
+	if (!e)
+		e = publish(partial, o->pin_dir, err, errlen);
+	if (e)
+		teardown(partial, &cfg);
+	else
+		pr_info("enforce mode started: %u NIC(s), capacity %u, ttl %u ms, pinned at %s",
+			cfg.nic_count, cfg.capacity, o->ttl_ms, o->pin_dir);
+out:
 	proxy_unlock(lock);
 	return e;
 }
 
 int tsn_proxy_stop(const char *pin_dir, bool *was_running, char *err, size_t errlen)
 {
+	char partial[PATH_MAX];
 	struct tsn_proxy_config cfg;
+	const char *dir = pin_dir;
 	struct stat st;
 	int lock;
 
 	*was_running = false;
-	if (stat(pin_dir, &st))
-		return 0;
+	if (partial_dir(pin_dir, partial, sizeof(partial)))
+		return fail(err, errlen, -ENAMETOOLONG, "pin dir name is too long: %s", pin_dir);
 	lock = proxy_lock();
 	if (lock < 0)
 		return fail(err, errlen, lock, "cannot lock %s: %s", LOCK_PATH, strerror(-lock));
-	*was_running = true;
-	teardown(pin_dir, proxy_read_config(pin_dir, &cfg) ? NULL : &cfg);
+	clear_partial(partial);
+	/* decided under the lock: of concurrent stops, only the first finds a state */
+	*was_running = tsn_proxy_state(pin_dir, NULL, 0) != TSN_STATE_NONE;
+	if (!*was_running) {
+		remove_empty_subdirs(pin_dir);
+		rmdir(pin_dir);
+		proxy_unlock(lock);
+		return 0;
+	}
+	/* withdraw it whole first: a stop killed from here on leaves only the partial dir */
+	if (!rename(pin_dir, partial))
+		dir = partial;
+	teardown(dir, proxy_read_config(dir, &cfg) ? NULL : &cfg);
 	proxy_unlock(lock);
-	if (!stat(pin_dir, &st))
-		return fail(err, errlen, -EBUSY, "%s could not be removed completely", pin_dir);
+	if (!stat(dir, &st))
+		return fail(err, errlen, -EBUSY, "the state could not be removed completely: %s",
+			    dir);
 	return 0;
 }

@@ -43,6 +43,11 @@ static inline enum tsn_tc_kind proxy_nic_hook(const struct tsn_proxy_config *cfg
 }
 
 /* proxy_pin.c */
+/* What every complete state pins under maps/ and progs/ (links/ depend on the NICs and pods). */
+#define PROXY_MAP_PINS 6
+#define PROXY_PROG_PINS 2
+extern const char *const proxy_map_pins[PROXY_MAP_PINS];
+extern const char *const proxy_prog_pins[PROXY_PROG_PINS];
 void proxy_pin_path(char *buf, size_t len, const char *pin_dir, const char *sub, const char *name);
 int proxy_map_fd(const char *pin_dir, const char *name);
 int proxy_lock(void);
@@ -54,6 +59,10 @@ struct tsn_track_slot *proxy_track_map(const char *pin_dir, __u32 *cap);
 void proxy_track_unmap(struct tsn_track_slot *t, __u32 cap);
 /* The datapath's clock now (progs/clock): 0 or -errno. */
 int proxy_clock(const char *pin_dir, struct tsn_clock_sample *now);
+
+/* proxy_status.c */
+/* 0 when pin_dir holds a complete state, else -errno with what is wrong (and what to do) in err. */
+int proxy_state_error(const char *pin_dir, char *err, size_t errlen);
 
 /* proxy_lifecycle.c */
 void proxy_set_rodata(struct tsnproxy_bpf *skel, const struct tsn_proxy_config *cfg);

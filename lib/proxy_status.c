@@ -3,6 +3,7 @@
  * Enforce-mode status: whether it runs, its configuration, counters and attachments, and the
  * status JSON object.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
@@ -21,12 +22,98 @@
 
 const char *const tsn_counter_names[TSN_CNT__MAX] = { TSN_COUNTER_NAMES };
 
-bool tsn_proxy_running(const char *pin_dir)
+/* Does directory path hold anything but . and ..? */
+static bool dir_has_entries(const char *path)
+{
+	struct dirent *de;
+	bool any = false;
+	DIR *d = opendir(path);
+
+	while (d && !any && (de = readdir(d)))
+		any = strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	if (d)
+		closedir(d);
+	return any;
+}
+
+/* Append "sub/name" to the list in buf (", "-separated) when that pin does not exist. */
+static void note_missing(char *buf, size_t len, const char *pin_dir, const char *sub,
+			 const char *name)
 {
 	char path[PATH_MAX];
+	size_t used = strlen(buf);
 
-	proxy_pin_path(path, sizeof(path), pin_dir, "maps", "config");
-	return access(path, F_OK) == 0;
+	proxy_pin_path(path, sizeof(path), pin_dir, sub, name);
+	if (access(path, F_OK) == 0 || used >= len)
+		return;
+	snprintf(buf + used, len - used, "%s%s/%s", used ? ", " : "", sub, name);
+}
+
+enum tsn_proxy_state tsn_proxy_state(const char *pin_dir, char *why, size_t whylen)
+{
+	static const char *const subs[] = { "maps", "progs", "links" };
+	struct tsn_proxy_config cfg;
+	char path[PATH_MAX], missing[TSN_ERRLEN] = "", dummy[1];
+	unsigned int i;
+	bool any = false;
+	int e;
+
+	if (!why) {
+		why = dummy;
+		whylen = sizeof(dummy);
+	}
+	why[0] = '\0';
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, subs[i]);
+		any |= dir_has_entries(path);
+	}
+	if (!any)
+		return TSN_STATE_NONE;
+	/* start writes the configuration last (before the rename that publishes the state) */
+	e = proxy_read_config(pin_dir, &cfg);
+	if (!e && !cfg.abi_version) {
+		snprintf(why, whylen, "its configuration was never written (its start was killed)");
+		return TSN_STATE_INCOMPLETE;
+	}
+	for (i = 0; i < PROXY_MAP_PINS; i++)
+		note_missing(missing, sizeof(missing), pin_dir, "maps", proxy_map_pins[i]);
+	for (i = 0; i < PROXY_PROG_PINS; i++)
+		note_missing(missing, sizeof(missing), pin_dir, "progs", proxy_prog_pins[i]);
+	if (missing[0]) {
+		snprintf(why, whylen, "missing %s", missing);
+		return TSN_STATE_DAMAGED;
+	}
+	if (e) {
+		snprintf(why, whylen, "maps/config cannot be read: %s", strerror(-e));
+		return TSN_STATE_DAMAGED;
+	}
+	return TSN_STATE_COMPLETE;
+}
+
+bool tsn_proxy_running(const char *pin_dir)
+{
+	return tsn_proxy_state(pin_dir, NULL, 0) != TSN_STATE_NONE;
+}
+
+int proxy_state_error(const char *pin_dir, char *err, size_t errlen)
+{
+	char why[TSN_ERRLEN];
+
+	switch (tsn_proxy_state(pin_dir, why, sizeof(why))) {
+	case TSN_STATE_COMPLETE:
+		return 0;
+	case TSN_STATE_NONE:
+		return fail(err, errlen, -ENOENT, "enforce mode is not running (no state in %s)",
+			    pin_dir);
+	case TSN_STATE_INCOMPLETE:
+		return fail(err, errlen, -EUCLEAN,
+			    "enforce mode state is incomplete, %s: start rebuilds it, stop "
+			    "removes it (in %s)", why, pin_dir);
+	default:
+		return fail(err, errlen, -EUCLEAN,
+			    "enforce mode state is damaged, %s: run stop to remove it, then start "
+			    "(in %s)", why, pin_dir);
+	}
 }
 
 int tsn_proxy_config_get(const char *pin_dir, struct tsn_proxy_config *cfg)
@@ -117,6 +204,9 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	int n;
 
 	*out = NULL;
+	n = proxy_state_error(pin_dir, err, errlen);
+	if (n)
+		return n;
 	if (proxy_read_config(pin_dir, &cfg))
 		return fail(err, errlen, -ENOENT, "enforce mode is not running (no state in %s)",
 			    pin_dir);

@@ -428,7 +428,10 @@ _tk_test_leftovers() { # TAG IDS...
 	for pid in $pids; do _tk_pid_item "$pid"; done
 	for id in "$@"; do
 		tk_netns_matching "^tk$id-" | sed 's/^/netns:/'
-		[ -e "/sys/fs/bpf/tk$id" ] && echo "pin:/sys/fs/bpf/tk$id"
+		# the pin dir, and where tsnproxy start/stop build it and take it apart
+		for i in "/sys/fs/bpf/tk$id" "/sys/fs/bpf/tk$id-partial"; do
+			[ -e "$i" ] && echo "pin:$i"
+		done
 		for i in "/run/tsnkit-fixture/tk$id" "/run/tsnkit/cni/sys_fs_bpf_tk$id"; do
 			[ -e "$i" ] && echo "state:$i"
 		done
@@ -453,7 +456,8 @@ tk_test_cleanup() { # TAG ID
 			for ns in $(tk_netns_matching "^tk$id-"); do
 				ip netns del "$ns" 2>/dev/null
 			done
-			rm -rf "/sys/fs/bpf/tk$id" "/run/tsnkit-fixture/tk$id" \
+			rm -rf "/sys/fs/bpf/tk$id" "/sys/fs/bpf/tk$id-partial" \
+				"/run/tsnkit-fixture/tk$id" \
 				"/run/tsnkit/cni/sys_fs_bpf_tk$id"
 		done
 	fi

@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/magic.h>
 #include <linux/nsfs.h>
 #include <net/if.h>
 #include <sched.h>
@@ -20,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -480,9 +478,8 @@ static int cmd_check(struct ctx *c)
 static int cmd_status(struct ctx *c)
 {
 	__u32 hook = tsn_proxy_save_hook(c->conf.save_hook, TSN_MODE_REGISTERED);
-	char parent[PATH_MAX], err[TSN_ERRLEN], *slash;
+	char err[TSN_ERRLEN];
 	const char *why;
-	struct statfs sfs;
 	json_object *st, *v;
 	int rc, i;
 	bool bad;
@@ -494,13 +491,8 @@ static int cmd_status(struct ctx *c)
 	rc = check_nics(c, TSN_CNI_E_UNAVAILABLE);
 	if (rc)
 		return rc;
-	snprintf(parent, sizeof(parent), "%s", c->conf.pin_dir);
-	slash = strrchr(parent, '/');
-	if (slash && slash != parent)
-		*slash = '\0';
-	if (statfs(parent, &sfs) || sfs.f_type != BPF_FS_MAGIC)
-		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL,
-				   "%s is not on a bpffs (mount -t bpf bpf /sys/fs/bpf)", parent);
+	if (tsn_proxy_check_pin_dir(c->conf.pin_dir, err, sizeof(err)))
+		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL, "%s", err);
 	if (tsn_proxy_running(c->conf.pin_dir)) {
 		/* an ADD would adopt it: it must have the configuration's settings */
 		if (tsn_proxy_status(c->conf.pin_dir, &st, err, sizeof(err)))

@@ -43,14 +43,18 @@ TEST(proxy_start_errno)
 		  "unknown NIC: -ENODEV");
 	ASSERT_TRUE(strstr(err, "unknown NIC 'tk-no-such-nic'"), "unknown NIC: err names it");
 
-	/* state that looks running (maps/config exists) but is no pinned map, so adopt fails */
+	/*
+	 * a state that looks running (maps/config exists) off bpffs: start refuses the pin dir
+	 * before it reads or removes anything there
+	 */
 	if (ASSERT_OK(mkdir(maps, 0700), "mkdir maps")) {
 		fd = open(config, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 		if (ASSERT_GE(fd, 0, "create maps/config"))
 			close(fd);
-		ASSERT_EQ(start_on(dir, "lo", err, sizeof(err)), -EACCES,
-			  "unreadable state: bpf_obj_get's -EACCES, not -1 (-EPERM)");
-		ASSERT_TRUE(strstr(err, "cannot be read"), "unreadable state: err says so");
+		ASSERT_EQ(start_on(dir, "lo", err, sizeof(err)), -ENOTSUP,
+			  "pin dir off bpffs: -ENOTSUP");
+		ASSERT_TRUE(strstr(err, "pin dir is not on bpffs"), "off bpffs: err says so");
+		ASSERT_EQ(access(config, F_OK), 0, "off bpffs: the file is left alone");
 	}
 	unlink(config);
 	rmdir(maps);
