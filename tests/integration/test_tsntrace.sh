@@ -517,7 +517,9 @@ test_proxy_restore_and_policy_named() {
 test_mid_path_selection_marked() {
 	tt_setup 1
 	# priority 1 in the pod, 0 after the veth crossing: --priority 0 picks it up mid-path
-	tk_trace_start "$TK_TMP/out.json" --json --summary --priority 0 --dport "$PORT"
+	# (--src: this fixture's pod, not another run's traffic to the same port)
+	tk_trace_start "$TK_TMP/out.json" --json --summary --priority 0 --src "${TK_POD_IP[0]}" \
+		--dport "$PORT"
 	talk 1 --port "$PORT" --count 2 --interval-us 2000 --priority 1
 	tk_trace_stop
 	assert_eq "origin not seen" "$(all_packets '.origin_seen == false')" true
@@ -533,7 +535,8 @@ test_mid_path_selection_marked() {
 	assert_eq "pod filter: origin seen" "$(all_packets '.origin_seen and .judged')" true
 	assert_eq "pod filter: lost" "$(field_all priority '.state == "lost"')" true
 	# --expect over mid-path packets only: no verdict on them, and the reason in words
-	tk_trace_start "$TK_TMP/out.txt" --ifname nic0 --dport "$PORT" --expect priority
+	tk_trace_start "$TK_TMP/out.txt" --ifname nic0 --src "${TK_POD_IP[0]}" --dport "$PORT" \
+		--expect priority
 	talk 1 --port "$PORT" --count 2 --interval-us 2000 --priority 1
 	tk_trace_stop
 	assert_eq "--ifname nic0 --expect: no packets judged" "$TK_TRACE_RC" 1
@@ -548,8 +551,8 @@ test_tc_observe_ready_count() {
 	local i
 	tt_setup 1
 	for i in 1 2 3; do
-		tk_trace_start "$TK_TMP/out.json" --json --count 2 --dport "$PORT" \
-			--tc-observe "nic0@$TK_NODE"
+		tk_trace_start "$TK_TMP/out.json" --json --count 2 --netns "${TK_PODS[0]}" \
+			--dport "$PORT" --tc-observe "nic0@$TK_NODE"
 		talk 1 --port "$PORT" --count 2 --priority 1
 		tk_trace_stop
 		assert_eq "run $i: tc_egress hops of both packets" "$(jq -s '[.[] |
