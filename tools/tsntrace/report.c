@@ -57,7 +57,8 @@ struct tt_pkt {
 	bool path_truncated;
 	struct tt_path_hop path[TT_PATH_MAX];
 	struct tt_loss loss[TT_F__MAX];
-	/* the latest change that put tsnproxy's value back (restore or policy), per field */
+	/* per field, the latest change back to the first value (any cause) or to the value
+	 * tsnproxy's policy allows: where a restored field came back, or a clamped one was set */
 	struct tt_loss back[TT_F__MAX];
 	__u32 xmit_netns, xmit_ifindex;	/* device of the start_xmit not yet followed by xmit */
 	bool dropped;
@@ -332,10 +333,11 @@ static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *
 		cns = tt_netns_name(h->netns);
 		c = tt_classify_proxy(f, &p->prev, h, first, now, have_pol ? &pol : NULL, detail,
 				      sizeof(detail));
-		if (c != TT_CAUSE_UNKNOWN)
-			loss_set(&p->back[f], idx, h, was, now, c, detail);
-		else
+		if (c == TT_CAUSE_UNKNOWN)
 			c = tt_classify(f, &p->prev, h, pns, cns, detail, sizeof(detail));
+		/* the value came back (by whatever cause), or tsnproxy's policy wrote its own */
+		if ((first && now == first) || c == TT_CAUSE_TSNPROXY_POLICY)
+			loss_set(&p->back[f], idx, h, was, now, c, detail);
 		ch = json_object_new_object();
 		tsn_json_add_str(ch, "field", tt_field_name(f));
 		field_value_json(ch, "from", f, was);
