@@ -40,6 +40,8 @@
 #define TSN_BPF_TCX_INGRESS 46
 #define TSN_BPF_TCX_EGRESS 47
 #define TSN_BPF_LINK_TYPE_TCX 11
+/* link_create.flags of a tcx link: with no relative program, the head of the list */
+#define TSN_BPF_F_BEFORE (1U << 3)
 
 /* Prefix of the kernel's struct bpf_link_info as filled for tcx links (union at offset 16). */
 struct tsn_tcx_link_info {
@@ -219,7 +221,9 @@ static int tcx_attach(struct tsn_tc_hook *hook, int prog_fd)
 			return err;
 		}
 	} else {
-		fd = bpf_link_create(prog_fd, hook->ifindex, tcx_type(hook->dir), NULL);
+		LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = hook->first ? TSN_BPF_F_BEFORE : 0);
+
+		fd = bpf_link_create(prog_fd, hook->ifindex, tcx_type(hook->dir), &lo);
 		if (fd < 0) {
 			err = -errno;
 			pr_warn("tcx: attaching to ifindex %d %s: %s", hook->ifindex,

@@ -36,6 +36,7 @@ struct tsn_tc_hook {
 	const char *link_pin;		/* tcx: pin the link here (optional) */
 	__u32 handle;			/* clsact: filter handle (default 1) */
 	__u32 priority;			/* clsact: filter priority (default 1) */
+	bool first;			/* tcx: run before the programs already attached */
 	/* out */
 	int link_fd;			/* tcx link fd, -1 for clsact */
 	__u32 prog_id;

@@ -215,6 +215,11 @@ static int tc_observe_one(struct tt_bpf *t, const char *spec, char *err, size_t 
 		/* away from the handles other tsnkit tools use on clsact */
 		o->hook.handle = 0x75;
 		o->hook.priority = 0x7575;
+		/*
+		 * tcx: ahead of other programs, so that the observer sees what arrives at the hook
+		 * and a change by a later program (tsnproxy's restore) shows at the next hop
+		 */
+		o->hook.first = true;
 		rc = tsn_tc_attach(&o->hook, bpf_program__fd(prog));
 		if (rc) {
 			snprintf(err, errlen, "--tc-observe %s: tc %s attach: %s", spec,

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "proxy.h"
 #include "trace_cause.h"
 
 static const char *const field_names[TT_F__MAX] = {
@@ -21,6 +22,8 @@ static const char *const cause_names[] = {
 	[TT_CAUSE_QDISC] = "qdisc",
 	[TT_CAUSE_BPF_PROGRAM] = "bpf-program",
 	[TT_CAUSE_SK_ORPHAN] = "sk-orphan",
+	[TT_CAUSE_TSNPROXY_RESTORE] = "tsnproxy-restore",
+	[TT_CAUSE_TSNPROXY_POLICY] = "tsnproxy-policy",
 };
 
 static const char *const hook_names[TSN_HOOK__MAX] = {
@@ -82,7 +85,7 @@ __u64 tt_field_value(const struct tsn_meta *m, enum tt_field f)
 
 const char *tt_cause_name(enum tt_cause c)
 {
-	return c <= TT_CAUSE_SK_ORPHAN ? cause_names[c] : "unknown";
+	return c < TT_CAUSE__MAX ? cause_names[c] : "unknown";
 }
 
 const char *tt_hook_name(__u32 hook)
@@ -213,5 +216,72 @@ enum tt_cause tt_classify(enum tt_field f, const struct tt_hop *prev, const stru
 	}
 	snprintf(detail, len, "between %s %s and %s %s", prev->ifname, tt_hook_name(prev->hook),
 		 cur->ifname, tt_hook_name(cur->hook));
+	return TT_CAUSE_UNKNOWN;
+}
+
+bool tt_hop_numbered(__u32 hook, bool xmit_follows_start)
+{
+	return hook != TSN_HOOK_NET_DEV_XMIT || xmit_follows_start;
+}
+
+bool tt_hop_is_origin(const struct tt_hop *first, bool ip)
+{
+	bool traced_func = first->hook == TSN_HOOK_KPROBE || first->hook == TSN_HOOK_FENTRY ||
+			   first->hook == TSN_HOOK_FEXIT;
+
+	/*
+	 * kprobe/fentry hops come before net_dev_queue on the way out; they count as the origin
+	 * while the sending socket is attached (it stays until the bridge or ip_rcv_core, so a
+	 * function hit just after a veth crossing is taken for the origin: see docs/tsntrace.md).
+	 */
+	if (!tt_hook_is_egress(first->hook) && !traced_func)
+		return false;
+	return first->meta.has_sk || (!ip && !traced_func);
+}
+
+__u32 tt_policy_priority(const struct tt_pod_policy *pol, __u32 prio)
+{
+	__u32 bit = prio < 31 ? prio : 31;
+	int i;
+
+	if (!prio || (pol->allowed & (1U << bit)))
+		return prio;
+	if (pol->on_disallowed == TSN_POLICY_ZERO)
+		return 0;
+	/* clamp: the highest allowed priority below the asked one, else 0 */
+	for (i = (int)bit - 1; i >= 0; i--)
+		if (pol->allowed & (1U << i))
+			return i;
+	return 0;
+}
+
+enum tt_cause tt_classify_proxy(enum tt_field f, const struct tt_hop *prev,
+				const struct tt_hop *cur, __u64 first, __u64 now,
+				const struct tt_pod_policy *pol, char *detail, size_t len)
+{
+	bool same_dev = prev->netns == cur->netns && prev->ifindex == cur->ifindex;
+	char allowed[96];
+
+	if (!cur->restore_nic || !tt_hook_is_egress(cur->hook))
+		return TT_CAUSE_UNKNOWN;
+	/*
+	 * The restore runs in the NIC's tc egress, before net_dev_queue: the change shows at the
+	 * NIC's first egress hop, or right after an observer that runs before the restore.
+	 */
+	if (same_dev && prev->hook != TSN_HOOK_TC_EGRESS)
+		return TT_CAUSE_UNKNOWN;
+	if (f == TT_F_PRIORITY && pol && first && now != first &&
+	    now == tt_policy_priority(pol, (__u32)first)) {
+		tsn_format_priorities(pol->allowed, allowed, sizeof(allowed));
+		snprintf(detail, len, "tsnproxy on %s: policy of %s allows {%s}: asked %llu, %s %llu",
+			 cur->ifname, pol->netns_name, allowed, (unsigned long long)first,
+			 pol->on_disallowed == TSN_POLICY_ZERO ? "zeroed to" : "clamped to",
+			 (unsigned long long)now);
+		return TT_CAUSE_TSNPROXY_POLICY;
+	}
+	if (first && now == first) {
+		snprintf(detail, len, "tsnproxy on %s: the value saved in the pod", cur->ifname);
+		return TT_CAUSE_TSNPROXY_RESTORE;
+	}
 	return TT_CAUSE_UNKNOWN;
 }

@@ -31,6 +31,9 @@ enum tt_cause {
 	TT_CAUSE_QDISC,
 	TT_CAUSE_BPF_PROGRAM,
 	TT_CAUSE_SK_ORPHAN,
+	TT_CAUSE_TSNPROXY_RESTORE,	/* tsnproxy's restore put the saved value back */
+	TT_CAUSE_TSNPROXY_POLICY,	/* ... the value its pod's policy allows instead */
+	TT_CAUSE__MAX,
 };
 
 /* One hop as the classification sees it (decoded from struct tsn_trace_event). */
@@ -42,6 +45,7 @@ struct tt_hop {
 	char kind[8];
 	const char *func;		/* resolved function (kprobe/fentry), or NULL */
 	bool freed;			/* the skb is freed here (TSN_HOPF_FREE) */
+	bool restore_nic;		/* on a NIC where tsnproxy's restore is attached */
 	struct tsn_meta meta;
 };
 
@@ -59,6 +63,42 @@ bool tt_hook_is_rx(__u32 hook);
 bool tt_hook_is_egress(__u32 hook);
 /* false where the event carries no metadata (the skb may be gone) */
 bool tt_hook_has_meta(__u32 hook);
+/*
+ * Hop numbers, the same in tsntrace (`hop`, the HOP column, "LOST at hop N") and tsntop (the
+ * detail pane's #, `hop` in its JSON: struct tsn_agg_hop.seq counted in the kernel): a packet's
+ * hops in the order they happened, from 0, every hook counted (net_dev_xmit and the free
+ * included) except a net_dev_xmit that does not follow the packet's own net_dev_start_xmit on
+ * the same device (a recycled skb address: not the packet's hop at all). tt_hop_numbered() says
+ * whether a hop gets a number.
+ */
+bool tt_hop_numbered(__u32 hook, bool xmit_follows_start);
+
+/*
+ * Where a packet was first seen is its origin when that hop is an egress hop and the skb still
+ * has its sending socket (or is a non-IP frame the kernel sends itself, e.g. ARP): the app's
+ * metadata is what it set. A packet a filter picked after that (at a receive hop, or at an
+ * egress hop without a socket: forwarded, or past the netns crossing) was selected mid-path;
+ * its first values are not the app's, so it is not judged.
+ */
+bool tt_hop_is_origin(const struct tt_hop *first, bool ip);
+
+/*
+ * tsnproxy's restore (tc egress of a NIC it enforces, cur->restore_nic) when field f changed to
+ * the packet's first value there (restore), or, for priority, to what the pod's policy makes
+ * of it (policy: allowed mask and enum tsn_on_disallowed; NULL when the pod has none). Returns
+ * TT_CAUSE_UNKNOWN when the change is not the proxy's (then tt_classify() decides).
+ */
+struct tt_pod_policy {
+	__u32 allowed;
+	__u8 on_disallowed;
+	const char *netns_name;
+};
+enum tt_cause tt_classify_proxy(enum tt_field f, const struct tt_hop *prev,
+				const struct tt_hop *cur, __u64 first, __u64 now,
+				const struct tt_pod_policy *pol, char *detail, size_t len);
+/* What tsnproxy's restore writes for an app priority under a policy (tsnproxy.bpf.c). */
+__u32 tt_policy_priority(const struct tt_pod_policy *pol, __u32 prio);
+
 /*
  * Why did field f change between prev and cur? detail gets a human explanation
  * ("netns crossing: tk1-pod1 → tk1-node via veth") from the netns names given.

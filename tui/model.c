@@ -523,6 +523,8 @@ static json_object *flow_json(const struct top_model *m, const struct top_flow *
 		const struct top_hop *h = &f->hops[i];
 		json_object *ho = json_object_new_object(), *ch = json_object_new_array();
 
+		/* the hop number tsntrace gives the same hop (trace_cause.h) */
+		tsn_json_add_u64(ho, "hop", h->val.seq);
 		tsn_json_add_str(ho, "hook", h->hook_name);
 		tsn_json_add_str(ho, "netns", h->netns_name);
 		tsn_json_add_str(ho, "ifname", h->val.ifname);

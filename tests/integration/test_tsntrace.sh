@@ -178,7 +178,7 @@ test_expect_exit_codes() {
 	assert_exit "--expect, no packet" 1 "$TT" --netns "tk$TK_TEST_ID-pod1" --dport 5999 \
 		--expect priority --duration 0.5
 	assert_match "no packet: the verdict line" "$TK_OUT" \
-		"expect: NO PACKETS: none of 0 traced packets could be judged \\(check the filters\\)"
+		"expect: NO PACKETS: no packet matched the filters"
 	# --output: the report is in the file, the verdict also on stderr
 	tk_trace_start "$TK_TMP/out3.err" --netns "tk$TK_TEST_ID-pod1" --dport "$PORT" \
 		--expect priority --output "$TK_TMP/out3.txt"
@@ -216,13 +216,14 @@ test_expect_incomplete_on_lost_events() {
 	assert_eq "JSON verdict" "$(tail -n 1 "$out" | jq -r .verdict)" incomplete
 	assert_match "JSON: the verdict in words on stderr" "$(cat "$out.err")" \
 		"tsntrace: expect: INCOMPLETE: [0-9]+ events lost"
-	# most events are lost: a packet with no hop left to compare, or only one that is not an
-	# egress hop, is not judged (it neither kept nor lost a field)
-	assert_eq "unjudged: no egress hop and at most one hop" "$(jq -s '[.[] |
-		select(.type == "packet" and .judged == false) | .hops <= 1 and
-		(.path | all(.hook != "net_dev_queue" and .hook != "net_dev_start_xmit" and
-		.hook != "qdisc_enqueue" and .hook != "qdisc_dequeue" and .hook != "tc_egress"))] |
-		all' "$out")" true
+	# most events are lost: a packet whose first hops were lost is seen from mid-path (origin
+	# not seen), and one with no hop left to compare, or only one that is not an egress hop,
+	# is not judged either (it neither kept nor lost a field)
+	assert_eq "unjudged: origin not seen, or no egress hop and at most one hop" "$(jq -s '[.[] |
+		select(.type == "packet" and .judged == false) | .origin_seen == false or
+		(.hops <= 1 and (.path | all(.hook != "net_dev_queue" and
+		.hook != "net_dev_start_xmit" and .hook != "qdisc_enqueue" and
+		.hook != "qdisc_dequeue" and .hook != "tc_egress")))] | all' "$out")" true
 	assert_eq "packets_judged counts the judged summaries" "$(jq -s '[.[] |
 		select(.type == "packet" and .judged)] | length' "$out")" \
 		"$(tail -n 1 "$out" | jq .packets_judged)"
@@ -441,4 +442,154 @@ test_tc_observe() {
 		.hook == "tc_egress" and .ifname == "nic0")] | length' "$TK_TMP/out.json")" 2
 	assert_eq "observer detached" "$(tt_progs_settled)" 0
 	assert_eq "no tc filter left" "$(tk_ns "$node" tc filter show dev nic0 egress | wc -l)" 0
+}
+
+# ---- tsnproxy's restore and policy, named as such (enforce mode on) ----------------------------
+proxy() { tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" "$@"; }
+
+# one pod under enforce mode, allowed priority 1 only (clamp), and the NIC observer
+tt_proxy_setup() {
+	tt_setup 1
+	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
+	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 --on-disallowed clamp >/dev/null ||
+		tk_fail "tsnproxy allow failed"
+}
+
+# summaries of one field over every packet of $TK_TMP/out.json
+field_all() { # FIELD JQ_EXPR
+	all_packets ".fields.$1 | $2"
+}
+
+test_proxy_restore_and_policy_named() {
+	local node
+	tt_proxy_setup
+	node=$TK_NODE
+	tk_observe_start "$PORT"
+	tk_trace_start "$TK_TMP/out.json" --json --summary --pin-dir "$TK_PIN" \
+		--netns "${TK_PODS[0]}" --dport "$PORT" --tc-observe "nic0@$node"
+	talk 1 --port "$PORT" --count 3 --interval-us 2000 --priority 1
+	tk_trace_stop
+	tk_observe_stop
+	# the independent observer: the restore really happened at nic0
+	assert_eq "observer: priority 1 at nic0" \
+		"$(tk_observe_count "$node" nic0 '.priority == 1')" 3
+	assert_eq "restored, as tsntop says" "$(field_all priority '.state == "restored"')" true
+	assert_eq "restored by tsnproxy" \
+		"$(field_all priority '.restored_by == "tsnproxy-restore"')" true
+	assert_eq "restored at nic0" \
+		"$(field_all priority '.restored_at.ifname == "nic0"')" true
+	assert_eq "lost at the crossing first" \
+		"$(field_all priority '.cause == "veth-priority-reset"')" true
+	assert_eq "kept for --expect" "$(field_all priority '.kept')" true
+	# the observer runs before the restore: it sees the scrubbed value, the next hop the saved
+	assert_eq "tc_egress sees priority 0" "$(jq -s '[.[] | select(.type == "hop" and
+		.hook == "tc_egress" and .ifname == "nic0" and .priority == 0)] | length' \
+		"$TK_TMP/out.json")" 3
+	assert_eq "nobody blames ip_forward" "$(jq -s '[.[] | select(.type == "hop") |
+		.changes[] | select(.cause == "ip-forward-tos")] | length' "$TK_TMP/out.json")" 0
+	assert_eq "the change after the observer is the restore's" "$(jq -s '[.[] |
+		select(.type == "hop" and .ifname == "nic0") | .changes[] |
+		select(.field == "priority" and .cause == "tsnproxy-restore")] | length' \
+		"$TK_TMP/out.json")" 3
+
+	# asked 3, allowed {1}: the policy clamps; said so, not blamed on the crossing
+	tk_trace_start "$TK_TMP/out.json" --json --summary --pin-dir "$TK_PIN" \
+		--netns "${TK_PODS[0]}" --dport "$PORT"
+	talk 1 --port "$PORT" --count 2 --interval-us 2000 --priority 3
+	tk_trace_stop
+	assert_eq "clamped" "$(field_all priority '.state == "clamped" and .first == 3 and
+		.last == 1')" true
+	assert_eq "clamped by the policy" "$(field_all priority '.cause == "tsnproxy-policy"')" true
+	assert_match "policy detail" "$(jq -rs '[.[] | select(.type == "packet")][0] |
+		.fields.priority.detail' "$TK_TMP/out.json")" \
+		"policy of ${TK_PODS[0]} allows \{1\}: asked 3, clamped to 1"
+	# the text summary says the same words
+	tk_trace_start "$TK_TMP/out.txt" --summary --pin-dir "$TK_PIN" --netns "${TK_PODS[0]}" \
+		--dport "$PORT"
+	talk 1 --port "$PORT" --count 1 --priority 1
+	tk_trace_stop
+	assert_match "text: restored" "$(cat "$TK_TMP/out.txt")" \
+		"priority +1 -> 1  restored at hop [0-9]+ $node/nic0 net_dev_queue: tsnproxy-restore"
+}
+
+# ---- a packet selected after it left its sender ---------------------------------------------
+test_mid_path_selection_marked() {
+	tt_setup 1
+	# priority 1 in the pod, 0 after the veth crossing: --priority 0 picks it up mid-path
+	# (--src: this fixture's pod, not another run's traffic to the same port)
+	tk_trace_start "$TK_TMP/out.json" --json --summary --priority 0 --src "${TK_POD_IP[0]}" \
+		--dport "$PORT"
+	talk 1 --port "$PORT" --count 2 --interval-us 2000 --priority 1
+	tk_trace_stop
+	assert_eq "origin not seen" "$(all_packets '.origin_seen == false')" true
+	assert_eq "not judged" "$(all_packets '.judged == false')" true
+	assert_eq "priority: origin not seen, not 'unset'" \
+		"$(field_all priority '.state == "origin-not-seen"')" true
+	assert_eq "first hop past the crossing" "$(all_packets ".path[0].netns == \"$TK_NODE\"")" \
+		true
+	# the same traffic selected in the pod: its origin
+	tk_trace_start "$TK_TMP/out.json" --json --summary --netns "${TK_PODS[0]}" --dport "$PORT"
+	talk 1 --port "$PORT" --count 2 --interval-us 2000 --priority 1
+	tk_trace_stop
+	assert_eq "pod filter: origin seen" "$(all_packets '.origin_seen and .judged')" true
+	assert_eq "pod filter: lost" "$(field_all priority '.state == "lost"')" true
+	# --expect over mid-path packets only: no verdict on them, and the reason in words
+	tk_trace_start "$TK_TMP/out.txt" --ifname nic0 --src "${TK_POD_IP[0]}" --dport "$PORT" \
+		--expect priority
+	talk 1 --port "$PORT" --count 2 --interval-us 2000 --priority 1
+	tk_trace_stop
+	assert_eq "--ifname nic0 --expect: no packets judged" "$TK_TRACE_RC" 1
+	assert_match "--expect says why" "$(cat "$TK_TMP/out.txt")" \
+		"NO PACKETS: none of 2 traced packets could be judged \(2 selected mid-path, origin not seen"
+	assert_match "text: origin not seen" "$(cat "$TK_TMP/out.txt")" \
+		"origin not seen: first seen at $TK_NODE/nic0"
+}
+
+# ---- --ready-file with --tc-observe: the first packets are seen at the tc hook --------------------
+test_tc_observe_ready_count() {
+	local i
+	tt_setup 1
+	for i in 1 2 3; do
+		tk_trace_start "$TK_TMP/out.json" --json --count 2 --netns "${TK_PODS[0]}" \
+			--dport "$PORT" --tc-observe "nic0@$TK_NODE"
+		talk 1 --port "$PORT" --count 2 --priority 1
+		tk_trace_stop
+		assert_eq "run $i: tc_egress hops of both packets" "$(jq -s '[.[] |
+			select(.type == "hop" and .hook == "tc_egress" and .ifname == "nic0") |
+			.pkt_id] | unique | length' "$TK_TMP/out.json")" 2
+	done
+}
+
+# ---- hop numbers: tsntrace and tsntop number the same hop alike ----------------------------------
+test_hop_numbers_match_tsntop() {
+	local top_out talker hook ifname t_hop top_hop
+	tt_setup 1
+	nsenter --net="/run/netns/${TK_PODS[0]}" -- "$TK_BUILD/talker" --dst "$TK_LISTEN_IP" \
+		--port "$PORT" --priority 1 --interval-us 5000 --count 1000000 --duration 60 \
+		--src-port 40002 >/dev/null 2>&1 &
+	talker=$!
+	tk_defer "kill $talker; wait $talker"
+	tk_trace_start "$TK_TMP/out.json" --json --netns "${TK_PODS[0]}" --sport 40002 --count 3
+	top_out=$("$TK_BUILD/tsntop" --netns "${TK_PODS[0]}" --sport 40002 --json -d 0.5 \
+		--max-iterations 2 </dev/null) || tk_fail "tsntop --json failed"
+	tk_trace_stop
+	for hook in "eth0 net_dev_start_xmit" "eth0 net_dev_xmit" "vethpod1 netif_rx" \
+		"br0 netif_receive_skb" "nic0 net_dev_queue" "nic0 net_dev_xmit"; do
+		ifname=${hook% *}
+		hook=${hook#* }
+		# packet 2: packet 1 may have been on its way when the tracer attached
+		t_hop=$(jq -s "[.[] | select(.type == \"hop\" and .pkt_id == 2 and
+			.ifname == \"$ifname\" and .hook == \"$hook\") | .hop][0]" "$TK_TMP/out.json")
+		top_hop=$(tail -n 1 <<<"$top_out" | jq "[.flows[0].hops[] | select(.ifname ==
+			\"$ifname\" and .hook == \"$hook\") | .hop][0]")
+		assert_ne "tsntrace numbers $ifname $hook" "$t_hop" null
+		assert_eq "$ifname $hook: tsntrace hop = tsntop hop" "$t_hop" "$top_hop"
+	done
+	# the text table has the column
+	tk_trace_start "$TK_TMP/out.txt" --netns "${TK_PODS[0]}" --sport 40002 --count 1
+	sleep 0.5
+	tk_trace_stop
+	assert_match "HOP column" "$(head -n 1 "$TK_TMP/out.txt")" "^TIME +PKT +HOP +SKB"
+	assert_match "hop 0 first" "$(sed -n 2p "$TK_TMP/out.txt")" "^[0-9.]+ +1 +0 +0x"
 }

@@ -200,6 +200,60 @@ TEST(tsntrace_cause_classes)
 		  TT_CAUSE_UNKNOWN, "two entries on one device: unknown");
 }
 
+/* tsnproxy's restore and its pods' policies, as tsntrace names them (trace_cause.h) */
+TEST(tsntrace_proxy_causes)
+{
+	struct tt_pod_policy one = { .allowed = 1U << 1, .on_disallowed = TSN_POLICY_CLAMP,
+				     .netns_name = "pod1" };
+	struct tt_pod_policy zero = one;
+	struct tt_hop br = { .hook = TSN_HOOK_NETIF_RECEIVE_SKB, .netns = 9, .ifindex = 3,
+			     .ifname = "br0" };
+	struct tt_hop nic = { .hook = TSN_HOOK_NET_DEV_QUEUE, .netns = 9, .ifindex = 7,
+			      .ifname = "nic0", .restore_nic = true };
+	struct tt_hop obs = nic, enq = nic, deq = nic, pod = nic;
+	char d[160];
+
+	zero.on_disallowed = TSN_POLICY_ZERO;
+	ASSERT_EQ(tt_policy_priority(&one, 3), 1, "clamp to the highest allowed below");
+	ASSERT_EQ(tt_policy_priority(&one, 1), 1, "allowed stays");
+	ASSERT_EQ(tt_policy_priority(&one, 0), 0, "0 stays");
+	ASSERT_EQ(tt_policy_priority(&one, 40), 1, "above 31: clamped like 31");
+	ASSERT_EQ(tt_policy_priority(&zero, 3), 0, "on-disallowed zero");
+
+	ASSERT_EQ(tt_classify_proxy(TT_F_PRIORITY, &br, &nic, 1, 1, &one, d, sizeof(d)),
+		  TT_CAUSE_TSNPROXY_RESTORE, "back to the app's value at the NIC");
+	ASSERT_STREQ(d, "tsnproxy on nic0: the value saved in the pod", "restore detail");
+	ASSERT_EQ(tt_classify_proxy(TT_F_PRIORITY, &br, &nic, 3, 1, &one, d, sizeof(d)),
+		  TT_CAUSE_TSNPROXY_POLICY, "the policy's value");
+	ASSERT_STREQ(d, "tsnproxy on nic0: policy of pod1 allows {1}: asked 3, clamped to 1",
+		     "policy detail");
+	ASSERT_EQ(tt_classify_proxy(TT_F_PRIORITY, &br, &nic, 3, 6, &one, d, sizeof(d)),
+		  TT_CAUSE_UNKNOWN, "neither value: not the proxy's (TOS)");
+	obs.hook = TSN_HOOK_TC_EGRESS;
+	ASSERT_EQ(tt_classify_proxy(TT_F_PRIORITY, &obs, &nic, 2, 2, NULL, d, sizeof(d)),
+		  TT_CAUSE_TSNPROXY_RESTORE, "after the observer, before net_dev_queue");
+	enq.hook = TSN_HOOK_QDISC_ENQUEUE;
+	deq.hook = TSN_HOOK_QDISC_DEQUEUE;
+	ASSERT_EQ(tt_classify_proxy(TT_F_PRIORITY, &enq, &deq, 2, 2, NULL, d, sizeof(d)),
+		  TT_CAUSE_UNKNOWN, "inside the qdisc: not the restore");
+	nic.restore_nic = false;
+	ASSERT_EQ(tt_classify_proxy(TT_F_PRIORITY, &br, &nic, 1, 1, &one, d, sizeof(d)),
+		  TT_CAUSE_UNKNOWN, "a NIC without the restore");
+	ASSERT_STREQ(tt_cause_name(TT_CAUSE_TSNPROXY_POLICY), "tsnproxy-policy", "name");
+
+	/* origin: an egress hop with the sending socket; a receive hop or a forwarded skb: not */
+	pod.restore_nic = false;
+	pod.meta.has_sk = true;
+	ASSERT_TRUE(tt_hop_is_origin(&pod, true), "egress with its socket");
+	pod.meta.has_sk = false;
+	ASSERT_FALSE(tt_hop_is_origin(&pod, true), "egress without a socket: forwarded");
+	ASSERT_TRUE(tt_hop_is_origin(&pod, false), "a non-IP frame the kernel sends");
+	br.meta.has_sk = true;
+	ASSERT_FALSE(tt_hop_is_origin(&br, true), "a receive hop");
+	ASSERT_FALSE(tt_hop_numbered(TSN_HOOK_NET_DEV_XMIT, false), "stray xmit");
+	ASSERT_TRUE(tt_hop_numbered(TSN_HOOK_NET_DEV_XMIT, true), "its own xmit");
+}
+
 TEST(tsntrace_fields)
 {
 	struct tsn_meta m;

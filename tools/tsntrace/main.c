@@ -19,6 +19,7 @@
 
 #include "filter.h"
 #include "log.h"
+#include "proxy.h"
 #include "tsntrace.h"
 
 #define DEFAULT_RINGBUF (4U << 20)
@@ -43,7 +44,9 @@ static void usage(FILE *f)
 "Backend:\n"
 "  --backend auto|tracepoint|kprobe-multi|fentry   (default auto: the richest that works)\n"
 "  --filter-func REGEX     kprobe-multi: only functions whose name matches\n"
-"  --tc-observe IF[@NETNS] also observe IF's tc ingress and egress (repeatable)\n"
+"  --tc-observe IF[@NETNS] also observe IF's tc ingress and egress, before other tc programs\n"
+"                          (repeatable)\n"
+"  --pin-dir DIR           tsnproxy's pin dir, read to name its restores (default %s)\n"
 "Filters (in the kernel; select a packet at its first matching hop, then follow it):\n"
 "  --netns PATH|NAME|inode:N (repeatable)  --ifname IF  --proto udp|tcp|icmp|N\n"
 "  --src ADDR[/PREFIX]  --dst ADDR[/PREFIX]  --sport P  --dport P\n"
@@ -69,7 +72,7 @@ static void usage(FILE *f)
 "  # NDJSON for jq, with the tc hooks of nic0 in the node netns\n"
 "  tsntrace --json --dst 198.19.1.0/24 --tc-observe nic0@tk1-node | jq .changes\n"
 "Exit status: 0 ok, 1 --expect failed, 2 usage or setup error.\n",
-		DEFAULT_CAPACITY);
+		TSN_PROXY_PIN_DIR, DEFAULT_CAPACITY);
 }
 
 enum {
@@ -85,6 +88,7 @@ enum {
 	OPT_READY,
 	OPT_RINGBUF,
 	OPT_CAPACITY,
+	OPT_PIN_DIR,
 	OPT_FILTER,		/* + index in tsn_filter_opts */
 };
 
@@ -166,6 +170,7 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 		{ "ready-file", required_argument, NULL, OPT_READY },
 		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
 		{ "capacity", required_argument, NULL, OPT_CAPACITY },
+		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 	};
@@ -223,6 +228,7 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 			o->count = v;
 			break;
 		case OPT_READY: o->ready_file = optarg; break;
+		case OPT_PIN_DIR: o->pin_dir = optarg; break;
 		case OPT_RINGBUF:
 			if (parse_size(optarg, 1ULL << 30, &v) || !v) {
 				pr_warn("--ringbuf-size: '%s' is not a size (BYTES, or with k/m; max 1g)",
@@ -272,7 +278,8 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 int main(int argc, char **argv)
 {
 	struct tt_opts o = { .backend = TT_BACKEND_AUTO,
-			     .bpf = { .ringbuf_size = DEFAULT_RINGBUF, .capacity = DEFAULT_CAPACITY } };
+			     .bpf = { .ringbuf_size = DEFAULT_RINGBUF, .capacity = DEFAULT_CAPACITY },
+			     .pin_dir = TSN_PROXY_PIN_DIR };
 	struct ring_buffer *rb = NULL;
 	struct tt_report *rep = NULL;
 	struct tt_bpf *bpf = NULL;

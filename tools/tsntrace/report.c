@@ -14,11 +14,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "filter.h"
+#include "proxy.h"
 #include "tsntrace.h"
 
 #define TT_PKT_SLOTS 8192
+#define TT_POLICY_CACHE 16
+/* tsnproxy may start, stop or register a pod while we trace: its state is read again after */
+#define TT_PROXY_REFRESH_S 1.0
 
 struct tt_path_hop {
 	__u32 hook;
@@ -33,7 +38,7 @@ struct tt_loss {
 	char func[64];			/* at.func points here */
 	__u64 from, to;
 	enum tt_cause cause;
-	char detail[128];
+	char detail[160];
 };
 
 struct tt_pkt {
@@ -42,6 +47,8 @@ struct tt_pkt {
 	struct tt_hop first, prev, judge;
 	char prev_func[64];		/* prev.func points here: tt_classify() looks at it */
 	bool have_meta, have_judge;
+	bool origin_seen;		/* tt_hop_is_origin() of its first hop */
+	int next_hop;			/* the number the next hop gets (tt_hop_numbered()) */
 	int judge_hop;
 	int prev_hop;			/* index of prev */
 	int nhops;			/* hops with metadata, frees included */
@@ -50,6 +57,9 @@ struct tt_pkt {
 	bool path_truncated;
 	struct tt_path_hop path[TT_PATH_MAX];
 	struct tt_loss loss[TT_F__MAX];
+	/* per field, the latest change back to the first value (any cause) or to the value
+	 * tsnproxy's policy allows: where a restored field came back, or a clamped one was set */
+	struct tt_loss back[TT_F__MAX];
 	__u32 xmit_netns, xmit_ifindex;	/* device of the start_xmit not yet followed by xmit */
 	bool dropped;
 	__u32 drop_reason;
@@ -70,7 +80,18 @@ struct tt_report {
 	unsigned long long lost_pkts[TT_F__MAX];
 	unsigned long long judged;	/* packets finished with a verdict (pkt_judged) */
 	unsigned long long judged_lost;	/* packets that lost an --expect field */
+	unsigned long long mid_path;	/* packets selected after their origin: not judged */
 	bool header_done;
+	/* tsnproxy's state under o->pin_dir, read again every TT_PROXY_REFRESH_S */
+	double proxy_at;
+	bool proxy_running;
+	struct tsn_proxy_config proxy_cfg;
+	struct {
+		__u32 netns;
+		bool registered;
+		struct tsn_policy pol;
+	} policies[TT_POLICY_CACHE];
+	int npolicies;
 };
 
 struct tt_report *tt_report_new(const struct tt_opts *o, FILE *out)
@@ -151,6 +172,68 @@ static void field_value_json(json_object *o, const char *key, enum tt_field f, _
 		tsn_json_add_u64(o, key, v);
 }
 
+/* ---- tsnproxy's pinned state: where its restore runs, and the pods' policies ---- */
+
+static double mono_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void proxy_refresh(struct tt_report *r)
+{
+	double now = mono_now_s();
+
+	if (!r->o->pin_dir || (r->proxy_at && now - r->proxy_at < TT_PROXY_REFRESH_S))
+		return;
+	r->proxy_at = now;
+	r->npolicies = 0;
+	r->proxy_running = tsn_proxy_running(r->o->pin_dir) &&
+			   !tsn_proxy_config_get(r->o->pin_dir, &r->proxy_cfg);
+}
+
+/* Is this hop's device a NIC where tsnproxy's restore is attached? */
+static bool proxy_restore_nic(struct tt_report *r, __u32 netns, __u32 ifindex)
+{
+	__u32 i;
+
+	proxy_refresh(r);
+	if (!r->proxy_running || netns != r->proxy_cfg.nic_netns)
+		return false;
+	for (i = 0; i < r->proxy_cfg.nic_count && i < TSN_MAX_NICS; i++)
+		if (r->proxy_cfg.nic_ifindex[i] == ifindex)
+			return true;
+	return false;
+}
+
+/* The policy tsnproxy applies to packets of this netns (a registered pod), or false. */
+static bool proxy_policy(struct tt_report *r, __u32 netns, struct tt_pod_policy *out)
+{
+	int i;
+
+	proxy_refresh(r);
+	if (!r->proxy_running || r->proxy_cfg.mode != TSN_MODE_REGISTERED)
+		return false;
+	for (i = 0; i < r->npolicies && r->policies[i].netns != netns; i++)
+		;
+	if (i == r->npolicies) {
+		if (i == TT_POLICY_CACHE)
+			i = r->npolicies = 0;
+		r->policies[i].netns = netns;
+		r->policies[i].registered =
+			!tsn_proxy_lookup(r->o->pin_dir, netns, &r->policies[i].pol);
+		r->npolicies++;
+	}
+	if (!r->policies[i].registered)
+		return false;
+	out->allowed = r->policies[i].pol.allowed;
+	out->on_disallowed = r->policies[i].pol.on_disallowed;
+	out->netns_name = tt_netns_name(netns);
+	return true;
+}
+
 /* ---- per-packet state ---- */
 
 static void pkt_summary(struct tt_report *r, struct tt_pkt *p);
@@ -184,17 +267,34 @@ static void hop_copy(struct tt_hop *dst, const struct tt_hop *h, char *func, siz
 	}
 }
 
-/* Record this hop in the packet; fills 'changes' (array) with what changed here. */
-static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *h,
+static void loss_set(struct tt_loss *l, int idx, const struct tt_hop *h, __u64 was, __u64 now,
+		     enum tt_cause c, const char *detail)
+{
+	l->lost = true;
+	l->hop = idx;
+	hop_copy(&l->at, h, l->func, sizeof(l->func));
+	l->from = was;
+	l->to = now;
+	l->cause = c;
+	snprintf(l->detail, sizeof(l->detail), "%s", detail);
+}
+
+/*
+ * Record hop number idx in the packet; fills 'changes' (array) with what changed here. A
+ * change at a NIC that tsnproxy enforces is first asked whether it is the proxy's.
+ */
+static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *h, int idx,
 		    json_object *changes, json_object *changed)
 {
-	char detail[128];
-	int f, idx;
+	struct tt_pod_policy pol;
+	bool have_pol = false;
+	char detail[160];
+	int f;
 
 	/* net_dev_xmit only says the driver took the skb: it is not a step of the path */
 	if (!tt_hook_has_meta(h->hook))
 		return;
-	idx = p->nhops++;
+	p->nhops++;
 	/*
 	 * A free is where the packet was last seen, not a step of its path, and the kernel may
 	 * have cleared metadata before it (a tstamp at kfree_skb): nothing to compare there.
@@ -215,7 +315,11 @@ static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *
 		p->first = *h;
 		p->prev = *h;
 		p->have_meta = true;
+		p->origin_seen = tt_hop_is_origin(h, p->tuple.l3proto == 0x0800 ||
+						     p->tuple.l3proto == 0x86DD);
 	}
+	if (h->restore_nic)
+		have_pol = proxy_policy(r, p->first.netns, &pol);
 	for (f = 0; f < TT_F__MAX; f++) {
 		__u64 was = tt_field_value(&p->prev.meta, f), now = tt_field_value(&h->meta, f);
 		__u64 first = tt_field_value(&p->first.meta, f);
@@ -227,7 +331,13 @@ static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *
 			continue;
 		pns = tt_netns_name(p->prev.netns);
 		cns = tt_netns_name(h->netns);
-		c = tt_classify(f, &p->prev, h, pns, cns, detail, sizeof(detail));
+		c = tt_classify_proxy(f, &p->prev, h, first, now, have_pol ? &pol : NULL, detail,
+				      sizeof(detail));
+		if (c == TT_CAUSE_UNKNOWN)
+			c = tt_classify(f, &p->prev, h, pns, cns, detail, sizeof(detail));
+		/* the value came back (by whatever cause), or tsnproxy's policy wrote its own */
+		if ((first && now == first) || c == TT_CAUSE_TSNPROXY_POLICY)
+			loss_set(&p->back[f], idx, h, was, now, c, detail);
 		ch = json_object_new_object();
 		tsn_json_add_str(ch, "field", tt_field_name(f));
 		field_value_json(ch, "from", f, was);
@@ -237,17 +347,8 @@ static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *
 		json_object_array_add(changes, ch);
 		json_object_array_add(changed, json_object_new_string(tt_field_name(f)));
 		/* a loss: the first value was set and is gone; remember where it happened first */
-		if (first && was == first && !p->loss[f].lost) {
-			struct tt_loss *l = &p->loss[f];
-
-			l->lost = true;
-			l->hop = idx;
-			hop_copy(&l->at, h, l->func, sizeof(l->func));
-			l->from = was;
-			l->to = now;
-			l->cause = c;
-			snprintf(l->detail, sizeof(l->detail), "%s", detail);
-		}
+		if (first && was == first && !p->loss[f].lost)
+			loss_set(&p->loss[f], idx, h, was, now, c, detail);
 	}
 	hop_copy(&p->prev, h, p->prev_func, sizeof(p->prev_func));
 	p->prev_hop = idx;
@@ -266,7 +367,7 @@ static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *
  */
 static bool pkt_judged(const struct tt_pkt *p)
 {
-	return p->have_judge || (p->have_meta && p->nsteps > 1);
+	return p->origin_seen && (p->have_judge || (p->have_meta && p->nsteps > 1));
 }
 
 /* Field f lost in this packet: first value set and different at the judged (last egress) hop;
@@ -276,9 +377,52 @@ static bool pkt_lost(const struct tt_pkt *p, enum tt_field f)
 	const struct tt_hop *j = p->have_judge ? &p->judge : &p->prev;
 	__u64 first = tt_field_value(&p->first.meta, f);
 
-	if (!p->have_meta || !first)
+	if (!p->have_meta || !p->origin_seen || !first)
 		return false;
 	return tt_field_value(&j->meta, f) != first;
+}
+
+/* What became of a field by the judged hop; the words tsntop uses for the same cases. */
+enum tt_state {
+	TT_STATE_UNSET,		/* the app left it at 0 */
+	TT_STATE_KEPT,		/* never left the app's value */
+	TT_STATE_RESTORED,	/* lost on the way, back at the judged hop */
+	TT_STATE_CLAMPED,	/* tsnproxy wrote what the pod's policy allows instead */
+	TT_STATE_LOST,
+	TT_STATE_ORIGIN_NOT_SEEN, /* first seen mid-path: the first value is not the app's */
+};
+
+static const char *const state_names[] = {
+	[TT_STATE_UNSET] = "unset",
+	[TT_STATE_KEPT] = "kept",
+	[TT_STATE_RESTORED] = "restored",
+	[TT_STATE_CLAMPED] = "clamped",
+	[TT_STATE_LOST] = "lost",
+	[TT_STATE_ORIGIN_NOT_SEEN] = "origin-not-seen",
+};
+
+static enum tt_state pkt_field_state(const struct tt_pkt *p, enum tt_field f)
+{
+	if (!p->origin_seen)
+		return TT_STATE_ORIGIN_NOT_SEEN;
+	if (!tt_field_value(&p->first.meta, f))
+		return TT_STATE_UNSET;
+	if (pkt_lost(p, f))
+		return p->back[f].lost && p->back[f].cause == TT_CAUSE_TSNPROXY_POLICY ?
+			       TT_STATE_CLAMPED :
+			       TT_STATE_LOST;
+	return p->loss[f].lost ? TT_STATE_RESTORED : TT_STATE_KEPT;
+}
+
+/* The loss to name for a field in this state: the clamp, or where it first left */
+static const struct tt_loss *pkt_field_loss(const struct tt_pkt *p, enum tt_field f,
+					    enum tt_state st)
+{
+	if (st == TT_STATE_CLAMPED)
+		return &p->back[f];
+	if (st == TT_STATE_LOST || st == TT_STATE_RESTORED)
+		return p->loss[f].lost ? &p->loss[f] : NULL;
+	return NULL;
 }
 
 static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
@@ -297,6 +441,8 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 	}
 	if (any_lost)
 		r->judged_lost++;
+	if (p->have_meta && !p->origin_seen)
+		r->mid_path++;
 	r->judged += pkt_judged(p);
 	r->reported++;
 	if (!r->o->summary)
@@ -321,19 +467,27 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 	if (pkt_judged(p))
 		json_object_object_add(o, "judged_at", hop_ref_json(p->have_judge ?
 								   p->judge_hop : p->prev_hop, j));
+	tsn_json_add_bool(o, "origin_seen", p->origin_seen);
 	fields = json_object_new_object();
 	for (f = 0; f < TT_F__MAX && p->have_meta; f++) {
 		json_object *fo = json_object_new_object();
-		bool lost = pkt_lost(p, f);
+		enum tt_state st = pkt_field_state(p, f);
+		const struct tt_loss *l = pkt_field_loss(p, f, st);
 
 		field_value_json(fo, "first", f, tt_field_value(&p->first.meta, f));
 		field_value_json(fo, "last", f, tt_field_value(&j->meta, f));
-		tsn_json_add_bool(fo, "kept", !lost);
-		if (lost && p->loss[f].lost) {
-			json_object_object_add(fo, "lost_at", hop_ref_json(p->loss[f].hop,
-									   &p->loss[f].at));
-			tsn_json_add_str(fo, "cause", tt_cause_name(p->loss[f].cause));
-			tsn_json_add_str(fo, "detail", p->loss[f].detail);
+		tsn_json_add_bool(fo, "kept", !pkt_lost(p, f));
+		tsn_json_add_str(fo, "state", state_names[st]);
+		if (l) {
+			json_object_object_add(fo, "lost_at", hop_ref_json(l->hop, &l->at));
+			tsn_json_add_str(fo, "cause", tt_cause_name(l->cause));
+			tsn_json_add_str(fo, "detail", l->detail);
+		}
+		if (st == TT_STATE_RESTORED && p->back[f].lost) {
+			l = &p->back[f];
+			json_object_object_add(fo, "restored_at", hop_ref_json(l->hop, &l->at));
+			tsn_json_add_str(fo, "restored_by", tt_cause_name(l->cause));
+			tsn_json_add_str(fo, "restored_detail", l->detail);
 		}
 		json_object_object_add(fields, tt_field_name(f), fo);
 	}
@@ -368,12 +522,18 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 				p->path[i].ifname[0] ? p->path[i].ifname : "-");
 		}
 		fprintf(r->out, "%s\n", p->path_truncated ? " ..." : "");
-		if (p->have_meta && !pkt_judged(p))
+		if (p->have_meta && !p->origin_seen)
+			fprintf(r->out,
+				"  origin not seen: first seen at %s/%s %s, after the packet left its sender (the filter matched mid-path); not judged\n",
+				tt_netns_name(p->first.netns), p->first.ifname,
+				tt_hook_name(p->first.hook));
+		else if (p->have_meta && !pkt_judged(p))
 			fprintf(r->out, "  not judged: one hop, not an egress hop\n");
 		for (f = 0; f < TT_F__MAX && p->have_meta; f++) {
 			__u64 first = tt_field_value(&p->first.meta, f);
 			__u64 last = tt_field_value(&j->meta, f);
-			bool lost = pkt_lost(p, f);
+			enum tt_state st = pkt_field_state(p, f);
+			const struct tt_loss *l = pkt_field_loss(p, f, st);
 
 			if (f == TT_F_TSTAMP_TYPE)
 				fprintf(r->out, "  %-12s %s -> %s", tt_field_name(f),
@@ -381,13 +541,18 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 			else
 				fprintf(r->out, "  %-12s %llu -> %llu", tt_field_name(f),
 					(unsigned long long)first, (unsigned long long)last);
-			if (lost && p->loss[f].lost)
-				fprintf(r->out, "  LOST at hop %d %s/%s %s: %s (%s)\n", p->loss[f].hop,
-					tt_netns_name(p->loss[f].at.netns), p->loss[f].at.ifname,
-					tt_hook_name(p->loss[f].at.hook),
-					tt_cause_name(p->loss[f].cause), p->loss[f].detail);
+			if (st == TT_STATE_RESTORED && p->back[f].lost)
+				l = &p->back[f];
+			if (st == TT_STATE_ORIGIN_NOT_SEEN)
+				fprintf(r->out, "  origin not seen\n");
+			else if (l)
+				fprintf(r->out, "  %s at hop %d %s/%s %s: %s (%s)\n",
+					st == TT_STATE_LOST ? "LOST" : state_names[st], l->hop,
+					tt_netns_name(l->at.netns), l->at.ifname,
+					tt_hook_name(l->at.hook), tt_cause_name(l->cause), l->detail);
 			else
-				fprintf(r->out, "  %s\n", lost ? "LOST" : first ? "kept" : "unset");
+				fprintf(r->out, "  %s\n",
+					st == TT_STATE_LOST ? "LOST" : state_names[st]);
 		}
 	}
 out:
@@ -399,8 +564,8 @@ out:
 
 static void text_header(struct tt_report *r)
 {
-	fprintf(r->out, "%-12s %-5s %-18s %-13s %-10s %-18s %-44s %5s %4s %-19s %-4s %-10s %-2s %s\n",
-		"TIME", "PKT", "SKB", "NETNS", "IFNAME", "HOOK", "TUPLE", "LEN", "PRIO",
+	fprintf(r->out, "%-12s %-5s %3s %-18s %-13s %-10s %-18s %-44s %5s %4s %-19s %-4s %-10s %-2s %s\n",
+		"TIME", "PKT", "HOP", "SKB", "NETNS", "IFNAME", "HOOK", "TUPLE", "LEN", "PRIO",
 		"TSTAMP", "TT", "MARK", "SK", "CHANGE");
 	r->header_done = true;
 }
@@ -449,14 +614,14 @@ static void text_hop(struct tt_report *r, json_object *o)
 				json_object_get_string(v));
 	if (json_object_object_get_ex(o, "rc", &v)) {
 		/* net_dev_xmit: the metadata is not read there, see tt_hook_has_meta() */
-		fprintf(r->out, "%-12s %-5s %-18s %-13s %-10s %-18s %-44s %5s %4s %-19s %-4s %-10s %-2s rc=%s\n",
-			jstr(o, "t"), jstr(o, "pkt_id"), jstr(o, "skb"), jstr(o, "netns_name"),
+		fprintf(r->out, "%-12s %-5s %3s %-18s %-13s %-10s %-18s %-44s %5s %4s %-19s %-4s %-10s %-2s rc=%s\n",
+			jstr(o, "t"), jstr(o, "pkt_id"), jstr(o, "hop"), jstr(o, "skb"), jstr(o, "netns_name"),
 			jstr(o, "ifname"), hook, tuple, jstr(o, "len"), "-", "-", "-", "-", "-",
 			json_object_get_string(v));
 		return;
 	}
-	fprintf(r->out, "%-12s %-5s %-18s %-13s %-10s %-18s %-44s %5s %4s %-19s %-4s 0x%-8x %-2s %s\n",
-		jstr(o, "t"), jstr(o, "pkt_id"), jstr(o, "skb"), jstr(o, "netns_name"),
+	fprintf(r->out, "%-12s %-5s %3s %-18s %-13s %-10s %-18s %-44s %5s %4s %-19s %-4s 0x%-8x %-2s %s\n",
+		jstr(o, "t"), jstr(o, "pkt_id"), jstr(o, "hop"), jstr(o, "skb"), jstr(o, "netns_name"),
 		jstr(o, "ifname"), hook, tuple, jstr(o, "len"), jstr(o, "priority"),
 		jstr(o, "tstamp"), jstr(o, "tstamp_type"),
 		json_object_object_get_ex(o, "mark", &v) ? (unsigned)json_object_get_int64(v) : 0,
@@ -495,6 +660,7 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 	struct tt_pkt *p;
 	struct tt_hop hop = {};
 	bool first = h->flags & TSN_HOPF_FIRST;
+	int idx;
 
 	r->seen++;
 	/* --count N: packets after the N-th are not reported (their events may still arrive
@@ -519,11 +685,12 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 			    p->xmit_netns == h->netns;
 
 		p->xmit_ifindex = 0;
-		if (!ours) {
+		if (!tt_hop_numbered(h->hook, ours)) {
 			r->stray++;
 			return;
 		}
 	}
+	idx = p->next_hop++;
 	if ((h->flags & TSN_HOPF_CLONE) || h->type == TSN_EV_CLONE)
 		p->clones[p->nclones++ % 4] = h->skb;
 	if ((first || !p->tuple.l3proto) && h->tuple.l3proto)
@@ -547,11 +714,13 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 	}
 	if (h->func_ip && h->hook != TSN_HOOK_KFREE_SKB && h->hook != TSN_HOOK_CONSUME_SKB)
 		hop.func = tt_ksym_name(h->func_ip, fbuf, sizeof(fbuf), false);
+	hop.restore_nic = tt_hook_is_egress(hop.hook) &&
+			  proxy_restore_nic(r, hop.netns, hop.ifindex);
 
 	o = json_object_new_object();
 	changes = json_object_new_array();
 	changed = json_object_new_array();
-	pkt_hop(r, p, &hop, changes, changed);
+	pkt_hop(r, p, &hop, idx, changes, changed);
 
 	tsn_json_add_str(o, "type", "hop");
 	tsn_json_add_u64(o, "time_ns", h->time_ns);
@@ -559,6 +728,7 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 		 h->time_ns >= r->start_ns ? (h->time_ns - r->start_ns) / 1e9 : 0.0);
 	json_object_object_add(o, "t", json_object_new_double_s(atof(buf), buf));
 	tsn_json_add_u64(o, "pkt_id", h->pkt_id);
+	json_object_object_add(o, "hop", json_object_new_int(idx));
 	tsn_json_add_str(o, "skb", hexaddr(h->skb, buf, sizeof(buf)));
 	if (h->parent_skb)
 		tsn_json_add_str(o, "parent_skb", hexaddr(h->parent_skb, buf, sizeof(buf)));
@@ -655,8 +825,14 @@ static void expect_text(FILE *f, const struct tt_report *r, const __u64 *c, enum
 			(unsigned long long)c[TSN_CNT_TRACK_OVERFLOW]);
 		break;
 	case TT_VERDICT_NO_PACKETS:
-		fprintf(f, "expect: NO PACKETS: none of %llu traced packets could be judged (check the filters)\n",
-			r->reported);
+		if (!r->reported)
+			fprintf(f, "expect: NO PACKETS: no packet matched the filters\n");
+		else if (r->mid_path)
+			fprintf(f, "expect: NO PACKETS: none of %llu traced packets could be judged (%llu selected mid-path, origin not seen: select them where they start, e.g. --netns POD)\n",
+				r->reported, r->mid_path);
+		else
+			fprintf(f, "expect: NO PACKETS: none of %llu traced packets could be judged (check the filters)\n",
+				r->reported);
 		break;
 	case TT_VERDICT_KEPT:
 		fprintf(f, "expect: kept: all %llu judged packets kept the expected fields\n",

@@ -27,6 +27,7 @@ struct tt_opts {
 	unsigned long long count;	/* packets, 0: unlimited */
 	const char *output;
 	const char *ready_file;
+	const char *pin_dir;		/* tsnproxy's state, read to name its restores */
 };
 
 /* Exit status. */
