@@ -113,6 +113,12 @@ dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 		assert_eq "unregistered pod: nothing restored" \
 			"$(dp_nic '.dport == 6104 and .priority != 0')" 0
 	fi
+	case $shape in
+	vxlan | geneve | ipip | gre)
+		assert_eq "$shape: every datagram encapsulated at nic0" \
+			"$(dp_nic '.dport >= 6101 and .dport <= 6105 and .tunnel')" $((5 * N))
+		;;
+	esac
 	assert_eq "node traffic: seen at nic0" "$(dp_nic '.dport == 6105')" $N
 	assert_eq "node traffic: nothing restored" "$(dp_nic '.dport == 6105 and .priority != 0')" 0
 	if [ -n "$dst6" ]; then
@@ -165,6 +171,16 @@ test_enforce_macvlan() { dp_enforce macvlan auto 1; }
 test_enforce_macvlan_tracepoint() { dp_enforce macvlan tracepoint 1; }
 test_enforce_ipvlan() { dp_enforce ipvlan auto 1; }
 test_enforce_ipvlan_tracepoint() { dp_enforce ipvlan tracepoint 1; }
+# Tunnels: at nic0 the observer reports the datagram inside the outer packet, whose skb (the
+# one the qdisc reads) carries the metadata
+test_enforce_vxlan() { dp_enforce vxlan auto; }
+test_enforce_vxlan_tracepoint() { dp_enforce vxlan tracepoint; }
+test_enforce_geneve() { dp_enforce geneve auto; }
+test_enforce_geneve_tracepoint() { dp_enforce geneve tracepoint; }
+test_enforce_ipip() { dp_enforce ipip auto; }
+test_enforce_ipip_tracepoint() { dp_enforce ipip tracepoint; }
+test_enforce_gre() { dp_enforce gre auto; }
+test_enforce_gre_tracepoint() { dp_enforce gre tracepoint; }
 
 test_trace_snat() { dp_trace snat veth-priority-reset vethpod1; }
 test_trace_ipv6() { dp_trace ipv6 veth-priority-reset vethpod1; }
