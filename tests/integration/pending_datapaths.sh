@@ -9,12 +9,6 @@
 # shellcheck source=tests/integration/test_datapaths.sh
 source "$TK_ROOT/tests/integration/test_datapaths.sh"
 
-# Raw Ethernet TSN frames (0xB62C) on the l2 shape: 49 of 50 are restored with either save hook;
-# the one missing is always the first frame of each sender (seq 0), counted as a miss at nic0.
-# The cause is not found yet (IP flows, whose first packet waits for ARP, lose none).
-pending_enforce_l2_raw() { DP_RAW=1 dp_enforce l2 auto; }
-pending_enforce_l2_raw_tracepoint() { DP_RAW=1 dp_enforce l2 tracepoint; }
-
 # tsntrace's path of the encapsulated packet stops at tun0: no nic0 hop, verdict at tun0.
 # Waits for tsntrace to follow the packet through the encapsulation.
 pending_trace_vxlan() { dp_trace vxlan veth-priority-reset vethpod1; }

@@ -8,8 +8,7 @@
 # the tracepoint save hook. tsntrace must follow the pod's packet to nic0 and judge it there.
 
 N=50	# packets per flow
-# 1: the l2 shape also sends raw Ethernet frames (EtherType 0xB62C) from an AF_PACKET socket;
-# tests/integration/pending_datapaths.sh sets it, until tsnproxy restores every one of them
+# 1: the l2 shape also sends raw Ethernet frames (EtherType 0xB62C) from an AF_PACKET socket
 DP_RAW=${DP_RAW:-0}
 
 proxy() { tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" "$@"; }
@@ -167,6 +166,12 @@ test_enforce_redirect() { dp_enforce redirect auto; }
 test_enforce_redirect_tracepoint() { dp_enforce redirect tracepoint; }
 test_enforce_l2() { dp_enforce l2 auto; }
 test_enforce_l2_tracepoint() { dp_enforce l2 tracepoint; }
+# Raw Ethernet TSN frames (0xB62C, broadcast): the bridge floods each one, so nic0 gets a clone
+# (br_flood with local delivery) while the original still lives, and only the lookup by content
+# can find it. Before ABI 4 that lookup trusted only slots of freed skbs, so each sender's first
+# frame was a miss (49 of 50); the tag (or --policy all) makes the content match enough.
+test_enforce_l2_raw() { DP_RAW=1 dp_enforce l2 auto; }
+test_enforce_l2_raw_tracepoint() { DP_RAW=1 dp_enforce l2 tracepoint; }
 test_enforce_macvlan() { dp_enforce macvlan auto 1; }
 test_enforce_macvlan_tracepoint() { dp_enforce macvlan tracepoint 1; }
 test_enforce_ipvlan() { dp_enforce ipvlan auto 1; }
