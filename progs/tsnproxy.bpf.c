@@ -308,12 +308,13 @@ static __always_inline struct tsn_track_slot *tsn_restore_lookup(struct tsn_trac
  * tunnel packet or its inner packet has no entry. The tunnel device encapsulates in place (the
  * outer skb is the one the pod's packet was saved from, with its tag), so the address lookup
  * still applies. Asked only after the plain lookup missed: a packet that is found pays nothing
- * for it, and one that is no tunnel a few compares (tsn_tunnel_maybe).
+ * for it, and one that is no tunnel a call and a few compares (tsn_tunnel_maybe). A subprogram,
+ * not inlined: the tunnel parse and a second fingerprint more than double the restore's code,
+ * which would otherwise sit in the instruction cache lines of every packet's path.
  */
-static __always_inline struct tsn_track_slot *tsn_restore_lookup_inner(struct __sk_buff *ctx,
-								       struct tsn_track_slot *s,
-								       __u64 addr, __u32 tag,
-								       __u32 netns)
+static __noinline struct tsn_track_slot *tsn_restore_lookup_inner(struct __sk_buff *ctx,
+								  struct tsn_track_slot *s,
+								  __u64 addr, __u32 tag, __u32 netns)
 {
 	struct tsn_tunnel_inner in;
 	__u64 fp;
