@@ -593,10 +593,22 @@ bool tsn_feature_has(enum tsn_feature f)
 	return st && st->ok;
 }
 
+int tsn_features_json_add(json_object *all, const char *name, bool ok, const char *reason)
+{
+	json_object *one = json_object_new_object();
+
+	if (!one)
+		return -ENOMEM;
+	json_object_object_add(one, "supported", json_object_new_boolean(ok));
+	json_object_object_add(one, "reason", json_object_new_string(reason));
+	json_object_object_add(all, name, one);
+	return 0;
+}
+
 json_object *tsn_features_json(void)
 {
 	const struct tsn_feature_status *st;
-	json_object *all, *one;
+	json_object *all;
 	int f;
 
 	all = json_object_new_object();
@@ -604,14 +616,10 @@ json_object *tsn_features_json(void)
 		return NULL;
 	for (f = 0; f < TSN_FEAT__MAX; f++) {
 		st = tsn_feature_status(f);
-		one = json_object_new_object();
-		if (!one) {
+		if (tsn_features_json_add(all, names[f], st->ok, st->reason)) {
 			json_object_put(all);
 			return NULL;
 		}
-		json_object_object_add(one, "supported", json_object_new_boolean(st->ok));
-		json_object_object_add(one, "reason", json_object_new_string(st->reason));
-		json_object_object_add(all, names[f], one);
 	}
 	return all;
 }

@@ -43,4 +43,7 @@ const struct tsn_feature_status *tsn_feature_status(enum tsn_feature f);
 /* All features as {"name": {"supported": bool, "reason": "..."}}. */
 json_object *tsn_features_json(void);
 
+/* Add one entry of that shape to all (a tool's own, beside the kernel's); -ENOMEM on failure. */
+int tsn_features_json_add(json_object *all, const char *name, bool ok, const char *reason);
+
 #endif /* TSN_KFEATURES_H */

@@ -16,8 +16,12 @@ char LICENSE[] SEC("license") = "GPL";
 
 /* set by the test: a VXLAN port besides 4789 */
 __u16 vxlan_port;
-/* results: tunnel found (0) or not (-1), inner offset and EtherType, fingerprint */
+/*
+ * results: tunnel found (0) or not (-1), inner offset and EtherType, fingerprint; and the
+ * restore's pre-check, which must say "maybe" for every tunnel packet found
+ */
 int rc_tunnel, rc_fp;
+bool maybe;
 __u32 inner_off;
 __u16 inner_proto;
 __u64 fp;
@@ -27,6 +31,7 @@ int test_tunnel(struct __sk_buff *ctx)
 {
 	struct tsn_tunnel_inner in = {};
 
+	maybe = tsn_tunnel_maybe(ctx, vxlan_port);
 	rc_tunnel = tsn_tunnel_inner(ctx, vxlan_port, &in);
 	inner_off = in.off;
 	inner_proto = in.l3proto;

@@ -70,6 +70,47 @@ static __always_inline int tsn_tunnel_inner_proto(struct __sk_buff *skb, __u32 o
 	return 0;
 }
 
+/* Is dport one of the UDP tunnels above: VXLAN (4789 or vxlan_port, when not 0) or Geneve? */
+static __always_inline bool tsn_tunnel_udp_port(__u16 dport, __u16 vxlan_port)
+{
+	return dport == TSN_TUN_VXLAN_PORT || dport == TSN_TUN_GENEVE_PORT ||
+	       (vxlan_port && dport == vxlan_port);
+}
+
+/*
+ * Could skb be a tunnel packet that tsn_tunnel_inner() recognises: an IPIP, IPv6-in-IP or GRE
+ * packet, or UDP to a tunnel port? Direct loads from the linear header and a few compares, no
+ * helper call, so that a packet that is no tunnel pays next to nothing before the full parse
+ * is skipped. True when the headers are not in the linear part: the full parse decides then.
+ */
+static __always_inline bool tsn_tunnel_maybe(struct __sk_buff *skb, __u16 vxlan_port)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	__u8 *l3 = (__u8 *)data + TSN_TUN_ETH_HLEN, *l4, proto;
+
+	if (skb->protocol == bpf_htons(TSN_TUN_ETH_P_IP)) {
+		if ((void *)(l3 + 20) > end)
+			return true;
+		proto = l3[9];
+		l4 = l3 + (l3[0] & 0xf) * 4;
+	} else if (skb->protocol == bpf_htons(TSN_TUN_ETH_P_IPV6)) {
+		if ((void *)(l3 + 40) > end)
+			return true;
+		proto = l3[6];
+		l4 = l3 + 40;
+	} else {
+		return false;
+	}
+	if (proto == TSN_TUN_PROTO_IPIP || proto == TSN_TUN_PROTO_IPV6 ||
+	    proto == TSN_TUN_PROTO_GRE)
+		return true;
+	if (proto != TSN_TUN_PROTO_UDP)
+		return false;
+	if ((void *)(l4 + 4) > end)
+		return true;
+	return tsn_tunnel_udp_port(bpf_ntohs(*(__u16 *)(l4 + 2)), vxlan_port);
+}
+
 /*
  * 0 and *in set when skb (a tc program's, L2 header at 0) is a tunnel packet of a kind above
  * with an IP packet inside; -1 when it is anything else, which the caller fingerprints as is.

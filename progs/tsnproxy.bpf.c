@@ -34,12 +34,15 @@
 #include <bpf/bpf_tracing.h>
 
 #include "tsn_track.bpf.h"
+#include "tsn_tunnel.bpf.h"
 
 /* Set by tsnproxy before load. */
 const volatile __u32 tsn_mode = TSN_MODE_REGISTERED;
 const volatile __u32 tsn_restore_flags = TSN_RESTORE_PRIORITY | TSN_RESTORE_TSTAMP;
 const volatile __u32 tsn_nic_netns = 0;
 const volatile bool tsn_have_tai = true;	/* kernel has SKB_CLOCK_TAI (6.11+) */
+/* A VXLAN UDP port besides IANA's 4789: Linux's default, which Flannel and Cilium use. */
+const volatile __u16 tsn_vxlan_port = 8472;
 
 /* skb->tstamp clock ids of bpf_skb_set_tstamp() (uapi enum bpf_tstamp_type) */
 #define TSN_BPF_SKB_CLOCK_MONOTONIC 1
@@ -283,26 +286,43 @@ static __always_inline bool tsn_slot_is(const struct tsn_track_slot *s, __u64 fp
 	return tsn_mode == TSN_MODE_ALL || (s->pod_tag == tag && s->netns == netns);
 }
 
-/* The saved entry of this packet: by its skb's address, else by its content; NULL if none. */
-static __always_inline struct tsn_track_slot *tsn_restore_lookup(struct tsn_cpu_counters *c,
-								 struct tsn_track_slot *s,
+/*
+ * The saved entry of the packet with fingerprint fp: by its skb's address (its slot s), else by
+ * its content; NULL if none.
+ */
+static __always_inline struct tsn_track_slot *tsn_restore_lookup(struct tsn_track_slot *s,
 								 __u64 addr, __u64 fp, __u32 tag,
 								 __u32 netns)
 {
-	if (s->skb == addr) {
-		if (tsn_slot_is(s, fp, tag, netns))
-			return s;
-		/*
-		 * Same address, other content: the saved skb was freed (a UDP socket consumes its
-		 * skbs without a tracepoint) and this skb reuses its address. That entry is not
-		 * this packet's; it ends when it expires or its slot is written again.
-		 */
-		tsn_cpu_count(c, TSN_CNT_FP_MISMATCH);
-	}
+	if (s->skb == addr && tsn_slot_is(s, fp, tag, netns))
+		return s;
 	s = tsn_slot_by_fp_any(fp);
 	if (!s || !s->saved_at || !tsn_slot_is(s, fp, tag, netns))
 		return NULL;
 	return s;
+}
+
+/*
+ * The saved entry of an encapsulated packet (VXLAN, Geneve, IPIP, GRE), found by the
+ * fingerprint of the packet inside, which is the one the pod sent; NULL if the packet is no
+ * tunnel packet or its inner packet has no entry. The tunnel device encapsulates in place (the
+ * outer skb is the one the pod's packet was saved from, with its tag), so the address lookup
+ * still applies. Asked only after the plain lookup missed: a packet that is found pays nothing
+ * for it, and one that is no tunnel a call and a few compares (tsn_tunnel_maybe). A subprogram,
+ * not inlined: the tunnel parse and a second fingerprint more than double the restore's code,
+ * which would otherwise sit in the instruction cache lines of every packet's path.
+ */
+static __noinline struct tsn_track_slot *tsn_restore_lookup_inner(struct __sk_buff *ctx,
+								  struct tsn_track_slot *s,
+								  __u64 addr, __u32 tag, __u32 netns)
+{
+	struct tsn_tunnel_inner in;
+	__u64 fp;
+
+	if (!tsn_tunnel_maybe(ctx, tsn_vxlan_port) || tsn_tunnel_inner(ctx, tsn_vxlan_port, &in) ||
+	    tsn_fp_l3(ctx, TSN_SRC_TC, in.off, in.l3proto, ctx->len, &fp))
+		return NULL;
+	return tsn_restore_lookup(s, addr, fp, tag, netns);
 }
 
 SEC("tc")
@@ -310,7 +330,7 @@ int tsn_restore(struct __sk_buff *ctx)
 {
 	struct tsn_cpu_counters *c = tsn_cpu();
 	__u32 tag = 0, netns = 0, idx;
-	struct tsn_track_slot *s;
+	struct tsn_track_slot *s, *found;
 	struct tsn_meta m;
 	__u64 addr, fp;
 
@@ -338,11 +358,21 @@ int tsn_restore(struct __sk_buff *ctx)
 		return TC_ACT_UNSPEC;
 	if (tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;
-	s = tsn_restore_lookup(c, s, addr, fp, tag, netns);
-	if (!s) {
+	found = tsn_restore_lookup(s, addr, fp, tag, netns);
+	if (!found)
+		found = tsn_restore_lookup_inner(ctx, s, addr, tag, netns);
+	if (!found) {
+		/*
+		 * Same address, other content: the saved skb was freed (a UDP socket consumes its
+		 * skbs without a tracepoint) and this skb reuses its address. That entry is not
+		 * this packet's; it ends when it expires or its slot is written again.
+		 */
+		if (s->skb == addr)
+			tsn_cpu_count(c, TSN_CNT_FP_MISMATCH);
 		tsn_cpu_count(c, TSN_CNT_MISS);
 		return TC_ACT_UNSPEC;
 	}
+	s = found;
 	if (!tsn_fresh(tsn_now(), s->saved_at)) {
 		tsn_cpu_count(c, TSN_CNT_EXPIRED);
 		tsn_slot_clear(s);

@@ -18,7 +18,8 @@ struct tk_obs_event {
 	__u8 has_sk;
 	__u16 queue;
 	__u16 ethertype;	/* skb->protocol, host order */
-	__u16 _pad;
+	__u8 tunnel;		/* the datagram was inside a tunnel packet */
+	__u8 _pad;
 };
 
 #endif

@@ -7,7 +7,8 @@
  *   observe [--dport LO[-HI]] [--ethertype N] [--duration S] [--ready-file F]
  *
  * UDP over IPv4 and IPv6; --ethertype adds the raw frames of that EtherType (build/ethtalker),
- * reported with sport and dport 0.
+ * reported with sport and dport 0. A VXLAN, Geneve, IPIP or GRE packet is reported by the
+ * datagram inside, with "tunnel": true.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -52,6 +53,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	tsn_json_add_bool(o, "has_sk", e->has_sk);
 	tsn_json_add_u64(o, "queue", e->queue);
 	tsn_json_add_u64(o, "ethertype", e->ethertype);
+	tsn_json_add_bool(o, "tunnel", e->tunnel);
 	tsn_out_emit(stdout, o, TSN_OUT_JSON);
 	json_object_put(o);
 	return 0;

@@ -100,6 +100,7 @@ static void outer(struct tun_frame *f, bool outer6, uint8_t proto, size_t payloa
 }
 
 struct tun_result {
+	bool maybe;
 	int rc, rc_fp;
 	uint32_t off;
 	uint16_t proto;
@@ -115,7 +116,7 @@ static int tun_run(struct test_tunnel_bpf *skel, const struct tun_frame *f, uint
 	skel->bss->vxlan_port = vxlan_port;
 	skel->bss->rc_tunnel = -2;
 	e = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.test_tunnel), &o);
-	*r = (struct tun_result){ skel->bss->rc_tunnel, skel->bss->rc_fp, skel->bss->inner_off,
+	*r = (struct tun_result){ skel->bss->maybe, skel->bss->rc_tunnel, skel->bss->rc_fp, skel->bss->inner_off,
 				  skel->bss->inner_proto, skel->bss->fp };
 	return e ? -errno : 0;
 }
@@ -131,12 +132,15 @@ static void expect_inner(struct test_tunnel_bpf *skel, const struct tun_frame *f
 	eth(&plain, v6 ? 0x86dd : 0x0800);
 	pod_l3(&plain, v6);
 	if (!ASSERT_OK(tun_run(skel, &plain, 0, &p), what) ||
-	    !ASSERT_EQ(p.rc, -1, "the plain packet is no tunnel"))
+	    !ASSERT_EQ(p.rc, -1, "the plain packet is no tunnel") ||
+	    !ASSERT_FALSE(p.maybe, "the plain packet skips the parse (tsn_tunnel_maybe)"))
 		return;
 	if (!ASSERT_OK(tun_run(skel, f, vxlan_port, &r), what))
 		return;
 	snprintf(name, sizeof(name), "%s: recognised", what);
 	ASSERT_EQ(r.rc, 0, name);
+	snprintf(name, sizeof(name), "%s: tsn_tunnel_maybe lets it through", what);
+	ASSERT_TRUE(r.maybe, name);
 	snprintf(name, sizeof(name), "%s: inner offset", what);
 	ASSERT_EQ(r.off, off, name);
 	snprintf(name, sizeof(name), "%s: inner EtherType", what);
