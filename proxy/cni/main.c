@@ -113,6 +113,10 @@ static int need_env(struct ctx *c, const char *name, const char **out)
 	if (!v || !*v)
 		return tsn_cni_err(&c->err, TSN_CNI_E_ENV, NULL, "%s is not set (required for %s)",
 				   name, c->cmd);
+	if (!strcmp(name, "CNI_CONTAINERID") && strlen(v) > TSN_CNI_MAX_CONTAINER_ID)
+		return tsn_cni_err(&c->err, TSN_CNI_E_ENV, NULL,
+				   "CNI_CONTAINERID is too long (%zu characters, at most %d)",
+				   strlen(v), TSN_CNI_MAX_CONTAINER_ID);
 	if (!strcmp(name, "CNI_CONTAINERID") && !tsn_cni_valid_container_id(v))
 		return tsn_cni_err(&c->err, TSN_CNI_E_ENV, NULL,
 				   "CNI_CONTAINERID '%.64s' has characters other than "
@@ -242,6 +246,11 @@ static int cmd_add(struct ctx *c)
 	rc = need_pod_env(c, true);
 	if (rc)
 		return rc;
+	/* the network a registration is recorded under, which GC goes by */
+	if (!c->conf.name)
+		return tsn_cni_err(&c->err, TSN_CNI_E_CONFIG, NULL,
+				   "name (the network's) is missing: GC finds a network's "
+				   "attachments by it");
 	if (!c->conf.prev_result)
 		return tsn_cni_err(&c->err, TSN_CNI_E_CONFIG, NULL,
 				   "prevResult is missing: tsn is a chained plugin and goes after "

@@ -315,7 +315,12 @@ test_cni_bad_input() {
 		cni ADD '{"cniVersion": "1.1.0", "type": ' $env1
 		expect_code "truncated JSON" 6 "not valid JSON"
 		cni ADD '[1,2]' $env1
-		expect_code "not an object" 6 "JSON object"
+		expect_code "not an object" 6 "is an array, not a JSON object"
+		# valid JSON, so "not valid JSON" would be a lie: say what it is
+		cni ADD 'null' $env1
+		expect_code "JSON null" 6 "^network configuration on stdin is null, not a JSON object$"
+		cni ADD ' 17 ' $env1
+		expect_code "a number" 6 "is a number, not a JSON object"
 		cni ADD "$ok trailing" $env1
 		expect_code "garbage after the object" 6
 		cni ADD "$(conf 1.1.0 'del(.type)')" $env1
@@ -368,6 +373,11 @@ test_cni_bad_input() {
 		expect_code "cniVersion missing" 7 cniVersion
 		cni ADD "$(conf 1.1.0 'del(.prevResult)')" $env1
 		expect_code "ADD without prevResult" 7 prevResult
+		# GC finds a network's attachments by name: an ADD must record one
+		cni ADD "$(conf 1.1.0 'del(.name)')" $env1
+		expect_code "ADD without name" 7 "^name .* is missing"
+		cni ADD "$(conf 1.1.0 '.name = ""')" $env1
+		expect_code "ADD with an empty name" 7 "^name must be a non-empty string"
 		cni ADD "$(conf 1.1.0 '.prevResult = [1]')" $env1
 		expect_code "prevResult a list" 6 prevResult
 		cni ADD "$(conf 1.1.0 '.runtimeConfig = 3')" $env1
@@ -383,6 +393,13 @@ test_cni_bad_input() {
 	cni ADD "$ok" CNI_CONTAINERID=../../etc CNI_NETNS="/run/netns/tk$TK_TEST_ID-pod1" \
 		CNI_IFNAME=eth0
 	expect_code "CNI_CONTAINERID with a path" 4 CNI_CONTAINERID
+	cni ADD "$ok" CNI_CONTAINERID="$(printf 'a%.0s' {1..200})" \
+		CNI_NETNS="/run/netns/tk$TK_TEST_ID-pod1" CNI_IFNAME=eth0
+	expect_code "CNI_CONTAINERID of 200 characters" 4 \
+		"^CNI_CONTAINERID is too long \\(200 characters, at most 199\\)$"
+	cni ADD "$ok" CNI_CONTAINERID="$(printf 'a%.0s' {1..199})" \
+		CNI_NETNS="/run/netns/tk$TK_TEST_ID-pod1" CNI_IFNAME=eth9
+	expect_code "CNI_CONTAINERID of 199 characters is fine" 103 "no interface 'eth9'"
 	CNI_OUT=$(printf '%s' "$ok" | tk_ns "$TK_NODE" env -i "$TK_BUILD/tsn" 2>/dev/null)
 	CNI_RC=$?
 	expect_code "CNI_COMMAND missing" 4 CNI_COMMAND
