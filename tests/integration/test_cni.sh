@@ -542,6 +542,48 @@ test_cni_two_attachments_one_pod() {
 	assert_eq "eth0 no longer restored" "$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" 0
 }
 
+# A pod whose interface the runtime recreated (a new device, a new ifindex) has a dead save link:
+# CHECK fails, and ADD again repairs it (on main it failed with "Link has been severed" and left
+# a link pinned that CHECK then took for healthy). The observer at nic0 tells what the pod's
+# packets got. (A removed NIC link: test_cni_check_errors.)
+test_cni_dead_attachment_check_fails_add_repairs() {
+	cni_setup 1
+	local pod=/run/netns/tk$TK_TEST_ID-pod1 cfg
+	cfg=$(conf 1.1.0)
+	# shellcheck disable=SC2046 # word splitting of the VAR=VALUE list is intended
+	{
+		cni ADD "$cfg" $(pod_env 1)
+		expect_ok "ADD"
+		cni CHECK "$cfg" $(pod_env 1)
+		expect_ok "CHECK"
+		tk_observe_start 6061-6063
+		tk_talk "$TK_TEST_ID" 1 --port 6061 --count 50 --priority 1 >/dev/null
+		tk_fixture_recreate_pod_link "$TK_TEST_ID" 1
+		cni CHECK "$cfg" $(pod_env 1)
+		expect_code "CHECK, pod interface recreated" 105 "^the pod's eth0 has no save hook$"
+		assert_match "CHECK says why" "$(echo "$CNI_OUT" | jq -r .details)" "recreated"
+		tk_talk "$TK_TEST_ID" 1 --port 6062 --count 50 --priority 1 >/dev/null
+		cni ADD "$cfg" $(pod_env 1)
+		expect_ok "ADD again repairs"
+		cni CHECK "$cfg" $(pod_env 1)
+		expect_ok "CHECK after the repair"
+		assert_eq "one save link, on the new eth0" \
+			"$(find "$TK_PIN/links" -name 'save_*' -printf '%f\n')" \
+			"save_$(ino "$pod")_$(nsenter --net="$pod" ip -j link show eth0 | jq '.[0].ifindex')"
+		tk_talk "$TK_TEST_ID" 1 --port 6063 --count 50 --priority 1 >/dev/null
+		tk_observe_stop
+		cni DEL "$(conf 1.1.0 'del(.prevResult)')" $(pod_env 1)
+		expect_ok "DEL"
+	}
+	assert_eq "priority 1 restored at nic0" \
+		"$(tk_observe_count "$TK_NODE" nic0 '.dport == 6061 and .priority == 1')" 50
+	assert_eq "interface recreated: priority 0 at nic0" \
+		"$(tk_observe_count "$TK_NODE" nic0 '.dport == 6062 and .priority == 0')" 50
+	assert_eq "after ADD again: priority 1 at nic0" \
+		"$(tk_observe_count "$TK_NODE" nic0 '.dport == 6063 and .priority == 1')" 50
+	assert_eq "no save link left after DEL" "$(find "$TK_PIN/links" -name 'save_*' | wc -l)" 0
+}
+
 test_cni_save_hook_tc() {
 	tk_require tcx
 	check_cni_traffic_classes '.saveHook = "tc"'
