@@ -300,6 +300,53 @@ test_cni_gc() {
 	[ ! -e "$(state_dir)" ] || tk_fail "records left: $(ls "$(state_dir)")"
 }
 
+# Two networks share a pin dir (one datapath) but name different stateDirs (both documented
+# options): on main the second network's ADD succeeded, and its GC then took the first
+# network's pods for leaked registrations (no record of its own claims them) and removed them.
+# Now ADD refuses a second stateDir for a pin dir in one line, GC of the other network leaves
+# the pods alone, and once the first network's last record is gone the pin dir is free again.
+# Networks that share the stateDir too keep working, each GC taking only its own pods.
+test_cni_two_networks_share_pin_dir() {
+	cni_setup 2
+	tk_listen "$TK_TEST_ID" 5001
+	local sa=/run/tsnkit/tk$TK_TEST_ID-net-a sb=/run/tsnkit/tk$TK_TEST_ID-net-b
+	local p1=/run/netns/tk$TK_TEST_ID-pod1 p2=/run/netns/tk$TK_TEST_ID-pod2 a b c
+	tk_defer "rm -rf $sa $sb"
+	a=$(conf 1.1.0 ".name = \"net-a\" | .stateDir = \"$sa\"" 1)
+	b=$(conf 1.1.0 ".name = \"net-b\" | .stateDir = \"$sb\"" 2)
+	c=$(conf 1.1.0 ".name = \"net-c\" | .stateDir = \"$sa\"" 2)
+	# shellcheck disable=SC2046 # word splitting of the VAR=VALUE list is intended
+	{
+		cni ADD "$a" $(pod_env 1)
+		expect_ok "ADD pod1 to net-a"
+		cni ADD "$b" $(pod_env 2)
+		expect_code "ADD pod2 to net-b, another stateDir" 7 \
+			"^pinDir $TK_PIN holds pods recorded in stateDir $sa, not in $sb: networks that share a pinDir must share its stateDir$"
+		assert_eq "net-b recorded nothing" "$(ls "$sb" 2>/dev/null)" ""
+		assert_eq "pod2 not registered" "$(registration "$p2")" ""
+		cni GC "$(jq -c 'del(.prevResult) | .["cni.dev/valid-attachments"] = []' <<<"$b")"
+		expect_ok "GC of net-b"
+		assert_ne "pod1 kept by net-b's GC" "$(registration "$p1")" ""
+		assert_tc_deltas "pod1 still restored after net-b's GC" "1=50" tk_pod_talk 1 1 50
+		# the same pin dir and stateDir: one set of records, each GC takes its own
+		cni ADD "$c" $(pod_env 2)
+		expect_ok "ADD pod2 to net-c, net-a's stateDir"
+		cni GC "$(jq -c 'del(.prevResult) | .["cni.dev/valid-attachments"] = []' <<<"$c")"
+		expect_ok "GC of net-c"
+		assert_eq "pod2 collected by net-c's GC" "$(registration "$p2")" ""
+		assert_tc_deltas "pod1 restored, pod2 no more" "1=50" \
+			eval "tk_pod_talk 1 1 50 && tk_pod_talk 2 1 50"
+		cni DEL "$(jq -c 'del(.prevResult)' <<<"$a")" $(pod_env 1)
+		expect_ok "DEL pod1 from net-a"
+		cni ADD "$b" $(pod_env 2)
+		expect_ok "ADD pod2 to net-b once net-a has no pods"
+		cni DEL "$(jq -c 'del(.prevResult)' <<<"$b")" $(pod_env 2)
+		expect_ok "DEL pod2 from net-b"
+	}
+	assert_eq "no records, no owner file left" \
+		"$(ls -d "$sa" "$sb" /run/tsnkit/cni/*tk$TK_TEST_ID* 2>/dev/null)" ""
+}
+
 # ---- bad input: right code and message, nothing loaded or registered ---------------------------
 test_cni_bad_input() {
 	cni_setup 1
