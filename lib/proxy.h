@@ -62,8 +62,9 @@ int tsn_proxy_load_check(__u32 save_hook);
 
 /*
  * Load, attach and pin; or adopt what is pinned when the settings match (idempotent; missing
- * NIC links are re-attached, a recreated NIC takes the place of the gone one). *adopted tells which. Conflicting settings: -EEXIST; bad options:
- * -EINVAL (an unknown NIC: -ENODEV). Nothing is left half-attached on failure.
+ * NIC links are re-attached, a recreated NIC takes the place of the gone one). *adopted tells
+ * which. Conflicting settings: -EEXIST; bad options: -EINVAL (an unknown NIC: -ENODEV).
+ * Nothing is left half-attached on failure.
  */
 int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, size_t errlen);
 

@@ -429,7 +429,8 @@ _tk_test_leftovers() { # TAG IDS...
 	for id in "$@"; do
 		tk_netns_matching "^tk$id-" | sed 's/^/netns:/'
 		[ -e "/sys/fs/bpf/tk$id" ] && echo "pin:/sys/fs/bpf/tk$id"
-		for i in "/run/tsnkit-fixture/tk$id" "/run/tsnkit/cni/sys_fs_bpf_tk$id"; do
+		for i in "/run/tsnkit-fixture/tk$id" "/run/tsnkit/cni/sys_fs_bpf_tk$id" \
+			"/run/tsnkit/cni/sys_fs_bpf_tk$id.statedir"; do
 			[ -e "$i" ] && echo "state:$i"
 		done
 	done
@@ -454,7 +455,8 @@ tk_test_cleanup() { # TAG ID
 				ip netns del "$ns" 2>/dev/null
 			done
 			rm -rf "/sys/fs/bpf/tk$id" "/run/tsnkit-fixture/tk$id" \
-				"/run/tsnkit/cni/sys_fs_bpf_tk$id"
+				"/run/tsnkit/cni/sys_fs_bpf_tk$id" \
+				"/run/tsnkit/cni/sys_fs_bpf_tk$id.statedir"
 		done
 	fi
 	for id in $(_tk_claims_of "$tag"); do rm -rf "${TK_CLAIM_DIR:?}/$id"; done

@@ -17,7 +17,7 @@ state_dir() { echo "/run/tsnkit/cni/sys_fs_bpf_tk$TK_TEST_ID"; }
 cni_setup() { # [NPODS]
 	tk_fixture_up "$TK_TEST_ID" "${1:-2}"
 	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
-	tk_defer "rm -rf $(state_dir)"
+	tk_defer "rm -rf $(state_dir) $(state_dir).statedir"
 }
 
 # A prevResult as a bridge plugin of that version would return it.
