@@ -265,6 +265,18 @@ int tsn_json_parse(const char *text, json_object **out, char *err, size_t errlen
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue && len) {
+		/*
+		 * A top-level number or literal ("17", "null") at the very end of the input is
+		 * still open for the tokener, which cannot tell "17" from the start of "170": a
+		 * blank closes it. Anything really unfinished ("{") stays unfinished.
+		 */
+		obj = json_tokener_parse_ex(tok, " ", 1);
+		jerr = json_tokener_get_error(tok);
+		if (jerr != json_tokener_success)
+			jerr = json_tokener_continue;
+		end = len;
+	}
 	json_tokener_free(tok);
 
 	if (jerr == json_tokener_success) {

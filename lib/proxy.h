@@ -64,8 +64,9 @@ int tsn_proxy_load_check(__u32 save_hook);
 
 /*
  * Load, attach and pin; or adopt what is pinned when the settings match (idempotent; missing
- * NIC links are re-attached). *adopted tells which. Conflicting settings: -EEXIST; bad options:
- * -EINVAL (an unknown NIC: -ENODEV). Nothing is left half-attached on failure.
+ * NIC links are re-attached, a recreated NIC takes the place of the gone one). *adopted tells
+ * which. Conflicting settings: -EEXIST; bad options: -EINVAL (an unknown NIC: -ENODEV).
+ * Nothing is left half-attached on failure.
  */
 int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, size_t errlen);
 
@@ -98,7 +99,8 @@ enum tsn_proxy_state tsn_proxy_state(const char *pin_dir, char *why, size_t whyl
 /*
  * Register a pod netns (by inode) with its policy; with the tc save hook also attach to ifname
  * (or the pod's only interface). Registering a pod again for another interface adds that one:
- * the policy then covers any of the pod's interfaces.
+ * the policy then covers any of the pod's interfaces. Registering again repairs: links of
+ * interfaces that are gone are removed, the current one gets the save program.
  */
 int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_policy *pol,
 		    const char *pod_ifname, int netns_fd, char *err, size_t errlen);

@@ -404,6 +404,26 @@ static int pin_link(struct bpf_link *link, const char *pin_dir, const char *name
 	return bpf_link__pin(link, path);
 }
 
+/*
+ * The slot of a running datapath's NIC that no longer exists in this netns and that no wanted
+ * NIC names, or -1.
+ */
+static int replaced_nic(const struct tsn_proxy_config *have, const struct tsn_proxy_config *want)
+{
+	char ifname[IF_NAMESIZE];
+	int i, j;
+
+	for (j = 0; j < (int)have->nic_count; j++) {
+		bool wanted = false;
+
+		for (i = 0; i < (int)want->nic_count; i++)
+			wanted |= want->nic_ifindex[i] == have->nic_ifindex[j];
+		if (!wanted && !if_indextoname(have->nic_ifindex[j], ifname))
+			return j;
+	}
+	return -1;
+}
+
 static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char *err,
 		 size_t errlen)
 {
@@ -431,10 +451,25 @@ static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char 
 		for (j = 0; j < (int)have.nic_count; j++)
 			if (have.nic_ifindex[j] == want->nic_ifindex[i])
 				break;
-		if (j == (int)have.nic_count)
+		if (j < (int)have.nic_count)
+			continue;
+		/*
+		 * A NIC that was recreated has a new ifindex, and the running datapath's NIC of
+		 * the old one is gone: the new one takes its place (and gets the restore below).
+		 * Never a NIC that still exists: that would be other settings.
+		 */
+		j = replaced_nic(&have, want);
+		if (j < 0)
 			return fail(err, errlen, -EEXIST,
 				    "already running from %s on other NICs: stop it first",
 				    pin_dir);
+		pr_info("NIC ifindex %u is gone: ifindex %u takes its place", have.nic_ifindex[j],
+			want->nic_ifindex[i]);
+		restore_link_path(path, sizeof(path), pin_dir, have.nic_ifindex[j]);
+		proxy_unpin_link(path);	/* its link died with the old device */
+		have.nic_ifindex[j] = want->nic_ifindex[i];
+		have.nic_tc_kind[j] = 0;	/* a clsact qdisc went with the old device too */
+		changed = true;
 	}
 	/* A NIC that lost its attachment (e.g. recreated) gets the pinned program again. */
 	proxy_pin_path(path, sizeof(path), pin_dir, "progs", "restore");

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,23 +30,29 @@ static void save_link_path(char *buf, size_t len, const char *pin_dir, __u32 net
 	proxy_pin_path(buf, len, pin_dir, "links", name);
 }
 
-/* Point the pinned link at path to prog_fd instead, in place; 0 or -errno. */
-static int relink(const char *path, int prog_fd)
-{
-	int fd = bpf_obj_get(path), e;
+/* Filter handle and priority of a pod's save program on clsact (kernels without tcx). */
+#define POD_SAVE_CLSACT_HANDLE 0x75e
+#define POD_SAVE_CLSACT_PRIO 1
 
-	if (fd < 0)
-		return -errno;
-	e = bpf_link_update(fd, prog_fd, NULL) ? -errno : 0;
-	close(fd);
-	return e;
+/* The tc hook of a pod's save program on ifindex: a tcx link pinned at path, or clsact. */
+static void pod_save_hook(struct tsn_tc_hook *h, int ifindex, char *path)
+{
+	memset(h, 0, sizeof(*h));
+	h->ifindex = ifindex;
+	h->dir = TSN_TC_EGRESS;
+	h->link_fd = -1;
+	if (tsn_tc_have_tcx()) {
+		h->kind = TSN_TC_TCX;
+		h->link_pin = path;
+	} else {
+		h->kind = TSN_TC_CLSACT;
+		h->handle = POD_SAVE_CLSACT_HANDLE;
+		h->priority = POD_SAVE_CLSACT_PRIO;
+	}
 }
 
-/*
- * Detach and unpin the save links of a pod (prog_fd < 0), or point them at prog_fd: on one
- * interface, or on all (ifindex 0). Returns the first error.
- */
-static int for_save_links(const char *pin_dir, __u32 netns, __u32 ifindex, int prog_fd)
+int proxy_pod_links(const char *pin_dir, __u32 netns,
+		    int (*fn)(const struct proxy_pod_link *l, void *arg), void *arg)
 {
 	char dir[PATH_MAX], prefix[32];
 	struct dirent *de;
@@ -57,21 +64,58 @@ static int for_save_links(const char *pin_dir, __u32 netns, __u32 ifindex, int p
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
 		char path[PATH_MAX + NAME_MAX + 2];
+		struct proxy_pod_link l = { .path = path };
+		struct tsn_tc_hook h;
 
-		if (strncmp(de->d_name, prefix, strlen(prefix)) ||
-		    (ifindex && strtoul(de->d_name + strlen(prefix), NULL, 10) != ifindex))
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
 			continue;
+		l.ifindex = (__u32)strtoul(de->d_name + strlen(prefix), NULL, 10);
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (prog_fd < 0) {
-			proxy_unpin_link(path);
-		} else {
-			r = relink(path, prog_fd);
-			e = e ?: r;
-		}
+		pod_save_hook(&h, (int)l.ifindex, path);
+		h.kind = TSN_TC_TCX;	/* only tcx links are pinned */
+		l.attached = tsn_tc_query(&h) != 0;
+		r = fn(&l, arg);
+		e = e ?: r;
 	}
 	if (d)
 		closedir(d);
 	return e;
+}
+
+struct relink_arg {
+	__u32 ifindex;	/* 0: every link of the pod */
+	int prog_fd;	/* < 0: detach and unpin */
+};
+
+/* Point a pod's pinned link at another program, in place; or detach it. 0 or -errno. */
+static int relink(const struct proxy_pod_link *l, void *arg)
+{
+	const struct relink_arg *a = arg;
+	int fd, e;
+
+	if (a->ifindex && l->ifindex != a->ifindex)
+		return 0;
+	if (a->prog_fd < 0) {
+		proxy_unpin_link(l->path);
+		return 0;
+	}
+	fd = bpf_obj_get(l->path);
+	if (fd < 0)
+		return -errno;
+	e = bpf_link_update(fd, a->prog_fd, NULL) ? -errno : 0;
+	close(fd);
+	return e;
+}
+
+/*
+ * Detach and unpin the save links of a pod (prog_fd < 0), or point them at prog_fd: on one
+ * interface, or on all (ifindex 0). Returns the first error.
+ */
+static int for_save_links(const char *pin_dir, __u32 netns, __u32 ifindex, int prog_fd)
+{
+	struct relink_arg a = { .ifindex = ifindex, .prog_fd = prog_fd };
+
+	return proxy_pod_links(pin_dir, netns, relink, &a);
 }
 
 static void detach_save_links(const char *pin_dir, __u32 netns, __u32 ifindex)
@@ -79,9 +123,19 @@ static void detach_save_links(const char *pin_dir, __u32 netns, __u32 ifindex)
 	for_save_links(pin_dir, netns, ifindex, -1);
 }
 
-/* Filter handle and priority of a pod's save program on clsact (kernels without tcx). */
-#define POD_SAVE_CLSACT_HANDLE 0x75e
-#define POD_SAVE_CLSACT_PRIO 1
+/*
+ * A link the kernel detached because its interface went away (deleted, or recreated as a new
+ * device) can never run again, and bpf_link_update refuses it (ENOLINK): unpin it.
+ */
+static int unpin_dead_link(const struct proxy_pod_link *l, void *arg)
+{
+	if (!l->attached) {
+		pr_info("removing save link %s: its interface (ifindex %u) is gone", l->path,
+			l->ifindex);
+		proxy_unpin_link(l->path);
+	}
+	return 0;
+}
 
 /*
  * Bind tag to netns in the datapath's tag table (netns 0: unbind). The restore trusts a tagged
@@ -190,21 +244,21 @@ static int load_pod_save(const char *pin_dir, const struct tsn_proxy_config *cfg
 	return 0;
 }
 
-/* The tc hook of a pod's save program on ifindex: a tcx link pinned at path, or clsact. */
-static void pod_save_hook(struct tsn_tc_hook *h, int ifindex, char *path)
+/* Is a save program of ours attached to ifindex in the pod's netns (netns_fd)? */
+static bool save_attached(const char *pin_dir, __u32 netns_ino, int netns_fd, int ifindex)
 {
-	memset(h, 0, sizeof(*h));
-	h->ifindex = ifindex;
-	h->dir = TSN_TC_EGRESS;
-	h->link_fd = -1;
-	if (tsn_tc_have_tcx()) {
-		h->kind = TSN_TC_TCX;
-		h->link_pin = path;
-	} else {
-		h->kind = TSN_TC_CLSACT;
-		h->handle = POD_SAVE_CLSACT_HANDLE;
-		h->priority = POD_SAVE_CLSACT_PRIO;
+	struct tsn_tc_hook h;
+	char path[PATH_MAX];
+	__u32 id = 0;
+	int saved;
+
+	save_link_path(path, sizeof(path), pin_dir, netns_ino, (__u32)ifindex);
+	pod_save_hook(&h, ifindex, path);
+	if (!tsn_netns_enter(netns_fd, &saved)) {
+		id = tsn_tc_query(&h);
+		tsn_netns_leave(saved);
 	}
+	return id != 0;
 }
 
 /*
@@ -276,7 +330,7 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	struct tsn_policy p = *pol, old;
 	struct tsnproxy_bpf *pod = NULL;
 	int fd = -1, lock, ifindex, e = 0;
-	bool have_old, fresh_tag = false;
+	bool have_old, had_link, fresh_tag = false;
 	__u32 own_netns = 0;
 
 	lock = proxy_lock();
@@ -337,9 +391,15 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 		have_old = false;
 	}
 	if (have_old) {
+		char old_ifname[IF_NAMESIZE];
+
 		p.tag = old.tag;
-		/* a second interface of the pod: the policy covers both, naming neither */
-		if (old.ifindex != p.ifindex)
+		/*
+		 * A second interface of the pod: the policy covers both, naming neither. An
+		 * interface that replaced the registered one, which is gone, takes its place.
+		 */
+		if (old.ifindex != p.ifindex &&
+		    (!old.ifindex || !tsn_netns_ifname(netns_fd, (int)old.ifindex, old_ifname)))
 			p.ifindex = 0;
 	} else {
 		p.tag = alloc_tag(pin_dir, &cfg);
@@ -350,6 +410,9 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 		}
 		fresh_tag = true;
 	}
+	/* links left by interfaces that are gone: relinking the pod's links would fail on them */
+	proxy_pod_links(pin_dir, netns_ino, unpin_dead_link, NULL);
+	had_link = save_attached(pin_dir, netns_ino, netns_fd, ifindex);
 	/* bound before the save program runs: its first packet is already trusted */
 	e = bind_tag(pin_dir, p.tag, netns_ino);
 	if (!e)
@@ -364,6 +427,8 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	tsnproxy_bpf__destroy(pod);
 	if (e) {
 		fail(err, errlen, e, "attaching the save program in the pod netns: %s", strerror(-e));
+		if (!had_link)	/* nothing half-attached: the new link goes again */
+			detach_save_links(pin_dir, netns_ino, (__u32)ifindex);
 		goto undo;
 	}
 	if (bpf_map_update_elem(fd, &netns_ino, &p, BPF_ANY)) {
@@ -387,10 +452,7 @@ int tsn_proxy_check_save(const char *pin_dir, __u32 netns_ino, int netns_fd, con
 			 char *err, size_t errlen)
 {
 	struct tsn_proxy_config cfg;
-	struct tsn_tc_hook h;
-	char path[PATH_MAX];
-	int ifindex, saved;
-	__u32 id = 0;
+	int ifindex;
 
 	if (proxy_read_config(pin_dir, &cfg))
 		return fail(err, errlen, -ENOENT, "enforce mode is not running (no state in %s)",
@@ -400,15 +462,11 @@ int tsn_proxy_check_save(const char *pin_dir, __u32 netns_ino, int netns_fd, con
 	ifindex = tsn_netns_ifindex(netns_fd, ifname);
 	if (ifindex < 0)
 		return fail(err, errlen, ifindex, "no interface '%s' in the pod netns", ifname);
-	save_link_path(path, sizeof(path), pin_dir, netns_ino, (__u32)ifindex);
-	pod_save_hook(&h, ifindex, path);
-	if (!tsn_netns_enter(netns_fd, &saved)) {
-		id = tsn_tc_query(&h);
-		tsn_netns_leave(saved);
-	}
-	if (!id)
-		return fail(err, errlen, -ENOLINK, "the save program is not attached to the pod's %s",
-			    ifname);
+	if (!save_attached(pin_dir, netns_ino, netns_fd, ifindex))
+		return fail(err, errlen, -ENOLINK,
+			    "the save program is not attached to the pod's %s (ifindex %d): the "
+			    "interface was recreated or its link removed; registering the pod again "
+			    "repairs it", ifname, ifindex);
 	return 0;
 }
 

@@ -60,6 +60,17 @@ void proxy_track_unmap(struct tsn_track_slot *t, __u32 cap);
 /* The datapath's clock now (progs/clock): 0 or -errno. */
 int proxy_clock(const char *pin_dir, struct tsn_clock_sample *now);
 
+/* proxy_pods.c */
+/* One pinned save link of a pod (tcx; clsact filters have no pin). */
+struct proxy_pod_link {
+	const char *path;
+	__u32 ifindex;		/* the pod interface its name records */
+	bool attached;		/* still attached there: false once that interface is gone */
+};
+/* Call fn for each pinned save link of netns; the first error fn returned, or 0. */
+int proxy_pod_links(const char *pin_dir, __u32 netns,
+		    int (*fn)(const struct proxy_pod_link *l, void *arg), void *arg);
+
 /* proxy_status.c */
 /* 0 when pin_dir holds a complete state, else -errno with what is wrong (and what to do) in err. */
 int proxy_state_error(const char *pin_dir, char *err, size_t errlen);

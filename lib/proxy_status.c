@@ -153,28 +153,64 @@ int tsn_proxy_check_attached(const char *pin_dir, char *err, size_t errlen)
 	return 0;
 }
 
+/* A pod's pinned save links as status shows them; netns_fd: the pod's netns, for names. */
+struct pod_links {
+	int netns_fd;
+	__u32 registered;	/* the registration's ifindex, 0: any of the pod's */
+	json_object *arr;
+	int n, dead;
+	bool has_registered;
+};
+
+static int pod_link_json(const struct proxy_pod_link *l, void *arg)
+{
+	struct pod_links *pl = arg;
+	json_object *o = json_object_new_object();
+	char ifname[IF_NAMESIZE];
+
+	tsn_json_add_u64(o, "ifindex", l->ifindex);
+	/* a dead link's interface is gone, or its index now names another device */
+	if (l->attached && !tsn_netns_ifname(pl->netns_fd, (int)l->ifindex, ifname))
+		tsn_json_add_str(o, "ifname", ifname);
+	tsn_json_add_bool(o, "attached", l->attached);
+	json_object_array_add(pl->arr, o);
+	pl->n++;
+	pl->dead += !l->attached;
+	pl->has_registered |= l->attached && l->ifindex == pl->registered;
+	return 0;
+}
+
 /*
- * Is a registered pod's save program attached (any of its interfaces when the registration
- * names none)? netns_fd: the pod's netns, still the one registered.
+ * Is a registered pod's save program attached: every pinned link of the pod still attached to
+ * its interface, one of them on the registered interface (tcx); the registered interface's
+ * clsact filter otherwise (or the pod's only interface when the registration names none).
+ * netns_fd: the pod's netns, still the one registered. links gets the pod's links (tcx).
  */
 static bool pod_attached(const char *pin_dir, __u32 ino, const struct tsn_policy *pol,
-			 int netns_fd)
+			 int netns_fd, json_object *links)
 {
+	struct pod_links pl = { .netns_fd = netns_fd, .registered = pol->ifindex, .arr = links };
 	char ifname[IF_NAMESIZE];
-	int ifindex = pol->ifindex ? (int)pol->ifindex : tsn_netns_only_link(netns_fd);
+	int ifindex;
 
+	if (tsn_tc_have_tcx()) {
+		proxy_pod_links(pin_dir, ino, pod_link_json, &pl);
+		return pl.n > 0 && !pl.dead && (!pol->ifindex || pl.has_registered);
+	}
+	ifindex = pol->ifindex ? (int)pol->ifindex : tsn_netns_only_link(netns_fd);
 	return ifindex > 0 && tsn_netns_ifname(netns_fd, ifindex, ifname) == 0 &&
 	       !tsn_proxy_check_save(pin_dir, ino, netns_fd, ifname, NULL, 0);
 }
 
 static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn_policy *pol)
 {
-	json_object *o = json_object_new_object();
-	char name[256], prios[128];
+	json_object *o = json_object_new_object(), *links = json_object_new_array();
+	char name[256], prios[128], ifname[IF_NAMESIZE];
 	/* alive: the netns registered is still there (its inode not recycled) */
 	int netns_fd = tsn_netns_open_alive(ino, pol->netns_cookie);
-	bool alive = netns_fd >= 0;
+	bool alive = netns_fd >= 0, attached;
 
+	attached = alive && pod_attached(pin_dir, ino, pol, netns_fd, links);
 	tsn_json_add_u64(o, "netns_inode", ino);
 	if (alive && !tsn_netns_name(ino, name, sizeof(name)))
 		tsn_json_add_str(o, "netns", name);
@@ -183,14 +219,71 @@ static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn
 	tsn_json_add_str(o, "on_disallowed", pol->on_disallowed == TSN_POLICY_ZERO ? "zero" : "clamp");
 	if (pol->ifindex)
 		tsn_json_add_u64(o, "ifindex", pol->ifindex);
+	/* the name in the pod's own netns; none when that interface is gone */
+	if (alive && pol->ifindex && !tsn_netns_ifname(netns_fd, (int)pol->ifindex, ifname))
+		tsn_json_add_str(o, "ifname", ifname);
 	tsn_json_add_str(o, "registered_by", pol->registered_by == TSN_REG_CNI ? "cni" : "cli");
 	tsn_json_add_u64(o, "tag", pol->tag);
 	tsn_json_add_u64(o, "mark_mask", pol->mark_mask);
 	tsn_json_add_bool(o, "alive", alive);
-	tsn_json_add_bool(o, "attached", alive && pod_attached(pin_dir, ino, pol, netns_fd));
+	tsn_json_add_bool(o, "attached", attached);
+	json_object_object_add(o, "links", links);
 	if (alive)
 		close(netns_fd);
 	return o;
+}
+
+/*
+ * Enter the NICs' netns when status runs in another one: interface names and clsact filters
+ * are per netns. 0 with *saved for tsn_netns_leave (-1: already there), or -errno.
+ */
+static int enter_nic_netns(const struct tsn_proxy_config *cfg, int *saved)
+{
+	char spec[32];
+	__u32 own;
+	int fd, e;
+
+	*saved = -1;
+	if (!tsn_netns_inode(-1, &own) && own == cfg->nic_netns)
+		return 0;
+	snprintf(spec, sizeof(spec), "inode:%u", cfg->nic_netns);
+	fd = tsn_netns_open(spec);
+	if (fd < 0)
+		return fd;
+	e = tsn_netns_enter(fd, saved);
+	close(fd);
+	return e;
+}
+
+static json_object *nics_json(const char *pin_dir, const struct tsn_proxy_config *cfg)
+{
+	json_object *nics = json_object_new_array();
+	int saved, e = enter_nic_netns(cfg, &saved);
+	__u32 i;
+
+	for (i = 0; i < cfg->nic_count && i < TSN_MAX_NICS; i++) {
+		json_object *nic = json_object_new_object();
+		char ifname[IF_NAMESIZE] = "";
+		bool tcx = proxy_nic_hook(cfg, (int)i) == TSN_TC_TCX;
+
+		if (e)	/* the NICs' netns cannot be reached: their names are unknown here */
+			tsn_json_add_str(nic, "ifname", "(unknown)");
+		else
+			tsn_json_add_str(nic, "ifname", if_indextoname(cfg->nic_ifindex[i], ifname) ?
+							       ifname : "(gone)");
+		tsn_json_add_u64(nic, "ifindex", cfg->nic_ifindex[i]);
+		tsn_json_add_u64(nic, "netns_inode", cfg->nic_netns);
+		tsn_json_add_str(nic, "hook", tcx ? "tcx" : "clsact");
+		/* a tcx link answers from anywhere; a clsact filter only in its netns */
+		if (tcx || !e)
+			tsn_json_add_bool(nic, "attached", proxy_nic_attached(pin_dir, cfg, (int)i));
+		else
+			json_object_object_add(nic, "attached", NULL);
+		json_object_array_add(nics, nic);
+	}
+	if (!e && saved >= 0)
+		tsn_netns_leave(saved);
+	return nics;
 }
 
 int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t errlen)
@@ -228,19 +321,7 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	tsn_json_add_str(cfgo, "save_hook", cfg.save_hook == TSN_SAVE_TC ? "tc" : "tracepoint");
 	json_object_object_add(o, "config", cfgo);
 
-	nics = json_object_new_array();
-	for (i = 0; i < cfg.nic_count && i < TSN_MAX_NICS; i++) {
-		json_object *nic = json_object_new_object();
-		char ifname[IF_NAMESIZE] = "";
-
-		if_indextoname(cfg.nic_ifindex[i], ifname);
-		tsn_json_add_str(nic, "ifname", ifname[0] ? ifname : "(gone)");
-		tsn_json_add_u64(nic, "ifindex", cfg.nic_ifindex[i]);
-		tsn_json_add_str(nic, "hook",
-				 proxy_nic_hook(&cfg, (int)i) == TSN_TC_TCX ? "tcx" : "clsact");
-		tsn_json_add_bool(nic, "attached", proxy_nic_attached(pin_dir, &cfg, i));
-		json_object_array_add(nics, nic);
-	}
+	nics = nics_json(pin_dir, &cfg);
 	json_object_object_add(o, "nics", nics);
 
 	pols = json_object_new_array();

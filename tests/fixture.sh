@@ -28,6 +28,9 @@
 #   tk_tc_count ID TC             one of those numbers
 #   tk_tc_kind [ID]               taprio | htb (| mqprio, if a test replaced taprio)
 #   tk_fixture_mirror ID K        clone (tc mirred) every packet from pod K to mir0 of the node
+#   tk_fixture_recreate_pod_link ID K, tk_fixture_recreate_nic ID
+#                                 replace pod K's veth pair, or nic0, by new devices (new
+#                                 ifindex, same names and addresses)
 # Variables (after up/vars): TK_FIXTURE_ID TK_NODE TK_NET TK_PODS[] TK_POD_IP[] (index 0 is
 # pod1) TK_BR_IP TK_NIC TK_NIC_IP TK_LISTEN_IP TK_POD_SUBNET TK_NET_SUBNET TK_SHAPE, and for
 # ipv6/dual TK_LISTEN_IP6 TK_POD_IP6[]
@@ -512,6 +515,41 @@ tk_fixture_mirror() { # ID K
 	# u32 "match anything" (matchall is not in every kernel)
 	_tk_fx tk_ns "$node" tc filter add dev "vethpod$2" ingress protocol ip u32 match u32 0 0 \
 		action mirred egress mirror dev mir0
+}
+
+# Delete pod K's veth pair and make it again, as a runtime that rebuilds a pod's network does:
+# the pod's eth0 is a new device (a new ifindex) with the same name, address and route.
+# Bridge shape.
+tk_fixture_recreate_pod_link() { # ID K
+	local id=$1 k=$2 node=tk$1-node pod=tk$1-pod$2
+	[ "$(_tk_fx_shape "$id")" = bridge ] || tk_fail "tk_fixture_recreate_pod_link: bridge shape only"
+	_tk_fx tk_ns "$node" ip link del "vethpod$k"
+	_tk_fx tk_ns "$node" ip link add "vethpod$k" type veth peer name eth0 netns "$pod"
+	_tk_fx tk_ns "$node" ip link set "vethpod$k" master br0 up
+	_tk_fx tk_ns "$pod" ip addr add "$TK_FIXTURE_POD_PREFIX.$id.$((10 + k))/24" dev eth0
+	_tk_fx tk_ns "$pod" ip link set eth0 up
+	_tk_fx tk_ns "$pod" ip route add default via "$TK_FIXTURE_POD_PREFIX.$id.1"
+}
+
+# Delete nic0 and make it again with its addresses, the net netns' route back and the
+# priority-aware qdisc: a new device (a new ifindex) with the same name. Bridge shape.
+tk_fixture_recreate_nic() { # ID
+	local id=$1 node=tk$1-node net=tk$1-net progid
+	[ "$(_tk_fx_shape "$id")" = bridge ] || tk_fail "tk_fixture_recreate_nic: bridge shape only"
+	_tk_fx tk_ns "$node" ip link del nic0
+	_tk_fx tk_ns "$node" ip link add nic0 numtxqueues 4 numrxqueues 4 type veth \
+		peer name eth0 netns "$net"
+	_tk_fx tk_ns "$node" ip addr add "$TK_FIXTURE_NET_PREFIX.$id.1/24" dev nic0
+	_tk_fx tk_ns "$node" ip link set nic0 up
+	_tk_fx tk_ns "$net" ip addr add "$TK_FIXTURE_NET_PREFIX.$id.2/24" dev eth0
+	_tk_fx tk_ns "$net" ip link set eth0 up
+	_tk_fx tk_ns "$net" ip route add "$TK_FIXTURE_POD_PREFIX.$id.0/24" \
+		via "$TK_FIXTURE_NET_PREFIX.$id.1"
+	_tk_fx_qdisc "$id"
+	progid=$(tk_ns "$node" tc filter show dev nic0 2>/dev/null |
+		sed -n 's/.* id \([0-9]*\) name tk_.*/\1/p' | head -n 1)
+	[ -n "$progid" ] && echo "$progid" >"$(_tk_fx_dir "$id")/prog_id"
+	return 0
 }
 
 tk_tc_kind() { # [ID]

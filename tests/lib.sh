@@ -432,7 +432,8 @@ _tk_test_leftovers() { # TAG IDS...
 		for i in "/sys/fs/bpf/tk$id" "/sys/fs/bpf/tk$id-partial"; do
 			[ -e "$i" ] && echo "pin:$i"
 		done
-		for i in "/run/tsnkit-fixture/tk$id" "/run/tsnkit/cni/sys_fs_bpf_tk$id"; do
+		for i in "/run/tsnkit-fixture/tk$id" "/run/tsnkit/cni/sys_fs_bpf_tk$id" \
+			"/run/tsnkit/cni/sys_fs_bpf_tk$id.statedir"; do
 			[ -e "$i" ] && echo "state:$i"
 		done
 	done
@@ -458,7 +459,8 @@ tk_test_cleanup() { # TAG ID
 			done
 			rm -rf "/sys/fs/bpf/tk$id" "/sys/fs/bpf/tk$id-partial" \
 				"/run/tsnkit-fixture/tk$id" \
-				"/run/tsnkit/cni/sys_fs_bpf_tk$id"
+				"/run/tsnkit/cni/sys_fs_bpf_tk$id" \
+				"/run/tsnkit/cni/sys_fs_bpf_tk$id.statedir"
 		done
 	fi
 	for id in $(_tk_claims_of "$tag"); do rm -rf "${TK_CLAIM_DIR:?}/$id"; done

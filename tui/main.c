@@ -47,6 +47,7 @@ struct top_opts {
 	struct top_source_opts src;
 	double interval_s;
 	bool once;
+	int once_rows, once_cols;	/* --once: the frame, from $LINES and $COLUMNS */
 	bool json;
 	unsigned long max_iterations;	/* 0: until q or a signal */
 };
@@ -71,7 +72,7 @@ static void usage(FILE *f)
 "  --src ADDR[/PREFIX]  --dst ADDR[/PREFIX]  --sport P  --dport P  --priority N  --mark V[/M]\n"
 "Output without a terminal:\n"
 "  --once                  one text frame after one interval ($COLUMNS x $LINES, default\n"
-"                          %dx%d), with the path of the busiest flow\n"
+"                          %dx%d, at most 1023x1000), with the path of the busiest flow\n"
 "  --json                  one model snapshot per interval as a JSON line\n"
 "  --max-iterations N      stop after N refreshes\n"
 "  -v, -vv                 more logging\n"
@@ -115,6 +116,31 @@ static int parse_seconds(const char *s, double min, double max, double *out)
 }
 
 /* 0 ok, 1 --help shown, 2 usage error (message printed) */
+/*
+ * A frame dimension from the environment: unset or empty gives def; anything but a number in
+ * min..max is refused in one line, never replaced silently. 0 or -EINVAL.
+ */
+static int env_size(const char *name, int def, int min, int max, int *out)
+{
+	const char *s = getenv(name);
+	unsigned long v;
+	char *end;
+
+	*out = def;
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < (unsigned long)min ||
+	    v > (unsigned long)max) {
+		pr_warn("--once: %s='%.32s' is not a frame size tsntop draws (%d..%d)", name, s,
+			min, max);
+		return -EINVAL;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct top_opts *o)
 {
 	static const struct option base[] = {
@@ -200,8 +226,15 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		pr_warn("--once and --json exclude each other");
 		return 2;
 	}
-	if (o->once)
+	if (o->once) {
 		o->max_iterations = 1;
+		/* checked before anything is loaded: a bad size must not cost an interval */
+		if (env_size("LINES", DEFAULT_ROWS, TOP_TEXT_MIN_ROWS, TOP_TEXT_MAX_ROWS,
+			     &o->once_rows) ||
+		    env_size("COLUMNS", DEFAULT_COLS, TOP_TEXT_MIN_COLS, TOP_TEXT_MAX_COLS,
+			     &o->once_cols))
+			return 2;
+	}
 	return 0;
 }
 
@@ -211,14 +244,6 @@ static double mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int env_int(const char *name, int def, int min)
-{
-	const char *s = getenv(name);
-	int v = s ? atoi(s) : 0;
-
-	return v >= min ? v : def;
 }
 
 /* ---- keys ---- */
@@ -416,8 +441,11 @@ static int run(struct top_opts *o, struct top_source *src, struct top_model *m)
 	if (o->once) {
 		/* the busiest flow's path is part of the frame */
 		v.detail = true;
-		rc = top_view_render_text(&v, m, env_int("LINES", DEFAULT_ROWS, 10),
-					  env_int("COLUMNS", DEFAULT_COLS, 40), stdout) ? 2 : 0;
+		rc = top_view_render_text(&v, m, o->once_rows, o->once_cols, stdout);
+		if (rc)
+			pr_warn("--once: cannot draw a %dx%d frame: %s", o->once_cols, o->once_rows,
+				strerror(-rc));
+		rc = rc ? 2 : 0;
 	}
 	close(tfd);
 	return rc;

@@ -516,13 +516,17 @@ void top_view_draw(WINDOW *w, struct top_view *v, const struct top_model *m)
 int top_view_render_text(struct top_view *v, const struct top_model *m, int rows, int cols,
 			 FILE *out)
 {
-	FILE *null_out = fopen("/dev/null", "we"), *null_in = fopen("/dev/null", "re");
+	FILE *null_out, *null_in;
 	SCREEN *scr = NULL, *prev;
 	char line[1024];
 	int y, n, err = 0;
 
-	if (cols >= (int)sizeof(line))
-		cols = sizeof(line) - 1;
+	_Static_assert(TOP_TEXT_MAX_COLS < sizeof(line), "a text line holds the widest frame");
+	if (rows < TOP_TEXT_MIN_ROWS || rows > TOP_TEXT_MAX_ROWS || cols < TOP_TEXT_MIN_COLS ||
+	    cols > TOP_TEXT_MAX_COLS)
+		return -EINVAL;
+	null_out = fopen("/dev/null", "we");
+	null_in = fopen("/dev/null", "re");
 	/* a fixed terminal type: the frame must not depend on $TERM or on a terminal at all */
 	if (null_out && null_in)
 		scr = newterm("xterm", null_out, null_in);

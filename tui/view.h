@@ -33,9 +33,16 @@ void top_view_clamp(struct top_view *v, const struct top_model *m);
 /* Erase w and draw the whole screen; the caller refreshes. */
 void top_view_draw(WINDOW *w, struct top_view *v, const struct top_model *m);
 
+/* The frame sizes top_view_render_text draws: smaller cannot hold the table, larger is a mistake. */
+#define TOP_TEXT_MIN_ROWS 10
+#define TOP_TEXT_MAX_ROWS 1000
+#define TOP_TEXT_MIN_COLS 40
+#define TOP_TEXT_MAX_COLS 1023
+
 /*
  * Draw the model on a headless rows x cols screen (a terminal on /dev/null) and write it to out
- * as text lines without trailing blanks: --once, and what the tests read. 0 or -errno.
+ * as text lines without trailing blanks: --once, and what the tests read. rows and cols within
+ * the TOP_TEXT_* bounds; 0 or -errno (-EINVAL outside them).
  */
 int top_view_render_text(struct top_view *v, const struct top_model *m, int rows, int cols,
 			 FILE *out);

@@ -86,7 +86,7 @@ bool tsn_cni_valid_container_id(const char *s)
 		if (!isalnum((unsigned char)s[n]) && !strchr("_-.", s[n]))
 			return false;
 	/* it names a state file: no "." or "..", and a bound */
-	return n < 200 && strcmp(s, ".") && strcmp(s, "..");
+	return n <= TSN_CNI_MAX_CONTAINER_ID && strcmp(s, ".") && strcmp(s, "..");
 }
 
 bool tsn_cni_valid_ifname(const char *s)
@@ -315,8 +315,9 @@ static int parse_fields(struct tsn_cni_conf *c, struct tsn_cni_error *e)
 		return tsn_cni_err(e, TSN_CNI_E_CONFIG, NULL,
 				   "type must be \"tsn\" for this plugin");
 	if (json_object_object_get_ex(r, "name", &v)) {
-		if (!json_object_is_type(v, json_type_string))
-			return tsn_cni_err(e, TSN_CNI_E_CONFIG, NULL, "name must be a string");
+		if (!json_object_is_type(v, json_type_string) || !json_object_get_string_len(v))
+			return tsn_cni_err(e, TSN_CNI_E_CONFIG, NULL,
+					   "name must be a non-empty string");
 		c->name = json_object_get_string(v);
 	}
 
@@ -420,6 +421,29 @@ static int parse_fields(struct tsn_cni_conf *c, struct tsn_cni_error *e)
 	return 0;
 }
 
+/* What a JSON value is, in words, for errors. */
+static const struct {
+	json_type type;
+	const char *name;
+} json_value_kinds[] = {
+	{ json_type_null, "null" },
+	{ json_type_boolean, "a boolean" },
+	{ json_type_double, "a number" },
+	{ json_type_int, "a number" },
+	{ json_type_array, "an array" },
+	{ json_type_string, "a string" },
+};
+
+static const char *json_value_kind(json_type t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(json_value_kinds) / sizeof(json_value_kinds[0]); i++)
+		if (json_value_kinds[i].type == t)
+			return json_value_kinds[i].name;
+	return "not an object";
+}
+
 int tsn_cni_conf_parse(const char *text, struct tsn_cni_conf *c, struct tsn_cni_error *e)
 {
 	char err[256];
@@ -434,9 +458,12 @@ int tsn_cni_conf_parse(const char *text, struct tsn_cni_conf *c, struct tsn_cni_
 		return tsn_cni_err(e, TSN_CNI_E_DECODE, err,
 				   "network configuration on stdin is not valid JSON");
 	if (!json_object_is_type(c->root, json_type_object)) {
+		/* valid JSON, but not a configuration: say what it is */
+		const char *what = json_value_kind(json_object_get_type(c->root));
+
 		tsn_cni_conf_free(c);
 		return tsn_cni_err(e, TSN_CNI_E_DECODE, NULL,
-				   "network configuration must be a JSON object");
+				   "network configuration on stdin is %s, not a JSON object", what);
 	}
 	rc = parse_fields(c, e);
 	if (rc)

@@ -87,6 +87,9 @@ extern const int tsn_cni_nversions;
 int tsn_cni_version_cmp(const char *a, const char *b);
 bool tsn_cni_version_supported(const char *v);
 
+/* Longest CNI_CONTAINERID: it names a state file, with ":<ifname>" after it. */
+#define TSN_CNI_MAX_CONTAINER_ID 199
+
 /* Spec rules for CNI_CONTAINERID (alnum, '_', '-', '.') and interface names. */
 bool tsn_cni_valid_container_id(const char *s);
 bool tsn_cni_valid_ifname(const char *s);

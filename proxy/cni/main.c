@@ -111,6 +111,10 @@ static int need_env(struct ctx *c, const char *name, const char **out)
 	if (!v || !*v)
 		return tsn_cni_err(&c->err, TSN_CNI_E_ENV, NULL, "%s is not set (required for %s)",
 				   name, c->cmd);
+	if (!strcmp(name, "CNI_CONTAINERID") && strlen(v) > TSN_CNI_MAX_CONTAINER_ID)
+		return tsn_cni_err(&c->err, TSN_CNI_E_ENV, NULL,
+				   "CNI_CONTAINERID is too long (%zu characters, at most %d)",
+				   strlen(v), TSN_CNI_MAX_CONTAINER_ID);
 	if (!strcmp(name, "CNI_CONTAINERID") && !tsn_cni_valid_container_id(v))
 		return tsn_cni_err(&c->err, TSN_CNI_E_ENV, NULL,
 				   "CNI_CONTAINERID '%.64s' has characters other than "
@@ -226,6 +230,24 @@ static void rollback_start(struct ctx *c, bool started)
 		pr_warn("rolling back the datapath in %s: %s", c->conf.pin_dir, err);
 }
 
+/*
+ * Networks that share a pin dir share its pods, so they must share the records too: with two
+ * state dirs, GC of one network would take the other's registrations for leaked ones and
+ * remove them. Under the plugin's lock; 0 or code 7.
+ */
+static int check_pin_owner(struct ctx *c)
+{
+	char owner[PATH_MAX];
+
+	if (tsn_cni_pin_owner(c->conf.pin_dir, owner, sizeof(owner)) ||
+	    !strcmp(owner, c->state_dir))
+		return 0;
+	return tsn_cni_err(&c->err, TSN_CNI_E_CONFIG, NULL,
+			   "pinDir %.100s holds pods recorded in stateDir %.100s, not in %.100s: "
+			   "networks that share a pinDir must share its stateDir",
+			   c->conf.pin_dir, owner, c->state_dir);
+}
+
 static int cmd_add(struct ctx *c)
 {
 	struct tsn_policy pol = { .registered_by = TSN_REG_CNI };
@@ -240,6 +262,11 @@ static int cmd_add(struct ctx *c)
 	rc = need_pod_env(c, true);
 	if (rc)
 		return rc;
+	/* the network a registration is recorded under, which GC goes by */
+	if (!c->conf.name)
+		return tsn_cni_err(&c->err, TSN_CNI_E_CONFIG, NULL,
+				   "name (the network's) is missing: GC finds a network's "
+				   "attachments by it");
 	if (!c->conf.prev_result)
 		return tsn_cni_err(&c->err, TSN_CNI_E_CONFIG, NULL,
 				   "prevResult is missing: tsn is a chained plugin and goes after "
@@ -277,6 +304,9 @@ static int cmd_add(struct ctx *c)
 		return tsn_cni_err(&c->err, TSN_CNI_E_RETRY, strerror(-lock),
 				   "cannot take the plugin's lock");
 	}
+	rc = check_pin_owner(c);
+	if (rc)
+		goto out;
 	fill_opts(&c->conf, &opts);
 	started = !tsn_proxy_running(c->conf.pin_dir);
 	e = tsn_proxy_start(&opts, &adopted, err, sizeof(err));
@@ -301,7 +331,9 @@ static int cmd_add(struct ctx *c)
 	snprintf(rec.network, sizeof(rec.network), "%s", c->conf.name ? c->conf.name : "");
 	snprintf(rec.netns, sizeof(rec.netns), "%s", c->netns);
 	rec.netns_ino = ino;
-	e = tsn_cni_state_write(c->state_dir, &rec);
+	e = tsn_cni_pin_owner_write(c->conf.pin_dir, c->state_dir);
+	if (!e)
+		e = tsn_cni_state_write(c->state_dir, &rec);
 	if (e) {
 		rc = tsn_cni_err(&c->err, TSN_CNI_E_STATE, strerror(-e),
 				 "cannot write the attachment record in %s", c->state_dir);
@@ -585,9 +617,18 @@ static int cmd_gc(struct ctx *c)
 		pr_info("GC: removed %s/%s (netns inode %u)", recs[i].container_id, recs[i].ifname,
 			recs[i].netns_ino);
 	}
-	/* registrations of the plugin that no record claims at all were leaked: drop them */
+	/*
+	 * Registrations of the plugin that no record claims at all were leaked: drop them. Only
+	 * when this state dir holds the pin dir's records (or none does): another one's pods
+	 * are not this network's to judge.
+	 */
 	m = tsn_proxy_running(c->conf.pin_dir) ?
 		    tsn_proxy_list(c->conf.pin_dir, inos, TSN_MAX_PODS) : 0;
+	if (m > 0 && check_pin_owner(c)) {
+		pr_info("GC: leaves the registrations alone: %s", c->err.msg);
+		memset(&c->err, 0, sizeof(c->err));
+		m = 0;
+	}
 	for (i = 0; i < m; i++) {
 		struct tsn_policy pol;
 		bool claimed = false;

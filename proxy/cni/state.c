@@ -79,6 +79,104 @@ void tsn_cni_state_dir(const char *pin_dir, const char *override, char *buf, siz
 		buf[off] = '\0';
 }
 
+#define OWNER_SUFFIX ".statedir"
+
+/* Write text and a newline to tmp, then rename it to path: readers see all of it or none. */
+static int write_atomic(const char *path, const char *tmp, const char *text)
+{
+	size_t len = strlen(text);
+	int fd, e = 0;
+
+	fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+		e = -EIO;
+	else if (fsync(fd))
+		e = -errno;
+	close(fd);
+	if (!e && rename(tmp, path))
+		e = -errno;
+	if (e)
+		unlink(tmp);
+	return e;
+}
+
+static void owner_path(char *buf, size_t len, const char *pin_dir)
+{
+	char name[PATH_MAX];
+
+	/* the default state dir's own name, beside it in the state root */
+	tsn_cni_state_dir(pin_dir, NULL, name, sizeof(name));
+	snprintf(buf, len, "%s" OWNER_SUFFIX, name);
+}
+
+/* The contents of a small text file, without a trailing newline. 0 or -errno. */
+static int read_text(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int tsn_cni_pin_owner(const char *pin_dir, char *buf, size_t len)
+{
+	struct tsn_cni_record *recs;
+	char path[PATH_MAX + 16];
+	int n;
+
+	owner_path(path, sizeof(path), pin_dir);
+	if (read_text(path, buf, len) || !buf[0])
+		return -ENOENT;
+	/* an owner without records (a crash between the two) owns nothing */
+	n = tsn_cni_state_list(buf, &recs);
+	free(n > 0 ? recs : NULL);
+	return n > 0 ? 0 : -ENOENT;
+}
+
+int tsn_cni_pin_owner_write(const char *pin_dir, const char *state_dir)
+{
+	char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
+	int e = mkdir_p(TSN_CNI_STATE_ROOT);
+
+	if (e)
+		return e;
+	owner_path(path, sizeof(path), pin_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
+	return write_atomic(path, tmp, state_dir);
+}
+
+/* Remove the owner files that name dir, whose last record is gone. */
+static void remove_owner_of(const char *dir)
+{
+	char owner[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(TSN_CNI_STATE_ROOT);
+	size_t sl = strlen(OWNER_SUFFIX);
+
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX + NAME_MAX + 2];
+		size_t n = strlen(de->d_name);
+
+		if (n <= sl || strcmp(de->d_name + n - sl, OWNER_SUFFIX))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", TSN_CNI_STATE_ROOT, de->d_name);
+		if (!read_text(path, owner, sizeof(owner)) && !strcmp(owner, dir))
+			unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 static void record_path(char *buf, size_t len, const char *dir, const char *cid,
 			const char *ifname)
 {
@@ -89,38 +187,21 @@ int tsn_cni_state_write(const char *dir, const struct tsn_cni_record *r)
 {
 	char path[PATH_MAX + 300], tmp[PATH_MAX + 300];
 	json_object *o = json_object_new_object();
-	const char *text;
-	int fd, e = 0;
-	ssize_t n;
+	int e;
 
 	tsn_json_add_str(o, "containerID", r->container_id);
 	tsn_json_add_str(o, "ifname", r->ifname);
 	tsn_json_add_str(o, "network", r->network);
 	tsn_json_add_str(o, "netns", r->netns);
 	tsn_json_add_u64(o, "netnsInode", r->netns_ino);
-	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-						 JSON_C_TO_STRING_NOSLASHESCAPE);
 	e = mkdir_p(dir);
-	if (e)
-		goto out;
-	record_path(path, sizeof(path), dir, r->container_id, r->ifname);
-	snprintf(tmp, sizeof(tmp), "%s/.tmp-%d", dir, (int)getpid());
-	fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		e = -errno;
-		goto out;
+	if (!e) {
+		record_path(path, sizeof(path), dir, r->container_id, r->ifname);
+		snprintf(tmp, sizeof(tmp), "%s/.tmp-%d", dir, (int)getpid());
+		e = write_atomic(path, tmp,
+				 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								   JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
-	n = write(fd, text, strlen(text));
-	if (n != (ssize_t)strlen(text))
-		e = n < 0 ? -errno : -EIO;
-	if (!e && (write(fd, "\n", 1) != 1 || fsync(fd)))
-		e = -errno;
-	close(fd);
-	if (!e && rename(tmp, path))
-		e = -errno;
-	if (e)
-		unlink(tmp);
-out:
 	json_object_put(o);
 	return e;
 }
@@ -129,17 +210,11 @@ static int read_file(const char *path, struct tsn_cni_record *r)
 {
 	json_object *o, *v;
 	char buf[8192];
-	ssize_t n;
-	int fd, e = -EINVAL;
+	int e = read_text(path, buf, sizeof(buf));
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
+	if (e)
+		return e;
+	e = -EINVAL;
 	if (tsn_json_parse(buf, &o, NULL, 0))
 		return -EINVAL;
 	memset(r, 0, sizeof(*r));
@@ -176,9 +251,11 @@ int tsn_cni_state_remove(const char *dir, const char *cid, const char *ifname)
 	record_path(path, sizeof(path), dir, cid, ifname);
 	if (unlink(path) && errno != ENOENT)
 		return -errno;
-	/* the last record takes its dir (and an empty state root) along: nothing is left over */
-	if (!rmdir(dir))
+	/* the last record takes its dir (its owner file, an empty state root) along */
+	if (!rmdir(dir)) {
+		remove_owner_of(dir);
 		rmdir(TSN_CNI_STATE_ROOT);
+	}
 	return 0;
 }
 

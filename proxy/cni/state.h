@@ -29,12 +29,25 @@ void tsn_cni_unlock(int fd);
 /* State dir for a pin dir, or override when set. */
 void tsn_cni_state_dir(const char *pin_dir, const char *override, char *buf, size_t len);
 
+/*
+ * The state dir that holds the records of a pin dir's pods: <state root>/<pin dir, "/" as
+ * "_">.statedir names it while it has records (written with a record, removed with the last
+ * one). Two state dirs for one pin dir would each see only half of the pods, and GC of one
+ * would take the other's pods for leaked: ADD refuses a second one.
+ * tsn_cni_pin_owner: 0 and the owner in buf, -ENOENT when none (or one without records).
+ */
+int tsn_cni_pin_owner(const char *pin_dir, char *buf, size_t len);
+int tsn_cni_pin_owner_write(const char *pin_dir, const char *state_dir);
+
 /* Atomic (write + rename). 0 or -errno. */
 int tsn_cni_state_write(const char *dir, const struct tsn_cni_record *r);
 /* 0, -ENOENT, or -EINVAL for a record that does not parse. */
 int tsn_cni_state_read(const char *dir, const char *cid, const char *ifname,
 		       struct tsn_cni_record *r);
-/* Remove one record; the dir goes with its last one. 0 (also when absent) or -errno. */
+/*
+ * Remove one record; the dir goes with its last one, and so does the pin-dir owner file that
+ * names it. 0 (also when absent) or -errno.
+ */
 int tsn_cni_state_remove(const char *dir, const char *cid, const char *ifname);
 /* Every record in dir (malloc'ed array in *out, caller frees); count or -errno. */
 int tsn_cni_state_list(const char *dir, struct tsn_cni_record **out);

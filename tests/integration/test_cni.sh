@@ -17,7 +17,7 @@ state_dir() { echo "/run/tsnkit/cni/sys_fs_bpf_tk$TK_TEST_ID"; }
 cni_setup() { # [NPODS]
 	tk_fixture_up "$TK_TEST_ID" "${1:-2}"
 	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
-	tk_defer "rm -rf $(state_dir)"
+	tk_defer "rm -rf $(state_dir) $(state_dir).statedir"
 }
 
 # A prevResult as a bridge plugin of that version would return it.
@@ -300,6 +300,53 @@ test_cni_gc() {
 	[ ! -e "$(state_dir)" ] || tk_fail "records left: $(ls "$(state_dir)")"
 }
 
+# Two networks share a pin dir (one datapath) but name different stateDirs (both documented
+# options): on main the second network's ADD succeeded, and its GC then took the first
+# network's pods for leaked registrations (no record of its own claims them) and removed them.
+# Now ADD refuses a second stateDir for a pin dir in one line, GC of the other network leaves
+# the pods alone, and once the first network's last record is gone the pin dir is free again.
+# Networks that share the stateDir too keep working, each GC taking only its own pods.
+test_cni_two_networks_share_pin_dir() {
+	cni_setup 2
+	tk_listen "$TK_TEST_ID" 5001
+	local sa=/run/tsnkit/tk$TK_TEST_ID-net-a sb=/run/tsnkit/tk$TK_TEST_ID-net-b
+	local p1=/run/netns/tk$TK_TEST_ID-pod1 p2=/run/netns/tk$TK_TEST_ID-pod2 a b c
+	tk_defer "rm -rf $sa $sb"
+	a=$(conf 1.1.0 ".name = \"net-a\" | .stateDir = \"$sa\"" 1)
+	b=$(conf 1.1.0 ".name = \"net-b\" | .stateDir = \"$sb\"" 2)
+	c=$(conf 1.1.0 ".name = \"net-c\" | .stateDir = \"$sa\"" 2)
+	# shellcheck disable=SC2046 # word splitting of the VAR=VALUE list is intended
+	{
+		cni ADD "$a" $(pod_env 1)
+		expect_ok "ADD pod1 to net-a"
+		cni ADD "$b" $(pod_env 2)
+		expect_code "ADD pod2 to net-b, another stateDir" 7 \
+			"^pinDir $TK_PIN holds pods recorded in stateDir $sa, not in $sb: networks that share a pinDir must share its stateDir$"
+		assert_eq "net-b recorded nothing" "$(ls "$sb" 2>/dev/null)" ""
+		assert_eq "pod2 not registered" "$(registration "$p2")" ""
+		cni GC "$(jq -c 'del(.prevResult) | .["cni.dev/valid-attachments"] = []' <<<"$b")"
+		expect_ok "GC of net-b"
+		assert_ne "pod1 kept by net-b's GC" "$(registration "$p1")" ""
+		assert_tc_deltas "pod1 still restored after net-b's GC" "1=50" tk_pod_talk 1 1 50
+		# the same pin dir and stateDir: one set of records, each GC takes its own
+		cni ADD "$c" $(pod_env 2)
+		expect_ok "ADD pod2 to net-c, net-a's stateDir"
+		cni GC "$(jq -c 'del(.prevResult) | .["cni.dev/valid-attachments"] = []' <<<"$c")"
+		expect_ok "GC of net-c"
+		assert_eq "pod2 collected by net-c's GC" "$(registration "$p2")" ""
+		assert_tc_deltas "pod1 restored, pod2 no more" "1=50" \
+			eval "tk_pod_talk 1 1 50 && tk_pod_talk 2 1 50"
+		cni DEL "$(jq -c 'del(.prevResult)' <<<"$a")" $(pod_env 1)
+		expect_ok "DEL pod1 from net-a"
+		cni ADD "$b" $(pod_env 2)
+		expect_ok "ADD pod2 to net-b once net-a has no pods"
+		cni DEL "$(jq -c 'del(.prevResult)' <<<"$b")" $(pod_env 2)
+		expect_ok "DEL pod2 from net-b"
+	}
+	assert_eq "no records, no owner file left" \
+		"$(ls -d "$sa" "$sb" /run/tsnkit/cni/*tk$TK_TEST_ID* 2>/dev/null)" ""
+}
+
 # ---- bad input: right code and message, nothing loaded or registered ---------------------------
 test_cni_bad_input() {
 	cni_setup 1
@@ -315,7 +362,12 @@ test_cni_bad_input() {
 		cni ADD '{"cniVersion": "1.1.0", "type": ' $env1
 		expect_code "truncated JSON" 6 "not valid JSON"
 		cni ADD '[1,2]' $env1
-		expect_code "not an object" 6 "JSON object"
+		expect_code "not an object" 6 "is an array, not a JSON object"
+		# valid JSON, so "not valid JSON" would be a lie: say what it is
+		cni ADD 'null' $env1
+		expect_code "JSON null" 6 "^network configuration on stdin is null, not a JSON object$"
+		cni ADD ' 17 ' $env1
+		expect_code "a number" 6 "is a number, not a JSON object"
 		cni ADD "$ok trailing" $env1
 		expect_code "garbage after the object" 6
 		cni ADD "$(conf 1.1.0 'del(.type)')" $env1
@@ -368,6 +420,11 @@ test_cni_bad_input() {
 		expect_code "cniVersion missing" 7 cniVersion
 		cni ADD "$(conf 1.1.0 'del(.prevResult)')" $env1
 		expect_code "ADD without prevResult" 7 prevResult
+		# GC finds a network's attachments by name: an ADD must record one
+		cni ADD "$(conf 1.1.0 'del(.name)')" $env1
+		expect_code "ADD without name" 7 "^name .* is missing"
+		cni ADD "$(conf 1.1.0 '.name = ""')" $env1
+		expect_code "ADD with an empty name" 7 "^name must be a non-empty string"
 		cni ADD "$(conf 1.1.0 '.prevResult = [1]')" $env1
 		expect_code "prevResult a list" 6 prevResult
 		cni ADD "$(conf 1.1.0 '.runtimeConfig = 3')" $env1
@@ -383,6 +440,13 @@ test_cni_bad_input() {
 	cni ADD "$ok" CNI_CONTAINERID=../../etc CNI_NETNS="/run/netns/tk$TK_TEST_ID-pod1" \
 		CNI_IFNAME=eth0
 	expect_code "CNI_CONTAINERID with a path" 4 CNI_CONTAINERID
+	cni ADD "$ok" CNI_CONTAINERID="$(printf 'a%.0s' {1..200})" \
+		CNI_NETNS="/run/netns/tk$TK_TEST_ID-pod1" CNI_IFNAME=eth0
+	expect_code "CNI_CONTAINERID of 200 characters" 4 \
+		"^CNI_CONTAINERID is too long \\(200 characters, at most 199\\)$"
+	cni ADD "$ok" CNI_CONTAINERID="$(printf 'a%.0s' {1..199})" \
+		CNI_NETNS="/run/netns/tk$TK_TEST_ID-pod1" CNI_IFNAME=eth9
+	expect_code "CNI_CONTAINERID of 199 characters is fine" 103 "no interface 'eth9'"
 	CNI_OUT=$(printf '%s' "$ok" | tk_ns "$TK_NODE" env -i "$TK_BUILD/tsn" 2>/dev/null)
 	CNI_RC=$?
 	expect_code "CNI_COMMAND missing" 4 CNI_COMMAND
@@ -523,6 +587,48 @@ test_cni_two_attachments_one_pod() {
 	assert_eq "unregistered" "$(registrations)" 0
 	assert_eq "no save links" "$(find "$TK_PIN/links" -name 'save_*' | wc -l)" 0
 	assert_eq "eth0 no longer restored" "$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" 0
+}
+
+# A pod whose interface the runtime recreated (a new device, a new ifindex) has a dead save link:
+# CHECK fails, and ADD again repairs it (on main it failed with "Link has been severed" and left
+# a link pinned that CHECK then took for healthy). The observer at nic0 tells what the pod's
+# packets got. (A removed NIC link: test_cni_check_errors.)
+test_cni_dead_attachment_check_fails_add_repairs() {
+	cni_setup 1
+	local pod=/run/netns/tk$TK_TEST_ID-pod1 cfg
+	cfg=$(conf 1.1.0)
+	# shellcheck disable=SC2046 # word splitting of the VAR=VALUE list is intended
+	{
+		cni ADD "$cfg" $(pod_env 1)
+		expect_ok "ADD"
+		cni CHECK "$cfg" $(pod_env 1)
+		expect_ok "CHECK"
+		tk_observe_start 6061-6063
+		tk_talk "$TK_TEST_ID" 1 --port 6061 --count 50 --priority 1 >/dev/null
+		tk_fixture_recreate_pod_link "$TK_TEST_ID" 1
+		cni CHECK "$cfg" $(pod_env 1)
+		expect_code "CHECK, pod interface recreated" 105 "^the pod's eth0 has no save hook$"
+		assert_match "CHECK says why" "$(echo "$CNI_OUT" | jq -r .details)" "recreated"
+		tk_talk "$TK_TEST_ID" 1 --port 6062 --count 50 --priority 1 >/dev/null
+		cni ADD "$cfg" $(pod_env 1)
+		expect_ok "ADD again repairs"
+		cni CHECK "$cfg" $(pod_env 1)
+		expect_ok "CHECK after the repair"
+		assert_eq "one save link, on the new eth0" \
+			"$(find "$TK_PIN/links" -name 'save_*' -printf '%f\n')" \
+			"save_$(ino "$pod")_$(nsenter --net="$pod" ip -j link show eth0 | jq '.[0].ifindex')"
+		tk_talk "$TK_TEST_ID" 1 --port 6063 --count 50 --priority 1 >/dev/null
+		tk_observe_stop
+		cni DEL "$(conf 1.1.0 'del(.prevResult)')" $(pod_env 1)
+		expect_ok "DEL"
+	}
+	assert_eq "priority 1 restored at nic0" \
+		"$(tk_observe_count "$TK_NODE" nic0 '.dport == 6061 and .priority == 1')" 50
+	assert_eq "interface recreated: priority 0 at nic0" \
+		"$(tk_observe_count "$TK_NODE" nic0 '.dport == 6062 and .priority == 0')" 50
+	assert_eq "after ADD again: priority 1 at nic0" \
+		"$(tk_observe_count "$TK_NODE" nic0 '.dport == 6063 and .priority == 1')" 50
+	assert_eq "no save link left after DEL" "$(find "$TK_PIN/links" -name 'save_*' | wc -l)" 0
 }
 
 test_cni_save_hook_tc() {

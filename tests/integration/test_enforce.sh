@@ -410,3 +410,110 @@ test_tc_save_hook_tstamp() {
 		tk_fail "allow with --ifname failed"
 	check_tstamp_kinds_restored
 }
+
+# the ifindex of IF in netns NS, asked in the netns itself
+ifindex_in() { tk_ns "$1" ip -j link show "$2" | jq '.[0].ifindex'; }
+
+# A pod's save attachment dies when its interface is recreated (a new device, a new ifindex) or
+# its link pin is removed: status says so (attached false, the dead link), the pod's packets
+# reach the NIC with priority 0, and allow again repairs it (on main it failed with "Link has
+# been severed" and left the new link pinned): the dead link goes, the new interface gets the
+# save program, the NIC sees the pod's priority again. Judged by the observer at nic0.
+test_dead_pod_attachment_status_and_repair() {
+	enforce_setup 1
+	local pod=${TK_PODS[0]} old new st
+	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "$pod" --priorities 1 >/dev/null || tk_fail "allow failed"
+	old=$(ifindex_in "$pod" eth0)
+	assert_eq "status: attached on eth0" "$(proxy status --json |
+		jq -c '.policy[0] | [.attached, .ifname, [.links[] | [.ifindex, .attached]]]')" \
+		"[true,\"eth0\",[[$old,true]]]"
+	tk_fixture_recreate_pod_link "$TK_TEST_ID" 1
+	new=$(ifindex_in "$pod" eth0)
+	assert_ne "the pod's eth0 is a new device" "$new" "$old"
+	st=$(proxy status --json)
+	assert_eq "status: the pod is not attached" "$(jq '.policy[0].attached' <<<"$st")" false
+	assert_eq "status: its link is dead" \
+		"$(jq -c '[.policy[0].links[] | [.ifindex, .attached]]' <<<"$st")" "[[$old,false]]"
+	assert_eq "status: the registered interface is gone" "$(jq '.policy[0].ifname' <<<"$st")" \
+		null
+	observe_start 6041-6044
+	tk_talk "$TK_TEST_ID" 1 --port 6041 --count 50 --priority 1 >/dev/null
+	assert_exit "allow again repairs" 0 proxy allow --netns "$pod" --priorities 1
+	st=$(proxy status --json)
+	assert_eq "status after repair" "$(jq -c '.policy[0] | [.attached, .ifindex, .ifname,
+		[.links[] | [.ifindex, .attached]]]' <<<"$st")" "[true,$new,\"eth0\",[[$new,true]]]"
+	tk_talk "$TK_TEST_ID" 1 --port 6042 --count 50 --priority 1 >/dev/null
+	# a removed pin takes the link's last reference: the kernel detaches it
+	rm "$TK_PIN/links/save_$(netns_ino "$pod")_$new" || tk_fail "no pin of the link on eth0"
+	assert_eq "status: pin removed, not attached" "$(proxy status --json |
+		jq -c '.policy[0] | [.attached, .links]')" "[false,[]]"
+	tk_talk "$TK_TEST_ID" 1 --port 6043 --count 50 --priority 1 >/dev/null
+	assert_exit "allow again re-attaches" 0 proxy allow --netns "$pod" --priorities 1
+	assert_eq "status: attached again" "$(proxy status --json | jq '.policy[0].attached')" true
+	tk_talk "$TK_TEST_ID" 1 --port 6044 --count 50 --priority 1 >/dev/null
+	observe_stop
+	assert_eq "interface recreated: priority 0 at nic0" \
+		"$(obs_nic_count '.dport == 6041 and .priority == 0')" 50
+	assert_eq "repaired: priority 1 at nic0" "$(obs_nic_count '.dport == 6042 and .priority == 1')" 50
+	assert_eq "link pin removed: priority 0 at nic0" \
+		"$(obs_nic_count '.dport == 6043 and .priority == 0')" 50
+	assert_eq "re-attached: priority 1 at nic0" \
+		"$(obs_nic_count '.dport == 6044 and .priority == 1')" 50
+}
+
+# The NIC's restore attachment dies when its link pin is removed or the NIC is recreated: status
+# says so, and start (adopt) repairs both: the pin again, or the new device in the old one's
+# place (on main: "already running on other NICs: stop it first").
+test_dead_nic_attachment_status_and_repair() {
+	enforce_setup 1
+	local old new st
+	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null || tk_fail "allow failed"
+	old=$(nic_ifindex)
+	rm "$TK_PIN/links/restore_$old" || tk_fail "no pin of the restore link"
+	assert_eq "status: pin removed, NIC not attached" \
+		"$(proxy status --json | jq -c '.nics[0] | [.ifname, .attached]')" '["nic0",false]'
+	assert_tc_deltas "restore link gone: tc0" "0>=50 1=0" tk_pod_talk 1 1 50
+	assert_eq "start adopts" "$(proxy --json start --nic nic0 | jq -r .result)" adopted
+	assert_eq "status: attached again" "$(proxy status --json | jq '.nics[0].attached')" true
+	assert_tc_deltas "re-attached: tc1" "1=50" tk_pod_talk 1 1 50
+
+	tk_fixture_recreate_nic "$TK_TEST_ID"
+	new=$(nic_ifindex)
+	assert_ne "nic0 is a new device" "$new" "$old"
+	st=$(proxy status --json)
+	assert_eq "status: the NIC is gone" "$(jq -c '.nics[0] | [.ifname, .ifindex, .attached]' \
+		<<<"$st")" "[\"(gone)\",$old,false]"
+	assert_eq "start adopts the new nic0" "$(proxy --json start --nic nic0 | jq -r .result)" \
+		adopted
+	assert_eq "status: the new nic0, attached" "$(proxy status --json |
+		jq -c '.nics[0] | [.ifname, .ifindex, .attached]')" "[\"nic0\",$new,true]"
+	assert_eq "one restore pin, the new NIC's" "$(ls "$TK_PIN/links" | grep restore_)" \
+		"restore_$new"
+	observe_start 6051
+	assert_tc_deltas "new nic0: tc1" "1=50" tk_talk "$TK_TEST_ID" 1 --port 6051 --count 50 \
+		--priority 1
+	observe_stop
+	assert_eq "new nic0: priority 1 at the NIC" "$(obs_nic_count '.dport == 6051 and .priority == 1')" 50
+}
+
+# status run in another netns (here a pod's) resolves the NICs' names in the NICs' netns: it
+# used to say ifname=(gone) attached=true for a NIC that is there and attached.
+test_status_from_another_netns() {
+	enforce_setup 1
+	local st
+	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null || tk_fail "allow failed"
+	st=$(tk_ns "${TK_PODS[0]}" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" status --json) ||
+		tk_fail "status in the pod's netns failed"
+	assert_eq "NIC seen from the pod's netns" \
+		"$(jq -c '.nics[0] | [.ifname, .ifindex, .attached]' <<<"$st")" \
+		"[\"nic0\",$(nic_ifindex),true]"
+	assert_eq "pod seen from the pod's netns" \
+		"$(jq -c '.policy[0] | [.ifname, .attached]' <<<"$st")" '["eth0",true]'
+	assert_no_match "text: no (gone)" "$(tk_ns "${TK_PODS[0]}" "$TK_BUILD/tsnproxy" \
+		--pin-dir "$TK_PIN" status)" "gone"
+	assert_eq "the same from the node's netns" "$(proxy status --json |
+		jq -c '[.nics[0].ifname, .policy[0].ifname]')" '["nic0","eth0"]'
+}

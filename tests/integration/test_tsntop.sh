@@ -213,3 +213,31 @@ test_tsntop_bad_input() {
 	assert_exit "--help" 0 "$TOP" --help
 	assert_match "--help has examples" "$TK_OUT" "Examples:"
 }
+
+# --once draws a frame of $COLUMNS x $LINES: a size it cannot draw is refused in one line with
+# exit 2 (it used to exit 2 in silence, or fall back to 120x40 without a word); the bounds
+# themselves are drawn, no line wider than asked.
+test_tsntop_once_frame_size() {
+	local size
+	for size in "5 40" "39 40" "1024 40" "100000 40" "120 9" "120 3" "120 1001" \
+		"120 99999999999" "abc 40" "120 -40" "120 40x"; do
+		set -- $size
+		assert_exit "--once COLUMNS=$1 LINES=$2" 2 env COLUMNS="$1" LINES="$2" "$TOP" --once \
+			-d 0.1
+		assert_eq "COLUMNS=$1 LINES=$2: one line" "$(echo "$TK_ERR" | wc -l)" 1
+		assert_match "COLUMNS=$1 LINES=$2: says which" "$TK_ERR" \
+			"^tsntop: --once: (COLUMNS='$1'|LINES='$2') is not a frame size"
+		assert_eq "COLUMNS=$1 LINES=$2: no frame" "$TK_OUT" ""
+	done
+	for size in "40 10" "1023 1000" "120 40"; do
+		set -- $size
+		assert_exit "--once COLUMNS=$1 LINES=$2" 0 env COLUMNS="$1" LINES="$2" "$TOP" --once \
+			-d 0.1
+		assert_eq "COLUMNS=$1 LINES=$2: lines" "$(echo "$TK_OUT" | wc -l)" "$2"
+		assert_le "COLUMNS=$1 LINES=$2: widest line" \
+			"$(echo "$TK_OUT" | awk '{ if (length > w) w = length } END { print w + 0 }')" "$1"
+	done
+	assert_exit "--once, COLUMNS and LINES unset: 120x40" 0 env -u COLUMNS -u LINES "$TOP" \
+		--once -d 0.1
+	assert_eq "default frame: lines" "$(echo "$TK_OUT" | wc -l)" 40
+}

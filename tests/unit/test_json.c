@@ -189,4 +189,14 @@ TEST(json_parse_errors)
 	ASSERT_STREQ(json_object_get_string(json_object_object_get(o, "cniVersion")), "1.0.0",
 		     "value");
 	json_object_put(o);
+
+	/* top-level scalars that end the input are whole values, not truncated ones */
+	o = (json_object *)1;
+	ASSERT_OK(tsn_json_parse("null", &o, err, sizeof(err)), "null at the end of input");
+	ASSERT_TRUE(o == NULL, "null is json-c's NULL");
+	ASSERT_OK(tsn_json_parse("17", &o, err, sizeof(err)), "number at the end of input");
+	ASSERT_EQ(json_object_get_int(o), 17, "all of the number");
+	json_object_put(o);
+	ASSERT_EQ(tsn_json_parse("tru", &o, err, sizeof(err)), -EINVAL, "unfinished literal");
+	ASSERT_EQ(tsn_json_parse("[1", &o, err, sizeof(err)), -EINVAL, "unfinished array");
 }
