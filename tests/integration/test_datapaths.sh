@@ -166,6 +166,72 @@ test_enforce_macvlan_tracepoint() { dp_enforce macvlan tracepoint 1; }
 test_enforce_ipvlan() { dp_enforce ipvlan auto 1; }
 test_enforce_ipvlan_tracepoint() { dp_enforce ipvlan tracepoint 1; }
 
+# Per-packet SO_PRIORITY as a control message (6.14+). Probed with one datagram on pod1's lo:
+# older kernels refuse the unknown SOL_SOCKET control message with EINVAL.
+dp_require_cmsg_priority() {
+	local out
+	out=$(tk_ns "${TK_PODS[0]}" "$TK_BUILD/talker" --dst 127.0.0.1 --port 9 --count 1 \
+		--cmsg-priority 1 --json 2>/dev/null)
+	[ "$(jq -r .errors <<<"$out")" = 0 ] && return 0
+	[ "$(jq -r .first_error <<<"$out")" = "Invalid argument" ] &&
+		tk_skip "kernel has no SO_PRIORITY control message (6.14+)"
+	tk_fail "SO_PRIORITY cmsg probe: $out"
+}
+
+# pod1 (registered, priorities 1-3) sends with socket priority 3 and per-datagram priorities
+# 1 and 2 (even and odd sequence numbers) as control messages: at nic0 each datagram has its
+# own, none the socket's. The unregistered pod2's cmsg priority is restored only under
+# --policy all (the tracepoint save hook).
+dp_enforce_cmsg() { # SAVE_HOOK(auto|tracepoint)
+	local hook=()
+	dp_setup bridge
+	dp_require_cmsg_priority
+	[ "$1" = tracepoint ] && hook=(--policy all --save-hook tracepoint)
+	proxy start --nic nic0 "${hook[@]}" >/dev/null || tk_fail "tsnproxy start failed"
+	if [ "$1" != tracepoint ]; then
+		proxy allow --netns "${TK_PODS[0]}" --priorities 1,2,3 >/dev/null ||
+			tk_fail "allow pod1"
+	fi
+	dp_observe start
+	dp_talk 1 --port 6101 --count $((2 * N)) --priority 3 --cmsg-priority 1,2 --txtime tai
+	dp_talk 2 --port 6104 --count $N --cmsg-priority 2
+	dp_observe stop
+	assert_eq "even datagrams: cmsg priority 1 and tai at nic0" \
+		"$(dp_nic '.dport == 6101 and .seq % 2 == 0 and .priority == 1 and .tstamp_type == "tai"')" $N
+	assert_eq "odd datagrams: cmsg priority 2 and tai at nic0" \
+		"$(dp_nic '.dport == 6101 and .seq % 2 == 1 and .priority == 2 and .tstamp_type == "tai"')" $N
+	if [ "$1" = tracepoint ]; then
+		assert_eq "pod2 under --policy all: cmsg priority 2" \
+			"$(dp_nic '.dport == 6104 and .priority == 2')" $N
+	else
+		assert_eq "unregistered pod: seen at nic0" "$(dp_nic '.dport == 6104')" $N
+		assert_eq "unregistered pod: nothing restored" \
+			"$(dp_nic '.dport == 6104 and .priority != 0')" 0
+	fi
+}
+test_enforce_cmsg_priority() { dp_enforce_cmsg auto; }
+test_enforce_cmsg_priority_tracepoint() { dp_enforce_cmsg tracepoint; }
+
+# tsntrace shows each datagram's own priority at its first hop, and its loss at the veth
+test_trace_cmsg_priority() {
+	dp_setup bridge
+	dp_require_cmsg_priority
+	tk_trace_start "$TK_TMP/tr.json" --json --summary --netns "${TK_PODS[0]}" --dport 5001
+	dp_talk 1 --port 5001 --count 6 --interval-us 2000 --priority 3 --cmsg-priority 1,2
+	tk_trace_stop
+	assert_eq "tsntrace exit" "$TK_TRACE_RC" 0
+	local pk='[.[] | select(.type == "packet" and .tuple.dport == 5001)]'
+	assert_eq "packets traced" "$(jq -s "$pk | length" "$TK_TMP/tr.json")" 6
+	assert_eq "first hop priority 1" \
+		"$(jq -s "$pk | map(select(.fields.priority.first == 1)) | length" "$TK_TMP/tr.json")" 3
+	assert_eq "first hop priority 2" \
+		"$(jq -s "$pk | map(select(.fields.priority.first == 2)) | length" "$TK_TMP/tr.json")" 3
+	assert_eq "priority lost: veth-priority-reset at vethpod1" \
+		"$(jq -s "$pk | all(.fields.priority.kept == false and
+			.fields.priority.cause == \"veth-priority-reset\" and
+			.fields.priority.lost_at.ifname == \"vethpod1\")" "$TK_TMP/tr.json")" true
+}
+
 test_trace_snat() { dp_trace snat veth-priority-reset vethpod1; }
 test_trace_ipv6() { dp_trace ipv6 veth-priority-reset vethpod1; }
 test_trace_dual() { dp_trace dual veth-priority-reset vethpod1; }
