@@ -16,11 +16,23 @@ proxy() { tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" "$@"; }
 netns_ino() { stat -L -c %i "/run/netns/$1"; }
 nic_ifindex() { tk_ns "$TK_NODE" ip -j link show nic0 | jq '.[0].ifindex'; }
 
-# Skip when this kernel cannot build the shape's links (ipvlan, geneve, ipip, gre are modules
-# the host kernel may lack: the VM lane runs them).
+# Skip when this kernel cannot build the shape's links (ipvlan, geneve, ipip, gre, netkit are
+# what the host kernel may lack: the VM lane runs them).
 dp_require_shape() { # SHAPE
-	local kind=$1 ns=tk$TK_TEST_ID-probe args
+	local kind=$1 ns=tk$TK_TEST_ID-probe args err
 	case $kind in
+	netkit*)
+		ip netns add "$ns" || tk_fail "netns $ns"
+		tk_defer "ip netns del $ns"
+		args=()
+		[ "$kind" = netkit-noscrub ] && args=(--scrub none --peer-scrub none)
+		err=$(tk_ns "$ns" "$TK_BUILD/mknetkit" --name tkp0 --peer tkp1 "${args[@]}" 2>&1)
+		case $? in
+		0) ip netns del "$ns"; return 0 ;;
+		3) ip netns del "$ns"; tk_skip "${err#mknetkit: }" ;;
+		*) tk_fail "mknetkit probe: $err" ;;
+		esac
+		;;
 	ipvlan) args=(link tkp0 type ipvlan mode l2) ;;
 	macvlan) args=(link tkp0 type macvlan) ;;
 	vxlan) args=(type vxlan id 1 dstport 4789) ;;
@@ -165,6 +177,27 @@ test_enforce_macvlan() { dp_enforce macvlan auto 1; }
 test_enforce_macvlan_tracepoint() { dp_enforce macvlan tracepoint 1; }
 test_enforce_ipvlan() { dp_enforce ipvlan auto 1; }
 test_enforce_ipvlan_tracepoint() { dp_enforce ipvlan tracepoint 1; }
+test_enforce_netkit() { dp_enforce netkit auto; }
+test_enforce_netkit_tracepoint() { dp_enforce netkit tracepoint; }
+test_enforce_netkit_noscrub() { dp_enforce netkit-noscrub auto; }
+test_enforce_netkit_noscrub_tracepoint() { dp_enforce netkit-noscrub tracepoint; }
+
+# What netkit itself keeps, without tsnproxy: pod1 sends priority 2, mark 7 and a TAI txtime;
+# at nic0 scrub default has zeroed mark (and priority), scrub none keeps mark. Priority is 0 at
+# nic0 either way: ip_forward() rewrites it from the TOS after netkit kept it.
+dp_netkit_keeps() { # SHAPE MARK_AT_NIC
+	dp_setup "$1"
+	dp_observe start
+	dp_talk 1 --port 6101 --count $N --priority 2 --mark 7 --txtime tai
+	dp_observe stop
+	assert_eq "$1: seen at nic0" "$(dp_nic '.dport == 6101')" $N
+	assert_eq "$1: mark $2 at nic0" "$(dp_nic ".dport == 6101 and .mark == $2")" $N
+	assert_eq "$1: priority 0 at nic0 (ip_forward)" \
+		"$(dp_nic '.dport == 6101 and .priority == 0')" $N
+	assert_eq "$1: tai tstamp kept" "$(dp_nic '.dport == 6101 and .tstamp_type == "tai"')" $N
+}
+test_netkit_keeps() { dp_netkit_keeps netkit 0; }
+test_netkit_noscrub_keeps() { dp_netkit_keeps netkit-noscrub 7; }
 
 # Per-packet SO_PRIORITY as a control message (6.14+). Probed with one datagram on pod1's lo:
 # older kernels refuse the unknown SOL_SOCKET control message with EINVAL.
