@@ -21,6 +21,7 @@ static const char *const cause_names[] = {
 	[TT_CAUSE_QDISC] = "qdisc",
 	[TT_CAUSE_BPF_PROGRAM] = "bpf-program",
 	[TT_CAUSE_SK_ORPHAN] = "sk-orphan",
+	[TT_CAUSE_NETKIT_SCRUB] = "netkit-scrub",
 };
 
 static const char *const hook_names[TSN_HOOK__MAX] = {
@@ -82,7 +83,7 @@ __u64 tt_field_value(const struct tsn_meta *m, enum tt_field f)
 
 const char *tt_cause_name(enum tt_cause c)
 {
-	return c <= TT_CAUSE_SK_ORPHAN ? cause_names[c] : "unknown";
+	return c < TT_CAUSE__MAX ? cause_names[c] : "unknown";
 }
 
 const char *tt_hook_name(__u32 hook)
@@ -178,8 +179,10 @@ enum tt_cause tt_classify(enum tt_field f, const struct tt_hop *prev, const stru
 		const char *kind = cur->kind[0] ? cur->kind : prev->kind;
 
 		/*
-		 * ____dev_forward_skb() zeroes priority on any crossing (veth, netkit), and
+		 * ____dev_forward_skb() zeroes priority on a veth crossing, and
 		 * skb_scrub_packet() clears mark and a REALTIME tstamp when the netns changes.
+		 * netkit forwards without either: its xmit clears a REALTIME tstamp, and with
+		 * scrub "default" (netkit_xnet) priority and mark; with scrub "none" it keeps both.
 		 */
 		if (prev->netns != cur->netns)
 			snprintf(detail, len, "netns crossing: %s → %s%s%s", prev_ns, cur_ns,
@@ -188,8 +191,9 @@ enum tt_cause tt_classify(enum tt_field f, const struct tt_hop *prev, const stru
 			snprintf(detail, len,
 				 "netns crossing: leaving %s/%s%s%s in ____dev_forward_skb",
 				 cur_ns, cur->ifname, kind[0] ? " via " : "", kind);
-		if (f == TT_F_PRIORITY && (!kind[0] || !strcmp(kind, "veth") ||
-					   !strcmp(kind, "netkit")))
+		if (!strcmp(kind, "netkit") && (f == TT_F_PRIORITY || f == TT_F_MARK))
+			return TT_CAUSE_NETKIT_SCRUB;
+		if (f == TT_F_PRIORITY && (!kind[0] || !strcmp(kind, "veth")))
 			return TT_CAUSE_VETH_PRIORITY_RESET;
 		return TT_CAUSE_NETNS_SCRUB;
 	}

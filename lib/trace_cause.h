@@ -31,6 +31,8 @@ enum tt_cause {
 	TT_CAUSE_QDISC,
 	TT_CAUSE_BPF_PROGRAM,
 	TT_CAUSE_SK_ORPHAN,
+	TT_CAUSE_NETKIT_SCRUB,
+	TT_CAUSE__MAX,
 };
 
 /* One hop as the classification sees it (decoded from struct tsn_trace_event). */
