@@ -141,11 +141,17 @@ dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 # named with CAUSE at the hop on device LOST_IF.
 dp_trace() { # SHAPE CAUSE LOST_IF
 	dp_setup "$1"
-	tk_trace_start "$TK_TMP/tr.json" --json --summary --netns "${TK_PODS[0]}" --dport 5001
+	# the host's backend everywhere: in the VM lane, auto picks kprobe-multi, whose function
+	# hops fill a summary's 32-entry path in the pod and node before a netkit packet reaches
+	# nic0 (path_truncated)
+	tk_trace_start "$TK_TMP/tr.json" --json --summary --backend tracepoint \
+		--netns "${TK_PODS[0]}" --dport 5001
 	dp_talk 1 --port 5001 --count 5 --interval-us 2000 --priority 2
 	tk_trace_stop
 	assert_eq "tsntrace exit" "$TK_TRACE_RC" 0
 	local pk='[.[] | select(.type == "packet" and .tuple.dport == 5001)]'
+	tk_log "$1: first packet's path: $(jq -s -c "$pk | .[0].path |
+		map(.netns + \"/\" + .ifname + \" \" + .hook)" "$TK_TMP/tr.json")"
 	assert_eq "packets traced" "$(jq -s "$pk | length" "$TK_TMP/tr.json")" 5
 	assert_eq "path reaches nic0" "$(jq -s "$pk | all(.path | any(.ifname == \"nic0\"))" \
 		"$TK_TMP/tr.json")" true
@@ -273,3 +279,5 @@ test_trace_redirect() { dp_trace redirect veth-priority-reset vethpod1; }
 test_trace_l2() { dp_trace l2 veth-priority-reset vethpod1; }
 test_trace_macvlan() { dp_trace macvlan kept; }
 test_trace_ipvlan() { dp_trace ipvlan kept; }
+test_trace_netkit() { dp_trace netkit netkit-scrub nkpod1; }
+test_trace_netkit_noscrub() { dp_trace netkit-noscrub ip-forward-tos nic0; }
