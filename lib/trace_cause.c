@@ -24,6 +24,7 @@ static const char *const cause_names[] = {
 	[TT_CAUSE_SK_ORPHAN] = "sk-orphan",
 	[TT_CAUSE_TSNPROXY_RESTORE] = "tsnproxy-restore",
 	[TT_CAUSE_TSNPROXY_POLICY] = "tsnproxy-policy",
+	[TT_CAUSE_NETKIT_SCRUB] = "netkit-scrub",
 };
 
 static const char *const hook_names[TSN_HOOK__MAX] = {
@@ -181,8 +182,10 @@ enum tt_cause tt_classify(enum tt_field f, const struct tt_hop *prev, const stru
 		const char *kind = cur->kind[0] ? cur->kind : prev->kind;
 
 		/*
-		 * ____dev_forward_skb() zeroes priority on any crossing (veth, netkit), and
+		 * ____dev_forward_skb() zeroes priority on a veth crossing, and
 		 * skb_scrub_packet() clears mark and a REALTIME tstamp when the netns changes.
+		 * netkit forwards without either: its xmit clears a REALTIME tstamp, and with
+		 * scrub "default" (netkit_xnet) priority and mark; with scrub "none" it keeps both.
 		 */
 		if (prev->netns != cur->netns)
 			snprintf(detail, len, "netns crossing: %s → %s%s%s", prev_ns, cur_ns,
@@ -191,8 +194,9 @@ enum tt_cause tt_classify(enum tt_field f, const struct tt_hop *prev, const stru
 			snprintf(detail, len,
 				 "netns crossing: leaving %s/%s%s%s in ____dev_forward_skb",
 				 cur_ns, cur->ifname, kind[0] ? " via " : "", kind);
-		if (f == TT_F_PRIORITY && (!kind[0] || !strcmp(kind, "veth") ||
-					   !strcmp(kind, "netkit")))
+		if (!strcmp(kind, "netkit") && (f == TT_F_PRIORITY || f == TT_F_MARK))
+			return TT_CAUSE_NETKIT_SCRUB;
+		if (f == TT_F_PRIORITY && (!kind[0] || !strcmp(kind, "veth")))
 			return TT_CAUSE_VETH_PRIORITY_RESET;
 		return TT_CAUSE_NETNS_SCRUB;
 	}

@@ -33,6 +33,7 @@ enum tt_cause {
 	TT_CAUSE_SK_ORPHAN,
 	TT_CAUSE_TSNPROXY_RESTORE,	/* tsnproxy's restore put the saved value back */
 	TT_CAUSE_TSNPROXY_POLICY,	/* ... the value its pod's policy allows instead */
+	TT_CAUSE_NETKIT_SCRUB,
 	TT_CAUSE__MAX,
 };
 

@@ -49,6 +49,11 @@
 #   l2        nic0 a port of br0, no routing: the net netns is on the pod subnet, 198.18.<ID>.2
 #   macvlan   each pod's eth0 a macvlan (bridge mode) of nic0, on the net subnet 198.19.<ID>.(10+k)
 #   ipvlan    the same with ipvlan (l2 mode)
+#   netkit    routed, each pod's eth0 the peer of a netkit pair (L3 mode, scrub default) whose
+#             primary nkpod<k> is in the node (Cilium netkit mode; kernel 6.7+, scrub 6.11+;
+#             created by build/mknetkit, since Debian 12's iproute2 cannot)
+#   netkit-noscrub
+#             the same with scrub none on both sides (netkit keeps priority and mark)
 #   vxlan, geneve, ipip, gre
 #             bridge + an overlay tun0 across to the net netns, its underlay through nic0:
 #             tun0 198.19.253.<ID> <-> 198.19.254.<ID> (the listener); vxlan on UDP 4789,
@@ -76,7 +81,8 @@ TK_FIXTURE_NET_PREFIX=198.19
 TK_FIXTURE_POD_PREFIX6=fd54:534e:0
 TK_FIXTURE_NET_PREFIX6=fd54:534e:1
 TK_FIXTURE_MAX_PODS=64
-TK_FIXTURE_SHAPES="bridge snat ipv6 dual routed redirect l2 macvlan ipvlan vxlan geneve ipip gre"
+TK_FIXTURE_SHAPES="bridge snat ipv6 dual routed redirect l2 macvlan ipvlan netkit netkit-noscrub"
+TK_FIXTURE_SHAPES+=" vxlan geneve ipip gre"
 TK_FIXTURE_DEFAULT_PORT=5001
 # The seed talk's schedule, verbatim: the fixture must behave like the setup it reproduces.
 # TK_FIXTURE_TAPRIO_GATES stretches its three intervals (ns) where a machine cannot run them:
@@ -266,6 +272,9 @@ tk_fixture_up() { # ID [NPODS]; TK_SHAPE picks the datapath (default bridge)
 	[[ " $TK_FIXTURE_SHAPES " == *" $shape "* ]] ||
 		tk_fail "fixture: unknown shape '$shape' (one of: $TK_FIXTURE_SHAPES)"
 	[ -x "$TK_BUILD/talker" ] || tk_fail "fixture: $TK_BUILD/talker is not built (make)"
+	if [[ $shape == netkit* ]] && [ ! -x "$TK_BUILD/mknetkit" ]; then
+		tk_fail "fixture: $TK_BUILD/mknetkit is not built (make)"
+	fi
 	if [ "$shape" = redirect ] && [ ! -f "$TK_BUILD/tk_redirect_neigh.bpf.o" ]; then
 		tk_fail "fixture: $TK_BUILD/tk_redirect_neigh.bpf.o is not built (make)"
 	fi
@@ -292,7 +301,7 @@ tk_fixture_up() { # ID [NPODS]; TK_SHAPE picks the datapath (default bridge)
 	((v6)) && _tk_fx tk_ns "$node" sysctl -qw net.ipv6.conf.all.forwarding=1
 
 	case $shape in
-	routed | redirect | macvlan | ipvlan) ;;
+	routed | redirect | macvlan | ipvlan | netkit*) ;;
 	*)
 		# every link is created from inside a fixture netns, the peer moved straight to the
 		# other
@@ -312,6 +321,7 @@ tk_fixture_up() { # ID [NPODS]; TK_SHAPE picks the datapath (default bridge)
 		case $shape in
 		macvlan | ipvlan) continue ;;	# their links hang off nic0, made below
 		routed | redirect) _tk_fx_pod_routed "$id" "$k" ;;
+		netkit*) _tk_fx_pod_netkit "$id" "$k" "$shape" ;;
 		*)
 			_tk_fx tk_ns "$node" ip link add "vethpod$k" type veth peer name eth0 \
 				netns "$pod"
@@ -396,6 +406,23 @@ tk_kill_pids() { # PID...
 	done
 	kill -KILL "$@" 2>/dev/null
 	return 0
+}
+
+# Shapes netkit and netkit-noscrub (Cilium netkit mode): pod K's eth0 is the peer of a netkit
+# pair in L3 mode, its primary nkpod<K> in the node with a /32 route to the pod; L3 mode has no
+# ARP, so the pod's default route is the device itself. The peer's scrub setting is the one
+# that governs what the pod sends (netkit_xmit of the peer); both sides get the same.
+_tk_fx_pod_netkit() { # ID K SHAPE
+	local node=tk$1-node pod=tk$1-pod$2 scrub=default
+	local ip=$TK_FIXTURE_POD_PREFIX.$1.$((10 + $2))
+	[ "$3" = netkit-noscrub ] && scrub=none
+	_tk_fx tk_ns "$node" "$TK_BUILD/mknetkit" --name "nkpod$2" --peer eth0 \
+		--peer-netns "/run/netns/$pod" --mode l3 --scrub "$scrub" --peer-scrub "$scrub"
+	_tk_fx tk_ns "$node" ip link set "nkpod$2" up
+	_tk_fx tk_ns "$node" ip route add "$ip/32" dev "nkpod$2"
+	_tk_fx tk_ns "$pod" ip addr add "$ip/32" dev eth0
+	_tk_fx tk_ns "$pod" ip link set eth0 up
+	_tk_fx tk_ns "$pod" ip route add default dev eth0
 }
 
 # Shape routed (Calico): pod K's veth without a bridge, a /32 route to the pod on the host side

@@ -659,26 +659,33 @@ test_cni_log_file() {
 	assert_match "error logged" "$(cat "$log")" "error 101"
 }
 
-# ---- a real runtime: podman (CNI backend) + bridge/host-local + tsn ------------------------------
+# ---- a real runtime: podman (CNI backend) + bridge or ptp, host-local + tsn ----------------------
 # Everything of podman's lives under $TK_TMP (config, storage, IPAM leases, plugin dir); podman
-# runs in the node netns, so the bridge plugin's forwarding switch and its bridge stay there.
-podman_setup() {
-	local id=$TK_TEST_ID p
+# runs in the node netns, so the primary plugin's forwarding switch and its links stay there.
+# PRIMARY: bridge (the container on bridge tkcni0, routed to nic0) or ptp (a routed veth, the
+# host side holding the gateway address as /32, no bridge: the plugin behind Calico's shape).
+podman_setup() { # PRIMARY
+	local id=$TK_TEST_ID primary=$1 p primary_conf
 	"$TK_ROOT/scripts/deps.sh" cni >/dev/null || tk_fail "scripts/deps.sh cni failed"
 	command -v podman >/dev/null || tk_fail "podman is not installed (scripts/deps.sh cni)"
-	[ -x /usr/lib/cni/bridge ] || tk_fail "no /usr/lib/cni/bridge (scripts/deps.sh cni)"
+	[ -x "/usr/lib/cni/$primary" ] || tk_fail "no /usr/lib/cni/$primary (scripts/deps.sh cni)"
 	PM=$TK_TMP/podman
 	mkdir -p "$PM"/{bin,net.d,root,run,ipam}
-	for p in bridge host-local loopback; do ln -s "/usr/lib/cni/$p" "$PM/bin/$p"; done
+	for p in "$primary" host-local loopback; do ln -s "/usr/lib/cni/$p" "$PM/bin/$p"; done
 	cp "$TK_BUILD/tsn" "$PM/bin/tsn"
 	tk_pod_rootfs "$PM/rootfs"
 	tk_podman_conf "$PM" "$PM/root" "$PM/run" vfs "$PM/bin" "$PM/net.d"
 	# the pod subnet is the fixture's: the TSN network routes it back through nic0
 	tk_ns "$TK_NODE" ip addr flush dev br0
+	case $primary in
+	bridge) primary_conf='{"type": "bridge", "bridge": "tkcni0", "isGateway": true}' ;;
+	ptp) primary_conf='{"type": "ptp"}' ;;
+	*) tk_fail "podman_setup: unknown primary plugin '$primary'" ;;
+	esac
 	jq -n --arg pin "$TK_PIN" --arg log "$PM/tsn.log" --arg ipam "$PM/ipam" \
-		--arg net "198.18.$id" '
+		--arg net "198.18.$id" --argjson primary "$primary_conf" '
 		{cniVersion: "1.0.0", name: "tknet", plugins: [
-		 {type: "bridge", bridge: "tkcni0", isGateway: true, ipMasq: false,
+		 $primary + {ipMasq: false,
 		  ipam: {type: "host-local", dataDir: $ipam, routes: [{dst: "0.0.0.0/0"}],
 			 ranges: [[{subnet: "\($net).0/24", rangeStart: "\($net).100",
 				    rangeEnd: "\($net).200", gateway: "\($net).1"}]]}},
@@ -698,15 +705,18 @@ pm() {
 		--runtime runc --network-config-dir "$PM/net.d" "$@"
 }
 
-test_cni_podman_runtime() {
+# A container on PRIMARY + tsn sends priorities 1 and 2: both reach nic0 restored, judged by
+# the observer at nic0 and by nic0's traffic classes; rm unregisters it.
+podman_runtime() { # PRIMARY
 	cni_setup 1
-	podman_setup
+	podman_setup "$1"
 	local backend before after i d1 d2 id=$TK_TEST_ID
 	backend=$(pm info --format '{{.Host.NetworkBackend}}' 2>"$TK_TMP/pm.err") ||
 		tk_fail "podman info failed: $(cat "$TK_TMP/pm.err")"
 	assert_eq "podman network backend" "$backend" cni
 	pm network ls --format '{{.Name}}' | grep -qx tknet || tk_fail "podman does not see tknet"
 	tk_listen "$id" 5001
+	tk_observe_start 5001
 	before=$(tk_tc_snapshot)
 	pm run -d --name tktalk --network tknet --rootfs "$PM/rootfs" /bin/sh -c \
 		"talker --dst 198.19.$id.2 --port 5001 --count $N --priority 1 &&
@@ -721,8 +731,15 @@ test_cni_podman_runtime() {
 		[ "$d1" -ge $N ] && [ "$d2" -ge $N ] && break
 		sleep 0.1
 	done
+	tk_observe_stop
 	assert_eq "container priority 1 in tc1" "$d1" $N
 	assert_eq "container priority 2 in tc2" "$d2" $N
+	assert_eq "observer: priority 1 at nic0" \
+		"$(tk_observe_count "$TK_NODE" nic0 '.priority == 1')" $N
+	assert_eq "observer: priority 2 at nic0" \
+		"$(tk_observe_count "$TK_NODE" nic0 '.priority == 2')" $N
+	assert_eq "observer: nothing else at nic0" "$(tk_observe_count "$TK_NODE" nic0 true)" \
+		$((2 * N))
 	assert_eq "one registration (the container's netns)" "$(registrations)" 1
 	assert_eq "registered by the plugin" \
 		"$(proxy status --json | jq -r '.policy[0].registered_by')" cni
@@ -734,6 +751,8 @@ test_cni_podman_runtime() {
 	[ ! -e "$(state_dir)" ] || tk_fail "records left: $(ls "$(state_dir)")"
 	assert_eq "listener got everything" "$(tk_listen_count "$id" 5001)" $((2 * N))
 }
+test_cni_podman_runtime() { podman_runtime bridge; }
+test_cni_podman_runtime_ptp() { podman_runtime ptp; }
 
 # ---- tsn install / uninstall on sample conflists -------------------------------------------
 tsn_install() { "$TK_BUILD/tsn" install "$@"; }

@@ -15,11 +15,23 @@ proxy() { tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" "$@"; }
 netns_ino() { stat -L -c %i "/run/netns/$1"; }
 nic_ifindex() { tk_ns "$TK_NODE" ip -j link show nic0 | jq '.[0].ifindex'; }
 
-# Skip when this kernel cannot build the shape's links (ipvlan, geneve, ipip, gre are modules
-# the host kernel may lack: the VM lane runs them).
+# Skip when this kernel cannot build the shape's links (ipvlan, geneve, ipip, gre, netkit are
+# what the host kernel may lack: the VM lane runs them).
 dp_require_shape() { # SHAPE
-	local kind=$1 ns=tk$TK_TEST_ID-probe args
+	local kind=$1 ns=tk$TK_TEST_ID-probe args err
 	case $kind in
+	netkit*)
+		ip netns add "$ns" || tk_fail "netns $ns"
+		tk_defer "ip netns del $ns"
+		args=()
+		[ "$kind" = netkit-noscrub ] && args=(--scrub none --peer-scrub none)
+		err=$(tk_ns "$ns" "$TK_BUILD/mknetkit" --name tkp0 --peer tkp1 "${args[@]}" 2>&1)
+		case $? in
+		0) ip netns del "$ns"; return 0 ;;
+		3) ip netns del "$ns"; tk_skip "${err#mknetkit: }" ;;
+		*) tk_fail "mknetkit probe: $err" ;;
+		esac
+		;;
 	ipvlan) args=(link tkp0 type ipvlan mode l2) ;;
 	macvlan) args=(link tkp0 type macvlan) ;;
 	vxlan) args=(type vxlan id 1 dstport 4789) ;;
@@ -134,11 +146,17 @@ dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 # named with CAUSE at the hop on device LOST_IF.
 dp_trace() { # SHAPE CAUSE LOST_IF
 	dp_setup "$1"
-	tk_trace_start "$TK_TMP/tr.json" --json --summary --netns "${TK_PODS[0]}" --dport 5001
+	# the host's backend everywhere: in the VM lane, auto picks kprobe-multi, whose function
+	# hops fill a summary's 32-entry path in the pod and node before a netkit packet reaches
+	# nic0 (path_truncated)
+	tk_trace_start "$TK_TMP/tr.json" --json --summary --backend tracepoint \
+		--netns "${TK_PODS[0]}" --dport 5001
 	dp_talk 1 --port 5001 --count 5 --interval-us 2000 --priority 2
 	tk_trace_stop
 	assert_eq "tsntrace exit" "$TK_TRACE_RC" 0
 	local pk='[.[] | select(.type == "packet" and .tuple.dport == 5001)]'
+	tk_log "$1: first packet's path: $(jq -s -c "$pk | .[0].path |
+		map(.netns + \"/\" + .ifname + \" \" + .hook)" "$TK_TMP/tr.json")"
 	assert_eq "packets traced" "$(jq -s "$pk | length" "$TK_TMP/tr.json")" 5
 	assert_eq "path reaches nic0" "$(jq -s "$pk | all(.path | any(.ifname == \"nic0\"))" \
 		"$TK_TMP/tr.json")" true
@@ -186,6 +204,93 @@ test_enforce_ipip() { dp_enforce ipip auto; }
 test_enforce_ipip_tracepoint() { dp_enforce ipip tracepoint; }
 test_enforce_gre() { dp_enforce gre auto; }
 test_enforce_gre_tracepoint() { dp_enforce gre tracepoint; }
+test_enforce_netkit() { dp_enforce netkit auto; }
+test_enforce_netkit_tracepoint() { dp_enforce netkit tracepoint; }
+test_enforce_netkit_noscrub() { dp_enforce netkit-noscrub auto; }
+test_enforce_netkit_noscrub_tracepoint() { dp_enforce netkit-noscrub tracepoint; }
+
+# What netkit itself keeps, without tsnproxy: pod1 sends priority 2, mark 7 and a TAI txtime;
+# at nic0 scrub default has zeroed mark (and priority), scrub none keeps mark. Priority is 0 at
+# nic0 either way: ip_forward() rewrites it from the TOS after netkit kept it.
+dp_netkit_keeps() { # SHAPE MARK_AT_NIC
+	dp_setup "$1"
+	dp_observe start
+	dp_talk 1 --port 6101 --count $N --priority 2 --mark 7 --txtime tai
+	dp_observe stop
+	assert_eq "$1: seen at nic0" "$(dp_nic '.dport == 6101')" $N
+	assert_eq "$1: mark $2 at nic0" "$(dp_nic ".dport == 6101 and .mark == $2")" $N
+	assert_eq "$1: priority 0 at nic0 (ip_forward)" \
+		"$(dp_nic '.dport == 6101 and .priority == 0')" $N
+	assert_eq "$1: tai tstamp kept" "$(dp_nic '.dport == 6101 and .tstamp_type == "tai"')" $N
+}
+test_netkit_keeps() { dp_netkit_keeps netkit 0; }
+test_netkit_noscrub_keeps() { dp_netkit_keeps netkit-noscrub 7; }
+
+# Per-packet SO_PRIORITY as a control message (6.14+). Probed with one datagram on pod1's lo:
+# older kernels refuse the unknown SOL_SOCKET control message with EINVAL.
+dp_require_cmsg_priority() {
+	local out
+	out=$(tk_ns "${TK_PODS[0]}" "$TK_BUILD/talker" --dst 127.0.0.1 --port 9 --count 1 \
+		--cmsg-priority 1 --json 2>/dev/null)
+	[ "$(jq -r .errors <<<"$out")" = 0 ] && return 0
+	[ "$(jq -r .first_error <<<"$out")" = "Invalid argument" ] &&
+		tk_skip "kernel has no SO_PRIORITY control message (6.14+)"
+	tk_fail "SO_PRIORITY cmsg probe: $out"
+}
+
+# pod1 (registered, priorities 1-3) sends with socket priority 3 and per-datagram priorities
+# 1 and 2 (even and odd sequence numbers) as control messages: at nic0 each datagram has its
+# own, none the socket's. The unregistered pod2's cmsg priority is restored only under
+# --policy all (the tracepoint save hook).
+dp_enforce_cmsg() { # SAVE_HOOK(auto|tracepoint)
+	local hook=()
+	dp_setup bridge
+	dp_require_cmsg_priority
+	[ "$1" = tracepoint ] && hook=(--policy all --save-hook tracepoint)
+	proxy start --nic nic0 "${hook[@]}" >/dev/null || tk_fail "tsnproxy start failed"
+	if [ "$1" != tracepoint ]; then
+		proxy allow --netns "${TK_PODS[0]}" --priorities 1,2,3 >/dev/null ||
+			tk_fail "allow pod1"
+	fi
+	dp_observe start
+	dp_talk 1 --port 6101 --count $((2 * N)) --priority 3 --cmsg-priority 1,2 --txtime tai
+	dp_talk 2 --port 6104 --count $N --cmsg-priority 2
+	dp_observe stop
+	assert_eq "even datagrams: cmsg priority 1 and tai at nic0" \
+		"$(dp_nic '.dport == 6101 and .seq % 2 == 0 and .priority == 1 and .tstamp_type == "tai"')" $N
+	assert_eq "odd datagrams: cmsg priority 2 and tai at nic0" \
+		"$(dp_nic '.dport == 6101 and .seq % 2 == 1 and .priority == 2 and .tstamp_type == "tai"')" $N
+	if [ "$1" = tracepoint ]; then
+		assert_eq "pod2 under --policy all: cmsg priority 2" \
+			"$(dp_nic '.dport == 6104 and .priority == 2')" $N
+	else
+		assert_eq "unregistered pod: seen at nic0" "$(dp_nic '.dport == 6104')" $N
+		assert_eq "unregistered pod: nothing restored" \
+			"$(dp_nic '.dport == 6104 and .priority != 0')" 0
+	fi
+}
+test_enforce_cmsg_priority() { dp_enforce_cmsg auto; }
+test_enforce_cmsg_priority_tracepoint() { dp_enforce_cmsg tracepoint; }
+
+# tsntrace shows each datagram's own priority at its first hop, and its loss at the veth
+test_trace_cmsg_priority() {
+	dp_setup bridge
+	dp_require_cmsg_priority
+	tk_trace_start "$TK_TMP/tr.json" --json --summary --netns "${TK_PODS[0]}" --dport 5001
+	dp_talk 1 --port 5001 --count 6 --interval-us 2000 --priority 3 --cmsg-priority 1,2
+	tk_trace_stop
+	assert_eq "tsntrace exit" "$TK_TRACE_RC" 0
+	local pk='[.[] | select(.type == "packet" and .tuple.dport == 5001)]'
+	assert_eq "packets traced" "$(jq -s "$pk | length" "$TK_TMP/tr.json")" 6
+	assert_eq "first hop priority 1" \
+		"$(jq -s "$pk | map(select(.fields.priority.first == 1)) | length" "$TK_TMP/tr.json")" 3
+	assert_eq "first hop priority 2" \
+		"$(jq -s "$pk | map(select(.fields.priority.first == 2)) | length" "$TK_TMP/tr.json")" 3
+	assert_eq "priority lost: veth-priority-reset at vethpod1" \
+		"$(jq -s "$pk | all(.fields.priority.kept == false and
+			.fields.priority.cause == \"veth-priority-reset\" and
+			.fields.priority.lost_at.ifname == \"vethpod1\")" "$TK_TMP/tr.json")" true
+}
 
 test_trace_snat() { dp_trace snat veth-priority-reset vethpod1; }
 test_trace_ipv6() { dp_trace ipv6 veth-priority-reset vethpod1; }
@@ -195,3 +300,5 @@ test_trace_redirect() { dp_trace redirect veth-priority-reset vethpod1; }
 test_trace_l2() { dp_trace l2 veth-priority-reset vethpod1; }
 test_trace_macvlan() { dp_trace macvlan kept; }
 test_trace_ipvlan() { dp_trace ipvlan kept; }
+test_trace_netkit() { dp_trace netkit netkit-scrub nkpod1; }
+test_trace_netkit_noscrub() { dp_trace netkit-noscrub ip-forward-tos nic0; }

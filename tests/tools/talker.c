@@ -4,7 +4,8 @@
  *
  * Send mode sets the TSN metadata a real TSN talker sets (SO_PRIORITY, SO_TXTIME with a
  * per-packet SCM_TXTIME, SO_MARK, IP_TOS) so that the fixture can show where the kernel loses
- * it. Every datagram carries a header with a magic, the talker's pid and a sequence number:
+ * it. --cmsg-priority sets the priority per datagram instead, as an SO_PRIORITY control message
+ * (kernel 6.14+), cycling through a list. Every datagram carries a header with a magic, the talker's pid and a sequence number:
  * packets of concurrent talkers with the same 5-tuple stay distinguishable, which the tracer's
  * content fingerprint relies on.
  *
@@ -57,6 +58,7 @@
 #define TALKER_MAX_SIZE		65507	/* largest IPv4 UDP payload */
 #define TALKER_LISTEN_DURATION	60	/* default bound of listen mode, seconds */
 #define TALKER_MAX_SENDERS	64
+#define TALKER_MAX_CMSG_PRIOS	16
 #define NSEC_PER_SEC		1000000000ULL
 
 /* On the wire, network byte order; the rest of the payload is zero. */
@@ -78,6 +80,9 @@ struct talker_opts {
 	unsigned long long duration_s;
 	bool priority_set;
 	unsigned int priority;
+	/* datagram seq carries cmsg_prio[seq % n_cmsg_prio] as an SO_PRIORITY cmsg */
+	unsigned int cmsg_prio[TALKER_MAX_CMSG_PRIOS];
+	unsigned int n_cmsg_prio;
 	bool mark_set;
 	unsigned int mark;
 	bool tos_set;
@@ -103,12 +108,15 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: talker --dst IP --port P [--count N] [--interval-us N] [--priority P]\n"
 		"              [--txtime tai|mono [--txtime-delay-ns N]] [--mark M] [--tos T]\n"
-		"              [--size BYTES] [--duration S] [--src-port P] [--json] [-v]\n"
+		"              [--size BYTES] [--duration S] [--src-port P] [--cmsg-priority P[,P...]]\n"
+		"              [--json] [-v]\n"
 		"       talker --ethertype N --ifname IF [--count N] [--interval-us N] [--priority P]\n"
 		"              [--txtime tai|mono [--txtime-delay-ns N]] [--mark M] [--size BYTES]\n"
 		"              [--duration S] [--json] [-v]\n"
 		"       talker --listen --port P [--duration S] [--count N] [--json] [-v]\n"
 		"  send: N datagrams (default 10, max %llu), one every --interval-us (default 1000)\n"
+		"  --cmsg-priority: datagram k gets the k-th priority of the list (cycling) as an\n"
+		"  SO_PRIORITY control message (6.14+), over the socket's --priority\n"
 		"  raw: the same payload as broadcast Ethernet frames of EtherType N on IF\n"
 		"  listen: count datagrams until N, S seconds (default %d) or SIGINT/SIGTERM\n",
 		TALKER_MAX_COUNT, TALKER_LISTEN_DURATION);
@@ -163,7 +171,7 @@ static void ns_to_ts(uint64_t ns, struct timespec *ts)
 enum {
 	OPT_DST = 256, OPT_PORT, OPT_COUNT, OPT_INTERVAL, OPT_PRIORITY, OPT_TXTIME,
 	OPT_TXTIME_DELAY, OPT_MARK, OPT_TOS, OPT_SIZE, OPT_DURATION, OPT_SRC_PORT, OPT_JSON,
-	OPT_LISTEN, OPT_ETHERTYPE, OPT_IFNAME, OPT_HELP,
+	OPT_LISTEN, OPT_ETHERTYPE, OPT_IFNAME, OPT_CMSG_PRIORITY, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -183,9 +191,39 @@ static const struct option long_opts[] = {
 	{ "listen", no_argument, NULL, OPT_LISTEN },
 	{ "ethertype", required_argument, NULL, OPT_ETHERTYPE },
 	{ "ifname", required_argument, NULL, OPT_IFNAME },
+	{ "cmsg-priority", required_argument, NULL, OPT_CMSG_PRIORITY },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* "P[,P...]": up to TALKER_MAX_CMSG_PRIOS priorities */
+static int parse_prio_list(const char *s, struct talker_opts *o)
+{
+	char buf[256], *tok, *save = NULL;
+	int err;
+
+	if (strlen(s) >= sizeof(buf)) {
+		pr_warn("--cmsg-priority: list too long");
+		return -EINVAL;
+	}
+	strcpy(buf, s);
+	o->n_cmsg_prio = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (o->n_cmsg_prio == TALKER_MAX_CMSG_PRIOS) {
+			pr_warn("--cmsg-priority: at most %d priorities", TALKER_MAX_CMSG_PRIOS);
+			return -EINVAL;
+		}
+		err = parse_uint("cmsg-priority", tok, 0, UINT32_MAX,
+				 &o->cmsg_prio[o->n_cmsg_prio++]);
+		if (err)
+			return err;
+	}
+	if (!o->n_cmsg_prio) {
+		pr_warn("--cmsg-priority: '%s' has no priority", s);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 /* 0 ok, 1 --help, -EINVAL bad usage (message already printed) */
 static int parse_args(int argc, char **argv, struct talker_opts *o)
@@ -270,6 +308,9 @@ static int parse_args(int argc, char **argv, struct talker_opts *o)
 		case OPT_IFNAME:
 			o->ifname = optarg;
 			break;
+		case OPT_CMSG_PRIORITY:
+			err = parse_prio_list(optarg, o);
+			break;
 		case 'v':
 			tsn_log_set_level(++verbose);
 			break;
@@ -303,7 +344,7 @@ static int parse_args(int argc, char **argv, struct talker_opts *o)
 	}
 	if (o->listen) {
 		if (o->dst || o->priority_set || o->mark_set || o->tos_set ||
-		    o->txtime_clock >= 0 || o->src_port) {
+		    o->txtime_clock >= 0 || o->src_port || o->n_cmsg_prio) {
 			pr_warn("--listen takes only --port, --duration, --count and --json");
 			return -EINVAL;
 		}
@@ -433,9 +474,46 @@ err:
 	return -EINVAL;
 }
 
+/*
+ * The control messages of datagram seq: SCM_TXTIME with --txtime, SO_PRIORITY with
+ * --cmsg-priority. cbuf has room for both.
+ */
+static void fill_cmsgs(const struct talker_opts *o, unsigned long long seq, struct msghdr *msg,
+		       char *cbuf, size_t len)
+{
+	struct cmsghdr *cm;
+	size_t used = 0;
+
+	memset(cbuf, 0, len);
+	msg->msg_control = cbuf;
+	msg->msg_controllen = len;
+	cm = CMSG_FIRSTHDR(msg);
+	if (o->txtime_clock >= 0) {
+		uint64_t txtime = now_ns(o->txtime_clock) + o->txtime_delay_ns;
+
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_TXTIME;
+		cm->cmsg_len = CMSG_LEN(sizeof(txtime));
+		memcpy(CMSG_DATA(cm), &txtime, sizeof(txtime));
+		used += CMSG_SPACE(sizeof(txtime));
+		cm = CMSG_NXTHDR(msg, cm);
+	}
+	if (o->n_cmsg_prio) {
+		uint32_t prio = o->cmsg_prio[seq % o->n_cmsg_prio];
+
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SO_PRIORITY;
+		cm->cmsg_len = CMSG_LEN(sizeof(prio));
+		memcpy(CMSG_DATA(cm), &prio, sizeof(prio));
+		used += CMSG_SPACE(sizeof(prio));
+	}
+	msg->msg_controllen = used;
+}
+
 static int run_send(const struct talker_opts *o)
 {
-	char cbuf[CMSG_SPACE(sizeof(uint64_t))] __attribute__((aligned(8)));
+	char cbuf[CMSG_SPACE(sizeof(uint64_t)) + CMSG_SPACE(sizeof(uint32_t))]
+		__attribute__((aligned(8)));
 	unsigned long long sent = 0, errors = 0, seq;
 	uint64_t next, deadline = 0;
 	struct sockaddr_storage ss;
@@ -477,20 +555,8 @@ static int run_send(const struct talker_opts *o)
 			break;
 		hdr->seq = htobe64(seq);
 		hdr->tx_ns = htobe64(now_ns(CLOCK_REALTIME));
-		if (o->txtime_clock >= 0) {
-			struct cmsghdr *cm;
-			uint64_t txtime;
-
-			memset(cbuf, 0, sizeof(cbuf));
-			msg.msg_control = cbuf;
-			msg.msg_controllen = sizeof(cbuf);
-			cm = CMSG_FIRSTHDR(&msg);
-			cm->cmsg_level = SOL_SOCKET;
-			cm->cmsg_type = SCM_TXTIME;
-			cm->cmsg_len = CMSG_LEN(sizeof(txtime));
-			txtime = now_ns(o->txtime_clock) + o->txtime_delay_ns;
-			memcpy(CMSG_DATA(cm), &txtime, sizeof(txtime));
-		}
+		if (o->txtime_clock >= 0 || o->n_cmsg_prio)
+			fill_cmsgs(o, seq, &msg, cbuf, sizeof(cbuf));
 		if (sendmsg(fd, &msg, 0) == (ssize_t)o->size) {
 			sent++;
 		} else {
@@ -538,6 +604,14 @@ static int run_send(const struct talker_opts *o)
 			tsn_json_add_u64(j, "mark", o->mark);
 		if (o->tos_set)
 			tsn_json_add_u64(j, "tos", o->tos);
+		if (o->n_cmsg_prio) {
+			json_object *a = json_object_new_array();
+			unsigned int i;
+
+			for (i = 0; i < o->n_cmsg_prio; i++)
+				json_object_array_add(a, json_object_new_int64(o->cmsg_prio[i]));
+			json_object_object_add(j, "cmsg_priority", a);
+		}
 		if (o->txtime_clock >= 0) {
 			tsn_json_add_str(j, "txtime",
 					 o->txtime_clock == CLOCK_TAI ? "tai" : "mono");

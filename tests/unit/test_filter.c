@@ -188,6 +188,19 @@ TEST(tsntrace_cause_classes)
 	ASSERT_EQ(tt_classify(TT_F_SK, &pod, &br, "pod1", "node", d, sizeof(d)),
 		  TT_CAUSE_SK_ORPHAN, "sk dropped at the crossing");
 	ASSERT_STREQ(tt_cause_name(TT_CAUSE_SK_ORPHAN), "sk-orphan", "cause name");
+	/* netkit (scrub default) clears priority and mark itself, not ____dev_forward_skb */
+	strcpy(pod.kind, "netkit");
+	strcpy(node.kind, "netkit");
+	ASSERT_EQ(tt_classify(TT_F_PRIORITY, &pod, &node, "pod1", "node", d, sizeof(d)),
+		  TT_CAUSE_NETKIT_SCRUB, "priority at a netkit crossing");
+	ASSERT_STREQ(d, "netns crossing: pod1 → node via netkit", "netkit detail");
+	ASSERT_EQ(tt_classify(TT_F_MARK, &pod, &node, "pod1", "node", d, sizeof(d)),
+		  TT_CAUSE_NETKIT_SCRUB, "mark at a netkit crossing");
+	ASSERT_EQ(tt_classify(TT_F_TSTAMP, &pod, &node, "pod1", "node", d, sizeof(d)),
+		  TT_CAUSE_NETNS_SCRUB, "REALTIME tstamp at a netkit crossing");
+	ASSERT_STREQ(tt_cause_name(TT_CAUSE_NETKIT_SCRUB), "netkit-scrub", "netkit cause name");
+	strcpy(pod.kind, "veth");
+	strcpy(node.kind, "veth");
 	/* kprobe-multi: priority is already 0 at the entry that follows skb_scrub_packet's */
 	kscrub.func = "skb_scrub_packet";
 	kafter.func = "eth_type_trans";
