@@ -155,11 +155,17 @@ int top_model_hop(struct top_model *m, struct top_flow *f, const struct tsn_agg_
 
 /* ---- judging ---- */
 
+/*
+ * Each hop record holds the latest packet seen at that hop, so two hops of one flow are usually
+ * two different packets. A tstamp is per packet (SO_TXTIME puts a new deadline on every one),
+ * so its value cannot be compared across hops: the tstamp is judged by its clock ("none" when
+ * 0, mono, tai, real), which a packet keeps unless the path clears or replaces it.
+ */
 static bool field_eq(const struct tsn_meta *a, const struct tsn_meta *b, enum top_field f)
 {
 	switch (f) {
 	case TOP_F_PRIORITY: return a->priority == b->priority;
-	case TOP_F_TSTAMP: return a->tstamp == b->tstamp && a->tstamp_type == b->tstamp_type;
+	case TOP_F_TSTAMP: return !strcmp(tt_tstamp_clock_name(a), tt_tstamp_clock_name(b));
 	case TOP_F_MARK: return a->mark == b->mark;
 	default: return true;
 	}

@@ -397,3 +397,56 @@ TEST(tsntop_view_text_frame)
 	free(text);
 	top_model_free(m);
 }
+
+/* Give every hop of the flow on dport a TAI tstamp of its own (each hop a different packet). */
+static void set_tai_tstamps(struct top_model *m, __u16 dport, int cleared_from)
+{
+	int i, k;
+
+	for (i = 0; i < m->nflows; i++) {
+		struct top_flow *f = &m->flows[i];
+
+		if (f->key.tuple.dport != dport)
+			continue;
+		f->val.meta.tstamp = 1796235835631943959ULL;
+		f->val.meta.tstamp_type = TSN_TSTAMP_TAI;
+		for (k = 0; k < f->nhops; k++) {
+			struct tsn_meta *mt = &f->hops[k].val.meta;
+			bool cleared = cleared_from >= 0 && (int)f->hops[k].val.seq >= cleared_from;
+
+			mt->tstamp = cleared ? 0 : 1796235835631943959ULL + 1000 * f->hops[k].val.seq;
+			mt->tstamp_type = cleared ? TSN_TSTAMP_REALTIME : TSN_TSTAMP_TAI;
+		}
+	}
+}
+
+TEST(tsntop_model_txtime_judged_by_clock)
+{
+	struct top_model *m = model_with_nic();
+	const struct top_flow *f;
+	struct hop_spec h[8];
+
+	/* priority kept end to end, tstamps differ per hop: still ok, not LOST */
+	top_model_begin(m, 1);
+	path(h, NS_POD2, 2, 2, 2);
+	add_flow(m, NS_POD2, 5001, 10, 1, h);
+	set_tai_tstamps(m, 5001, -1);
+	/* the same with the tstamp cleared from the veth crossing (hop 2) on: lost there */
+	path(h, NS_POD2, 2, 2, 2);
+	add_flow(m, NS_POD2, 5002, 10, 1, h);
+	set_tai_tstamps(m, 5002, 2);
+	top_model_end(m);
+	f = by_dport(m, 5001);
+	if (ASSERT_TRUE(f != NULL, "txtime flow")) {
+		ASSERT_EQ(f->verdict, TOP_V_OK, "per-packet tstamp values are not a loss");
+		ASSERT_STREQ(top_field_state(f, TOP_F_TSTAMP), "kept", "tstamp kept");
+		ASSERT_EQ(f->hops[6].changed, 0, "no change marked at nic0");
+	}
+	f = by_dport(m, 5002);
+	if (ASSERT_TRUE(f != NULL, "cleared flow")) {
+		ASSERT_EQ(f->verdict, TOP_V_LOST, "a cleared tstamp is lost");
+		ASSERT_STREQ(top_field_state(f, TOP_F_TSTAMP), "lost", "tstamp lost");
+		ASSERT_EQ(f->lost_hop, 2, "lost at the veth");
+	}
+	top_model_free(m);
+}
