@@ -50,6 +50,17 @@ static int parse_u32(const char *s, unsigned long max, __u32 *out)
 	return 0;
 }
 
+/* The bits of addr past the first plen: the host part of a prefix. */
+static bool host_bits_set(const __u8 addr[16], __u32 plen)
+{
+	__u32 i;
+
+	for (i = plen; i < 128; i++)
+		if (addr[i / 8] & (0x80 >> (i % 8)))
+			return true;
+	return false;
+}
+
 int tsn_filter_parse_addr(const char *s, __u8 addr[16], __u8 *plen)
 {
 	char buf[INET6_ADDRSTRLEN + 8], *slash;
@@ -70,13 +81,13 @@ int tsn_filter_parse_addr(const char *s, __u8 addr[16], __u8 *plen)
 		memcpy(&addr[12], &a4, 4);
 		/* the mapped prefix ::ffff:0:0/96 always takes part: IPv4 never matches IPv6 */
 		*plen = (__u8)(96 + (slash ? p : 32));
-		return 0;
+		return host_bits_set(addr, *plen) ? -EDOM : 0;
 	}
 	if (inet_pton(AF_INET6, buf, addr) == 1) {
 		if (slash && parse_u32(slash, 128, &p))
 			return -EINVAL;
 		*plen = (__u8)(slash ? p : 128);
-		return 0;
+		return host_bits_set(addr, *plen) ? -EDOM : 0;
 	}
 	return -EINVAL;
 }
@@ -220,14 +231,24 @@ int tsn_filter_set(struct tsn_filter *f, const char *name, const char *val, char
 	}
 	if (!strcmp(name, "src") || !strcmp(name, "dst")) {
 		bool src = name[0] == 's';
+		__u8 *addr = src ? f->src : f->dst, *plen = src ? &f->src_plen : &f->dst_plen;
+		int rc = tsn_filter_parse_addr(val, addr, plen);
 
-		if (tsn_filter_parse_addr(val, src ? f->src : f->dst,
-					  src ? &f->src_plen : &f->dst_plen)) {
+		if (rc == -EDOM) {
+			/* refused rather than masked: a typo'd prefix must not widen the filter */
+			snprintf(err, errlen, "--%s: '%s' has host bits set past the prefix "
+				 "(a network is ADDR/N with zeros after N bits)", name, val);
+			return -EINVAL;
+		}
+		if (rc) {
 			snprintf(err, errlen, "--%s: '%s' is not an IPv4/IPv6 address[/prefix]", name,
 				 val);
 			return -EINVAL;
 		}
 		f->flags |= src ? TSN_FILT_SRC : TSN_FILT_DST;
+		/* IPv6 text always has a ':', IPv4 text never */
+		if (strchr(val, ':'))
+			f->flags |= src ? TSN_FILT_SRC_V6 : TSN_FILT_DST_V6;
 		return 0;
 	}
 	if (!strcmp(name, "sport") || !strcmp(name, "dport")) {

@@ -7,7 +7,8 @@
  *   --netns PATH|NAME|inode:N   repeatable, any of them (up to TSN_FILTER_MAX_NETNS)
  *   --ifname IF                 device name at the hop, in any netns
  *   --proto udp|tcp|icmp|icmpv6|sctp|N
- *   --src ADDR[/PREFIX], --dst ADDR[/PREFIX]   IPv4 or IPv6
+ *   --src ADDR[/PREFIX], --dst ADDR[/PREFIX]   IPv4 or IPv6; an IPv6 prefix (even ::/0)
+ *                               matches IPv6 packets only; host bits past the prefix: refused
  *   --sport P, --dport P
  *   --priority N                skb->priority at the hop
  *   --mark V[/MASK]             (skb->mark & MASK) == V
@@ -49,7 +50,10 @@ bool tsn_filter_is_opt(const char *name);
 int tsn_filter_set(struct tsn_filter *f, const char *name, const char *val, char *err,
 		   size_t errlen);
 
-/* Parsers used by tsn_filter_set, exposed for tests and other tools. 0 or -EINVAL. */
+/*
+ * Parsers used by tsn_filter_set, exposed for tests and other tools. 0 or -EINVAL;
+ * tsn_filter_parse_addr returns -EDOM for a prefix with host bits set (198.18.1.11/24).
+ */
 int tsn_filter_parse_addr(const char *s, __u8 addr[16], __u8 *plen);
 int tsn_filter_parse_proto(const char *s, __u8 *proto);
 int tsn_filter_parse_mark(const char *s, __u32 *mark, __u32 *mask);

@@ -80,6 +80,8 @@ static __always_inline int tsn_filter_match(const volatile struct tsn_filter *f,
 	if ((flags & (TSN_FILT_SRC | TSN_FILT_DST)) && t->l3proto != ETH_P_IP &&
 	    t->l3proto != ETH_P_IPV6)
 		return 0;	/* an address filter never matches a non-IP frame */
+	if ((flags & (TSN_FILT_SRC_V6 | TSN_FILT_DST_V6)) && t->l3proto != ETH_P_IPV6)
+		return 0;	/* ::/0 is every IPv6 address, not the IPv4-mapped ones */
 	if ((flags & TSN_FILT_SRC) && !tsn_prefix_eq(t->saddr, f->src, f->src_plen))
 		return 0;
 	if ((flags & TSN_FILT_DST) && !tsn_prefix_eq(t->daddr, f->dst, f->dst_plen))

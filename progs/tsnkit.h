@@ -266,6 +266,8 @@ enum tsn_filter_flags {
 	TSN_FILT_DPORT = 1 << 6,
 	TSN_FILT_PRIORITY = 1 << 7,
 	TSN_FILT_MARK = 1 << 8,
+	TSN_FILT_SRC_V6 = 1 << 9,	/* --src was an IPv6 prefix: IPv6 packets only */
+	TSN_FILT_DST_V6 = 1 << 10,	/* --dst likewise; an IPv4 prefix never matches IPv6 */
 };
 
 struct tsn_filter {

@@ -283,3 +283,38 @@ TEST(attach_collect)
 	unlink(path);
 	btf__free(btf);
 }
+
+TEST(filter_addr_family_and_host_bits)
+{
+	struct tsn_tuple v4 = tuple4("198.18.160.11", "198.19.160.2", 40000, 5001, 17);
+	struct tsn_tuple v6 = { .sport = 40000, .dport = 5001, .l3proto = 0x86DD, .l4proto = 17 };
+	struct tsn_meta m = {};
+	struct tsn_filter f;
+	char err[256];
+	__u8 a[16], plen;
+
+	ASSERT_OK(tsn_filter_parse_addr("fd00:160::11", v6.saddr, &plen), "v6 src");
+	ASSERT_OK(tsn_filter_parse_addr("fd00:160::2", v6.daddr, &plen), "v6 dst");
+
+	/* ::/0 is every IPv6 address, not the IPv4-mapped ones */
+	tsn_filter_init(&f);
+	ASSERT_OK(tsn_filter_set(&f, "dst", "::/0", err, sizeof(err)), "::/0");
+	ASSERT_FALSE(tsn_filter_matches(&f, 1, "eth0", &v4, &m), "::/0 skips IPv4");
+	ASSERT_TRUE(tsn_filter_matches(&f, 1, "eth0", &v6, &m), "::/0 takes IPv6");
+	/* and 0.0.0.0/0 every IPv4 address, no IPv6 one */
+	tsn_filter_init(&f);
+	ASSERT_OK(tsn_filter_set(&f, "src", "0.0.0.0/0", err, sizeof(err)), "0/0");
+	ASSERT_TRUE(tsn_filter_matches(&f, 1, "eth0", &v4, &m), "0/0 takes IPv4");
+	ASSERT_FALSE(tsn_filter_matches(&f, 1, "eth0", &v6, &m), "0/0 skips IPv6");
+
+	/* host bits past the prefix: refused with a one-line reason, filter unchanged */
+	ASSERT_EQ(tsn_filter_parse_addr("198.18.160.11/24", a, &plen), -EDOM, "v4 host bits");
+	ASSERT_EQ(tsn_filter_parse_addr("fd00::1/64", a, &plen), -EDOM, "v6 host bits");
+	ASSERT_OK(tsn_filter_parse_addr("198.18.160.0/24", a, &plen), "v4 network");
+	ASSERT_OK(tsn_filter_parse_addr("198.18.160.11/32", a, &plen), "v4 host");
+	tsn_filter_init(&f);
+	ASSERT_ERR(tsn_filter_set(&f, "src", "198.18.160.11/24", err, sizeof(err)), "refused");
+	ASSERT_TRUE(strstr(err, "host bits") != NULL, "says why");
+	ASSERT_TRUE(strchr(err, '\n') == NULL, "one line");
+	ASSERT_EQ(f.flags, 0, "nothing set");
+}
