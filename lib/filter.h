@@ -70,4 +70,19 @@ const char *tsn_addr_str(const __u8 addr[16], char *buf, size_t len);
 /* "udp", "tcp", ... or the number. */
 const char *tsn_proto_str(__u8 proto, char *buf, size_t len);
 
+/*
+ * One packet's tuple as text, the same in every tool:
+ *   udp 198.18.1.11:40001 > 198.19.1.2:5001        tcp [fd00::11]:40001 > [fd00::2]:5001 [S.]
+ *   icmp 198.18.1.11 > 198.19.1.2 echo-request id 7 (type 8 code 0)
+ *   arp who-has 198.19.1.2 tell 198.18.1.11       arp reply 198.19.1.2 is-at 02:00:00:00:00:02
+ *   ethertype 0x88f7
+ */
+const char *tsn_tuple_str(const struct tsn_tuple *t, char *buf, size_t len);
+/* "[fd00::1]" for IPv6, "198.18.1.11" for IPv4: an address before a ":port". */
+const char *tsn_addr_port_str(const __u8 addr[16], char *buf, size_t len);
+/* tcpdump's flag letters: S F R P U E W, '.' for ACK ("S." for SYN-ACK); "none" for 0. */
+const char *tsn_tcp_flags_str(__u8 flags, char *buf, size_t len);
+/* "echo-request" ..., NULL for a type without a name. */
+const char *tsn_icmp_type_name(__u8 proto, __u8 type);
+
 #endif /* TSN_FILTER_LIB_H */
