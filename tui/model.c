@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "filter.h"
+#include "tsn_filter.h"
 #include "json.h"
 #include "model.h"
 #include "proxy.h"
@@ -435,22 +436,7 @@ const char *top_field_state(const struct top_flow *f, enum top_field field)
 
 const char *top_flow_str(const struct top_flow *f, char *buf, size_t len)
 {
-	char sbuf[64], dbuf[64], pbuf[16];
-	const struct tsn_tuple *t = &f->key.tuple;
-	const char *src, *dst, *proto;
-
-	if (t->l3proto != 0x0800 && t->l3proto != 0x86DD) {
-		snprintf(buf, len, "ethertype 0x%04x", t->l3proto);
-		return buf;
-	}
-	src = tsn_addr_str(t->saddr, sbuf, sizeof(sbuf));
-	dst = tsn_addr_str(t->daddr, dbuf, sizeof(dbuf));
-	proto = tsn_proto_str(t->l4proto, pbuf, sizeof(pbuf));
-	if (t->sport || t->dport)
-		snprintf(buf, len, "%s %s:%u > %s:%u", proto, src, t->sport, dst, t->dport);
-	else
-		snprintf(buf, len, "%s %s > %s", proto, src, dst);
-	return buf;
+	return tsn_tuple_str(&f->key.tuple, buf, len);
 }
 
 const char *top_nic_str(const struct top_nic *n, char *buf, size_t len)
@@ -507,8 +493,11 @@ static json_object *flow_json(const struct top_model *m, const struct top_flow *
 	tsn_json_add_str(o, "proto", tsn_proto_str(f->key.tuple.l4proto, proto, sizeof(proto)));
 	tsn_json_add_str(o, "src", tsn_addr_str(f->key.tuple.saddr, buf, sizeof(buf)));
 	tsn_json_add_str(o, "dst", tsn_addr_str(f->key.tuple.daddr, buf, sizeof(buf)));
-	tsn_json_add_u64(o, "sport", f->key.tuple.sport);
-	tsn_json_add_u64(o, "dport", f->key.tuple.dport);
+	tsn_json_add_str(o, "desc", top_flow_str(f, buf, sizeof(buf)));
+	if (tsn_tuple_has_ports(&f->key.tuple)) {
+		tsn_json_add_u64(o, "sport", f->key.tuple.sport);
+		tsn_json_add_u64(o, "dport", f->key.tuple.dport);
+	}
 	tsn_json_add_u64(o, "packets", f->val.packets);
 	tsn_json_add_u64(o, "bytes", f->val.bytes);
 	json_object_object_add(o, "pps", json_object_new_double(f->pps));
