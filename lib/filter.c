@@ -249,8 +249,8 @@ static void arp_str(const struct tsn_tuple *t, char *buf, size_t len)
 	if (t->arp_op == 1)
 		snprintf(buf, len, "arp who-has %s tell %s", tpa, spa);
 	else if (t->arp_op == 2)
-		snprintf(buf, len, "arp reply %s is-at %02x:%02x:%02x:%02x:%02x:%02x", spa, m[0], m[1],
-			 m[2], m[3], m[4], m[5]);
+		snprintf(buf, len, "arp reply %s is-at %02x:%02x:%02x:%02x:%02x:%02x", spa, m[0],
+			 m[1], m[2], m[3], m[4], m[5]);
 	else if (t->arp_op)
 		snprintf(buf, len, "arp op %u %s > %s", t->arp_op, spa, tpa);
 	else	/* not Ethernet/IPv4 ARP: the tracer did not read it */
@@ -272,13 +272,14 @@ const char *tsn_tuple_str(const struct tsn_tuple *t, char *buf, size_t len)
 	}
 	p = tsn_proto_str(t->l4proto, pbuf, sizeof(pbuf));
 	if (tsn_tuple_has_ports(t)) {
-		/* TCP flags are per packet: a flow (tsntop's key) has them cleared, and no brackets */
+		/* per packet: a flow (tsntop's key) has them cleared, and shows no brackets */
 		bool flags = t->l4proto == IPPROTO_TCP && t->tcp_flags;
 
 		snprintf(buf, len, "%s %s:%u > %s:%u%s%s%s", p,
 			 tsn_addr_port_str(t->saddr, s, sizeof(s)), t->sport,
 			 tsn_addr_port_str(t->daddr, d, sizeof(d)), t->dport, flags ? " [" : "",
-			 flags ? tsn_tcp_flags_str(t->tcp_flags, fl, sizeof(fl)) : "", flags ? "]" : "");
+			 flags ? tsn_tcp_flags_str(t->tcp_flags, fl, sizeof(fl)) : "",
+			 flags ? "]" : "");
 		return buf;
 	}
 	tsn_addr_str(t->saddr, s, sizeof(s));

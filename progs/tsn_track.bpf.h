@@ -439,10 +439,13 @@ static __always_inline int tsn_parse_l3(void *src, enum tsn_src how, __u32 off, 
 		l4off = off + TSN_IPV6_HLEN;
 	} else if (l3proto == ETH_P_ARP) {
 		/* Ethernet/IPv4 ARP only (hardware type 1, protocol 0x0800, lengths 6 and 4) */
-		if (off + TSN_ARP_LEN > len || tsn_load_words(src, how, off, w, TSN_ARP_LEN) ||
-		    bpf_ntohs((__u16)tsn_hdr_field(w, TSN_ARP_HTYPE_OFF, 2)) != TSN_ARP_HTYPE_ETHER ||
+		if (off + TSN_ARP_LEN > len || tsn_load_words(src, how, off, w, TSN_ARP_LEN))
+			return 0;
+		if (bpf_ntohs((__u16)tsn_hdr_field(w, TSN_ARP_HTYPE_OFF, 2)) !=
+			    TSN_ARP_HTYPE_ETHER ||
 		    bpf_ntohs((__u16)tsn_hdr_field(w, TSN_ARP_PTYPE_OFF, 2)) != ETH_P_IP ||
-		    tsn_hdr_field(w, TSN_ARP_HLEN_OFF, 1) != 6 || tsn_hdr_field(w, TSN_ARP_PLEN_OFF, 1) != 4)
+		    tsn_hdr_field(w, TSN_ARP_HLEN_OFF, 1) != 6 ||
+		    tsn_hdr_field(w, TSN_ARP_PLEN_OFF, 1) != 4)
 			return 0;
 		p->tuple.arp_op = bpf_ntohs((__u16)tsn_hdr_field(w, TSN_ARP_OP_OFF, 2));
 		__builtin_memcpy(p->tuple.arp_sha, (const char *)w + TSN_ARP_SHA_OFF, 6);

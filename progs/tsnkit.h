@@ -92,7 +92,7 @@ struct tsn_tuple {
 		struct {			/* ICMP, ICMPv6 */
 			__u8 icmp_type;
 			__u8 icmp_code;
-			__u16 icmp_id;		/* echo request/reply identifier, host order; else 0 */
+			__u16 icmp_id;		/* echo identifier, host order; 0 for other types */
 		};
 		__u16 arp_op;			/* ARP: 1 request, 2 reply; host order */
 	};

@@ -152,8 +152,8 @@ static void draw_header(WINDOW *w, const struct top_model *m)
 	else
 		snprintf(buf, sizeof(buf), "off");
 	snprintf(line, sizeof(line),
-		 "proxy %s  flows %d  pkt/s %.0f  lost: events %llu track %llu flows %llu hops %llu "
-		 "pkts %llu",
+		 "proxy %s  flows %d  pkt/s %.0f  lost: events %llu track %llu flows %llu "
+		 "hops %llu pkts %llu",
 		 buf, m->nvisible, m->pps_total, (unsigned long long)m->hdr.events_lost,
 		 (unsigned long long)m->hdr.track_overflow,
 		 (unsigned long long)m->hdr.agg[TSN_AGG_FLOWS_FULL],
@@ -445,7 +445,7 @@ static void draw_detail(WINDOW *w, int y, int rows, const struct top_view *v,
 		shown++;
 	}
 	if (hidden)
-		put(w, y, 0, "   ... %d more hop%s not shown: a taller terminal, or --json, has them",
+		put(w, y, 0, "   ... %d more hop%s not shown: a taller terminal or --json has them",
 		    hidden, hidden > 1 ? "s" : "");
 }
 

@@ -188,7 +188,8 @@ test_tsntop_txtime_verdict_steady() {
 	TALKER=$!
 	tk_defer "kill $TALKER; wait $TALKER"
 	"$TOP" --netns "${TK_PODS[0]}" --dport "$PORT" --json -d 0.2 --max-iterations 40 \
-		>"$out" 2>"$TK_TMP/txtime.err" </dev/null || tk_fail "tsntop: $(cat "$TK_TMP/txtime.err")"
+		>"$out" 2>"$TK_TMP/txtime.err" </dev/null ||
+		tk_fail "tsntop: $(cat "$TK_TMP/txtime.err")"
 	verdicts=$(jq -r '.flows[] | select(.sport == 40002) | "\(.app.tstamp_type) \(.verdict)"' \
 		"$out" | sort | uniq -c)
 	echo "$verdicts"
@@ -241,8 +242,9 @@ test_tsntop_bad_input() {
 	# a NIC in another netns without @NETNS: the error says where it is and how to name it
 	tk_fixture_up "$TK_TEST_ID" 1
 	assert_exit "NIC in another netns" 2 "$TOP" --nic nic0 --once
+	local hint="in this netns \(it is in netns ([a-z0-9-]+): --nic nic0@\1\)$"
 	assert_match "NIC in another netns: the hint" "$TK_ERR" \
-		"^tsntop: --nic nic0: no interface 'nic0' in this netns \(it is in netns ([a-z0-9-]+): --nic nic0@\1\)$"
+		"^tsntop: --nic nic0: no interface 'nic0' $hint"
 	assert_eq "NIC in another netns: one line" "$(echo "$TK_ERR" | wc -l)" 1
 	assert_exit "--help" 0 "$TOP" --help
 	assert_match "--help has examples" "$TK_OUT" "Examples:"

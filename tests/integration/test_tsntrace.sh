@@ -326,8 +326,9 @@ test_netns_echo_reply_selected_on_arrival() {
 		[.netns_name, .hook]] | unique" "$TK_TMP/out.json")" "[[\"$pod\",\"netif_rx\"]]"
 	assert_eq "no reply called dropped" "$(jq -s '[.[] | select(.type == "packet" and
 		.tuple.icmp_type == 0 and has("dropped"))] | length' "$TK_TMP/out.json")" 0
-	assert_eq "each says no ping socket took it" "$(jq -s '[.[] | select(.type == "packet" and
-		.tuple.icmp_type == 0) | .unclaimed] | unique' -c "$TK_TMP/out.json")" '["NO_SOCKET"]'
+	assert_eq "each says no ping socket took it" "$(jq -s -c '[.[] | select(.type == "packet"
+		and .tuple.icmp_type == 0) | .unclaimed] | unique' "$TK_TMP/out.json")" \
+		'["NO_SOCKET"]'
 	assert_eq "requests: selected where ping sent them" "$(jq -s -c '[.[] | select(.type ==
 		"hop" and (.flags | index("first")) and .tuple.icmp_type == 8) | .hook] | unique' \
 		"$TK_TMP/out.json")" '["net_dev_queue"]'

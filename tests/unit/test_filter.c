@@ -334,8 +334,8 @@ TEST(tuple_str_per_protocol)
 	char buf[160], err[256];
 	__u8 plen;
 
-	ASSERT_STREQ(tsn_tuple_str(&udp, buf, sizeof(buf)), "udp 198.18.1.11:40001 > 198.19.1.2:5001",
-		     "udp");
+	ASSERT_STREQ(tsn_tuple_str(&udp, buf, sizeof(buf)),
+		     "udp 198.18.1.11:40001 > 198.19.1.2:5001", "udp");
 	tsn_filter_parse_addr("fd00:1::11", v6.saddr, &plen);
 	tsn_filter_parse_addr("fd00:1::2", v6.daddr, &plen);
 	ASSERT_STREQ(tsn_tuple_str(&v6, buf, sizeof(buf)),
@@ -355,7 +355,8 @@ TEST(tuple_str_per_protocol)
 	icmp.icmp_code = 3;
 	icmp.icmp_id = 0;
 	ASSERT_STREQ(tsn_tuple_str(&icmp, buf, sizeof(buf)),
-		     "icmp 198.18.1.11 > 198.19.1.2 dest-unreachable (type 3 code 3)", "icmp unreach");
+		     "icmp 198.18.1.11 > 198.19.1.2 dest-unreachable (type 3 code 3)",
+		     "icmp unreach");
 	v6.l4proto = 58;
 	v6.icmp_type = 135;
 	v6.icmp_code = 0;
@@ -369,8 +370,8 @@ TEST(tuple_str_per_protocol)
 	arp.arp_op = 1;
 	inet_pton(AF_INET, "198.18.1.11", arp.arp_spa);
 	inet_pton(AF_INET, "198.18.1.1", arp.arp_tpa);
-	ASSERT_STREQ(tsn_tuple_str(&arp, buf, sizeof(buf)), "arp who-has 198.18.1.1 tell 198.18.1.11",
-		     "arp request");
+	ASSERT_STREQ(tsn_tuple_str(&arp, buf, sizeof(buf)),
+		     "arp who-has 198.18.1.1 tell 198.18.1.11", "arp request");
 	arp.arp_op = 2;
 	memcpy(arp.arp_sha, mac, sizeof(mac));
 	ASSERT_STREQ(tsn_tuple_str(&arp, buf, sizeof(buf)),

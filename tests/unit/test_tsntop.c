@@ -414,7 +414,8 @@ static void set_tai_tstamps(struct top_model *m, __u16 dport, int cleared_from)
 			struct tsn_meta *mt = &f->hops[k].val.meta;
 			bool cleared = cleared_from >= 0 && (int)f->hops[k].val.seq >= cleared_from;
 
-			mt->tstamp = cleared ? 0 : 1796235835631943959ULL + 1000 * f->hops[k].val.seq;
+			mt->tstamp = cleared ? 0 :
+					       1796235835631943959ULL + 1000 * f->hops[k].val.seq;
 			mt->tstamp_type = cleared ? TSN_TSTAMP_REALTIME : TSN_TSTAMP_TAI;
 		}
 	}
@@ -484,7 +485,8 @@ static bool lines_fit(const char *text, int cols)
 
 static void proxy_on(struct top_model *m)
 {
-	struct top_proxy p = { .running = true, .map_capacity = 65536, .map_used = 12, .npolicy = 1 };
+	struct top_proxy p = { .running = true, .map_capacity = 65536, .map_used = 12,
+			       .npolicy = 1 };
 	int i;
 
 	snprintf(p.policy, sizeof(p.policy), "registered");

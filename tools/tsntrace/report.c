@@ -53,7 +53,7 @@ struct tt_pkt {
 	struct tt_loss loss[TT_F__MAX];
 	__u32 xmit_netns, xmit_ifindex;	/* device of the start_xmit not yet followed by xmit */
 	bool dropped;
-	bool unclaimed;			/* an echo reply no ping socket took, see echo_unclaimed() */
+	bool unclaimed;			/* an echo reply no ping socket took: echo_unclaimed() */
 	__u32 drop_reason;
 	__u64 clones[4];		/* skbs first seen as clones/copies: their drops are theirs */
 	unsigned int nclones;
@@ -128,7 +128,8 @@ static json_object *tuple_json(const struct tsn_tuple *t)
 			tsn_json_add_u64(o, "dport", t->dport);
 		}
 		if (t->l4proto == IPPROTO_TCP)
-			tsn_json_add_str(o, "tcp_flags", tsn_tcp_flags_str(t->tcp_flags, p, sizeof(p)));
+			tsn_json_add_str(o, "tcp_flags",
+					 tsn_tcp_flags_str(t->tcp_flags, p, sizeof(p)));
 		if (t->l4proto == IPPROTO_ICMP || t->l4proto == IPPROTO_ICMPV6) {
 			tsn_json_add_u64(o, "icmp_type", t->icmp_type);
 			tsn_json_add_u64(o, "icmp_code", t->icmp_code);
@@ -382,7 +383,8 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 		fprintf(r->out, "packet %llu: %s, %d hops%s\n", (unsigned long long)p->id,
 			tsn_tuple_str(&p->tuple, a, sizeof(a)), p->nhops,
 			p->dropped ? " (dropped)" :
-			p->unclaimed ? " (no ping socket took it; raw sockets had their copy)" : "");
+			p->unclaimed ? " (no ping socket took it; raw sockets had their copy)" :
+				       "");
 		fprintf(r->out, "  path:");
 		for (i = 0; i < p->npath; i++) {
 			/* one entry per device: the hooks on one device are one step of the path */
