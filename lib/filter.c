@@ -50,6 +50,17 @@ static int parse_u32(const char *s, unsigned long max, __u32 *out)
 	return 0;
 }
 
+/* The bits of addr past the first plen: the host part of a prefix. */
+static bool host_bits_set(const __u8 addr[16], __u32 plen)
+{
+	__u32 i;
+
+	for (i = plen; i < 128; i++)
+		if (addr[i / 8] & (0x80 >> (i % 8)))
+			return true;
+	return false;
+}
+
 int tsn_filter_parse_addr(const char *s, __u8 addr[16], __u8 *plen)
 {
 	char buf[INET6_ADDRSTRLEN + 8], *slash;
@@ -70,13 +81,13 @@ int tsn_filter_parse_addr(const char *s, __u8 addr[16], __u8 *plen)
 		memcpy(&addr[12], &a4, 4);
 		/* the mapped prefix ::ffff:0:0/96 always takes part: IPv4 never matches IPv6 */
 		*plen = (__u8)(96 + (slash ? p : 32));
-		return 0;
+		return host_bits_set(addr, *plen) ? -EDOM : 0;
 	}
 	if (inet_pton(AF_INET6, buf, addr) == 1) {
 		if (slash && parse_u32(slash, 128, &p))
 			return -EINVAL;
 		*plen = (__u8)(slash ? p : 128);
-		return 0;
+		return host_bits_set(addr, *plen) ? -EDOM : 0;
 	}
 	return -EINVAL;
 }
@@ -164,6 +175,129 @@ const char *tsn_addr_str(const __u8 addr[16], char *buf, size_t len)
 	return inet_ntop(AF_INET6, addr, buf, len) ?: "?";
 }
 
+const char *tsn_addr_port_str(const __u8 addr[16], char *buf, size_t len)
+{
+	static const __u8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	char a[INET6_ADDRSTRLEN];
+
+	if (!memcmp(addr, mapped, sizeof(mapped)))
+		return tsn_addr_str(addr, buf, len);
+	snprintf(buf, len, "[%s]", tsn_addr_str(addr, a, sizeof(a)));
+	return buf;
+}
+
+const char *tsn_tcp_flags_str(__u8 flags, char *buf, size_t len)
+{
+	static const struct {
+		__u8 bit;
+		char letter;
+	} letters[] = {		/* tcpdump's order */
+		{ 0x02, 'S' }, { 0x01, 'F' }, { 0x04, 'R' }, { 0x08, 'P' },
+		{ 0x20, 'U' }, { 0x40, 'E' }, { 0x80, 'W' }, { 0x10, '.' },
+	};
+	size_t i, n = 0;
+
+	if (!flags) {
+		snprintf(buf, len, "none");
+		return buf;
+	}
+	for (i = 0; i < sizeof(letters) / sizeof(letters[0]) && n + 1 < len; i++)
+		if (flags & letters[i].bit)
+			buf[n++] = letters[i].letter;
+	buf[n] = '\0';
+	return buf;
+}
+
+static const struct {
+	const char *name;
+	__u8 proto;
+	__u8 type;
+} icmp_types[] = {
+	{ "echo-reply", 1, 0 },
+	{ "dest-unreachable", 1, 3 },
+	{ "redirect", 1, 5 },
+	{ "echo-request", 1, 8 },
+	{ "time-exceeded", 1, 11 },
+	{ "dest-unreachable", 58, 1 },
+	{ "packet-too-big", 58, 2 },
+	{ "time-exceeded", 58, 3 },
+	{ "echo-request", 58, 128 },
+	{ "echo-reply", 58, 129 },
+	{ "router-solicitation", 58, 133 },
+	{ "router-advertisement", 58, 134 },
+	{ "neighbor-solicitation", 58, 135 },
+	{ "neighbor-advertisement", 58, 136 },
+};
+
+const char *tsn_icmp_type_name(__u8 proto, __u8 type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(icmp_types) / sizeof(icmp_types[0]); i++)
+		if (icmp_types[i].proto == proto && icmp_types[i].type == type)
+			return icmp_types[i].name;
+	return NULL;
+}
+
+static void arp_str(const struct tsn_tuple *t, char *buf, size_t len)
+{
+	char spa[INET_ADDRSTRLEN], tpa[INET_ADDRSTRLEN];
+	const __u8 *m = t->arp_sha;
+
+	inet_ntop(AF_INET, t->arp_spa, spa, sizeof(spa));
+	inet_ntop(AF_INET, t->arp_tpa, tpa, sizeof(tpa));
+	if (t->arp_op == 1)
+		snprintf(buf, len, "arp who-has %s tell %s", tpa, spa);
+	else if (t->arp_op == 2)
+		snprintf(buf, len, "arp reply %s is-at %02x:%02x:%02x:%02x:%02x:%02x", spa, m[0],
+			 m[1], m[2], m[3], m[4], m[5]);
+	else if (t->arp_op)
+		snprintf(buf, len, "arp op %u %s > %s", t->arp_op, spa, tpa);
+	else	/* not Ethernet/IPv4 ARP: the tracer did not read it */
+		snprintf(buf, len, "arp");
+}
+
+const char *tsn_tuple_str(const struct tsn_tuple *t, char *buf, size_t len)
+{
+	char s[INET6_ADDRSTRLEN + 2], d[INET6_ADDRSTRLEN + 2], pbuf[16], fl[16];
+	const char *name, *p;
+
+	if (t->l3proto == ETH_P_ARP) {
+		arp_str(t, buf, len);
+		return buf;
+	}
+	if (t->l3proto != ETH_P_IP && t->l3proto != ETH_P_IPV6) {
+		snprintf(buf, len, "ethertype 0x%04x", t->l3proto);
+		return buf;
+	}
+	p = tsn_proto_str(t->l4proto, pbuf, sizeof(pbuf));
+	if (tsn_tuple_has_ports(t)) {
+		/* per packet: a flow (tsntop's key) has them cleared, and shows no brackets */
+		bool flags = t->l4proto == IPPROTO_TCP && t->tcp_flags;
+
+		snprintf(buf, len, "%s %s:%u > %s:%u%s%s%s", p,
+			 tsn_addr_port_str(t->saddr, s, sizeof(s)), t->sport,
+			 tsn_addr_port_str(t->daddr, d, sizeof(d)), t->dport, flags ? " [" : "",
+			 flags ? tsn_tcp_flags_str(t->tcp_flags, fl, sizeof(fl)) : "",
+			 flags ? "]" : "");
+		return buf;
+	}
+	tsn_addr_str(t->saddr, s, sizeof(s));
+	tsn_addr_str(t->daddr, d, sizeof(d));
+	if (t->l4proto != IPPROTO_ICMP && t->l4proto != IPPROTO_ICMPV6) {
+		snprintf(buf, len, "%s %s > %s", p, s, d);
+		return buf;
+	}
+	name = tsn_icmp_type_name(t->l4proto, t->icmp_type);
+	if (tsn_icmp_is_echo(t->l4proto, t->icmp_type))
+		snprintf(buf, len, "%s %s > %s %s id %u (type %u code %u)", p, s, d, name,
+			 t->icmp_id, t->icmp_type, t->icmp_code);
+	else
+		snprintf(buf, len, "%s %s > %s %s%s(type %u code %u)", p, s, d, name ?: "",
+			 name ? " " : "", t->icmp_type, t->icmp_code);
+	return buf;
+}
+
 static int set_netns(struct tsn_filter *f, const char *val, char *err, size_t errlen)
 {
 	__u32 ino;
@@ -220,14 +354,24 @@ int tsn_filter_set(struct tsn_filter *f, const char *name, const char *val, char
 	}
 	if (!strcmp(name, "src") || !strcmp(name, "dst")) {
 		bool src = name[0] == 's';
+		__u8 *addr = src ? f->src : f->dst, *plen = src ? &f->src_plen : &f->dst_plen;
+		int rc = tsn_filter_parse_addr(val, addr, plen);
 
-		if (tsn_filter_parse_addr(val, src ? f->src : f->dst,
-					  src ? &f->src_plen : &f->dst_plen)) {
+		if (rc == -EDOM) {
+			/* refused rather than masked: a typo'd prefix must not widen the filter */
+			snprintf(err, errlen, "--%s: '%s' has host bits set past the prefix "
+				 "(a network is ADDR/N with zeros after N bits)", name, val);
+			return -EINVAL;
+		}
+		if (rc) {
 			snprintf(err, errlen, "--%s: '%s' is not an IPv4/IPv6 address[/prefix]", name,
 				 val);
 			return -EINVAL;
 		}
 		f->flags |= src ? TSN_FILT_SRC : TSN_FILT_DST;
+		/* IPv6 text always has a ':', IPv4 text never */
+		if (strchr(val, ':'))
+			f->flags |= src ? TSN_FILT_SRC_V6 : TSN_FILT_DST_V6;
 		return 0;
 	}
 	if (!strcmp(name, "sport") || !strcmp(name, "dport")) {

@@ -278,6 +278,29 @@ int tsn_netns_only_link(int fd)
 	return err ? err : ifindex;
 }
 
+int tsn_netns_find_ifname(const char *ifname, char *name, size_t len)
+{
+	DIR *d = opendir(TSN_NETNS_RUN_DIR);
+	struct dirent *de;
+	int fd, found = 0;
+
+	while (d && !found && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		fd = tsn_netns_open(de->d_name);
+		if (fd < 0)
+			continue;
+		if (tsn_netns_ifindex(fd, ifname) > 0) {
+			snprintf(name, len, "%s", de->d_name);
+			found = 1;
+		}
+		close(fd);
+	}
+	if (d)
+		closedir(d);
+	return found ? 0 : -ENOENT;
+}
+
 int tsn_netns_ifindex(int fd, const char *ifname)
 {
 	unsigned int idx;

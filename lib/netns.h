@@ -53,6 +53,13 @@ int tsn_netns_ifname(int fd, int ifindex, char *buf);
 int tsn_netns_ifindex(int fd, const char *ifname);
 
 /*
+ * Where is ifname, when it is not in the current netns? The first /run/netns name that has an
+ * interface of that name, into name (NAME_MAX + 1); 0, or -ENOENT when none has it. For the
+ * hint of an "unknown NIC" error.
+ */
+int tsn_netns_find_ifname(const char *ifname, char *name, size_t len);
+
+/*
  * The one interface that is up in netns fd (-1: the current one), loopback aside: its ifindex;
  * -EMLINK when there are several, -ENODEV when there is none.
  */

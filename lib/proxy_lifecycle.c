@@ -154,30 +154,13 @@ static int resolve_nics(const struct tsn_proxy_opts *o, struct tsn_proxy_config 
 		int ifindex = if_nametoindex(o->nics[i]);
 
 		if (!ifindex) {
-			char where[NAME_MAX + 32] = "";
-			DIR *d = opendir(TSN_NETNS_RUN_DIR);
-			struct dirent *de;
+			char ns[NAME_MAX + 1];
+			bool elsewhere = !tsn_netns_find_ifname(o->nics[i], ns, sizeof(ns));
 
-			while (d && (de = readdir(d))) {
-				int fd;
-
-				if (de->d_name[0] == '.')
-					continue;
-				fd = tsn_netns_open(de->d_name);
-				if (fd < 0)
-					continue;
-				if (tsn_netns_ifindex(fd, o->nics[i]) > 0)
-					snprintf(where, sizeof(where), " (it is in netns %s)",
-						 de->d_name);
-				close(fd);
-				if (where[0])
-					break;
-			}
-			if (d)
-				closedir(d);
 			return fail(err, errlen, -ENODEV,
-				    "unknown NIC '%s': no such interface in this netns%s",
-				    o->nics[i], where);
+				    "unknown NIC '%s': no such interface in this netns%s%s%s",
+				    o->nics[i], elsewhere ? " (it is in netns " : "",
+				    elsewhere ? ns : "", elsewhere ? ")" : "");
 		}
 		for (j = 0; j < i; j++)
 			if (cfg->nic_ifindex[j] == (__u32)ifindex)

@@ -34,6 +34,14 @@ static __always_inline int tsn_prefix_eq(const __u8 *a, const volatile __u8 *b, 
 	return 1;
 }
 
+/* Are t's sport and dport ports (TCP, UDP or SCTP over IP)? */
+static __always_inline int tsn_tuple_has_ports(const struct tsn_tuple *t)
+{
+	if (t->l3proto != ETH_P_IP && t->l3proto != ETH_P_IPV6)
+		return 0;
+	return t->l4proto == 6 || t->l4proto == 17 || t->l4proto == 132;	/* TCP UDP SCTP */
+}
+
 static __always_inline int tsn_ifname_eq(const volatile char *a, const char *b)
 {
 	__u32 i;
@@ -80,10 +88,14 @@ static __always_inline int tsn_filter_match(const volatile struct tsn_filter *f,
 	if ((flags & (TSN_FILT_SRC | TSN_FILT_DST)) && t->l3proto != ETH_P_IP &&
 	    t->l3proto != ETH_P_IPV6)
 		return 0;	/* an address filter never matches a non-IP frame */
+	if ((flags & (TSN_FILT_SRC_V6 | TSN_FILT_DST_V6)) && t->l3proto != ETH_P_IPV6)
+		return 0;	/* ::/0 is every IPv6 address, not the IPv4-mapped ones */
 	if ((flags & TSN_FILT_SRC) && !tsn_prefix_eq(t->saddr, f->src, f->src_plen))
 		return 0;
 	if ((flags & TSN_FILT_DST) && !tsn_prefix_eq(t->daddr, f->dst, f->dst_plen))
 		return 0;
+	if ((flags & (TSN_FILT_SPORT | TSN_FILT_DPORT)) && !tsn_tuple_has_ports(t))
+		return 0;	/* ICMP's type and ARP's opcode share those bytes: never a port */
 	if ((flags & TSN_FILT_SPORT) && t->sport != f->sport)
 		return 0;
 	if ((flags & TSN_FILT_DPORT) && t->dport != f->dport)

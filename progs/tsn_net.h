@@ -48,5 +48,40 @@
 #define TSN_L4_DPORT_OFF 2
 #define TSN_UDP_HLEN 8
 #define TSN_TCP_SEQ_OFF 4 /* sequence number, then acknowledgment number */
+#define TSN_TCP_FLAGS_OFF 13
+
+/* ICMP and ICMPv6 share the first 8 bytes' layout; echo messages carry an identifier */
+#ifndef IPPROTO_ICMPV6
+#define IPPROTO_ICMPV6 58 /* a #define in the uapi, so not in vmlinux.h */
+#endif
+#define TSN_ICMP_TYPE_OFF 0
+#define TSN_ICMP_CODE_OFF 1
+#define TSN_ICMP_ID_OFF 4
+#define TSN_ICMP_ECHO_REPLY 0
+#define TSN_ICMP_ECHO_REQUEST 8
+#define TSN_ICMPV6_ECHO_REQUEST 128
+#define TSN_ICMPV6_ECHO_REPLY 129
+
+static inline int tsn_icmp_is_echo(__u8 proto, __u8 type)
+{
+	if (proto == 1 /* IPPROTO_ICMP */)
+		return type == TSN_ICMP_ECHO_REPLY || type == TSN_ICMP_ECHO_REQUEST;
+	return type == TSN_ICMPV6_ECHO_REQUEST || type == TSN_ICMPV6_ECHO_REPLY;
+}
+
+/* ARP over Ethernet for IPv4: htype 1, ptype 0x0800, hlen 6, plen 4, then the opcode */
+#ifndef ETH_P_ARP
+#define ETH_P_ARP 0x0806
+#endif
+#define TSN_ARP_LEN 28
+#define TSN_ARP_HTYPE_OFF 0
+#define TSN_ARP_PTYPE_OFF 2
+#define TSN_ARP_HLEN_OFF 4
+#define TSN_ARP_PLEN_OFF 5
+#define TSN_ARP_OP_OFF 6
+#define TSN_ARP_SHA_OFF 8
+#define TSN_ARP_SPA_OFF 14
+#define TSN_ARP_TPA_OFF 24
+#define TSN_ARP_HTYPE_ETHER 1
 
 #endif /* TSN_NET_H */

@@ -437,16 +437,43 @@ static __always_inline int tsn_parse_l3(void *src, enum tsn_src how, __u32 off, 
 		__builtin_memcpy(p->tuple.saddr, (const char *)w + TSN_IPV6_SADDR_OFF, 16);
 		__builtin_memcpy(p->tuple.daddr, (const char *)w + TSN_IPV6_DADDR_OFF, 16);
 		l4off = off + TSN_IPV6_HLEN;
+	} else if (l3proto == ETH_P_ARP) {
+		/* Ethernet/IPv4 ARP only (hardware type 1, protocol 0x0800, lengths 6 and 4) */
+		if (off + TSN_ARP_LEN > len || tsn_load_words(src, how, off, w, TSN_ARP_LEN))
+			return 0;
+		if (bpf_ntohs((__u16)tsn_hdr_field(w, TSN_ARP_HTYPE_OFF, 2)) !=
+			    TSN_ARP_HTYPE_ETHER ||
+		    bpf_ntohs((__u16)tsn_hdr_field(w, TSN_ARP_PTYPE_OFF, 2)) != ETH_P_IP ||
+		    tsn_hdr_field(w, TSN_ARP_HLEN_OFF, 1) != 6 ||
+		    tsn_hdr_field(w, TSN_ARP_PLEN_OFF, 1) != 4)
+			return 0;
+		p->tuple.arp_op = bpf_ntohs((__u16)tsn_hdr_field(w, TSN_ARP_OP_OFF, 2));
+		__builtin_memcpy(p->tuple.arp_sha, (const char *)w + TSN_ARP_SHA_OFF, 6);
+		__builtin_memcpy(p->tuple.arp_spa, (const char *)w + TSN_ARP_SPA_OFF, 4);
+		__builtin_memcpy(p->tuple.arp_tpa, (const char *)w + TSN_ARP_TPA_OFF, 4);
+		return 0;
 	} else {
 		return 0;
 	}
 
 	p->tuple.l4proto = proto;
 	p->l4off = l4off;
-	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP) &&
+	if ((proto == IPPROTO_UDP || proto == IPPROTO_SCTP) &&
 	    !tsn_load_words(src, how, l4off, w, 4)) {
 		p->tuple.sport = bpf_ntohs((__u16)tsn_hdr_field(w, TSN_L4_SPORT_OFF, 2));
 		p->tuple.dport = bpf_ntohs((__u16)tsn_hdr_field(w, TSN_L4_DPORT_OFF, 2));
+	} else if (proto == IPPROTO_TCP && !tsn_load_words(src, how, l4off, w, 16)) {
+		p->tuple.sport = bpf_ntohs((__u16)tsn_hdr_field(w, TSN_L4_SPORT_OFF, 2));
+		p->tuple.dport = bpf_ntohs((__u16)tsn_hdr_field(w, TSN_L4_DPORT_OFF, 2));
+		p->tuple.tcp_flags = (__u8)tsn_hdr_field(w, TSN_TCP_FLAGS_OFF, 1);
+	} else if ((proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) &&
+		   !tsn_load_words(src, how, l4off, w, 8)) {
+		__u8 type = (__u8)tsn_hdr_field(w, TSN_ICMP_TYPE_OFF, 1);
+
+		p->tuple.icmp_type = type;
+		p->tuple.icmp_code = (__u8)tsn_hdr_field(w, TSN_ICMP_CODE_OFF, 1);
+		if (tsn_icmp_is_echo(proto, type))
+			p->tuple.icmp_id = bpf_ntohs((__u16)tsn_hdr_field(w, TSN_ICMP_ID_OFF, 2));
 	}
 	return 0;
 }

@@ -67,15 +67,38 @@ struct tsn_meta {
 	__u32 _pad;
 };
 
-/* L3/L4 tuple. Addresses are IPv4-mapped (::ffff:a.b.c.d) for IPv4. 40 bytes. */
+/*
+ * L3/L4 tuple. Addresses are IPv4-mapped (::ffff:a.b.c.d) for IPv4. Protocols without ports
+ * keep what identifies their packets in the same bytes: ICMP/ICMPv6 type, code and echo id;
+ * ARP (Ethernet/IPv4) its opcode and addresses. 40 bytes.
+ */
 struct tsn_tuple {
-	__u8 saddr[16];
-	__u8 daddr[16];
-	__u16 sport;		/* host order */
-	__u16 dport;		/* host order */
+	union {
+		struct {
+			__u8 saddr[16];
+			__u8 daddr[16];
+		};
+		struct {			/* l3proto ETH_P_ARP */
+			__u8 arp_sha[6];	/* sender hardware address */
+			__u8 arp_spa[4];	/* sender IPv4 address */
+			__u8 arp_tpa[4];	/* target IPv4 address */
+		};
+	};
+	union {
+		struct {			/* TCP, UDP, SCTP */
+			__u16 sport;		/* host order */
+			__u16 dport;		/* host order */
+		};
+		struct {			/* ICMP, ICMPv6 */
+			__u8 icmp_type;
+			__u8 icmp_code;
+			__u16 icmp_id;		/* echo identifier, host order; 0 for other types */
+		};
+		__u16 arp_op;			/* ARP: 1 request, 2 reply; host order */
+	};
 	__u16 l3proto;		/* ethertype, host order */
 	__u8 l4proto;		/* IPPROTO_* */
-	__u8 _pad;
+	__u8 tcp_flags;		/* TCP's flags byte (FIN 0x01 ... CWR 0x80); not part of a flow */
 };
 
 enum tsn_event_type {
@@ -266,6 +289,8 @@ enum tsn_filter_flags {
 	TSN_FILT_DPORT = 1 << 6,
 	TSN_FILT_PRIORITY = 1 << 7,
 	TSN_FILT_MARK = 1 << 8,
+	TSN_FILT_SRC_V6 = 1 << 9,	/* --src was an IPv6 prefix: IPv6 packets only */
+	TSN_FILT_DST_V6 = 1 << 10,	/* --dst likewise; an IPv4 prefix never matches IPv6 */
 };
 
 struct tsn_filter {

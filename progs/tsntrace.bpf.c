@@ -303,6 +303,7 @@ static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 			tt_agg_count(TSN_AGG_PKT_EVICTED);
 		__builtin_memset(&v->hk, 0, sizeof(v->hk));
 		v->hk.flow.tuple = v->p.tuple;
+		v->hk.flow.tuple.tcp_flags = 0;	/* per packet: SYN and ACK are one flow */
 		v->hk.flow.netns = v->netns;
 		__builtin_memset(&v->fv, 0, sizeof(v->fv));
 		v->fv.first_ns = now;

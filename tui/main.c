@@ -77,7 +77,8 @@ static void usage(FILE *f)
 "  --max-iterations N      stop after N refreshes\n"
 "  -v, -vv                 more logging\n"
 "  -h, --help\n"
-"Keys: Up/Down/j/k select, Enter path, s sort, / filter, p pause, r reset, ? help, q quit.\n"
+"Keys: Up/Down/j/k select, PgUp/PgDn page, Enter path, s sort, / filter, p pause, r reset,\n"
+"      ? help, q quit.\n"
 "\n"
 "Examples:\n"
 "  # the fixture's node: judge at nic0, taprio's map on the htb stand-in\n"
@@ -326,7 +327,10 @@ static bool on_key(int key, struct top_view *v, struct top_model *m, struct top_
 	case ACT_PAGE_UP: v->selected -= page; break;
 	case ACT_PAGE_DOWN: v->selected += page; break;
 	case ACT_DETAIL: v->detail = !v->detail; break;
-	case ACT_SORT: top_model_set_sort(m, (m->sort + 1) % TOP_SORT__MAX); break;
+	case ACT_SORT:
+		top_model_set_sort(m, (m->sort + 1) % TOP_SORT__MAX);
+		top_view_follow(v, m);
+		return true;
 	case ACT_FILTER:
 		v->filter_edit = true;
 		snprintf(v->filter_buf, sizeof(v->filter_buf), "%s", m->filter);
@@ -415,8 +419,10 @@ static int run(struct top_opts *o, struct top_source *src, struct top_model *m)
 			break;
 		}
 		if (pfd[0].revents & POLLIN && read(tfd, &ticks, sizeof(ticks)) > 0) {
-			if (!m->hdr.paused)
+			if (!m->hdr.paused) {
 				top_source_sample(src, m, mono_s());
+				top_view_follow(&v, m);
+			}
 			iterations++;
 			if (o->json)
 				emit_json(m);

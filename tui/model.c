@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "filter.h"
+#include "tsn_filter.h"
 #include "json.h"
 #include "model.h"
 #include "proxy.h"
@@ -155,11 +156,17 @@ int top_model_hop(struct top_model *m, struct top_flow *f, const struct tsn_agg_
 
 /* ---- judging ---- */
 
+/*
+ * Each hop record holds the latest packet seen at that hop, so two hops of one flow are usually
+ * two different packets. A tstamp is per packet (SO_TXTIME puts a new deadline on every one),
+ * so its value cannot be compared across hops: the tstamp is judged by its clock ("none" when
+ * 0, mono, tai, real), which a packet keeps unless the path clears or replaces it.
+ */
 static bool field_eq(const struct tsn_meta *a, const struct tsn_meta *b, enum top_field f)
 {
 	switch (f) {
 	case TOP_F_PRIORITY: return a->priority == b->priority;
-	case TOP_F_TSTAMP: return a->tstamp == b->tstamp && a->tstamp_type == b->tstamp_type;
+	case TOP_F_TSTAMP: return !strcmp(tt_tstamp_clock_name(a), tt_tstamp_clock_name(b));
 	case TOP_F_MARK: return a->mark == b->mark;
 	default: return true;
 	}
@@ -429,22 +436,7 @@ const char *top_field_state(const struct top_flow *f, enum top_field field)
 
 const char *top_flow_str(const struct top_flow *f, char *buf, size_t len)
 {
-	char sbuf[64], dbuf[64], pbuf[16];
-	const struct tsn_tuple *t = &f->key.tuple;
-	const char *src, *dst, *proto;
-
-	if (t->l3proto != 0x0800 && t->l3proto != 0x86DD) {
-		snprintf(buf, len, "ethertype 0x%04x", t->l3proto);
-		return buf;
-	}
-	src = tsn_addr_str(t->saddr, sbuf, sizeof(sbuf));
-	dst = tsn_addr_str(t->daddr, dbuf, sizeof(dbuf));
-	proto = tsn_proto_str(t->l4proto, pbuf, sizeof(pbuf));
-	if (t->sport || t->dport)
-		snprintf(buf, len, "%s %s:%u > %s:%u", proto, src, t->sport, dst, t->dport);
-	else
-		snprintf(buf, len, "%s %s > %s", proto, src, dst);
-	return buf;
+	return tsn_tuple_str(&f->key.tuple, buf, len);
 }
 
 const char *top_nic_str(const struct top_nic *n, char *buf, size_t len)
@@ -501,8 +493,11 @@ static json_object *flow_json(const struct top_model *m, const struct top_flow *
 	tsn_json_add_str(o, "proto", tsn_proto_str(f->key.tuple.l4proto, proto, sizeof(proto)));
 	tsn_json_add_str(o, "src", tsn_addr_str(f->key.tuple.saddr, buf, sizeof(buf)));
 	tsn_json_add_str(o, "dst", tsn_addr_str(f->key.tuple.daddr, buf, sizeof(buf)));
-	tsn_json_add_u64(o, "sport", f->key.tuple.sport);
-	tsn_json_add_u64(o, "dport", f->key.tuple.dport);
+	tsn_json_add_str(o, "desc", top_flow_str(f, buf, sizeof(buf)));
+	if (tsn_tuple_has_ports(&f->key.tuple)) {
+		tsn_json_add_u64(o, "sport", f->key.tuple.sport);
+		tsn_json_add_u64(o, "dport", f->key.tuple.dport);
+	}
 	tsn_json_add_u64(o, "packets", f->val.packets);
 	tsn_json_add_u64(o, "bytes", f->val.bytes);
 	json_object_object_add(o, "pps", json_object_new_double(f->pps));

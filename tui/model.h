@@ -46,7 +46,7 @@ enum top_sort {
 /* Fields the verdict watches; bit (1 << field) in the masks below. */
 enum top_field {
 	TOP_F_PRIORITY = 0,
-	TOP_F_TSTAMP,		/* value and clock type together */
+	TOP_F_TSTAMP,		/* its clock (none/mono/tai/real), not its per-packet value */
 	TOP_F_MARK,
 	TOP_F__MAX,
 };

@@ -5,6 +5,7 @@
  * come from lib/trace_cause and lib/trace_names, the proxy's state from lib/proxy.
  */
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,8 +88,16 @@ static int nic_resolve(struct top_nic_spec *sp, const char *spec, char *err, siz
 	}
 	ifindex = tsn_netns_ifindex(sp->netns_fd, name);
 	if (ifindex < 0) {
-		snprintf(err, errlen, "--nic %s: no interface '%s'%s%s", spec, name,
-			 at ? " in netns " : "", at ? at : "");
+		char ns[NAME_MAX + 1];
+
+		/* as tsnproxy says it: where the interface is, and how to name it there */
+		if (!at && !tsn_netns_find_ifname(name, ns, sizeof(ns)))
+			snprintf(err, errlen,
+				 "--nic %s: no interface '%s' in this netns (it is in netns %s: "
+				 "--nic %s@%s)", spec, name, ns, name, ns);
+		else
+			snprintf(err, errlen, "--nic %s: no interface '%s'%s%s", spec, name,
+				 at ? " in netns " : " in this netns", at ? at : "");
 		return -ENODEV;
 	}
 	rc = tsn_netns_inode(sp->netns_fd, &sp->nic.netns);

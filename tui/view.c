@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "filter.h"
+#include "tsn_filter.h"
 #include "proxy.h"
 #include "trace_cause.h"
 #include "view.h"
@@ -37,10 +38,29 @@ void top_view_init(struct top_view *v)
 
 void top_view_clamp(struct top_view *v, const struct top_model *m)
 {
+	const struct top_flow *f;
+
 	if (v->selected >= m->nvisible)
 		v->selected = m->nvisible - 1;
 	if (v->selected < 0)
 		v->selected = 0;
+	f = top_model_visible(m, v->selected);
+	v->sel_valid = f != NULL;
+	if (f)
+		v->sel_key = f->key;
+}
+
+void top_view_follow(struct top_view *v, const struct top_model *m)
+{
+	int i;
+
+	for (i = 0; v->sel_valid && i < m->nvisible; i++) {
+		if (!memcmp(&top_model_visible(m, i)->key, &v->sel_key, sizeof(v->sel_key))) {
+			v->selected = i;
+			break;
+		}
+	}
+	top_view_clamp(v, m);
 }
 
 /* printf at (y, x), clipped to the window's width. */
@@ -60,6 +80,36 @@ static void put(WINDOW *w, int y, int x, const char *fmt, ...)
 	mvwaddnstr(w, y, x, buf, cols - x);
 }
 
+/*
+ * text on row y, abbreviated at a word when it is wider than the window: the cut ends with
+ * " ..." instead of half a word.
+ */
+static void put_words(WINDOW *w, int y, const char *text)
+{
+	int cols = getmaxx(w), cut;
+	char buf[512];
+
+	if ((int)strlen(text) <= cols) {
+		put(w, y, 0, "%s", text);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s", text);
+	cut = cols - 4 < (int)sizeof(buf) - 1 ? cols - 4 : (int)sizeof(buf) - 1;
+	if (cut < 1) {
+		put(w, y, 0, "%s", text);
+		return;
+	}
+	buf[cut] = '\0';
+	while (cut > 0 && buf[cut - 1] != ' ')
+		cut--;
+	while (cut > 0 && strchr(" ,:;|", buf[cut - 1]))
+		cut--;
+	if (!cut)	/* one long word: cut it where the window ends */
+		cut = cols - 4;
+	snprintf(buf + cut, sizeof(buf) - cut, " ...");
+	put(w, y, 0, "%s", buf);
+}
+
 static attr_t verdict_attr(const struct top_view *v, enum top_verdict vd)
 {
 	if (!v->color)
@@ -76,13 +126,14 @@ static attr_t verdict_attr(const struct top_view *v, enum top_verdict vd)
 
 static void draw_header(WINDOW *w, const struct top_model *m)
 {
-	char buf[200];
+	char buf[200], line[512];
 	int i, x;
 
-	/* most important first: the reason for the backend may be cut on narrow screens */
-	put(w, 0, 0, "tsntop%s  node %s  every %.1fs  backend %s%s%s",
-	    m->hdr.paused ? " [PAUSED]" : "", m->hdr.node, m->hdr.interval_s, m->hdr.backend,
-	    m->hdr.backend_why[0] ? ": " : "", m->hdr.backend_why);
+	/* most important first: the reason for the backend is abbreviated on narrow screens */
+	snprintf(line, sizeof(line), "tsntop%s  node %s  every %.1fs  backend %s%s%s",
+		 m->hdr.paused ? " [PAUSED]" : "", m->hdr.node, m->hdr.interval_s, m->hdr.backend,
+		 m->hdr.backend_why[0] ? ": " : "", m->hdr.backend_why);
+	put_words(w, 0, line);
 	if (!m->nnics) {
 		put(w, 1, 0,
 		    "NIC  none named: judged at each flow's last egress hop (--nic IF@NETNS)");
@@ -100,14 +151,15 @@ static void draw_header(WINDOW *w, const struct top_model *m)
 			 m->proxy.restore);
 	else
 		snprintf(buf, sizeof(buf), "off");
-	put(w, 2, 0,
-	    "proxy %s  flows %d  pkt/s %.0f  lost: events %llu track %llu flows %llu hops %llu "
-	    "pkts %llu",
-	    buf, m->nvisible, m->pps_total, (unsigned long long)m->hdr.events_lost,
-	    (unsigned long long)m->hdr.track_overflow,
-	    (unsigned long long)m->hdr.agg[TSN_AGG_FLOWS_FULL],
-	    (unsigned long long)m->hdr.agg[TSN_AGG_HOPS_FULL],
-	    (unsigned long long)m->hdr.agg[TSN_AGG_PKT_EVICTED]);
+	snprintf(line, sizeof(line),
+		 "proxy %s  flows %d  pkt/s %.0f  lost: events %llu track %llu flows %llu "
+		 "hops %llu pkts %llu",
+		 buf, m->nvisible, m->pps_total, (unsigned long long)m->hdr.events_lost,
+		 (unsigned long long)m->hdr.track_overflow,
+		 (unsigned long long)m->hdr.agg[TSN_AGG_FLOWS_FULL],
+		 (unsigned long long)m->hdr.agg[TSN_AGG_HOPS_FULL],
+		 (unsigned long long)m->hdr.agg[TSN_AGG_PKT_EVICTED]);
+	put_words(w, 2, line);
 }
 
 /* Classes to show a bar for: the NICs' (at least 4) and any with traffic. */
@@ -222,9 +274,9 @@ static void flow_cell(const struct top_flow *f, int width, char *buf, size_t len
 	const char *dst;
 
 	top_flow_str(f, buf, len);
-	if ((int)strlen(buf) <= width || (!f->key.tuple.sport && !f->key.tuple.dport))
+	if ((int)strlen(buf) <= width || !tsn_tuple_has_ports(&f->key.tuple))
 		return;
-	dst = tsn_addr_str(f->key.tuple.daddr, dbuf, sizeof(dbuf));
+	dst = tsn_addr_port_str(f->key.tuple.daddr, dbuf, sizeof(dbuf));
 	snprintf(buf, len, "%u>%s:%u", f->key.tuple.sport, dst, f->key.tuple.dport);
 	if ((int)strlen(buf) > width)
 		snprintf(buf, len, "%s:%u", dst, f->key.tuple.dport);
@@ -335,30 +387,37 @@ static void draw_detail(WINDOW *w, int y, int rows, const struct top_view *v,
 			const struct top_model *m)
 {
 	const struct top_flow *f = top_model_visible(m, v->selected);
-	char buf[160], verdict[64], prio[16], ts[16], mark[16];
-	int i, fl, skip, avail;
+	char buf[160], verdict[64], prio[16], ts[16], mark[16], title[320];
+	int i, fl, cut, shown = 0, hidden = 0;
 
 	if (!f || rows < 2)
 		return;
 	top_flow_str(f, buf, sizeof(buf));
+	/* the verdict first: on a narrow screen the tuple is what gets abbreviated */
+	snprintf(title, sizeof(title), "%s: path of %s from %s/%s",
+		 top_verdict_str(f, verdict, sizeof(verdict)), buf, f->netns_name, f->val.ifname);
 	wattron(w, A_BOLD);
-	put(w, y, 0, "path of %s from %s/%s: %s", buf, f->netns_name, f->val.ifname,
-	    top_verdict_str(f, verdict, sizeof(verdict)));
+	put_words(w, y, title);
 	wattroff(w, A_BOLD);
 	put(w, y + 1, 0, " # %-10s %-9s %-18s %4s %-5s %4s %3s %s", "NETNS", "DEVICE", "HOOK",
 	    "PRIO", "TSTMP", "MARK", "QUE", "CHANGE");
 	rows -= 2;
 	y += 2;
-	/* too many hops for the space: keep the first ones and the judged one */
-	skip = f->nhops > rows ? f->nhops - rows : 0;
-	avail = rows;
-	for (i = 0; i < f->nhops && rows > 0; i++) {
+	/*
+	 * Too many hops for the space: the first ones and the judged one, and a last row that
+	 * says how many are not shown.
+	 */
+	cut = f->nhops > rows ? rows - 1 : rows;
+	for (i = 0; i < f->nhops; i++) {
 		const struct top_hop *h = &f->hops[i];
 		char change[96] = "";
 		size_t off = 0;
 
-		if (skip && i >= avail - 1 && i != f->judged)
+		if (shown >= cut ||
+		    (f->nhops > rows && shown >= cut - 1 && i != f->judged && f->judged > i)) {
+			hidden++;
 			continue;
+		}
 		if (!tt_hook_has_meta(h->key.hook)) {
 			snprintf(prio, sizeof(prio), "-");
 			snprintf(ts, sizeof(ts), "-");
@@ -383,34 +442,68 @@ static void draw_detail(WINDOW *w, int y, int rows, const struct top_view *v,
 		if (h->changed)
 			wattroff(w, A_BOLD);
 		y++;
-		rows--;
+		shown++;
 	}
+	if (hidden)
+		put(w, y, 0, "   ... %d more hop%s not shown: a taller terminal or --json has them",
+		    hidden, hidden > 1 ? "s" : "");
 }
 
 /* ---- proxy pane ---- */
 
-#define PROXY_ROWS 3
+#define PROXY_MAX_COUNTER_ROWS 3
+
+static const int proxy_shown[] = { TSN_CNT_SAVED, TSN_CNT_RESTORED_PRIORITY,
+				   TSN_CNT_RESTORED_TSTAMP, TSN_CNT_MISS,
+				   TSN_CNT_FREED_UNRESTORED, TSN_CNT_EVICTED,
+				   TSN_CNT_POLICY_DENIED, TSN_CNT_POLICY_CLAMPED };
+#define PROXY_NSHOWN (int)(sizeof(proxy_shown) / sizeof(proxy_shown[0]))
+
+/*
+ * The proxy's counters, "name rate/s (total)" each, wrapped between counters onto rows of at
+ * most cols; draws them from row y when w is given. The number of rows they take.
+ */
+static int proxy_counter_rows(WINDOW *w, int y, int cols, const struct top_proxy *p)
+{
+	char item[96], line[512] = "";
+	int i, rows = 0;
+	size_t len = 0, n;
+
+	for (i = 0; i < PROXY_NSHOWN; i++) {
+		n = snprintf(item, sizeof(item), "%s %.0f/s (%llu)",
+			     tsn_counter_names[proxy_shown[i]], p->rates[proxy_shown[i]],
+			     (unsigned long long)p->counters[proxy_shown[i]]);
+		if (len && (int)(len + 2 + n) > cols) {
+			if (w)
+				put_words(w, y + rows, line);
+			rows++;
+			len = 0;
+		}
+		len += snprintf(line + len, sizeof(line) - len, "%s%s", len ? "  " : "", item);
+	}
+	if (w)
+		put_words(w, y + rows, line);
+	return rows + 1 < PROXY_MAX_COUNTER_ROWS ? rows + 1 : PROXY_MAX_COUNTER_ROWS;
+}
+
+/* title, counters, policy */
+static int proxy_rows(WINDOW *w, const struct top_model *m)
+{
+	return m->proxy.running ? 2 + proxy_counter_rows(NULL, 0, getmaxx(w), &m->proxy) : 0;
+}
 
 static void draw_proxy(WINDOW *w, int y, const struct top_model *m)
 {
-	static const int shown[] = { TSN_CNT_SAVED, TSN_CNT_RESTORED_PRIORITY,
-				     TSN_CNT_RESTORED_TSTAMP, TSN_CNT_MISS,
-				     TSN_CNT_FREED_UNRESTORED, TSN_CNT_EVICTED,
-				     TSN_CNT_POLICY_DENIED, TSN_CNT_POLICY_CLAMPED };
 	const struct top_proxy *p = &m->proxy;
 	char buf[512];
-	size_t off = 0, i;
+	size_t off = 0;
 	int k;
 
 	wattron(w, A_BOLD);
 	put(w, y, 0, "enforce mode  map %u/%u slots (%.0f%%)", p->map_used, p->map_capacity,
 	    p->map_capacity ? 100.0 * p->map_used / p->map_capacity : 0.0);
 	wattroff(w, A_BOLD);
-	for (i = 0; i < sizeof(shown) / sizeof(shown[0]) && off < sizeof(buf); i++)
-		off += snprintf(buf + off, sizeof(buf) - off, "%s %.0f/s (%llu)  ",
-				tsn_counter_names[shown[i]], p->rates[shown[i]],
-				(unsigned long long)p->counters[shown[i]]);
-	put(w, y + 1, 0, "%s", buf);
+	y += 1 + proxy_counter_rows(w, y + 1, getmaxx(w), p);
 	off = snprintf(buf, sizeof(buf), "policy %s:", p->policy);
 	if (!p->npolicy)
 		snprintf(buf + off, sizeof(buf) - off, " (no netns registered)");
@@ -418,7 +511,7 @@ static void draw_proxy(WINDOW *w, int y, const struct top_model *m)
 		off += snprintf(buf + off, sizeof(buf) - off, " %s {%s} %s;",
 				p->policy_rows[k].netns, p->policy_rows[k].priorities,
 				p->policy_rows[k].on_disallowed);
-	put(w, y + 2, 0, "%s", buf);
+	put_words(w, y, buf);
 }
 
 /* ---- help and status ---- */
@@ -429,6 +522,7 @@ static void draw_help(WINDOW *w)
 		"tsntop keys",
 		"",
 		"  Up/k, Down/j   select a flow",
+		"  PgUp, PgDn     a page up / down",
 		"  Enter          hop path of the selected flow",
 		"  s              cycle the sort order",
 		"  /              filter (netns, address, port)",
@@ -441,9 +535,13 @@ static void draw_help(WINDOW *w)
 		"PRIO/TSTAMP: app > judged hop; ! = changed",
 	};
 	int n = sizeof(lines) / sizeof(lines[0]), rows = getmaxy(w), cols = getmaxx(w);
-	int width = 48, y0, x0, i;
+	int width = 0, y0, x0, i;
 	WINDOW *frame;
 
+	/* as wide as the longest line plus the frame and a margin each side */
+	for (i = 0; i < n; i++)
+		if ((int)strlen(lines[i]) + 4 > width)
+			width = strlen(lines[i]) + 4;
 	if (width > cols)
 		width = cols;
 	y0 = rows > n + 2 ? (rows - n - 2) / 2 : 0;
@@ -475,7 +573,7 @@ static void draw_status(WINDOW *w, int y, const struct top_view *v, const struct
 
 void top_view_draw(WINDOW *w, struct top_view *v, const struct top_model *m)
 {
-	int rows = getmaxy(w), y, table, detail, proxy;
+	int rows = getmaxy(w), y, table, detail, proxy, status = v->frame ? 0 : 1;
 
 	werase(w);
 	top_view_clamp(v, m);
@@ -486,21 +584,24 @@ void top_view_draw(WINDOW *w, struct top_view *v, const struct top_model *m)
 	draw_header(w, m);
 	draw_tc_bars(w, 3, v, m);
 	y = 4;
-	proxy = m->proxy.running ? PROXY_ROWS : 0;
+	proxy = proxy_rows(w, m);
 	detail = detail_rows(v, m);
 	/* table: at least 3 rows + its title; the panes share the rest, detail first */
-	table = rows - y - 1 - proxy - detail;
+	table = rows - y - status - proxy - detail;
 	if (table < 4) {
-		if (proxy && rows - y - 1 - detail < 4 + proxy)
+		if (proxy && rows - y - status - detail < 4 + proxy)
 			proxy = 0;
-		table = rows - y - 1 - proxy - detail;
+		table = rows - y - status - proxy - detail;
 		if (table < 4) {
-			detail = rows - y - 1 - proxy - 4;
+			detail = rows - y - status - proxy - 4;
 			if (detail < 3)
 				detail = 0;
-			table = rows - y - 1 - proxy - detail;
+			table = rows - y - status - proxy - detail;
 		}
 	}
+	/* a text frame has no empty table rows: the panes follow the last flow */
+	if (v->frame && table > (m->nvisible ? m->nvisible : 1) + 1)
+		table = (m->nvisible ? m->nvisible : 1) + 1;
 	draw_table(w, y, table, v, m);
 	y += table;
 	if (detail)
@@ -508,7 +609,8 @@ void top_view_draw(WINDOW *w, struct top_view *v, const struct top_model *m)
 	y += detail;
 	if (proxy)
 		draw_proxy(w, y, m);
-	draw_status(w, rows - 1, v, m);
+	if (status)
+		draw_status(w, rows - 1, v, m);
 	if (v->help)
 		draw_help(w);
 }
@@ -519,7 +621,8 @@ int top_view_render_text(struct top_view *v, const struct top_model *m, int rows
 	FILE *null_out, *null_in;
 	SCREEN *scr = NULL, *prev;
 	char line[1024];
-	int y, n, err = 0;
+	int y, n, last = -1, err = 0;
+	bool was_frame = v->frame;
 
 	_Static_assert(TOP_TEXT_MAX_COLS < sizeof(line), "a text line holds the widest frame");
 	if (rows < TOP_TEXT_MIN_ROWS || rows > TOP_TEXT_MAX_ROWS || cols < TOP_TEXT_MIN_COLS ||
@@ -536,8 +639,16 @@ int top_view_render_text(struct top_view *v, const struct top_model *m, int rows
 	}
 	prev = set_term(scr);
 	resizeterm(rows, cols);
+	/* no key hints and no empty rows: this frame is read, not used */
+	v->frame = true;
 	top_view_draw(stdscr, v, m);
+	v->frame = was_frame;
 	for (y = 0; y < rows; y++) {
+		n = mvwinnstr(stdscr, y, 0, line, cols);
+		if (n > 0 && strspn(line, " ") < (size_t)n)
+			last = y;
+	}
+	for (y = 0; y <= last; y++) {
 		n = mvwinnstr(stdscr, y, 0, line, cols);
 		if (n < 0)
 			n = 0;

@@ -22,13 +22,22 @@ struct top_view {
 	bool filter_edit;		/* the status line is a filter prompt */
 	char filter_buf[TOP_FILTER_LEN];
 	bool color;
+	bool frame;			/* a text frame (--once): no key hints, no empty rows */
+	bool sel_valid;			/* sel_key is the selected flow's */
+	struct tsn_agg_flow_key sel_key;
 };
 
 /* Colours when the terminal has them (call after initscr/newterm). */
 void top_view_init(struct top_view *v);
 
-/* Clamp the selection to the model's visible flows. */
+/* Clamp the selection to the model's visible flows, and remember which flow it is on. */
 void top_view_clamp(struct top_view *v, const struct top_model *m);
+
+/*
+ * After the model's flow list changed (a sample, sort, filter): move the selection to the row
+ * of the flow it was on, if that flow is still shown.
+ */
+void top_view_follow(struct top_view *v, const struct top_model *m);
 
 /* Erase w and draw the whole screen; the caller refreshes. */
 void top_view_draw(WINDOW *w, struct top_view *v, const struct top_model *m);
@@ -40,9 +49,10 @@ void top_view_draw(WINDOW *w, struct top_view *v, const struct top_model *m);
 #define TOP_TEXT_MAX_COLS 1023
 
 /*
- * Draw the model on a headless rows x cols screen (a terminal on /dev/null) and write it to out
- * as text lines without trailing blanks: --once, and what the tests read. rows and cols within
- * the TOP_TEXT_* bounds; 0 or -errno (-EINVAL outside them).
+ * Draw the model as a text frame (v->frame: no key hints, no empty table rows) on a headless
+ * rows x cols screen (a terminal on /dev/null) and write it to out as text lines without
+ * trailing blanks or trailing empty lines: --once, and what the tests read. rows and cols
+ * within the TOP_TEXT_* bounds; 0 or -errno (-EINVAL outside them).
  */
 int top_view_render_text(struct top_view *v, const struct top_model *m, int rows, int cols,
 			 FILE *out);

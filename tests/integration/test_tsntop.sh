@@ -124,6 +124,8 @@ test_tsntop_once_and_json_without_terminal() {
 		"${TK_PODS[0]}/eth0 +udp ${TK_POD_IP[0]}:40001 > $TK_LISTEN_IP:$PORT +[0-9]+ +1>0 +0 +none>none +LOST at vethpod1"
 	assert_match "--once: the path of the busiest flow" "$TK_OUT" "path of udp ${TK_POD_IP[0]}:40001"
 	assert_eq "--once: no escape sequences" "$(grep -c $'\e' <<<"$TK_OUT")" 0
+	assert_eq "--once: no key hints" "$(grep -c 'q quit' <<<"$TK_OUT")" 0
+	assert_eq "--once: no empty lines" "$(grep -c '^$' <<<"$TK_OUT")" 0
 
 	assert_exit "--json" 0 "$TOP" "${TOP_ARGS[@]}" --json -d 0.5 --max-iterations 2 </dev/null
 	assert_eq "--json: one line per iteration" "$(wc -l <<<"$TK_OUT")" 2
@@ -174,6 +176,33 @@ test_tsntop_idle_flows_forgotten() {
 	assert_eq "tsntop exit" "$?" 0
 }
 
+# SO_TXTIME gives every packet its own tstamp and each hop record is a different packet: the
+# verdict of a TAI-txtime flow must hold steady over many refreshes.
+test_tsntop_txtime_verdict_steady() {
+	local out=$TK_TMP/txtime.json verdicts
+	tk_fixture_up "$TK_TEST_ID" 1
+	tk_listen "$TK_TEST_ID" "$PORT"
+	nsenter --net="/run/netns/${TK_PODS[0]}" -- "$TK_BUILD/talker" --dst "$TK_LISTEN_IP" \
+		--port "$PORT" --txtime tai --interval-us 1000 --count 1000000 --duration 60 \
+		--src-port 40002 >/dev/null 2>&1 &
+	TALKER=$!
+	tk_defer "kill $TALKER; wait $TALKER"
+	"$TOP" --netns "${TK_PODS[0]}" --dport "$PORT" --json -d 0.2 --max-iterations 40 \
+		>"$out" 2>"$TK_TMP/txtime.err" </dev/null ||
+		tk_fail "tsntop: $(cat "$TK_TMP/txtime.err")"
+	verdicts=$(jq -r '.flows[] | select(.sport == 40002) | "\(.app.tstamp_type) \(.verdict)"' \
+		"$out" | sort | uniq -c)
+	echo "$verdicts"
+	assert_ge "frames with the flow" "$(jq -s '[.[] | .flows[] | select(.sport == 40002)] |
+		length' "$out")" 30
+	assert_eq "the app's clock is tai" "$(jq -s -c '[.[] | .flows[] | select(.sport == 40002) |
+		.app.tstamp_type] | unique' "$out")" '["tai"]'
+	assert_eq "never LOST" "$(jq -s '[.[] | .flows[] | select(.sport == 40002 and
+		(.verdict | startswith("LOST")))] | length' "$out")" 0
+	assert_eq "tstamp kept in every frame" "$(jq -s -c '[.[] | .flows[] | select(.sport == 40002
+		and .verdict != "-") | .tstamp] | unique' "$out")" '["kept"]'
+}
+
 test_tsntop_signals_detach() {
 	local sig pid ids rc
 	top_setup
@@ -210,6 +239,13 @@ test_tsntop_bad_input() {
 	assert_exit "missing NIC" 2 "$TOP" --nic nosuchnic0 --once
 	assert_match "missing NIC message" "$TK_ERR" "^tsntop: --nic nosuchnic0: no interface"
 	assert_eq "missing NIC: one line" "$(echo "$TK_ERR" | wc -l)" 1
+	# a NIC in another netns without @NETNS: the error says where it is and how to name it
+	tk_fixture_up "$TK_TEST_ID" 1
+	assert_exit "NIC in another netns" 2 "$TOP" --nic nic0 --once
+	local hint="in this netns \(it is in netns ([a-z0-9-]+): --nic nic0@\1\)$"
+	assert_match "NIC in another netns: the hint" "$TK_ERR" \
+		"^tsntop: --nic nic0: no interface 'nic0' $hint"
+	assert_eq "NIC in another netns: one line" "$(echo "$TK_ERR" | wc -l)" 1
 	assert_exit "--help" 0 "$TOP" --help
 	assert_match "--help has examples" "$TK_OUT" "Examples:"
 }

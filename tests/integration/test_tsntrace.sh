@@ -281,6 +281,60 @@ test_filter_netns_excludes_second_pod() {
 		"[\"tk$TK_TEST_ID-pod1\"]"
 }
 
+# Real ping and ARP from pod1: each packet line says what the packet is, in tcpdump's words.
+test_packet_descriptions() {
+	local pod=tk$TK_TEST_ID-pod1 out pod_re dst_re
+	tt_setup 1
+	tk_ns "$pod" ip neigh flush dev eth0
+	tk_trace_start "$TK_TMP/out.txt" --summary --netns "$pod"
+	tk_ns "$pod" ping -c 2 -i 0.2 -q "$TK_LISTEN_IP" >/dev/null || tk_fail "ping"
+	tk_trace_stop
+	out=$(grep '^packet ' "$TK_TMP/out.txt")
+	echo "$out"
+	pod_re=${TK_POD_IP[0]//./\\.}
+	dst_re=${TK_LISTEN_IP//./\\.}
+	assert_ge "echo requests: type and code, no ports" "$(grep -cE "^packet [0-9]+: icmp \
+$pod_re > $dst_re echo-request id [0-9]+ \\(type 8 code 0\\), [0-9]+ hops" <<<"$out")" 2
+	assert_ge "arp request" "$(grep -cE \
+		"^packet [0-9]+: arp who-has [0-9.]+ tell $pod_re," <<<"$out")" 1
+	assert_eq "no ':0' port on a portless packet" "$(grep -c ':0 \|:::0' <<<"$out")" 0
+
+	# ::/0 is every IPv6 address: IPv4 traffic is not part of it
+	tk_trace_start "$TK_TMP/v6.json" --json --netns "$pod" --dst ::/0 --proto udp
+	talk 1 --port "$PORT" --count 3
+	tk_trace_stop
+	assert_eq "--dst ::/0: no IPv4 packet" "$(jq -s '[.[] | select(.type == "hop")] | length' \
+		"$TK_TMP/v6.json")" 0
+	# host bits past the prefix: refused in one line, not masked
+	"$TT" --src 198.18.160.11/24 --count 1 >"$TK_TMP/bad.out" 2>"$TK_TMP/bad.err"
+	assert_eq "host bits: usage error" "$?" 2
+	assert_eq "host bits: one line" "$(wc -l <"$TK_TMP/bad.err")" 1
+	assert_match "host bits: says so" "$(cat "$TK_TMP/bad.err")" "host bits"
+}
+
+# --netns selects at the first hop in that netns: an echo reply is selected where it arrives
+# (a receive hook), and ping's raw socket read it, so it is not reported as dropped.
+test_netns_echo_reply_selected_on_arrival() {
+	local pod=tk$TK_TEST_ID-pod1
+	tt_setup 1
+	tk_trace_start "$TK_TMP/out.json" --json --summary --netns "$pod" --proto icmp
+	tk_ns "$pod" ping -c 2 -i 0.2 -q "$TK_LISTEN_IP" >/dev/null || tk_fail "ping"
+	tk_trace_stop
+	assert_eq "two echo replies reported" "$(jq -s '[.[] | select(.type == "packet" and
+		.tuple.icmp_type == 0)] | length' "$TK_TMP/out.json")" 2
+	assert_eq "a reply starts at a receive hook in the pod" "$(jq -s -c "[.[] | select(.type ==
+		\"hop\" and (.flags | index(\"first\")) and .tuple.icmp_type == 0) |
+		[.netns_name, .hook]] | unique" "$TK_TMP/out.json")" "[[\"$pod\",\"netif_rx\"]]"
+	assert_eq "no reply called dropped" "$(jq -s '[.[] | select(.type == "packet" and
+		.tuple.icmp_type == 0 and has("dropped"))] | length' "$TK_TMP/out.json")" 0
+	assert_eq "each says no ping socket took it" "$(jq -s -c '[.[] | select(.type == "packet"
+		and .tuple.icmp_type == 0) | .unclaimed] | unique' "$TK_TMP/out.json")" \
+		'["NO_SOCKET"]'
+	assert_eq "requests: selected where ping sent them" "$(jq -s -c '[.[] | select(.type ==
+		"hop" and (.flags | index("first")) and .tuple.icmp_type == 8) | .hook] | unique' \
+		"$TK_TMP/out.json")" '["net_dev_queue"]'
+}
+
 test_filter_port_and_address() {
 	tt_setup 2
 	tk_listen "$TK_TEST_ID" 5002

@@ -5,6 +5,7 @@
  * the mass attacher's target selection (lib/attach.c) against the running kernel's BTF with a
  * made-up traceable list.
  */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -349,4 +350,108 @@ TEST(attach_collect)
 	tsn_attach_free(NULL);
 	unlink(path);
 	btf__free(btf);
+}
+
+TEST(filter_addr_family_and_host_bits)
+{
+	struct tsn_tuple v4 = tuple4("198.18.160.11", "198.19.160.2", 40000, 5001, 17);
+	struct tsn_tuple v6 = { .sport = 40000, .dport = 5001, .l3proto = 0x86DD, .l4proto = 17 };
+	struct tsn_meta m = {};
+	struct tsn_filter f;
+	char err[256];
+	__u8 a[16], plen;
+
+	ASSERT_OK(tsn_filter_parse_addr("fd00:160::11", v6.saddr, &plen), "v6 src");
+	ASSERT_OK(tsn_filter_parse_addr("fd00:160::2", v6.daddr, &plen), "v6 dst");
+
+	/* ::/0 is every IPv6 address, not the IPv4-mapped ones */
+	tsn_filter_init(&f);
+	ASSERT_OK(tsn_filter_set(&f, "dst", "::/0", err, sizeof(err)), "::/0");
+	ASSERT_FALSE(tsn_filter_matches(&f, 1, "eth0", &v4, &m), "::/0 skips IPv4");
+	ASSERT_TRUE(tsn_filter_matches(&f, 1, "eth0", &v6, &m), "::/0 takes IPv6");
+	/* and 0.0.0.0/0 every IPv4 address, no IPv6 one */
+	tsn_filter_init(&f);
+	ASSERT_OK(tsn_filter_set(&f, "src", "0.0.0.0/0", err, sizeof(err)), "0/0");
+	ASSERT_TRUE(tsn_filter_matches(&f, 1, "eth0", &v4, &m), "0/0 takes IPv4");
+	ASSERT_FALSE(tsn_filter_matches(&f, 1, "eth0", &v6, &m), "0/0 skips IPv6");
+
+	/* host bits past the prefix: refused with a one-line reason, filter unchanged */
+	ASSERT_EQ(tsn_filter_parse_addr("198.18.160.11/24", a, &plen), -EDOM, "v4 host bits");
+	ASSERT_EQ(tsn_filter_parse_addr("fd00::1/64", a, &plen), -EDOM, "v6 host bits");
+	ASSERT_OK(tsn_filter_parse_addr("198.18.160.0/24", a, &plen), "v4 network");
+	ASSERT_OK(tsn_filter_parse_addr("198.18.160.11/32", a, &plen), "v4 host");
+	tsn_filter_init(&f);
+	ASSERT_ERR(tsn_filter_set(&f, "src", "198.18.160.11/24", err, sizeof(err)), "refused");
+	ASSERT_TRUE(strstr(err, "host bits") != NULL, "says why");
+	ASSERT_TRUE(strchr(err, '\n') == NULL, "one line");
+	ASSERT_EQ(f.flags, 0, "nothing set");
+}
+
+TEST(tuple_str_per_protocol)
+{
+	struct tsn_tuple udp = tuple4("198.18.1.11", "198.19.1.2", 40001, 5001, 17);
+	struct tsn_tuple tcp = tuple4("198.18.1.11", "198.19.1.2", 40001, 5001, 6);
+	struct tsn_tuple icmp = tuple4("198.18.1.11", "198.19.1.2", 0, 0, 1);
+	struct tsn_tuple v6 = { .l3proto = 0x86DD, .l4proto = 17, .sport = 40001, .dport = 5001 };
+	struct tsn_tuple arp = { .l3proto = 0x0806 };
+	struct tsn_tuple ptp = { .l3proto = 0x88f7 };
+	static const __u8 mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+	struct tsn_filter f;
+	struct tsn_meta m = {};
+	char buf[160], err[256];
+	__u8 plen;
+
+	ASSERT_STREQ(tsn_tuple_str(&udp, buf, sizeof(buf)),
+		     "udp 198.18.1.11:40001 > 198.19.1.2:5001", "udp");
+	tsn_filter_parse_addr("fd00:1::11", v6.saddr, &plen);
+	tsn_filter_parse_addr("fd00:1::2", v6.daddr, &plen);
+	ASSERT_STREQ(tsn_tuple_str(&v6, buf, sizeof(buf)),
+		     "udp [fd00:1::11]:40001 > [fd00:1::2]:5001", "IPv6 bracketed before ports");
+	tcp.tcp_flags = 0x12;
+	ASSERT_STREQ(tsn_tuple_str(&tcp, buf, sizeof(buf)),
+		     "tcp 198.18.1.11:40001 > 198.19.1.2:5001 [S.]", "tcp syn-ack");
+	tcp.tcp_flags = 0x18;
+	ASSERT_STREQ(tsn_tuple_str(&tcp, buf, sizeof(buf)),
+		     "tcp 198.18.1.11:40001 > 198.19.1.2:5001 [P.]", "tcp psh-ack");
+	icmp.icmp_type = 8;
+	icmp.icmp_id = 4321;
+	ASSERT_STREQ(tsn_tuple_str(&icmp, buf, sizeof(buf)),
+		     "icmp 198.18.1.11 > 198.19.1.2 echo-request id 4321 (type 8 code 0)",
+		     "icmp echo: type/code, no ports");
+	icmp.icmp_type = 3;
+	icmp.icmp_code = 3;
+	icmp.icmp_id = 0;
+	ASSERT_STREQ(tsn_tuple_str(&icmp, buf, sizeof(buf)),
+		     "icmp 198.18.1.11 > 198.19.1.2 dest-unreachable (type 3 code 3)",
+		     "icmp unreach");
+	v6.l4proto = 58;
+	v6.icmp_type = 135;
+	v6.icmp_code = 0;
+	ASSERT_STREQ(tsn_tuple_str(&v6, buf, sizeof(buf)),
+		     "icmpv6 fd00:1::11 > fd00:1::2 neighbor-solicitation (type 135 code 0)",
+		     "icmpv6 by name");
+	icmp.icmp_type = 42;
+	ASSERT_STREQ(tsn_tuple_str(&icmp, buf, sizeof(buf)),
+		     "icmp 198.18.1.11 > 198.19.1.2 (type 42 code 3)", "unnamed type");
+
+	arp.arp_op = 1;
+	inet_pton(AF_INET, "198.18.1.11", arp.arp_spa);
+	inet_pton(AF_INET, "198.18.1.1", arp.arp_tpa);
+	ASSERT_STREQ(tsn_tuple_str(&arp, buf, sizeof(buf)),
+		     "arp who-has 198.18.1.1 tell 198.18.1.11", "arp request");
+	arp.arp_op = 2;
+	memcpy(arp.arp_sha, mac, sizeof(mac));
+	ASSERT_STREQ(tsn_tuple_str(&arp, buf, sizeof(buf)),
+		     "arp reply 198.18.1.11 is-at 02:00:00:00:00:02", "arp reply");
+	ASSERT_STREQ(tsn_tuple_str(&ptp, buf, sizeof(buf)), "ethertype 0x88f7", "other ethertype");
+
+	/* ICMP's type and ARP's opcode share the port bytes: a port filter never takes them */
+	tsn_filter_init(&f);
+	ASSERT_OK(tsn_filter_set(&f, "sport", "3", err, sizeof(err)), "--sport 3");
+	ASSERT_FALSE(tsn_filter_matches(&f, 1, "eth0", &icmp, &m), "not icmp type 42/code 3");
+	tsn_filter_init(&f);
+	ASSERT_OK(tsn_filter_set(&f, "sport", "2", err, sizeof(err)), "--sport 2");
+	ASSERT_FALSE(tsn_filter_matches(&f, 1, "eth0", &arp, &m), "not the arp opcode");
+	ASSERT_OK(tsn_filter_set(&f, "sport", "40001", err, sizeof(err)), "--sport 40001");
+	ASSERT_TRUE(tsn_filter_matches(&f, 1, "eth0", &udp, &m), "udp port");
 }

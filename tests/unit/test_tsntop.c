@@ -397,3 +397,206 @@ TEST(tsntop_view_text_frame)
 	free(text);
 	top_model_free(m);
 }
+
+/* Give every hop of the flow on dport a TAI tstamp of its own (each hop a different packet). */
+static void set_tai_tstamps(struct top_model *m, __u16 dport, int cleared_from)
+{
+	int i, k;
+
+	for (i = 0; i < m->nflows; i++) {
+		struct top_flow *f = &m->flows[i];
+
+		if (f->key.tuple.dport != dport)
+			continue;
+		f->val.meta.tstamp = 1796235835631943959ULL;
+		f->val.meta.tstamp_type = TSN_TSTAMP_TAI;
+		for (k = 0; k < f->nhops; k++) {
+			struct tsn_meta *mt = &f->hops[k].val.meta;
+			bool cleared = cleared_from >= 0 && (int)f->hops[k].val.seq >= cleared_from;
+
+			mt->tstamp = cleared ? 0 :
+					       1796235835631943959ULL + 1000 * f->hops[k].val.seq;
+			mt->tstamp_type = cleared ? TSN_TSTAMP_REALTIME : TSN_TSTAMP_TAI;
+		}
+	}
+}
+
+TEST(tsntop_model_txtime_judged_by_clock)
+{
+	struct top_model *m = model_with_nic();
+	const struct top_flow *f;
+	struct hop_spec h[8];
+
+	/* priority kept end to end, tstamps differ per hop: still ok, not LOST */
+	top_model_begin(m, 1);
+	path(h, NS_POD2, 2, 2, 2);
+	add_flow(m, NS_POD2, 5001, 10, 1, h);
+	set_tai_tstamps(m, 5001, -1);
+	/* the same with the tstamp cleared from the veth crossing (hop 2) on: lost there */
+	path(h, NS_POD2, 2, 2, 2);
+	add_flow(m, NS_POD2, 5002, 10, 1, h);
+	set_tai_tstamps(m, 5002, 2);
+	top_model_end(m);
+	f = by_dport(m, 5001);
+	if (ASSERT_TRUE(f != NULL, "txtime flow")) {
+		ASSERT_EQ(f->verdict, TOP_V_OK, "per-packet tstamp values are not a loss");
+		ASSERT_STREQ(top_field_state(f, TOP_F_TSTAMP), "kept", "tstamp kept");
+		ASSERT_EQ(f->hops[6].changed, 0, "no change marked at nic0");
+	}
+	f = by_dport(m, 5002);
+	if (ASSERT_TRUE(f != NULL, "cleared flow")) {
+		ASSERT_EQ(f->verdict, TOP_V_LOST, "a cleared tstamp is lost");
+		ASSERT_STREQ(top_field_state(f, TOP_F_TSTAMP), "lost", "tstamp lost");
+		ASSERT_EQ(f->lost_hop, 2, "lost at the veth");
+	}
+	top_model_free(m);
+}
+
+/* A frame rendered as --once renders it, into a string the caller frees. */
+static char *frame_text(struct top_view *v, const struct top_model *m, int rows, int cols)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	ASSERT_OK(top_view_render_text(v, m, rows, cols, f), "render");
+	fclose(f);
+	return text;
+}
+
+/* No line of text wider than cols. */
+static bool lines_fit(const char *text, int cols)
+{
+	const char *p = text, *nl;
+
+	for (; p && *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		if (nl - p > cols)
+			return false;
+		if (!*nl)
+			break;
+	}
+	return true;
+}
+
+static void proxy_on(struct top_model *m)
+{
+	struct top_proxy p = { .running = true, .map_capacity = 65536, .map_used = 12,
+			       .npolicy = 1 };
+	int i;
+
+	snprintf(p.policy, sizeof(p.policy), "registered");
+	snprintf(p.restore, sizeof(p.restore), "priority,tstamp");
+	for (i = 0; i < TSN_CNT__MAX; i++)
+		p.counters[i] = 1234567;
+	snprintf(p.policy_rows[0].netns, sizeof(p.policy_rows[0].netns), "tk172-pod1");
+	snprintf(p.policy_rows[0].priorities, sizeof(p.policy_rows[0].priorities), "1");
+	snprintf(p.policy_rows[0].on_disallowed, sizeof(p.policy_rows[0].on_disallowed), "clamp");
+	top_model_set_proxy(m, &p);
+	top_model_set_proxy(m, &p);
+}
+
+TEST(tsntop_view_small_sizes)
+{
+	struct top_model *m = model_with_nic();
+	struct top_view v = { .detail = true };
+	FILE *out, *in;
+	SCREEN *scr = headless(&out, &in);
+	char buf[512], *text;
+
+	if (!ASSERT_TRUE(scr != NULL, "newterm"))
+		return;
+	snprintf(m->hdr.backend_why, sizeof(m->hdr.backend_why),
+		 "fentry, kprobe, kprobe-multi unavailable");
+	sample3(m, 100, 1);
+	sample3(m, 101, 2);
+	resizeterm(24, 80);
+	top_view_draw(stdscr, &v, m);
+	/* 80 columns: abbreviated at a word, never in the middle of one */
+	row_text(0, buf, 80);
+	ASSERT_TRUE(strstr(buf, "unavailable") || !strstr(buf, "unavailabl"), "no half word");
+	ASSERT_TRUE(screen_has(24, 80, "restored: path of udp 198.18.1.11:40000 > 198.19.1.2:5002",
+			       NULL), "path title: verdict first");
+	/* the help box lists PgUp/PgDn and every line of it is whole inside the frame */
+	v.help = true;
+	top_view_draw(stdscr, &v, m);
+	ASSERT_TRUE(screen_has(24, 80, "PgUp, PgDn", NULL), "help lists PgUp/PgDn");
+	ASSERT_TRUE(screen_has(24, 80, "PRIO/TSTAMP: app > judged hop; ! = changed", NULL),
+		    "help's longest line whole");
+	v.help = false;
+	/* a short terminal cuts the hop list: a last row says so */
+	resizeterm(16, 80);
+	top_view_draw(stdscr, &v, m);
+	ASSERT_TRUE(screen_has(16, 80, "more hops not shown", NULL), "scroll hint");
+	ASSERT_TRUE(screen_has(16, 80, "<- judged", NULL), "judged hop still shown");
+	endwin();
+	delscreen(scr);
+	fclose(out);
+	fclose(in);
+
+	/* 120 columns with the proxy pane: its counters wrap between counters, all shown */
+	proxy_on(m);
+	text = frame_text(&v, m, 40, 120);
+	ASSERT_TRUE(text && lines_fit(text, 120), "no line wider than 120");
+	ASSERT_TRUE(text && strstr(text, "policy_clamped 0/s (1234567)"), "last counter shown");
+	ASSERT_TRUE(text && strstr(text, "tk172-pod1 {1} clamp"), "policy row");
+	free(text);
+	top_model_free(m);
+}
+
+TEST(tsntop_once_frame_is_compact)
+{
+	struct top_model *m = model_with_nic();
+	struct top_view v = { .detail = true };
+	char *text;
+
+	sample3(m, 100, 1);
+	text = frame_text(&v, m, 40, 120);
+	if (!ASSERT_TRUE(text != NULL, "frame"))
+		goto out;
+	ASSERT_TRUE(strstr(text, "q quit") == NULL, "no key hints");
+	ASSERT_TRUE(strstr(text, "\n\n") == NULL, "no empty lines");
+	ASSERT_TRUE(strlen(text) && text[strlen(text) - 1] == '\n' &&
+			    text[strlen(text) - 2] != '\n', "ends with its last line");
+	ASSERT_TRUE(strstr(text, "<- judged") != NULL, "path included");
+	ASSERT_FALSE(v.frame, "the view is interactive again");
+out:
+	free(text);
+	top_model_free(m);
+}
+
+TEST(tsntop_selection_follows_flow)
+{
+	struct top_model *m = model_with_nic();
+	struct top_view v = {};
+	struct hop_spec h[8];
+	const struct top_flow *f;
+
+	sample3(m, 100, 1);
+	sample3(m, 101, 2);
+	/* select the flow to port 5001 (sorted by pkt/s: 5002, 5003, 5001) */
+	for (v.selected = 0; v.selected < m->nvisible; v.selected++)
+		if (top_model_visible(m, v.selected)->key.tuple.dport == 5001)
+			break;
+	top_view_clamp(&v, m);
+	ASSERT_EQ(top_model_visible(m, v.selected)->key.tuple.dport, 5001, "on 5001");
+	/* a busier flow appears: it sorts first and every row moves down by one */
+	top_model_begin(m, 102);
+	path(h, NS_POD1, 1, 0, 0);
+	add_flow(m, NS_POD1, 5001, 300, 101.9, h);
+	path(h, NS_POD1, 2, 0, 2);
+	add_flow(m, NS_POD1, 5002, 900, 101.8, h);
+	path(h, NS_POD2, 0, 0, 0);
+	add_flow(m, NS_POD2, 5003, 600, 99, h);
+	path(h, NS_POD2, 0, 0, 0);
+	add_flow(m, NS_POD2, 5004, 100000, 101.9, h);
+	top_model_end(m);
+	top_view_follow(&v, m);
+	f = top_model_visible(m, v.selected);
+	ASSERT_TRUE(f && f->key.tuple.dport == 5001, "still on the flow to 5001");
+	top_model_free(m);
+}

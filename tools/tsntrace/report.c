@@ -18,6 +18,7 @@
 
 #include "filter.h"
 #include "proxy.h"
+#include "tsn_filter.h"
 #include "tsntrace.h"
 
 #define TT_PKT_SLOTS 8192
@@ -62,6 +63,7 @@ struct tt_pkt {
 	struct tt_loss back[TT_F__MAX];
 	__u32 xmit_netns, xmit_ifindex;	/* device of the start_xmit not yet followed by xmit */
 	bool dropped;
+	bool unclaimed;			/* an echo reply no ping socket took: echo_unclaimed() */
 	__u32 drop_reason;
 	__u64 clones[4];		/* skbs first seen as clones/copies: their drops are theirs */
 	unsigned int nclones;
@@ -131,17 +133,28 @@ static char *hexaddr(__u64 v, char *buf, size_t len)
 	return buf;
 }
 
+/* The tuple's fields that exist for its protocol, and desc: tsn_tuple_str(), as text shows it. */
 static json_object *tuple_json(const struct tsn_tuple *t)
 {
 	json_object *o = json_object_new_object();
-	char a[64], p[16];
+	char a[160], p[16];
 
+	tsn_json_add_str(o, "desc", tsn_tuple_str(t, a, sizeof(a)));
 	if (t->l3proto == 0x0800 || t->l3proto == 0x86DD) {
 		tsn_json_add_str(o, "proto", tsn_proto_str(t->l4proto, p, sizeof(p)));
 		tsn_json_add_str(o, "src", tsn_addr_str(t->saddr, a, sizeof(a)));
 		tsn_json_add_str(o, "dst", tsn_addr_str(t->daddr, a, sizeof(a)));
-		tsn_json_add_u64(o, "sport", t->sport);
-		tsn_json_add_u64(o, "dport", t->dport);
+		if (tsn_tuple_has_ports(t)) {
+			tsn_json_add_u64(o, "sport", t->sport);
+			tsn_json_add_u64(o, "dport", t->dport);
+		}
+		if (t->l4proto == IPPROTO_TCP)
+			tsn_json_add_str(o, "tcp_flags",
+					 tsn_tcp_flags_str(t->tcp_flags, p, sizeof(p)));
+		if (t->l4proto == IPPROTO_ICMP || t->l4proto == IPPROTO_ICMPV6) {
+			tsn_json_add_u64(o, "icmp_type", t->icmp_type);
+			tsn_json_add_u64(o, "icmp_code", t->icmp_code);
+		}
 	} else {
 		snprintf(a, sizeof(a), "0x%04x", t->l3proto);
 		tsn_json_add_str(o, "ethertype", a);
@@ -237,6 +250,19 @@ static bool proxy_policy(struct tt_report *r, __u32 netns, struct tt_pod_policy 
 /* ---- per-packet state ---- */
 
 static void pkt_summary(struct tt_report *r, struct tt_pkt *p);
+
+/*
+ * An ICMP echo reply freed with NO_SOCKET: no ping (datagram ICMP) socket took it, but raw
+ * sockets, as ping uses when it runs as root, got their own copy before (raw_local_deliver
+ * clones ahead of icmp_rcv), and that copy's free has no tracepoint we follow. Not a drop.
+ */
+static bool echo_unclaimed(const struct tsn_tuple *t, const char *reason)
+{
+	if (!reason || strcmp(reason, "NO_SOCKET"))
+		return false;
+	return (t->l4proto == IPPROTO_ICMP && t->icmp_type == TSN_ICMP_ECHO_REPLY) ||
+	       (t->l4proto == IPPROTO_ICMPV6 && t->icmp_type == TSN_ICMPV6_ECHO_REPLY);
+}
 
 static struct tt_pkt *pkt_get(struct tt_report *r, __u64 id, bool create)
 {
@@ -499,19 +525,20 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 			tsn_json_add_str(o, "dropped", dr);
 		else
 			tsn_json_add_u64(o, "dropped", p->drop_reason);
+	} else if (p->unclaimed) {
+		tsn_json_add_str(o, "unclaimed", "NO_SOCKET");
 	}
 
 	if (r->o->json) {
 		tsn_out_emit(r->out, o, TSN_OUT_JSON);
 	} else {
-		char a[64], b[64], pr[16];
-		const struct tsn_tuple *t = &p->tuple;
+		char a[160];
 
-		fprintf(r->out, "packet %llu: %s %s:%u > %s:%u, %d hops%s\n",
-			(unsigned long long)p->id, tsn_proto_str(t->l4proto, pr, sizeof(pr)),
-			tsn_addr_str(t->saddr, a, sizeof(a)), t->sport,
-			tsn_addr_str(t->daddr, b, sizeof(b)), t->dport, p->nhops,
-			p->dropped ? " (dropped)" : "");
+		fprintf(r->out, "packet %llu: %s, %d hops%s\n", (unsigned long long)p->id,
+			tsn_tuple_str(&p->tuple, a, sizeof(a)), p->nhops,
+			p->dropped ? " (dropped)" :
+			p->unclaimed ? " (no ping socket took it; raw sockets had their copy)" :
+				       "");
 		fprintf(r->out, "  path:");
 		for (i = 0; i < p->npath; i++) {
 			/* one entry per device: the hooks on one device are one step of the path */
@@ -582,19 +609,14 @@ static const char *jstr(json_object *o, const char *key)
 /* The text line is a rendering of the hop object, nothing more. */
 static void text_hop(struct tt_report *r, json_object *o)
 {
-	char tuple[96] = "-", hook[64], change[512] = "";
+	char tuple[160] = "-", hook[64], change[512] = "";
 	json_object *t, *chs, *v;
 	size_t i, n, off = 0;
 
 	if (!r->header_done)
 		text_header(r);
-	if (json_object_object_get_ex(o, "tuple", &t)) {
-		if (json_object_object_get_ex(t, "proto", &v))
-			snprintf(tuple, sizeof(tuple), "%s:%s>%s:%s(%s)", jstr(t, "src"),
-				 jstr(t, "sport"), jstr(t, "dst"), jstr(t, "dport"), jstr(t, "proto"));
-		else
-			snprintf(tuple, sizeof(tuple), "ethertype %s", jstr(t, "ethertype"));
-	}
+	if (json_object_object_get_ex(o, "tuple", &t))
+		snprintf(tuple, sizeof(tuple), "%s", jstr(t, "desc"));
 	if (json_object_object_get_ex(o, "func", &v))
 		snprintf(hook, sizeof(hook), "%s:%s", jstr(o, "hook"), json_object_get_string(v));
 	else
@@ -766,7 +788,8 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 			tsn_json_add_str(o, "location", fbuf);
 		/* a mirror's clone dropped on its port is not the packet being dropped */
 		if (!pkt_is_clone(p, h->skb)) {
-			p->dropped = true;
+			p->unclaimed = echo_unclaimed(&p->tuple, dr);
+			p->dropped = !p->unclaimed;
 			p->drop_reason = h->drop_reason;
 		}
 	}
