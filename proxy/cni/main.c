@@ -439,8 +439,10 @@ static int check_registration(struct ctx *c, __u32 ino, __u32 mask)
 		return tsn_cni_err(&c->err, TSN_CNI_E_NOT_REGISTERED, NULL,
 				   "netns %.200s is registered with priorities %s (%s), the "
 				   "configuration says %s (%s)",
-				   c->netns, have, pol.on_disallowed ? "zero" : "clamp", want,
-				   c->conf.on_disallowed ? "zero" : "clamp");
+				   c->netns, have,
+				   tsn_name_format(tsn_on_disallowed_names, pol.on_disallowed) ?: "?",
+				   want,
+				   tsn_name_format(tsn_on_disallowed_names, c->conf.on_disallowed));
 	}
 	if (tsn_cni_state_read(c->state_dir, c->cid, c->ifname, &rec) || rec.netns_ino != ino)
 		return tsn_cni_err(&c->err, TSN_CNI_E_NOT_REGISTERED, NULL,
@@ -516,7 +518,7 @@ static int cmd_status(struct ctx *c)
 		bad |= json_object_get_int64(v) != tsn_proxy_capacity(c->conf.capacity);
 		v = json_object_object_get(json_object_object_get(st, "config"), "save_hook");
 		bad |= strcmp(json_object_get_string(v) ?: "",
-			      hook == TSN_SAVE_TC ? "tc" : "tracepoint") != 0;
+			      tsn_name_format(tsn_save_hook_names, hook)) != 0;
 		json_object_put(st);
 		if (bad)
 			return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL,

@@ -73,6 +73,15 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* An option's argument that is none of its table's words: say which words it takes. */
+static int bad_choice(const char *opt, const struct tsn_name *t, bool flag_set, const char *arg)
+{
+	char msg[256];
+
+	tsn_name_complaint(msg, sizeof(msg), opt, t, flag_set, arg);
+	return usage_error("%s", msg);
+}
+
 static int need_root(void)
 {
 	if (geteuid() != 0) {
@@ -159,13 +168,8 @@ static int cmd_start(int argc, char **argv)
 			o.nics[o.nic_count++] = optarg;
 			break;
 		case 'p':
-			if (!strcmp(optarg, "registered"))
-				o.mode = TSN_MODE_REGISTERED;
-			else if (!strcmp(optarg, "all"))
-				o.mode = TSN_MODE_ALL;
-			else
-				return usage_error("--policy must be 'registered' or 'all', not '%s'",
-						   optarg);
+			if (tsn_name_parse(tsn_policy_mode_names, optarg, &o.mode))
+				return bad_choice("--policy", tsn_policy_mode_names, false, optarg);
 			break;
 		case 't':
 			if (parse_u32(optarg, &o.ttl_ms) || !o.ttl_ms || o.ttl_ms > 60000)
@@ -179,19 +183,12 @@ static int cmd_start(int argc, char **argv)
 						   optarg);
 			break;
 		case 'r':
-			if (tsn_parse_restore(optarg, &o.restore))
-				return usage_error("--restore takes priority,tstamp,mark, not '%s'",
-						   optarg);
+			if (tsn_flags_parse(tsn_restore_names, optarg, &o.restore))
+				return bad_choice("--restore", tsn_restore_names, true, optarg);
 			break;
 		case 's':
-			if (!strcmp(optarg, "tracepoint") || !strcmp(optarg, "tp"))
-				o.save_hook = TSN_SAVE_TP;
-			else if (!strcmp(optarg, "tc"))
-				o.save_hook = TSN_SAVE_TC;
-			else if (!strcmp(optarg, "auto"))
-				o.save_hook = TSN_SAVE_AUTO;
-			else
-				return usage_error("--save-hook must be 'auto', 'tracepoint' or 'tc'");
+			if (tsn_name_parse(tsn_save_hook_names, optarg, &o.save_hook))
+				return bad_choice("--save-hook", tsn_save_hook_names, false, optarg);
 			break;
 		case 'f':
 			foreground = true;
@@ -333,14 +330,17 @@ static int cmd_allow_deny(int argc, char **argv, bool allow)
 						   optarg);
 			have_prios = true;
 			break;
-		case 'o':
-			if (allow && !strcmp(optarg, "clamp"))
-				pol.on_disallowed = TSN_POLICY_CLAMP;
-			else if (allow && !strcmp(optarg, "zero"))
-				pol.on_disallowed = TSN_POLICY_ZERO;
-			else
-				return usage_error("%s: --on-disallowed must be clamp or zero", cmd);
+		case 'o': {
+			__u32 v;
+
+			if (!allow)
+				return usage_error("deny: --on-disallowed is not an option of deny");
+			if (tsn_name_parse(tsn_on_disallowed_names, optarg, &v))
+				return bad_choice("allow: --on-disallowed", tsn_on_disallowed_names,
+						  false, optarg);
+			pol.on_disallowed = v;
 			break;
+		}
 		case 'i':
 			if (!allow)
 				return usage_error("deny: --ifname is not an option of deny");
