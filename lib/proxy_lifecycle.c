@@ -406,38 +406,122 @@ static int pin_link(struct bpf_link *link, const char *pin_dir, const char *name
 	return bpf_link__pin(link, path);
 }
 
+/* The settings a running state and a start's request differ in, each as "name value". */
+struct setting_words {
+	char have[192];	/* "save hook tc, restore priority,tstamp" */
+	char want[192];	/* "save hook tracepoint, restore priority" */
+};
+
+static void add_words(char *list, size_t len, const char *setting, const char *value)
+{
+	size_t off = strlen(list);
+
+	if (off < len)
+		snprintf(list + off, len - off, "%s%s %s", off ? ", " : "", setting, value);
+}
+
+/* One setting that differs: its value in the running state and in the request. */
+static void setting_differs(struct setting_words *w, const char *setting, const char *have,
+			    const char *want)
+{
+	add_words(w->have, sizeof(w->have), setting, have);
+	add_words(w->want, sizeof(w->want), setting, want);
+}
+
+/* Every NIC of b is one of a's. */
+static bool nics_within(const struct tsn_proxy_config *a, const struct tsn_proxy_config *b)
+{
+	__u32 i, j;
+
+	for (i = 0; i < b->nic_count; i++) {
+		for (j = 0; j < a->nic_count; j++)
+			if (a->nic_ifindex[j] == b->nic_ifindex[i])
+				break;
+		if (j == a->nic_count)
+			return false;
+	}
+	return true;
+}
+
+/* "nic0,nic1" (a NIC gone from this netns as "ifindex N") */
+static void nic_names(const struct tsn_proxy_config *cfg, char *buf, size_t len)
+{
+	char name[IF_NAMESIZE];
+	size_t off = 0;
+	__u32 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < cfg->nic_count && i < TSN_MAX_NICS && off < len; i++) {
+		if (if_indextoname(cfg->nic_ifindex[i], name))
+			off += snprintf(buf + off, len - off, "%s%s", i ? "," : "", name);
+		else
+			off += snprintf(buf + off, len - off, "%sifindex %u", i ? "," : "",
+					cfg->nic_ifindex[i]);
+	}
+}
+
+/*
+ * Whether a running state (have) has other settings than a start asks for (want), which then
+ * cannot adopt it; w names each setting that differs, in the words the CLI takes.
+ */
+static bool settings_differ(const struct tsn_proxy_config *have,
+			    const struct tsn_proxy_config *want, struct setting_words *w)
+{
+	char h[96], v[96];
+
+	w->have[0] = w->want[0] = '\0';
+	if (have->abi_version != want->abi_version) {
+		snprintf(h, sizeof(h), "%u", have->abi_version);
+		snprintf(v, sizeof(v), "%u", want->abi_version);
+		setting_differs(w, "state version", h, v);
+	}
+	if (have->mode != want->mode)
+		setting_differs(w, "policy", proxy_name(tsn_policy_mode_names, have->mode),
+				proxy_name(tsn_policy_mode_names, want->mode));
+	if (have->save_hook != want->save_hook)
+		setting_differs(w, "save hook", proxy_name(tsn_save_hook_names, have->save_hook),
+				proxy_name(tsn_save_hook_names, want->save_hook));
+	if (have->restore != want->restore) {
+		tsn_flags_format(tsn_restore_names, have->restore, h, sizeof(h));
+		tsn_flags_format(tsn_restore_names, want->restore, v, sizeof(v));
+		setting_differs(w, "restore", h, v);
+	}
+	if (have->capacity != want->capacity) {
+		snprintf(h, sizeof(h), "%u", have->capacity);
+		snprintf(v, sizeof(v), "%u", want->capacity);
+		setting_differs(w, "capacity", h, v);
+	}
+	if (have->ttl_ns != want->ttl_ns) {
+		snprintf(h, sizeof(h), "%llu ms", (unsigned long long)(have->ttl_ns / 1000000));
+		snprintf(v, sizeof(v), "%llu ms", (unsigned long long)(want->ttl_ns / 1000000));
+		setting_differs(w, "ttl", h, v);
+	}
+	if (have->nic_count != want->nic_count || !nics_within(have, want)) {
+		nic_names(have, h, sizeof(h));
+		nic_names(want, v, sizeof(v));
+		setting_differs(w, "NICs", h, v);
+	}
+	return w->have[0] != '\0';
+}
+
 static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char *err,
 		 size_t errlen)
 {
 	struct tsn_proxy_config have;
+	struct setting_words words;
 	char path[PATH_MAX];
-	int i, j, prog_fd, e = 0;
+	int i, prog_fd, e = 0;
 	bool changed = false;
 
 	e = proxy_read_config(pin_dir, &have);
 	if (e)
 		return fail(err, errlen, e, "%s holds a tsnproxy state that cannot be read: %s; "
 			    "run stop", pin_dir, strerror(-e));
-	if (have.abi_version != want->abi_version || have.mode != want->mode ||
-	    have.restore != want->restore || have.capacity != want->capacity ||
-	    have.ttl_ns != want->ttl_ns || have.save_hook != want->save_hook ||
-	    have.nic_count != want->nic_count) {
+	if (settings_differ(&have, want, &words))
 		return fail(err, errlen, -EEXIST,
-			    "already running from %s with other settings (policy %s, restore 0x%x, "
-			    "capacity %u, ttl %llu ms, %u NICs): stop it first",
-			    pin_dir, have.mode == TSN_MODE_ALL ? "all" : "registered", have.restore,
-			    have.capacity, (unsigned long long)(have.ttl_ns / 1000000),
-			    have.nic_count);
-	}
-	for (i = 0; i < (int)want->nic_count; i++) {
-		for (j = 0; j < (int)have.nic_count; j++)
-			if (have.nic_ifindex[j] == want->nic_ifindex[i])
-				break;
-		if (j == (int)have.nic_count)
-			return fail(err, errlen, -EEXIST,
-				    "already running from %s on other NICs: stop it first",
-				    pin_dir);
-	}
+			    "already running with other settings: %s (asked: %s); stop it first "
+			    "(state in %s)",
+			    words.have, words.want, pin_dir);
 	/* A NIC that lost its attachment (e.g. recreated) gets the pinned program again. */
 	proxy_pin_path(path, sizeof(path), pin_dir, "progs", "restore");
 	prog_fd = bpf_obj_get(path);

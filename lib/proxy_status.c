@@ -80,12 +80,6 @@ static bool pod_attached(const char *pin_dir, __u32 ino, const struct tsn_policy
 	       !tsn_proxy_check_save(pin_dir, ino, netns_fd, ifname, NULL, 0);
 }
 
-/* A value written by another version, or a damaged state, reads "unknown", never a guess. */
-static const char *name_or_unknown(const struct tsn_name *t, __u32 value)
-{
-	return tsn_name_format(t, value) ?: "unknown";
-}
-
 static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn_policy *pol)
 {
 	json_object *o = json_object_new_object();
@@ -99,11 +93,11 @@ static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn
 		tsn_json_add_str(o, "netns", name);
 	tsn_format_priorities(pol->allowed, prios, sizeof(prios));
 	tsn_json_add_str(o, "priorities", prios);
-	tsn_json_add_str(o, "on_disallowed", name_or_unknown(tsn_on_disallowed_names,
+	tsn_json_add_str(o, "on_disallowed", proxy_name(tsn_on_disallowed_names,
 							      pol->on_disallowed));
 	if (pol->ifindex)
 		tsn_json_add_u64(o, "ifindex", pol->ifindex);
-	tsn_json_add_str(o, "registered_by", name_or_unknown(tsn_registrar_names,
+	tsn_json_add_str(o, "registered_by", proxy_name(tsn_registrar_names,
 							      pol->registered_by));
 	tsn_json_add_u64(o, "tag", pol->tag);
 	tsn_json_add_u64(o, "mark_mask", pol->mark_mask);
@@ -133,10 +127,10 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	tsn_json_add_bool(o, "running", true);
 
 	cfgo = json_object_new_object();
-	tsn_json_add_str(cfgo, "policy", name_or_unknown(tsn_policy_mode_names, cfg.mode));
+	tsn_json_add_str(cfgo, "policy", proxy_name(tsn_policy_mode_names, cfg.mode));
 	json_object_object_add(cfgo, "restore", tsn_flags_json(tsn_restore_names, cfg.restore));
 	tsn_json_add_u64(cfgo, "ttl_ms", cfg.ttl_ns / 1000000);
-	tsn_json_add_str(cfgo, "save_hook", name_or_unknown(tsn_save_hook_names, cfg.save_hook));
+	tsn_json_add_str(cfgo, "save_hook", proxy_name(tsn_save_hook_names, cfg.save_hook));
 	json_object_object_add(o, "config", cfgo);
 
 	nics = json_object_new_array();
