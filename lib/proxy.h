@@ -68,6 +68,13 @@ int tsn_proxy_load_check(__u32 save_hook);
  */
 int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, size_t errlen);
 
+/*
+ * Would tsn_proxy_start(o) adopt what runs in o->pin_dir? 0 when it would or nothing runs;
+ * else the error start would give (-EEXIST naming each setting that differs, bad options).
+ * Reads only; attaches nothing.
+ */
+int tsn_proxy_adoptable(const struct tsn_proxy_opts *o, char *err, size_t errlen);
+
 /* Remove every link, program, pin and qdisc start created. Not running: 0, *was_running false. */
 int tsn_proxy_stop(const char *pin_dir, bool *was_running, char *err, size_t errlen);
 

@@ -504,24 +504,48 @@ static bool settings_differ(const struct tsn_proxy_config *have,
 	return w->have[0] != '\0';
 }
 
-static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char *err,
-		 size_t errlen)
+/*
+ * The pinned configuration (*have), when it has the settings start asks for (want): 0, or
+ * -EEXIST naming each setting that differs, or why it cannot be read.
+ */
+static int read_same_settings(const char *pin_dir, const struct tsn_proxy_config *want,
+			      struct tsn_proxy_config *have, char *err, size_t errlen)
 {
-	struct tsn_proxy_config have;
 	struct setting_words words;
-	char path[PATH_MAX];
-	int i, prog_fd, e = 0;
-	bool changed = false;
+	int e = proxy_read_config(pin_dir, have);
 
-	e = proxy_read_config(pin_dir, &have);
 	if (e)
 		return fail(err, errlen, e, "%s holds a tsnproxy state that cannot be read: %s; "
 			    "run stop", pin_dir, strerror(-e));
-	if (settings_differ(&have, want, &words))
+	if (settings_differ(have, want, &words))
 		return fail(err, errlen, -EEXIST,
 			    "already running with other settings: %s (asked: %s); stop it first "
 			    "(state in %s)",
 			    words.have, words.want, pin_dir);
+	return 0;
+}
+
+int tsn_proxy_adoptable(const struct tsn_proxy_opts *o, char *err, size_t errlen)
+{
+	struct tsn_proxy_config want, have;
+	int e = build_config(o, &want, err, errlen);
+
+	if (e || !tsn_proxy_running(o->pin_dir))
+		return e;
+	return read_same_settings(o->pin_dir, &want, &have, err, errlen);
+}
+
+static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char *err,
+		 size_t errlen)
+{
+	struct tsn_proxy_config have;
+	char path[PATH_MAX];
+	int i, prog_fd, e = 0;
+	bool changed = false;
+
+	e = read_same_settings(pin_dir, want, &have, err, errlen);
+	if (e)
+		return e;
 	/* A NIC that lost its attachment (e.g. recreated) gets the pinned program again. */
 	proxy_pin_path(path, sizeof(path), pin_dir, "progs", "restore");
 	prog_fd = bpf_obj_get(path);

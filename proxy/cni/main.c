@@ -483,11 +483,10 @@ static int cmd_status(struct ctx *c)
 {
 	__u32 hook = tsn_proxy_save_hook(c->conf.save_hook, TSN_MODE_REGISTERED);
 	char parent[PATH_MAX], err[TSN_ERRLEN], *slash;
+	struct tsn_proxy_opts opts;
 	const char *why;
 	struct statfs sfs;
-	json_object *st, *v;
-	int rc, i;
-	bool bad;
+	int rc;
 
 	if (tsn_cni_version_cmp(c->conf.version, "1.1.0") < 0)
 		return tsn_cni_err(&c->err, TSN_CNI_E_VERSION, NULL,
@@ -503,35 +502,19 @@ static int cmd_status(struct ctx *c)
 	if (statfs(parent, &sfs) || sfs.f_type != BPF_FS_MAGIC)
 		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL,
 				   "%s is not on a bpffs (mount -t bpf bpf /sys/fs/bpf)", parent);
-	if (tsn_proxy_running(c->conf.pin_dir)) {
-		/* an ADD would adopt it: it must have the configuration's settings */
-		if (tsn_proxy_status(c->conf.pin_dir, &st, err, sizeof(err)))
-			return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, err,
-					   "cannot read the datapath in %s", c->conf.pin_dir);
-		bad = json_object_array_length(json_object_object_get(st, "nics")) !=
-		      (size_t)c->conf.nic_count;
-		for (i = 0; i < c->conf.nic_count; i++)
-			bad |= !datapath_has_nic(st, c->conf.nics[i]);
-		v = json_object_object_get(json_object_object_get(st, "config"), "ttl_ms");
-		bad |= json_object_get_int64(v) != c->conf.ttl_ms;
-		v = json_object_object_get(json_object_object_get(st, "map"), "capacity");
-		bad |= json_object_get_int64(v) != tsn_proxy_capacity(c->conf.capacity);
-		v = json_object_object_get(json_object_object_get(st, "config"), "save_hook");
-		bad |= strcmp(json_object_get_string(v) ?: "",
-			      tsn_name_format(tsn_save_hook_names, hook)) != 0;
-		json_object_put(st);
-		if (bad)
-			return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL,
-					   "%s holds a datapath with other NICs or settings "
-					   "than this configuration: ADD would fail",
-					   c->conf.pin_dir);
-		return 0;
-	}
-	/* not loaded yet: prove that the first ADD can load it */
 	why = tsn_proxy_save_hook_unsupported(hook, TSN_MODE_REGISTERED);
 	if (why)
 		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL, "saveHook tracepoint: %s",
 				   why);
+	if (tsn_proxy_running(c->conf.pin_dir)) {
+		/* an ADD would adopt it: it must have the configuration's settings */
+		fill_opts(&c->conf, &opts);
+		if (tsn_proxy_adoptable(&opts, err, sizeof(err)))
+			return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL, "ADD would fail: %s",
+					   err);
+		return 0;
+	}
+	/* not loaded yet: prove that the first ADD can load it */
 	rc = tsn_proxy_load_check(hook);
 	if (rc)
 		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, strerror(-rc),
