@@ -19,7 +19,7 @@
  *
  * Implemented by job: proxy_lifecycle.c (start/adopt/stop), proxy_pods.c (allow/deny and the
  * per-pod save copies), proxy_status.c (running/config/counters/status), proxy_parse.c (CLI
- * text), on proxy_pin.c's pinned state (lib/proxy_priv.h, private to those files).
+ * text and the enums' name tables), on proxy_pin.c's pinned state (lib/proxy_priv.h, private to those files).
  */
 #ifndef TSN_PROXY_H
 #define TSN_PROXY_H
@@ -30,6 +30,7 @@
 
 #include <json-c/json.h>
 
+#include "name_table.h"
 #include "tsnkit.h"
 
 #define TSN_PROXY_PIN_DIR "/sys/fs/bpf/tsnkit"
@@ -75,6 +76,13 @@ int tsn_proxy_start(const struct tsn_proxy_opts *o, bool *adopted, char *err, si
  * bpffs? 0 or -errno with a one-line reason in err.
  */
 int tsn_proxy_check_pin_dir(const char *pin_dir, char *err, size_t errlen);
+
+/*
+ * Would tsn_proxy_start(o) adopt what runs in o->pin_dir? 0 when it would or nothing runs;
+ * else the error start would give (-EEXIST naming each setting that differs, bad options).
+ * Reads only; attaches nothing.
+ */
+int tsn_proxy_adoptable(const struct tsn_proxy_opts *o, char *err, size_t errlen);
 
 /* Remove every link, program, pin and qdisc start created. Not running: 0, *was_running false. */
 int tsn_proxy_stop(const char *pin_dir, bool *was_running, char *err, size_t errlen);
@@ -139,10 +147,15 @@ int tsn_proxy_check_attached(const char *pin_dir, char *err, size_t errlen);
 
 /* "1,2,5-7" -> bit mask (priorities 0..31). -EINVAL on anything else. */
 int tsn_parse_priorities(const char *s, __u32 *mask);
-/* "priority,tstamp,mark" -> enum tsn_restore_flags */
-int tsn_parse_restore(const char *s, __u32 *flags);
 /* mask -> "1,2,5" */
 void tsn_format_priorities(__u32 mask, char *buf, size_t len);
+
+/* Name tables (lib/name_table.h) of the enforce-mode enums in tsnkit.h. */
+extern const struct tsn_name tsn_save_hook_names[];	/* enum tsn_save_hook */
+extern const struct tsn_name tsn_policy_mode_names[];	/* enum tsn_policy_mode */
+extern const struct tsn_name tsn_on_disallowed_names[];	/* enum tsn_on_disallowed */
+extern const struct tsn_name tsn_restore_names[];	/* enum tsn_restore_flags, a flag set */
+extern const struct tsn_name tsn_registrar_names[];	/* enum tsn_registrar */
 
 extern const char *const tsn_counter_names[TSN_CNT__MAX];
 

@@ -407,6 +407,147 @@ static int replaced_nic(const struct tsn_proxy_config *have, const struct tsn_pr
 	return -1;
 }
 
+/* The settings a running state and a start's request differ in, each as "name value". */
+struct setting_words {
+	char have[192];	/* "save hook tc, restore priority,tstamp" */
+	char want[192];	/* "save hook tracepoint, restore priority" */
+};
+
+static void add_words(char *list, size_t len, const char *setting, const char *value)
+{
+	size_t off = strlen(list);
+
+	if (off < len)
+		snprintf(list + off, len - off, "%s%s %s", off ? ", " : "", setting, value);
+}
+
+/* One setting that differs: its value in the running state and in the request. */
+static void setting_differs(struct setting_words *w, const char *setting, const char *have,
+			    const char *want)
+{
+	add_words(w->have, sizeof(w->have), setting, have);
+	add_words(w->want, sizeof(w->want), setting, want);
+}
+
+/*
+ * Every NIC start asks for (want) is one of the running state's (have), or takes the place of
+ * one of have's that is gone from this netns (a recreated NIC has a new ifindex): adopt then
+ * moves the restore there. A NIC that still exists is never replaced.
+ */
+static bool nics_adoptable(const struct tsn_proxy_config *have,
+			   const struct tsn_proxy_config *want)
+{
+	int i, j, missing = 0, gone = 0;
+
+	for (i = 0; i < (int)want->nic_count; i++) {
+		for (j = 0; j < (int)have->nic_count; j++)
+			if (have->nic_ifindex[j] == want->nic_ifindex[i])
+				break;
+		missing += j == (int)have->nic_count;
+	}
+	for (j = 0; j < (int)have->nic_count; j++) {
+		char ifname[IF_NAMESIZE];
+		bool wanted = false;
+
+		for (i = 0; i < (int)want->nic_count; i++)
+			wanted |= want->nic_ifindex[i] == have->nic_ifindex[j];
+		gone += !wanted && !if_indextoname(have->nic_ifindex[j], ifname);
+	}
+	return missing <= gone;
+}
+
+/* "nic0,nic1" (a NIC gone from this netns as "ifindex N") */
+static void nic_names(const struct tsn_proxy_config *cfg, char *buf, size_t len)
+{
+	char name[IF_NAMESIZE];
+	size_t off = 0;
+	__u32 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < cfg->nic_count && i < TSN_MAX_NICS && off < len; i++) {
+		if (if_indextoname(cfg->nic_ifindex[i], name))
+			off += snprintf(buf + off, len - off, "%s%s", i ? "," : "", name);
+		else
+			off += snprintf(buf + off, len - off, "%sifindex %u", i ? "," : "",
+					cfg->nic_ifindex[i]);
+	}
+}
+
+/*
+ * Whether a running state (have) has other settings than a start asks for (want), which then
+ * cannot adopt it; w names each setting that differs, in the words the CLI takes.
+ */
+static bool settings_differ(const struct tsn_proxy_config *have,
+			    const struct tsn_proxy_config *want, struct setting_words *w)
+{
+	char h[96], v[96];
+
+	w->have[0] = w->want[0] = '\0';
+	if (have->abi_version != want->abi_version) {
+		snprintf(h, sizeof(h), "%u", have->abi_version);
+		snprintf(v, sizeof(v), "%u", want->abi_version);
+		setting_differs(w, "state version", h, v);
+	}
+	if (have->mode != want->mode)
+		setting_differs(w, "policy", proxy_name(tsn_policy_mode_names, have->mode),
+				proxy_name(tsn_policy_mode_names, want->mode));
+	if (have->save_hook != want->save_hook)
+		setting_differs(w, "save hook", proxy_name(tsn_save_hook_names, have->save_hook),
+				proxy_name(tsn_save_hook_names, want->save_hook));
+	if (have->restore != want->restore) {
+		tsn_flags_format(tsn_restore_names, have->restore, h, sizeof(h));
+		tsn_flags_format(tsn_restore_names, want->restore, v, sizeof(v));
+		setting_differs(w, "restore", h, v);
+	}
+	if (have->capacity != want->capacity) {
+		snprintf(h, sizeof(h), "%u", have->capacity);
+		snprintf(v, sizeof(v), "%u", want->capacity);
+		setting_differs(w, "capacity", h, v);
+	}
+	if (have->ttl_ns != want->ttl_ns) {
+		snprintf(h, sizeof(h), "%llu ms", (unsigned long long)(have->ttl_ns / 1000000));
+		snprintf(v, sizeof(v), "%llu ms", (unsigned long long)(want->ttl_ns / 1000000));
+		setting_differs(w, "ttl", h, v);
+	}
+	if (have->nic_count != want->nic_count || !nics_adoptable(have, want)) {
+		nic_names(have, h, sizeof(h));
+		nic_names(want, v, sizeof(v));
+		setting_differs(w, "NICs", h, v);
+	}
+	return w->have[0] != '\0';
+}
+
+/*
+ * The pinned configuration (*have), when it has the settings start asks for (want): 0, or
+ * -EEXIST naming each setting that differs, or why it cannot be read.
+ */
+static int read_same_settings(const char *pin_dir, const struct tsn_proxy_config *want,
+			      struct tsn_proxy_config *have, char *err, size_t errlen)
+{
+	struct setting_words words;
+	int e = proxy_read_config(pin_dir, have);
+
+	if (e)
+		return fail(err, errlen, e, "%s holds a tsnproxy state that cannot be read: %s; "
+			    "run stop", pin_dir, strerror(-e));
+	if (settings_differ(have, want, &words))
+		return fail(err, errlen, -EEXIST,
+			    "already running with other settings: %s (asked: %s); stop it first "
+			    "(state in %s)",
+			    words.have, words.want, pin_dir);
+	return 0;
+}
+
+int tsn_proxy_adoptable(const struct tsn_proxy_opts *o, char *err, size_t errlen)
+{
+	struct tsn_proxy_config want, have;
+	int e = build_config(o, &want, err, errlen);
+
+	if (e || !tsn_proxy_running(o->pin_dir))
+		return e;
+	return read_same_settings(o->pin_dir, &want, &have, err, errlen);
+}
+
 static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char *err,
 		 size_t errlen)
 {
@@ -415,21 +556,9 @@ static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char 
 	int i, j, prog_fd, e = 0;
 	bool changed = false;
 
-	e = proxy_read_config(pin_dir, &have);
+	e = read_same_settings(pin_dir, want, &have, err, errlen);
 	if (e)
-		return fail(err, errlen, e, "%s holds a tsnproxy state that cannot be read: %s; "
-			    "run stop", pin_dir, strerror(-e));
-	if (have.abi_version != want->abi_version || have.mode != want->mode ||
-	    have.restore != want->restore || have.capacity != want->capacity ||
-	    have.ttl_ns != want->ttl_ns || have.save_hook != want->save_hook ||
-	    have.nic_count != want->nic_count) {
-		return fail(err, errlen, -EEXIST,
-			    "already running from %s with other settings (policy %s, restore 0x%x, "
-			    "capacity %u, ttl %llu ms, %u NICs): stop it first",
-			    pin_dir, have.mode == TSN_MODE_ALL ? "all" : "registered", have.restore,
-			    have.capacity, (unsigned long long)(have.ttl_ns / 1000000),
-			    have.nic_count);
-	}
+		return e;
 	for (i = 0; i < (int)want->nic_count; i++) {
 		for (j = 0; j < (int)have.nic_count; j++)
 			if (have.nic_ifindex[j] == want->nic_ifindex[i])

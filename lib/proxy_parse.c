@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Enforce-mode CLI text: priority lists and restore flags, parsed and formatted.
+ * Enforce-mode text: priority lists, and the name tables of the enums the CLI, the CNI plugin
+ * and status share (lib/name_table.h parses and formats through them).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,6 +9,39 @@
 #include <string.h>
 
 #include "proxy.h"
+
+const struct tsn_name tsn_save_hook_names[] = {
+	{ "auto", TSN_SAVE_AUTO },
+	{ "tracepoint", TSN_SAVE_TP },
+	{ "tc", TSN_SAVE_TC },
+	{ "tp", TSN_SAVE_TP, .alias = true },
+	{},
+};
+
+const struct tsn_name tsn_policy_mode_names[] = {
+	{ "registered", TSN_MODE_REGISTERED },
+	{ "all", TSN_MODE_ALL },
+	{},
+};
+
+const struct tsn_name tsn_on_disallowed_names[] = {
+	{ "clamp", TSN_POLICY_CLAMP },
+	{ "zero", TSN_POLICY_ZERO },
+	{},
+};
+
+const struct tsn_name tsn_restore_names[] = {
+	{ "priority", TSN_RESTORE_PRIORITY },
+	{ "tstamp", TSN_RESTORE_TSTAMP },
+	{ "mark", TSN_RESTORE_MARK },
+	{},
+};
+
+const struct tsn_name tsn_registrar_names[] = {
+	{ "cli", TSN_REG_CLI },
+	{ "cni", TSN_REG_CNI },
+	{},
+};
 
 void tsn_format_priorities(__u32 mask, char *buf, size_t len)
 {
@@ -49,25 +83,4 @@ int tsn_parse_priorities(const char *s, __u32 *mask)
 		p = end;
 	}
 	return 0;
-}
-
-int tsn_parse_restore(const char *s, __u32 *flags)
-{
-	char buf[128], *tok, *save = NULL;
-
-	*flags = 0;
-	if (!s || !*s || strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	strcpy(buf, s);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "priority"))
-			*flags |= TSN_RESTORE_PRIORITY;
-		else if (!strcmp(tok, "tstamp"))
-			*flags |= TSN_RESTORE_TSTAMP;
-		else if (!strcmp(tok, "mark"))
-			*flags |= TSN_RESTORE_MARK;
-		else
-			return -EINVAL;
-	}
-	return *flags ? 0 : -EINVAL;
 }

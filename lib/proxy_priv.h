@@ -36,6 +36,12 @@ __attribute__((format(printf, 4, 5))) static inline int fail(char *err, size_t e
 	return e;
 }
 
+/* value's name in t; "unknown" for a value no table names (another version, a damaged state). */
+static inline const char *proxy_name(const struct tsn_name *t, __u32 value)
+{
+	return tsn_name_format(t, value) ?: "unknown";
+}
+
 /* The lib/tc.h kind of NIC i's restore attachment (0: none yet). */
 static inline enum tsn_tc_kind proxy_nic_hook(const struct tsn_proxy_config *cfg, int i)
 {

@@ -216,13 +216,14 @@ static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn
 		tsn_json_add_str(o, "netns", name);
 	tsn_format_priorities(pol->allowed, prios, sizeof(prios));
 	tsn_json_add_str(o, "priorities", prios);
-	tsn_json_add_str(o, "on_disallowed", pol->on_disallowed == TSN_POLICY_ZERO ? "zero" : "clamp");
+	tsn_json_add_str(o, "on_disallowed", proxy_name(tsn_on_disallowed_names,
+							      pol->on_disallowed));
 	if (pol->ifindex)
 		tsn_json_add_u64(o, "ifindex", pol->ifindex);
 	/* the name in the pod's own netns; none when that interface is gone */
 	if (alive && pol->ifindex && !tsn_netns_ifname(netns_fd, (int)pol->ifindex, ifname))
 		tsn_json_add_str(o, "ifname", ifname);
-	tsn_json_add_str(o, "registered_by", pol->registered_by == TSN_REG_CNI ? "cni" : "cli");
+	tsn_json_add_str(o, "registered_by", proxy_name(tsn_registrar_names, pol->registered_by));
 	tsn_json_add_u64(o, "tag", pol->tag);
 	tsn_json_add_u64(o, "mark_mask", pol->mark_mask);
 	tsn_json_add_bool(o, "alive", alive);
@@ -288,7 +289,7 @@ static json_object *nics_json(const char *pin_dir, const struct tsn_proxy_config
 
 int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t errlen)
 {
-	json_object *o, *cfgo, *nics, *pols, *cnt, *mapo, *restore;
+	json_object *o, *cfgo, *nics, *pols, *cnt, *mapo;
 	struct tsn_proxy_config cfg;
 	struct tsn_track_slot *t;
 	struct tsn_clock_sample now;
@@ -308,17 +309,10 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	tsn_json_add_bool(o, "running", true);
 
 	cfgo = json_object_new_object();
-	tsn_json_add_str(cfgo, "policy", cfg.mode == TSN_MODE_ALL ? "all" : "registered");
-	restore = json_object_new_array();
-	if (cfg.restore & TSN_RESTORE_PRIORITY)
-		json_object_array_add(restore, json_object_new_string("priority"));
-	if (cfg.restore & TSN_RESTORE_TSTAMP)
-		json_object_array_add(restore, json_object_new_string("tstamp"));
-	if (cfg.restore & TSN_RESTORE_MARK)
-		json_object_array_add(restore, json_object_new_string("mark"));
-	json_object_object_add(cfgo, "restore", restore);
+	tsn_json_add_str(cfgo, "policy", proxy_name(tsn_policy_mode_names, cfg.mode));
+	json_object_object_add(cfgo, "restore", tsn_flags_json(tsn_restore_names, cfg.restore));
 	tsn_json_add_u64(cfgo, "ttl_ms", cfg.ttl_ns / 1000000);
-	tsn_json_add_str(cfgo, "save_hook", cfg.save_hook == TSN_SAVE_TC ? "tc" : "tracepoint");
+	tsn_json_add_str(cfgo, "save_hook", proxy_name(tsn_save_hook_names, cfg.save_hook));
 	json_object_object_add(o, "config", cfgo);
 
 	nics = nics_json(pin_dir, &cfg);

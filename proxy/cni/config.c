@@ -164,7 +164,9 @@ static int parse_nics(json_object *v, struct tsn_cni_conf *c, struct tsn_cni_err
 
 static int parse_restore(json_object *v, __u32 *flags, struct tsn_cni_error *e)
 {
+	char choices[64];
 	size_t i, n;
+	__u32 bit;
 
 	*flags = 0;
 	if (!json_object_is_type(v, json_type_array) || !json_object_array_length(v))
@@ -176,23 +178,18 @@ static int parse_restore(json_object *v, __u32 *flags, struct tsn_cni_error *e)
 
 		if (!json_object_is_type(s, json_type_string))
 			goto bad;
-		if (!strcmp(name, "priority"))
-			*flags |= TSN_RESTORE_PRIORITY;
-		else if (!strcmp(name, "tstamp"))
-			*flags |= TSN_RESTORE_TSTAMP;
-		else if (!strcmp(name, "mark"))
-			*flags |= TSN_RESTORE_MARK;
-		else
+		if (tsn_name_parse(tsn_restore_names, name, &bit)) {
+			tsn_name_choices(tsn_restore_names, choices, sizeof(choices));
 			return tsn_cni_err(e, TSN_CNI_E_CONFIG, NULL,
-					   "restore: unknown field '%.64s' (priority, tstamp, "
-					   "mark)",
-					   name);
+					   "restore: unknown field '%.64s' (%s)", name, choices);
+		}
+		*flags |= bit;
 	}
 	return 0;
 bad:
-	return tsn_cni_err(e, TSN_CNI_E_CONFIG, NULL,
-			   "restore must be a non-empty list of \"priority\", \"tstamp\", "
-			   "\"mark\"");
+	tsn_name_choices(tsn_restore_names, choices, sizeof(choices));
+	return tsn_cni_err(e, TSN_CNI_E_CONFIG, NULL, "restore must be a non-empty list of %s",
+			   choices);
 }
 
 static int parse_u32_range(json_object *v, const char *key, __u32 lo, __u32 hi, __u32 *out,
@@ -226,21 +223,17 @@ static int parse_path(json_object *v, const char *key, const char **out, struct 
 	return 0;
 }
 
-/* "saveHook": where enforce mode saves the pod's metadata (docs/enforce.md) */
-static int parse_save_hook(json_object *v, __u32 *out, struct tsn_cni_error *e)
+/* A string that names one of t's values ("saveHook", "onDisallowed"). */
+static int parse_choice(json_object *v, const char *key, const struct tsn_name *t, __u32 *out,
+			struct tsn_cni_error *e)
 {
 	const char *s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+	char choices[64];
 
-	if (s && !strcmp(s, "tracepoint"))
-		*out = TSN_SAVE_TP;
-	else if (s && !strcmp(s, "tc"))
-		*out = TSN_SAVE_TC;
-	else if (s && !strcmp(s, "auto"))
-		*out = TSN_SAVE_AUTO;
-	else
-		return tsn_cni_err(e, TSN_CNI_E_CONFIG, NULL,
-				   "saveHook must be \"auto\", \"tracepoint\" or \"tc\"");
-	return 0;
+	if (!tsn_name_parse(t, s, out))
+		return 0;
+	tsn_name_choices(t, choices, sizeof(choices));
+	return tsn_cni_err(e, TSN_CNI_E_CONFIG, NULL, "%s must be %s", key, choices);
 }
 
 /* runtimeConfig.tsnPriorities or args.cni.tsnPriorities: per-pod narrowing */
@@ -336,15 +329,12 @@ static int parse_fields(struct tsn_cni_conf *c, struct tsn_cni_error *e)
 
 	c->on_disallowed = TSN_POLICY_CLAMP;
 	if (json_object_object_get_ex(r, "onDisallowed", &v)) {
-		const char *s = json_object_get_string(v);
+		__u32 action;
 
-		if (json_object_is_type(v, json_type_string) && !strcmp(s, "clamp"))
-			c->on_disallowed = TSN_POLICY_CLAMP;
-		else if (json_object_is_type(v, json_type_string) && !strcmp(s, "zero"))
-			c->on_disallowed = TSN_POLICY_ZERO;
-		else
-			return tsn_cni_err(e, TSN_CNI_E_CONFIG, NULL,
-					   "onDisallowed must be \"clamp\" or \"zero\"");
+		rc = parse_choice(v, "onDisallowed", tsn_on_disallowed_names, &action, e);
+		if (rc)
+			return rc;
+		c->on_disallowed = action;
 	}
 
 	c->restore = TSN_RESTORE_PRIORITY | TSN_RESTORE_TSTAMP;
@@ -384,7 +374,8 @@ static int parse_fields(struct tsn_cni_conf *c, struct tsn_cni_error *e)
 	}
 	c->save_hook = TSN_SAVE_AUTO;
 	if (json_object_object_get_ex(r, "saveHook", &v)) {
-		rc = parse_save_hook(v, &c->save_hook, e);
+		/* where enforce mode saves the pod's metadata (docs/enforce.md) */
+		rc = parse_choice(v, "saveHook", tsn_save_hook_names, &c->save_hook, e);
 		if (rc)
 			return rc;
 	}

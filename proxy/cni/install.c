@@ -165,21 +165,19 @@ static json_object *priorities_json(__u32 mask)
 	return a;
 }
 
-static json_object *restore_json(const char *list)
-{
-	json_object *a = json_object_new_array();
-	char buf[128], *tok, *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", list);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-		json_object_array_add(a, json_object_new_string(tok));
-	return a;
-}
-
 static int usage(const char *what)
 {
 	pr_warn("%s (see tsn --help)", what);
 	return 2;
+}
+
+/* An option's argument that is none of its table's words: say which words it takes. */
+static int bad_choice(const char *opt, const struct tsn_name *t, bool flag_set, const char *arg)
+{
+	char msg[256];
+
+	tsn_name_complaint(msg, sizeof(msg), opt, t, flag_set, arg);
+	return usage(msg);
 }
 
 /* The entry must parse as the plugin would parse it at ADD time: refuse to install junk. */
@@ -279,7 +277,7 @@ int tsn_cni_install_main(int argc, char **argv, bool install)
 	json_object *plugin = NULL, *nicv;
 	char path[PATH_MAX], err[256];
 	int c, nnic = 0, wait_s = 0, e = 0, i;
-	__u32 mask, flags;
+	__u32 mask, value;
 
 	plugin = json_object_new_object();
 	optind = 1;
@@ -310,26 +308,29 @@ int tsn_cni_install_main(int argc, char **argv, bool install)
 			json_object_object_add(plugin, "priorities", priorities_json(mask));
 			break;
 		case 'o':
-			if (strcmp(optarg, "clamp") && strcmp(optarg, "zero")) {
-				e = usage("--on-disallowed takes clamp or zero");
+			if (tsn_name_parse(tsn_on_disallowed_names, optarg, &value)) {
+				e = bad_choice("--on-disallowed", tsn_on_disallowed_names, false,
+					       optarg);
 				goto out;
 			}
-			tsn_json_add_str(plugin, "onDisallowed", optarg);
+			tsn_json_add_str(plugin, "onDisallowed",
+					 tsn_name_format(tsn_on_disallowed_names, value));
 			break;
 		case 'r':
-			if (tsn_parse_restore(optarg, &flags)) {
-				e = usage("--restore takes a list of priority,tstamp,mark");
+			if (tsn_flags_parse(tsn_restore_names, optarg, &value)) {
+				e = bad_choice("--restore", tsn_restore_names, true, optarg);
 				goto out;
 			}
-			json_object_object_add(plugin, "restore", restore_json(optarg));
+			json_object_object_add(plugin, "restore",
+					       tsn_flags_json(tsn_restore_names, value));
 			break;
 		case 's':
-			if (strcmp(optarg, "auto") && strcmp(optarg, "tracepoint") &&
-			    strcmp(optarg, "tc")) {
-				e = usage("--save-hook takes auto, tracepoint or tc");
+			if (tsn_name_parse(tsn_save_hook_names, optarg, &value)) {
+				e = bad_choice("--save-hook", tsn_save_hook_names, false, optarg);
 				goto out;
 			}
-			tsn_json_add_str(plugin, "saveHook", optarg);
+			tsn_json_add_str(plugin, "saveHook",
+					 tsn_name_format(tsn_save_hook_names, value));
 			break;
 		case 'P':
 			tsn_json_add_str(plugin, "pinDir", optarg);

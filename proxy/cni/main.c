@@ -469,8 +469,10 @@ static int check_registration(struct ctx *c, __u32 ino, __u32 mask)
 		return tsn_cni_err(&c->err, TSN_CNI_E_NOT_REGISTERED, NULL,
 				   "netns %.200s is registered with priorities %s (%s), the "
 				   "configuration says %s (%s)",
-				   c->netns, have, pol.on_disallowed ? "zero" : "clamp", want,
-				   c->conf.on_disallowed ? "zero" : "clamp");
+				   c->netns, have,
+				   tsn_name_format(tsn_on_disallowed_names, pol.on_disallowed) ?: "?",
+				   want,
+				   tsn_name_format(tsn_on_disallowed_names, c->conf.on_disallowed));
 	}
 	if (tsn_cni_state_read(c->state_dir, c->cid, c->ifname, &rec) || rec.netns_ino != ino)
 		return tsn_cni_err(&c->err, TSN_CNI_E_NOT_REGISTERED, NULL,
@@ -511,10 +513,9 @@ static int cmd_status(struct ctx *c)
 {
 	__u32 hook = tsn_proxy_save_hook(c->conf.save_hook, TSN_MODE_REGISTERED);
 	char err[TSN_ERRLEN];
+	struct tsn_proxy_opts opts;
 	const char *why;
-	json_object *st, *v;
-	int rc, i;
-	bool bad;
+	int rc;
 
 	if (tsn_cni_version_cmp(c->conf.version, "1.1.0") < 0)
 		return tsn_cni_err(&c->err, TSN_CNI_E_VERSION, NULL,
@@ -527,26 +528,10 @@ static int cmd_status(struct ctx *c)
 		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL, "%s", err);
 	if (tsn_proxy_running(c->conf.pin_dir)) {
 		/* an ADD would adopt it: it must have the configuration's settings */
-		if (tsn_proxy_status(c->conf.pin_dir, &st, err, sizeof(err)))
-			return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, err,
-					   "cannot read the datapath in %s", c->conf.pin_dir);
-		bad = json_object_array_length(json_object_object_get(st, "nics")) !=
-		      (size_t)c->conf.nic_count;
-		for (i = 0; i < c->conf.nic_count; i++)
-			bad |= !datapath_has_nic(st, c->conf.nics[i]);
-		v = json_object_object_get(json_object_object_get(st, "config"), "ttl_ms");
-		bad |= json_object_get_int64(v) != c->conf.ttl_ms;
-		v = json_object_object_get(json_object_object_get(st, "map"), "capacity");
-		bad |= json_object_get_int64(v) != tsn_proxy_capacity(c->conf.capacity);
-		v = json_object_object_get(json_object_object_get(st, "config"), "save_hook");
-		bad |= strcmp(json_object_get_string(v) ?: "",
-			      hook == TSN_SAVE_TC ? "tc" : "tracepoint") != 0;
-		json_object_put(st);
-		if (bad)
-			return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL,
-					   "%s holds a datapath with other NICs or settings "
-					   "than this configuration: ADD would fail",
-					   c->conf.pin_dir);
+		fill_opts(&c->conf, &opts);
+		if (tsn_proxy_adoptable(&opts, err, sizeof(err)))
+			return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL, "ADD would fail: %s",
+					   err);
 		return 0;
 	}
 	/* not loaded yet: prove that the first ADD can load it */

@@ -3,6 +3,10 @@
  * tsnproxy: enforce mode. Saves TSN metadata before a pod's netns crossing and restores it at
  * the TSN NIC's egress hook. All state is pinned in bpffs (lib/proxy.h), so `start` returns once
  * the datapath is attached, unless --foreground keeps it in the front as a daemon.
+ *
+ * The commands are a table (struct cmd: name, handler, synopsis, help), which the dispatcher
+ * and --help both read. The global options have one parser (global_opt), used before the
+ * command and among each command's own options alike.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +25,8 @@
 #include "proxy.h"
 
 #define EXIT_USAGE 2
+/* What option parsing returns once --help is printed: the command then exits 0. */
+#define HELP_SHOWN (-1)
 
 static struct {
 	const char *pin_dir;
@@ -29,37 +35,7 @@ static struct {
 
 static volatile sig_atomic_t stop_requested;
 
-static const char usage_text[] =
-	"Usage: tsnproxy [-v] [--json] [--pin-dir DIR] COMMAND [ARGS]\n"
-	"\n"
-	"Commands:\n"
-	"  start --nic IF [--nic IF]... [--policy registered|all] [--ttl MS] [--capacity N]\n"
-	"        [--restore priority,tstamp,mark] [--save-hook auto|tracepoint|tc] [--foreground]\n"
-	"                      load, attach and pin enforce mode (adopts a running one);\n"
-	"                      save hook auto: tc (tags each registered pod's packets) with\n"
-	"                      --policy registered, tracepoint with --policy all\n"
-	"  stop                remove every program, link, pin and qdisc start created\n"
-	"  status              attachment, policy table, counters, map fill\n"
-	"  allow --netns PATH|NAME|inode:N --priorities LIST [--on-disallowed clamp|zero]\n"
-	"        [--mark-mask M] [--ifname IF]\n"
-	"                      register a pod netns, the priorities and mark bits it may use\n"
-	"                      (default: no mark); its save program goes on IF, or on the pod's\n"
-	"                      only interface\n"
-	"  deny --netns PATH|NAME|inode:N\n"
-	"                      unregister a pod netns (inode:N also once it is gone) and purge\n"
-	"                      its saved entries\n"
-	"  features            which kernel features tsnkit can use here\n"
-	"\n"
-	"Options:\n"
-	"  --pin-dir DIR       bpffs directory of the state (default " TSN_PROXY_PIN_DIR ")\n"
-	"  -j, --json          JSON output (errors too)\n"
-	"  -v                  more output (-vv: libbpf and verifier debug)\n"
-	"\n"
-	"Examples:\n"
-	"  tsnproxy start --nic eth1                      # priorities and txtime of registered pods\n"
-	"  tsnproxy allow --netns pod1 --priorities 1,2   # pod1 may use traffic classes 1 and 2\n"
-	"  tsnproxy status --json\n"
-	"  tsnproxy start --nic eth1 --policy all --restore priority,tstamp,mark   # lab mode\n";
+static void print_usage(void);
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
@@ -74,6 +50,15 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* An option's argument that is none of its table's words: say which words it takes. */
+static int bad_choice(const char *opt, const struct tsn_name *t, bool flag_set, const char *arg)
+{
+	char msg[256];
+
+	tsn_name_complaint(msg, sizeof(msg), opt, t, flag_set, arg);
+	return usage_error("%s", msg);
+}
+
 static int need_root(void)
 {
 	if (geteuid() != 0) {
@@ -83,8 +68,19 @@ static int need_root(void)
 	return 0;
 }
 
-/* Common options of every subcommand; returns 0, or the getopt code for the caller. */
-static bool common_opt(int c)
+/* The global options, taken before the command and after it alike. */
+static const struct option global_opts[] = {
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "pin-dir", required_argument, NULL, 'P' },
+	{ "help", no_argument, NULL, 'h' },
+	{},
+};
+#define GLOBAL_SHORTOPTS "vjh"
+#define GLOBAL_OPTS_N (sizeof(global_opts) / sizeof(global_opts[0]))
+
+/* The one parser of the global options: true when getopt_long's c was one (and is taken). */
+static bool global_opt(int c, const char *arg)
 {
 	switch (c) {
 	case 'v':
@@ -95,15 +91,67 @@ static bool common_opt(int c)
 		tsn_log_set_json(true);
 		return true;
 	case 'P':
-		g.pin_dir = optarg;
+		g.pin_dir = arg;
 		return true;
 	}
 	return false;
 }
 
-#define COMMON_LONGOPTS                                                                    \
-	{ "verbose", no_argument, NULL, 'v' }, { "json", no_argument, NULL, 'j' },          \
-		{ "pin-dir", required_argument, NULL, 'P' }, { "help", no_argument, NULL, 'h' }
+/*
+ * getopt_long's answer c that is neither a global nor a command's own option: --help (printed:
+ * HELP_SHOWN), or an unknown option or missing argument (the usage error). where prefixes the
+ * message ("start: ").
+ */
+static int option_trouble(int c, char **argv, const char *where)
+{
+	if (c == 'h') {
+		print_usage();
+		return HELP_SHOWN;
+	}
+	if (c == ':')
+		return usage_error("%soption '%s' needs an argument", where, argv[optind - 1]);
+	if (optopt)
+		return usage_error("%sunknown option '-%c'", where, optopt);
+	return usage_error("%sunknown option '%s'", where, argv[optind - 1]);
+}
+
+/* A command's own option c with its argument: 0, or the exit status to end with. */
+typedef int (*own_opt_fn)(int c, const char *arg, void *ctx);
+
+/*
+ * Parse a command's arguments (argv[0] is its name): its own options own (may be NULL) go to
+ * fn with ctx, the global ones to global_opt. No positional arguments. 0, HELP_SHOWN or the
+ * exit status of a usage error.
+ */
+static int parse_args(int argc, char **argv, const struct option *own, own_opt_fn fn, void *ctx)
+{
+	struct option opts[16];
+	char where[32];
+	size_t n = 0;
+	int c, e;
+
+	while (own && own[n].name)
+		n++;
+	if (n + GLOBAL_OPTS_N > sizeof(opts) / sizeof(opts[0]))
+		return usage_error("%s: too many options for the parser", argv[0]);
+	memcpy(opts, own, n * sizeof(*opts));
+	memcpy(opts + n, global_opts, sizeof(global_opts));
+	snprintf(where, sizeof(where), "%s: ", argv[0]);
+	optind = 0;	/* a full restart of getopt: main has parsed another argv */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":" GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
+		if (global_opt(c, optarg))
+			continue;
+		if (c == 'h' || c == '?' || c == ':')
+			return option_trouble(c, argv, where);
+		e = fn(c, optarg, ctx);
+		if (e)
+			return e;
+	}
+	if (optind < argc)
+		return usage_error("%sunexpected argument '%s'", where, argv[optind]);
+	return 0;
+}
 
 static int parse_u32(const char *s, __u32 *out)
 {
@@ -130,6 +178,49 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+struct start_args {
+	struct tsn_proxy_opts o;
+	bool foreground;
+};
+
+static int start_opt(int c, const char *arg, void *ctx)
+{
+	struct start_args *a = ctx;
+	struct tsn_proxy_opts *o = &a->o;
+
+	switch (c) {
+	case 'n':
+		if (o->nic_count >= TSN_MAX_NICS)
+			return usage_error("at most %d --nic", TSN_MAX_NICS);
+		o->nics[o->nic_count++] = arg;
+		return 0;
+	case 'p':
+		if (tsn_name_parse(tsn_policy_mode_names, arg, &o->mode))
+			return bad_choice("--policy", tsn_policy_mode_names, false, arg);
+		return 0;
+	case 't':
+		if (parse_u32(arg, &o->ttl_ms) || !o->ttl_ms || o->ttl_ms > 60000)
+			return usage_error("--ttl takes milliseconds 1..60000, not '%s'", arg);
+		return 0;
+	case 'c':
+		if (parse_u32(arg, &o->capacity) || !o->capacity || o->capacity > (1U << 22))
+			return usage_error("--capacity takes 1..%u, not '%s'", 1U << 22, arg);
+		return 0;
+	case 'r':
+		if (tsn_flags_parse(tsn_restore_names, arg, &o->restore))
+			return bad_choice("--restore", tsn_restore_names, true, arg);
+		return 0;
+	case 's':
+		if (tsn_name_parse(tsn_save_hook_names, arg, &o->save_hook))
+			return bad_choice("--save-hook", tsn_save_hook_names, false, arg);
+		return 0;
+	case 'f':
+		a->foreground = true;
+		return 0;
+	}
+	return usage_error("start: unknown option");
+}
+
 static int cmd_start(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -140,78 +231,24 @@ static int cmd_start(int argc, char **argv)
 		{ "restore", required_argument, NULL, 'r' },
 		{ "save-hook", required_argument, NULL, 's' },
 		{ "foreground", no_argument, NULL, 'f' },
-		COMMON_LONGOPTS,
 		{},
 	};
-	struct tsn_proxy_opts o;
+	struct start_args a = {};
 	char err[TSN_ERRLEN];
-	bool adopted, foreground = false;
 	json_object *res;
-	int c;
+	bool adopted;
+	int e;
 
-	tsn_proxy_opts_default(&o);
-	while ((c = getopt_long(argc, argv, "vjh", opts, NULL)) != -1) {
-		if (common_opt(c))
-			continue;
-		switch (c) {
-		case 'n':
-			if (o.nic_count >= TSN_MAX_NICS)
-				return usage_error("at most %d --nic", TSN_MAX_NICS);
-			o.nics[o.nic_count++] = optarg;
-			break;
-		case 'p':
-			if (!strcmp(optarg, "registered"))
-				o.mode = TSN_MODE_REGISTERED;
-			else if (!strcmp(optarg, "all"))
-				o.mode = TSN_MODE_ALL;
-			else
-				return usage_error("--policy must be 'registered' or 'all', not '%s'",
-						   optarg);
-			break;
-		case 't':
-			if (parse_u32(optarg, &o.ttl_ms) || !o.ttl_ms || o.ttl_ms > 60000)
-				return usage_error("--ttl takes milliseconds 1..60000, not '%s'",
-						   optarg);
-			break;
-		case 'c':
-			if (parse_u32(optarg, &o.capacity) || !o.capacity ||
-			    o.capacity > (1U << 22))
-				return usage_error("--capacity takes 1..%u, not '%s'", 1U << 22,
-						   optarg);
-			break;
-		case 'r':
-			if (tsn_parse_restore(optarg, &o.restore))
-				return usage_error("--restore takes priority,tstamp,mark, not '%s'",
-						   optarg);
-			break;
-		case 's':
-			if (!strcmp(optarg, "tracepoint") || !strcmp(optarg, "tp"))
-				o.save_hook = TSN_SAVE_TP;
-			else if (!strcmp(optarg, "tc"))
-				o.save_hook = TSN_SAVE_TC;
-			else if (!strcmp(optarg, "auto"))
-				o.save_hook = TSN_SAVE_AUTO;
-			else
-				return usage_error("--save-hook must be 'auto', 'tracepoint' or 'tc'");
-			break;
-		case 'f':
-			foreground = true;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return usage_error("start: unknown option");
-		}
-	}
-	if (optind < argc)
-		return usage_error("start: unexpected argument '%s'", argv[optind]);
-	if (!o.nic_count)
+	tsn_proxy_opts_default(&a.o);
+	e = parse_args(argc, argv, opts, start_opt, &a);
+	if (e)
+		return e;
+	if (!a.o.nic_count)
 		return usage_error("start: --nic IF is required");
 	if (need_root())
 		return EXIT_USAGE;
-	o.pin_dir = g.pin_dir;
-	if (tsn_proxy_start(&o, &adopted, err, sizeof(err))) {
+	a.o.pin_dir = g.pin_dir;
+	if (tsn_proxy_start(&a.o, &adopted, err, sizeof(err))) {
 		pr_warn("%s", err);
 		return EXIT_USAGE;
 	}
@@ -219,7 +256,7 @@ static int cmd_start(int argc, char **argv)
 	tsn_json_add_str(res, "result", adopted ? "adopted" : "started");
 	tsn_json_add_str(res, "pin_dir", g.pin_dir);
 	emit(res);
-	if (!foreground)
+	if (!a.foreground)
 		return 0;
 
 	/* Daemon mode: the datapath is pinned; this process only reports until told to exit. */
@@ -235,34 +272,15 @@ static int cmd_start(int argc, char **argv)
 	return 0;
 }
 
-static int simple_opts(int argc, char **argv, const char *cmd)
-{
-	static const struct option opts[] = { COMMON_LONGOPTS, {} };
-	int c;
-
-	while ((c = getopt_long(argc, argv, "vjh", opts, NULL)) != -1) {
-		if (common_opt(c))
-			continue;
-		if (c == 'h') {
-			fputs(usage_text, stdout);
-			return -1;
-		}
-		return usage_error("%s: unknown option", cmd);
-	}
-	if (optind < argc)
-		return usage_error("%s: unexpected argument '%s'", cmd, argv[optind]);
-	return 0;
-}
-
 static int cmd_stop(int argc, char **argv)
 {
 	char err[TSN_ERRLEN];
 	bool was_running;
 	json_object *res;
-	int e = simple_opts(argc, argv, "stop");
+	int e = parse_args(argc, argv, NULL, NULL, NULL);
 
 	if (e)
-		return e < 0 ? 0 : e;
+		return e;
 	if (need_root())
 		return EXIT_USAGE;
 	if (tsn_proxy_stop(g.pin_dir, &was_running, err, sizeof(err))) {
@@ -278,10 +296,10 @@ static int cmd_status(int argc, char **argv)
 {
 	char err[TSN_ERRLEN];
 	json_object *st;
-	int e = simple_opts(argc, argv, "status");
+	int e = parse_args(argc, argv, NULL, NULL, NULL);
 
 	if (e)
-		return e < 0 ? 0 : e;
+		return e;
 	if (need_root())
 		return EXIT_USAGE;
 	if (tsn_proxy_status(g.pin_dir, &st, err, sizeof(err))) {
@@ -311,11 +329,11 @@ static const struct {
 static int cmd_features(int argc, char **argv)
 {
 	json_object *all, *mech;
-	int e = simple_opts(argc, argv, "features");
+	int e = parse_args(argc, argv, NULL, NULL, NULL);
 	size_t i;
 
 	if (e)
-		return e < 0 ? 0 : e;
+		return e;
 	if (need_root())
 		return EXIT_USAGE;
 	all = tsn_features_json();
@@ -335,7 +353,91 @@ static int cmd_features(int argc, char **argv)
 	return emit(all);
 }
 
-static int cmd_allow_deny(int argc, char **argv, bool allow)
+/* The options of allow and deny; deny takes only --netns. */
+struct pod_args {
+	const char *cmd;
+	bool allow;
+	const char *netns;
+	const char *ifname;
+	struct tsn_policy pol;
+	bool have_prios;
+};
+
+static int pod_opt(int c, const char *arg, void *ctx)
+{
+	struct pod_args *a = ctx;
+	unsigned long v;
+	char *end;
+	__u32 action;
+
+	switch (c) {
+	case 'n':
+		a->netns = arg;
+		return 0;
+	case 'p':
+		if (tsn_parse_priorities(arg, &a->pol.allowed))
+			return usage_error("%s: bad --priorities '%s' (e.g. 1,2 or 0-3)", a->cmd,
+					   arg);
+		a->have_prios = true;
+		return 0;
+	case 'o':
+		if (tsn_name_parse(tsn_on_disallowed_names, arg, &action))
+			return bad_choice("allow: --on-disallowed", tsn_on_disallowed_names, false,
+					  arg);
+		a->pol.on_disallowed = action;
+		return 0;
+	case 'i':
+		a->ifname = arg;
+		return 0;
+	case 'm':
+		errno = 0;
+		v = strtoul(arg, &end, 0);
+		if (errno || end == arg || *end || v > UINT32_MAX)
+			return usage_error("%s: bad --mark-mask '%s' (a 32-bit number, e.g. 0xff00)",
+					   a->cmd, arg);
+		a->pol.mark_mask = (__u32)v;
+		return 0;
+	}
+	return usage_error("%s: unknown option", a->cmd);
+}
+
+/*
+ * allow's and deny's arguments into a, then the pod netns they name open (*fd) with its inode;
+ * for deny, inode:N of a netns that is gone gives *fd -1 and that inode. 0, HELP_SHOWN or the
+ * exit status.
+ */
+static int pod_args_netns(int argc, char **argv, const struct option *opts, struct pod_args *a,
+			  int *fd, __u32 *ino)
+{
+	bool allow = a->allow;
+	int e = parse_args(argc, argv, opts, pod_opt, a);
+
+	*fd = -1;
+	if (e)
+		return e;
+	if (!a->netns)
+		return usage_error("%s: --netns is required", a->cmd);
+	if (allow && !a->have_prios)
+		return usage_error("allow: --priorities is required");
+	if (need_root())
+		return EXIT_USAGE;
+	*fd = tsn_netns_open(a->netns);
+	if (*fd == -ENOENT && !allow && tsn_netns_parse_inode(a->netns, ino) == 1)
+		return 0;	/* the netns is gone: its registration is forgotten by inode */
+	if (*fd < 0) {
+		pr_warn("%s: netns '%s': %s", a->cmd, a->netns, strerror(-*fd));
+		return EXIT_USAGE;
+	}
+	if (tsn_netns_inode(*fd, ino)) {
+		pr_warn("%s: netns '%s': cannot read its inode", a->cmd, a->netns);
+		close(*fd);
+		*fd = -1;
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int cmd_allow(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "netns", required_argument, NULL, 'n' },
@@ -343,141 +445,168 @@ static int cmd_allow_deny(int argc, char **argv, bool allow)
 		{ "on-disallowed", required_argument, NULL, 'o' },
 		{ "ifname", required_argument, NULL, 'i' },
 		{ "mark-mask", required_argument, NULL, 'm' },
-		COMMON_LONGOPTS,
 		{},
 	};
-	const char *cmd = allow ? "allow" : "deny", *netns = NULL, *ifname = NULL;
-	struct tsn_policy pol = { .registered_by = TSN_REG_CLI };
+	struct pod_args a = { .cmd = "allow", .allow = true, .pol = { .registered_by = TSN_REG_CLI } };
 	char err[TSN_ERRLEN];
-	bool have_prios = false;
 	json_object *res;
-	__u32 ino, purged;
-	int c, fd, e;
+	__u32 ino;
+	int fd, e;
 
-	while ((c = getopt_long(argc, argv, "vjh", opts, NULL)) != -1) {
-		if (common_opt(c))
-			continue;
-		switch (c) {
-		case 'n':
-			netns = optarg;
-			break;
-		case 'p':
-			if (!allow || tsn_parse_priorities(optarg, &pol.allowed))
-				return usage_error("%s: bad --priorities '%s' (e.g. 1,2 or 0-3)", cmd,
-						   optarg);
-			have_prios = true;
-			break;
-		case 'o':
-			if (allow && !strcmp(optarg, "clamp"))
-				pol.on_disallowed = TSN_POLICY_CLAMP;
-			else if (allow && !strcmp(optarg, "zero"))
-				pol.on_disallowed = TSN_POLICY_ZERO;
-			else
-				return usage_error("%s: --on-disallowed must be clamp or zero", cmd);
-			break;
-		case 'i':
-			if (!allow)
-				return usage_error("deny: --ifname is not an option of deny");
-			ifname = optarg;
-			break;
-		case 'm': {
-			char *end;
-			unsigned long v;
-
-			errno = 0;
-			v = strtoul(optarg, &end, 0);
-			if (!allow || errno || end == optarg || *end || v > UINT32_MAX)
-				return usage_error("%s: bad --mark-mask '%s' (a 32-bit number, e.g. "
-						   "0xff00)", cmd, optarg);
-			pol.mark_mask = (__u32)v;
-			break;
-		}
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			return usage_error("%s: unknown option", cmd);
-		}
-	}
-	if (optind < argc)
-		return usage_error("%s: unexpected argument '%s'", cmd, argv[optind]);
-	if (!netns)
-		return usage_error("%s: --netns is required", cmd);
-	if (allow && !have_prios)
-		return usage_error("allow: --priorities is required");
-	if (need_root())
-		return EXIT_USAGE;
-	fd = tsn_netns_open(netns);
-	if (fd == -ENOENT && !allow && tsn_netns_parse_inode(netns, &ino) == 1) {
-		/* the netns is gone: its registration is forgotten by inode */
-	} else if (fd < 0) {
-		pr_warn("%s: netns '%s': %s", cmd, netns, strerror(-fd));
-		return EXIT_USAGE;
-	} else if (tsn_netns_inode(fd, &ino)) {
-		pr_warn("%s: netns '%s': cannot read its inode", cmd, netns);
-		close(fd);
-		return EXIT_USAGE;
-	}
-	if (allow)
-		e = tsn_proxy_allow(g.pin_dir, ino, &pol, ifname, fd, err, sizeof(err));
-	else
-		e = tsn_proxy_deny(g.pin_dir, ino, &purged, err, sizeof(err));
-	if (fd >= 0)
-		close(fd);
+	e = pod_args_netns(argc, argv, opts, &a, &fd, &ino);
+	if (e)
+		return e;
+	e = tsn_proxy_allow(g.pin_dir, ino, &a.pol, a.ifname, fd, err, sizeof(err));
+	close(fd);
 	if (e) {
-		pr_warn("%s: %s", cmd, err);
+		pr_warn("allow: %s", err);
 		return EXIT_USAGE;
 	}
 	res = json_object_new_object();
-	tsn_json_add_str(res, "result", allow ? "allowed" : "denied");
+	tsn_json_add_str(res, "result", "allowed");
 	tsn_json_add_u64(res, "netns_inode", ino);
-	if (!allow)
-		tsn_json_add_u64(res, "purged", purged);
 	return emit(res);
+}
+
+static int cmd_deny(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "netns", required_argument, NULL, 'n' },
+		{},
+	};
+	struct pod_args a = { .cmd = "deny" };
+	char err[TSN_ERRLEN];
+	json_object *res;
+	__u32 ino, purged;
+	int fd, e;
+
+	e = pod_args_netns(argc, argv, opts, &a, &fd, &ino);
+	if (e)
+		return e;
+	e = tsn_proxy_deny(g.pin_dir, ino, &purged, err, sizeof(err));
+	if (fd >= 0)
+		close(fd);
+	if (e) {
+		pr_warn("deny: %s", err);
+		return EXIT_USAGE;
+	}
+	res = json_object_new_object();
+	tsn_json_add_str(res, "result", "denied");
+	tsn_json_add_u64(res, "netns_inode", ino);
+	tsn_json_add_u64(res, "purged", purged);
+	return emit(res);
+}
+
+/* bpftool-style: a command is its name, its handler, and its lines of --help. */
+struct cmd {
+	const char *name;
+	int (*func)(int argc, char **argv);
+	const char *args;	/* synopsis after the name; '\n' continues it on another line */
+	const char *help;	/* what it does; '\n' starts another line */
+};
+
+static const struct cmd cmds[] = {
+	{ "start", cmd_start,
+	  "--nic IF [--nic IF]... [--policy registered|all] [--ttl MS] [--capacity N]\n"
+	  "[--restore priority,tstamp,mark] [--save-hook auto|tracepoint|tc] [--foreground]",
+	  "load, attach and pin enforce mode (adopts a running one);\n"
+	  "save hook auto: tc (tags each registered pod's packets) with\n"
+	  "--policy registered, tracepoint with --policy all" },
+	{ "stop", cmd_stop, "", "remove every program, link, pin and qdisc start created" },
+	{ "status", cmd_status, "", "attachment, policy table, counters, map fill" },
+	{ "allow", cmd_allow,
+	  "--netns PATH|NAME|inode:N --priorities LIST [--on-disallowed clamp|zero]\n"
+	  "[--mark-mask M] [--ifname IF]",
+	  "register a pod netns, the priorities and mark bits it may use\n"
+	  "(default: no mark); its save program goes on IF, or on the pod's\n"
+	  "only interface" },
+	{ "deny", cmd_deny, "--netns PATH|NAME|inode:N",
+	  "unregister a pod netns (inode:N also once it is gone) and purge\n"
+	  "its saved entries" },
+	{ "features", cmd_features, "", "which kernel features tsnkit can use here" },
+};
+
+/* --help's layout: synopsis continuation lines and the help text start at these columns */
+#define ARGS_INDENT 8
+#define HELP_COLUMN 22
+
+/*
+ * Print text's lines: the first from column first (padding from col, where the cursor is), the
+ * others from column indent. Returns the column after the last line.
+ */
+static int print_lines(const char *text, int col, int first, int indent)
+{
+	const char *nl;
+	int len;
+
+	for (;;) {
+		nl = strchr(text, '\n');
+		len = nl ? (int)(nl - text) : (int)strlen(text);
+		printf("%*s%.*s", first > col ? first - col : 0, "", len, text);
+		if (!nl)
+			return (first > col ? first : col) + len;
+		putchar('\n');
+		col = 0;
+		first = indent;
+		text = nl + 1;
+	}
+}
+
+static void print_usage(void)
+{
+	const struct cmd *c;
+	int col;
+
+	printf("Usage: tsnproxy [-v] [--json] [--pin-dir DIR] COMMAND [ARGS]\n\nCommands:\n");
+	for (c = cmds; c < cmds + sizeof(cmds) / sizeof(cmds[0]); c++) {
+		col = printf("  %s", c->name);
+		if (c->args[0])
+			col = print_lines(c->args, col, col + 1, ARGS_INDENT);
+		if (col >= HELP_COLUMN) {
+			putchar('\n');
+			col = 0;
+		}
+		print_lines(c->help, col, HELP_COLUMN, HELP_COLUMN);
+		putchar('\n');
+	}
+	fputs("\n"
+	      "Options:\n"
+	      "  --pin-dir DIR       bpffs directory of the state (default " TSN_PROXY_PIN_DIR ")\n"
+	      "  -j, --json          JSON output (errors too)\n"
+	      "  -v                  more output (-vv: libbpf and verifier debug)\n"
+	      "\n"
+	      "Examples:\n"
+	      "  tsnproxy start --nic eth1                      # priorities and txtime of "
+	      "registered pods\n"
+	      "  tsnproxy allow --netns pod1 --priorities 1,2   # pod1 may use traffic classes 1 "
+	      "and 2\n"
+	      "  tsnproxy status --json\n"
+	      "  tsnproxy start --nic eth1 --policy all --restore priority,tstamp,mark   # lab mode\n",
+	      stdout);
 }
 
 int main(int argc, char **argv)
 {
-	const char *cmd;
-	int i;
+	const struct cmd *c;
+	int opt, e;
 
 	tsn_log_init("tsnproxy");
-	/* global options before the command */
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
-			tsn_log_set_level(tsn_log_get_level() + 1);
-		} else if (!strcmp(argv[i], "-vv")) {
-			tsn_log_set_level(TSN_LOG_DEBUG);
-		} else if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
-			g.json = true;
-			tsn_log_set_json(true);
-		} else if (!strcmp(argv[i], "--pin-dir") && i + 1 < argc) {
-			g.pin_dir = argv[++i];
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			fputs(usage_text, stdout);
-			return 0;
-		} else {
-			return usage_error("unknown option '%s'", argv[i]);
-		}
+	opterr = 0;
+	/* '+': the global options end at the command's name */
+	while ((opt = getopt_long(argc, argv, "+:" GLOBAL_SHORTOPTS, global_opts, NULL)) != -1) {
+		if (global_opt(opt, optarg))
+			continue;
+		e = option_trouble(opt, argv, "");
+		return e == HELP_SHOWN ? 0 : e;
 	}
-	if (i >= argc)
+	if (optind >= argc)
 		return usage_error("no command given");
-	cmd = argv[i];
-	/* getopt_long over the command's own arguments, argv[0] = command */
-	argc -= i;
-	argv += i;
-	optind = 1;
-	if (!strcmp(cmd, "start"))
-		return cmd_start(argc, argv);
-	if (!strcmp(cmd, "stop"))
-		return cmd_stop(argc, argv);
-	if (!strcmp(cmd, "status"))
-		return cmd_status(argc, argv);
-	if (!strcmp(cmd, "allow"))
-		return cmd_allow_deny(argc, argv, true);
-	if (!strcmp(cmd, "deny"))
-		return cmd_allow_deny(argc, argv, false);
-	if (!strcmp(cmd, "features"))
-		return cmd_features(argc, argv);
-	return usage_error("unknown command '%s'", cmd);
+	for (c = cmds; c < cmds + sizeof(cmds) / sizeof(cmds[0]); c++) {
+		if (strcmp(c->name, argv[optind]))
+			continue;
+		/* the command parses its arguments with argv[0] = its name */
+		e = c->func(argc - optind, argv + optind);
+		return e == HELP_SHOWN ? 0 : e;
+	}
+	return usage_error("unknown command '%s'", argv[optind]);
 }

@@ -261,8 +261,17 @@ test_cni_status() {
 	cni STATUS "$(conf 1.1.0)"
 	expect_ok "STATUS, loaded"
 	cni STATUS "$(conf 1.1.0 '.ttlMs = 500')"
-	expect_code "STATUS with settings the loaded datapath does not have" 50 \
-		"other NICs or settings"
+	expect_code "STATUS with a ttl the loaded datapath does not have" 50 \
+		"ADD would fail: already running with other settings: ttl 1000 ms \\(asked: ttl 500 ms\\)"
+	# restore is a setting ADD compares too: STATUS names it, and ADD fails on it the same way
+	cni STATUS "$(conf 1.1.0 '.restore = ["priority"]')"
+	expect_code "STATUS with restore fields the loaded datapath does not have" 50 \
+		"other settings: restore priority,tstamp \\(asked: restore priority\\)"
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0 '.restore = ["priority"]')" $(pod_env 1)
+	expect_code "ADD with those restore fields" 102 "cannot adopt"
+	assert_match "ADD says which" "$(echo "$CNI_OUT" | jq -r .details)" \
+		"restore priority,tstamp \\(asked: restore priority\\)"
 }
 
 # ---- GC ------------------------------------------------------------------------------------------
@@ -642,7 +651,7 @@ test_cni_save_hook_tc() {
 	assert_eq "STATUS with the default save hook against a tc datapath" "$CNI_RC" 0
 	# a second configuration that disagrees is refused, not silently adopted
 	cni STATUS "$(conf 1.1.0 'del(.prevResult) | .saveHook = "tracepoint"')"
-	expect_code "STATUS with the tracepoint hook against a tc datapath" 50 "other NICs or settings"
+	expect_code "STATUS with the tracepoint hook against a tc datapath" 50 "saveHook tracepoint"
 }
 
 test_cni_log_file() {

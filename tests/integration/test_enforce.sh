@@ -305,6 +305,36 @@ test_bad_input_exit2_nothing_attached() {
 	assert_eq "no tsnproxy programs left" "$(tk_progs_alive "$ids")" 0
 }
 
+# A second start that asks for other settings than the running state is refused, and says in
+# the CLI's words each setting that differs (the save hook included), running and asked; the
+# running state is left as it was.
+test_conflicting_start_names_each_difference() {
+	enforce_setup 1
+	local pre="tsnproxy: already running with other settings:"
+	local post="stop it first (state in $TK_PIN)"
+	proxy start --nic nic0 >/dev/null || tk_fail "start failed"
+	assert_exit "policy, save hook, restore differ" 2 \
+		proxy start --nic nic0 --policy all --save-hook tracepoint --restore priority
+	assert_eq "policy, save hook, restore named" "$TK_ERR" \
+		"$pre policy registered, save hook tc, restore priority,tstamp (asked: policy all,"\
+" save hook tracepoint, restore priority); $post"
+	assert_exit "capacity, ttl differ" 2 proxy start --nic nic0 --capacity 128 --ttl 500
+	assert_eq "capacity, ttl named" "$TK_ERR" \
+		"$pre capacity 65536, ttl 1000 ms (asked: capacity 128, ttl 500 ms); $post"
+	assert_exit "NICs differ" 2 proxy start --nic nic0 --nic br0 --restore mark,tstamp,priority
+	assert_eq "NICs and restore named" "$TK_ERR" \
+		"$pre restore priority,tstamp, NICs nic0 (asked: restore priority,tstamp,mark,"\
+" NICs nic0,br0); $post"
+	assert_exit "JSON error (on stdout)" 2 proxy --json start --nic nic0 --policy all --save-hook tc
+	assert_eq "JSON error names the policy" "$(jq -r .error <<<"$TK_OUT")" \
+		"already running with other settings: policy registered (asked: policy all); $post"
+	assert_eq "still as started" \
+		"$(proxy status --json | jq -c '.config | [.policy, .save_hook, .restore, .ttl_ms]')" \
+		'["registered","tc",["priority","tstamp"],1000]'
+	assert_exit "same settings adopt" 0 proxy start --nic nic0
+	assert_match "adopted" "$TK_OUT" "adopted"
+}
+
 # tsntrace's CI verdict, the other way round: without enforce mode a pod's priority is lost
 # (exit 1), with it every traced packet keeps it to the NIC (exit 0).
 test_tsntrace_expect_priority_with_proxy() {
