@@ -91,3 +91,18 @@ test_runner_test_ids() {
 		assert_eq "TK_TEST_IDS=$bad: one line" "$(echo "$TK_ERR" | wc -l)" 1
 	done
 }
+
+# The VM lane's runner run on a host (as a developer may, to try a guest test) claims its ids
+# as tests/run.sh does: its test runs on an id of TK_TEST_IDS, never on one it did not claim.
+test_vm_lane_runner_claims_ids() {
+	local range=241-250 n rc=0
+	((TK_TEST_ID >= 241)) && range=231-240
+	TK_TEST_IDS=$range TK_LOGDIR=$TK_TMP/lane "$TK_ROOT/tests/vm/lane.sh" \
+		-k test_kernel_features:test_guest_kernel_version >"$TK_TMP/lane.out" 2>&1 || rc=$?
+	sed 's/^/    | /' "$TK_TMP/lane.out"
+	assert_eq "the guest-only test fails on the host" "$rc" 1
+	n=$(sed -n 's/^# test .* (id \([0-9]*\))$/\1/p' \
+		"$TK_TMP/lane/test_kernel_features.test_guest_kernel_version.log")
+	assert_ge "id within the range" "${n:-0}" "${range%-*}"
+	assert_le "id within the range" "${n:-0}" "${range#*-}"
+}

@@ -52,11 +52,17 @@ list_tests() { # file -> function names, in definition order
 }
 
 # One test in its own process, bounded: TCG is ~10x slower than the host, hence the default.
-run_one() { # file fn idx
-	local file=$1 fn=$2 idx=$3 base name log outcome
+# Its fixture id is claimed as tests/run.sh claims it, so that the lane run on a host (not in
+# the VM) never takes a user's fixture or another run's.
+run_one() { # file fn
+	local file=$1 fn=$2 idx base name log outcome
 	base=$(basename "$file" .sh)
 	name=$base:$fn
 	log=$TK_LOGDIR/$base.$fn.log
+	if ! idx=$(TK_TEST_TAG=$(tk_test_tag "$name") tk_claim_id); then
+		record FAIL "$name" "no free fixture id in ${TK_TEST_IDS:-1-250}"
+		return
+	fi
 	outcome=$(tk_run_isolated "$file" "$fn" "$idx" "$name" "${TK_TEST_TIMEOUT:-600}" "$log")
 	record "${outcome%%$'\t'*}" "$name" "$([[ $outcome == *$'\t'* ]] && echo "${outcome#*$'\t'}")"
 	if [[ $outcome == FAIL* ]]; then tail -n 25 "$log" | sed 's/^/    /'; fi
@@ -90,7 +96,7 @@ check_kernel_matrix() {
 }
 
 main() {
-	local file fn idx=0
+	local file fn
 	parse_args "$@"
 	if [ "$(id -u)" != 0 ]; then
 		echo "lane.sh: needs root (netns, qdiscs, BPF)" >&2
@@ -111,8 +117,7 @@ main() {
 			if [ -n "$PATTERN" ] && [[ "$(basename "$file" .sh):$fn" != *"$PATTERN"* ]]; then
 				continue
 			fi
-			idx=$((idx + 1))
-			run_one "$file" "$fn" "$idx"
+			run_one "$file" "$fn"
 		done
 	done
 	check_kernel_matrix
