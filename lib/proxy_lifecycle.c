@@ -387,23 +387,34 @@ static int pin_link(struct bpf_link *link, const char *pin_dir, const char *name
 	return bpf_link__pin(link, path);
 }
 
-/*
- * The slot of a running datapath's NIC that no longer exists in this netns and that no wanted
- * NIC names, or -1.
- */
-static int replaced_nic(const struct tsn_proxy_config *have, const struct tsn_proxy_config *want)
+static bool config_has_nic(const struct tsn_proxy_config *cfg, __u32 ifindex)
+{
+	int i;
+
+	for (i = 0; i < (int)cfg->nic_count; i++)
+		if (cfg->nic_ifindex[i] == ifindex)
+			return true;
+	return false;
+}
+
+/* have's NIC j is gone from this netns and no wanted NIC names it: a new one may replace it. */
+static bool nic_replaceable(const struct tsn_proxy_config *have,
+			    const struct tsn_proxy_config *want, int j)
 {
 	char ifname[IF_NAMESIZE];
-	int i, j;
 
-	for (j = 0; j < (int)have->nic_count; j++) {
-		bool wanted = false;
+	return !config_has_nic(want, have->nic_ifindex[j]) &&
+	       !if_indextoname(have->nic_ifindex[j], ifname);
+}
 
-		for (i = 0; i < (int)want->nic_count; i++)
-			wanted |= want->nic_ifindex[i] == have->nic_ifindex[j];
-		if (!wanted && !if_indextoname(have->nic_ifindex[j], ifname))
+/* The first slot of have whose NIC a wanted one may replace, or -1. */
+static int replaced_nic(const struct tsn_proxy_config *have, const struct tsn_proxy_config *want)
+{
+	int j;
+
+	for (j = 0; j < (int)have->nic_count; j++)
+		if (nic_replaceable(have, want, j))
 			return j;
-	}
 	return -1;
 }
 
@@ -439,20 +450,10 @@ static bool nics_adoptable(const struct tsn_proxy_config *have,
 {
 	int i, j, missing = 0, gone = 0;
 
-	for (i = 0; i < (int)want->nic_count; i++) {
-		for (j = 0; j < (int)have->nic_count; j++)
-			if (have->nic_ifindex[j] == want->nic_ifindex[i])
-				break;
-		missing += j == (int)have->nic_count;
-	}
-	for (j = 0; j < (int)have->nic_count; j++) {
-		char ifname[IF_NAMESIZE];
-		bool wanted = false;
-
-		for (i = 0; i < (int)want->nic_count; i++)
-			wanted |= want->nic_ifindex[i] == have->nic_ifindex[j];
-		gone += !wanted && !if_indextoname(have->nic_ifindex[j], ifname);
-	}
+	for (i = 0; i < (int)want->nic_count; i++)
+		missing += !config_has_nic(have, want->nic_ifindex[i]);
+	for (j = 0; j < (int)have->nic_count; j++)
+		gone += nic_replaceable(have, want, j);
 	return missing <= gone;
 }
 
@@ -560,10 +561,7 @@ static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char 
 	if (e)
 		return e;
 	for (i = 0; i < (int)want->nic_count; i++) {
-		for (j = 0; j < (int)have.nic_count; j++)
-			if (have.nic_ifindex[j] == want->nic_ifindex[i])
-				break;
-		if (j < (int)have.nic_count)
+		if (config_has_nic(&have, want->nic_ifindex[i]))
 			continue;
 		/*
 		 * A NIC that was recreated has a new ifindex, and the running datapath's NIC of
