@@ -170,6 +170,51 @@ dp_trace() { # SHAPE CAUSE LOST_IF
 			and .fields.priority.cause == \"$2\" and .fields.priority.lost_at.ifname == \"$3\")" \
 			"$TK_TMP/tr.json")" true
 	fi
+	case $1 in
+	vxlan | geneve | ipip | gre) dp_trace_encap "$1" "$pk" ;;
+	esac
+}
+
+# Tunnel shapes: tun0 encapsulates the pod's skb in place, so tsntrace follows the same skb to
+# nic0 by the fingerprint of the packet inside. Each packet names tun0 as the device that
+# encapsulated it and nic0's first hop as the first with outer headers, and its hops at nic0
+# carry the inner tuple (the pod's, port 5001), flagged "encapsulated".
+dp_trace_encap() { # SHAPE PACKETS-JQ
+	local hops='[.[] | select(.type == "hop" and .ifname == "nic0" and .netns_name == "'$TK_NODE'"
+		and .rc == null)]'
+	tk_log "$1: encapsulation: $(jq -s -c "$2 | .[0].encapsulated" "$TK_TMP/tr.json")"
+	assert_eq "$1: encapsulated by tun0 ($1)" "$(jq -s "$2 | all(.encapsulated.by.ifname == \"tun0\"
+		and .encapsulated.by.kind == \"$1\")" "$TK_TMP/tr.json")" true
+	assert_eq "$1: first outer hop at nic0" "$(jq -s "$2 | all(.encapsulated.first_hop.ifname ==
+		\"nic0\" and .encapsulated.first_hop.netns == \"$TK_NODE\")" "$TK_TMP/tr.json")" true
+	assert_ge "$1: hops at nic0" "$(jq -s "$hops | length" "$TK_TMP/tr.json")" 5
+	assert_eq "$1: nic0 hops carry the inner tuple, flagged" "$(jq -s "$hops | all(.tuple.dport ==
+		5001 and (.flags | index(\"encapsulated\")))" "$TK_TMP/tr.json")" true
+}
+
+# tsntop (tsntrace's programs in aggregate mode) on a tunnel shape: the pod's flow has its
+# nic0 hop, so the verdict is taken there (LOST at vethpod1, priority 0 at the NIC), not left
+# without a NIC hop at tun0.
+dp_top_tunnel() { # SHAPE
+	local j args=()
+	dp_setup "$1"
+	# the htb stand-in for taprio has no priority map of its own: give tsntop taprio's
+	[ "$(tk_tc_kind)" = htb ] && args=(--tc-map 0,1,2,3)
+	nsenter --net="/run/netns/${TK_PODS[0]}" -- "$TK_BUILD/talker" --dst "$TK_LISTEN_IP" \
+		--port 5001 --priority 1 --interval-us 2000 --count 1000000 --duration 60 \
+		--src-port 40001 >/dev/null 2>&1 &
+	tk_defer "kill $!"
+	assert_exit "tsntop --json" 0 "$TK_BUILD/tsntop" --nic "nic0@$TK_NODE" \
+		--netns "${TK_PODS[0]}" --pin-dir "$TK_PIN" "${args[@]}" --json -d 1 --max-iterations 2 </dev/null
+	j=$(tail -n 1 <<<"$TK_OUT" | jq -c '.flows[] | select(.dport == 5001 and .sport == 40001)')
+	tk_log "$1: flow: $(jq -c 'del(.hops)' <<<"$j")"
+	tk_log "$1: hops: $(jq -c '[.hops[]? | .ifname]' <<<"$j")"
+	assert_eq "$1: judged at nic0" "$(jq -r '.hops[] | select(.judged) |
+		.netns + "/" + .ifname' <<<"$j")" "$TK_NODE/nic0"
+	assert_eq "$1: nic0 hops encapsulated" "$(jq -c '[.hops[] | select(has("meta") and .ifname == "nic0" and
+		.netns == "'"$TK_NODE"'") | .encapsulated] | unique' <<<"$j")" '[true]'
+	assert_eq "$1: verdict" "$(jq -r .verdict <<<"$j")" "LOST at vethpod1"
+	assert_eq "$1: nic priority" "$(jq .nic.priority <<<"$j")" 0
 }
 
 test_enforce_snat() { dp_enforce snat auto; }
@@ -302,3 +347,8 @@ test_trace_macvlan() { dp_trace macvlan kept; }
 test_trace_ipvlan() { dp_trace ipvlan kept; }
 test_trace_netkit() { dp_trace netkit netkit-scrub nkpod1; }
 test_trace_netkit_noscrub() { dp_trace netkit-noscrub ip-forward-tos nic0; }
+test_trace_vxlan() { dp_trace vxlan veth-priority-reset vethpod1; }
+test_trace_geneve() { dp_trace geneve veth-priority-reset vethpod1; }
+test_trace_ipip() { dp_trace ipip veth-priority-reset vethpod1; }
+test_trace_gre() { dp_trace gre veth-priority-reset vethpod1; }
+test_top_vxlan() { dp_top_tunnel vxlan; }
