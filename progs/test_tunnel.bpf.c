@@ -32,7 +32,8 @@ int test_tunnel(struct __sk_buff *ctx)
 	struct tsn_tunnel_inner in = {};
 
 	maybe = tsn_tunnel_maybe(ctx, vxlan_port);
-	rc_tunnel = tsn_tunnel_inner(ctx, vxlan_port, &in);
+	rc_tunnel = tsn_tunnel_inner(ctx, TSN_SRC_TC, ETH_HLEN, bpf_ntohs(ctx->protocol),
+				     vxlan_port, &in);
 	inner_off = in.off;
 	inner_proto = in.l3proto;
 	if (!rc_tunnel)

@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Tunnel recognition at a TSN NIC's tc egress: where an overlay (VXLAN, Geneve, IPIP, IPv6 in
- * IPv4, GRE) encapsulated a pod's packet, find the inner L3 header, so that the restore can
- * fingerprint the packet the pod sent (tsn_fp_l3 at the returned offset) instead of the outer
- * headers, which the tunnel device wrote after the save.
+ * Tunnel recognition: where an overlay (VXLAN, Geneve, IPIP, IPv6 in IPv4, GRE) encapsulated a
+ * pod's packet, find the inner L3 header. The restore at a TSN NIC's tc egress fingerprints the
+ * packet the pod sent there (tsn_fp_l3 at the returned offset) instead of the outer headers,
+ * which the tunnel device wrote after the save; tsntrace follows the pod's packet past the
+ * tunnel device the same way (the device encapsulates the same skb in place).
  *
- * Pure: reads the packet with bpf_skb_load_bytes() and nothing else, writes only *in. Outer
- * headers: Ethernet, then IPv4 (no fragments) or IPv6 (tunnel protocol as the first next
- * header: no extension headers). Inner headers: IPv4 or IPv6, directly (IPIP, SIT, GRE
- * protocol 0x0800/0x86DD) or behind an inner Ethernet header (VXLAN, Geneve or GRE protocol
- * 0x6558, transparent Ethernet bridging). Options the header announces (GRE checksum, key and
- * sequence number; Geneve options) are skipped, never interpreted.
+ * Pure: reads the packet with tsn_load_words() (a tc program's skb, or a tracing program's
+ * skb->head) and nothing else, writes only *in. Outer headers: IPv4 (no fragments) or IPv6
+ * (tunnel protocol as the first next header: no extension headers). Inner headers: IPv4 or
+ * IPv6, directly (IPIP, SIT, GRE protocol 0x0800/0x86DD) or behind an inner Ethernet header
+ * (VXLAN, Geneve or GRE protocol 0x6558, transparent Ethernet bridging). Options the header
+ * announces (GRE checksum, key and sequence number; Geneve options) are skipped, never
+ * interpreted.
  */
 #ifndef TSN_TUNNEL_BPF_H
 #define TSN_TUNNEL_BPF_H
@@ -25,6 +27,8 @@
 #define TSN_TUN_PROTO_GRE 47
 #define TSN_TUN_VXLAN_PORT 4789	/* IANA */
 #define TSN_TUN_GENEVE_PORT 6081	/* IANA */
+/* VXLAN's port in Linux before IANA's (the kernel's default), Flannel's and Cilium's */
+#define TSN_TUN_VXLAN_LINUX_PORT 8472
 #define TSN_TUN_VXLAN_HLEN 8
 #define TSN_TUN_VXLAN_FLAG_I 0x08	/* the VNI is valid: a VXLAN header, RFC 7348 */
 #define TSN_TUN_GENEVE_HLEN 8
@@ -42,14 +46,16 @@ struct tsn_tunnel_inner {
 };
 
 /* An inner Ethernet header at off: its EtherType, the L3 header 14 bytes on; IP only. */
-static __always_inline int tsn_tunnel_inner_eth(struct __sk_buff *skb, __u32 off,
+static __always_inline int tsn_tunnel_inner_eth(void *src, enum tsn_src how, __u32 off,
 						struct tsn_tunnel_inner *in)
 {
+	__u64 w = 0;
 	__u16 proto;
 
-	if (bpf_skb_load_bytes(skb, off + 12, &proto, sizeof(proto)))
+	/* the EtherType and the 2 bytes after it: tsn_load_words() reads 4-byte multiples */
+	if (tsn_load_words(src, how, off + 12, &w, 4))
 		return -1;
-	proto = bpf_ntohs(proto);
+	proto = bpf_ntohs((__u16)tsn_hdr_field(&w, 0, 2));
 	if (proto != TSN_TUN_ETH_P_IP && proto != TSN_TUN_ETH_P_IPV6)
 		return -1;
 	in->off = off + TSN_TUN_ETH_HLEN;
@@ -58,11 +64,11 @@ static __always_inline int tsn_tunnel_inner_eth(struct __sk_buff *skb, __u32 off
 }
 
 /* An inner packet of EtherType proto at off (GRE, Geneve): IP directly, or Ethernet. */
-static __always_inline int tsn_tunnel_inner_proto(struct __sk_buff *skb, __u32 off, __u16 proto,
-						  struct tsn_tunnel_inner *in)
+static __always_inline int tsn_tunnel_inner_proto(void *src, enum tsn_src how, __u32 off,
+						  __u16 proto, struct tsn_tunnel_inner *in)
 {
 	if (proto == TSN_TUN_ETH_P_TEB)
-		return tsn_tunnel_inner_eth(skb, off, in);
+		return tsn_tunnel_inner_eth(src, how, off, in);
 	if (proto != TSN_TUN_ETH_P_IP && proto != TSN_TUN_ETH_P_IPV6)
 		return -1;
 	in->off = off;
@@ -112,31 +118,36 @@ static __always_inline bool tsn_tunnel_maybe(struct __sk_buff *skb, __u16 vxlan_
 }
 
 /*
- * 0 and *in set when skb (a tc program's, L2 header at 0) is a tunnel packet of a kind above
- * with an IP packet inside; -1 when it is anything else, which the caller fingerprints as is.
- * vxlan_port: a VXLAN UDP port configured besides 4789 (Linux's old default 8472), or 0.
+ * 0 and *in set when the packet whose outer L3 header (EtherType l3proto, host order) starts at
+ * l3off of src is a tunnel packet of a kind above with an IP packet inside; -1 when it is
+ * anything else, which the caller fingerprints as is. src and how as for tsn_load_words(): a tc
+ * program's skb (L3 at ETH_HLEN), or a tracing program's skb->head (L3 at network_header);
+ * in->off is an offset into the same src. vxlan_port: a VXLAN UDP port configured besides 4789
+ * (Linux's old default 8472), or 0.
  */
-static __always_inline int tsn_tunnel_inner(struct __sk_buff *skb, __u16 vxlan_port,
+static __always_inline int tsn_tunnel_inner(void *src, enum tsn_src how, __u32 l3off,
+					    __u16 l3proto, __u16 vxlan_port,
 					    struct tsn_tunnel_inner *in)
 {
-	__u16 outer = bpf_ntohs(skb->protocol), dport, gre[2];
-	__u8 hdr[8], proto;
+	__u64 w[3] = {};
+	__u16 dport, flags;
+	__u8 proto, b0;
 	__u32 l4;
 
-	if (outer == TSN_TUN_ETH_P_IP) {
-		__u8 ip[20];
-
-		if (bpf_skb_load_bytes(skb, TSN_TUN_ETH_HLEN, ip, sizeof(ip)))
+	if (l3proto == TSN_TUN_ETH_P_IP) {
+		if (tsn_load_words(src, how, l3off, w, TSN_IPV4_HLEN))
 			return -1;
-		/* a fragment's payload is not the start of a tunnel header */
-		if ((ip[6] & 0x3f) || ip[7] || (ip[0] & 0xf) < 5)
+		b0 = tsn_hdr_field(w, 0, 1);
+		/* a fragment's payload is not the start of a tunnel header: no offset, no MF */
+		if ((tsn_hdr_field(w, 6, 1) & 0x3f) || tsn_hdr_field(w, 7, 1) || (b0 & 0xf) < 5)
 			return -1;
-		proto = ip[9];
-		l4 = TSN_TUN_ETH_HLEN + (ip[0] & 0xf) * 4;
-	} else if (outer == TSN_TUN_ETH_P_IPV6) {
-		if (bpf_skb_load_bytes(skb, TSN_TUN_ETH_HLEN + 6, &proto, sizeof(proto)))
+		proto = tsn_hdr_field(w, TSN_IPV4_PROTO_OFF, 1);
+		l4 = l3off + (b0 & 0xf) * 4;
+	} else if (l3proto == TSN_TUN_ETH_P_IPV6) {
+		if (tsn_load_words(src, how, l3off, w, 8))
 			return -1;
-		l4 = TSN_TUN_ETH_HLEN + 40;
+		proto = tsn_hdr_field(w, TSN_IPV6_NEXTHDR_OFF, 1);
+		l4 = l3off + TSN_IPV6_HLEN;
 	} else {
 		return -1;
 	}
@@ -147,12 +158,11 @@ static __always_inline int tsn_tunnel_inner(struct __sk_buff *skb, __u16 vxlan_p
 		return 0;
 	}
 	if (proto == TSN_TUN_PROTO_GRE) {
-		__u16 flags;
 		__u32 hlen = 4;
 
-		if (bpf_skb_load_bytes(skb, l4, gre, sizeof(gre)))
+		if (tsn_load_words(src, how, l4, w, 4))
 			return -1;
-		flags = bpf_ntohs(gre[0]);
+		flags = bpf_ntohs((__u16)tsn_hdr_field(w, 0, 2));
 		/* version 0 only (1 is PPTP's enhanced GRE), no source routing (RFC 1701) */
 		if (flags & (TSN_TUN_GRE_VERSION | TSN_TUN_GRE_ROUTING))
 			return -1;
@@ -162,27 +172,29 @@ static __always_inline int tsn_tunnel_inner(struct __sk_buff *skb, __u16 vxlan_p
 			hlen += 4;
 		if (flags & TSN_TUN_GRE_SEQ)
 			hlen += 4;
-		return tsn_tunnel_inner_proto(skb, l4 + hlen, bpf_ntohs(gre[1]), in);
+		return tsn_tunnel_inner_proto(src, how, l4 + hlen,
+					      bpf_ntohs((__u16)tsn_hdr_field(w, 2, 2)), in);
 	}
 	if (proto != TSN_TUN_PROTO_UDP)
 		return -1;
 	/* the UDP header and the 8 bytes after it: the VXLAN or Geneve base header */
-	if (bpf_skb_load_bytes(skb, l4 + 2, &dport, sizeof(dport)) ||
-	    bpf_skb_load_bytes(skb, l4 + 8, hdr, sizeof(hdr)))
+	if (tsn_load_words(src, how, l4, w, TSN_UDP_HLEN + 8))
 		return -1;
-	dport = bpf_ntohs(dport);
+	dport = bpf_ntohs((__u16)tsn_hdr_field(w, TSN_L4_DPORT_OFF, 2));
+	b0 = tsn_hdr_field(w, TSN_UDP_HLEN, 1);
 	if (dport == TSN_TUN_VXLAN_PORT || (vxlan_port && dport == vxlan_port)) {
-		if (!(hdr[0] & TSN_TUN_VXLAN_FLAG_I))
+		if (!(b0 & TSN_TUN_VXLAN_FLAG_I))
 			return -1;
-		return tsn_tunnel_inner_eth(skb, l4 + 8 + TSN_TUN_VXLAN_HLEN, in);
+		return tsn_tunnel_inner_eth(src, how, l4 + TSN_UDP_HLEN + TSN_TUN_VXLAN_HLEN, in);
 	}
 	if (dport == TSN_TUN_GENEVE_PORT) {
 		/* version 0 (top 2 bits), options length in 4-byte words (low 6 bits) */
-		if (hdr[0] >> 6)
+		if (b0 >> 6)
 			return -1;
-		return tsn_tunnel_inner_proto(skb,
-					      l4 + 8 + TSN_TUN_GENEVE_HLEN + (hdr[0] & 0x3f) * 4,
-					      (__u16)(hdr[2] << 8 | hdr[3]), in);
+		return tsn_tunnel_inner_proto(src, how,
+					      l4 + TSN_UDP_HLEN + TSN_TUN_GENEVE_HLEN + (b0 & 0x3f) * 4,
+					      bpf_ntohs((__u16)tsn_hdr_field(w, TSN_UDP_HLEN + 2, 2)),
+					      in);
 	}
 	return -1;
 }

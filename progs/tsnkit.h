@@ -112,6 +112,7 @@ enum tsn_hop_flags {
 	TSN_HOPF_CLONE = 1 << 2,	/* skb is a clone/copy of a tracked one */
 	TSN_HOPF_FREE = 1 << 3,		/* tracking ends here */
 	TSN_HOPF_RESTORED = 1 << 4,	/* the proxy restored metadata at this hop */
+	TSN_HOPF_ENCAP = 1 << 5,	/* seen inside a tunnel's outer headers (tuple: inner) */
 };
 
 /* One record per hop of a tracked packet. 144 bytes. */

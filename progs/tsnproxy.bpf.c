@@ -42,7 +42,7 @@ const volatile __u32 tsn_restore_flags = TSN_RESTORE_PRIORITY | TSN_RESTORE_TSTA
 const volatile __u32 tsn_nic_netns = 0;
 const volatile bool tsn_have_tai = true;	/* kernel has SKB_CLOCK_TAI (6.11+) */
 /* A VXLAN UDP port besides IANA's 4789: Linux's default, which Flannel and Cilium use. */
-const volatile __u16 tsn_vxlan_port = 8472;
+const volatile __u16 tsn_vxlan_port = TSN_TUN_VXLAN_LINUX_PORT;
 
 /* skb->tstamp clock ids of bpf_skb_set_tstamp() (uapi enum bpf_tstamp_type) */
 #define TSN_BPF_SKB_CLOCK_MONOTONIC 1
@@ -319,7 +319,9 @@ static __noinline struct tsn_track_slot *tsn_restore_lookup_inner(struct __sk_bu
 	struct tsn_tunnel_inner in;
 	__u64 fp;
 
-	if (!tsn_tunnel_maybe(ctx, tsn_vxlan_port) || tsn_tunnel_inner(ctx, tsn_vxlan_port, &in) ||
+	if (!tsn_tunnel_maybe(ctx, tsn_vxlan_port) ||
+	    tsn_tunnel_inner(ctx, TSN_SRC_TC, ETH_HLEN, bpf_ntohs(ctx->protocol), tsn_vxlan_port,
+			     &in) ||
 	    tsn_fp_l3(ctx, TSN_SRC_TC, in.off, in.l3proto, ctx->len, &fp))
 		return NULL;
 	return tsn_restore_lookup(s, addr, fp, tag, netns);

@@ -27,6 +27,7 @@
 
 #include "tsn_track.bpf.h"
 #include "tsn_filter.h"
+#include "tsn_tunnel.bpf.h"
 
 /* 6.2+; only the tc observers use it and they load only with --tc-observe. */
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
@@ -44,6 +45,8 @@ const volatile __u32 tsn_aggregate = 0;
  * was not seen (UDP's stateless consume has no tracepoint).
  */
 const volatile __u64 tsn_agg_inflight_ns = 10000000ULL;
+/* A VXLAN UDP port besides IANA's 4789 whose packets are looked into (tt_parse_inner()). */
+const volatile __u16 tt_vxlan_port = TSN_TUN_VXLAN_LINUX_PORT;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -106,6 +109,7 @@ struct tt_view {
 	__u32 names_done;
 	__u32 _pad;
 	struct tsn_pkt p;
+	struct tsn_pkt inner;	/* the packet inside tunnel headers, see tt_parse_inner() */
 	struct tsn_meta m;
 	__u32 netns;
 	__u32 ifindex;
@@ -372,13 +376,85 @@ static __always_inline void tt_report(struct tt_view *v, __u64 pkt_id)
 		tt_emit(v, pkt_id);
 }
 
+/* ---- tunnels: the pod's packet inside the outer headers a tunnel device wrote ---- */
+
+/*
+ * Could the packet parsed into v->p be a tunnel packet that tsn_tunnel_inner() decodes? Its
+ * outer tuple tells without another read: IPIP, IPv6 in IP, GRE, or UDP to a tunnel port.
+ */
+static __always_inline bool tt_tunnel_outer(const struct tsn_tuple *t)
+{
+	if (t->l3proto != ETH_P_IP && t->l3proto != ETH_P_IPV6)
+		return false;
+	if (t->l4proto == TSN_TUN_PROTO_IPIP || t->l4proto == TSN_TUN_PROTO_IPV6 ||
+	    t->l4proto == TSN_TUN_PROTO_GRE)
+		return true;
+	return t->l4proto == IPPROTO_UDP && tsn_tunnel_udp_port(t->dport, tt_vxlan_port);
+}
+
+static __always_inline int tt_parse_l3(void *src, enum tsn_src how, __u32 off, __u16 l3proto,
+				       __u32 end, struct tsn_pkt *p);
+
+/*
+ * The packet inside the tunnel packet parsed into v->p (outer L3 header at l3off of src, frame
+ * end at end) into v->inner; 0 when there is one. The parse callbacks' tunnel variant.
+ */
+static __always_inline int tt_parse_inner(void *src, enum tsn_src how, __u32 l3off, __u32 end,
+					  struct tt_view *v)
+{
+	struct tsn_tunnel_inner in = {};
+
+	if (!tt_tunnel_outer(&v->p.tuple) ||
+	    tsn_tunnel_inner(src, how, l3off, v->p.tuple.l3proto, tt_vxlan_port, &in))
+		return -1;
+	return tt_parse_l3(src, how, in.off & 0xffff, in.l3proto, end, &v->inner);
+}
+
+/*
+ * One subprogram per source, not inlined: a second header parse inlined at every hook would
+ * take the parse's stack frame twice over the 512-byte limit, and its code is for tunnel
+ * packets only.
+ */
+static __always_inline int tt_parse_inner_kern(void *head, __u32 l3off, __u32 end, struct tt_view *v)
+{
+	return tt_parse_inner(head, TSN_SRC_KERN, l3off, end, v);
+}
+
+static __always_inline int tt_parse_inner_tc(struct __sk_buff *ctx, struct tt_view *v)
+{
+	return tt_parse_inner(ctx, TSN_SRC_TC, ETH_HLEN, v->len, v);
+}
+
+/* The hop sees the tracked packet inside a tunnel: report the inner tuple, flagged. */
+static __always_inline void tt_take_inner(struct tt_view *v)
+{
+	v->p = v->inner;
+	v->flags |= TSN_HOPF_ENCAP;
+}
+
+/*
+ * The tracked skb at this address with other content: did a tunnel device encapsulate it in
+ * place (vxlan_xmit, geneve_xmit, ip_tunnel_xmit push the outer headers onto the same skb)?
+ * Then the packet inside has the tracked fingerprint fp. Asked only after the plain match
+ * failed, so a packet outside any tunnel pays nothing for it.
+ */
+static __always_inline bool tt_encapsulated(void *src, struct tt_view *v, __u64 fp,
+					    int (*parse_inner)(void *, struct tt_view *))
+{
+	if (parse_inner(src, v) || v->inner.fp != fp)
+		return false;
+	tt_take_inner(v);
+	return true;
+}
+
 /*
  * parse(v) fills v->p; returns 0 when the packet could be parsed. Called lazily: an untracked
  * packet that fails the cheap filters (netns, ifname, priority, mark) is never parsed unless a
  * packet is being tracked somewhere (then its fingerprint may continue one).
  */
 static __always_inline void tt_track_emit(struct tt_view *v, void *src, enum tt_mode mode,
-					  int (*parse)(void *, struct tt_view *))
+					  int (*parse)(void *, struct tt_view *),
+					  int (*parse_inner)(void *, struct tt_view *))
 {
 	struct tsn_track_slot *s = tsn_slot_by_skb(v->addr);
 	__u64 now = bpf_ktime_get_ns(), pkt_id;
@@ -393,6 +469,10 @@ static __always_inline void tt_track_emit(struct tt_view *v, void *src, enum tt_
 			goto emit;
 		}
 		if (!parse(src, v) && s->fp == v->p.fp) {
+			pkt_id = s->pkt_id;
+			goto emit;
+		}
+		if (tt_encapsulated(src, v, s->fp, parse_inner)) {
 			pkt_id = s->pkt_id;
 			goto emit;
 		}
@@ -479,7 +559,7 @@ static __always_inline int tt_parse_l3(void *src, enum tsn_src how, __u32 off, _
  * fields; the headers themselves are probe-read either way.
  */
 static __always_inline int tt_parse_skb(struct sk_buff *skb, struct tt_view *v, enum tt_mode mode,
-					enum tt_read how)
+					enum tt_read how, bool inner)
 {
 	bool rx = mode == TT_RX;
 	unsigned char *head, *data;
@@ -502,28 +582,50 @@ static __always_inline int tt_parse_skb(struct sk_buff *skb, struct tt_view *v, 
 	doff = (__u32)(data - head);
 	/* network_header is 0 in a fresh rx skb */
 	off = nh && nh != TSN_SKB_HDR_UNSET ? nh : doff + (rx ? 0 : ETH_HLEN);
+	if (inner)
+		return tt_parse_inner_kern(head, off & 0xffff, doff + v->len, v);
 	return tt_parse_l3(head, TSN_SRC_KERN, off & 0xffff, l3proto, doff + v->len, &v->p);
 }
 
 /* tt_track_emit()'s parse callbacks, one per flavour */
 static __always_inline int tt_parse_skb_tx(void *src, struct tt_view *v)
 {
-	return tt_parse_skb(src, v, TT_TX, TT_READ_PROBE);
+	return tt_parse_skb(src, v, TT_TX, TT_READ_PROBE, false);
+}
+
+static __always_inline int tt_parse_skb_tx_inner(void *src, struct tt_view *v)
+{
+	return tt_parse_skb(src, v, TT_TX, TT_READ_PROBE, true);
 }
 
 static __always_inline int tt_parse_skb_rx(void *src, struct tt_view *v)
 {
-	return tt_parse_skb(src, v, TT_RX, TT_READ_PROBE);
+	return tt_parse_skb(src, v, TT_RX, TT_READ_PROBE, false);
+}
+
+static __always_inline int tt_parse_skb_rx_inner(void *src, struct tt_view *v)
+{
+	return tt_parse_skb(src, v, TT_RX, TT_READ_PROBE, true);
 }
 
 static __always_inline int tt_parse_skb_tx_btf(void *src, struct tt_view *v)
 {
-	return tt_parse_skb(src, v, TT_TX, TT_READ_PLAIN);
+	return tt_parse_skb(src, v, TT_TX, TT_READ_PLAIN, false);
+}
+
+static __always_inline int tt_parse_skb_tx_btf_inner(void *src, struct tt_view *v)
+{
+	return tt_parse_skb(src, v, TT_TX, TT_READ_PLAIN, true);
 }
 
 static __always_inline int tt_parse_skb_rx_btf(void *src, struct tt_view *v)
 {
-	return tt_parse_skb(src, v, TT_RX, TT_READ_PLAIN);
+	return tt_parse_skb(src, v, TT_RX, TT_READ_PLAIN, false);
+}
+
+static __always_inline int tt_parse_skb_rx_btf_inner(void *src, struct tt_view *v)
+{
+	return tt_parse_skb(src, v, TT_RX, TT_READ_PLAIN, true);
 }
 
 /*
@@ -566,10 +668,14 @@ static __always_inline void tt_hop_how(struct sk_buff *skb, struct net_device *d
 		v->drop_reason = aux;
 	if (mode == TT_RX)
 		tt_track_emit(v, skb, mode,
-			      how == TT_READ_PLAIN ? tt_parse_skb_rx_btf : tt_parse_skb_rx);
+			      how == TT_READ_PLAIN ? tt_parse_skb_rx_btf : tt_parse_skb_rx,
+			      how == TT_READ_PLAIN ? tt_parse_skb_rx_btf_inner :
+						     tt_parse_skb_rx_inner);
 	else
 		tt_track_emit(v, skb, mode,
-			      how == TT_READ_PLAIN ? tt_parse_skb_tx_btf : tt_parse_skb_tx);
+			      how == TT_READ_PLAIN ? tt_parse_skb_tx_btf : tt_parse_skb_tx,
+			      how == TT_READ_PLAIN ? tt_parse_skb_tx_btf_inner :
+						     tt_parse_skb_tx_inner);
 }
 
 static __always_inline void tt_hop(struct sk_buff *skb, struct net_device *dev, __u32 hook,
@@ -675,6 +781,11 @@ static __always_inline int tt_parse_tc(void *src, struct tt_view *v)
 			   bpf_ntohs(((struct __sk_buff *)src)->protocol), v->len, &v->p);
 }
 
+static __always_inline int tt_parse_tc_inner(void *src, struct tt_view *v)
+{
+	return tt_parse_inner_tc(src, v);
+}
+
 static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 {
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
@@ -693,7 +804,7 @@ static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 	tsn_skb_meta_tc(ctx, &v->m);
 	__builtin_memset(&v->p, 0, sizeof(v->p));
 	tt_dev_info(v, BPF_CORE_READ(skb, dev), TT_READ_PROBE);
-	tt_track_emit(v, ctx, TT_TX, tt_parse_tc);
+	tt_track_emit(v, ctx, TT_TX, tt_parse_tc, tt_parse_tc_inner);
 	return TC_ACT_UNSPEC;
 }
 

@@ -532,6 +532,8 @@ static json_object *flow_json(const struct top_model *m, const struct top_flow *
 						      json_object_new_string(top_field_name(fl)));
 		json_object_object_add(ho, "changed", ch);
 		tsn_json_add_bool(ho, "judged", i == f->judged);
+		/* seen inside a tunnel's outer headers (the flow's tuple is the inner one) */
+		tsn_json_add_bool(ho, "encapsulated", h->val.flags & TSN_HOPF_ENCAP);
 		json_object_array_add(hops, ho);
 	}
 	json_object_object_add(o, "hops", hops);

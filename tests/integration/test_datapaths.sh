@@ -110,10 +110,14 @@ dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 	dp_observe stop
 	st=$(proxy status --json)
 	tk_log "$shape ${hook[*]}: $(echo "$st" | jq -c '{save_hook: .config.save_hook} + .counters')"
-	assert_eq "tai: priority 1 and tai at nic0" \
-		"$(dp_nic '.dport == 6101 and .priority == 1 and .tstamp_type == "tai" and .tstamp != 0')" $N
-	assert_eq "mono: priority 2 and mono at nic0" \
-		"$(dp_nic '.dport == 6102 and .priority == 2 and .tstamp_type == "mono" and .tstamp != 0')" $N
+	if ((kept)) && [ "$(tk_tc_kind)" = taprio ]; then
+		dp_txtime_taprio_checked
+	else
+		assert_eq "tai: priority 1 and tai at nic0" "$(dp_nic '.dport == 6101 and
+			.priority == 1 and .tstamp_type == "tai" and .tstamp != 0')" $N
+		assert_eq "mono: priority 2 and mono at nic0" "$(dp_nic '.dport == 6102 and
+			.priority == 2 and .tstamp_type == "mono" and .tstamp != 0')" $N
+	fi
 	assert_eq "no txtime: priority 1, no tstamp at nic0" \
 		"$(dp_nic '.dport == 6103 and .priority == 1 and .tstamp == 0')" $N
 	if ((kept)) || [ "$2" = tracepoint ]; then
@@ -140,6 +144,26 @@ dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 		assert_eq "raw 0xB62C frames: priority 2 and tai at nic0" \
 			"$(dp_nic '.ethertype == 46636 and .priority == 2 and .tstamp_type == "tai"')" $N
 	fi
+}
+
+# Shapes that keep the sender's socket on the skb up to nic0 (macvlan, ipvlan) under taprio:
+# taprio's enqueue checks the txtime of every packet of an SO_TXTIME socket against its gate
+# schedule (taprio_enqueue_one -> is_valid_interval, software mode) and drops one whose txtime
+# falls outside an open interval of its traffic class: the talker's txtimes (now + 1 ms) are
+# not aligned to the schedule, so about a quarter of the TAI datagrams pass and MONO ones (a
+# MONO value read as TAI) do not. The veth shapes orphan the skb before nic0 (no sk, no check).
+# So: every txtime datagram at nic0 carries its priority and clock, none with other metadata,
+# and those that are not there are taprio's drops (its own counter, not the observer's).
+dp_txtime_taprio_checked() {
+	local tai mono all drops
+	tai=$(dp_nic '.dport == 6101 and .priority == 1 and .tstamp_type == "tai" and .tstamp != 0')
+	mono=$(dp_nic '.dport == 6102 and .priority == 2 and .tstamp_type == "mono" and
+		.tstamp != 0')
+	all=$(dp_nic '.dport == 6101 or .dport == 6102')
+	drops=$(tk_ns "$TK_NODE" tc -s -j qdisc show dev nic0 root | jq '.[0].drops')
+	tk_log "taprio: $tai tai + $mono mono of $N each at nic0, taprio dropped $drops"
+	assert_eq "txtime datagrams at nic0: all at their priority and clock" "$((tai + mono))" "$all"
+	assert_eq "txtime datagrams not at nic0: dropped by taprio" "$((2 * N - all))" "$drops"
 }
 
 # tsntrace on one shape: pod1's packets reach nic0, are judged there, and the priority loss is
@@ -170,6 +194,51 @@ dp_trace() { # SHAPE CAUSE LOST_IF
 			and .fields.priority.cause == \"$2\" and .fields.priority.lost_at.ifname == \"$3\")" \
 			"$TK_TMP/tr.json")" true
 	fi
+	case $1 in
+	vxlan | geneve | ipip | gre) dp_trace_encap "$1" "$pk" ;;
+	esac
+}
+
+# Tunnel shapes: tun0 encapsulates the pod's skb in place, so tsntrace follows the same skb to
+# nic0 by the fingerprint of the packet inside. Each packet names tun0 as the device that
+# encapsulated it and nic0's first hop as the first with outer headers, and its hops at nic0
+# carry the inner tuple (the pod's, port 5001), flagged "encapsulated".
+dp_trace_encap() { # SHAPE PACKETS-JQ
+	local hops='[.[] | select(.type == "hop" and .ifname == "nic0" and .netns_name == "'$TK_NODE'"
+		and .rc == null)]'
+	tk_log "$1: encapsulation: $(jq -s -c "$2 | .[0].encapsulated" "$TK_TMP/tr.json")"
+	assert_eq "$1: encapsulated by tun0 ($1)" "$(jq -s "$2 | all(.encapsulated.by.ifname == \"tun0\"
+		and .encapsulated.by.kind == \"$1\")" "$TK_TMP/tr.json")" true
+	assert_eq "$1: first outer hop at nic0" "$(jq -s "$2 | all(.encapsulated.first_hop.ifname ==
+		\"nic0\" and .encapsulated.first_hop.netns == \"$TK_NODE\")" "$TK_TMP/tr.json")" true
+	assert_ge "$1: hops at nic0" "$(jq -s "$hops | length" "$TK_TMP/tr.json")" 5
+	assert_eq "$1: nic0 hops carry the inner tuple, flagged" "$(jq -s "$hops | all(.tuple.dport ==
+		5001 and (.flags | index(\"encapsulated\")))" "$TK_TMP/tr.json")" true
+}
+
+# tsntop (tsntrace's programs in aggregate mode) on a tunnel shape: the pod's flow has its
+# nic0 hop, so the verdict is taken there (LOST at vethpod1, priority 0 at the NIC), not left
+# without a NIC hop at tun0.
+dp_top_tunnel() { # SHAPE
+	local j args=()
+	dp_setup "$1"
+	# the htb stand-in for taprio has no priority map of its own: give tsntop taprio's
+	[ "$(tk_tc_kind)" = htb ] && args=(--tc-map 0,1,2,3)
+	nsenter --net="/run/netns/${TK_PODS[0]}" -- "$TK_BUILD/talker" --dst "$TK_LISTEN_IP" \
+		--port 5001 --priority 1 --interval-us 2000 --count 1000000 --duration 60 \
+		--src-port 40001 >/dev/null 2>&1 &
+	tk_defer "kill $!"
+	assert_exit "tsntop --json" 0 "$TK_BUILD/tsntop" --nic "nic0@$TK_NODE" \
+		--netns "${TK_PODS[0]}" --pin-dir "$TK_PIN" "${args[@]}" --json -d 1 --max-iterations 2 </dev/null
+	j=$(tail -n 1 <<<"$TK_OUT" | jq -c '.flows[] | select(.dport == 5001 and .sport == 40001)')
+	tk_log "$1: flow: $(jq -c 'del(.hops)' <<<"$j")"
+	tk_log "$1: hops: $(jq -c '[.hops[]? | .ifname]' <<<"$j")"
+	assert_eq "$1: judged at nic0" "$(jq -r '.hops[] | select(.judged) |
+		.netns + "/" + .ifname' <<<"$j")" "$TK_NODE/nic0"
+	assert_eq "$1: nic0 hops encapsulated" "$(jq -c '[.hops[] | select(has("meta") and .ifname == "nic0" and
+		.netns == "'"$TK_NODE"'") | .encapsulated] | unique' <<<"$j")" '[true]'
+	assert_eq "$1: verdict" "$(jq -r .verdict <<<"$j")" "LOST at vethpod1"
+	assert_eq "$1: nic priority" "$(jq .nic.priority <<<"$j")" 0
 }
 
 test_enforce_snat() { dp_enforce snat auto; }
@@ -302,3 +371,8 @@ test_trace_macvlan() { dp_trace macvlan kept; }
 test_trace_ipvlan() { dp_trace ipvlan kept; }
 test_trace_netkit() { dp_trace netkit netkit-scrub nkpod1; }
 test_trace_netkit_noscrub() { dp_trace netkit-noscrub ip-forward-tos nic0; }
+test_trace_vxlan() { dp_trace vxlan veth-priority-reset vethpod1; }
+test_trace_geneve() { dp_trace geneve veth-priority-reset vethpod1; }
+test_trace_ipip() { dp_trace ipip veth-priority-reset vethpod1; }
+test_trace_gre() { dp_trace gre veth-priority-reset vethpod1; }
+test_top_vxlan() { dp_top_tunnel vxlan; }

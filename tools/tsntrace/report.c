@@ -67,6 +67,11 @@ struct tt_pkt {
 	__u32 drop_reason;
 	__u64 clones[4];		/* skbs first seen as clones/copies: their drops are theirs */
 	unsigned int nclones;
+	/* the first hop that saw the packet inside a tunnel's outer headers, and the device
+	 * whose transmit wrote them: the hop before (pkt_encap()) */
+	bool encap;
+	int encap_hop;
+	struct tt_hop encap_at, encap_by;
 };
 
 struct tt_report {
@@ -387,6 +392,35 @@ static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *
 }
 
 /*
+ * The first hop of a packet inside tunnel headers (TSN_HOPF_ENCAP): a tunnel device pushed them
+ * onto the same skb in its transmit, which is the packet's previous hop with metadata (the
+ * tunnel device's net_dev_start_xmit on the tracepoint backend). Before pkt_hop() moves prev.
+ */
+static void pkt_encap(struct tt_pkt *p, const struct tt_hop *h, int idx, __u32 flags)
+{
+	if (!(flags & TSN_HOPF_ENCAP) || p->encap || !p->have_meta)
+		return;
+	p->encap = true;
+	p->encap_hop = idx;
+	p->encap_at = *h;
+	p->encap_at.func = NULL;
+	p->encap_by = p->prev;
+	p->encap_by.func = NULL;
+}
+
+static json_object *encap_json(const struct tt_pkt *p)
+{
+	json_object *o = json_object_new_object(), *by = json_object_new_object();
+
+	json_object_object_add(o, "first_hop", hop_ref_json(p->encap_hop, &p->encap_at));
+	tsn_json_add_str(by, "netns", tt_netns_name(p->encap_by.netns));
+	tsn_json_add_str(by, "ifname", p->encap_by.ifname);
+	tsn_json_add_str(by, "kind", p->encap_by.kind);
+	json_object_object_add(o, "by", by);
+	return o;
+}
+
+/*
  * A packet is judged at its last egress hop; a packet with none is judged at its last hop
  * when it has more than one. A single hop that is not an egress hop compared nothing: such a
  * packet neither kept nor lost a field, and does not count towards --expect's verdict.
@@ -494,6 +528,8 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 		json_object_object_add(o, "judged_at", hop_ref_json(p->have_judge ?
 								   p->judge_hop : p->prev_hop, j));
 	tsn_json_add_bool(o, "origin_seen", p->origin_seen);
+	if (p->encap)
+		json_object_object_add(o, "encapsulated", encap_json(p));
 	fields = json_object_new_object();
 	for (f = 0; f < TT_F__MAX && p->have_meta; f++) {
 		json_object *fo = json_object_new_object();
@@ -549,6 +585,13 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 				p->path[i].ifname[0] ? p->path[i].ifname : "-");
 		}
 		fprintf(r->out, "%s\n", p->path_truncated ? " ..." : "");
+		if (p->encap)
+			fprintf(r->out,
+				"  encapsulated by %s/%s (%s), in outer headers from hop %d %s/%s %s on\n",
+				tt_netns_name(p->encap_by.netns), p->encap_by.ifname,
+				p->encap_by.kind[0] ? p->encap_by.kind : "-", p->encap_hop,
+				tt_netns_name(p->encap_at.netns), p->encap_at.ifname,
+				tt_hook_name(p->encap_at.hook));
 		if (p->have_meta && !p->origin_seen)
 			fprintf(r->out,
 				"  origin not seen: first seen at %s/%s %s, after the packet left its sender (the filter matched mid-path); not judged\n",
@@ -654,7 +697,7 @@ static void text_hop(struct tt_report *r, json_object *o)
 static json_object *flags_json(__u32 flags)
 {
 	static const char *const names[] = { "first", "by_fingerprint", "clone", "free",
-					     "restored" };
+					     "restored", "encapsulated" };
 	json_object *a = json_object_new_array();
 	unsigned int i;
 
@@ -742,6 +785,7 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 	o = json_object_new_object();
 	changes = json_object_new_array();
 	changed = json_object_new_array();
+	pkt_encap(p, &hop, idx, h->flags);
 	pkt_hop(r, p, &hop, idx, changes, changed);
 
 	tsn_json_add_str(o, "type", "hop");
