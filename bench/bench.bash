@@ -117,11 +117,17 @@ bench_floor_pps() { # PRIORITY
 	bench_bpfstats --no-stats --empty-tp "$(bench_tt_tp_list)" -- "bench_pps $1" | head -1
 }
 
-# Per-hook cost of the running programs named PREFIX*, paired with empty programs on the same
-# tracepoints in the same flood (bpf_stats adds some 30 ns per run to both). One line per hook:
-# tracepoint runs_per_packet ns/run empty_ns/run logic_ns_per_packet
-bench_hook_costs() { # PREFIX PRIORITY
-	bench_bpfstats --prefix "$1" --empty-tp "$(bench_tt_tp_list)" -- "bench_pps $2 >/dev/null" |
+# Per-hook cost of the programs named PREFIX* that process PID holds, paired with empty programs
+# on the same tracepoints in the same flood (bpf_stats adds some 30 ns per run to both); only
+# those: other instances of the tool on the machine have programs of the same names. One line
+# per hook: tracepoint runs_per_packet ns/run empty_ns/run logic_ns_per_packet
+bench_hook_costs() { # PREFIX PRIORITY PID
+	local ids
+	# the process' program fds say prog_id in their fdinfo (bpftool's pids need an iterator)
+	ids=$(awk '$1 == "prog_id:" {print $2}' "/proc/$3"/fdinfo/* 2>/dev/null | sort -u |
+		paste -sd,)
+	bench_bpfstats --prefix "$1" --empty-tp "$(bench_tt_tp_list)" --ids "$ids" -- \
+		"bench_pps $2 >/dev/null" |
 		jq -r --arg p "$1" --argjson n "$N" '
 		def per_run: if .run_cnt > 0 then .run_time_ns / .run_cnt else 0 end;
 		[to_entries[] | select(.value.attach)] as $all |

@@ -18,7 +18,7 @@ set -uo pipefail
 # shellcheck source=bench/bench.bash
 source "$(dirname "$0")/bench.bash"
 bench_init tsntop.sh 100000 3 241 ratio,hook,cpu "$@"
-TOP=$TK_BUILD/tsntop
+TOP=${TSNTOP:-$TK_BUILD/tsntop}	# TSNTOP=PATH: another build (A/B)
 PORT=5001
 HZ=$(getconf CLK_TCK)
 
@@ -77,7 +77,7 @@ fi
 if bench_part hook; then
 samples=$(for ((r = 1; r <= ROUNDS; r++)); do
 	start_top
-	bench_hook_costs tsn_tp_ 1 | sed "s/\$/ $r/"
+	bench_hook_costs tsn_tp_ 1 "$TOP_PID" | sed "s/\$/ $r/"
 	stop_top
 done)
 echo "# per-hook cost of tsntop, $ROUNDS rounds (bpf_stats, paired with empty programs)"

@@ -16,7 +16,7 @@ set -uo pipefail
 # shellcheck source=bench/bench.bash
 source "$(dirname "$0")/bench.bash"
 bench_init tsntrace.sh 20000 3 240 attach,events,ratio,hook "$@"
-TT=$TK_BUILD/tsntrace
+TT=${TSNTRACE:-$TK_BUILD/tsntrace}	# TSNTRACE=PATH: another build (A/B)
 PORT=5001
 
 now() { date +%s.%N; }
@@ -119,7 +119,7 @@ for mode in nomatch match; do
 			start_tt /dev/null --json --netns "tk$ID-pod1" --dport "$PORT" \
 				--ringbuf-size 64m
 		fi
-		bench_hook_costs tsn_tp_ 3 | sed "s/\$/ $r/"
+		bench_hook_costs tsn_tp_ 3 "$TT_PID" | sed "s/\$/ $r/"
 		stop_tt
 	done)
 	echo "# per-hook cost, filter $mode, $ROUNDS rounds (bpf_stats, paired with empty programs)"

@@ -13,6 +13,8 @@
  * --empty-tp TP,TP... attaches empty programs to exactly these tracepoints instead (no tc
  * program): the hooks tsntrace and tsntop use. Each program's entry names the tracepoint it
  * is attached to ("attach"), so that a tool's program pairs with the empty one on its hook.
+ * --ids ID,... counts only these programs and this run's own empty ones: on a machine where
+ * other instances of the same tool (or bench) run, their programs have the same names.
  *
  *   bpfstats [--prefix tsn_] [--empty IF [--no-xmit] [--no-free] [--empty-tc NETNS:IF]]
  *            [--empty-tp TP,...] [--no-stats] --
@@ -40,7 +42,7 @@
 #define MAX_PROGS 256
 #define USAGE                                                                            \
 	"usage: bpfstats [--prefix P] [--empty IF [--no-xmit] [--no-free] [--empty-tc NETNS:IF]] " \
-	"[--empty-tp TP,...] [--no-stats] -- CMD..."
+	"[--empty-tp TP,...] [--ids ID,...] [--no-stats] -- CMD..."
 
 /* Attach (prog_fd >= 0) or detach the empty tc program on "NETNS:IF"'s egress. */
 static int netns_tc(const char *spec, struct tsn_tc_hook *h, int prog_fd)
@@ -113,6 +115,34 @@ static void attach_name(const struct bpf_prog_info *info, char *out, size_t len)
 	btf__free(btf);
 }
 
+/* --ids, and the ids of this run's empty programs: when only_ids, nothing else is counted */
+static char id_list[4096];
+static bool only_ids;
+
+static bool id_wanted(__u32 id)
+{
+	char key[16];
+
+	snprintf(key, sizeof(key), ",%u,", id);
+	return !only_ids || strstr(id_list, key);
+}
+
+static void want_empty_ids(struct bench_empty_bpf *skel)
+{
+	struct bpf_program *prog;
+	struct bpf_prog_info info;
+	__u32 len;
+	size_t n;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		n = strlen(id_list);
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			snprintf(id_list + n, sizeof(id_list) - n, "%u,", info.id);
+	}
+}
+
 static int snapshot(const char *prefix, struct prog_stat *out)
 {
 	__u32 id = 0;
@@ -123,8 +153,11 @@ static int snapshot(const char *prefix, struct prog_stat *out)
 		__u32 len = sizeof(info);
 		int fd = bpf_prog_get_fd_by_id(id);
 
-		if (fd < 0)
+		if (fd < 0 || !id_wanted(id)) {
+			if (fd >= 0)
+				close(fd);
 			continue;
+		}
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
 		    (!strncmp(info.name, prefix, strlen(prefix)) ||
 		     !strncmp(info.name, "tk_empty_", 9))) {
@@ -150,6 +183,7 @@ int main(int argc, char **argv)
 		{ "no-free", no_argument, NULL, 'f' },
 		{ "empty-tc", required_argument, NULL, 't' },
 		{ "empty-tp", required_argument, NULL, 'T' },
+		{ "ids", required_argument, NULL, 'i' },
 		{},
 	};
 	struct prog_stat before[MAX_PROGS], after[MAX_PROGS];
@@ -172,6 +206,10 @@ int main(int argc, char **argv)
 		case 'f': frees = false; break;
 		case 't': empty_tc = optarg; break;
 		case 'T': empty_tp = optarg; break;
+		case 'i':
+			only_ids = true;
+			snprintf(id_list, sizeof(id_list), ",%s,", optarg);
+			break;
 		default:
 			pr_warn(USAGE);
 			return 2;
@@ -227,6 +265,8 @@ int main(int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	if (skel)
+		want_empty_ids(skel);
 	nb = snapshot(prefix, before);
 	pid = fork();
 	if (pid == 0) {
