@@ -3,18 +3,22 @@
 #
 # tsntop benchmark (not a test: it prints figures, it asserts nothing). Over the fixture, a pod
 # floods the NIC as fast as it can; rounds alternate without and with tsntop running (no filter:
-# every packet of the node is followed and aggregated in the kernel). Reported: pps with / pps
-# without, and tsntop's own CPU use (utime + stime from /proc/PID/stat, in % of one CPU) at -d 1
+# every packet of the node is followed and aggregated in the kernel), side by side with the floor
+# (empty programs on tsntop's tracepoints, statistics off) and a peer (a bpftrace script counting
+# packets per hook, device and priority over the same tracepoints; skipped when bpftrace is not
+# installed). Reported: pps with / pps without; per hook, ns per run of tsntop's programs minus
+# an empty program's on the same tracepoint (bpf_stats, both in the same flood); tsntop's own CPU
+# use (utime + stime from /proc/PID/stat, in % of one CPU) at -d 1
 # over 10 s with a talker at 20000 pps, and on an idle node. The datapath cost of the BPF
 # programs is in the pps ratio (it is charged to the senders), not in tsntop's CPU.
 #
-#   bench/tsntop.sh [--packets N] [--rounds R] [--id ID]
+#   bench/tsntop.sh [--packets N] [--rounds R] [--id ID] [--parts ratio,hook,cpu]
 set -uo pipefail
 
 # shellcheck source=bench/bench.bash
 source "$(dirname "$0")/bench.bash"
-bench_init tsntop.sh 100000 3 241 "$@"
-TOP=$TK_BUILD/tsntop
+bench_init tsntop.sh 100000 3 241 ratio,hook,cpu "$@"
+TOP=${TSNTOP:-$TK_BUILD/tsntop}	# TSNTOP=PATH: another build (A/B)
 PORT=5001
 HZ=$(getconf CLK_TCK)
 
@@ -36,20 +40,51 @@ stop_top() {
 
 flood_pps() { bench_pps 1; }
 
+# What a user would write instead of tsntop: packets per hook, device and priority
+PEER_SCRIPT="$(bench_tt_bt_probes) {
+	\$skb = (struct sk_buff *)args->skbaddr;
+	@pkts[probe, \$skb->dev->ifindex, \$skb->priority] = count();
+}"
+
 echo "# tsntop bench: $(uname -r), $(nproc) CPUs, $N packets per flood, $ROUNDS rounds"
-ratios=()
+if bench_part ratio; then
+command -v bpftrace >/dev/null || echo "# peer part skipped: bpftrace is not installed"
+ratios=() floors=() peers=()
 for ((r = 1; r <= ROUNDS; r++)); do
 	off=$(flood_pps)
+	floor=$(bench_floor_pps 1)
 	start_top
 	on=$(flood_pps)
 	stop_top
+	peer=
+	if bench_bpftrace "$TK_TMP/bt.out" "$PEER_SCRIPT"; then
+		peer=$(flood_pps)
+		bench_bpftrace_stop
+		peers+=("$(bench_ratio "$peer" "$off")")
+	fi
 	ratio=$(bench_ratio "$on" "$off")
 	lost=$(grep -a '}$' "$TK_TMP/top.json" | tail -n 1 | jq -c .lost)
 	ratios+=("$ratio")
-	printf "round %d: without %d pps, with tsntop %d pps, ratio %s (tsntop lost %s)\n" \
-		"$r" "$off" "$on" "$ratio" "$lost"
+	floors+=("$(bench_ratio "$floor" "$off")")
+	printf "round %d: without %d pps, floor %d (%s), with tsntop %d pps, ratio %s (tsntop lost %s)%s\n" \
+		"$r" "$off" "$floor" "${floors[-1]}" "$on" "$ratio" "$lost" \
+		"${peer:+, bpftrace $peer (${peers[-1]})}"
 done
-echo "pps ratio with/without tsntop (median): $(bench_median "${ratios[@]}")"
+echo "pps ratio to without (median of $ROUNDS): floor $(bench_median "${floors[@]}")," \
+	"tsntop $(bench_median "${ratios[@]}"), bpftrace peer $(bench_median "${peers[@]}")"
+fi
+
+if bench_part hook; then
+samples=$(for ((r = 1; r <= ROUNDS; r++)); do
+	start_top
+	bench_hook_costs tsn_tp_ 1 "$TOP_PID" | sed "s/\$/ $r/"
+	stop_top
+done)
+echo "# per-hook cost of tsntop, $ROUNDS rounds (bpf_stats, paired with empty programs)"
+bench_hook_table "$samples"
+fi
+
+bench_part cpu || exit 0
 
 # tsntop's own CPU over SECS seconds of the current traffic
 top_cpu() { # LABEL SECS

@@ -3,15 +3,20 @@
 #
 # tsntrace benchmark (not a test): attach time, event throughput without loss, and the
 # datapath cost as talker pps with tsntrace attached (filter matching nothing; filter matching
-# the flow) divided by pps without it, measured in one run, alternating, over the fixture.
+# the flow) divided by pps without it, measured in one run, alternating, over the fixture, side
+# by side with its floor (empty programs on the same tracepoints, statistics off) and a peer (a
+# bpftrace script over the same tracepoints with the same filter; skipped when bpftrace is not
+# installed); then per hook, ns per run of each program minus an empty program's on the same
+# tracepoint (bpf_stats, both in the same flood).
 #
 #   bench/tsntrace.sh [--packets N] [--rounds R] [--id ID]
+#                     [--parts attach,events,ratio,hook]   (default: all)
 set -uo pipefail
 
 # shellcheck source=bench/bench.bash
 source "$(dirname "$0")/bench.bash"
-bench_init tsntrace.sh 20000 3 240 "$@"
-TT=$TK_BUILD/tsntrace
+bench_init tsntrace.sh 20000 3 240 attach,events,ratio,hook "$@"
+TT=${TSNTRACE:-$TK_BUILD/tsntrace}	# TSNTRACE=PATH: another build (A/B)
 PORT=5001
 
 now() { date +%s.%N; }
@@ -35,8 +40,11 @@ pps() { bench_pps 3; }
 
 echo "# tsntrace bench: $(uname -r), $(nproc) CPUs, $N packets per run, $ROUNDS rounds"
 
+# The filter matching nothing: an address the fixture never sends to
+NOMATCH_DST=192.0.2.0/24
+
 # 1. attach time: from exec to --ready-file (open + load + attach), and the attach part alone
-for i in 1 2 3; do
+bench_part attach && for i in 1 2 3; do
 	t0=$(now)
 	start_tt "$TK_TMP/attach.out" -v --backend tracepoint
 	t1=$(now)
@@ -46,6 +54,7 @@ for i in 1 2 3; do
 done
 
 # 2. event throughput: every hop of every packet, JSON to /dev/null, must lose nothing
+if bench_part events; then
 start_tt "$TK_TMP/tp.json" --json --netns "tk$ID-pod1" --dport "$PORT" --ringbuf-size 64m
 t0=$(now)
 tk_talk "$ID" 1 --port "$PORT" --count "$N" --interval-us 0 >/dev/null
@@ -54,23 +63,66 @@ stop_tt
 c=$(tail -n 1 "$TK_TMP/tp.json")
 echo "$(jq .events <<<"$c") $(jq .events_lost <<<"$c") $t0 $t1" |
 	awk '{printf "events: %d in %.2f s = %.0f events/s, lost %d\n", $1, $4 - $3, $1 / ($4 - $3), $2}'
+fi
 
-# 3. datapath cost, alternating: none | filter matching nothing | filter matching the flow
-declare -A sum
+# What a user would write instead: the same tracepoints, reading priority, tstamp and mark, and
+# the same filter (IPv4 destination in 192.0.2.0/24: the first three bytes, little-endian), one
+# line per selected hop.
+PEER_SCRIPT="$(bench_tt_bt_probes) {
+	\$skb = (struct sk_buff *)args->skbaddr;
+	\$ip = (struct iphdr *)(\$skb->head + \$skb->network_header);
+	if ((\$ip->daddr & 0xffffff) == 0x0200c0) {
+		printf(\"%s %d %d %u\\n\", probe, \$skb->priority, \$skb->tstamp, \$skb->mark);
+	}
+}"
+
+# 3. datapath cost, alternating: none | floor | filter matching nothing | filter matching the
+#    flow | peer (bpftrace, filter matching nothing)
+if bench_part ratio; then
+command -v bpftrace >/dev/null || echo "# peer part skipped: bpftrace is not installed"
+r_floor=() r_nomatch=() r_match=() r_peer=()
 for ((r = 1; r <= ROUNDS; r++)); do
 	base=$(pps)
-	start_tt /dev/null --dst 192.0.2.0/24
+	floor=$(bench_floor_pps 3)
+	start_tt /dev/null --dst "$NOMATCH_DST"
 	nomatch=$(pps)
 	stop_tt
 	start_tt "$TK_TMP/m.json" --json --netns "tk$ID-pod1" --dport "$PORT" --ringbuf-size 64m
 	match=$(pps)
 	stop_tt
 	lost=$(tail -n 1 "$TK_TMP/m.json" | jq .events_lost)
-	echo "round $r: baseline $base pps, no-match $nomatch pps, match $match pps (lost $lost)"
-	sum[base]=$((${sum[base]:-0} + base))
-	sum[nomatch]=$((${sum[nomatch]:-0} + nomatch))
-	sum[match]=$((${sum[match]:-0} + match))
+	peer=
+	if bench_bpftrace "$TK_TMP/bt.out" "$PEER_SCRIPT"; then
+		peer=$(pps)
+		bench_bpftrace_stop
+		r_peer+=("$(bench_ratio "$peer" "$base")")
+	fi
+	r_floor+=("$(bench_ratio "$floor" "$base")")
+	r_nomatch+=("$(bench_ratio "$nomatch" "$base")")
+	r_match+=("$(bench_ratio "$match" "$base")")
+	echo "round $r: baseline $base pps, floor $floor (${r_floor[-1]}), no-match $nomatch" \
+		"(${r_nomatch[-1]}), match $match (${r_match[-1]}, lost $lost)${peer:+, bpftrace $peer (${r_peer[-1]})}"
 done
-awk -v b="${sum[base]}" -v n="${sum[nomatch]}" -v m="${sum[match]}" 'BEGIN {
-	printf "pps ratio (attached / baseline): filter matching nothing %.2f, matching the flow %.2f\n",
-		n / b, m / b }'
+echo "pps ratio to baseline (median of $ROUNDS): floor $(bench_median "${r_floor[@]}")," \
+	"filter matching nothing $(bench_median "${r_nomatch[@]}"), matching the flow" \
+	"$(bench_median "${r_match[@]}"), bpftrace peer (matching nothing)" \
+	"$(bench_median "${r_peer[@]}")"
+fi
+
+# 4. per hook: what each program adds to an empty one on its tracepoint, per packet of the flood
+if bench_part hook; then
+for mode in nomatch match; do
+	samples=$(for ((r = 1; r <= ROUNDS; r++)); do
+		if [ "$mode" = nomatch ]; then
+			start_tt /dev/null --dst "$NOMATCH_DST"
+		else
+			start_tt /dev/null --json --netns "tk$ID-pod1" --dport "$PORT" \
+				--ringbuf-size 64m
+		fi
+		bench_hook_costs tsn_tp_ 3 "$TT_PID" | sed "s/\$/ $r/"
+		stop_tt
+	done)
+	echo "# per-hook cost, filter $mode, $ROUNDS rounds (bpf_stats, paired with empty programs)"
+	bench_hook_table "$samples"
+done
+fi

@@ -8,6 +8,15 @@
  * id and one event per hop goes to the ring buffer. Nothing is emitted for packets the filter
  * did not select, and a failed reservation is counted, never dropped silently.
  *
+ * Only selecting hooks (TT_SELECT: where a packet can first appear, its transmit being queued on
+ * a device and its receive) start tracking a packet or continue one by fingerprint. The other
+ * hooks (TT_FOLLOW, and every free and after-xmit hook) report tracked packets only: they exit
+ * when nothing was ever tracked, and else after one lookup of the skb's address, reading
+ * nothing of an skb that is not in the table (tt_follow_candidate()). A packet passes a
+ * selecting hook before any follow-only one (net_dev_queue fires after the tc egress hook and
+ * before the qdisc and the driver), and a new skb object made from a tracked one (clone, copy,
+ * veth XDP rebuild) is queued or received before it reaches a follow-only hook.
+ *
  * Programs (all autoload-controlled by userspace, which picks a backend at run time):
  *   tsn_tp_*    tp_btf on the net/qdisc/skb tracepoints       (tracepoint backend, always)
  *   tsn_tc_obs* tc observers for --tc-observe, return TC_ACT_UNSPEC
@@ -37,6 +46,12 @@ const volatile struct tsn_filter tsn_filter = {};
 /* A freed packet's fingerprint may be continued by a new skb only this soon after (rebuilds
  * happen within microseconds; a later packet with equal content is a different packet). */
 const volatile __u64 tsn_fp_window_ns = 50000000ULL;
+/*
+ * Set by the loader where the kernel has bpf_rdonly_cast (6.2+): the tracepoint backend reads
+ * packet headers with plain loads, not a probe-read helper call per read. Unset, the verifier
+ * prunes that branch and its kfunc call.
+ */
+const volatile __u32 tsn_headers_btf = 0;
 /* tsntop: aggregate into tsn_agg_flows/tsn_agg_hops instead of emitting events. */
 const volatile __u32 tsn_aggregate = 0;
 /*
@@ -92,6 +107,12 @@ enum tt_mode {
 	TT_RX,		/* skb->data at L3 (after eth_type_trans) */
 	TT_FREE,	/* being freed: report if tracked, then forget */
 	TT_ADDR,	/* after driver xmit: the skb may already be gone, match by address only */
+};
+
+/* May this hook start following a packet (filter, fingerprint continuation)? */
+enum tt_sel {
+	TT_SELECT,	/* a packet can first appear here */
+	TT_FOLLOW,	/* report tracked packets only */
 };
 
 /* How a tracing program reads the fields of its skb and device. */
@@ -447,17 +468,41 @@ static __always_inline bool tt_encapsulated(void *src, struct tt_view *v, __u64 
 	return true;
 }
 
+/* A hook that only reports packets already tracked: never one that starts tracking. */
+static __always_inline bool tt_follow_only(enum tt_mode mode, enum tt_sel sel)
+{
+	return sel == TT_FOLLOW || mode == TT_FREE || mode == TT_ADDR;
+}
+
+/*
+ * Could skb be a tracked packet? The fast exit of a follow-only hook: nothing tracked since
+ * load, or no slot holds this address. One global load, or the address and one table lookup;
+ * the skb itself is not read. A slot that names the address may still be stale: tt_track_emit()
+ * validates it.
+ */
+static __always_inline bool tt_follow_candidate(const void *skb)
+{
+	struct tsn_track_slot *s;
+	__u64 addr;
+
+	if (!tsn_tracked_any)
+		return false;
+	addr = tsn_addr(skb);
+	s = tsn_slot_by_skb(addr);
+	return s && s->skb == addr;
+}
+
 /*
  * parse(v) fills v->p; returns 0 when the packet could be parsed. Called lazily: an untracked
  * packet that fails the cheap filters (netns, ifname, priority, mark) is never parsed unless a
  * packet is being tracked somewhere (then its fingerprint may continue one).
  */
 static __always_inline void tt_track_emit(struct tt_view *v, void *src, enum tt_mode mode,
-					  int (*parse)(void *, struct tt_view *),
+					  enum tt_sel sel, int (*parse)(void *, struct tt_view *),
 					  int (*parse_inner)(void *, struct tt_view *))
 {
 	struct tsn_track_slot *s = tsn_slot_by_skb(v->addr);
-	__u64 now = bpf_ktime_get_ns(), pkt_id;
+	__u64 now, pkt_id;
 	bool parsed = false;
 
 	if (!s)
@@ -478,9 +523,10 @@ static __always_inline void tt_track_emit(struct tt_view *v, void *src, enum tt_
 		}
 		parsed = true;
 	}
-	if (mode == TT_FREE || mode == TT_ADDR)
-		return;		/* tracking never starts at a free or after xmit */
+	if (tt_follow_only(mode, sel))
+		return;		/* tracking never starts here */
 
+	now = bpf_ktime_get_ns();
 	if (tsn_tracked_any) {
 		if (!parsed && parse(src, v))
 			return;
@@ -556,7 +602,8 @@ static __always_inline int tt_parse_l3(void *src, enum tsn_src how, __u32 off, _
 /*
  * The packet of a tracing program's skb. At TT_RX the skb is at its receive point, where the L3
  * header follows the data pointer; else network_header says where it is. how reads the skb's
- * fields; the headers themselves are probe-read either way.
+ * fields; the headers are read with plain loads where both the skb is BTF-typed and the kernel
+ * has bpf_rdonly_cast (tsn_headers_btf), else probe-read.
  */
 static __always_inline int tt_parse_skb(struct sk_buff *skb, struct tt_view *v, enum tt_mode mode,
 					enum tt_read how, bool inner)
@@ -584,6 +631,8 @@ static __always_inline int tt_parse_skb(struct sk_buff *skb, struct tt_view *v, 
 	off = nh && nh != TSN_SKB_HDR_UNSET ? nh : doff + (rx ? 0 : ETH_HLEN);
 	if (inner)
 		return tt_parse_inner_kern(head, off & 0xffff, doff + v->len, v);
+	if (how == TT_READ_PLAIN && tsn_headers_btf)
+		return tt_parse_l3(head, TSN_SRC_BTF, off & 0xffff, l3proto, doff + v->len, &v->p);
 	return tt_parse_l3(head, TSN_SRC_KERN, off & 0xffff, l3proto, doff + v->len, &v->p);
 }
 
@@ -633,12 +682,14 @@ static __always_inline int tt_parse_skb_rx_btf_inner(void *src, struct tt_view *
  * read at all: after ndo_start_xmit it may already be freed on another CPU.
  */
 static __always_inline void tt_hop_how(struct sk_buff *skb, struct net_device *dev, __u32 hook,
-				       enum tt_mode mode, __u32 aux, __u32 len, __u64 func_ip,
-				       enum tt_read how)
+				       enum tt_mode mode, enum tt_sel sel, __u32 aux, __u32 len,
+				       __u64 func_ip, enum tt_read how)
 {
 	struct tt_view *v;
 
 	if (!skb)
+		return;
+	if (tt_follow_only(mode, sel) && !tt_follow_candidate(skb))
 		return;
 	v = tt_view_get();
 	if (!v)
@@ -667,28 +718,33 @@ static __always_inline void tt_hop_how(struct sk_buff *skb, struct net_device *d
 	if (mode == TT_FREE)
 		v->drop_reason = aux;
 	if (mode == TT_RX)
-		tt_track_emit(v, skb, mode,
+		tt_track_emit(v, skb, mode, sel,
 			      how == TT_READ_PLAIN ? tt_parse_skb_rx_btf : tt_parse_skb_rx,
 			      how == TT_READ_PLAIN ? tt_parse_skb_rx_btf_inner :
 						     tt_parse_skb_rx_inner);
 	else
-		tt_track_emit(v, skb, mode,
+		tt_track_emit(v, skb, mode, sel,
 			      how == TT_READ_PLAIN ? tt_parse_skb_tx_btf : tt_parse_skb_tx,
 			      how == TT_READ_PLAIN ? tt_parse_skb_tx_btf_inner :
 						     tt_parse_skb_tx_inner);
 }
 
+/*
+ * The fentry and kprobe-multi backends' hops: their functions are not sorted into first
+ * appearances, so every transmit and receive hook may select (the free ones never do).
+ */
 static __always_inline void tt_hop(struct sk_buff *skb, struct net_device *dev, __u32 hook,
 				   enum tt_mode mode, __u32 aux, __u32 len, __u64 func_ip)
 {
-	tt_hop_how(skb, dev, hook, mode, aux, len, func_ip, TT_READ_PROBE);
+	tt_hop_how(skb, dev, hook, mode, TT_SELECT, aux, len, func_ip, TT_READ_PROBE);
 }
 
 /* The tracepoint backend's hops: tp_btf arguments are BTF-typed. */
 static __always_inline void tt_hop_btf(struct sk_buff *skb, struct net_device *dev, __u32 hook,
-				       enum tt_mode mode, __u32 aux, __u32 len, __u64 func_ip)
+				       enum tt_mode mode, enum tt_sel sel, __u32 aux, __u32 len,
+				       __u64 func_ip)
 {
-	tt_hop_how(skb, dev, hook, mode, aux, len, func_ip, TT_READ_PLAIN);
+	tt_hop_how(skb, dev, hook, mode, sel, aux, len, func_ip, TT_READ_PLAIN);
 }
 
 /* ---- tracepoint backend ---- */
@@ -696,15 +752,17 @@ static __always_inline void tt_hop_btf(struct sk_buff *skb, struct net_device *d
 SEC("tp_btf/net_dev_queue")
 int BPF_PROG(tsn_tp_dev_queue, struct sk_buff *skb)
 {
-	tt_hop_btf(skb, NULL, TSN_HOOK_NET_DEV_QUEUE, TT_TX, 0, 0, 0);
+	/* a packet's transmit on a device starts here, after the tc egress hook */
+	tt_hop_btf(skb, NULL, TSN_HOOK_NET_DEV_QUEUE, TT_TX, TT_SELECT, 0, 0, 0);
 	return 0;
 }
 
 SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(tsn_tp_start_xmit, const struct sk_buff *skb, const struct net_device *dev)
 {
+	/* queued before (net_dev_queue), or a segment of a GSO packet: a new content */
 	tt_hop_btf((struct sk_buff *)skb, (struct net_device *)dev, TSN_HOOK_NET_DEV_START_XMIT,
-		   TT_TX, 0, 0, 0);
+		   TT_TX, TT_FOLLOW, 0, 0, 0);
 	return 0;
 }
 
@@ -712,28 +770,29 @@ SEC("tp_btf/net_dev_xmit")
 int BPF_PROG(tsn_tp_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev,
 	     unsigned int skb_len)
 {
-	tt_hop_btf(skb, dev, TSN_HOOK_NET_DEV_XMIT, TT_ADDR, (__u32)rc, skb_len, 0);
+	tt_hop_btf(skb, dev, TSN_HOOK_NET_DEV_XMIT, TT_ADDR, TT_FOLLOW, (__u32)rc, skb_len, 0);
 	return 0;
 }
 
 SEC("tp_btf/netif_rx")
 int BPF_PROG(tsn_tp_netif_rx, struct sk_buff *skb)
 {
-	tt_hop_btf(skb, NULL, TSN_HOOK_NETIF_RX, TT_RX, 0, 0, 0);
+	tt_hop_btf(skb, NULL, TSN_HOOK_NETIF_RX, TT_RX, TT_SELECT, 0, 0, 0);
 	return 0;
 }
 
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(tsn_tp_receive, struct sk_buff *skb)
 {
-	tt_hop_btf(skb, NULL, TSN_HOOK_NETIF_RECEIVE_SKB, TT_RX, 0, 0, 0);
+	tt_hop_btf(skb, NULL, TSN_HOOK_NETIF_RECEIVE_SKB, TT_RX, TT_SELECT, 0, 0, 0);
 	return 0;
 }
 
 SEC("tp_btf/napi_gro_receive_entry")
 int BPF_PROG(tsn_tp_gro, const struct sk_buff *skb)
 {
-	tt_hop_btf((struct sk_buff *)skb, NULL, TSN_HOOK_NAPI_GRO_RECEIVE, TT_RX, 0, 0, 0);
+	tt_hop_btf((struct sk_buff *)skb, NULL, TSN_HOOK_NAPI_GRO_RECEIVE, TT_RX, TT_SELECT, 0, 0,
+		   0);
 	return 0;
 }
 
@@ -741,7 +800,7 @@ SEC("tp_btf/qdisc_enqueue")
 int BPF_PROG(tsn_tp_qdisc_enq, struct Qdisc *q, const struct netdev_queue *txq,
 	     struct sk_buff *skb)
 {
-	tt_hop_btf(skb, NULL, TSN_HOOK_QDISC_ENQUEUE, TT_TX, 0, 0, 0);
+	tt_hop_btf(skb, NULL, TSN_HOOK_QDISC_ENQUEUE, TT_TX, TT_FOLLOW, 0, 0, 0);
 	return 0;
 }
 
@@ -750,14 +809,15 @@ int BPF_PROG(tsn_tp_qdisc_deq, struct Qdisc *q, const struct netdev_queue *txq, 
 	     struct sk_buff *skb)
 {
 	/* skb is NULL when the qdisc had nothing; with bulk dequeue it heads a list */
-	tt_hop_btf(skb, NULL, TSN_HOOK_QDISC_DEQUEUE, TT_TX, 0, 0, 0);
+	tt_hop_btf(skb, NULL, TSN_HOOK_QDISC_DEQUEUE, TT_TX, TT_FOLLOW, 0, 0, 0);
 	return 0;
 }
 
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(tsn_tp_kfree, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	tt_hop_btf(skb, NULL, TSN_HOOK_KFREE_SKB, TT_FREE, (__u32)reason, 0, (__u64)location);
+	tt_hop_btf(skb, NULL, TSN_HOOK_KFREE_SKB, TT_FREE, TT_FOLLOW, (__u32)reason, 0,
+		   (__u64)location);
 	return 0;
 }
 
@@ -769,7 +829,7 @@ int BPF_PROG(tsn_tp_kfree, struct sk_buff *skb, void *location, enum skb_drop_re
 SEC("tp_btf/consume_skb")
 int BPF_PROG(tsn_tp_consume, struct sk_buff *skb)
 {
-	tt_hop_btf(skb, NULL, TSN_HOOK_CONSUME_SKB, TT_FREE, 0, 0, 0);
+	tt_hop_btf(skb, NULL, TSN_HOOK_CONSUME_SKB, TT_FREE, TT_FOLLOW, 0, 0, 0);
 	return 0;
 }
 
@@ -804,7 +864,7 @@ static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 	tsn_skb_meta_tc(ctx, &v->m);
 	__builtin_memset(&v->p, 0, sizeof(v->p));
 	tt_dev_info(v, BPF_CORE_READ(skb, dev), TT_READ_PROBE);
-	tt_track_emit(v, ctx, TT_TX, tt_parse_tc, tt_parse_tc_inner);
+	tt_track_emit(v, ctx, TT_TX, TT_SELECT, tt_parse_tc, tt_parse_tc_inner);
 	return TC_ACT_UNSPEC;
 }
 

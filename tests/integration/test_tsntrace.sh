@@ -395,6 +395,22 @@ test_clone_keeps_packet_id() {
 		.dropped != null)] | length' "$TK_TMP/out.json")" 0
 }
 
+# XDP on the host side of the pod's veth: veth runs NAPI and rebuilds most skbs around an
+# xdp_buff (a new skb object, the old one consumed). The new object first shows at a receive
+# hook, where only selecting hooks continue a packet by fingerprint: the packet keeps its id to
+# the NIC.
+test_veth_xdp_rebuild_keeps_packet_id() {
+	tt_setup 1
+	tk_ns "$TK_NODE" ip link set dev vethpod1 xdpdrv obj "$TK_BUILD/tk_foreign.bpf.o" sec xdp ||
+		tk_fail "cannot attach XDP to vethpod1"
+	trace_pod1 4 --priority 3
+	assert_eq "rebuilt skbs continued by fingerprint" "$(jq -s '[.[] | select(.type == "hop"
+		and (.flags | index("by_fingerprint") != null))] | length > 0' "$TK_TMP/out.json")" true
+	assert_eq "no extra packet ids" "$(jq -s '[.[] | select(.type == "hop") | .pkt_id] |
+		unique | length' "$TK_TMP/out.json")" 4
+	assert_eq "every packet followed to nic0" "$(all_packets '.judged_at.ifname == "nic0"')" true
+}
+
 test_event_loss_accounted() {
 	local a=$TK_TMP/a.json b=$TK_TMP/b.json pa pb
 	tt_setup 1
