@@ -22,6 +22,7 @@
 #include "netns.h"
 #include "tc.h"
 #include "trace_backend.h"
+#include "trace_pcap.h"
 #include "tsntrace.skel.h"
 
 const char *tt_backend_name(enum tt_backend b)
@@ -276,6 +277,13 @@ int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backen
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	if (o->pcap) {
+		rc = tt_pcap_load_begin(o->pcap, err, errlen);
+		if (rc) {
+			free(t);
+			return rc;
+		}
+	}
 	t->skel = tsntrace_bpf__open();
 	if (!t->skel) {
 		rc = -errno;
@@ -311,6 +319,7 @@ int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backen
 	t->skel->rodata->tsn_track_mask = o->capacity - 1;
 	t->skel->rodata->tsn_aggregate = o->aggregate;
 	t->skel->rodata->tsn_headers_btf = tsn_feature_has(TSN_FEAT_KERN_CTX);
+	t->skel->rodata->tsn_pcap_on = !!o->pcap;
 	rc = bpf_map__set_max_entries(t->skel->maps.tsn_track, o->capacity);
 	rc = rc ?: bpf_map__set_max_entries(t->skel->maps.tsn_track_fp, o->capacity);
 	rc = rc ?: bpf_map__set_max_entries(t->skel->maps.tsn_events, o->ringbuf_size);
@@ -324,7 +333,16 @@ int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backen
 		goto fail;
 	}
 
+	if (o->pcap) {
+		rc = tt_pcap_load_prepare(o->pcap, t->skel->obj, err, errlen);
+		if (rc)
+			goto fail;
+	}
 	rc = tsntrace_bpf__load(t->skel);
+	if (o->pcap && tt_pcap_load_end(o->pcap, !rc, err, errlen)) {
+		rc = rc ?: -EINVAL;
+		goto fail;
+	}
 	if (rc) {
 		snprintf(err, errlen, "cannot load the BPF programs: %s (-vv shows the verifier log)",
 			 strerror(-rc));
@@ -345,7 +363,9 @@ int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backen
 		if (!bpf_program__autoload(prog) || is_prefix(name, "tsn_kpm") ||
 		    is_prefix(name, "tsn_tc_obs"))
 			continue;
-		link = bpf_program__attach(prog);
+		/* not bpf_program__attach(): with an expression the section handlers that loaded
+		 * the programs are gone (lib/trace_pcap.h); all these are tracing programs */
+		link = bpf_program__attach_trace(prog);
 		if (!link) {
 			rc = -errno;
 			snprintf(err, errlen, "cannot attach %s: %s", name, strerror(-rc));
@@ -398,6 +418,8 @@ int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backen
 	*out = t;
 	return 0;
 fail:
+	if (o->pcap)
+		tt_pcap_load_end(o->pcap, false, NULL, 0);	/* no-op once ended */
 	btf__free(vmlinux);
 	tt_bpf_close(t);
 	return rc ? rc : -EINVAL;

@@ -22,8 +22,11 @@ enum tt_backend {
 };
 
 /* What the BPF object is loaded with. */
+struct tt_pcap;
+
 struct tt_bpf_opts {
 	struct tsn_filter filter;
+	struct tt_pcap *pcap;		/* pcap-filter expression (lib/trace_pcap.h), or NULL */
 	const char *filter_func;	/* kprobe-multi: glob of functions to attach to */
 	unsigned int ringbuf_size;	/* bytes, a power of 2 and a multiple of the page size */
 	unsigned int capacity;		/* tracking table slots, a power of 2 */

@@ -408,4 +408,12 @@ static inline __u64 tsn_fp_mix(__u64 h, __u64 word)
 	return h * 0x9e3779b97f4a7c15ULL + word;
 }
 
+/*
+ * pcap-filter expressions in the tracer: the names of the landing places (progs/tsn_pcap.bpf.h)
+ * whose bodies the loader (lib/trace_pcap.c) replaces with the translated expression, found by
+ * their BTF function names.
+ */
+#define TSN_PCAP_STUB_L2 tsn_pcap_filter_l2
+#define TSN_PCAP_STUB_L3 tsn_pcap_filter_l3
+
 #endif /* TSNKIT_H */

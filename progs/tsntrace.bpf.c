@@ -37,6 +37,7 @@
 #include "tsn_track.bpf.h"
 #include "tsn_filter.h"
 #include "tsn_tunnel.bpf.h"
+#include "tsn_pcap.bpf.h"
 
 /* 6.2+; only the tc observers use it and they load only with --tc-observe. */
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
@@ -141,6 +142,7 @@ struct tt_view {
 	__u32 flags;
 	char ifname[TSN_IFNAMSIZ];
 	char kind[8];
+	struct tsn_pcap_frame pf;	/* with an expression: set by the parse callbacks */
 	/* aggregate mode: map keys and new values live here, not on the stack */
 	struct tsn_agg_hop_key hk;
 	struct tsn_agg_flow fv;
@@ -552,6 +554,8 @@ static __always_inline void tt_track_emit(struct tt_view *v, void *src, enum tt_
 		return;
 	if (!tsn_filter_match(&tsn_filter, v->netns, v->ifname, &v->p.tuple, &v->m))
 		return;
+	if (!tsn_pcap_select(&v->pf))
+		return;
 	pkt_id = __sync_fetch_and_add(&tsn_next_pkt_id, 1) + 1;
 	v->flags |= TSN_HOPF_FIRST;
 	tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
@@ -599,6 +603,24 @@ static __always_inline int tt_parse_l3(void *src, enum tsn_src how, __u32 off, _
 
 /* ---- tracing flavour: BTF or raw kernel pointer to struct sk_buff ---- */
 
+/* The frame a pcap-filter expression sees at this hop (tsn_pcap.bpf.h). */
+static __always_inline void tt_pcap_locate_skb(struct tt_view *v, struct sk_buff *skb,
+					       enum tt_read how, unsigned char *head, __u32 doff,
+					       __u32 l3off)
+{
+	__u32 data_len;
+	__u16 mac;
+
+	if (how == TT_READ_PLAIN) {
+		mac = skb->mac_header;
+		data_len = skb->data_len;
+	} else {
+		mac = BPF_CORE_READ(skb, mac_header);
+		data_len = BPF_CORE_READ(skb, data_len);
+	}
+	tsn_pcap_locate(&v->pf, (__u64)head, doff, l3off, mac, v->len, data_len);
+}
+
 /*
  * The packet of a tracing program's skb. At TT_RX the skb is at its receive point, where the L3
  * header follows the data pointer; else network_header says where it is. how reads the skb's
@@ -631,6 +653,8 @@ static __always_inline int tt_parse_skb(struct sk_buff *skb, struct tt_view *v, 
 	off = nh && nh != TSN_SKB_HDR_UNSET ? nh : doff + (rx ? 0 : ETH_HLEN);
 	if (inner)
 		return tt_parse_inner_kern(head, off & 0xffff, doff + v->len, v);
+	if (tsn_pcap_on)
+		tt_pcap_locate_skb(v, skb, how, head, doff, off);
 	if (how == TT_READ_PLAIN && tsn_headers_btf)
 		return tt_parse_l3(head, TSN_SRC_BTF, off & 0xffff, l3proto, doff + v->len, &v->p);
 	return tt_parse_l3(head, TSN_SRC_KERN, off & 0xffff, l3proto, doff + v->len, &v->p);
@@ -835,8 +859,19 @@ int BPF_PROG(tsn_tp_consume, struct sk_buff *skb)
 
 /* ---- tc observers (--tc-observe IF) ---- */
 
+/* A tc observer's frame for a pcap-filter expression: from the kernel's view of its skb. */
+static __always_inline void tt_pcap_locate_tc(struct tt_view *v, struct __sk_buff *ctx)
+{
+	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+
+	tsn_pcap_locate(&v->pf, (__u64)skb->head, (__u32)(skb->data - skb->head),
+			skb->network_header, skb->mac_header, skb->len, skb->data_len);
+}
+
 static __always_inline int tt_parse_tc(void *src, struct tt_view *v)
 {
+	if (tsn_pcap_on)
+		tt_pcap_locate_tc(v, src);
 	return tt_parse_l3(src, TSN_SRC_TC, ETH_HLEN,
 			   bpf_ntohs(((struct __sk_buff *)src)->protocol), v->len, &v->p);
 }

@@ -27,6 +27,7 @@
 #include "proxy.h"
 #include "source.h"
 #include "trace_names.h"
+#include "trace_pcap.h"
 #include "view.h"
 
 #define DEFAULT_CAPACITY 65536U
@@ -55,7 +56,7 @@ struct top_opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: tsntop [OPTIONS]\n"
+"usage: tsntop [OPTIONS] [EXPRESSION...]\n"
 "Live view of TSN flows: packets/s, priority and tstamp at the app and at the NIC, the traffic\n"
 "class each flow lands in, where metadata is lost (verdict ok | restored | LOST at <device>),\n"
 "and what enforce mode (tsnproxy) is doing. Counting happens in the kernel (per-flow and\n"
@@ -70,6 +71,7 @@ static void usage(FILE *f)
 "Filters (in the kernel, as tsntrace):\n"
 "  --netns PATH|NAME|inode:N (repeatable)  --ifname IF  --proto udp|tcp|icmp|N\n"
 "  --src ADDR[/PREFIX]  --dst ADDR[/PREFIX]  --sport P  --dport P  --priority N  --mark V[/M]\n"
+"  EXPRESSION              pcap-filter(7), as tcpdump takes it; AND with the options\n"
 "Output without a terminal:\n"
 "  --once                  one text frame after one interval ($COLUMNS x $LINES, default\n"
 "                          %dx%d, at most 1023x1000), with the path of the busiest flow\n"
@@ -158,7 +160,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 	};
 	struct option longopts[sizeof(base) / sizeof(base[0]) + 16];
 	int n = sizeof(base) / sizeof(base[0]), opt, idx;
-	char err[256], *end;
+	char err[512], *end;
 
 	memcpy(longopts, base, sizeof(base));
 	n = tsn_filter_add_longopts(longopts, n, OPT_FILTER);
@@ -219,8 +221,10 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 			return 2;
 		}
 	}
-	if (optind < argc) {
-		pr_warn("unexpected argument '%s' (see --help)", argv[optind]);
+	/* what follows the options is a pcap-filter expression: compiled now, before anything
+	 * loads, so that a bad one costs nothing */
+	if (tt_pcap_compile(argc - optind, argv + optind, &o->src.bpf.pcap, err, sizeof(err))) {
+		pr_warn("%s", err);
 		return 2;
 	}
 	if (o->once && o->json) {
@@ -509,6 +513,7 @@ int main(int argc, char **argv)
 	rc = run(&o, src, m);
 out:
 	top_source_close(src);
+	tt_pcap_free(o.src.bpf.pcap);
 	top_model_free(m);
 	tt_names_free();
 	return rc;

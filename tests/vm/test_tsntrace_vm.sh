@@ -99,3 +99,36 @@ test_fentry_clone_keeps_packet_id() {
 		(.flags | index("by_fingerprint")))] | length')" 0
 	assert_eq "original still reaches nic0" "$(vt_all_packets '.judged_at.ifname == "nic0"')" true
 }
+
+# A pcap-filter expression in the kprobe and fentry programs. With kprobe-multi, a datagram the
+# pod sends is first seen in the IP output functions, before the neighbour layer puts an
+# Ethernet header in front: there the raw-IP variant of the expression selects it (the
+# Ethernet variant would read IP bytes as Ethernet and select it only later, at
+# net_dev_queue). fentry's programs load with the expression and select what it says.
+test_pcap_expression_kprobe_multi_and_fentry() {
+	local pod=tk$TK_TEST_ID-pod1 backend
+	tk_require kprobe-multi
+	tk_require fentry
+	tk_fixture_up "$TK_TEST_ID" 1
+	tk_listen "$TK_TEST_ID" $VT_PORT
+	tk_listen "$TK_TEST_ID" 5002
+	for backend in kprobe-multi fentry; do
+		TK_TRACE_READY_S=120 tk_trace_start "$TK_TMP/out.json" --backend $backend --json \
+			--netns "$pod" 'udp and dst port 5002' \
+			$([ $backend = kprobe-multi ] && echo --filter-func \
+				'^(ip_local_out|__ip_local_out|ip_output|ip_finish_output2)$')
+		tk_talk "$TK_TEST_ID" 1 --port $VT_PORT --count $VT_N --interval-us 20000 \
+			>/dev/null || tk_fail "talker failed"
+		tk_talk "$TK_TEST_ID" 1 --port 5002 --count $VT_N --interval-us 20000 \
+			>/dev/null || tk_fail "talker failed"
+		tk_trace_stop
+		assert_eq "$backend: exit" "$TK_TRACE_RC" 0
+		vt_jq -c '.[] | select(.type == "hop" and (.flags | index("first")))'
+		assert_eq "$backend: the datagrams to 5002 only" "$(vt_jq -c '[.[] | select(.type ==
+			"hop" and (.flags | index("first"))) | .tuple.dport]')" "[5002,5002,5002]"
+		[ $backend = kprobe-multi ] || continue
+		assert_eq "kprobe-multi: selected in an IP output function of the pod" \
+			"$(vt_jq -c '[.[] | select(.type == "hop" and (.flags | index("first"))) |
+			[.hook, .netns_name]] | unique')" "[[\"kprobe\",\"$pod\"]]"
+	done
+}

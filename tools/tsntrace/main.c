@@ -20,6 +20,7 @@
 #include "filter.h"
 #include "log.h"
 #include "proxy.h"
+#include "trace_pcap.h"
 #include "tsntrace.h"
 
 #define DEFAULT_RINGBUF (4U << 20)
@@ -37,7 +38,7 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: tsntrace [OPTIONS]\n"
+"usage: tsntrace [OPTIONS] [EXPRESSION...]\n"
 "Follow packets hop by hop (pod eth0 -> veth -> bridge -> routing -> NIC qdisc -> NIC) and show\n"
 "priority, tstamp, tstamp_type, mark and socket at every hop, where each one changed and why.\n"
 "\n"
@@ -51,6 +52,8 @@ static void usage(FILE *f)
 "  --netns PATH|NAME|inode:N (repeatable)  --ifname IF  --proto udp|tcp|icmp|N\n"
 "  --src ADDR[/PREFIX]  --dst ADDR[/PREFIX]  --sport P  --dport P\n"
 "  --priority N  --mark V[/MASK]\n"
+"  EXPRESSION              pcap-filter(7), as tcpdump takes it (quote it for the shell);\n"
+"                          AND with the options\n"
 "Output:\n"
 "  --json                  NDJSON: one object per hop, then a counters object\n"
 "  --summary               one record per packet at exit: path, first/last value per field,\n"
@@ -71,6 +74,8 @@ static void usage(FILE *f)
 "  tsntrace --netns tk1-pod1 --dport 5001 --expect priority,tstamp --count 10\n"
 "  # NDJSON for jq, with the tc hooks of nic0 in the node netns\n"
 "  tsntrace --json --dst 198.19.1.0/24 --tc-observe nic0@tk1-node | jq .changes\n"
+"  # tcpdump's syntax: pod1's UDP to port 5001 with a DSCP set\n"
+"  tsntrace --netns tk1-pod1 --summary 'udp dst port 5001 and ip[1] & 0xfc != 0'\n"
 "Exit status: 0 ok, 1 --expect failed, 2 usage or setup error.\n",
 		TSN_PROXY_PIN_DIR, DEFAULT_CAPACITY);
 }
@@ -176,7 +181,7 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 	};
 	struct option longopts[sizeof(base) / sizeof(base[0]) + 16];
 	unsigned long long v;
-	char err[256], *end;
+	char err[512], *end;
 	int n = sizeof(base) / sizeof(base[0]), opt, idx;
 
 	memcpy(longopts, base, sizeof(base));
@@ -263,8 +268,10 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 			return 2;
 		}
 	}
-	if (optind < argc) {
-		pr_warn("unexpected argument '%s' (see --help)", argv[optind]);
+	/* what follows the options is a pcap-filter expression: compiled now, before anything
+	 * loads, so that a bad one costs nothing */
+	if (tt_pcap_compile(argc - optind, argv + optind, &o->bpf.pcap, err, sizeof(err))) {
+		pr_warn("%s", err);
 		return 2;
 	}
 	if (o->bpf.filter_func && o->backend != TT_BACKEND_KPROBE_MULTI &&
@@ -397,6 +404,7 @@ int main(int argc, char **argv)
 out:
 	ring_buffer__free(rb);
 	tt_bpf_close(bpf);
+	tt_pcap_free(o.bpf.pcap);
 	tt_report_free(rep);
 	tt_names_free();
 	if (out != stdout)
