@@ -320,6 +320,7 @@ int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backen
 	t->skel->rodata->tsn_aggregate = o->aggregate;
 	t->skel->rodata->tsn_headers_btf = tsn_feature_has(TSN_FEAT_KERN_CTX);
 	t->skel->rodata->tsn_pcap_on = !!o->pcap;
+	t->skel->rodata->tsn_event_extra = o->aggregate ? 0 : o->event_extra;
 	rc = bpf_map__set_max_entries(t->skel->maps.tsn_track, o->capacity);
 	rc = rc ?: bpf_map__set_max_entries(t->skel->maps.tsn_track_fp, o->capacity);
 	rc = rc ?: bpf_map__set_max_entries(t->skel->maps.tsn_events, o->ringbuf_size);

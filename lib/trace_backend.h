@@ -32,6 +32,8 @@ struct tt_bpf_opts {
 	unsigned int capacity;		/* tracking table slots, a power of 2 */
 	const char *tc_observe[TT_MAX_TC_OBSERVE];	/* IF[@NETNS] */
 	int n_tc_observe;
+	/* enum tsn_event_extra_flags: stacks (--stack), packet bytes (--write); events only */
+	unsigned int event_extra;
 	/* aggregate mode (tsntop): per-flow/per-hop maps of these sizes instead of events */
 	bool aggregate;
 	unsigned int max_flows;

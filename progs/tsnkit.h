@@ -321,6 +321,38 @@ struct tsn_trace_event {
 	__u32 _pad;
 };
 
+/*
+ * tsntrace --stack and --write: what follows a hop's event when the loader asked for either
+ * (rodata tsn_event_extra, so that without them the programs neither take the stack nor copy
+ * packet bytes). The record's size says whether it is there.
+ */
+enum tsn_event_extra_flags {
+	TSN_EXTRA_STACK = 1 << 0,	/* bpf_get_stack() of the hop's program */
+	TSN_EXTRA_SNAP = 1 << 1,	/* the first TSN_SNAP_LEN bytes of the packet */
+};
+
+#define TSN_STACK_DEPTH 32
+#define TSN_SNAP_LEN 256
+
+enum tsn_snap_flags {
+	TSN_SNAP_L2 = 1 << 0,		/* snap[] starts at the MAC header, else at the IP header */
+};
+
+struct tsn_trace_extra {
+	__u32 stack_bytes;		/* bytes of stack[] filled, 0: none (tc hops, errors) */
+	__u32 snap_len;			/* bytes of snap[] filled, 0: none (net_dev_xmit, no header) */
+	__u32 wire_len;			/* the packet's length from where snap[] starts */
+	__u32 snap_flags;		/* enum tsn_snap_flags */
+	__u64 stack[TSN_STACK_DEPTH];	/* kernel return addresses, innermost first */
+	__u8 snap[TSN_SNAP_LEN];	/* the linear part only: never reads into page frags */
+};
+
+/* The record of a hop when tsn_event_extra is set. 688 bytes. */
+struct tsn_trace_event_x {
+	struct tsn_trace_event ev;
+	struct tsn_trace_extra x;
+};
+
 /* ---- tsntrace aggregate mode (tsntop; appended, nothing above depends on it) ---- */
 
 /* A flow: the 5-tuple as parsed at the packet's first hop, and the netns of that hop (the pod). */

@@ -63,6 +63,8 @@ const volatile __u32 tsn_aggregate = 0;
 const volatile __u64 tsn_agg_inflight_ns = 10000000ULL;
 /* A VXLAN UDP port besides IANA's 4789 whose packets are looked into (tt_parse_inner()). */
 const volatile __u16 tt_vxlan_port = TSN_TUN_VXLAN_LINUX_PORT;
+/* tsntrace --stack / --write: enum tsn_event_extra_flags; 0 leaves those paths out at load */
+const volatile __u32 tsn_event_extra = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -247,12 +249,77 @@ static __always_inline struct tsn_track_slot *tt_by_fp(__u64 fp, __u64 now)
 	return s;
 }
 
-static __always_inline void tt_emit(struct tt_view *v, __u64 pkt_id)
+/*
+ * The packet's first bytes, from its MAC header where it has one in front of the data, else from
+ * its IP header (a hop before the L2 header is built, or an L3 device). Only the linear part is
+ * read: the rest may be in page frags, and a header trace needs no more.
+ */
+static __always_inline void tt_snap(struct tt_view *v, struct tsn_trace_extra *x)
+{
+	struct sk_buff *skb = (struct sk_buff *)v->addr;
+	__u16 mac = BPF_CORE_READ(skb, mac_header), nh = BPF_CORE_READ(skb, network_header);
+	unsigned char *head = BPF_CORE_READ(skb, head), *data = BPF_CORE_READ(skb, data);
+	__u32 tail = BPF_CORE_READ(skb, tail), len = BPF_CORE_READ(skb, len);
+	__u32 doff, start, n;
+
+	if (!head || data < head)
+		return;
+	doff = (__u32)(data - head);
+	if (mac != TSN_SKB_HDR_UNSET && mac <= doff && (nh == TSN_SKB_HDR_UNSET || mac < nh)) {
+		start = mac;
+		x->snap_flags = TSN_SNAP_L2;
+	} else if (nh != TSN_SKB_HDR_UNSET) {
+		start = nh;
+	} else {
+		return;
+	}
+	/* 64-bit kernels keep tail as an offset from head */
+	if (tail <= start || start > doff + len)
+		return;
+	x->wire_len = len + doff - start;
+	n = tail - start;
+	if (n > x->wire_len)
+		n = x->wire_len;
+	if (n > TSN_SNAP_LEN)
+		n = TSN_SNAP_LEN;
+	/* the mask after the barrier is what the verifier sees bounding the length: the
+	 * compiler would otherwise drop it as redundant with the comparison above */
+	barrier_var(n);
+	n &= 2 * TSN_SNAP_LEN - 1;
+	if (n > TSN_SNAP_LEN)
+		return;
+	if (!bpf_probe_read_kernel(x->snap, n, head + start))
+		x->snap_len = n;
+}
+
+/* ctx is the program's context, for bpf_get_stack(); NULL where the helper is not allowed (tc) */
+static __always_inline void tt_extra(void *ctx, struct tt_view *v, struct tsn_trace_extra *x)
+{
+	long n;
+
+	x->stack_bytes = 0;
+	x->snap_len = 0;
+	x->wire_len = 0;
+	x->snap_flags = 0;
+	if ((tsn_event_extra & TSN_EXTRA_STACK) && ctx) {
+		n = bpf_get_stack(ctx, x->stack, sizeof(x->stack), 0);
+		if (n > 0)
+			x->stack_bytes = n;
+	}
+	/* after net_dev_xmit the skb may already be freed and reused */
+	if ((tsn_event_extra & TSN_EXTRA_SNAP) && v->hook != TSN_HOOK_NET_DEV_XMIT)
+		tt_snap(v, x);
+}
+
+static __always_inline void tt_emit(void *ctx, struct tt_view *v, __u64 pkt_id)
 {
 	struct tsn_trace_event *e;
 
 	tt_dev_names(v);
-	e = bpf_ringbuf_reserve(&tsn_events, sizeof(*e), 0);
+	if (tsn_event_extra)
+		e = bpf_ringbuf_reserve(&tsn_events, sizeof(struct tsn_trace_event_x), 0);
+	else
+		e = bpf_ringbuf_reserve(&tsn_events, sizeof(*e), 0);
 	if (!e) {
 		tsn_count(TSN_CNT_EVENTS_LOST);
 		return;
@@ -277,6 +344,8 @@ static __always_inline void tt_emit(struct tt_view *v, __u64 pkt_id)
 	__builtin_memcpy(e->dev_kind, v->kind, sizeof(e->dev_kind));
 	e->aux = v->aux;
 	e->_pad = 0;
+	if (tsn_event_extra)
+		tt_extra(ctx, v, &((struct tsn_trace_event_x *)e)->x);
 	bpf_ringbuf_submit(e, 0);
 	tsn_count(TSN_CNT_EVENTS);
 }
@@ -391,12 +460,12 @@ static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 }
 
 /* A hop of a tracked packet: an event, or (aggregate mode) a map update. */
-static __always_inline void tt_report(struct tt_view *v, __u64 pkt_id)
+static __always_inline void tt_report(void *ctx, struct tt_view *v, __u64 pkt_id)
 {
 	if (tsn_aggregate)
 		tt_agg(v, pkt_id);
 	else
-		tt_emit(v, pkt_id);
+		tt_emit(ctx, v, pkt_id);
 }
 
 /* ---- tunnels: the pod's packet inside the outer headers a tunnel device wrote ---- */
@@ -438,7 +507,8 @@ static __always_inline int tt_parse_inner(void *src, enum tsn_src how, __u32 l3o
  * take the parse's stack frame twice over the 512-byte limit, and its code is for tunnel
  * packets only.
  */
-static __always_inline int tt_parse_inner_kern(void *head, __u32 l3off, __u32 end, struct tt_view *v)
+static __always_inline int tt_parse_inner_kern(void *head, __u32 l3off, __u32 end,
+					       struct tt_view *v)
 {
 	return tt_parse_inner(head, TSN_SRC_KERN, l3off, end, v);
 }
@@ -499,8 +569,8 @@ static __always_inline bool tt_follow_candidate(const void *skb)
  * packet that fails the cheap filters (netns, ifname, priority, mark) is never parsed unless a
  * packet is being tracked somewhere (then its fingerprint may continue one).
  */
-static __always_inline void tt_track_emit(struct tt_view *v, void *src, enum tt_mode mode,
-					  enum tt_sel sel, int (*parse)(void *, struct tt_view *),
+static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *src,
+					  enum tt_mode mode, enum tt_sel sel, int (*parse)(void *, struct tt_view *),
 					  int (*parse_inner)(void *, struct tt_view *))
 {
 	struct tsn_track_slot *s = tsn_slot_by_skb(v->addr);
@@ -567,7 +637,7 @@ emit:
 		v->flags |= TSN_HOPF_FREE;
 		tsn_slot_on_free(v->addr);
 	}
-	tt_report(v, pkt_id);
+	tt_report(ctx, v, pkt_id);
 }
 
 /*
@@ -705,9 +775,9 @@ static __always_inline int tt_parse_skb_rx_btf_inner(void *src, struct tt_view *
  * One hop seen by a tracing program. dev may be NULL (use skb->dev). For TT_ADDR the skb is not
  * read at all: after ndo_start_xmit it may already be freed on another CPU.
  */
-static __always_inline void tt_hop_how(struct sk_buff *skb, struct net_device *dev, __u32 hook,
-				       enum tt_mode mode, enum tt_sel sel, __u32 aux, __u32 len,
-				       __u64 func_ip, enum tt_read how)
+static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct net_device *dev,
+				       __u32 hook, enum tt_mode mode, enum tt_sel sel, __u32 aux,
+				       __u32 len, __u64 func_ip, enum tt_read how)
 {
 	struct tt_view *v;
 
@@ -742,12 +812,12 @@ static __always_inline void tt_hop_how(struct sk_buff *skb, struct net_device *d
 	if (mode == TT_FREE)
 		v->drop_reason = aux;
 	if (mode == TT_RX)
-		tt_track_emit(v, skb, mode, sel,
+		tt_track_emit(ctx, v, skb, mode, sel,
 			      how == TT_READ_PLAIN ? tt_parse_skb_rx_btf : tt_parse_skb_rx,
 			      how == TT_READ_PLAIN ? tt_parse_skb_rx_btf_inner :
 						     tt_parse_skb_rx_inner);
 	else
-		tt_track_emit(v, skb, mode, sel,
+		tt_track_emit(ctx, v, skb, mode, sel,
 			      how == TT_READ_PLAIN ? tt_parse_skb_tx_btf : tt_parse_skb_tx,
 			      how == TT_READ_PLAIN ? tt_parse_skb_tx_btf_inner :
 						     tt_parse_skb_tx_inner);
@@ -757,18 +827,19 @@ static __always_inline void tt_hop_how(struct sk_buff *skb, struct net_device *d
  * The fentry and kprobe-multi backends' hops: their functions are not sorted into first
  * appearances, so every transmit and receive hook may select (the free ones never do).
  */
-static __always_inline void tt_hop(struct sk_buff *skb, struct net_device *dev, __u32 hook,
-				   enum tt_mode mode, __u32 aux, __u32 len, __u64 func_ip)
+static __always_inline void tt_hop(void *ctx, struct sk_buff *skb, struct net_device *dev,
+				   __u32 hook, enum tt_mode mode, __u32 aux, __u32 len,
+				   __u64 func_ip)
 {
-	tt_hop_how(skb, dev, hook, mode, TT_SELECT, aux, len, func_ip, TT_READ_PROBE);
+	tt_hop_how(ctx, skb, dev, hook, mode, TT_SELECT, aux, len, func_ip, TT_READ_PROBE);
 }
 
 /* The tracepoint backend's hops: tp_btf arguments are BTF-typed. */
-static __always_inline void tt_hop_btf(struct sk_buff *skb, struct net_device *dev, __u32 hook,
-				       enum tt_mode mode, enum tt_sel sel, __u32 aux, __u32 len,
-				       __u64 func_ip)
+static __always_inline void tt_hop_btf(void *ctx, struct sk_buff *skb, struct net_device *dev,
+				       __u32 hook, enum tt_mode mode, enum tt_sel sel, __u32 aux,
+				       __u32 len, __u64 func_ip)
 {
-	tt_hop_how(skb, dev, hook, mode, sel, aux, len, func_ip, TT_READ_PLAIN);
+	tt_hop_how(ctx, skb, dev, hook, mode, sel, aux, len, func_ip, TT_READ_PLAIN);
 }
 
 /* ---- tracepoint backend ---- */
@@ -777,7 +848,7 @@ SEC("tp_btf/net_dev_queue")
 int BPF_PROG(tsn_tp_dev_queue, struct sk_buff *skb)
 {
 	/* a packet's transmit on a device starts here, after the tc egress hook */
-	tt_hop_btf(skb, NULL, TSN_HOOK_NET_DEV_QUEUE, TT_TX, TT_SELECT, 0, 0, 0);
+	tt_hop_btf(ctx, skb, NULL, TSN_HOOK_NET_DEV_QUEUE, TT_TX, TT_SELECT, 0, 0, 0);
 	return 0;
 }
 
@@ -785,7 +856,7 @@ SEC("tp_btf/net_dev_start_xmit")
 int BPF_PROG(tsn_tp_start_xmit, const struct sk_buff *skb, const struct net_device *dev)
 {
 	/* queued before (net_dev_queue), or a segment of a GSO packet: a new content */
-	tt_hop_btf((struct sk_buff *)skb, (struct net_device *)dev, TSN_HOOK_NET_DEV_START_XMIT,
+	tt_hop_btf(ctx, (struct sk_buff *)skb, (struct net_device *)dev, TSN_HOOK_NET_DEV_START_XMIT,
 		   TT_TX, TT_FOLLOW, 0, 0, 0);
 	return 0;
 }
@@ -794,28 +865,28 @@ SEC("tp_btf/net_dev_xmit")
 int BPF_PROG(tsn_tp_dev_xmit, struct sk_buff *skb, int rc, struct net_device *dev,
 	     unsigned int skb_len)
 {
-	tt_hop_btf(skb, dev, TSN_HOOK_NET_DEV_XMIT, TT_ADDR, TT_FOLLOW, (__u32)rc, skb_len, 0);
+	tt_hop_btf(ctx, skb, dev, TSN_HOOK_NET_DEV_XMIT, TT_ADDR, TT_FOLLOW, (__u32)rc, skb_len, 0);
 	return 0;
 }
 
 SEC("tp_btf/netif_rx")
 int BPF_PROG(tsn_tp_netif_rx, struct sk_buff *skb)
 {
-	tt_hop_btf(skb, NULL, TSN_HOOK_NETIF_RX, TT_RX, TT_SELECT, 0, 0, 0);
+	tt_hop_btf(ctx, skb, NULL, TSN_HOOK_NETIF_RX, TT_RX, TT_SELECT, 0, 0, 0);
 	return 0;
 }
 
 SEC("tp_btf/netif_receive_skb")
 int BPF_PROG(tsn_tp_receive, struct sk_buff *skb)
 {
-	tt_hop_btf(skb, NULL, TSN_HOOK_NETIF_RECEIVE_SKB, TT_RX, TT_SELECT, 0, 0, 0);
+	tt_hop_btf(ctx, skb, NULL, TSN_HOOK_NETIF_RECEIVE_SKB, TT_RX, TT_SELECT, 0, 0, 0);
 	return 0;
 }
 
 SEC("tp_btf/napi_gro_receive_entry")
 int BPF_PROG(tsn_tp_gro, const struct sk_buff *skb)
 {
-	tt_hop_btf((struct sk_buff *)skb, NULL, TSN_HOOK_NAPI_GRO_RECEIVE, TT_RX, TT_SELECT, 0, 0,
+	tt_hop_btf(ctx, (struct sk_buff *)skb, NULL, TSN_HOOK_NAPI_GRO_RECEIVE, TT_RX, TT_SELECT, 0, 0,
 		   0);
 	return 0;
 }
@@ -824,7 +895,7 @@ SEC("tp_btf/qdisc_enqueue")
 int BPF_PROG(tsn_tp_qdisc_enq, struct Qdisc *q, const struct netdev_queue *txq,
 	     struct sk_buff *skb)
 {
-	tt_hop_btf(skb, NULL, TSN_HOOK_QDISC_ENQUEUE, TT_TX, TT_FOLLOW, 0, 0, 0);
+	tt_hop_btf(ctx, skb, NULL, TSN_HOOK_QDISC_ENQUEUE, TT_TX, TT_FOLLOW, 0, 0, 0);
 	return 0;
 }
 
@@ -833,14 +904,14 @@ int BPF_PROG(tsn_tp_qdisc_deq, struct Qdisc *q, const struct netdev_queue *txq, 
 	     struct sk_buff *skb)
 {
 	/* skb is NULL when the qdisc had nothing; with bulk dequeue it heads a list */
-	tt_hop_btf(skb, NULL, TSN_HOOK_QDISC_DEQUEUE, TT_TX, TT_FOLLOW, 0, 0, 0);
+	tt_hop_btf(ctx, skb, NULL, TSN_HOOK_QDISC_DEQUEUE, TT_TX, TT_FOLLOW, 0, 0, 0);
 	return 0;
 }
 
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(tsn_tp_kfree, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	tt_hop_btf(skb, NULL, TSN_HOOK_KFREE_SKB, TT_FREE, TT_FOLLOW, (__u32)reason, 0,
+	tt_hop_btf(ctx, skb, NULL, TSN_HOOK_KFREE_SKB, TT_FREE, TT_FOLLOW, (__u32)reason, 0,
 		   (__u64)location);
 	return 0;
 }
@@ -853,7 +924,7 @@ int BPF_PROG(tsn_tp_kfree, struct sk_buff *skb, void *location, enum skb_drop_re
 SEC("tp_btf/consume_skb")
 int BPF_PROG(tsn_tp_consume, struct sk_buff *skb)
 {
-	tt_hop_btf(skb, NULL, TSN_HOOK_CONSUME_SKB, TT_FREE, TT_FOLLOW, 0, 0, 0);
+	tt_hop_btf(ctx, skb, NULL, TSN_HOOK_CONSUME_SKB, TT_FREE, TT_FOLLOW, 0, 0, 0);
 	return 0;
 }
 
@@ -899,7 +970,8 @@ static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 	tsn_skb_meta_tc(ctx, &v->m);
 	__builtin_memset(&v->p, 0, sizeof(v->p));
 	tt_dev_info(v, BPF_CORE_READ(skb, dev), TT_READ_PROBE);
-	tt_track_emit(v, ctx, TT_TX, TT_SELECT, tt_parse_tc, tt_parse_tc_inner);
+	/* no stack: bpf_get_stack() is not a tc helper */
+	tt_track_emit(NULL, v, ctx, TT_TX, TT_SELECT, tt_parse_tc, tt_parse_tc_inner);
 	return TC_ACT_UNSPEC;
 }
 
@@ -918,7 +990,8 @@ int tsn_tc_obs_eg(struct __sk_buff *ctx)
 /* ---- fentry backend: the functions that change, replace or free skbs ---- */
 
 /* A clone/copy returned by fexit: continue the parent's packet id on the new object. */
-static __always_inline void tt_child(struct sk_buff *parent, struct sk_buff *child, __u64 ip)
+static __always_inline void tt_child(void *ctx, struct sk_buff *parent, struct sk_buff *child,
+				     __u64 ip)
 {
 	struct tsn_track_slot *s;
 	struct tt_view *v;
@@ -948,48 +1021,48 @@ static __always_inline void tt_child(struct sk_buff *parent, struct sk_buff *chi
 	tt_parse_skb_tx(child, v);
 	now = bpf_ktime_get_ns();
 	tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
-	tt_report(v, pkt_id);
+	tt_report(ctx, v, pkt_id);
 }
 
 SEC("fentry/skb_scrub_packet")
 int BPF_PROG(tsn_fe_scrub, struct sk_buff *skb, bool xnet)
 {
-	tt_hop(skb, NULL, TSN_HOOK_FENTRY, TT_TX, xnet, 0, bpf_get_func_ip(ctx));
+	tt_hop(ctx, skb, NULL, TSN_HOOK_FENTRY, TT_TX, xnet, 0, bpf_get_func_ip(ctx));
 	return 0;
 }
 
 SEC("fexit/skb_scrub_packet")
 int BPF_PROG(tsn_fx_scrub, struct sk_buff *skb, bool xnet)
 {
-	tt_hop(skb, NULL, TSN_HOOK_FEXIT, TT_TX, xnet, 0, bpf_get_func_ip(ctx));
+	tt_hop(ctx, skb, NULL, TSN_HOOK_FEXIT, TT_TX, xnet, 0, bpf_get_func_ip(ctx));
 	return 0;
 }
 
 SEC("fentry/__dev_forward_skb")
 int BPF_PROG(tsn_fe_dev_fwd, struct net_device *dev, struct sk_buff *skb)
 {
-	tt_hop(skb, NULL, TSN_HOOK_FENTRY, TT_TX, 2, 0, bpf_get_func_ip(ctx));
+	tt_hop(ctx, skb, NULL, TSN_HOOK_FENTRY, TT_TX, 2, 0, bpf_get_func_ip(ctx));
 	return 0;
 }
 
 SEC("fentry/ip_forward")
 int BPF_PROG(tsn_fe_ip_fwd, struct sk_buff *skb)
 {
-	tt_hop(skb, NULL, TSN_HOOK_FENTRY, TT_RX, 1, 0, bpf_get_func_ip(ctx));
+	tt_hop(ctx, skb, NULL, TSN_HOOK_FENTRY, TT_RX, 1, 0, bpf_get_func_ip(ctx));
 	return 0;
 }
 
 SEC("fexit/skb_clone")
 int BPF_PROG(tsn_fx_clone, struct sk_buff *skb, gfp_t gfp, struct sk_buff *ret)
 {
-	tt_child(skb, ret, bpf_get_func_ip(ctx));
+	tt_child(ctx, skb, ret, bpf_get_func_ip(ctx));
 	return 0;
 }
 
 SEC("fexit/skb_copy")
 int BPF_PROG(tsn_fx_copy, const struct sk_buff *skb, gfp_t gfp, struct sk_buff *ret)
 {
-	tt_child((struct sk_buff *)skb, ret, bpf_get_func_ip(ctx));
+	tt_child(ctx, (struct sk_buff *)skb, ret, bpf_get_func_ip(ctx));
 	return 0;
 }
 
@@ -998,7 +1071,7 @@ SEC("fexit/__pskb_copy_fclone")
 int BPF_PROG(tsn_fx_pskb_copy, struct sk_buff *skb, int headroom, gfp_t gfp, bool fclone,
 	     struct sk_buff *ret)
 {
-	tt_child(skb, ret, bpf_get_func_ip(ctx));
+	tt_child(ctx, skb, ret, bpf_get_func_ip(ctx));
 	return 0;
 }
 
@@ -1006,7 +1079,7 @@ SEC("fexit/skb_copy_expand")
 int BPF_PROG(tsn_fx_copy_exp, const struct sk_buff *skb, int newheadroom, int newtailroom,
 	     gfp_t gfp, struct sk_buff *ret)
 {
-	tt_child((struct sk_buff *)skb, ret, bpf_get_func_ip(ctx));
+	tt_child(ctx, (struct sk_buff *)skb, ret, bpf_get_func_ip(ctx));
 	return 0;
 }
 
@@ -1016,7 +1089,7 @@ int BPF_PROG(tsn_fx_segment, struct sk_buff *head_skb, netdev_features_t feature
 	     struct sk_buff *ret)
 {
 	if (ret && (unsigned long)ret < (unsigned long)-4095L)	/* !IS_ERR_OR_NULL */
-		tt_child(head_skb, ret, bpf_get_func_ip(ctx));
+		tt_child(ctx, head_skb, ret, bpf_get_func_ip(ctx));
 	return 0;
 }
 
@@ -1029,14 +1102,14 @@ int BPF_PROG(tsn_fx_veth_xdp, void *rq, void *xdp, struct sk_buff **pskb, int re
 	bpf_probe_read_kernel(&nskb, sizeof(nskb), pskb);
 	/* the old skb is already consumed: its slot was freed, the fingerprint continues it */
 	if (nskb)
-		tt_hop(nskb, NULL, TSN_HOOK_FEXIT, TT_RX, 3, 0, bpf_get_func_ip(ctx));
+		tt_hop(ctx, nskb, NULL, TSN_HOOK_FEXIT, TT_RX, 3, 0, bpf_get_func_ip(ctx));
 	return 0;
 }
 
 SEC("fentry/kfree_skbmem")
 int BPF_PROG(tsn_fe_kfree_mem, struct sk_buff *skb)
 {
-	tt_hop(skb, NULL, TSN_HOOK_FENTRY, TT_FREE, 0, 0, bpf_get_func_ip(ctx));
+	tt_hop(ctx, skb, NULL, TSN_HOOK_FENTRY, TT_FREE, 0, 0, bpf_get_func_ip(ctx));
 	return 0;
 }
 
@@ -1046,8 +1119,8 @@ int BPF_PROG(tsn_fe_kfree_mem, struct sk_buff *skb)
 	SEC("kprobe.multi")                                                                     \
 	int tsn_kpm##n(struct pt_regs *ctx)                                                     \
 	{                                                                                       \
-		tt_hop((struct sk_buff *)PT_REGS_PARM##n(ctx), NULL, TSN_HOOK_KPROBE, TT_TX, n, \
-		       0, bpf_get_func_ip(ctx));                                                \
+		tt_hop(ctx, (struct sk_buff *)PT_REGS_PARM##n(ctx), NULL, TSN_HOOK_KPROBE,     \
+		       TT_TX, n, 0, bpf_get_func_ip(ctx));                                      \
 		return 0;                                                                       \
 	}
 

@@ -61,6 +61,14 @@ static void usage(FILE *f)
 "  --expect FIELDS         priority,tstamp,tstamp_type,mark,sk: exit 1 if a traced packet lost\n"
 "                          one of them by its last egress hop (implies --summary)\n"
 "  --output FILE           write there instead of stdout\n"
+"  --summary-only          only the packet summaries and the counters, no hop records\n"
+"  --stack                 the kernel stack at each hop (text: indented under it; JSON: stack)\n"
+"  --write FILE.pcapng     the traced packets as pcapng, one interface per netns/device, each\n"
+"                          hop's metadata and changes in its comment; - for stdout\n"
+"  --time abs|rel|delta    text TIME column: wall clock, since start (default), since the\n"
+"                          previous line\n"
+"  -o wide                 every column, whatever the terminal's width (a terminal narrower\n"
+"                          than the line gets the most useful columns)\n"
 "Run control:\n"
 "  --duration SEC  --count N (packets)  --ready-file PATH (written once attached)\n"
 "  --ringbuf-size BYTES[k|m] (default 4m)  --capacity SLOTS (tracking table, default %u)\n"
@@ -94,6 +102,10 @@ enum {
 	OPT_RINGBUF,
 	OPT_CAPACITY,
 	OPT_PIN_DIR,
+	OPT_STACK,
+	OPT_WRITE,
+	OPT_TIME,
+	OPT_SUMMARY_ONLY,
 	OPT_FILTER,		/* + index in tsn_filter_opts */
 };
 
@@ -137,9 +149,35 @@ static double mono_s(void)
 
 static int handle_event(void *ctx, void *data, size_t size)
 {
-	if (size >= sizeof(struct tsn_trace_event))
-		tt_report_event(ctx, data);
+	const struct tsn_trace_event_x *ex = data;
+
+	if (size >= sizeof(*ex))
+		tt_report_event(ctx, &ex->ev, &ex->x);
+	else if (size >= sizeof(struct tsn_trace_event))
+		tt_report_event(ctx, data, NULL);
 	return 0;
+}
+
+static const struct {
+	const char *name;
+	enum tt_time_mode value;
+} time_modes[] = {
+	{ "rel", TT_TIME_REL },
+	{ "abs", TT_TIME_ABS },
+	{ "delta", TT_TIME_DELTA },
+};
+
+static int parse_time_mode(const char *s, enum tt_time_mode *out)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(time_modes) / sizeof(time_modes[0]); i++) {
+		if (!strcmp(s, time_modes[i].name)) {
+			*out = time_modes[i].value;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static int write_ready(const char *path, enum tt_backend b)
@@ -176,6 +214,10 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
 		{ "capacity", required_argument, NULL, OPT_CAPACITY },
 		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+		{ "stack", no_argument, NULL, OPT_STACK },
+		{ "write", required_argument, NULL, OPT_WRITE },
+		{ "time", required_argument, NULL, OPT_TIME },
+		{ "summary-only", no_argument, NULL, OPT_SUMMARY_ONLY },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 	};
@@ -188,7 +230,7 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 	n = tsn_filter_add_longopts(longopts, n, OPT_FILTER);
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":vh", longopts, &idx)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":vho:", longopts, &idx)) != -1) {
 		switch (opt) {
 		case OPT_BACKEND:
 			if (tt_backend_parse(optarg, &o->backend)) {
@@ -207,6 +249,28 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 			break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_SUMMARY: o->summary = true; break;
+		case OPT_SUMMARY_ONLY: o->summary = o->summary_only = true; break;
+		case OPT_STACK:
+			o->stack = true;
+			o->bpf.event_extra |= TSN_EXTRA_STACK;
+			break;
+		case OPT_WRITE:
+			o->write = optarg;
+			o->bpf.event_extra |= TSN_EXTRA_SNAP;
+			break;
+		case OPT_TIME:
+			if (parse_time_mode(optarg, &o->time_mode)) {
+				pr_warn("--time: '%s' is not abs, rel or delta", optarg);
+				return 2;
+			}
+			break;
+		case 'o':
+			if (strcmp(optarg, "wide")) {
+				pr_warn("-o: '%s' is not wide", optarg);
+				return 2;
+			}
+			o->wide = true;
+			break;
 		case OPT_EXPECT:
 			if (tt_field_parse_list(optarg, &o->expect)) {
 				pr_warn("--expect: '%s' is not a list of priority, tstamp, tstamp_type, mark, sk",
@@ -290,6 +354,8 @@ int main(int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	struct tt_report *rep = NULL;
 	struct tt_bpf *bpf = NULL;
+	struct tt_pcap *pcap = NULL;
+	FILE *pcap_file = NULL;
 	__u64 counters[TSN_CNT__MAX] = {}, *lost_per_cpu = NULL;
 	enum tt_backend backend;
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -333,6 +399,21 @@ int main(int argc, char **argv)
 			out = stdout;
 			goto out;
 		}
+	} else if (o.write && !strcmp(o.write, "-")) {
+		/* the pcapng owns stdout (tcpdump -w - | wireshark -k -i -): the report goes aside */
+		out = stderr;
+	}
+	if (o.write) {
+		pcap_file = strcmp(o.write, "-") ? fopen(o.write, "we") : stdout;
+		if (!pcap_file) {
+			pr_warn("--write %s: %s", o.write, strerror(errno));
+			goto out;
+		}
+		pcap = tt_pcap_open(pcap_file);
+		if (!pcap) {
+			pr_warn("--write %s: %s", o.write, strerror(errno ?: EIO));
+			goto out;
+		}
 	}
 	setvbuf(out, NULL, _IOLBF, 0);
 	rep = tt_report_new(&o, out);
@@ -340,6 +421,7 @@ int main(int argc, char **argv)
 		pr_warn("out of memory");
 		goto out;
 	}
+	tt_report_set_pcap(rep, pcap);
 
 	/* a closed terminal ends the run like Ctrl-C: summary and counters still written */
 	sigaction(SIGINT, &sa, NULL);
@@ -398,6 +480,14 @@ int main(int argc, char **argv)
 	ring_buffer__consume(rb);
 	tt_bpf_counters(bpf, counters, lost_per_cpu, ncpus);
 	ret = tt_report_finish(rep, counters, lost_per_cpu, ncpus);
+	if (pcap) {
+		rc = tt_pcap_close(pcap);
+		pcap = NULL;
+		if (rc) {
+			pr_warn("--write %s: %s", o.write, strerror(-rc));
+			ret = ret ?: TT_EXIT_USAGE;
+		}
+	}
 	if (counters[TSN_CNT_EVENTS_LOST])
 		pr_warn("%llu events lost (ring buffer full): the report is incomplete; raise --ringbuf-size",
 			(unsigned long long)counters[TSN_CNT_EVENTS_LOST]);
@@ -406,9 +496,12 @@ out:
 	tt_bpf_close(bpf);
 	tt_pcap_free(o.bpf.pcap);
 	tt_report_free(rep);
+	tt_pcap_close(pcap);
 	tt_names_free();
-	if (out != stdout)
+	if (out != stdout && out != stderr)
 		fclose(out);
+	if (pcap_file && pcap_file != stdout)
+		fclose(pcap_file);
 	free(lost_per_cpu);
 	return ret;
 }

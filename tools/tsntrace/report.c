@@ -11,12 +11,15 @@
  * summary printed then), never forgotten.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "filter.h"
+#include "log.h"
 #include "proxy.h"
 #include "tsn_filter.h"
 #include "tsntrace.h"
@@ -88,7 +91,13 @@ struct tt_report {
 	unsigned long long judged;	/* packets finished with a verdict (pkt_judged) */
 	unsigned long long judged_lost;	/* packets that lost an --expect field */
 	unsigned long long mid_path;	/* packets selected after their origin: not judged */
-	bool header_done;
+	struct tt_text *text;		/* text mode's hop lines and summary wrapping */
+	struct tt_pcap *pcap;		/* --write */
+	bool pcap_failed;		/* said once */
+	__u64 wall_off_ns;		/* CLOCK_REALTIME - CLOCK_MONOTONIC at the start */
+	__u64 prev_line_ns;		/* --time delta: the previous hop line's time */
+	char line[1024];		/* a summary line being built (sum_printf) */
+	size_t line_len;
 	/* tsnproxy's state under o->pin_dir, read again every TT_PROXY_REFRESH_S */
 	double proxy_at;
 	bool proxy_running;
@@ -114,12 +123,85 @@ struct tt_report *tt_report_new(const struct tt_opts *o, FILE *out)
 	}
 	r->o = o;
 	r->out = out;
+	if (!o->json) {
+		r->text = tt_text_new(out, o->wide ? 0 : tt_text_width(out), o->time_mode);
+		if (!r->text) {
+			free(r->pkts);
+			free(r);
+			return NULL;
+		}
+	}
 	return r;
 }
 
 void tt_report_set_start(struct tt_report *r, __u64 mono_ns)
 {
+	struct timespec rt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
 	r->start_ns = mono_ns;
+	r->wall_off_ns = (__u64)rt.tv_sec * 1000000000ULL + rt.tv_nsec - mono_ns;
+}
+
+void tt_report_set_pcap(struct tt_report *r, struct tt_pcap *pc)
+{
+	r->pcap = pc;
+}
+
+/* The text mode's TIME column (--time); JSON keeps "t" (relative) and "time_ns". */
+static const char *time_col(struct tt_report *r, __u64 ns, char *buf, size_t len)
+{
+	time_t sec;
+	struct tm tm;
+	__u64 wall;
+
+	switch (r->o->time_mode) {
+	case TT_TIME_ABS:
+		wall = ns + r->wall_off_ns;
+		sec = (time_t)(wall / 1000000000ULL);
+		localtime_r(&sec, &tm);
+		snprintf(buf, len, "%02d:%02d:%02d.%06llu", tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 (unsigned long long)(wall % 1000000000ULL / 1000));
+		break;
+	case TT_TIME_DELTA:
+		/* events of several CPUs may come slightly out of order: never negative */
+		snprintf(buf, len, "%.6f", r->prev_line_ns && ns > r->prev_line_ns ?
+				   (ns - r->prev_line_ns) / 1e9 : 0.0);
+		if (ns > r->prev_line_ns)
+			r->prev_line_ns = ns;
+		break;
+	default:
+		snprintf(buf, len, "%.6f", ns >= r->start_ns ? (ns - r->start_ns) / 1e9 : 0.0);
+		break;
+	}
+	return buf;
+}
+
+/*
+ * The text summary is built line by line and each line written through tt_text_wrapped(), so
+ * that on a terminal a long cause detail wraps under the field instead of running off.
+ */
+static void sum_printf(struct tt_report *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void sum_printf(struct tt_report *r, const char *fmt, ...)
+{
+	va_list ap;
+	char *nl;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(r->line + r->line_len, sizeof(r->line) - r->line_len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		r->line_len += (size_t)n < sizeof(r->line) - r->line_len ?
+				       (size_t)n : sizeof(r->line) - r->line_len - 1;
+	nl = strchr(r->line, '\n');
+	if (!nl)
+		return;
+	*nl = '\0';
+	tt_text_wrapped(r->text, 6, r->line);
+	r->line_len = 0;
+	r->line[0] = '\0';
 }
 
 unsigned long long tt_report_packets(const struct tt_report *r)
@@ -570,35 +652,35 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 	} else {
 		char a[160];
 
-		fprintf(r->out, "packet %llu: %s, %d hops%s\n", (unsigned long long)p->id,
+		sum_printf(r, "packet %llu: %s, %d hops%s\n", (unsigned long long)p->id,
 			tsn_tuple_str(&p->tuple, a, sizeof(a)), p->nhops,
 			p->dropped ? " (dropped)" :
 			p->unclaimed ? " (no ping socket took it; raw sockets had their copy)" :
 				       "");
-		fprintf(r->out, "  path:");
+		sum_printf(r, "  path:");
 		for (i = 0; i < p->npath; i++) {
 			/* one entry per device: the hooks on one device are one step of the path */
 			if (i && p->path[i].netns == p->path[i - 1].netns &&
 			    !strcmp(p->path[i].ifname, p->path[i - 1].ifname))
 				continue;
-			fprintf(r->out, "%s %s/%s", i ? " >" : "", tt_netns_name(p->path[i].netns),
+			sum_printf(r, "%s %s/%s", i ? " >" : "", tt_netns_name(p->path[i].netns),
 				p->path[i].ifname[0] ? p->path[i].ifname : "-");
 		}
-		fprintf(r->out, "%s\n", p->path_truncated ? " ..." : "");
+		sum_printf(r, "%s\n", p->path_truncated ? " ..." : "");
 		if (p->encap)
-			fprintf(r->out,
+			sum_printf(r,
 				"  encapsulated by %s/%s (%s), in outer headers from hop %d %s/%s %s on\n",
 				tt_netns_name(p->encap_by.netns), p->encap_by.ifname,
 				p->encap_by.kind[0] ? p->encap_by.kind : "-", p->encap_hop,
 				tt_netns_name(p->encap_at.netns), p->encap_at.ifname,
 				tt_hook_name(p->encap_at.hook));
 		if (p->have_meta && !p->origin_seen)
-			fprintf(r->out,
+			sum_printf(r,
 				"  origin not seen: first seen at %s/%s %s, after the packet left its sender (the filter matched mid-path); not judged\n",
 				tt_netns_name(p->first.netns), p->first.ifname,
 				tt_hook_name(p->first.hook));
 		else if (p->have_meta && !pkt_judged(p))
-			fprintf(r->out, "  not judged: one hop, not an egress hop\n");
+			sum_printf(r, "  not judged: one hop, not an egress hop\n");
 		for (f = 0; f < TT_F__MAX && p->have_meta; f++) {
 			__u64 first = tt_field_value(&p->first.meta, f);
 			__u64 last = tt_field_value(&j->meta, f);
@@ -606,22 +688,22 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 			const struct tt_loss *l = pkt_field_loss(p, f, st);
 
 			if (f == TT_F_TSTAMP_TYPE)
-				fprintf(r->out, "  %-12s %s -> %s", tt_field_name(f),
+				sum_printf(r, "  %-12s %s -> %s", tt_field_name(f),
 					tt_tstamp_type_name(first), tt_tstamp_type_name(last));
 			else
-				fprintf(r->out, "  %-12s %llu -> %llu", tt_field_name(f),
+				sum_printf(r, "  %-12s %llu -> %llu", tt_field_name(f),
 					(unsigned long long)first, (unsigned long long)last);
 			if (st == TT_STATE_RESTORED && p->back[f].lost)
 				l = &p->back[f];
 			if (st == TT_STATE_ORIGIN_NOT_SEEN)
-				fprintf(r->out, "  origin not seen\n");
+				sum_printf(r, "  origin not seen\n");
 			else if (l)
-				fprintf(r->out, "  %s at hop %d %s/%s %s: %s (%s)\n",
+				sum_printf(r, "  %s at hop %d %s/%s %s: %s (%s)\n",
 					st == TT_STATE_LOST ? "LOST" : state_names[st], l->hop,
 					tt_netns_name(l->at.netns), l->at.ifname,
 					tt_hook_name(l->at.hook), tt_cause_name(l->cause), l->detail);
 			else
-				fprintf(r->out, "  %s\n",
+				sum_printf(r, "  %s\n",
 					st == TT_STATE_LOST ? "LOST" : state_names[st]);
 		}
 	}
@@ -632,66 +714,19 @@ out:
 
 /* ---- one event ---- */
 
-static void text_header(struct tt_report *r)
+/* --stack: kernel symbols with offsets, innermost first */
+static json_object *stack_json(const struct tsn_trace_extra *x)
 {
-	fprintf(r->out, "%-12s %-5s %3s %-18s %-13s %-10s %-18s %-44s %5s %4s %-19s %-4s %-10s %-2s %s\n",
-		"TIME", "PKT", "HOP", "SKB", "NETNS", "IFNAME", "HOOK", "TUPLE", "LEN", "PRIO",
-		"TSTAMP", "TT", "MARK", "SK", "CHANGE");
-	r->header_done = true;
-}
+	json_object *a = json_object_new_array();
+	char buf[160];
+	__u32 i;
 
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return "-";
-	return json_object_get_string(v);
-}
-
-/* The text line is a rendering of the hop object, nothing more. */
-static void text_hop(struct tt_report *r, json_object *o)
-{
-	char tuple[160] = "-", hook[64], change[512] = "";
-	json_object *t, *chs, *v;
-	size_t i, n, off = 0;
-
-	if (!r->header_done)
-		text_header(r);
-	if (json_object_object_get_ex(o, "tuple", &t))
-		snprintf(tuple, sizeof(tuple), "%s", jstr(t, "desc"));
-	if (json_object_object_get_ex(o, "func", &v))
-		snprintf(hook, sizeof(hook), "%s:%s", jstr(o, "hook"), json_object_get_string(v));
-	else
-		snprintf(hook, sizeof(hook), "%s", jstr(o, "hook"));
-	if (json_object_object_get_ex(o, "changes", &chs)) {
-		n = json_object_array_length(chs);
-		for (i = 0; i < n && off < sizeof(change) - 1; i++) {
-			json_object *c = json_object_array_get_idx(chs, i);
-
-			off += snprintf(change + off, sizeof(change) - off, "%s%s %s→%s (%s: %s)",
-					i ? "; " : "", jstr(c, "field"), jstr(c, "from"), jstr(c, "to"),
-					jstr(c, "cause"), jstr(c, "detail"));
-		}
+	for (i = 0; i < x->stack_bytes / sizeof(x->stack[0]) && i < TSN_STACK_DEPTH; i++) {
+		if (!tt_ksym_name(x->stack[i], buf, sizeof(buf), true))
+			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)x->stack[i]);
+		json_object_array_add(a, json_object_new_string(buf));
 	}
-	if (json_object_object_get_ex(o, "drop_reason", &v) && off < sizeof(change) - 1)
-		off += snprintf(change + off, sizeof(change) - off, "%sdrop %s", off ? "; " : "",
-				json_object_get_string(v));
-	if (json_object_object_get_ex(o, "rc", &v)) {
-		/* net_dev_xmit: the metadata is not read there, see tt_hook_has_meta() */
-		fprintf(r->out, "%-12s %-5s %3s %-18s %-13s %-10s %-18s %-44s %5s %4s %-19s %-4s %-10s %-2s rc=%s\n",
-			jstr(o, "t"), jstr(o, "pkt_id"), jstr(o, "hop"), jstr(o, "skb"), jstr(o, "netns_name"),
-			jstr(o, "ifname"), hook, tuple, jstr(o, "len"), "-", "-", "-", "-", "-",
-			json_object_get_string(v));
-		return;
-	}
-	fprintf(r->out, "%-12s %-5s %3s %-18s %-13s %-10s %-18s %-44s %5s %4s %-19s %-4s 0x%-8x %-2s %s\n",
-		jstr(o, "t"), jstr(o, "pkt_id"), jstr(o, "hop"), jstr(o, "skb"), jstr(o, "netns_name"),
-		jstr(o, "ifname"), hook, tuple, jstr(o, "len"), jstr(o, "priority"),
-		jstr(o, "tstamp"), jstr(o, "tstamp_type"),
-		json_object_object_get_ex(o, "mark", &v) ? (unsigned)json_object_get_int64(v) : 0,
-		json_object_object_get_ex(o, "sk", &v) && json_object_get_boolean(v) ? "y" : "n",
-		change);
+	return a;
 }
 
 static json_object *flags_json(__u32 flags)
@@ -707,6 +742,21 @@ static json_object *flags_json(__u32 flags)
 	return a;
 }
 
+/* A hop's text line, and with --stack its frames indented under it */
+static void text_hop_stack(struct tt_report *r, json_object *o, __u64 ns)
+{
+	json_object *st;
+	char tbuf[32];
+	size_t i;
+
+	tt_text_hop(r->text, o, time_col(r, ns, tbuf, sizeof(tbuf)));
+	if (!json_object_object_get_ex(o, "stack", &st))
+		return;
+	for (i = 0; i < json_object_array_length(st); i++)
+		fprintf(r->out, "        %s\n",
+			json_object_get_string(json_object_array_get_idx(st, i)));
+}
+
 static bool pkt_is_clone(const struct tt_pkt *p, __u64 skb)
 {
 	unsigned int i;
@@ -717,7 +767,8 @@ static bool pkt_is_clone(const struct tt_pkt *p, __u64 skb)
 	return false;
 }
 
-void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
+void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e,
+		     const struct tsn_trace_extra *x)
 {
 	const struct tsn_hop_event *h = &e->hop;
 	json_object *o, *changes, *changed;
@@ -839,11 +890,20 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e)
 	}
 	json_object_object_add(o, "changed", changed);
 	json_object_object_add(o, "changes", changes);
+	if (x && x->stack_bytes)
+		json_object_object_add(o, "stack", stack_json(x));
 
-	if (r->o->json)
+	if (r->pcap && x && x->snap_len &&
+	    tt_pcap_hop(r->pcap, o, x, h->time_ns + r->wall_off_ns) && !r->pcap_failed) {
+		r->pcap_failed = true;
+		pr_warn("--write: cannot write the pcapng file: %s", strerror(errno));
+	}
+	if (r->o->summary_only)
+		;
+	else if (r->o->json)
 		tsn_out_emit(r->out, o, TSN_OUT_JSON);
 	else
-		text_hop(r, o);
+		text_hop_stack(r, o, h->time_ns);
 	json_object_put(o);
 }
 
@@ -953,7 +1013,7 @@ int tt_report_finish(struct tt_report *r, const __u64 *c, const __u64 *lost_per_
 	if (r->o->json) {
 		tsn_out_emit(r->out, o, TSN_OUT_JSON);
 	} else {
-		fprintf(r->out,
+		sum_printf(r,
 			"counters: events %llu, events lost %llu, events seen %llu, packets tracked %llu, tracking overflow %llu, packets reported %llu\n",
 			(unsigned long long)c[TSN_CNT_EVENTS],
 			(unsigned long long)c[TSN_CNT_EVENTS_LOST], r->seen,
@@ -965,8 +1025,18 @@ int tt_report_finish(struct tt_report *r, const __u64 *c, const __u64 *lost_per_
 				fprintf(r->out, " %llu", (unsigned long long)lost_per_cpu[i]);
 			fprintf(r->out, " (ring buffer full: raise --ringbuf-size)\n");
 		}
-		if (r->o->expect)
-			expect_text(r->out, r, c, v);
+		if (r->o->expect) {
+			char *buf = NULL;
+			size_t len = 0;
+			FILE *m = open_memstream(&buf, &len);
+
+			if (m) {
+				expect_text(m, r, c, v);
+				fclose(m);
+				sum_printf(r, "%s", buf);
+			}
+			free(buf);
+		}
 	}
 	/* the report went to a file or is JSON: the verdict also in words, where a user looks */
 	if (r->o->expect && (r->o->json || r->o->output)) {
@@ -982,6 +1052,7 @@ void tt_report_free(struct tt_report *r)
 {
 	if (!r)
 		return;
+	tt_text_free(r->text);
 	free(r->pkts);
 	free(r);
 }
