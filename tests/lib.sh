@@ -271,6 +271,15 @@ tk_require() {
 	fi
 }
 
+# Whether the running kernel has feature $1 (a `tsnproxy features` name), for tests whose
+# expectation, not whether they run, depends on it.
+tk_has() {
+	local out
+	out=$("$TK_BUILD/tsnproxy" features --json 2>/dev/null) ||
+		tk_fail "tsnproxy features failed"
+	[ "$(echo "$out" | jq -r ".\"$1\".supported")" = true ]
+}
+
 # ---- fixture ids: claimed, so that two runs never build the same fixture ----------------------
 # A runner claims an id for each test by creating $TK_CLAIM_DIR/<id> under one lock. The claim
 # holds its owner (the runner's pid in "owner", for older runners that read only that, and the

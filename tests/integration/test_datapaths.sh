@@ -84,7 +84,7 @@ dp_talk() { tk_talk "$TK_TEST_ID" "$@" >/dev/null || tk_fail "talker failed: $*"
 # tsnproxy, so only the proxy's not touching it is checked. The tracepoint save hook serves
 # --policy all only (it cannot tag pods' packets): there every pod, pod2 too, is restored.
 dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
-	local shape=$1 hook=$2 kept=${3:-0} dst6 st
+	local shape=$1 hook=$2 kept=${3:-0} dst6 st tai mono
 	dp_setup "$shape"
 	[ "$hook" = tracepoint ] && hook=(--policy all --save-hook tracepoint) || hook=()
 	proxy start --nic nic0 "${hook[@]}" >/dev/null || tk_fail "tsnproxy start failed"
@@ -108,15 +108,19 @@ dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 			--count $N --priority 2 --txtime tai >/dev/null || tk_fail "raw talker failed"
 	fi
 	dp_observe stop
+	# Before 6.11 (no SKB_CLOCK_TAI) a socket's txtime carries no clock type, TAI or MONO: the
+	# restored tstamp reaches nic0 with its value and the type "realtime"; ETF reads the value.
+	tai='"tai"' mono='"mono"'
+	tk_has skb_clock_tai || tai='"realtime"' mono='"realtime"'
 	st=$(proxy status --json)
 	tk_log "$shape ${hook[*]}: $(echo "$st" | jq -c '{save_hook: .config.save_hook} + .counters')"
 	if ((kept)) && [ "$(tk_tc_kind)" = taprio ]; then
-		dp_txtime_taprio_checked
+		dp_txtime_taprio_checked "$tai" "$mono"
 	else
-		assert_eq "tai: priority 1 and tai at nic0" "$(dp_nic '.dport == 6101 and
-			.priority == 1 and .tstamp_type == "tai" and .tstamp != 0')" $N
-		assert_eq "mono: priority 2 and mono at nic0" "$(dp_nic '.dport == 6102 and
-			.priority == 2 and .tstamp_type == "mono" and .tstamp != 0')" $N
+		assert_eq "tai: priority 1 and tai at nic0" "$(dp_nic ".dport == 6101 and
+			.priority == 1 and .tstamp_type == $tai and .tstamp != 0")" $N
+		assert_eq "mono: priority 2 and mono at nic0" "$(dp_nic ".dport == 6102 and
+			.priority == 2 and .tstamp_type == $mono and .tstamp != 0")" $N
 	fi
 	assert_eq "no txtime: priority 1, no tstamp at nic0" \
 		"$(dp_nic '.dport == 6103 and .priority == 1 and .tstamp == 0')" $N
@@ -138,11 +142,11 @@ dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 	assert_eq "node traffic: nothing restored" "$(dp_nic '.dport == 6105 and .priority != 0')" 0
 	if [ -n "$dst6" ]; then
 		assert_eq "IPv6: priority 2 and tai at nic0" \
-			"$(dp_nic '.dport == 6106 and .priority == 2 and .tstamp_type == "tai"')" $N
+			"$(dp_nic ".dport == 6106 and .priority == 2 and .tstamp_type == $tai and .tstamp != 0")" $N
 	fi
 	if [ "$shape" = l2 ] && ((DP_RAW)); then
 		assert_eq "raw 0xB62C frames: priority 2 and tai at nic0" \
-			"$(dp_nic '.ethertype == 46636 and .priority == 2 and .tstamp_type == "tai"')" $N
+			"$(dp_nic ".ethertype == 46636 and .priority == 2 and .tstamp_type == $tai and .tstamp != 0")" $N
 	fi
 }
 
@@ -154,15 +158,17 @@ dp_enforce() { # SHAPE SAVE_HOOK(auto|tracepoint) [KEPT]
 # MONO value read as TAI) do not. The veth shapes orphan the skb before nic0 (no sk, no check).
 # So: every txtime datagram at nic0 carries its priority and clock, none with other metadata,
 # and those that are not there are taprio's drops (its own counter, not the observer's).
-dp_txtime_taprio_checked() {
-	local tai mono all drops
-	tai=$(dp_nic '.dport == 6101 and .priority == 1 and .tstamp_type == "tai" and .tstamp != 0')
-	mono=$(dp_nic '.dport == 6102 and .priority == 2 and .tstamp_type == "mono" and
-		.tstamp != 0')
+# TAI and MONO: dp_enforce's clock type names for this kernel.
+dp_txtime_taprio_checked() { # TAI MONO
+	local n_tai n_mono all drops
+	n_tai=$(dp_nic ".dport == 6101 and .priority == 1 and .tstamp_type == $1 and .tstamp != 0")
+	n_mono=$(dp_nic ".dport == 6102 and .priority == 2 and .tstamp_type == $2 and
+		.tstamp != 0")
 	all=$(dp_nic '.dport == 6101 or .dport == 6102')
 	drops=$(tk_ns "$TK_NODE" tc -s -j qdisc show dev nic0 root | jq '.[0].drops')
-	tk_log "taprio: $tai tai + $mono mono of $N each at nic0, taprio dropped $drops"
-	assert_eq "txtime datagrams at nic0: all at their priority and clock" "$((tai + mono))" "$all"
+	tk_log "taprio: $n_tai tai + $n_mono mono of $N each at nic0, taprio dropped $drops"
+	assert_eq "txtime datagrams at nic0: all at their priority and clock" \
+		"$((n_tai + n_mono))" "$all"
 	assert_eq "txtime datagrams not at nic0: dropped by taprio" "$((2 * N - all))" "$drops"
 }
 
