@@ -510,6 +510,84 @@ test_cni_narrowing() {
 	expect_ok "CHECK agrees with the narrowed registration"
 }
 
+# ---- pod names ---------------------------------------------------------------------------------
+# CNI_ARGS as kubelet's runtimes (containerd, CRI-O) pass them
+kubelet_args() { # NAMESPACE NAME CID
+	echo "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=$1;K8S_POD_NAME=$2;K8S_POD_INFRA_CONTAINER_ID=$3;K8S_POD_UID=4b1d-$3"
+}
+
+# The plugin called as kubelet's runtime calls it records the pod's namespace and name: status
+# shows them, tsntrace and tsntop select the pod by --pod NS/NAME and name its netns so; pod2,
+# added without a name, keeps its netns name and is not selected. A bad name is refused with
+# nothing registered; after DEL the name is gone.
+test_cni_pod_names() {
+	cni_setup 2
+	local ns=tk$TK_TEST_ID-ns port=5001 k out=$TK_TMP/pod.json talkers=()
+	local p1=/run/netns/tk$TK_TEST_ID-pod1 p2=/run/netns/tk$TK_TEST_ID-pod2
+	tk_listen "$TK_TEST_ID" $port
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0 '.priorities = [1,2]' 1)" $(pod_env 1) \
+		"$(kubelet_args "$ns" "talker.1" ctr1)"
+	expect_ok "ADD pod1 with kubelet's CNI_ARGS"
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0 '.priorities = [1,2]' 2)" $(pod_env 2) "CNI_ARGS=IgnoreUnknown=1"
+	expect_ok "ADD pod2 without a pod name"
+	assert_eq "status: pod1's name" "$(registration "$p1" | jq -r .pod)" "$ns/talker.1"
+	assert_eq "status: pod2 has none" "$(registration "$p2" | jq -r .pod)" null
+
+	# tsntrace: pod1's packets only, its hops in its netns named after the pod
+	tk_trace_start "$out" --json --summary --pod "$ns/talker.1" --dport $port
+	tk_talk "$TK_TEST_ID" 1 --port $port --count 5 --priority 1 >/dev/null
+	tk_talk "$TK_TEST_ID" 2 --port $port --count 7 --priority 1 >/dev/null
+	tk_trace_stop
+	assert_eq "tsntrace --pod: exit" "$TK_TRACE_RC" 0
+	assert_eq "tsntrace --pod: pod1's packets only" \
+		"$(jq -s '[.[] | select(.type == "packet")] | length' "$out")" 5
+	assert_eq "tsntrace: the first hop's netns is the pod" \
+		"$(jq -s -r '[.[] | select(.type == "packet") | .path[0].netns] | unique | join(",")' \
+			"$out")" "$ns/talker.1"
+
+	# tsntop: both pods talk; the flow list names pod1 by its pod, pod2 by its netns
+	for k in 1 2; do
+		nsenter --net="/run/netns/tk$TK_TEST_ID-pod$k" -- "$TK_BUILD/talker" \
+			--dst "$TK_LISTEN_IP" --port $port --priority 1 --interval-us 2000 \
+			--count 100000 --duration 30 >/dev/null 2>&1 &
+		talkers+=($!)
+		tk_defer "kill $!; wait $!"
+	done
+	assert_exit "tsntop --dport" 0 "$TK_BUILD/tsntop" --json -d 0.5 --max-iterations 2 \
+		--dport $port </dev/null
+	assert_eq "tsntop: pod1's flow named after the pod" "$(tail -n 1 <<<"$TK_OUT" |
+		jq -r --arg ip "${TK_POD_IP[0]}" '[.flows[] | select(.src == $ip) | .netns] | unique |
+		join(",")')" "$ns/talker.1"
+	assert_eq "tsntop: pod2's flow by its netns name" "$(tail -n 1 <<<"$TK_OUT" |
+		jq -r --arg ip "${TK_POD_IP[1]}" '[.flows[] | select(.src == $ip) | .netns] | unique |
+		join(",")')" "tk$TK_TEST_ID-pod2"
+	assert_exit "tsntop --pod" 0 "$TK_BUILD/tsntop" --json -d 0.5 --max-iterations 2 \
+		--pod "$ns/talker.1" --dport $port </dev/null
+	assert_eq "tsntop --pod: pod1's flows only" "$(tail -n 1 <<<"$TK_OUT" |
+		jq -r '[.flows[] | .netns] | unique | join(",")')" "$ns/talker.1"
+	kill "${talkers[@]}"
+
+	# bad input: one line, exit 2, nothing attached (tsntrace never got to load)
+	assert_exit "tsntrace --pod of no pod" 2 "$TK_BUILD/tsntrace" --pod "$ns/nosuch" --count 1
+	assert_match "--pod of no pod: says so" "$TK_ERR" "^tsntrace: --pod: no pod '$ns/nosuch'"
+	assert_eq "--pod of no pod: one line" "$(wc -l <<<"$TK_ERR")" 1
+	assert_exit "tsntop --pod a/b/c" 2 "$TK_BUILD/tsntop" --pod a/b/c --once </dev/null
+	assert_match "--pod a/b/c: says so" "$TK_ERR" "is not NAMESPACE/NAME"
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0 . 1)" CNI_CONTAINERID=ctr3 CNI_NETNS=$p1 CNI_IFNAME=eth0 \
+		"CNI_ARGS=K8S_POD_NAMESPACE=$ns;K8S_POD_NAME=a/b"
+	expect_code "ADD with a pod name holding a slash" 4 K8S_POD_NAME
+	[ ! -e "$(state_dir)/ctr3:eth0" ] || tk_fail "a record of the refused ADD"
+
+	# shellcheck disable=SC2046
+	cni DEL "$(conf 1.1.0 'del(.prevResult)')" $(pod_env 1)
+	expect_ok "DEL pod1"
+	assert_exit "tsntrace --pod after DEL" 2 "$TK_BUILD/tsntrace" --pod "$ns/talker.1"
+	assert_match "--pod after DEL: no pod" "$TK_ERR" "no pod"
+}
+
 # ---- concurrency: two ADDs race on an unloaded datapath ------------------------------------------
 test_cni_concurrent_adds() {
 	cni_setup 4
@@ -752,6 +830,9 @@ podman_runtime() { # PRIMARY
 	assert_eq "one registration (the container's netns)" "$(registrations)" 1
 	assert_eq "registered by the plugin" \
 		"$(proxy status --json | jq -r '.policy[0].registered_by')" cni
+	# podman passes the container's name (K8S_POD_NAME) and no namespace
+	assert_eq "status names the container" "$(proxy status --json | jq -r '.policy[0].pod')" \
+		tktalk
 	assert_match "tsn logged the ADD" "$(cat "$PM/tsn.log")" "ADD [0-9a-f]+: registered netns"
 	pm rm -f tktalk >/dev/null 2>"$TK_TMP/pm.err" ||
 		tk_fail "podman rm: $(cat "$TK_TMP/pm.err")"
