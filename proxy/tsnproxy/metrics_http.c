@@ -2,7 +2,6 @@
 /* The metrics HTTP server of tsnproxy (see metrics_http.h). */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,38 +50,47 @@ static int split_spec(const char *spec, char *host, size_t hlen, char *port, siz
 
 int metrics_listen(const char *spec, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
 	char host[INET6_ADDRSTRLEN + 8], port[16];
-	struct addrinfo *ai;
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	struct sockaddr *sa = (struct sockaddr *)&a4;
+	socklen_t salen = sizeof(a4);
 	int fd, one = 1, e;
 
-	if (split_spec(spec, host, sizeof(host), port, sizeof(port)) ||
-	    getaddrinfo(host[0] ? host : METRICS_DEFAULT_ADDR, port, &hints, &ai)) {
-		snprintf(err, errlen,
-			 "--listen: '%s' is not PORT, ADDR:PORT or [ADDR6]:PORT (numeric, port "
-			 "1..65535)", spec);
-		return -EINVAL;
+	/* numeric only (inet_pton, no resolver): a node agent's address is not a name to look up */
+	if (split_spec(spec, host, sizeof(host), port, sizeof(port)))
+		goto bad;
+	if (!host[0])
+		snprintf(host, sizeof(host), "%s", METRICS_DEFAULT_ADDR);
+	a4.sin_port = a6.sin6_port = htons(atoi(port));
+	if (inet_pton(AF_INET6, host, &a6.sin6_addr) == 1) {
+		sa = (struct sockaddr *)&a6;
+		salen = sizeof(a6);
+	} else if (inet_pton(AF_INET, host, &a4.sin_addr) != 1) {
+		goto bad;
 	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		e = -errno;
 		goto fail;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 16)) {
+	if (bind(fd, sa, salen) || listen(fd, 16)) {
 		e = -errno;
 		close(fd);
 		goto fail;
 	}
-	freeaddrinfo(ai);
 	return fd;
 fail:
-	freeaddrinfo(ai);
 	snprintf(err, errlen, "--listen: cannot listen on %s%s%s:%s: %s",
-		 strchr(host, ':') ? "[" : "", host[0] ? host : METRICS_DEFAULT_ADDR,
-		 strchr(host, ':') ? "]" : "", port, strerror(-e));
+		 sa->sa_family == AF_INET6 ? "[" : "", host, sa->sa_family == AF_INET6 ? "]" : "",
+		 port, strerror(-e));
 	return e;
+bad:
+	snprintf(err, errlen,
+		 "--listen: '%s' is not PORT, ADDR:PORT or [ADDR6]:PORT (numeric, port 1..65535)",
+		 spec);
+	return -EINVAL;
 }
 
 #ifdef TSN_NO_HTTP

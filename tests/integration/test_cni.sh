@@ -586,6 +586,22 @@ test_cni_pod_names() {
 	expect_ok "DEL pod1"
 	assert_exit "tsntrace --pod after DEL" 2 "$TK_BUILD/tsntrace" --pod "$ns/talker.1"
 	assert_match "--pod after DEL: no pod" "$TK_ERR" "no pod"
+
+	# a pod whose netns went without a DEL: its record stays, but names no netns any more
+	local ghost=tk$TK_TEST_ID-ghost
+	ip netns add "$ghost" || tk_fail "ip netns add $ghost"
+	tk_defer "ip netns del $ghost 2>/dev/null"
+	tk_ns "$ghost" ip link add eth0 type veth peer name eth0p && tk_ns "$ghost" ip link set eth0 up
+	cni ADD "$(conf 1.1.0 . 1)" CNI_CONTAINERID=ctrghost "CNI_NETNS=/run/netns/$ghost" \
+		CNI_IFNAME=eth0 "$(kubelet_args "$ns" ghost ctrghost)"
+	expect_ok "ADD of a pod in a netns of its own"
+	assert_exit "tsntrace --pod of the live pod" 0 "$TK_BUILD/tsntrace" --pod "$ns/ghost" \
+		--duration 0.2
+	ip netns del "$ghost"
+	[ -e "$(state_dir)/ctrghost:eth0" ] || tk_fail "the record went without a DEL"
+	assert_exit "tsntrace --pod of a netns that is gone" 2 "$TK_BUILD/tsntrace" \
+		--pod "$ns/ghost"
+	assert_match "gone: no pod" "$TK_ERR" "no pod '$ns/ghost'"
 }
 
 # ---- concurrency: two ADDs race on an unloaded datapath ------------------------------------------
@@ -1009,10 +1025,12 @@ if not any(t.get("operator") == "Exists" for t in spec.get("tolerations", [])):
     fail("no toleration for every taint: nodes with taints would lack the plugin")
 ok("DaemonSet: selector, hostNetwork, tolerations")
 
-vols = {v["name"]: v["hostPath"]["path"] for v in spec["volumes"] if "hostPath" in v}
-for path in ("/opt/cni/bin", "/etc/cni/net.d", "/sys/fs/bpf"):
-    if path not in vols.values():
+all_vols = {v["name"]: v["hostPath"]["path"] for v in spec["volumes"] if "hostPath" in v}
+for path in ("/opt/cni/bin", "/etc/cni/net.d", "/sys/fs/bpf", "/run/tsnkit", "/run/netns"):
+    if path not in all_vols.values():
         fail(f"no hostPath volume for {path}")
+# what install.sh install writes to
+vols = {n: p for n, p in all_vols.items() if p in ("/opt/cni/bin", "/etc/cni/net.d", "/sys/fs/bpf")}
 init = spec.get("initContainers") or fail("no init container")
 inst = init[0]
 if inst["securityContext"].get("privileged") is not True:
@@ -1046,17 +1064,28 @@ if not re.fullmatch(r"[a-z0-9./_-]+(:[A-Za-z0-9._-]+)?", image):
 keep = spec["containers"][0]
 if keep.get("command", [])[:2] != ["/opt/tsnkit/install.sh", "keep"]:
     fail("main container does not keep the chaining")
-keep_mounts = {m["mountPath"] for m in keep["volumeMounts"]}
-if keep_mounts != {host + "/etc/cni/net.d", host + "/opt/cni/bin"}:
-    fail("main container mounts other paths than the conf dir and bin dir")
-ok(f"image {image}; main container keeps the chaining")
+keep_mounts = {m["mountPath"]: m for m in keep["volumeMounts"]}
+# the conf and bin dirs for the chaining; for its tsnproxy, tsntrace and tsntop the node's bpffs,
+# the plugin's records and the netns at the node's own paths (pin dirs and netns paths are the
+# node's), read only but for bpffs
+if set(keep_mounts) != {host + "/etc/cni/net.d", host + "/opt/cni/bin", "/sys/fs/bpf",
+                        "/run/tsnkit", "/run/netns"}:
+    fail(f"main container mounts {sorted(keep_mounts)}")
+for path in ("/run/tsnkit", "/run/netns"):
+    if not keep_mounts[path].get("readOnly"):
+        fail(f"main container may write {path}")
+for path in ("/sys/fs/bpf", "/run/netns"):
+    if keep_mounts[path].get("mountPropagation") != "HostToContainer":
+        fail(f"{path} in the main container must be HostToContainer: new pins and netns appear")
+ok(f"image {image}; main container keeps the chaining, sees pins, records and netns")
 
 with open(os.path.join(d, "Containerfile")) as fh:
     cf = fh.read()
 froms = re.findall(r"^FROM\s+(\S+)", cf, re.M)
 if not froms or not all(f.startswith("debian:") for f in froms):
     fail(f"Containerfile does not build on Debian: {froms}")
-for need in ("make", "-static", "/opt/tsnkit/bin/tsn", "/opt/tsnkit/bin/tsnproxy",
+for need in ("make", "-static", "/opt/tsnkit/bin/tsn", "/opt/tsnkit/node/tsnproxy",
+             "/opt/tsnkit/bin/", "tsntrace", "tsntop", "libmicrohttpd12",
              "/opt/tsnkit/install.sh", "tsnproxy.bpf.o"):
     if need not in cf:
         fail(f"Containerfile lacks {need}")
@@ -1068,8 +1097,9 @@ PY
 	# the init container's script, against a node tree in $TK_TMP, with the ConfigMap's data
 	local host=$TK_TMP/host tsnkit=$TK_TMP/opt-tsnkit envs
 	mkdir -p "$host/opt/cni/bin" "$host/etc/cni/net.d" "$host/sys/fs/bpf" "$tsnkit/bin" \
-		"$tsnkit/bpf"
+		"$tsnkit/node" "$tsnkit/bpf"
 	cp "$TK_BUILD/tsn" "$TK_BUILD/tsnproxy" "$tsnkit/bin/"
+	cp "$TK_BUILD/tsnproxy" "$tsnkit/node/"
 	cp "$TK_BUILD/tsnproxy.bpf.o" "$tsnkit/bpf/"
 	cp "$TK_ROOT/tests/cni-samples/10-calico.conflist" "$host/etc/cni/net.d/"
 	envs=$(/usr/bin/python3 -c 'import sys, yaml, shlex

@@ -11,20 +11,6 @@ PORT=9476
 
 proxy() { tk_ns "$TK_NODE" "$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" "$@"; }
 
-# OpenMetrics text on stdin as {"family{labels}": value} of every sample, in JSON; the parser
-# raises on anything that is not valid OpenMetrics.
-parse_stdin() {
-	/usr/bin/python3 -c '
-import json, sys
-from prometheus_client.openmetrics.parser import text_string_to_metric_families
-out = {}
-for fam in text_string_to_metric_families(sys.stdin.read()):
-    for s in fam.samples:
-        labels = ",".join(f"{k}=\"{v}\"" for k, v in sorted(s.labels.items()))
-        out[s.name + ("{" + labels + "}" if labels else "")] = s.value
-print(json.dumps(out))'
-}
-
 # Scrape /metrics in the node netns, parsed, with the response's content_type.
 scrape() {
 	local body
@@ -34,7 +20,7 @@ with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
     open(sys.argv[2], "w").write(r.headers["Content-Type"])
     sys.stdout.write(r.read().decode())' "http://127.0.0.1:$PORT/metrics" "$TK_TMP/ctype") ||
 		return 1
-	parse_stdin <<<"$body" | jq -c --arg ct "$(cat "$TK_TMP/ctype")" '. + {content_type: $ct}'
+	tk_metrics_parse <<<"$body" | jq -c --arg ct "$(cat "$TK_TMP/ctype")" '. + {content_type: $ct}'
 }
 
 metrics_setup() {
@@ -119,7 +105,7 @@ test_metrics_scrape_during_traffic() {
 
 	# the one-shot form prints the same families
 	assert_exit "metrics on stdout" 0 proxy metrics
-	assert_eq "stdout: counters equal status" "$(parse_stdin <<<"$TK_OUT" |
+	assert_eq "stdout: counters equal status" "$(tk_metrics_parse <<<"$TK_OUT" |
 		jq -c --argjson a "$s1" '[$a | keys[] as $k | .[$k] == $a[$k]] | all')" true
 	assert_eq "stdout ends with # EOF" "$(tail -n 1 <<<"$TK_OUT")" "# EOF"
 
