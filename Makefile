@@ -32,6 +32,13 @@ WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializ
 CFLAGS ?= -g -O2
 override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Iprogs -Ilib $(PKG_CFLAGS)
 LDLIBS := $(PKG_LIBS) -lelf -lz
+# tsnproxy's metrics server links libmicrohttpd; NO_HTTP=1 builds it without one (the static
+# binaries of deploy/Containerfile: the library has no static build of its TLS dependencies)
+ifeq ($(NO_HTTP),1)
+override CFLAGS += -DTSN_NO_HTTP
+else
+HTTP_LIBS = $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+endif
 
 # BPF: CO-RE against the checked-in vmlinux.h; -Werror like userspace.
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -Iprogs \
@@ -121,6 +128,7 @@ $(LIBTSN): $(LIB_OBJS)
 $(BUILD)/tsntrace: $(call objs,$(TSNTRACE_SRCS)) $(LIBTSN)
 $(BUILD)/tsntop: $(call objs,$(TSNTOP_SRCS)) $(LIBTSN)
 $(BUILD)/tsnproxy: $(call objs,$(TSNPROXY_SRCS)) $(LIBTSN)
+$(BUILD)/tsnproxy: LDLIBS += $(HTTP_LIBS)
 $(BUILD)/tsn: $(call objs,$(CNI_SRCS)) $(LIBTSN)
 $(TEST_TOOLS): $(BUILD)/%: $(BUILD)/obj/tests/tools/%.o $(LIBTSN)
 $(BUILD)/test_unit: $(call objs,$(UNIT_SRCS) $(UNIT_SHARED)) $(LIBTSN)

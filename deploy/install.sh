@@ -7,11 +7,13 @@
 #   install.sh keep      re-assert the chaining every TSN_RESYNC_S seconds, since a primary
 #                        plugin's own installer may rewrite its conflist (main container);
 #                        uninstall when the pod is stopped, so that a deleted DaemonSet leaves
-#                        no tsn entry behind
+#                        no tsn entry behind; serve tsnproxy's metrics on TSN_METRICS_LISTEN
+#                        (ADDR:PORT; empty: not served), restarted when it exits
 #   install.sh uninstall take tsn out of the conflists again
 # Paths of the node are under $HOST (default /host); settings come from the ConfigMap:
 # TSN_NIC (space separated), TSN_PRIORITIES, TSN_ON_DISALLOWED, TSN_RESTORE, TSN_PIN_DIR,
-# TSN_CONFLIST (optional file name), TSN_LOG_FILE (optional).
+# TSN_CONFLIST (optional file name), TSN_LOG_FILE (optional), TSN_METRICS_LISTEN (optional).
+# The keep container has the node's bpffs at /sys/fs/bpf: TSN_PIN_DIR is the same path there.
 set -eu
 
 HOST=${HOST:-/host}
@@ -20,6 +22,8 @@ CNI_BIN=$HOST/opt/cni/bin
 CNI_CONF=$HOST/etc/cni/net.d
 
 die() { echo "tsnkit: $*" >&2; exit 1; }
+# a child that has not exited (an exited one stays a zombie until waited for)
+running() { [ -r "/proc/$1/stat" ] && [ "$(cut -d' ' -f3 "/proc/$1/stat")" != Z ]; }
 
 # The NICs exist on this node: a misspelt name would otherwise show only when the first pod's ADD
 # fails. /proc/net/dev lists the interfaces of this process' netns: the node's (hostNetwork).
@@ -80,7 +84,7 @@ do_install() {
 	fi
 	check_node
 	copy "$TSNKIT/bin/tsn" "$CNI_BIN/tsn"
-	copy "$TSNKIT/bin/tsnproxy" "$CNI_BIN/tsnproxy"
+	copy "$TSNKIT/node/tsnproxy" "$CNI_BIN/tsnproxy"
 	mkdir -p "$CNI_BIN/tsnkit"
 	copy "$TSNKIT/bpf/tsnproxy.bpf.o" "$CNI_BIN/tsnkit/tsnproxy.bpf.o"
 	install_args
@@ -89,10 +93,19 @@ do_install() {
 case "${1:-}" in
 install) do_install ;;
 keep)
-	trap '"$TSNKIT/bin/tsn" uninstall --conf-dir "$CNI_CONF"; exit 0' TERM INT
+	metrics=
+	trap '[ -z "$metrics" ] || kill "$metrics" 2>/dev/null
+		"$TSNKIT/bin/tsn" uninstall --conf-dir "$CNI_CONF"; exit 0' TERM INT
 	while :; do
 		# a subshell: a check that fails (die) ends this attempt, not the keeping
 		(check_node && install_args) >/dev/null || echo "tsnkit: re-install failed" >&2
+		# the metrics server: started, and again if it ended (its error is in the log)
+		if [ -n "${TSN_METRICS_LISTEN:-}" ] &&
+			{ [ -z "$metrics" ] || ! running "$metrics"; }; then
+			"$TSNKIT/bin/tsnproxy" --pin-dir "${TSN_PIN_DIR:-/sys/fs/bpf/tsnkit}" \
+				metrics --listen "$TSN_METRICS_LISTEN" &
+			metrics=$!
+		fi
 		sleep "${TSN_RESYNC_S:-60}" &
 		wait $! || true
 	done

@@ -12,11 +12,12 @@
 #include "filter.h"
 #include "log.h"
 #include "json.h"
+#include "cni_state.h"
 #include "netns.h"
 #include "tsn_filter.h"
 
 const char *const tsn_filter_opts[] = {
-	"netns", "ifname", "proto", "src", "dst", "sport", "dport", "priority", "mark", NULL,
+	"netns", "pod", "ifname", "proto", "src", "dst", "sport", "dport", "priority", "mark", NULL,
 };
 
 void tsn_filter_init(struct tsn_filter *f)
@@ -298,15 +299,43 @@ const char *tsn_tuple_str(const struct tsn_tuple *t, char *buf, size_t len)
 	return buf;
 }
 
+/* Add a netns inode to the filter's set; opt names the option for the error. */
+static int add_netns(struct tsn_filter *f, const char *opt, __u32 ino, char *err, size_t errlen)
+{
+	if (f->n_netns >= TSN_FILTER_MAX_NETNS) {
+		snprintf(err, errlen, "--%s: at most %d namespaces (--netns and --pod together)",
+			 opt, TSN_FILTER_MAX_NETNS);
+		return -E2BIG;
+	}
+	f->netns[f->n_netns++] = ino;
+	f->flags |= TSN_FILT_NETNS;
+	return 0;
+}
+
+/* --pod NS/NAME: the netns the tsn CNI plugin recorded for that pod (lib/cni_state.h). */
+static int set_pod(struct tsn_filter *f, const char *val, char *err, size_t errlen)
+{
+	__u32 ino;
+	int rc = tsn_cni_pod_netns(val, &ino);
+
+	if (rc == -EINVAL) {
+		snprintf(err, errlen, "--pod: '%s' is not NAMESPACE/NAME or NAME", val);
+		return rc;
+	}
+	if (rc) {
+		snprintf(err, errlen,
+			 "--pod: no pod '%s' on this node (none of the tsn CNI plugin's records in "
+			 TSN_CNI_STATE_ROOT " names it)", val);
+		return -ENOENT;
+	}
+	return add_netns(f, "pod", ino, err, errlen);
+}
+
 static int set_netns(struct tsn_filter *f, const char *val, char *err, size_t errlen)
 {
 	__u32 ino;
 	int fd, rc;
 
-	if (f->n_netns >= TSN_FILTER_MAX_NETNS) {
-		snprintf(err, errlen, "--netns: at most %d namespaces", TSN_FILTER_MAX_NETNS);
-		return -E2BIG;
-	}
 	fd = tsn_netns_open(val);
 	if (fd < 0) {
 		snprintf(err, errlen, "--netns: '%s': %s", val,
@@ -319,9 +348,7 @@ static int set_netns(struct tsn_filter *f, const char *val, char *err, size_t er
 		snprintf(err, errlen, "--netns: '%s': %s", val, strerror(-rc));
 		return rc;
 	}
-	f->netns[f->n_netns++] = ino;
-	f->flags |= TSN_FILT_NETNS;
-	return 0;
+	return add_netns(f, "netns", ino, err, errlen);
 }
 
 int tsn_filter_set(struct tsn_filter *f, const char *name, const char *val, char *err,
@@ -333,6 +360,8 @@ int tsn_filter_set(struct tsn_filter *f, const char *name, const char *val, char
 		val = "";
 	if (!strcmp(name, "netns"))
 		return set_netns(f, val, err, errlen);
+	if (!strcmp(name, "pod"))
+		return set_pod(f, val, err, errlen);
 	if (!strcmp(name, "ifname")) {
 		if (!*val || strlen(val) >= TSN_IFNAMSIZ || strpbrk(val, "/ \t")) {
 			snprintf(err, errlen, "--ifname: '%s' is not an interface name", val);

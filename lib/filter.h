@@ -5,6 +5,8 @@
  * (progs/tsn_filter.h, the same code userspace uses here).
  *
  *   --netns PATH|NAME|inode:N   repeatable, any of them (up to TSN_FILTER_MAX_NETNS)
+ *   --pod NAMESPACE/NAME        a pod's netns, from the tsn CNI plugin's records; repeatable,
+ *                               adds to the --netns set
  *   --ifname IF                 device name at the hop, in any netns
  *   --proto udp|tcp|icmp|icmpv6|sctp|N
  *   --src ADDR[/PREFIX], --dst ADDR[/PREFIX]   IPv4 or IPv6; an IPv6 prefix (even ::/0)
@@ -45,7 +47,7 @@ bool tsn_filter_is_opt(const char *name);
 /*
  * Apply one option (name without the dashes) with its value. 0, or -EINVAL/-ENOENT/-E2BIG with
  * a one-line message in err ("--dst: '1.2.3' is not an IPv4/IPv6 address[/prefix]").
- * --netns resolves the namespace now (it must exist) and stores its inode.
+ * --netns resolves the namespace now (it must exist) and stores its inode; so does --pod.
  */
 int tsn_filter_set(struct tsn_filter *f, const char *name, const char *val, char *err,
 		   size_t errlen);

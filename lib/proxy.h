@@ -18,14 +18,16 @@
  * describe failures in err (one line).
  *
  * Implemented by job: proxy_lifecycle.c (start/adopt/stop), proxy_pods.c (allow/deny and the
- * per-pod save copies), proxy_status.c (running/config/counters/status), proxy_parse.c (CLI
- * text and the enums' name tables), on proxy_pin.c's pinned state (lib/proxy_priv.h, private to those files).
+ * per-pod save copies), proxy_status.c (running/config/counters/status), proxy_metrics.c (the
+ * status as OpenMetrics), proxy_parse.c (CLI text and the enums' name tables), on proxy_pin.c's
+ * pinned state (lib/proxy_priv.h, private to those files).
  */
 #ifndef TSN_PROXY_H
 #define TSN_PROXY_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/types.h>
 
 #include <json-c/json.h>
@@ -141,6 +143,15 @@ __u32 tsn_proxy_capacity(__u32 requested);
 
 /* {config, nics[], policy[], counters{}, map{capacity, used}} */
 int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t errlen);
+
+/*
+ * The status object as OpenMetrics text (the one metrics printer): tsnproxy_up, the counters
+ * (tsnproxy_<counter>_total), the tracking table's fill, per NIC and per pod attachment health,
+ * "# EOF" last. status NULL (not running): tsnproxy_up 0 alone.
+ */
+void tsn_proxy_metrics_print(FILE *f, json_object *status);
+/* The metrics of pin_dir's state in a malloc'ed string of *len bytes; NULL when out of memory. */
+char *tsn_proxy_metrics(const char *pin_dir, size_t *len);
 
 /* Check that every configured NIC still has the restore program attached. */
 int tsn_proxy_check_attached(const char *pin_dir, char *err, size_t errlen);

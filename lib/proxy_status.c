@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cni_state.h"
 #include "counters.h"
 #include "json.h"
 #include "netns.h"
@@ -205,7 +206,7 @@ static bool pod_attached(const char *pin_dir, __u32 ino, const struct tsn_policy
 static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn_policy *pol)
 {
 	json_object *o = json_object_new_object(), *links = json_object_new_array();
-	char name[256], prios[128], ifname[IF_NAMESIZE];
+	char name[256], prios[128], ifname[IF_NAMESIZE], pod[320];
 	/* alive: the netns registered is still there (its inode not recycled) */
 	int netns_fd = tsn_netns_open_alive(ino, pol->netns_cookie);
 	bool alive = netns_fd >= 0, attached;
@@ -214,6 +215,9 @@ static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn
 	tsn_json_add_u64(o, "netns_inode", ino);
 	if (alive && !tsn_netns_name(ino, name, sizeof(name)))
 		tsn_json_add_str(o, "netns", name);
+	/* the pod the tsn CNI plugin registered it for, when its runtime named the pod */
+	if (alive && !tsn_cni_pin_pod_by_netns(pin_dir, ino, pod, sizeof(pod)))
+		tsn_json_add_str(o, "pod", pod);
 	tsn_format_priorities(pol->allowed, prios, sizeof(prios));
 	tsn_json_add_str(o, "priorities", prios);
 	tsn_json_add_str(o, "on_disallowed", proxy_name(tsn_on_disallowed_names,

@@ -8,6 +8,7 @@
 
 #include <bpf/btf.h>
 
+#include "cni_state.h"
 #include "netns.h"
 #include "trace_names.h"
 
@@ -15,12 +16,15 @@
 
 static struct {
 	__u32 inode;
-	char name[64];
+	char name[320];	/* a pod's "NS/NAME": 63 + 1 + 253 */
 } ns_cache[NETNS_CACHE];
 static int ns_n;
 static __u32 host_inode;
 
-/* "tk1-pod1" for a /run/netns name, "host" for pid 1's, else "netns:<inode>". Cached. */
+/*
+ * "NS/NAME" for a pod the tsn CNI plugin recorded, "tk1-pod1" for a /run/netns name, "host" for
+ * pid 1's, else "netns:<inode>". Cached.
+ */
 const char *tt_netns_name(__u32 inode)
 {
 	int i, slot;
@@ -32,6 +36,9 @@ const char *tt_netns_name(__u32 inode)
 	ns_cache[slot].inode = inode;
 	if (!inode) {
 		snprintf(ns_cache[slot].name, sizeof(ns_cache[slot].name), "-");
+	} else if (!tsn_cni_pod_by_netns(inode, ns_cache[slot].name,
+					 sizeof(ns_cache[slot].name))) {
+		/* the pod's name is what its operator knows it by */
 	} else if (tsn_netns_name(inode, ns_cache[slot].name, sizeof(ns_cache[slot].name))) {
 		if (!host_inode) {
 			int fd = tsn_netns_open("/proc/1/ns/net");

@@ -10,7 +10,10 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-/* "tk1-pod1" for a /run/netns name, "host" for pid 1's, "-" for 0, else "netns:<inode>" */
+/*
+ * "default/talker" for a pod the tsn CNI plugin recorded (lib/cni_state.h), "tk1-pod1" for a
+ * /run/netns name, "host" for pid 1's, "-" for 0, else "netns:<inode>"
+ */
 const char *tt_netns_name(__u32 inode);
 const char *tt_drop_reason_name(__u32 reason);
 const char *tt_ksym_name(__u64 addr, char *buf, size_t len, bool with_offset);

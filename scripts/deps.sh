@@ -9,8 +9,9 @@ set -euo pipefail
 PKGS=(
 	clang llvm make gcc pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev
-	libjson-c-dev libncurses-dev libpcap0.8-dev
-	iproute2 iputils-ping tmux util-linux procps kmod jq python3-jsonschema strace tshark
+	libjson-c-dev libncurses-dev libpcap0.8-dev libmicrohttpd-dev
+	iproute2 iputils-ping tmux util-linux procps kmod jq strace tshark
+	python3-jsonschema python3-prometheus-client
 )
 # Extra sets, asked for by name: "deps.sh cni" adds the runtime test's packages, "deps.sh cni
 # daemonset" those of the image build and kube play (tests/integration/test_daemonset.sh).

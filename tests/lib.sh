@@ -217,6 +217,21 @@ additionalimagestores = [${7:+\"$7\"}]
 CONF
 }
 
+# ---- metrics -------------------------------------------------------------------------------------
+# OpenMetrics text on stdin as JSON {"sample{labels}": value} of every sample, parsed by Debian's
+# python3-prometheus-client (its OpenMetrics parser raises on anything that is not valid).
+tk_metrics_parse() {
+	/usr/bin/python3 -c '
+import json, sys
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+out = {}
+for fam in text_string_to_metric_families(sys.stdin.read()):
+    for s in fam.samples:
+        labels = ",".join(f"{k}=\"{v}\"" for k, v in sorted(s.labels.items()))
+        out[s.name + ("{" + labels + "}" if labels else "")] = s.value
+print(json.dumps(out))'
+}
+
 # ---- tsntrace ------------------------------------------------------------------------------------
 # Start build/tsntrace in the background (stdout to OUT, stderr to OUT.err) and wait until every
 # probe is attached; TK_TRACE_PID is its pid. TK_TRACE_READY_S bounds the wait (default 10 s;

@@ -23,7 +23,7 @@
 #define TOP_MAX_HOPS 32
 #define TOP_MAX_NICS TSN_MAX_NICS
 #define TOP_MAX_TC 16
-#define TOP_NAME_LEN 32
+#define TOP_NAME_LEN 80	/* long enough for most pods' NS/NAME */
 #define TOP_MAX_POLICY 16
 #define TOP_FILTER_LEN 64
 

@@ -469,38 +469,83 @@ void tsn_cni_conf_free(struct tsn_cni_conf *c)
 	memset(c, 0, sizeof(*c));
 }
 
-int tsn_cni_parse_args(const char *cni_args, __u32 *mask, bool *set, struct tsn_cni_error *e)
+int tsn_cni_args_get(const char *cni_args, const char *key, char *buf, size_t len)
 {
-	const size_t klen = strlen(TSN_CNI_ARGS_KEY);
+	const size_t klen = strlen(key);
 	const char *p = cni_args;
 
-	*set = false;
-	*mask = 0;
-	/* "K=V;K=V": other keys (K8S_POD_NAME, IgnoreUnknown, ...) belong to other plugins */
+	/* "K=V;K=V": other keys (IgnoreUnknown, ...) belong to other plugins */
 	while (p && *p) {
 		const char *end = strchr(p, ';');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
+		size_t n = end ? (size_t)(end - p) : strlen(p), vlen;
 
-		if (len > klen && !strncmp(p, TSN_CNI_ARGS_KEY "=", klen + 1)) {
-			char val[128];
-			size_t vlen = len - klen - 1;
-
-			if (vlen >= sizeof(val))
-				goto bad;
-			memcpy(val, p + klen + 1, vlen);
-			val[vlen] = '\0';
-			if (tsn_parse_priorities(val, mask))
-				goto bad;
-			*set = true;
-		} else if (len == klen && !strncmp(p, TSN_CNI_ARGS_KEY, klen)) {
-			goto bad;
+		if (n >= klen && !strncmp(p, key, klen) && (n == klen || p[klen] == '=')) {
+			vlen = n > klen ? n - klen - 1 : 0;
+			if (vlen >= len)
+				return -E2BIG;
+			memcpy(buf, p + n - vlen, vlen);
+			buf[vlen] = '\0';
+			return 1;
 		}
 		p = end ? end + 1 : NULL;
 	}
 	return 0;
-bad:
-	return tsn_cni_err(e, TSN_CNI_E_ENV, NULL,
-			   "CNI_ARGS: " TSN_CNI_ARGS_KEY " takes priorities like 1,2 or 0-3");
+}
+
+int tsn_cni_parse_args(const char *cni_args, __u32 *mask, bool *set, struct tsn_cni_error *e)
+{
+	char val[128];
+	int rc = tsn_cni_args_get(cni_args, TSN_CNI_ARGS_KEY, val, sizeof(val));
+
+	*set = false;
+	*mask = 0;
+	if (!rc)
+		return 0;
+	if (rc < 0 || tsn_parse_priorities(val, mask))
+		return tsn_cni_err(e, TSN_CNI_E_ENV, NULL,
+				   "CNI_ARGS: " TSN_CNI_ARGS_KEY " takes priorities like 1,2 or 0-3");
+	*set = true;
+	return 0;
+}
+
+/*
+ * A pod or namespace name as runtimes give it: Kubernetes' RFC 1123 names (a-z, 0-9, '-', '.'),
+ * podman's container names (also A-Z and '_'). Never '/', which separates NS/NAME.
+ */
+static bool pod_name_valid(const char *s)
+{
+	size_t i;
+
+	if (!isalnum((unsigned char)s[0]))
+		return false;
+	for (i = 1; s[i]; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-._", s[i]))
+			return false;
+	return true;
+}
+
+int tsn_cni_parse_pod(const char *cni_args, char *ns, size_t nslen, char *name, size_t namelen,
+		      struct tsn_cni_error *e)
+{
+	int rn = tsn_cni_args_get(cni_args, TSN_CNI_POD_NS_KEY, ns, nslen);
+	int rp = tsn_cni_args_get(cni_args, TSN_CNI_POD_NAME_KEY, name, namelen);
+
+	if (rn < 0 || (rn > 0 && !pod_name_valid(ns)))
+		return tsn_cni_err(e, TSN_CNI_E_ENV, NULL,
+				   "CNI_ARGS: " TSN_CNI_POD_NS_KEY " is not a namespace name (1 to "
+				   "%zu of a-z, A-Z, 0-9, '-', '.', '_')",
+				   nslen - 1);
+	if (rp < 0 || (rp > 0 && !pod_name_valid(name)))
+		return tsn_cni_err(e, TSN_CNI_E_ENV, NULL,
+				   "CNI_ARGS: " TSN_CNI_POD_NAME_KEY " is not a pod name (1 to %zu "
+				   "of a-z, A-Z, 0-9, '-', '.', '_')",
+				   namelen - 1);
+	/* podman names the container alone; a namespace without a name names no pod */
+	if (rn <= 0 || rp <= 0)
+		ns[0] = '\0';
+	if (rp <= 0)
+		name[0] = '\0';
+	return 0;
 }
 
 int tsn_cni_effective_priorities(const struct tsn_cni_conf *c, __u32 args_mask, bool args_set,

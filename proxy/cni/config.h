@@ -20,11 +20,13 @@
 
 #define TSN_CNI_SPEC_VERSION "1.1.0"
 #define TSN_CNI_DEFAULT_PIN_DIR "/sys/fs/bpf/tsnkit"
-#define TSN_CNI_STATE_ROOT "/run/tsnkit/cni"
 #define TSN_CNI_DEFAULT_PRIORITIES 0xffu	/* 0..7 */
 /* CNI_ARGS key and runtimeConfig/args capability that narrow the priorities of one pod */
 #define TSN_CNI_ARGS_KEY "TSN_PRIORITIES"
 #define TSN_CNI_RUNTIME_KEY "tsnPriorities"
+/* CNI_ARGS keys of the pod's namespace and name (kubelet's runtimes: both; podman: the name) */
+#define TSN_CNI_POD_NS_KEY "K8S_POD_NAMESPACE"
+#define TSN_CNI_POD_NAME_KEY "K8S_POD_NAME"
 
 /* Error codes: 1..99 are the specification's, 100+ are this plugin's (docs/cni.md). */
 enum tsn_cni_code {
@@ -104,8 +106,22 @@ void tsn_cni_conf_free(struct tsn_cni_conf *c);
 /* Priorities from a JSON array of 0..31 or a "1,2,5-7" string; 0 or -EINVAL. Non-empty. */
 int tsn_cni_parse_priorities(json_object *v, __u32 *mask);
 
+/*
+ * The value of key in CNI_ARGS ("K=V;K=V", first one wins) into buf: 1, 0 when absent,
+ * -E2BIG when longer than len - 1. A bare "KEY" has the empty value.
+ */
+int tsn_cni_args_get(const char *cni_args, const char *key, char *buf, size_t len);
+
 /* TSN_PRIORITIES from CNI_ARGS ("K=V;K=V"); *set false when the key is absent. 0 or code. */
 int tsn_cni_parse_args(const char *cni_args, __u32 *mask, bool *set, struct tsn_cni_error *e);
+
+/*
+ * K8S_POD_NAMESPACE and K8S_POD_NAME from CNI_ARGS: kubelet's runtimes pass both, podman the
+ * name alone (then ns is ""); without a name both are "". 0, or code 4 for a value that is not
+ * a name (or longer than its buffer).
+ */
+int tsn_cni_parse_pod(const char *cni_args, char *ns, size_t nslen, char *name, size_t namelen,
+		      struct tsn_cni_error *e);
 
 /*
  * The pod's allowed priorities: the network's set, narrowed by runtimeConfig/args and by

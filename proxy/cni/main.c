@@ -3,7 +3,7 @@
  * tsn: CNI plugin (specification 1.1.0) that chains after a primary plugin and registers each
  * pod with the enforce-mode datapath of lib/proxy.c, loading and pinning it on first use. The
  * runtime runs it in the node's netns, where the TSN NIC is. No daemon: the datapath and the
- * policy live in bpffs, the plugin's attachment records in /run (state.h).
+ * policy live in bpffs, the plugin's attachment records in /run (lib/cni_state.h).
  *
  * Protocol: the verb in CNI_COMMAND, the configuration on stdin; the result (ADD: prevResult,
  * unchanged) or a {cniVersion, code, msg, details} error on stdout; logs on stderr or logFile.
@@ -29,7 +29,7 @@
 #include "log.h"
 #include "netns.h"
 #include "proxy.h"
-#include "state.h"
+#include "cni_state.h"
 
 #define STDIN_MAX (16 << 20)
 
@@ -254,7 +254,7 @@ static int cmd_add(struct ctx *c)
 	struct tsn_cni_record rec = {};
 	struct tsn_proxy_opts opts;
 	struct tsn_cni_record *recs;
-	char err[TSN_ERRLEN];
+	char err[TSN_ERRLEN], pod[sizeof(rec.pod_namespace) + sizeof(rec.pod_name)];
 	bool adopted, started;
 	__u32 ino, own, purged;
 	int rc, fd, lock, e, n, i;
@@ -272,6 +272,10 @@ static int cmd_add(struct ctx *c)
 				   "prevResult is missing: tsn is a chained plugin and goes after "
 				   "the plugin that creates the pod interface");
 	rc = pod_priorities(c, &pol.allowed);
+	if (!rc)
+		rc = tsn_cni_parse_pod(getenv("CNI_ARGS"), rec.pod_namespace,
+				       sizeof(rec.pod_namespace), rec.pod_name, sizeof(rec.pod_name),
+				       &c->err);
 	if (rc)
 		return rc;
 	pol.on_disallowed = c->conf.on_disallowed;
@@ -351,8 +355,9 @@ static int cmd_add(struct ctx *c)
 		if (recs[i].netns_ino == ino && strcmp(recs[i].container_id, c->cid))
 			tsn_cni_state_remove(c->state_dir, recs[i].container_id, recs[i].ifname);
 	free(n > 0 ? recs : NULL);
-	pr_info("ADD %s: registered netns %s (inode %u) %s, priorities 0x%x", c->cid, c->netns,
-		ino, c->ifname, pol.allowed);
+	pr_info("ADD %s: registered netns %s (inode %u) %s, priorities 0x%x%s%s", c->cid,
+		c->netns, ino, c->ifname, pol.allowed, rec.pod_name[0] ? ", pod " : "",
+		tsn_cni_pod_str(&rec, pod, sizeof(pod)));
 out:
 	tsn_cni_unlock(lock);
 	close(fd);

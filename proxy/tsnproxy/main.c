@@ -17,10 +17,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include "kfeatures.h"
 #include "mechanisms.h"
 #include "json.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "netns.h"
 #include "proxy.h"
 
@@ -309,6 +312,61 @@ static int cmd_status(int argc, char **argv)
 	return emit(st);
 }
 
+static int metrics_opt(int c, const char *arg, void *ctx)
+{
+	*(const char **)ctx = arg;
+	return 0;
+}
+
+/*
+ * The metrics once on stdout (for node_exporter's textfile collector), or served over HTTP with
+ * --listen until SIGINT/SIGTERM.
+ */
+static int cmd_metrics(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{},
+	};
+	const char *listen = NULL;
+	char err[TSN_ERRLEN], *text;
+	sigset_t set;
+	size_t len;
+	int e = parse_args(argc, argv, opts, metrics_opt, &listen), fd;
+
+	if (e)
+		return e;
+	if (need_root())
+		return EXIT_USAGE;
+	if (!listen) {
+		text = tsn_proxy_metrics(g.pin_dir, &len);
+		if (!text) {
+			pr_warn("metrics: out of memory");
+			return 1;
+		}
+		fwrite(text, 1, len, stdout);
+		free(text);
+		return 0;
+	}
+	/* blocked before the server's thread exists, which inherits the mask: sigwait gets them */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	fd = metrics_listen(listen, err, sizeof(err));
+	if (fd < 0) {
+		pr_warn("metrics: %s", err);
+		return EXIT_USAGE;
+	}
+	pr_info("metrics: serving %s on %s", g.pin_dir, listen);
+	if (metrics_serve(fd, g.pin_dir, err, sizeof(err))) {
+		close(fd);
+		pr_warn("metrics: %s", err);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 /*
  * What the restore does with encapsulated packets, whatever the kernel (progs/tsn_tunnel.bpf.h,
  * docs/datapaths.md): listed with the kernel's features, in their shape, so that a user looking
@@ -514,6 +572,10 @@ static const struct cmd cmds[] = {
 	  "--policy registered, tracepoint with --policy all" },
 	{ "stop", cmd_stop, "", "remove every program, link, pin and qdisc start created" },
 	{ "status", cmd_status, "", "attachment, policy table, counters, map fill" },
+	{ "metrics", cmd_metrics, "[--listen [ADDR:]PORT]",
+	  "counters, map fill, NIC and pod attachment health as\n"
+	  "OpenMetrics text; --listen serves it on http://ADDR:PORT/metrics\n"
+	  "(ADDR default " METRICS_DEFAULT_ADDR ") until SIGTERM" },
 	{ "allow", cmd_allow,
 	  "--netns PATH|NAME|inode:N --priorities LIST [--on-disallowed clamp|zero]\n"
 	  "[--mark-mask M] [--ifname IF]",
@@ -581,6 +643,8 @@ static void print_usage(void)
 	      "  tsnproxy allow --netns pod1 --priorities 1,2   # pod1 may use traffic classes 1 "
 	      "and 2\n"
 	      "  tsnproxy status --json\n"
+	      "  tsnproxy metrics --listen 9476                 # Prometheus scrapes "
+	      "127.0.0.1:9476\n"
 	      "  tsnproxy start --nic eth1 --policy all --restore priority,tstamp,mark   # lab mode\n",
 	      stdout);
 }

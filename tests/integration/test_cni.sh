@@ -510,6 +510,100 @@ test_cni_narrowing() {
 	expect_ok "CHECK agrees with the narrowed registration"
 }
 
+# ---- pod names ---------------------------------------------------------------------------------
+# CNI_ARGS as kubelet's runtimes (containerd, CRI-O) pass them
+kubelet_args() { # NAMESPACE NAME CID
+	echo "CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE=$1;K8S_POD_NAME=$2;K8S_POD_INFRA_CONTAINER_ID=$3;K8S_POD_UID=4b1d-$3"
+}
+
+# The plugin called as kubelet's runtime calls it records the pod's namespace and name: status
+# shows them, tsntrace and tsntop select the pod by --pod NS/NAME and name its netns so; pod2,
+# added without a name, keeps its netns name and is not selected. A bad name is refused with
+# nothing registered; after DEL the name is gone.
+test_cni_pod_names() {
+	cni_setup 2
+	local ns=tk$TK_TEST_ID-ns port=5001 k out=$TK_TMP/pod.json talkers=()
+	local p1=/run/netns/tk$TK_TEST_ID-pod1 p2=/run/netns/tk$TK_TEST_ID-pod2
+	tk_listen "$TK_TEST_ID" $port
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0 '.priorities = [1,2]' 1)" $(pod_env 1) \
+		"$(kubelet_args "$ns" "talker.1" ctr1)"
+	expect_ok "ADD pod1 with kubelet's CNI_ARGS"
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0 '.priorities = [1,2]' 2)" $(pod_env 2) "CNI_ARGS=IgnoreUnknown=1"
+	expect_ok "ADD pod2 without a pod name"
+	assert_eq "status: pod1's name" "$(registration "$p1" | jq -r .pod)" "$ns/talker.1"
+	assert_eq "status: pod2 has none" "$(registration "$p2" | jq -r .pod)" null
+
+	# tsntrace: pod1's packets only, its hops in its netns named after the pod
+	tk_trace_start "$out" --json --summary --pod "$ns/talker.1" --dport $port
+	tk_talk "$TK_TEST_ID" 1 --port $port --count 5 --priority 1 >/dev/null
+	tk_talk "$TK_TEST_ID" 2 --port $port --count 7 --priority 1 >/dev/null
+	tk_trace_stop
+	assert_eq "tsntrace --pod: exit" "$TK_TRACE_RC" 0
+	assert_eq "tsntrace --pod: pod1's packets only" \
+		"$(jq -s '[.[] | select(.type == "packet")] | length' "$out")" 5
+	assert_eq "tsntrace: the first hop's netns is the pod" \
+		"$(jq -s -r '[.[] | select(.type == "packet") | .path[0].netns] | unique | join(",")' \
+			"$out")" "$ns/talker.1"
+
+	# tsntop: both pods talk; the flow list names pod1 by its pod, pod2 by its netns
+	for k in 1 2; do
+		nsenter --net="/run/netns/tk$TK_TEST_ID-pod$k" -- "$TK_BUILD/talker" \
+			--dst "$TK_LISTEN_IP" --port $port --priority 1 --interval-us 2000 \
+			--count 100000 --duration 30 >/dev/null 2>&1 &
+		talkers+=($!)
+		tk_defer "kill $!; wait $!"
+	done
+	assert_exit "tsntop --dport" 0 "$TK_BUILD/tsntop" --json -d 0.5 --max-iterations 2 \
+		--dport $port </dev/null
+	assert_eq "tsntop: pod1's flow named after the pod" "$(tail -n 1 <<<"$TK_OUT" |
+		jq -r --arg ip "${TK_POD_IP[0]}" '[.flows[] | select(.src == $ip) | .netns] | unique |
+		join(",")')" "$ns/talker.1"
+	assert_eq "tsntop: pod2's flow by its netns name" "$(tail -n 1 <<<"$TK_OUT" |
+		jq -r --arg ip "${TK_POD_IP[1]}" '[.flows[] | select(.src == $ip) | .netns] | unique |
+		join(",")')" "tk$TK_TEST_ID-pod2"
+	assert_exit "tsntop --pod" 0 "$TK_BUILD/tsntop" --json -d 0.5 --max-iterations 2 \
+		--pod "$ns/talker.1" --dport $port </dev/null
+	assert_eq "tsntop --pod: pod1's flows only" "$(tail -n 1 <<<"$TK_OUT" |
+		jq -r '[.flows[] | .netns] | unique | join(",")')" "$ns/talker.1"
+	kill "${talkers[@]}"
+
+	# bad input: one line, exit 2, nothing attached (tsntrace never got to load)
+	assert_exit "tsntrace --pod of no pod" 2 "$TK_BUILD/tsntrace" --pod "$ns/nosuch" --count 1
+	assert_match "--pod of no pod: says so" "$TK_ERR" "^tsntrace: --pod: no pod '$ns/nosuch'"
+	assert_eq "--pod of no pod: one line" "$(wc -l <<<"$TK_ERR")" 1
+	assert_exit "tsntop --pod a/b/c" 2 "$TK_BUILD/tsntop" --pod a/b/c --once </dev/null
+	assert_match "--pod a/b/c: says so" "$TK_ERR" "is not NAMESPACE/NAME"
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0 . 1)" CNI_CONTAINERID=ctr3 CNI_NETNS=$p1 CNI_IFNAME=eth0 \
+		"CNI_ARGS=K8S_POD_NAMESPACE=$ns;K8S_POD_NAME=a/b"
+	expect_code "ADD with a pod name holding a slash" 4 K8S_POD_NAME
+	[ ! -e "$(state_dir)/ctr3:eth0" ] || tk_fail "a record of the refused ADD"
+
+	# shellcheck disable=SC2046
+	cni DEL "$(conf 1.1.0 'del(.prevResult)')" $(pod_env 1)
+	expect_ok "DEL pod1"
+	assert_exit "tsntrace --pod after DEL" 2 "$TK_BUILD/tsntrace" --pod "$ns/talker.1"
+	assert_match "--pod after DEL: no pod" "$TK_ERR" "no pod"
+
+	# a pod whose netns went without a DEL: its record stays, but names no netns any more
+	local ghost=tk$TK_TEST_ID-ghost
+	ip netns add "$ghost" || tk_fail "ip netns add $ghost"
+	tk_defer "ip netns del $ghost 2>/dev/null"
+	tk_ns "$ghost" ip link add eth0 type veth peer name eth0p && tk_ns "$ghost" ip link set eth0 up
+	cni ADD "$(conf 1.1.0 . 1)" CNI_CONTAINERID=ctrghost "CNI_NETNS=/run/netns/$ghost" \
+		CNI_IFNAME=eth0 "$(kubelet_args "$ns" ghost ctrghost)"
+	expect_ok "ADD of a pod in a netns of its own"
+	assert_exit "tsntrace --pod of the live pod" 0 "$TK_BUILD/tsntrace" --pod "$ns/ghost" \
+		--duration 0.2
+	ip netns del "$ghost"
+	[ -e "$(state_dir)/ctrghost:eth0" ] || tk_fail "the record went without a DEL"
+	assert_exit "tsntrace --pod of a netns that is gone" 2 "$TK_BUILD/tsntrace" \
+		--pod "$ns/ghost"
+	assert_match "gone: no pod" "$TK_ERR" "no pod '$ns/ghost'"
+}
+
 # ---- concurrency: two ADDs race on an unloaded datapath ------------------------------------------
 test_cni_concurrent_adds() {
 	cni_setup 4
@@ -752,6 +846,9 @@ podman_runtime() { # PRIMARY
 	assert_eq "one registration (the container's netns)" "$(registrations)" 1
 	assert_eq "registered by the plugin" \
 		"$(proxy status --json | jq -r '.policy[0].registered_by')" cni
+	# podman passes the container's name (K8S_POD_NAME) and no namespace
+	assert_eq "status names the container" "$(proxy status --json | jq -r '.policy[0].pod')" \
+		tktalk
 	assert_match "tsn logged the ADD" "$(cat "$PM/tsn.log")" "ADD [0-9a-f]+: registered netns"
 	pm rm -f tktalk >/dev/null 2>"$TK_TMP/pm.err" ||
 		tk_fail "podman rm: $(cat "$TK_TMP/pm.err")"
@@ -928,10 +1025,12 @@ if not any(t.get("operator") == "Exists" for t in spec.get("tolerations", [])):
     fail("no toleration for every taint: nodes with taints would lack the plugin")
 ok("DaemonSet: selector, hostNetwork, tolerations")
 
-vols = {v["name"]: v["hostPath"]["path"] for v in spec["volumes"] if "hostPath" in v}
-for path in ("/opt/cni/bin", "/etc/cni/net.d", "/sys/fs/bpf"):
-    if path not in vols.values():
+all_vols = {v["name"]: v["hostPath"]["path"] for v in spec["volumes"] if "hostPath" in v}
+for path in ("/opt/cni/bin", "/etc/cni/net.d", "/sys/fs/bpf", "/run/tsnkit", "/run/netns"):
+    if path not in all_vols.values():
         fail(f"no hostPath volume for {path}")
+# what install.sh install writes to
+vols = {n: p for n, p in all_vols.items() if p in ("/opt/cni/bin", "/etc/cni/net.d", "/sys/fs/bpf")}
 init = spec.get("initContainers") or fail("no init container")
 inst = init[0]
 if inst["securityContext"].get("privileged") is not True:
@@ -965,17 +1064,28 @@ if not re.fullmatch(r"[a-z0-9./_-]+(:[A-Za-z0-9._-]+)?", image):
 keep = spec["containers"][0]
 if keep.get("command", [])[:2] != ["/opt/tsnkit/install.sh", "keep"]:
     fail("main container does not keep the chaining")
-keep_mounts = {m["mountPath"] for m in keep["volumeMounts"]}
-if keep_mounts != {host + "/etc/cni/net.d", host + "/opt/cni/bin"}:
-    fail("main container mounts other paths than the conf dir and bin dir")
-ok(f"image {image}; main container keeps the chaining")
+keep_mounts = {m["mountPath"]: m for m in keep["volumeMounts"]}
+# the conf and bin dirs for the chaining; for its tsnproxy, tsntrace and tsntop the node's bpffs,
+# the plugin's records and the netns at the node's own paths (pin dirs and netns paths are the
+# node's), read only but for bpffs
+if set(keep_mounts) != {host + "/etc/cni/net.d", host + "/opt/cni/bin", "/sys/fs/bpf",
+                        "/run/tsnkit", "/run/netns"}:
+    fail(f"main container mounts {sorted(keep_mounts)}")
+for path in ("/run/tsnkit", "/run/netns"):
+    if not keep_mounts[path].get("readOnly"):
+        fail(f"main container may write {path}")
+for path in ("/sys/fs/bpf", "/run/netns"):
+    if keep_mounts[path].get("mountPropagation") != "HostToContainer":
+        fail(f"{path} in the main container must be HostToContainer: new pins and netns appear")
+ok(f"image {image}; main container keeps the chaining, sees pins, records and netns")
 
 with open(os.path.join(d, "Containerfile")) as fh:
     cf = fh.read()
 froms = re.findall(r"^FROM\s+(\S+)", cf, re.M)
 if not froms or not all(f.startswith("debian:") for f in froms):
     fail(f"Containerfile does not build on Debian: {froms}")
-for need in ("make", "-static", "/opt/tsnkit/bin/tsn", "/opt/tsnkit/bin/tsnproxy",
+for need in ("make", "-static", "/opt/tsnkit/bin/tsn", "/opt/tsnkit/node/tsnproxy",
+             "/opt/tsnkit/bin/", "tsntrace", "tsntop", "libmicrohttpd12",
              "/opt/tsnkit/install.sh", "tsnproxy.bpf.o"):
     if need not in cf:
         fail(f"Containerfile lacks {need}")
@@ -987,8 +1097,9 @@ PY
 	# the init container's script, against a node tree in $TK_TMP, with the ConfigMap's data
 	local host=$TK_TMP/host tsnkit=$TK_TMP/opt-tsnkit envs
 	mkdir -p "$host/opt/cni/bin" "$host/etc/cni/net.d" "$host/sys/fs/bpf" "$tsnkit/bin" \
-		"$tsnkit/bpf"
+		"$tsnkit/node" "$tsnkit/bpf"
 	cp "$TK_BUILD/tsn" "$TK_BUILD/tsnproxy" "$tsnkit/bin/"
+	cp "$TK_BUILD/tsnproxy" "$tsnkit/node/"
 	cp "$TK_BUILD/tsnproxy.bpf.o" "$tsnkit/bpf/"
 	cp "$TK_ROOT/tests/cni-samples/10-calico.conflist" "$host/etc/cni/net.d/"
 	envs=$(/usr/bin/python3 -c 'import sys, yaml, shlex

@@ -152,7 +152,8 @@ ds_setup() {
 # The DaemonSet's pod for this node: deploy/configmap.yaml with the test's settings (the
 # fixture's NIC, its pin dir, a log file of its own, priorities 1,2) and then the data given, as
 # a user edits it; deploy/daemonset.yaml as it is, turned into a Pod whose hostPath volumes are
-# the node's.
+# the node's (bpffs, /run/tsnkit and /run/netns are the machine's: the test's pin dir is one
+# of its own in bpffs, the plugin's records and podman's netns are there).
 ds_manifest() { # OUT [KEY=VALUE...]
 	local out=$1
 	shift
@@ -169,8 +170,7 @@ for kv in sys.argv[2:]:
 yaml.safe_dump(cm, sys.stdout, sort_keys=False)
 PY
 	"$TK_ROOT/scripts/daemonset-to-pod" --host-path "/opt/cni/bin=$NODE/opt/cni/bin" \
-		--host-path "/etc/cni/net.d=$NODE/etc/cni/net.d" --host-path "/sys/fs/bpf=$TK_PIN" \
-		--restart-policy Never \
+		--host-path "/etc/cni/net.d=$NODE/etc/cni/net.d" --restart-policy Never \
 		"$TK_TMP/configmap.yaml" "$TK_ROOT/deploy/daemonset.yaml" >"$out" ||
 		tk_fail "scripts/daemonset-to-pod failed"
 }
@@ -235,9 +235,18 @@ await_prio() { # prio count
 	done
 }
 
+# the keep container's metrics on the node's loopback (TSN_METRICS_LISTEN), parsed
+ds_scrape() {
+	local body
+	body=$(tk_ns "$TK_NODE" /usr/bin/python3 -c 'import urllib.request, sys
+sys.stdout.write(urllib.request.urlopen("http://127.0.0.1:9476/metrics", timeout=5).read().decode())'
+	) || return 1
+	tk_metrics_parse <<<"$body"
+}
+
 test_daemonset_end_to_end() {
 	ds_setup
-	local yaml=$TK_TMP/tsnkit-pod.yaml f
+	local yaml=$TK_TMP/tsnkit-pod.yaml f m tt i
 	ds_manifest "$yaml"
 	assert_eq "the Pod is the DaemonSet's template" \
 		"$(/usr/bin/python3 -c 'import sys, yaml, json
@@ -263,6 +272,12 @@ print(pod["spec"].pop("restartPolicy") == "Never" and
 	tk_ns "$TK_NODE" "$NODE/opt/cni/bin/tsnproxy" features >/dev/null ||
 		tk_fail "the installed tsnproxy does not run on the node"
 	assert_eq "nothing else in the conf dir" "$(conf_files)" 10-tknet.conflist
+	# no pod yet, so no datapath: the metrics say so (keep starts its server after the install)
+	for ((i = 0; i < 50; i++)); do
+		m=$(ds_scrape 2>/dev/null) && break
+		sleep 0.2
+	done
+	assert_eq "metrics before the first pod: up 0" "$(jq .tsnproxy_up <<<"$m")" 0
 
 	# a TSN pod through the conflist the DaemonSet wrote: every packet at its priority on nic0
 	tk_observe_start 5001
@@ -274,9 +289,34 @@ print(pod["spec"].pop("restartPolicy") == "Never" and
 	assert_eq "one registration (the pod's netns)" "$(registrations)" 1
 	assert_match "the plugin logged the ADD" "$(cat "$TK_TMP/tsn.log")" \
 		"ADD [0-9a-f]+: registered"
+
+	# the keep container serves the metrics on the node's loopback, and traces pods by name
+	m=$(ds_scrape) || tk_fail "scrape of the keep container's metrics failed"
+	assert_eq "metrics: up" "$(jq .tsnproxy_up <<<"$m")" 1
+	assert_eq "metrics: saved agrees with status" "$(jq .tsnproxy_saved_total <<<"$m")" \
+		"$(proxy status --json | jq .counters.saved)"
+	assert_ge "metrics: every datagram saved" "$(jq .tsnproxy_saved_total <<<"$m")" $((2 * N))
+	assert_eq "metrics: the pod attached, by its name" "$(jq -r 'to_entries[] |
+		select(.key | startswith("tsnproxy_pod_attached{") and contains("pod=\"tktalk\"")) |
+		.value' <<<"$m")" 1
+	pm exec tsnkit-keep tsntrace --pod tktalk --dport 5001 --json --summary --count 5 \
+		--duration 60 --ready-file /tmp/tt.ready >"$TK_TMP/tt.json" 2>"$TK_TMP/tt.err" &
+	tt=$!
+	tk_defer "kill $tt 2>/dev/null"
+	for ((i = 0; i < 150; i++)); do
+		pm exec tsnkit-keep test -e /tmp/tt.ready 2>/dev/null && break
+		kill -0 "$tt" 2>/dev/null || tk_fail "tsntrace in keep exited: $(cat "$TK_TMP/tt.err")"
+		sleep 0.2
+	done
+	# shellcheck disable=SC2046
+	pm exec tktalk $(talk 1 5) >/dev/null || tk_fail "talker in tktalk failed"
+	wait "$tt" || tk_fail "tsntrace --pod tktalk in keep: $(cat "$TK_TMP/tt.err")"
+	assert_eq "tsntrace in keep: the pod's 5 datagrams, named after it" \
+		"$(jq -s -r '[.[] | select(.type == "packet") | .path[0].netns] | join(",")' \
+			"$TK_TMP/tt.json")" "tktalk,tktalk,tktalk,tktalk,tktalk"
 	pm rm -f -t 0 tktalk >/dev/null || tk_fail "podman rm tktalk"
 	assert_eq "pod removed: DEL unregistered it" "$(registrations)" 0
-	assert_eq "listener got everything" "$(tk_listen_count "$TK_TEST_ID" 5001)" $((2 * N))
+	assert_eq "listener got everything" "$(tk_listen_count "$TK_TEST_ID" 5001)" $((2 * N + 5))
 
 	# stopping the DaemonSet's pod: keep uninstalls; the binaries stay (docs/kubernetes.md)
 	ds_stop "$yaml"

@@ -226,6 +226,41 @@ TEST(cni_args_and_narrowing)
 	ASSERT_TRUE(strstr(e.msg, "allows only 1,2,3") != NULL, "message names the set");
 }
 
+/* The pod's name as kubelet's runtimes (namespace and name) and podman (name alone) pass it. */
+TEST(cni_args_pod_name)
+{
+	struct tsn_cni_error e;
+	char ns[64], name[254], small[4];
+
+	ASSERT_OK(tsn_cni_parse_pod("IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=talker;"
+				    "K8S_POD_INFRA_CONTAINER_ID=abc;K8S_POD_UID=u-1",
+				    ns, sizeof(ns), name, sizeof(name), &e), "kubelet's CNI_ARGS");
+	ASSERT_STREQ(ns, "default", "namespace");
+	ASSERT_STREQ(name, "talker", "name");
+	ASSERT_OK(tsn_cni_parse_pod("IgnoreUnknown=1;K8S_POD_NAME=Tk_talk.1", ns, sizeof(ns), name,
+				    sizeof(name), &e), "podman's CNI_ARGS");
+	ASSERT_STREQ(ns, "", "podman: no namespace");
+	ASSERT_STREQ(name, "Tk_talk.1", "podman: the container's name");
+	ASSERT_OK(tsn_cni_parse_pod("K8S_POD_NAMESPACE=default", ns, sizeof(ns), name, sizeof(name),
+				    &e), "namespace alone");
+	ASSERT_STREQ(ns, "", "a namespace alone names no pod");
+	ASSERT_STREQ(name, "", "no name");
+	ASSERT_OK(tsn_cni_parse_pod(NULL, ns, sizeof(ns), name, sizeof(name), &e), "no CNI_ARGS");
+	ASSERT_STREQ(name, "", "no CNI_ARGS: no name");
+	ASSERT_EQ(tsn_cni_parse_pod("K8S_POD_NAMESPACE=a/b;K8S_POD_NAME=x", ns, sizeof(ns), name,
+				    sizeof(name), &e), TSN_CNI_E_ENV, "slash in the namespace");
+	ASSERT_EQ(tsn_cni_parse_pod("K8S_POD_NAME=", ns, sizeof(ns), name, sizeof(name), &e),
+		  TSN_CNI_E_ENV, "empty name");
+	ASSERT_EQ(tsn_cni_parse_pod("K8S_POD_NAME=-a", ns, sizeof(ns), name, sizeof(name), &e),
+		  TSN_CNI_E_ENV, "leading dash");
+	ASSERT_EQ(tsn_cni_parse_pod("K8S_POD_NAME=abcd", ns, sizeof(ns), small, sizeof(small), &e),
+		  TSN_CNI_E_ENV, "longer than its buffer");
+	ASSERT_EQ(tsn_cni_args_get("K8S_POD_NAMEX=a;K8S_POD_NAME=b", "K8S_POD_NAME", small,
+				   sizeof(small)), 1, "a longer key is another key");
+	ASSERT_STREQ(small, "b", "the key's own value");
+	ASSERT_EQ(tsn_cni_args_get("A=1", "K8S_POD_NAME", small, sizeof(small)), 0, "absent");
+}
+
 TEST(cni_names)
 {
 	ASSERT_TRUE(tsn_cni_valid_container_id("abc-DEF_1.2"), "cid ok");

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The plugin's own records: one small JSON file per attachment,
+ * The tsn CNI plugin's own records: one small JSON file per attachment,
  *   <state dir>/<containerID>:<ifname>
- * holding the pod netns' inode. DEL needs it because runtimes call DEL after the netns is gone,
+ * holding the pod netns' inode and, when the runtime passed them in CNI_ARGS (kubelet's do),
+ * the pod's Kubernetes namespace and name. DEL needs it because runtimes call DEL after the netns is gone,
  * when the inode can no longer be read from CNI_NETNS; GC needs it to map registrations back to
  * attachments. The state dir is per pin dir (default /run/tsnkit/cni/<pinDir with / as _>), so
- * two datapaths never see each other's records. Every operation runs under tsn_cni_lock().
+ * two datapaths never see each other's records. Every write runs under tsn_cni_lock().
+ *
+ * The plugin writes them (proxy/cni/); tsntrace, tsntop and tsnproxy status only read them, to
+ * name a pod netns "NS/NAME" and to find a pod's netns by that name (tsn_cni_pod_*).
  */
 #ifndef TSN_CNI_STATE_H
 #define TSN_CNI_STATE_H
@@ -14,12 +18,18 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#define TSN_CNI_STATE_ROOT "/run/tsnkit/cni"
+
 struct tsn_cni_record {
 	char container_id[256];
 	char ifname[16];
 	char network[256];
 	char netns[PATH_MAX];
 	__u32 netns_ino;
+	/* K8S_POD_NAMESPACE, K8S_POD_NAME from CNI_ARGS; "" when the runtime gave none (podman
+	 * gives the container's name, no namespace) */
+	char pod_namespace[64];
+	char pod_name[254];
 };
 
 /* Serialise the plugin's invocations (ADD/DEL/GC/CHECK). fd >= 0 or -errno. */
@@ -51,5 +61,26 @@ int tsn_cni_state_read(const char *dir, const char *cid, const char *ifname,
 int tsn_cni_state_remove(const char *dir, const char *cid, const char *ifname);
 /* Every record in dir (malloc'ed array in *out, caller frees); count or -errno. */
 int tsn_cni_state_list(const char *dir, struct tsn_cni_record **out);
+
+/*
+ * Pods by name, for the tools. The records of every state dir that an owner file in the state
+ * root names (every pin dir's pods), those whose netns is still the one recorded (a record whose
+ * DEL never came may name a netns that is gone, and its inode may be another netns' now).
+ */
+
+/* "NS/NAME" of a record, "NAME" when it has no namespace, "" without a name. Returns buf. */
+const char *tsn_cni_pod_str(const struct tsn_cni_record *r, char *buf, size_t len);
+
+/*
+ * The netns inode of pod "NS/NAME" (or "NAME" of a pod recorded without namespace): 0, -EINVAL
+ * when spec is neither, -ENOENT when no live record has that pod.
+ */
+int tsn_cni_pod_netns(const char *spec, __u32 *ino);
+
+/* "NS/NAME" of the pod whose netns has this inode: 0, or -ENOENT. */
+int tsn_cni_pod_by_netns(__u32 ino, char *buf, size_t len);
+
+/* The same for the pods of one pin dir only (its owner file's state dir). */
+int tsn_cni_pin_pod_by_netns(const char *pin_dir, __u32 ino, char *buf, size_t len);
 
 #endif /* TSN_CNI_STATE_H */

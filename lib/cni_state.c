@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Attachment records of the tsn CNI plugin (see state.h). */
+/* Attachment records of the tsn CNI plugin (see cni_state.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,8 @@
 
 #include <json-c/json.h>
 
-#include "config.h"
 #include "json.h"
-#include "state.h"
+#include "cni_state.h"
 
 #define LOCK_PATH "/run/tsnkit/cni.lock"
 
@@ -155,26 +155,46 @@ int tsn_cni_pin_owner_write(const char *pin_dir, const char *state_dir)
 	return write_atomic(path, tmp, state_dir);
 }
 
-/* Remove the owner files that name dir, whose last record is gone. */
-static void remove_owner_of(const char *dir)
+/*
+ * fn(path of an owner file, the state dir it names, arg) for each owner file in the state root,
+ * until fn returns non-zero; returns that.
+ */
+typedef int (*owner_fn)(const char *path, const char *owner, void *arg);
+
+static int each_owner(owner_fn fn, void *arg)
 {
+	size_t sl = strlen(OWNER_SUFFIX);
 	char owner[PATH_MAX];
 	struct dirent *de;
 	DIR *d = opendir(TSN_CNI_STATE_ROOT);
-	size_t sl = strlen(OWNER_SUFFIX);
+	int e = 0;
 
-	while (d && (de = readdir(d))) {
+	while (d && !e && (de = readdir(d))) {
 		char path[PATH_MAX + NAME_MAX + 2];
 		size_t n = strlen(de->d_name);
 
 		if (n <= sl || strcmp(de->d_name + n - sl, OWNER_SUFFIX))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", TSN_CNI_STATE_ROOT, de->d_name);
-		if (!read_text(path, owner, sizeof(owner)) && !strcmp(owner, dir))
-			unlink(path);
+		if (!read_text(path, owner, sizeof(owner)) && owner[0])
+			e = fn(path, owner, arg);
 	}
 	if (d)
 		closedir(d);
+	return e;
+}
+
+static int unlink_if_owner_of(const char *path, const char *owner, void *dir)
+{
+	if (!strcmp(owner, dir))
+		unlink(path);
+	return 0;
+}
+
+/* Remove the owner files that name dir, whose last record is gone. */
+static void remove_owner_of(const char *dir)
+{
+	each_owner(unlink_if_owner_of, (void *)dir);
 }
 
 static void record_path(char *buf, size_t len, const char *dir, const char *cid,
@@ -194,6 +214,10 @@ int tsn_cni_state_write(const char *dir, const struct tsn_cni_record *r)
 	tsn_json_add_str(o, "network", r->network);
 	tsn_json_add_str(o, "netns", r->netns);
 	tsn_json_add_u64(o, "netnsInode", r->netns_ino);
+	if (r->pod_name[0]) {
+		tsn_json_add_str(o, "podNamespace", r->pod_namespace);
+		tsn_json_add_str(o, "podName", r->pod_name);
+	}
 	e = mkdir_p(dir);
 	if (!e) {
 		record_path(path, sizeof(path), dir, r->container_id, r->ifname);
@@ -225,6 +249,8 @@ static int read_file(const char *path, struct tsn_cni_record *r)
 	GETS("ifname", ifname);
 	GETS("network", network);
 	GETS("netns", netns);
+	GETS("podNamespace", pod_namespace);
+	GETS("podName", pod_name);
 #undef GETS
 	if (json_object_object_get_ex(o, "netnsInode", &v) &&
 	    json_object_is_type(v, json_type_int)) {
@@ -293,4 +319,121 @@ int tsn_cni_state_list(const char *dir, struct tsn_cni_record **out)
 	closedir(d);
 	*out = recs;
 	return n;
+}
+
+const char *tsn_cni_pod_str(const struct tsn_cni_record *r, char *buf, size_t len)
+{
+	if (r->pod_name[0])
+		snprintf(buf, len, "%s%s%s", r->pod_namespace, r->pod_namespace[0] ? "/" : "",
+			 r->pod_name);
+	else if (len)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* Is the record's netns still the one it recorded (its path there, with that inode)? */
+static bool record_live(const struct tsn_cni_record *r)
+{
+	struct stat st;
+
+	return r->netns[0] && !stat(r->netns, &st) && st.st_ino == r->netns_ino;
+}
+
+/* fn on each live record with a pod name in state dir dir, until it returns non-zero. */
+typedef int (*pod_fn)(const struct tsn_cni_record *r, void *arg);
+
+static int each_pod_in(const char *dir, pod_fn fn, void *arg)
+{
+	struct tsn_cni_record *recs;
+	int n = tsn_cni_state_list(dir, &recs), i, e = 0;
+
+	for (i = 0; i < n && !e; i++)
+		if (recs[i].pod_name[0] && record_live(&recs[i]))
+			e = fn(&recs[i], arg);
+	free(n > 0 ? recs : NULL);
+	return e;
+}
+
+struct each_pod_args {
+	pod_fn fn;
+	void *arg;
+};
+
+static int each_pod_of_owner(const char *path, const char *owner, void *arg)
+{
+	struct each_pod_args *a = arg;
+
+	return each_pod_in(owner, a->fn, a->arg);
+}
+
+/* fn on the pods of every state dir an owner file in the state root names. */
+static int each_pod(pod_fn fn, void *arg)
+{
+	struct each_pod_args a = { fn, arg };
+
+	return each_owner(each_pod_of_owner, &a);
+}
+
+struct pod_query {
+	const char *ns, *name;	/* by name */
+	size_t ns_len;
+	__u32 ino;		/* by netns, or the answer */
+	char *buf;
+	size_t len;
+};
+
+static int match_name(const struct tsn_cni_record *r, void *arg)
+{
+	struct pod_query *q = arg;
+
+	if (strlen(r->pod_namespace) != q->ns_len || strncmp(r->pod_namespace, q->ns, q->ns_len) ||
+	    strcmp(r->pod_name, q->name))
+		return 0;
+	q->ino = r->netns_ino;
+	return 1;
+}
+
+int tsn_cni_pod_netns(const char *spec, __u32 *ino)
+{
+	struct pod_query q = { .ns = "", .name = spec };
+	const char *slash = strchr(spec, '/');
+
+	if (slash) {
+		q.ns = spec;
+		q.ns_len = slash - spec;
+		q.name = slash + 1;
+	}
+	if ((slash && !q.ns_len) || !q.name[0] || strchr(q.name, '/'))
+		return -EINVAL;
+	if (each_pod(match_name, &q) <= 0)
+		return -ENOENT;
+	*ino = q.ino;
+	return 0;
+}
+
+static int match_netns(const struct tsn_cni_record *r, void *arg)
+{
+	struct pod_query *q = arg;
+
+	if (r->netns_ino != q->ino)
+		return 0;
+	tsn_cni_pod_str(r, q->buf, q->len);
+	return 1;
+}
+
+int tsn_cni_pod_by_netns(__u32 ino, char *buf, size_t len)
+{
+	struct pod_query q = { .ino = ino, .buf = buf, .len = len };
+
+	return each_pod(match_netns, &q) > 0 ? 0 : -ENOENT;
+}
+
+int tsn_cni_pin_pod_by_netns(const char *pin_dir, __u32 ino, char *buf, size_t len)
+{
+	struct pod_query q = { .ino = ino, .buf = buf, .len = len };
+	char owner[PATH_MAX];
+
+	if (tsn_cni_pin_owner(pin_dir, owner, sizeof(owner)))
+		return -ENOENT;
+	return each_pod_in(owner, match_netns, &q) > 0 ? 0 : -ENOENT;
 }
