@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Backend choice and the BPF object's lifecycle: open -> choose programs (autoload) -> set
- * rodata and map sizes -> load -> attach. Programs of a backend that is not chosen are never
+ * The BPF object's lifecycle: open -> choose programs (autoload) -> set rodata and map sizes ->
+ * load -> attach. Programs of a backend that is not chosen (trace_backend_choice.c) are never
  * loaded, so the tracepoint backend works on kernels without fentry or kprobe-multi.
  */
 #include <errno.h>
@@ -24,101 +24,6 @@
 #include "trace_backend.h"
 #include "trace_pcap.h"
 #include "tsntrace.skel.h"
-
-const char *tt_backend_name(enum tt_backend b)
-{
-	switch (b) {
-	case TT_BACKEND_TRACEPOINT: return "tracepoint";
-	case TT_BACKEND_KPROBE_MULTI: return "kprobe-multi";
-	case TT_BACKEND_FENTRY: return "fentry";
-	default: return "auto";
-	}
-}
-
-int tt_backend_parse(const char *s, enum tt_backend *b)
-{
-	static const enum tt_backend all[] = { TT_BACKEND_AUTO, TT_BACKEND_TRACEPOINT,
-					       TT_BACKEND_KPROBE_MULTI, TT_BACKEND_FENTRY };
-	size_t i;
-
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (!strcmp(s, tt_backend_name(all[i]))) {
-			*b = all[i];
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-/* Why a backend cannot work here, or NULL when it can. */
-static const char *backend_unavailable(enum tt_backend b, char *buf, size_t len)
-{
-	const struct tsn_feature_status *st;
-
-	switch (b) {
-	case TT_BACKEND_KPROBE_MULTI:
-		st = tsn_feature_status(TSN_FEAT_KPROBE_MULTI);
-		if (!st || !st->ok) {
-			snprintf(buf, len, "%s", st ? st->reason : "not probed");
-			return buf;
-		}
-		if (access("/sys/kernel/tracing/available_filter_functions", R_OK) &&
-		    access("/sys/kernel/debug/tracing/available_filter_functions", R_OK)) {
-			snprintf(buf, len, "tracefs is not mounted (no available_filter_functions)");
-			return buf;
-		}
-		return NULL;
-	case TT_BACKEND_FENTRY:
-		st = tsn_feature_status(TSN_FEAT_FENTRY);
-		if (!st || !st->ok) {
-			snprintf(buf, len, "%s", st ? st->reason : "not probed");
-			return buf;
-		}
-		return NULL;
-	case TT_BACKEND_TRACEPOINT:
-		st = tsn_feature_status(TSN_FEAT_TP_BTF);
-		if (!st || !st->ok) {
-			snprintf(buf, len, "%s", st ? st->reason : "not probed");
-			return buf;
-		}
-		return NULL;
-	default:
-		return NULL;
-	}
-}
-
-int tt_backend_choose(enum tt_backend want, enum tt_backend *got, char *msg, size_t len)
-{
-	static const enum tt_backend order[] = { TT_BACKEND_KPROBE_MULTI, TT_BACKEND_FENTRY,
-						 TT_BACKEND_TRACEPOINT };
-	char why[200];
-	size_t i, off = 0;
-
-	msg[0] = '\0';
-	if (want != TT_BACKEND_AUTO) {
-		if (backend_unavailable(want, why, sizeof(why))) {
-			snprintf(msg, len, "--backend %s: %s unavailable: %s", tt_backend_name(want),
-				 tt_backend_name(want), why);
-			return -EOPNOTSUPP;
-		}
-		*got = want;
-		return 0;
-	}
-	/* the richest that works; say why the richer ones do not */
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		if (!backend_unavailable(order[i], why, sizeof(why))) {
-			*got = order[i];
-			snprintf(msg + off, len - off, "%susing %s backend", off ? "; " : "",
-				 tt_backend_name(order[i]));
-			return 0;
-		}
-		off += snprintf(msg + off, len - off, "%s%s unavailable: %s", off ? "; " : "",
-				tt_backend_name(order[i]), why);
-		if (off >= len)
-			off = len - 1;
-	}
-	return -EOPNOTSUPP;
-}
 
 /* ---- load and attach ---- */
 
