@@ -10,9 +10,12 @@
  * save configuration instead: --no-xmit leaves the transmit tracepoint out, and --empty-tc
  * NETNS:IF adds a tcx egress program on IF in another netns (the pod's interface); --no-free
  * leaves the two free tracepoints out (the hooks of ABI 4, which has no free hooks).
+ * --ids N[,N...] counts only those program ids and the empty programs it attached itself
+ * (statistics are node-wide: on a shared machine other tsnproxy instances, and other bpfstats'
+ * empty programs, run programs of the same names).
  *
- *   bpfstats [--prefix tsn_] [--empty IF [--no-xmit] [--no-free] [--empty-tc NETNS:IF]]
- *            [--no-stats] --
+ *   bpfstats [--prefix tsn_] [--ids N[,N...]]
+ *            [--empty IF [--no-xmit] [--no-free] [--empty-tc NETNS:IF]] [--no-stats] --
  *            CMD [ARGS...]
  */
 #include <errno.h>
@@ -34,9 +37,58 @@
 #include "bench_empty.skel.h"
 
 #define MAX_PROGS 256
+#define MAX_IDS 16
 #define USAGE                                                                            \
-	"usage: bpfstats [--prefix P] [--empty IF [--no-xmit] [--no-free] [--empty-tc NETNS:IF]] " \
-	"[--no-stats] -- CMD..."
+	"usage: bpfstats [--prefix P] [--ids N[,N...]] "                                    \
+	"[--empty IF [--no-xmit] [--no-free] [--empty-tc NETNS:IF]] [--no-stats] -- CMD..."
+
+/* --ids: the only program ids counted, none when n is 0 */
+static __u32 only_ids[MAX_IDS];
+static int n_only_ids;
+
+static bool id_wanted(__u32 id)
+{
+	int i;
+
+	for (i = 0; i < n_only_ids; i++)
+		if (only_ids[i] == id)
+			return true;
+	return !n_only_ids;
+}
+
+/* With --ids, the program of fd counts too (an empty program this run attached). */
+static void want_prog(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (n_only_ids && n_only_ids < MAX_IDS && !bpf_obj_get_info_by_fd(fd, &info, &len))
+		only_ids[n_only_ids++] = info.id;
+}
+
+/* "N[,N...]" into only_ids; -EINVAL (message printed) when it is not such a list */
+static int parse_ids(const char *s)
+{
+	const char *p = s;
+	char *end;
+
+	while (*p) {
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (errno || end == p || !v || v > UINT32_MAX || n_only_ids == MAX_IDS ||
+		    (*end && *end != ','))
+			goto bad;
+		only_ids[n_only_ids++] = (__u32)v;
+		p = *end ? end + 1 : end;
+	}
+	if (n_only_ids)
+		return 0;
+bad:
+	pr_warn("--ids: '%s' is not a list of up to %d program ids", s, MAX_IDS);
+	return -EINVAL;
+}
 
 /* Attach (prog_fd >= 0) or detach the empty tc program on "NETNS:IF"'s egress. */
 static int netns_tc(const char *spec, struct tsn_tc_hook *h, int prog_fd)
@@ -81,8 +133,11 @@ static int snapshot(const char *prefix, struct prog_stat *out)
 	while (n < MAX_PROGS && !bpf_prog_get_next_id(id, &id)) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
+		int fd;
 
+		if (!id_wanted(id))
+			continue;
+		fd = bpf_prog_get_fd_by_id(id);
 		if (fd < 0)
 			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
@@ -108,6 +163,7 @@ int main(int argc, char **argv)
 		{ "no-xmit", no_argument, NULL, 'x' },
 		{ "no-free", no_argument, NULL, 'f' },
 		{ "empty-tc", required_argument, NULL, 't' },
+		{ "ids", required_argument, NULL, 'i' },
 		{},
 	};
 	struct prog_stat before[MAX_PROGS], after[MAX_PROGS];
@@ -129,6 +185,10 @@ int main(int argc, char **argv)
 		case 'x': xmit = false; break;
 		case 'f': frees = false; break;
 		case 't': empty_tc = optarg; break;
+		case 'i':
+			if (parse_ids(optarg))
+				return 2;
+			break;
 		default:
 			pr_warn(USAGE);
 			return 2;
@@ -161,6 +221,10 @@ int main(int argc, char **argv)
 			pr_warn("attaching the empty program to %s failed", empty_tc);
 			goto cleanup;
 		}
+		want_prog(bpf_program__fd(skel->progs.tk_empty_tc));
+		want_prog(bpf_program__fd(skel->progs.tk_empty_xmit));
+		want_prog(bpf_program__fd(skel->progs.tk_empty_kfree));
+		want_prog(bpf_program__fd(skel->progs.tk_empty_cons));
 	}
 	nb = snapshot(prefix, before);
 	pid = fork();
