@@ -175,3 +175,34 @@ test_fixture_talker() {
 	assert_exit "missing --dst" 2 "$TK_BUILD/talker" --port 1
 	assert_exit "listen with --priority" 2 "$TK_BUILD/talker" --listen --port 1 --priority 1
 }
+
+# listen --delays (bench/delay.sh): one line per talker datagram, its kernel receive stamp after
+# the talker's send stamp (a stamp taken before the send, or never converted to the talker's
+# clock, fails) and no later than the listener's own read of the clock.
+test_fixture_talker_delays() {
+	local id=$TK_TEST_ID pid bad i
+	tk_fixture_up "$id" 1
+	# nsenter execs the listener: pid is the listener's, which TERM makes write its file out
+	nsenter --net="/run/netns/tk$id-net" -- "$TK_BUILD/talker" --listen --port "$FX_PORT" \
+		--duration 30 --delays "$TK_TMP/delays" >/dev/null 2>&1 &
+	pid=$!
+	tk_defer "kill $pid 2>/dev/null"
+	for ((i = 0; i < 50; i++)); do
+		[ -n "$(tk_ns "tk$id-net" ss -Hlun "sport = :$FX_PORT")" ] && break
+		sleep 0.1
+	done
+	assert_exit "talker" 0 tk_talk "$id" 1 --port "$FX_PORT" --count 50 --interval-us 1000
+	sleep 0.2
+	kill -TERM "$pid"
+	wait "$pid"
+	assert_eq "one line per datagram" "$(wc -l <"$TK_TMP/delays")" 50
+	# receive stamp within 10 s of now; 0 < kernel delay <= app delay < 1 s
+	bad=$(awk -v now="$(date +%s%N)" 'NF != 3 || now - $1 > 1e10 || $2 <= 0 || $2 > $3 ||
+		$3 >= 1e9' "$TK_TMP/delays")
+	assert_eq "lines out of bounds" "$bad" ""
+	assert_exit "--delays without --listen" 2 "$TK_BUILD/talker" --dst 198.19.0.2 --port 1 \
+		--delays /dev/null
+	assert_eq "one stderr line" "$(echo "$TK_ERR" | wc -l)" 1
+	assert_exit "--delays into a missing directory" 1 "$TK_BUILD/talker" --listen --port 1 \
+		--duration 1 --delays "$TK_TMP/no/such/file"
+}

@@ -151,13 +151,13 @@ static int snapshot(const char *prefix, struct prog_stat *out)
 	while (n < MAX_PROGS && !bpf_prog_get_next_id(id, &id)) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
+		int fd;
 
-		if (fd < 0 || !id_wanted(id)) {
-			if (fd >= 0)
-				close(fd);
+		if (!id_wanted(id))
 			continue;
-		}
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
 		    (!strncmp(info.name, prefix, strlen(prefix)) ||
 		     !strncmp(info.name, "tk_empty_", 9))) {

@@ -15,7 +15,9 @@
  *
  * Listen mode counts received datagrams until --count, --duration or SIGINT/SIGTERM and then
  * prints the count; it is always bounded so that a forgotten listener cannot outlive a test
- * by much.
+ * by much. With --delays FILE it also writes one line per talker datagram: its receive time and
+ * its one-way delay from the talker's sendmsg (bench/delay.sh). Talker and listener run on one
+ * machine, so one clock serves both: the talker stamps CLOCK_MONOTONIC just before sendmsg.
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -67,6 +69,7 @@ struct talker_hdr {
 	uint32_t pid;
 	uint64_t seq;
 	uint64_t tx_ns;		/* CLOCK_REALTIME at send, for humans reading a capture */
+	uint64_t tx_mono_ns;	/* CLOCK_MONOTONIC just before sendmsg, for delays */
 } __attribute__((packed));
 
 struct talker_opts {
@@ -94,6 +97,7 @@ struct talker_opts {
 	unsigned int src_port;
 	unsigned int ethertype;	/* raw mode: frames of this EtherType on ifname */
 	const char *ifname;
+	const char *delays;	/* listen: per-datagram delays to this file */
 };
 
 static volatile sig_atomic_t stop;
@@ -113,12 +117,15 @@ static void usage(FILE *f)
 		"       talker --ethertype N --ifname IF [--count N] [--interval-us N] [--priority P]\n"
 		"              [--txtime tai|mono [--txtime-delay-ns N]] [--mark M] [--size BYTES]\n"
 		"              [--duration S] [--json] [-v]\n"
-		"       talker --listen --port P [--duration S] [--count N] [--json] [-v]\n"
+		"       talker --listen --port P [--duration S] [--count N] [--delays FILE] [--json]\n"
+		"              [-v]\n"
 		"  send: N datagrams (default 10, max %llu), one every --interval-us (default 1000)\n"
 		"  --cmsg-priority: datagram k gets the k-th priority of the list (cycling) as an\n"
 		"  SO_PRIORITY control message (6.14+), over the socket's --priority\n"
 		"  raw: the same payload as broadcast Ethernet frames of EtherType N on IF\n"
-		"  listen: count datagrams until N, S seconds (default %d) or SIGINT/SIGTERM\n",
+		"  listen: count datagrams until N, S seconds (default %d) or SIGINT/SIGTERM\n"
+		"  --delays: per talker datagram a line 'RX_REALTIME_NS KERNEL_DELAY_NS APP_DELAY_NS'\n"
+		"  (from the talker's sendmsg to the socket's receive stamp, and to recvmsg's return)\n",
 		TALKER_MAX_COUNT, TALKER_LISTEN_DURATION);
 }
 
@@ -171,7 +178,7 @@ static void ns_to_ts(uint64_t ns, struct timespec *ts)
 enum {
 	OPT_DST = 256, OPT_PORT, OPT_COUNT, OPT_INTERVAL, OPT_PRIORITY, OPT_TXTIME,
 	OPT_TXTIME_DELAY, OPT_MARK, OPT_TOS, OPT_SIZE, OPT_DURATION, OPT_SRC_PORT, OPT_JSON,
-	OPT_LISTEN, OPT_ETHERTYPE, OPT_IFNAME, OPT_CMSG_PRIORITY, OPT_HELP,
+	OPT_LISTEN, OPT_ETHERTYPE, OPT_IFNAME, OPT_CMSG_PRIORITY, OPT_DELAYS, OPT_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -192,6 +199,7 @@ static const struct option long_opts[] = {
 	{ "ethertype", required_argument, NULL, OPT_ETHERTYPE },
 	{ "ifname", required_argument, NULL, OPT_IFNAME },
 	{ "cmsg-priority", required_argument, NULL, OPT_CMSG_PRIORITY },
+	{ "delays", required_argument, NULL, OPT_DELAYS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -311,6 +319,9 @@ static int parse_args(int argc, char **argv, struct talker_opts *o)
 		case OPT_CMSG_PRIORITY:
 			err = parse_prio_list(optarg, o);
 			break;
+		case OPT_DELAYS:
+			o->delays = optarg;
+			break;
 		case 'v':
 			tsn_log_set_level(++verbose);
 			break;
@@ -345,10 +356,14 @@ static int parse_args(int argc, char **argv, struct talker_opts *o)
 	if (o->listen) {
 		if (o->dst || o->priority_set || o->mark_set || o->tos_set ||
 		    o->txtime_clock >= 0 || o->src_port || o->n_cmsg_prio) {
-			pr_warn("--listen takes only --port, --duration, --count and --json");
+			pr_warn("--listen takes only --port, --duration, --count, --delays and --json");
 			return -EINVAL;
 		}
 		return 0;
+	}
+	if (o->delays) {
+		pr_warn("--delays needs --listen");
+		return -EINVAL;
 	}
 	if (!o->dst && !o->ethertype) {
 		pr_warn("--dst is required");
@@ -557,6 +572,8 @@ static int run_send(const struct talker_opts *o)
 		hdr->tx_ns = htobe64(now_ns(CLOCK_REALTIME));
 		if (o->txtime_clock >= 0 || o->n_cmsg_prio)
 			fill_cmsgs(o, seq, &msg, cbuf, sizeof(cbuf));
+		/* last before sendmsg: the delay a listener computes starts at the syscall */
+		hdr->tx_mono_ns = htobe64(now_ns(CLOCK_MONOTONIC));
 		if (sendmsg(fd, &msg, 0) == (ssize_t)o->size) {
 			sent++;
 		} else {
@@ -658,12 +675,62 @@ static void account(struct listen_stats *st, const char *buf, ssize_t n)
 		st->pids[st->senders++] = pid;
 }
 
+/*
+ * The delay line of datagram buf (n bytes), received with msg: its receive stamp (the kernel's,
+ * SO_TIMESTAMPNS, CLOCK_REALTIME), the delay from the talker's CLOCK_MONOTONIC stamp to that
+ * stamp and to now. REALTIME - MONOTONIC moves only when the clock is stepped, so it is read
+ * here, per datagram: the two reads are one clock read apart, which bounds the conversion error.
+ */
+static void write_delay(FILE *f, struct msghdr *msg, const char *buf, ssize_t n)
+{
+	const struct talker_hdr *h = (const struct talker_hdr *)buf;
+	uint64_t mono = now_ns(CLOCK_MONOTONIC), real = now_ns(CLOCK_REALTIME), rx_real = 0, tx;
+	struct cmsghdr *cm;
+
+	if ((size_t)n < sizeof(*h) || ntohl(h->magic) != TALKER_MAGIC)
+		return;
+	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		struct timespec ts;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+		rx_real = (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+	}
+	if (!rx_real)
+		return;
+	tx = be64toh(h->tx_mono_ns);
+	fprintf(f, "%llu %lld %lld\n", (unsigned long long)rx_real,
+		(long long)(rx_real - (real - mono) - tx), (long long)(mono - tx));
+}
+
+/* Take one queued datagram, if any (false: none), into the counts and the delays file. */
+static bool receive_one(int fd, char *buf, size_t len, struct listen_stats *st, FILE *delays)
+{
+	char cbuf[CMSG_SPACE(sizeof(struct timespec))] __attribute__((aligned(8)));
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
+	};
+	ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT);
+
+	if (n < 0)
+		return false;
+	account(st, buf, n);
+	if (delays)
+		write_delay(delays, &msg, buf, n);
+	return true;
+}
+
 /* IPv4 and IPv6 on one dual-stack socket; plain IPv4 when the netns has IPv6 disabled. */
-static int listen_socket(unsigned int port)
+static int listen_socket(unsigned int port, bool stamp)
 {
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int fd, off = 0, rcvbuf = 4 << 20;
+	int fd, off = 0, one = 1, rcvbuf = 4 << 20;
 
 	fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0 && (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) ||
@@ -685,6 +752,11 @@ static int listen_socket(unsigned int port)
 	}
 	/* bursts from several talkers must not be dropped at the socket: we count them */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (stamp && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one))) {
+		pr_warn("setsockopt(SO_TIMESTAMPNS): %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -693,12 +765,20 @@ static int run_listen(const struct talker_opts *o)
 	static char buf[TALKER_MAX_SIZE + 1];
 	struct listen_stats st = { 0 };
 	uint64_t start, deadline;
-	ssize_t n;
+	FILE *delays = NULL;
 	int fd;
 
-	fd = listen_socket(o->port);
+	fd = listen_socket(o->port, o->delays);
 	if (fd < 0)
 		return 1;
+	if (o->delays) {
+		delays = fopen(o->delays, "we");
+		if (!delays) {
+			pr_warn("--delays: cannot create '%s': %s", o->delays, strerror(errno));
+			close(fd);
+			return 1;
+		}
+	}
 	pr_info("listening on UDP port %u", o->port);
 
 	start = now_ns(CLOCK_MONOTONIC);
@@ -717,17 +797,21 @@ static int run_listen(const struct talker_opts *o)
 		if (poll(&pfd, 1, timeout_ms) <= 0)
 			continue;
 		while ((!o->count_set || st.received < o->count) &&
-		       (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0)
-			account(&st, buf, n);
+		       receive_one(fd, buf, sizeof(buf), &st, delays))
+			;
 	}
 	/*
 	 * Stopped by a signal: take what is already queued, since the sender's last datagrams may
 	 * still have been in the veth backlog when the caller decided to stop us.
 	 */
 	while (stop && (!o->count_set || st.received < o->count) &&
-	       (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0)
-		account(&st, buf, n);
+	       receive_one(fd, buf, sizeof(buf), &st, delays))
+		;
 	close(fd);
+	if (delays && fclose(delays)) {
+		pr_warn("--delays: writing '%s': %s", o->delays, strerror(errno));
+		return 1;
+	}
 
 	if (o->json) {
 		json_object *j = json_object_new_object();

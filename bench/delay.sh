@@ -1,0 +1,353 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Delay benchmark (not a test: it prints figures, it asserts nothing). One-way delay of a paced
+# stream from pod1's sendmsg to the listener's socket in the net netns, on the demo topology.
+# The talker stamps CLOCK_MONOTONIC into each datagram just before sendmsg; the listener takes
+# the kernel's receive stamp (SO_TIMESTAMPNS, taken when the last veth hands the packet to the
+# net netns, after nic0's qdisc and tsnproxy's restore) and converts it to the same clock
+# (build/talker --listen --delays, tests/tools/talker.c).
+#  stream  enforce mode off / on, rounds alternating in one run (off first in odd rounds, on
+#          first in even ones), each round every rate x payload; p50, p99, p99.9, max of the
+#          samples of all rounds, and on - off per percentile
+#  flood   the same with a best-effort flood (unpaced, priority 0) from pod2 to another port
+#          during every stream
+#  stats   per-program run time per stream packet (bpf_stats, BPF_ENABLE_STATS scoped to
+#          bpfstats' fd) of this bench's tsnproxy programs, paired with an empty program on the
+#          same hooks (bpfstats --empty: statistics add two clock reads per run, which the
+#          empty program's ns/run carries too); in runs of their own, which the delay rounds
+#          must not carry
+#  table   enforce mode with the default capacity and with the largest (4 M slots), alternating:
+#          the percentiles and the worst delay of each TTL/2 window; then the programs' run
+#          time with each capacity (as in stats). Entries expire lazily (a slot past its TTL is
+#          counted expired when it is next written, progs/tsnproxy.bpf.c): there is no sweep
+#          to stall transmit; this shows whether the table's size reaches the transmit path.
+#  status  `tsnproxy status` in a loop on the 4 M-slot table (the only walk over the whole
+#          table, in userspace), each walk followed by a CPU burn of the same length (a shell
+#          spinning: what any busy process does to the stream on this machine): the delay of
+#          packets received during a walk, during a burn and during neither, in the same run
+# Usage: bench/delay.sh [ROUNDS=5] [SECONDS=4] [PARTS=stream,flood,stats,table,status]
+#        (root, after make). BENCH_RATES (default "1000 10000", packets/s) and BENCH_SIZES
+#        (default "64 1472", UDP payload bytes; 1472 makes a 1500-byte IP packet, the MTU: a
+#        larger payload is sent as two fragments) choose the streams; BENCH_ID the fixture id;
+#        BENCH_CAPACITIES (default "65536 4194304") the table part's capacities;
+#        BENCH_KEEP=1 keeps the raw delay files (one line per datagram, see stream()).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/bench.bash
+source "$ROOT/bench/bench.bash"	# TK_ROOT, TK_BUILD
+source "$ROOT/tests/fixture.sh"
+
+ROUNDS=${1:-5}
+SECS=${2:-4}
+PARTS=,${3:-stream,flood,stats,table,status},
+ID=${BENCH_ID:-232}
+RATES=${BENCH_RATES:-1000 10000}
+SIZES=${BENCH_SIZES:-64 1472}
+PIN=/sys/fs/bpf/tk$ID-delay
+NODE=tk$ID-node
+NET=tk$ID-net
+PORT=5001	# the stream
+FLOOD_PORT=5002
+PRIO=3		# the stream's SO_PRIORITY, which the pod is allowed
+WARMUP=10	# first datagrams of each stream left out (neighbour resolution, cold caches)
+BIG=4194304	# tsnproxy's largest --capacity
+CAPS=${BENCH_CAPACITIES:-65536 $BIG}	# the table part's
+TTL_MS=1000	# tsnproxy's default --ttl
+
+[ "$(id -u)" = 0 ] || { echo "bench/delay.sh: run as root" >&2; exit 2; }
+for t in talker tsnproxy bpfstats; do
+	[ -x "$TK_BUILD/$t" ] || { echo "bench/delay.sh: $TK_BUILD/$t is not built (make)" >&2; exit 2; }
+done
+OUT=$(mktemp -d /tmp/tk-delay.XXXXXX)
+FLOOD_PID=
+
+proxy() {
+	nsenter --net="/run/netns/$NODE" -- "$TK_BUILD/tsnproxy" --pin-dir "$PIN" "$@"
+}
+cleanup() {
+	flood_stop
+	[ -e "$PIN" ] && proxy stop >/dev/null 2>&1
+	tk_fixture_down "$ID" >/dev/null 2>&1
+	if [ -n "${BENCH_KEEP:-}" ]; then
+		echo "# raw delay files kept in $OUT" >&2
+	else
+		rm -rf "$OUT"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+part() { [[ $PARTS == *,$1,* ]]; }
+
+tk_fixture_down "$ID" >/dev/null 2>&1
+tk_fixture_up "$ID" 2 >/dev/null || exit 1
+tk_listen "$ID" "$FLOOD_PORT" 86400	# the flood's sink
+
+enforce() { # on [START ARGS...] | off
+	[ -e "$PIN" ] && proxy stop >/dev/null
+	[ "$1" = on ] || return 0
+	shift
+	proxy start --nic nic0 "$@" >/dev/null &&
+		proxy allow --netns "tk$ID-pod1" --priorities "$PRIO" >/dev/null
+}
+
+# The ids of this bench's tsnproxy programs (the pod's save copy, the NIC's restore): other
+# tsnproxy instances on a shared machine run programs of the same names
+proxy_prog_ids() {
+	local l
+	for l in "$PIN"/links/*; do
+		bpftool link show pinned "$l" -j | jq -r .prog_id
+	done | paste -sd,
+}
+
+flood_start() {
+	# nsenter execs the talker: FLOOD_PID is the talker's
+	nsenter --net="/run/netns/tk$ID-pod2" -- "$TK_BUILD/talker" --dst "$TK_LISTEN_IP" \
+		--port "$FLOOD_PORT" --count 10000000 --interval-us 0 --duration 3600 >/dev/null 2>&1 &
+	FLOOD_PID=$!
+	sleep 0.3	# past its start, sending at full rate
+}
+flood_stop() {
+	[ -n "$FLOOD_PID" ] || return 0
+	kill "$FLOOD_PID" 2>/dev/null
+	wait "$FLOOD_PID" 2>/dev/null
+	FLOOD_PID=
+}
+
+# One stream of RATE packets/s x PAYLOAD bytes for SECS seconds from pod1 into a listener that
+# writes the delay lines to FILE (tests/tools/talker.c: rx_realtime_ns kernel_ns app_ns).
+# STATS=1 runs the talker under bpfstats (this bench's programs and empty ones on the same
+# hooks), its JSON to FILE.stats.
+stream() { # RATE PAYLOAD FILE
+	local rate=$1 size=$2 file=$3 lpid i talk
+	nsenter --net="/run/netns/$NET" -- "$TK_BUILD/talker" --listen --port "$PORT" \
+		--duration $((SECS + 30)) --delays "$file" >/dev/null 2>"$OUT/listener.err" &
+	lpid=$!
+	for ((i = 0; i < 50; i++)); do
+		[ -n "$(tk_ns "$NET" ss -Hlun "sport = :$PORT" 2>/dev/null)" ] && break
+		kill -0 "$lpid" 2>/dev/null || { cat "$OUT/listener.err" >&2; return 1; }
+		sleep 0.1
+	done
+	talk=(nsenter --net="/run/netns/tk$ID-pod1" -- "$TK_BUILD/talker" --dst "$TK_LISTEN_IP"
+		--port "$PORT" --count $((rate * SECS)) --interval-us $((1000000 / rate))
+		--size "$size" --priority "$PRIO")
+	if [ "${STATS:-0}" = 1 ]; then
+		tk_ns "$NODE" "$TK_BUILD/bpfstats" --prefix tsn_ --ids "$(proxy_prog_ids)" \
+			--empty nic0 --no-xmit --no-free --empty-tc "tk$ID-pod1:eth0" -- \
+			"${talk[@]}" 2>/dev/null |
+			sed -n '/^{/,$p' >"$file.stats"
+	else
+		"${talk[@]}" >/dev/null
+	fi
+	sleep 0.2	# the last datagrams through the backlogs
+	kill -TERM "$lpid" 2>/dev/null
+	wait "$lpid" 2>/dev/null
+}
+
+# The kernel-stamped delays (column 2) of the files given, each without its warm-up lines
+delays() { # FILE...
+	local f
+	for f in "$@"; do
+		awk -v w="$WARMUP" 'FNR > w {print $2}' "$f"
+	done
+}
+
+# p50 p99 p99.9 max (nearest rank) and the sample count of the numbers on stdin
+percentiles() {
+	sort -n | awk '{v[NR] = $1}
+		function p(q,  i) {i = int(q * NR + 0.999999); if (i < 1) i = 1; return v[i]}
+		END {if (NR) print p(0.5), p(0.99), p(0.999), v[NR], NR; else print 0, 0, 0, 0, 0}'
+}
+
+us() { awk -v n="$1" 'BEGIN {printf "%.1f", n / 1000}'; }
+dus() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.1f", (a - b) / 1000}'; }
+
+# One table row: label, off and on percentiles (µs) and on - off per percentile
+row() { # LABEL OFF_FILES_GLOB ON_FILES_GLOB
+	local off on
+	# shellcheck disable=SC2086 # globs on purpose
+	read -r -a off < <(delays $2 | percentiles)
+	# shellcheck disable=SC2086
+	read -r -a on < <(delays $3 | percentiles)
+	printf "| %s | %s | %s / %s | %s / %s | %s / %s | %s / %s | %s %s %s %s |\n" "$1" \
+		"${off[4]}/${on[4]}" "$(us "${off[0]}")" "$(us "${on[0]}")" "$(us "${off[1]}")" \
+		"$(us "${on[1]}")" "$(us "${off[2]}")" "$(us "${on[2]}")" "$(us "${off[3]}")" \
+		"$(us "${on[3]}")" "$(dus "${on[0]}" "${off[0]}")" "$(dus "${on[1]}" "${off[1]}")" \
+		"$(dus "${on[2]}" "${off[2]}")" "$(dus "${on[3]}" "${off[3]}")"
+}
+header() {
+	echo "| stream | samples off/on | p50 off / on µs | p99 off / on | p99.9 off / on |" \
+		"max off / on | on − off: p50 p99 p99.9 max |"
+	echo "|---|---|---|---|---|---|---|"
+}
+
+# The delay rounds of parts stream and flood: files OUT/MODE.FLOOD.RATE.SIZE.ROUND
+delay_rounds() { # FLOOD(0|1)
+	local r mode rate size
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for mode in $( ((r % 2)) && echo off on || echo on off); do
+			enforce "$mode"
+			for rate in $RATES; do
+				for size in $SIZES; do
+					(($1)) && flood_start
+					stream "$rate" "$size" "$OUT/$mode.$1.$rate.$size.$r" || exit 1
+					flood_stop
+				done
+			done
+		done
+		enforce off
+		echo "# round $r of $ROUNDS done" >&2
+	done
+}
+
+delay_table() { # FLOOD(0|1)
+	local rate size
+	header
+	for rate in $RATES; do
+		for size in $SIZES; do
+			row "$rate pps x $size B" "$OUT/off.$1.$rate.$size.*" "$OUT/on.$1.$rate.$size.*"
+		done
+	done
+}
+
+if part stream; then
+	echo "# stream delay, enforce mode off/on: $ROUNDS alternating rounds x $SECS s per stream"
+	delay_rounds 0
+	delay_table 0
+fi
+
+if part flood; then
+	echo "# stream delay with a best-effort flood from pod2 (unpaced, priority 0), $ROUNDS" \
+		"alternating rounds x $SECS s"
+	delay_rounds 1
+	delay_table 1
+fi
+
+# Table rows of a bpfstats JSON (FILE) for a stream of N packets: per tsnproxy program its runs
+# per packet, ns/run, the empty tc program's ns/run and (ns/run - empty) x runs per packet; then
+# the sum of the last column
+stats_rows() { # LABEL N FILE
+	jq -r --argjson n "$2" --arg s "$1" '
+		def r1: . * 10 | round / 10;
+		(.tk_empty_tc | if .run_cnt > 0 then .run_time_ns / .run_cnt else 0 end) as $e |
+		[to_entries[] | select((.key | startswith("tsn_")) and .value.run_cnt > 0) |
+		 {k: .key, runs: (.value.run_cnt / $n), ns: (.value.run_time_ns / .value.run_cnt)} |
+		 .logic = ((.ns - $e) * .runs)] |
+		(.[] | "| \($s) | \(.k) | \(.runs * 100 | round / 100) | \(.ns | r1) | \($e | r1) | " +
+		 "\(.logic | r1) |"),
+		"| \($s) | save + restore | | | | \(map(.logic) | add | r1) |"' "$3"
+}
+
+if part stats; then
+	echo "# per-program run time per stream packet (bpf_stats), enforce mode on, no flood"
+	enforce on
+	echo "| stream | program | runs per packet | ns/run | empty program ns/run |" \
+		"logic ns per stream packet |"
+	echo "|---|---|---|---|---|---|"
+	for rate in $RATES; do
+		for size in $SIZES; do
+			f=$OUT/stats.$rate.$size
+			STATS=1 stream "$rate" "$size" "$f" || exit 1
+			stats_rows "$rate pps x $size B" $((rate * SECS)) "$f.stats"
+		done
+	done
+	enforce off
+fi
+
+# The worst delay of each window of W ns (by receive time) in the files given: the median and
+# the largest of those maxima, and the window count
+window_max() { # W FILE...
+	local w=$1 f
+	shift
+	for f in "$@"; do
+		# relative to the file's first stamp: awk's numbers are doubles
+		awk -v w="$w" -v n="$WARMUP" 'FNR == 1 {t0 = $1} FNR > n {b = int(($1 - t0) / w)
+			if (!(b in m) || $2 > m[b]) m[b] = $2} END {for (b in m) print m[b]}' "$f"
+	done | sort -n | awk '{v[NR] = $1} END {printf "%.1f %.1f %d\n", v[int((NR + 1) / 2)] / 1000,
+		v[NR] / 1000, NR}'
+}
+
+if part table; then
+	rate=${RATES##* } size=${SIZES%% *}
+	echo "# enforce mode on, capacity $CAPS (65536: the default), alternating, $ROUNDS rounds" \
+		"x $SECS s, $rate pps x $size B"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for cap in $( ((r % 2)) && echo "$CAPS" || echo "$CAPS" | tr ' ' '\n' | tac); do
+			enforce on --capacity "$cap"
+			stream "$rate" "$size" "$OUT/cap$cap.$r" || exit 1
+		done
+		enforce off
+	done
+	# the same programs' run time with each capacity, one run each after the delay rounds
+	for cap in $CAPS; do
+		enforce on --capacity "$cap"
+		STATS=1 stream "$rate" "$size" "$OUT/capstats$cap" || exit 1
+	done
+	enforce off
+	echo "| capacity | samples | p50 µs | p99 | p99.9 | max | TTL/2 windows | worst delay per" \
+		"window: median / max µs |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for cap in $CAPS; do
+		read -r -a p < <(delays "$OUT/cap$cap".* | percentiles)
+		read -r -a wm < <(window_max $((TTL_MS * 500000)) "$OUT/cap$cap".*)
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s / %s |\n" "$cap" "${p[4]}" \
+			"$(us "${p[0]}")" "$(us "${p[1]}")" "$(us "${p[2]}")" "$(us "${p[3]}")" \
+			"${wm[2]}" "${wm[0]}" "${wm[1]}"
+	done
+	echo "| capacity | program | runs per packet | ns/run | empty program ns/run |" \
+		"logic ns per stream packet |"
+	echo "|---|---|---|---|---|---|"
+	for cap in $CAPS; do
+		stats_rows "$cap" $((rate * SECS)) "$OUT/capstats$cap.stats"
+	done
+fi
+
+if part status; then
+	rate=${RATES##* } size=${SIZES%% *}
+	echo "# capacity $BIG, \`tsnproxy status\` in a loop during the stream ($rate pps x $size B," \
+		"$ROUNDS x $SECS s): delay of packets received during a walk vs the others"
+	enforce on --capacity "$BIG"
+	: >"$OUT/walks"
+	rm -f "$OUT/stop"
+	# windows: "walk|burn START_NS END_NS"; CLOCK_REALTIME, like the receive stamps. The loop
+	# ends at its next check once OUT/stop exists (the spinner checks it too).
+	(
+		while [ ! -e "$OUT/stop" ]; do
+			t0=$(date +%s%N)
+			proxy status --json >/dev/null
+			t1=$(date +%s%N)
+			echo "walk $t0 $t1" >>"$OUT/walks"
+			sleep 0.1
+			t2=$(date +%s%N)
+			# shellcheck disable=SC2016 # $1 is the spinner's
+			timeout "$(awk -v d=$((t1 - t0)) 'BEGIN {print d / 1e9}')" \
+				sh -c 'while [ ! -e "$1" ]; do :; done' spin "$OUT/stop"
+			echo "burn $t2 $(date +%s%N)" >>"$OUT/walks"
+			sleep 0.1
+		done
+	) &
+	walker=$!
+	for ((r = 1; r <= ROUNDS; r++)); do
+		stream "$rate" "$size" "$OUT/status.$r" || exit 1
+	done
+	touch "$OUT/stop"
+	wait "$walker"
+	enforce off
+	# split the samples by the window their receive time falls in
+	awk -v n="$WARMUP" -v walks="$OUT/walks" -v out="$OUT/split." '
+		FILENAME == walks {w[++k] = $1; s[k] = $2; e[k] = $3; next}
+		FNR > n {in_w = "none"; for (i = 1; i <= k; i++) if ($1 >= s[i] && $1 <= e[i])
+			in_w = w[i]
+		print $2 > (out in_w)}' "$OUT/walks" "$OUT"/status.[0-9]*
+	walk_ms=$(awk '$1 == "walk" {print ($3 - $2) / 1e6}' "$OUT/walks" | percentiles |
+		cut -d' ' -f1)
+	echo "status walks: $(grep -c ^walk "$OUT/walks"), p50 $walk_ms ms each (wall clock," \
+		"the process start included)"
+	echo "| packets received | samples | p50 µs | p99 | p99.9 | max |"
+	echo "|---|---|---|---|---|---|"
+	for w in walk burn none; do
+		read -r -a p < <(percentiles <"$OUT/split.$w" 2>/dev/null)
+		printf "| %s | %s | %s | %s | %s | %s |\n" "$w" "${p[4]}" "$(us "${p[0]}")" \
+			"$(us "${p[1]}")" "$(us "${p[2]}")" "$(us "${p[3]}")"
+	done
+fi
