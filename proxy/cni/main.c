@@ -526,6 +526,10 @@ static int cmd_status(struct ctx *c)
 		return rc;
 	if (tsn_proxy_check_pin_dir(c->conf.pin_dir, err, sizeof(err)))
 		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL, "%s", err);
+	why = tsn_proxy_save_hook_unsupported(hook, TSN_MODE_REGISTERED);
+	if (why)
+		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL, "saveHook tracepoint: %s",
+				   why);
 	if (tsn_proxy_running(c->conf.pin_dir)) {
 		/* an ADD would adopt it: it must have the configuration's settings */
 		fill_opts(&c->conf, &opts);
@@ -535,10 +539,6 @@ static int cmd_status(struct ctx *c)
 		return 0;
 	}
 	/* not loaded yet: prove that the first ADD can load it */
-	why = tsn_proxy_save_hook_unsupported(hook, TSN_MODE_REGISTERED);
-	if (why)
-		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, NULL, "saveHook tracepoint: %s",
-				   why);
 	rc = tsn_proxy_load_check(hook);
 	if (rc)
 		return tsn_cni_err(&c->err, TSN_CNI_E_UNAVAILABLE, strerror(-rc),
