@@ -269,11 +269,15 @@ test_tsntop_once_frame_size() {
 		set -- $size
 		assert_exit "--once COLUMNS=$1 LINES=$2" 0 env COLUMNS="$1" LINES="$2" "$TOP" --once \
 			-d 0.1
-		assert_eq "COLUMNS=$1 LINES=$2: lines" "$(echo "$TK_OUT" | wc -l)" "$2"
+		# the text frame leaves out empty rows: at most LINES lines, the header first
+		assert_le "COLUMNS=$1 LINES=$2: lines" "$(echo "$TK_OUT" | wc -l)" "$2"
+		assert_match "COLUMNS=$1 LINES=$2: header" "$(echo "$TK_OUT" | head -n 1)" "^tsntop"
 		assert_le "COLUMNS=$1 LINES=$2: widest line" \
 			"$(echo "$TK_OUT" | awk '{ if (length > w) w = length } END { print w + 0 }')" "$1"
 	done
 	assert_exit "--once, COLUMNS and LINES unset: 120x40" 0 env -u COLUMNS -u LINES "$TOP" \
 		--once -d 0.1
-	assert_eq "default frame: lines" "$(echo "$TK_OUT" | wc -l)" 40
+	assert_le "default frame: lines" "$(echo "$TK_OUT" | wc -l)" 40
+	assert_le "default frame: widest line" \
+		"$(echo "$TK_OUT" | awk '{ if (length > w) w = length } END { print w + 0 }')" 120
 }

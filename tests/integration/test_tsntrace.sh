@@ -7,8 +7,16 @@
 TT=$TK_BUILD/tsntrace
 PORT=5001
 
-# tsntrace's own programs (tsnproxy's are tsn_save/tsn_restore/...: not ours to count)
-tt_progs() { bpftool prog show 2>/dev/null | grep -cE ' name tsn_(tp_|tc_obs|fe_|fx_|kpm)'; }
+# tsntrace's programs (tsnproxy's are tsn_save/tsn_restore/...: not ours to count) that no
+# process holds, by a program fd or a link's: left behind. Those of another run's live tsntrace
+# are held by it, so concurrent runs do not count.
+tt_progs() {
+	local held
+	held=$(grep -hs '^prog_id:' /proc/[0-9]*/fdinfo/* | awk '{ print $2 }' | sort -u)
+	bpftool prog show --json 2>/dev/null |
+		jq -r '.[] | select(.name | test("^tsn_(tp_|tc_obs|fe_|fx_|kpm)")) | .id' |
+		grep -cvxF -f <(echo "${held:-none}")
+}
 # the kernel frees a program shortly after its last link/fd is gone: poll a little
 tt_progs_settled() {
 	local i n
