@@ -157,7 +157,8 @@ best() { # PROG (bpftool's: pinned FILE, id N): lowest average ns/run of 3 test 
 	done | sort -n | head -1
 }
 proxy start --nic nic0 --policy all --save-hook tc >/dev/null
-# the pod's copy of the tc save program, which allow loads and attaches
+# what allow attaches to the pod (its stub, which tail-calls the shared save program; older
+# builds: the pod's copy of it)
 proxy allow --netns "tk$ID-pod1" --priorities 1 >/dev/null
 save_id=$(bpftool link show pinned "$(echo "$PIN"/links/save_*)" -j | jq .prog_id)
 bpftool prog loadall "$TK_BUILD/bench_empty.bpf.o" "$EMPTY_PIN"
@@ -183,7 +184,9 @@ talk_node() { tk_talk "$ID" node --port 5001 --count "$PACKETS" --interval-us 0 
 export -f talk talk_node
 export ID PACKETS TK_FIXTURE_NET_PREFIX
 # One line per tsnproxy program per run: tag:name runs ns/run empty_ns/run logic_per_pod_packet.
-# tsn_save_direct (6.2+) is tsn_save with plain header loads: one role, one row.
+# tsn_save_direct (6.2+) is tsn_save with plain header loads: one role, one row. A pod's stub
+# (tsn_pod_save) runs the shared tsn_save_tc by a tail call, which bpf_stats counts in the stub:
+# its row is the tc save hook's (older builds attach tsn_save_tc itself).
 paired_run() { # tag talk-function
 	nsenter --net="/run/netns/$NODE" -- "$TK_BUILD/bpfstats" --prefix tsn_ --empty nic0 -- \
 		bash -c "source \"\$TK_ROOT/tests/fixture.sh\"; $2" | jq -r --arg t "$1" --argjson n "$PACKETS" '
@@ -192,7 +195,8 @@ paired_run() { # tag talk-function
 		def per_run: if .run_cnt > 0 then .run_time_ns / .run_cnt else 0 end;
 		. as $all | to_entries[] | select((.key | startswith("tsn_")) and .value.run_cnt > 0) |
 		(.value | per_run) as $a | ($all["tk_empty_" + (.key | hook)] | per_run) as $b |
-		"\($t):\(.key | sub("_direct$"; "")) \(.value.run_cnt) \($a) \($b) " +
+		"\($t):\(.key | sub("_direct$"; "") | sub("^tsn_pod_save$"; "tsn_save_tc")) " +
+		"\(.value.run_cnt) \($a) \($b) " +
 		"\(($a - $b) * .value.run_cnt / $n)"'
 }
 # enforce mode as deployed: the default policy (registered), the pod allowed its priority; with

@@ -27,7 +27,9 @@ export BENCH_ID=${BENCH_ID:-231}
 # One enforce.sh run of one build: "row value" lines, value in ns per packet
 sample() { # TSNPROXY
 	TSNPROXY=$1 "$ROOT/bench/enforce.sh" 1 "$PACKETS" logic,hot 2>/dev/null | awk '
-		$1 ~ /^(tp|tc|node|nodetc):tsn_restore$/ { print $1, $5 }
+		$1 ~ /^(tp|tc|node|nodetc):tsn_restore$/ || $1 == "tc:tsn_save_tc" { print $1, $5 }
+		/tsn_save_tc [0-9]+ ns\/run/ { s = $0; sub(/.*tsn_save_tc [0-9]+ ns\/run \(logic /, "", s);
+			sub(/\).*/, "", s); print "hot:tsn_save_tc", s }
 		/tsn_restore, miss/ { sub(/.*tsn_restore, miss [0-9]+ ns\/run \(logic /, "");
 			sub(/\).*/, ""); print "hot:tsn_restore_miss", $0 }'
 }
@@ -45,11 +47,12 @@ med() { # build row
 	bench_median $(echo "$samples" | awk -v b="$1" -v r="$2" '$1 == b && $2 == r { print $3 }')
 }
 printf "%-24s %10s %10s %8s\n" row "A ns/pkt" "B ns/pkt" "B/A"
-for row in tc:tsn_restore nodetc:tsn_restore tp:tsn_restore node:tsn_restore \
-	hot:tsn_restore_miss; do
+for row in tc:tsn_save_tc tc:tsn_restore nodetc:tsn_restore tp:tsn_restore node:tsn_restore \
+	hot:tsn_save_tc hot:tsn_restore_miss; do
 	a=$(med A "$row") b=$(med B "$row")
 	printf "%-24s %10.1f %10.1f %8s\n" "$row" "$a" "$b" "$(bench_ratio "$b" "$a")"
 done
+echo "# tc:tsn_save_tc: the tc save hook per pod packet (with a stub: stub + tail call + save);"
 echo "# tc: registered pod's packets (hit); nodetc: node's packets, tc save hook (untagged exit);"
 echo "# tp: pod's packets, --policy all (hit); node: node's packets, --policy all (miss);"
 echo "# hot: the miss path with every cache line hot (--policy all)"

@@ -69,6 +69,8 @@ static int find_by_inode(__u32 inode, char *path, size_t len)
 	struct dirent *de;
 	struct stat st;
 	dev_t dev = 0;
+	struct tsn_netns_names names;
+	const char *name;
 	DIR *dir;
 	int err;
 
@@ -76,18 +78,13 @@ static int find_by_inode(__u32 inode, char *path, size_t len)
 	if (err)
 		return err;
 
-	dir = opendir(TSN_NETNS_RUN_DIR);
-	if (dir) {
-		while ((de = readdir(dir))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, len, "%s/%s", TSN_NETNS_RUN_DIR, de->d_name);
-			if (!stat(path, &st) && is_netns_stat(&st, dev) && st.st_ino == inode) {
-				closedir(dir);
-				return 0;
-			}
-		}
-		closedir(dir);
+	if (!tsn_netns_names_read(&names)) {
+		name = tsn_netns_names_find(&names, inode);
+		if (name)
+			snprintf(path, len, "%s/%s", TSN_NETNS_RUN_DIR, name);
+		tsn_netns_names_free(&names);
+		if (name)
+			return 0;
 	}
 
 	dir = opendir("/proc");
@@ -173,34 +170,79 @@ int tsn_netns_inode(int fd, __u32 *inode)
 	return 0;
 }
 
-int tsn_netns_name(__u32 inode, char *buf, size_t len)
+int tsn_netns_names_read(struct tsn_netns_names *t)
 {
 	char path[PATH_MAX];
+	struct tsn_netns_named *e;
 	struct dirent *de;
 	struct stat st;
+	unsigned int cap = 0;
 	dev_t dev = 0;
 	DIR *dir;
 	int err;
 
-	if (!buf || !len)
-		return -EINVAL;
+	memset(t, 0, sizeof(*t));
 	err = nsfs_dev(&dev);
 	if (err)
 		return err;
 	dir = opendir(TSN_NETNS_RUN_DIR);
 	if (!dir)
-		return errno == ENOENT ? -ENOENT : -errno;
-	err = -ENOENT;
+		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(dir))) {
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(e->name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", TSN_NETNS_RUN_DIR, de->d_name);
-		if (stat(path, &st) || !is_netns_stat(&st, dev) || st.st_ino != inode)
+		if (stat(path, &st) || !is_netns_stat(&st, dev))
 			continue;
-		err = snprintf(buf, len, "%s", de->d_name) >= (int)len ? -ENAMETOOLONG : 0;
-		break;
+		if (t->n == cap) {
+			cap = cap ? 2 * cap : 64;
+			e = realloc(t->e, cap * sizeof(*e));
+			if (!e) {
+				err = -ENOMEM;
+				break;
+			}
+			t->e = e;
+		}
+		t->e[t->n].inode = (__u32)st.st_ino;
+		snprintf(t->e[t->n].name, sizeof(e->name), "%s", de->d_name);
+		t->n++;
 	}
 	closedir(dir);
+	if (err)
+		tsn_netns_names_free(t);
+	return err;
+}
+
+void tsn_netns_names_free(struct tsn_netns_names *t)
+{
+	free(t->e);
+	memset(t, 0, sizeof(*t));
+}
+
+const char *tsn_netns_names_find(const struct tsn_netns_names *t, __u32 inode)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->e[i].inode == inode)
+			return t->e[i].name;
+	return NULL;
+}
+
+int tsn_netns_name(__u32 inode, char *buf, size_t len)
+{
+	struct tsn_netns_names t;
+	const char *name;
+	int err;
+
+	if (!buf || !len)
+		return -EINVAL;
+	err = tsn_netns_names_read(&t);
+	if (err)
+		return err;
+	name = tsn_netns_names_find(&t, inode);
+	err = !name ? -ENOENT : snprintf(buf, len, "%s", name) >= (int)len ? -ENAMETOOLONG : 0;
+	tsn_netns_names_free(&t);
 	return err;
 }
 
@@ -367,6 +409,27 @@ int tsn_netns_open_alive(__u32 inode, __u64 cookie)
 		return err ?: -ENOENT;
 	}
 	return fd;
+}
+
+int tsn_netns_open_alive_in(const struct tsn_netns_names *t, __u32 inode, __u64 cookie)
+{
+	const char *name = tsn_netns_names_find(t, inode);
+	char path[PATH_MAX];
+	__u64 have = 0;
+	__u32 got = 0;
+	int fd;
+
+	if (!name)
+		return tsn_netns_open_alive(inode, cookie);
+	snprintf(path, sizeof(path), "%s/%s", TSN_NETNS_RUN_DIR, name);
+	fd = open_netns_path(path);
+	if (fd >= 0 && !tsn_netns_inode(fd, &got) && got == inode &&
+	    !tsn_netns_cookie(fd, &have) && have == cookie)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	/* the name went to another netns since t was read: search as without t */
+	return tsn_netns_open_alive(inode, cookie);
 }
 
 int tsn_netns_ifname(int fd, int ifindex, char *buf)

@@ -46,6 +46,29 @@ int tsn_netns_parse_inode(const char *spec, __u32 *inode);
  */
 int tsn_netns_open_alive(__u32 inode, __u64 cookie);
 
+/*
+ * The names under /run/netns with their netns inodes, read in one pass, for a caller that looks
+ * up many inodes (status of N pods): tsn_netns_name() and tsn_netns_open_alive() scan
+ * /run/netns per call, N x names stat calls.
+ */
+struct tsn_netns_named {
+	__u32 inode;
+	char name[256];
+};
+
+struct tsn_netns_names {
+	unsigned int n;
+	struct tsn_netns_named *e;
+};
+
+/* Read /run/netns into t (empty when it does not exist); free with tsn_netns_names_free. */
+int tsn_netns_names_read(struct tsn_netns_names *t);
+void tsn_netns_names_free(struct tsn_netns_names *t);
+/* The name in t of the netns with this inode, NULL if none. */
+const char *tsn_netns_names_find(const struct tsn_netns_names *t, __u32 inode);
+/* tsn_netns_open_alive(), trying t's name for inode first. */
+int tsn_netns_open_alive_in(const struct tsn_netns_names *t, __u32 inode, __u64 cookie);
+
 /* Name of interface ifindex inside netns fd into buf (IF_NAMESIZE). 0 or -errno (-ENODEV). */
 int tsn_netns_ifname(int fd, int ifindex, char *buf);
 

@@ -9,8 +9,9 @@
  *   <pin>/progs/clock                   the datapath's clock (jiffies), for status
  *   <pin>/links/save                    tp_btf link (--save-hook tracepoint, --policy all)
  *   <pin>/links/restore_<ifindex>       tcx link on a NIC (clsact filters have no pin)
+ *   <pin>/maps/save_tail                the tc save program all pods' stubs tail-call
  *   <pin>/links/save_<netns>_<ifindex>  tcx link on a pod interface (--save-hook tc), holding
- *                                       that pod's copy of the tc save program
+ *                                       that pod's stub (its tag, then maps/save_tail)
  *
  * start builds all of it in <pin>-partial and renames that to <pin> once complete; start and
  * stop remove a <pin>-partial a killed run left. Operations serialise on a lock file, so
@@ -18,7 +19,7 @@
  * describe failures in err (one line).
  *
  * Implemented by job: proxy_lifecycle.c (start/adopt/stop), proxy_pods.c (allow/deny and the
- * per-pod save copies), proxy_status.c (running/config/counters/status), proxy_metrics.c (the
+ * per-pod save stubs), proxy_status.c (running/config/counters/status), proxy_metrics.c (the
  * status as OpenMetrics), proxy_parse.c (CLI text and the enums' name tables), on proxy_pin.c's
  * pinned state (lib/proxy_priv.h, private to those files).
  */

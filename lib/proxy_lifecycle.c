@@ -59,8 +59,8 @@ const char *tsn_proxy_save_hook_unsupported(__u32 hook, __u32 mode)
 }
 
 /*
- * Which save programs a skeleton loads: the tracepoint one (returned), the tc one (allow loads
- * a copy of it per pod, load_pod_save()), both or neither.
+ * Which save programs a skeleton loads: the tracepoint one (returned), the tc one (shared by
+ * every registered pod's stub, through maps/save_tail), both or neither.
  */
 static struct bpf_program *select_programs(struct tsnproxy_bpf *skel, bool tp, bool tc)
 {
@@ -700,7 +700,8 @@ static int build_state(struct tsn_proxy_config *cfg, const char *dir, char *err,
 	proxy_set_rodata(skel, cfg);
 	bpf_map__set_max_entries(skel->maps.tsn_track, cfg->capacity);
 	bpf_map__set_max_entries(skel->maps.tsn_track_fp, cfg->capacity);
-	save_prog = select_programs(skel, cfg->save_hook == TSN_SAVE_TP, false);
+	save_prog = select_programs(skel, cfg->save_hook == TSN_SAVE_TP,
+				    cfg->save_hook == TSN_SAVE_TC);
 	e = tsnproxy_bpf__load(skel);
 	if (e) {
 		fail(err, errlen, e, "loading BPF programs: %s (run with -vv for the verifier log)",
@@ -718,6 +719,18 @@ static int build_state(struct tsn_proxy_config *cfg, const char *dir, char *err,
 	maps[3] = skel->maps.tsn_policy;
 	maps[4] = skel->maps.data_config;
 	maps[5] = skel->maps.tsn_pods;
+	maps[6] = skel->maps.tsn_save_tail;
+	if (cfg->save_hook == TSN_SAVE_TC) {
+		/* what every pod's stub jumps to: verified once, here */
+		int prog_fd = bpf_program__fd(skel->progs.tsn_save_tc);
+
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.tsn_save_tail), &zero, &prog_fd,
+					BPF_ANY)) {
+			e = fail(err, errlen, -errno, "installing the tc save program: %s",
+				 strerror(errno));
+			goto out;
+		}
+	}
 	for (i = 0; i < PROXY_MAP_PINS; i++) {
 		proxy_pin_path(path, sizeof(path), dir, "maps", proxy_map_pins[i]);
 		e = bpf_map__pin(maps[i], path);

@@ -17,7 +17,7 @@
 #include "proxy_priv.h"
 
 const char *const proxy_map_pins[PROXY_MAP_PINS] = { "track", "track_fp", "counters", "policy",
-						     "config", "pods" };
+						     "config", "pods", "save_tail" };
 const char *const proxy_prog_pins[PROXY_PROG_PINS] = { "restore", "clock" };
 
 void proxy_pin_path(char *buf, size_t len, const char *pin_dir, const char *sub, const char *name)

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The enforce-mode pod registry: register (allow) and unregister (deny) pod netns in the policy
- * map, with the tc save hook's per-pod copy of the save program and its links.
+ * map, with the tc save hook's per-pod stub (the pod's tag, then the shared save program) and
+ * its links, and the pod's binding in the datapath's tag table (netns and policy).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +16,12 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/pkt_cls.h>
 
 #include "log.h"
 #include "netns.h"
 #include "proxy_priv.h"
 #include "tc.h"
-#include "tsnproxy.skel.h"
 
 /* The tc save hook's link on one interface of a pod: links/save_<netns inode>_<ifindex>. */
 static void save_link_path(char *buf, size_t len, const char *pin_dir, __u32 netns, __u32 ifindex)
@@ -138,19 +140,32 @@ static int unpin_dead_link(const struct proxy_pod_link *l, void *arg)
 }
 
 /*
- * Bind tag to netns in the datapath's tag table (netns 0: unbind). The restore trusts a tagged
- * packet only while its tag is bound, so unbinding stops every restore for the pod at once.
+ * Bind tag to netns in the datapath's tag table with the pod's policy as the save program
+ * applies it (pol NULL, netns 0: unbind). The restore trusts a tagged packet only while its tag
+ * is bound, and the save program saves nothing for an unbound tag, so unbinding stops every
+ * save and restore for the pod at once.
  */
-static int bind_tag(const char *pin_dir, __u32 tag, __u32 netns)
+static int bind_tag(const char *pin_dir, const struct tsn_proxy_config *cfg, __u32 tag,
+		    __u32 netns, const struct tsn_policy *pol)
 {
 	struct tsn_pod_binding b = { .netns = netns };
 	int fd = proxy_map_fd(pin_dir, "pods"), e;
 
+	if (pol) {
+		b.allowed = cfg->mode == TSN_MODE_ALL ? ~0U : pol->allowed;
+		b.mark_mask = cfg->mode == TSN_MODE_ALL ? ~0U : pol->mark_mask;
+		b.on_disallowed = pol->on_disallowed;
+	}
 	if (fd < 0)
 		return -errno;
 	e = bpf_map_update_elem(fd, &tag, &b, BPF_ANY) ? -errno : 0;
 	close(fd);
 	return e;
+}
+
+static int unbind_tag(const char *pin_dir, __u32 tag)
+{
+	return bind_tag(pin_dir, NULL, tag, 0, NULL);
 }
 
 /*
@@ -201,47 +216,59 @@ static __u32 purge_entries(const char *pin_dir, __u32 netns_ino)
 	return n;
 }
 
-/*
- * A copy of tsn_save_tc for one pod: the datapath's constants, the pod's tag, netns and policy,
- * and the pinned maps it shares with the rest of the datapath (tracking table, counters).
- */
-static int load_pod_save(const char *pin_dir, const struct tsn_proxy_config *cfg, __u32 netns_ino,
-			 const struct tsn_policy *pol, struct tsnproxy_bpf **out)
-{
-	static const char *const shared[] = { "track", "track_fp", "counters" };
-	struct tsnproxy_bpf *skel = tsnproxy_bpf__open();
-	struct bpf_program *prog;
-	struct bpf_map *maps[3];
-	unsigned int i;
-	int fd, e = 0;
+/* Instructions of a pod's stub (uapi struct bpf_insn encodings). */
+#define STUB_MOV32_IMM(d, k)                                                                       \
+	((struct bpf_insn){ .code = BPF_ALU | BPF_MOV | BPF_K, .dst_reg = (d), .imm = (k) })
+#define STUB_MOV64_IMM(d, k)                                                                       \
+	((struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = (d), .imm = (k) })
+#define STUB_STX_W(d, s, o)                                                                        \
+	((struct bpf_insn){ .code = BPF_STX | BPF_MEM | BPF_W, .dst_reg = (d), .src_reg = (s),      \
+			    .off = (o) })
+#define STUB_CALL(helper) ((struct bpf_insn){ .code = BPF_JMP | BPF_CALL, .imm = (helper) })
+#define STUB_EXIT() ((struct bpf_insn){ .code = BPF_JMP | BPF_EXIT })
 
-	if (!skel)
+/*
+ * A pod's save stub: writes the pod's tag into skb->tc_index of every packet leaving the pod,
+ * then tail-calls the shared save program (maps/save_tail, verified once at start). The tag is
+ * an immediate of the stub, so the only way a packet gets a tag is through the stub of the pod
+ * the tag was allocated to; the pod's netns and policy are its tag's binding (maps/pods).
+ * Seven instructions: loading one costs a trivial verifier pass and no BTF, where a copy of
+ * the whole save program with the pod's constants cost a full verification plus libbpf's
+ * parse of the kernel's BTF (docs/enforce.md, Scale). The fd, or -errno.
+ */
+static int load_pod_stub(int tail_fd, __u32 tag)
+{
+	LIBBPF_OPTS(bpf_prog_load_opts, opts);
+	const struct bpf_insn insns[] = {
+		STUB_MOV32_IMM(BPF_REG_2, (__s32)tag),
+		STUB_STX_W(BPF_REG_1, BPF_REG_2, offsetof(struct __sk_buff, tc_index)),
+		/* r2 = the prog array (64-bit immediate over two slots), r3 = its index 0 */
+		{ .code = BPF_LD | BPF_DW | BPF_IMM, .dst_reg = BPF_REG_2,
+		  .src_reg = BPF_PSEUDO_MAP_FD, .imm = tail_fd },
+		{ 0 },
+		STUB_MOV64_IMM(BPF_REG_3, 0),
+		STUB_CALL(BPF_FUNC_tail_call),	/* r1: the skb, untouched */
+		/* reached only while the array is empty: let the packet go on, tagged, unsaved */
+		STUB_MOV64_IMM(BPF_REG_0, TC_ACT_UNSPEC),
+		STUB_EXIT(),
+	};
+
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "tsn_pod_save", "GPL", insns,
+			       sizeof(insns) / sizeof(insns[0]), &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* The stub of the pod with tag, for the pinned state at pin_dir: its fd, or -errno. */
+static int pod_stub(const char *pin_dir, __u32 tag)
+{
+	int tail = proxy_map_fd(pin_dir, "save_tail"), fd;
+
+	if (tail < 0)
 		return -errno;
-	proxy_set_rodata(skel, cfg);
-	skel->rodata->tsn_pod_tag = pol->tag;
-	skel->rodata->tsn_pod_netns = netns_ino;
-	skel->rodata->tsn_pod_allowed = cfg->mode == TSN_MODE_ALL ? ~0U : pol->allowed;
-	skel->rodata->tsn_pod_on_disallowed = pol->on_disallowed;
-	skel->rodata->tsn_pod_mark_mask = cfg->mode == TSN_MODE_ALL ? ~0U : pol->mark_mask;
-	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, prog == skel->progs.tsn_save_tc);
-	maps[0] = skel->maps.tsn_track;
-	maps[1] = skel->maps.tsn_track_fp;
-	maps[2] = skel->maps.tsn_counters;
-	for (i = 0; i < 3 && !e; i++) {
-		fd = proxy_map_fd(pin_dir, shared[i]);
-		e = fd < 0 ? -ENOENT : bpf_map__reuse_fd(maps[i], fd);
-		if (fd >= 0)
-			close(fd);
-	}
-	if (!e)
-		e = tsnproxy_bpf__load(skel);
-	if (e) {
-		tsnproxy_bpf__destroy(skel);
-		return e;
-	}
-	*out = skel;
-	return 0;
+	fd = load_pod_stub(tail, tag);
+	close(tail);
+	return fd;
 }
 
 /* Is a save program of ours attached to ifindex in the pod's netns (netns_fd)? */
@@ -311,7 +338,7 @@ static __u32 unregister(const char *pin_dir, __u32 netns_ino, const struct tsn_p
 	int fd;
 
 	if (pol->tag)
-		bind_tag(pin_dir, pol->tag, 0);	/* first: no restore for the pod from here on */
+		unbind_tag(pin_dir, pol->tag);	/* first: no restore for the pod from here on */
 	detach_save_links(pin_dir, netns_ino, 0);
 	if (pol->ifindex)
 		detach_pod_save_clsact(netns_ino, pol->netns_cookie, pol->ifindex);
@@ -327,8 +354,8 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 		    const char *pod_ifname, int netns_fd, char *err, size_t errlen)
 {
 	struct tsn_proxy_config cfg;
-	struct tsn_policy p = *pol, old;
-	struct tsnproxy_bpf *pod = NULL;
+	struct tsn_policy p = *pol, old = { 0 };
+	int stub = -1;
 	int fd = -1, lock, ifindex, e = 0;
 	bool have_old, had_link, fresh_tag = false;
 	__u32 own_netns = 0;
@@ -413,18 +440,22 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	/* links left by interfaces that are gone: relinking the pod's links would fail on them */
 	proxy_pod_links(pin_dir, netns_ino, unpin_dead_link, NULL);
 	had_link = save_attached(pin_dir, netns_ino, netns_fd, ifindex);
-	/* bound before the save program runs: its first packet is already trusted */
-	e = bind_tag(pin_dir, p.tag, netns_ino);
-	if (!e)
-		e = load_pod_save(pin_dir, &cfg, netns_ino, &p, &pod);
+	/*
+	 * Bound before the stub runs: its first packet is already trusted. Registering the pod
+	 * again changes its policy here, for every packet from now on (each field of the binding
+	 * is the old or the new one's while the update runs).
+	 */
+	e = bind_tag(pin_dir, &cfg, p.tag, netns_ino, &p);
+	if (!e) {
+		stub = pod_stub(pin_dir, p.tag);
+		e = stub < 0 ? stub : 0;
+	}
 	if (e) {
-		fail(err, errlen, e, "loading the pod's save program: %s (run with -vv for the "
-		     "verifier log)", strerror(-e));
+		fail(err, errlen, e, "loading the pod's save program: %s", strerror(-e));
 		goto undo;
 	}
-	e = attach_pod_save(pin_dir, netns_ino, netns_fd, ifindex,
-			    bpf_program__fd(pod->progs.tsn_save_tc));
-	tsnproxy_bpf__destroy(pod);
+	e = attach_pod_save(pin_dir, netns_ino, netns_fd, ifindex, stub);
+	close(stub);
 	if (e) {
 		fail(err, errlen, e, "attaching the save program in the pod netns: %s", strerror(-e));
 		if (!had_link)	/* nothing half-attached: the new link goes again */
@@ -440,7 +471,9 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	goto out;
 undo:
 	if (fresh_tag)
-		bind_tag(pin_dir, p.tag, 0);
+		unbind_tag(pin_dir, p.tag);
+	else	/* the registration stays as it was, with its policy */
+		bind_tag(pin_dir, &cfg, old.tag, netns_ino, &old);
 out:
 	if (fd >= 0)
 		close(fd);

@@ -50,7 +50,7 @@ static inline enum tsn_tc_kind proxy_nic_hook(const struct tsn_proxy_config *cfg
 
 /* proxy_pin.c */
 /* What every complete state pins under maps/ and progs/ (links/ depend on the NICs and pods). */
-#define PROXY_MAP_PINS 6
+#define PROXY_MAP_PINS 7
 #define PROXY_PROG_PINS 2
 extern const char *const proxy_map_pins[PROXY_MAP_PINS];
 extern const char *const proxy_prog_pins[PROXY_PROG_PINS];

@@ -203,17 +203,20 @@ static bool pod_attached(const char *pin_dir, __u32 ino, const struct tsn_policy
 	       !tsn_proxy_check_save(pin_dir, ino, netns_fd, ifname, NULL, 0);
 }
 
-static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn_policy *pol)
+/* One registration; names: /run/netns, read once for all of them. */
+static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn_policy *pol,
+				const struct tsn_netns_names *names)
 {
 	json_object *o = json_object_new_object(), *links = json_object_new_array();
-	char name[256], prios[128], ifname[IF_NAMESIZE], pod[320];
+	char prios[128], ifname[IF_NAMESIZE], pod[320];
 	/* alive: the netns registered is still there (its inode not recycled) */
-	int netns_fd = tsn_netns_open_alive(ino, pol->netns_cookie);
+	int netns_fd = tsn_netns_open_alive_in(names, ino, pol->netns_cookie);
+	const char *name = tsn_netns_names_find(names, ino);
 	bool alive = netns_fd >= 0, attached;
 
 	attached = alive && pod_attached(pin_dir, ino, pol, netns_fd, links);
 	tsn_json_add_u64(o, "netns_inode", ino);
-	if (alive && !tsn_netns_name(ino, name, sizeof(name)))
+	if (alive && name)
 		tsn_json_add_str(o, "netns", name);
 	/* the pod the tsn CNI plugin registered it for, when its runtime named the pod */
 	if (alive && !tsn_cni_pin_pod_by_netns(pin_dir, ino, pod, sizeof(pod)))
@@ -299,6 +302,7 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	struct tsn_clock_sample now;
 	__u64 counters[TSN_CNT__MAX], stale = 0;
 	__u32 inos[TSN_MAX_PODS], cap = 0, used = 0, i;
+	struct tsn_netns_names names;
 	int n;
 
 	*out = NULL;
@@ -324,12 +328,14 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 
 	pols = json_object_new_array();
 	n = tsn_proxy_list(pin_dir, inos, TSN_MAX_PODS);
+	tsn_netns_names_read(&names);	/* on failure empty: each pod is searched for instead */
 	for (i = 0; n > 0 && i < (__u32)n; i++) {
 		struct tsn_policy pol;
 
 		if (!tsn_proxy_lookup(pin_dir, inos[i], &pol))
-			json_object_array_add(pols, policy_json(pin_dir, inos[i], &pol));
+			json_object_array_add(pols, policy_json(pin_dir, inos[i], &pol, &names));
 	}
+	tsn_netns_names_free(&names);
 	json_object_object_add(o, "policy", pols);
 
 	/*

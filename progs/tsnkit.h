@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #endif
 
-#define TSN_ABI_VERSION 4
+#define TSN_ABI_VERSION 5
 
 #define TSN_IFNAMSIZ 16
 #define TSN_MAX_NICS 8
@@ -174,11 +174,15 @@ struct tsn_policy {
 
 /*
  * Value of the datapath's tag table (key: tag): the netns a tag is bound to, 0 when the tag is
- * free. The restore trusts a tagged packet only while its tag is bound.
+ * free, and that pod's policy as the save program applies it. The restore trusts a tagged
+ * packet only while its tag is bound; the save program saves nothing for an unbound tag.
  */
 struct tsn_pod_binding {
 	__u32 netns;		/* netns inode */
-	__u32 _pad;
+	__u32 allowed;		/* struct tsn_policy.allowed; every bit under --policy all */
+	__u32 mark_mask;	/* struct tsn_policy.mark_mask; every bit under --policy all */
+	__u8 on_disallowed;	/* enum tsn_on_disallowed */
+	__u8 _pad[3];
 };
 
 enum tsn_registrar {

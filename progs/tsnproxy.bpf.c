@@ -4,9 +4,10 @@
  * packet is transmitted on its interface, before the veth crossing scrubs it, and restore it at
  * the TSN NIC's egress hook, before the qdisc and tx-queue selection use it.
  *
- *   tsn_save_tc     tc/tcx egress on a registered pod's interfaces, one copy per pod with the
- *                   pod's tag and policy as constants: tags every packet leaving the pod
- *                   (skb->tc_index) and saves what it asked for, within its policy.
+ *   tsn_save_tc     tc/tcx egress on a registered pod's interfaces, behind the pod's stub
+ *                   (lib/proxy_pods.c), which tags every packet leaving the pod
+ *                   (skb->tc_index) and tail-calls it: saves what the pod asked for, within
+ *                   the policy its tag is bound to (tsn_pods).
  *   tsn_save        tp_btf/net_dev_start_xmit, node-wide, for --policy all (every pod may use
  *                   every value, so nothing needs binding to a pod); also sees netkit and
  *                   qdisc-bypassing packet sockets.
@@ -170,17 +171,6 @@ int BPF_PROG(tsn_save_direct, struct sk_buff *skb, struct net_device *dev)
 	return tsn_save_xmit(skb, dev, true);
 }
 
-/*
- * The pod a copy of tsn_save_tc is for: tsnproxy allow loads one per registered pod with its
- * tag, netns and policy here (every priority and mark under --policy all), and loads a new one
- * into the pod's links when its policy changes.
- */
-const volatile __u32 tsn_pod_tag = 0;
-const volatile __u32 tsn_pod_netns = 0;
-const volatile __u32 tsn_pod_allowed = 0;
-const volatile __u32 tsn_pod_on_disallowed = TSN_POLICY_CLAMP;
-const volatile __u32 tsn_pod_mark_mask = 0;
-
 /* Highest allowed priority below 'prio', or 0 when none is allowed below it. */
 static __always_inline __u32 tsn_clamp(__u32 allowed, __u32 prio)
 {
@@ -194,44 +184,65 @@ static __always_inline __u32 tsn_clamp(__u32 allowed, __u32 prio)
 }
 
 /*
- * The pod's policy: a priority it may not use becomes the highest allowed one below it, or 0;
- * of the mark, only the bits it may set are kept.
+ * The pod's policy (its tag's binding): a priority it may not use becomes the highest allowed
+ * one below it, or 0; of the mark, only the bits it may set are kept.
  */
-static __always_inline void tsn_policy_narrow(struct tsn_cpu_counters *c, struct tsn_meta *m)
+static __always_inline void tsn_policy_narrow(struct tsn_cpu_counters *c,
+					      const struct tsn_pod_binding *pod, struct tsn_meta *m)
 {
 	__u32 bit = m->priority < 31 ? m->priority : 31;
+	__u32 allowed = pod->allowed;
 
-	if (m->priority && !(tsn_pod_allowed & (1U << bit))) {
-		m->priority = tsn_pod_on_disallowed == TSN_POLICY_ZERO ?
-				      0 :
-				      tsn_clamp(tsn_pod_allowed, m->priority);
+	if (m->priority && !(allowed & (1U << bit))) {
+		m->priority = pod->on_disallowed == TSN_POLICY_ZERO ? 0 :
+								      tsn_clamp(allowed, m->priority);
 		tsn_cpu_count(c, TSN_CNT_POLICY_CLAMPED);
 	}
-	m->mark &= tsn_pod_mark_mask;
+	m->mark &= pod->mark_mask;
 }
 
 /*
- * tc/tcx egress flavour of the save hook, attached to a pod's interfaces inside its netns. Only
- * that pod's traffic runs it, so its tag, netns and policy are constants of this copy.
+ * The tc save hook's shared program, entered only by a tail call from a registered pod's
+ * stub (lib/proxy_pods.c): the stub, attached to the pod's interfaces inside its netns, writes
+ * the pod's tag (an immediate of the stub) into skb->tc_index of every packet and jumps here
+ * through tsn_save_tail. One program for every pod, verified once at start; a pod costs a
+ * seven-instruction stub and its tag's entry in tsn_pods (netns and policy).
  */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} tsn_save_tail SEC(".maps");
+
 SEC("tc")
 int tsn_save_tc(struct __sk_buff *ctx)
 {
 	struct tsn_cpu_counters *c;
+	struct tsn_pod_binding *pod;
 	struct tsn_track_slot *s;
 	struct tsn_meta m;
+	__u32 tag, netns;
 	__u64 addr, fp;
 	__u32 idx;
 
 	/*
-	 * Every packet, saved or not: a packet that entered the pod with another pod's tag (the
-	 * pod forwards it) leaves with this one's, so no pod passes on a tag it does not own.
+	 * The stub wrote the tag just now, on every packet, saved or not: a packet that entered
+	 * the pod with another pod's tag (the pod forwards it) leaves with this one's, so no pod
+	 * passes on a tag it does not own. An unbound tag (the pod is being unregistered) saves
+	 * nothing; the restore refuses it too.
 	 */
-	ctx->tc_index = tsn_pod_tag;
+	tag = ctx->tc_index;
 	m.priority = ctx->priority;
 	m.mark = ctx->mark;
 	m.tstamp = ctx->tstamp;
 	if (tsn_meta_is_default(&m))
+		return TC_ACT_UNSPEC;
+	pod = bpf_map_lookup_elem(&tsn_pods, &tag);	/* an array: inlined */
+	if (!pod)
+		return TC_ACT_UNSPEC;
+	netns = pod->netns;
+	if (!netns)
 		return TC_ACT_UNSPEC;
 	s = tsn_cpu_slot(ctx, &c, &addr, &idx);	/* a tc ctx is the struct sk_buff itself */
 	if (!s)
@@ -242,10 +253,10 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	m.queue_mapping = ctx->queue_mapping;
 	m.has_sk = ctx->sk != NULL;
 	m._pad = 0;
-	tsn_policy_narrow(c, &m);
+	tsn_policy_narrow(c, pod, &m);
 	if (tsn_meta_is_default(&m) || tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;
-	tsn_save_slot(c, s, idx, addr, fp, tsn_pod_tag, &m, tsn_pod_netns);
+	tsn_save_slot(c, s, idx, addr, fp, tag, &m, netns);
 	return TC_ACT_UNSPEC;
 }
 

@@ -211,10 +211,10 @@ test_save_hook_follows_tcx() {
 		return
 	fi
 	assert_eq "clsact filter on the pod's eth0" \
-		"$(nsenter --net="$pod" -- tc filter show dev eth0 egress | grep -c tsn_save_tc)" 1
+		"$(nsenter --net="$pod" -- tc filter show dev eth0 egress | grep -c tsn_pod_save)" 1
 	vm_proxy deny --netns "${TK_PODS[0]}" >/dev/null || tk_fail "deny failed"
 	assert_eq "deny removes the filter" \
-		"$(nsenter --net="$pod" -- tc filter show dev eth0 egress | grep -c tsn_save_tc)" 0
+		"$(nsenter --net="$pod" -- tc filter show dev eth0 egress | grep -c tsn_pod_save)" 0
 }
 
 # Where the restore needs a clsact qdisc (no tcx), grafting one stops a taprio root for good on
