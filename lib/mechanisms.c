@@ -115,3 +115,32 @@ json_object *tsn_mechanisms_json(void)
 	}
 	return all;
 }
+
+/*
+ * What the restore does with encapsulated packets, whatever the kernel (progs/tsn_tunnel.bpf.h,
+ * docs/datapaths.md): listed with the kernel's features, in their shape, so that a user looking
+ * for why an overlay's packets are not restored finds it there.
+ */
+static const struct {
+	const char *name;
+	bool supported;
+	const char *reason;
+} restore_features[] = {
+	{ "tunnel_restore", true,
+	  "the restore fingerprints the packet inside VXLAN (UDP 4789, 8472), Geneve (UDP 6081), "
+	  "IPIP, IPv6 in IPv4, IPv4 in IPv6 and GRE (IP or Ethernet inside), outer IPv4 or IPv6" },
+	{ "encrypted_tunnel_restore", false,
+	  "WireGuard and IPsec ESP encrypt the pod's packet: nothing at the NIC can fingerprint it" },
+};
+
+int tsn_restore_features_add(json_object *features)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(restore_features) / sizeof(restore_features[0]); i++) {
+		if (tsn_features_json_add(features, restore_features[i].name,
+					  restore_features[i].supported, restore_features[i].reason))
+			return -1;
+	}
+	return 0;
+}

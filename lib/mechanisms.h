@@ -13,4 +13,10 @@
 /* {"save_hook_registered": {"uses": "...", "why": "..."}, "restore_hook": ..., ...} */
 json_object *tsn_mechanisms_json(void);
 
+/*
+ * Add to a features object (tsn_features_json()) what the restore does with encapsulated
+ * packets, the same on every kernel: tunnel_restore, encrypted_tunnel_restore. 0 or -1.
+ */
+int tsn_restore_features_add(json_object *features);
+
 #endif /* TSN_MECHANISMS_H */

@@ -367,28 +367,10 @@ static int cmd_metrics(int argc, char **argv)
 	return 0;
 }
 
-/*
- * What the restore does with encapsulated packets, whatever the kernel (progs/tsn_tunnel.bpf.h,
- * docs/datapaths.md): listed with the kernel's features, in their shape, so that a user looking
- * for why an overlay's packets are not restored finds it there.
- */
-static const struct {
-	const char *name;
-	bool supported;
-	const char *reason;
-} proxy_tunnel_features[] = {
-	{ "tunnel_restore", true,
-	  "the restore fingerprints the packet inside VXLAN (UDP 4789, 8472), Geneve (UDP 6081), "
-	  "IPIP, IPv6 in IPv4, IPv4 in IPv6 and GRE (IP or Ethernet inside), outer IPv4 or IPv6" },
-	{ "encrypted_tunnel_restore", false,
-	  "WireGuard and IPsec ESP encrypt the pod's packet: nothing at the NIC can fingerprint it" },
-};
-
 static int cmd_features(int argc, char **argv)
 {
 	json_object *all, *mech;
 	int e = parse_args(argc, argv, NULL, NULL, NULL);
-	size_t i;
 
 	if (e)
 		return e;
@@ -396,16 +378,12 @@ static int cmd_features(int argc, char **argv)
 		return EXIT_USAGE;
 	all = tsn_features_json();
 	mech = tsn_mechanisms_json();
-	if (!all || !mech) {
+	if (!all || !mech || tsn_restore_features_add(all)) {
 		json_object_put(all);
 		json_object_put(mech);
 		pr_warn("features: out of memory");
 		return 1;
 	}
-	for (i = 0; i < sizeof(proxy_tunnel_features) / sizeof(proxy_tunnel_features[0]); i++)
-		tsn_features_json_add(all, proxy_tunnel_features[i].name,
-				      proxy_tunnel_features[i].supported,
-				      proxy_tunnel_features[i].reason);
 	/* not a feature: what this kernel's features make tsnkit use, and why */
 	json_object_object_add(all, "mechanisms", mech);
 	return emit(all);
