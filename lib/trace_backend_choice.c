@@ -37,18 +37,24 @@ int tt_backend_parse(const char *s, enum tt_backend *b)
 	return -EINVAL;
 }
 
+/* Why feature f is missing (its probe's reason) in buf, or NULL when the kernel has it. */
+static const char *feature_missing(enum tsn_feature f, char *buf, size_t len)
+{
+	const struct tsn_feature_status *st = tsn_feature_status(f);
+
+	if (st && st->ok)
+		return NULL;
+	snprintf(buf, len, "%s", st ? st->reason : "not probed");
+	return buf;
+}
+
 /* Why a backend cannot work here, or NULL when it can. */
 static const char *backend_unavailable(enum tt_backend b, char *buf, size_t len)
 {
-	const struct tsn_feature_status *st;
-
 	switch (b) {
 	case TT_BACKEND_KPROBE_MULTI:
-		st = tsn_feature_status(TSN_FEAT_KPROBE_MULTI);
-		if (!st || !st->ok) {
-			snprintf(buf, len, "%s", st ? st->reason : "not probed");
+		if (feature_missing(TSN_FEAT_KPROBE_MULTI, buf, len))
 			return buf;
-		}
 		if (access("/sys/kernel/tracing/available_filter_functions", R_OK) &&
 		    access("/sys/kernel/debug/tracing/available_filter_functions", R_OK)) {
 			snprintf(buf, len, "tracefs is not mounted (no available_filter_functions)");
@@ -56,19 +62,9 @@ static const char *backend_unavailable(enum tt_backend b, char *buf, size_t len)
 		}
 		return NULL;
 	case TT_BACKEND_FENTRY:
-		st = tsn_feature_status(TSN_FEAT_FENTRY);
-		if (!st || !st->ok) {
-			snprintf(buf, len, "%s", st ? st->reason : "not probed");
-			return buf;
-		}
-		return NULL;
+		return feature_missing(TSN_FEAT_FENTRY, buf, len);
 	case TT_BACKEND_TRACEPOINT:
-		st = tsn_feature_status(TSN_FEAT_TP_BTF);
-		if (!st || !st->ok) {
-			snprintf(buf, len, "%s", st ? st->reason : "not probed");
-			return buf;
-		}
-		return NULL;
+		return feature_missing(TSN_FEAT_TP_BTF, buf, len);
 	default:
 		return NULL;
 	}
