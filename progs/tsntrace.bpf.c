@@ -503,9 +503,8 @@ static __always_inline int tt_parse_inner(void *src, enum tsn_src how, __u32 l3o
 }
 
 /*
- * One subprogram per source, not inlined: a second header parse inlined at every hook would
- * take the parse's stack frame twice over the 512-byte limit, and its code is for tunnel
- * packets only.
+ * The inner parse per source, as the parse callbacks are. Called only after the plain match
+ * failed (tt_encapsulated()), so it runs for tunnel packets only.
  */
 static __always_inline int tt_parse_inner_kern(void *head, __u32 l3off, __u32 end,
 					       struct tt_view *v)
