@@ -428,12 +428,36 @@ int tsn_cni_pod_by_netns(__u32 ino, char *buf, size_t len)
 	return each_pod(match_netns, &q) > 0 ? 0 : -ENOENT;
 }
 
-int tsn_cni_pin_pod_by_netns(const char *pin_dir, __u32 ino, char *buf, size_t len)
+void tsn_cni_pin_pods_read(const char *pin_dir, struct tsn_cni_pods *pods)
 {
-	struct pod_query q = { .ino = ino, .buf = buf, .len = len };
 	char owner[PATH_MAX];
 
+	pods->recs = NULL;
+	pods->n = 0;
 	if (tsn_cni_pin_owner(pin_dir, owner, sizeof(owner)))
-		return -ENOENT;
-	return each_pod_in(owner, match_netns, &q) > 0 ? 0 : -ENOENT;
+		return;
+	pods->n = tsn_cni_state_list(owner, &pods->recs);
+	if (pods->n <= 0) {
+		pods->recs = NULL;
+		pods->n = 0;
+	}
+}
+
+int tsn_cni_pin_pods_find(const struct tsn_cni_pods *pods, __u32 ino, char *buf, size_t len)
+{
+	struct pod_query q = { .ino = ino, .buf = buf, .len = len };
+	int i;
+
+	for (i = 0; i < pods->n; i++)
+		if (pods->recs[i].pod_name[0] && record_live(&pods->recs[i]) &&
+		    match_netns(&pods->recs[i], &q))
+			return 0;
+	return -ENOENT;
+}
+
+void tsn_cni_pin_pods_free(struct tsn_cni_pods *pods)
+{
+	free(pods->recs);
+	pods->recs = NULL;
+	pods->n = 0;
 }

@@ -80,7 +80,20 @@ int tsn_cni_pod_netns(const char *spec, __u32 *ino);
 /* "NS/NAME" of the pod whose netns has this inode: 0, or -ENOENT. */
 int tsn_cni_pod_by_netns(__u32 ino, char *buf, size_t len);
 
-/* The same for the pods of one pin dir only (its owner file's state dir). */
-int tsn_cni_pin_pod_by_netns(const char *pin_dir, __u32 ino, char *buf, size_t len);
+/*
+ * The same for the pods of one pin dir only (its owner file's state dir), read once for a lookup
+ * per registration (tsnproxy status): tsn_cni_pin_pods_read() fills pods (empty when the pin
+ * dir has none or they cannot be read; free with tsn_cni_pin_pods_free()), and
+ * tsn_cni_pin_pods_find() gives "NS/NAME" of the live pod whose netns has this inode: 0, or
+ * -ENOENT.
+ */
+struct tsn_cni_pods {
+	struct tsn_cni_record *recs;
+	int n;
+};
+
+void tsn_cni_pin_pods_read(const char *pin_dir, struct tsn_cni_pods *pods);
+int tsn_cni_pin_pods_find(const struct tsn_cni_pods *pods, __u32 ino, char *buf, size_t len);
+void tsn_cni_pin_pods_free(struct tsn_cni_pods *pods);
 
 #endif /* TSN_CNI_STATE_H */

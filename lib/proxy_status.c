@@ -203,9 +203,10 @@ static bool pod_attached(const char *pin_dir, __u32 ino, const struct tsn_policy
 	       !tsn_proxy_check_save(pin_dir, ino, netns_fd, ifname, NULL, 0);
 }
 
-/* One registration; names: /run/netns, read once for all of them. */
+/* One registration; names (/run/netns) and pods (the CNI records): read once for all of them. */
 static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn_policy *pol,
-				const struct tsn_netns_names *names)
+				const struct tsn_netns_names *names,
+				const struct tsn_cni_pods *pods)
 {
 	json_object *o = json_object_new_object(), *links = json_object_new_array();
 	char prios[128], ifname[IF_NAMESIZE], pod[320];
@@ -219,7 +220,7 @@ static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn
 	if (alive && name)
 		tsn_json_add_str(o, "netns", name);
 	/* the pod the tsn CNI plugin registered it for, when its runtime named the pod */
-	if (alive && !tsn_cni_pin_pod_by_netns(pin_dir, ino, pod, sizeof(pod)))
+	if (alive && !tsn_cni_pin_pods_find(pods, ino, pod, sizeof(pod)))
 		tsn_json_add_str(o, "pod", pod);
 	tsn_format_priorities(pol->allowed, prios, sizeof(prios));
 	tsn_json_add_str(o, "priorities", prios);
@@ -303,6 +304,7 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	__u64 counters[TSN_CNT__MAX], stale = 0;
 	__u32 inos[TSN_MAX_PODS], cap = 0, used = 0, i;
 	struct tsn_netns_names names;
+	struct tsn_cni_pods pods;
 	int n;
 
 	*out = NULL;
@@ -329,12 +331,15 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	pols = json_object_new_array();
 	n = tsn_proxy_list(pin_dir, inos, TSN_MAX_PODS);
 	tsn_netns_names_read(&names);	/* on failure empty: each pod is searched for instead */
+	tsn_cni_pin_pods_read(pin_dir, &pods);
 	for (i = 0; n > 0 && i < (__u32)n; i++) {
 		struct tsn_policy pol;
 
 		if (!tsn_proxy_lookup(pin_dir, inos[i], &pol))
-			json_object_array_add(pols, policy_json(pin_dir, inos[i], &pol, &names));
+			json_object_array_add(pols,
+					      policy_json(pin_dir, inos[i], &pol, &names, &pods));
 	}
+	tsn_cni_pin_pods_free(&pods);
 	tsn_netns_names_free(&names);
 	json_object_object_add(o, "policy", pols);
 
