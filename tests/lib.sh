@@ -276,23 +276,24 @@ tk_progs_alive() { # JSON-ID-LIST
 }
 
 # ---- kernel features ----------------------------------------------------------------------------
-# tk_require FEATURE: skip the test when the running kernel lacks it (names as `tsnproxy features`).
-tk_require() {
-	local f=$1 out
-	out=$("$TK_BUILD/tsnproxy" features --json 2>/dev/null) ||
+# `tsnproxy features --json` into TK_FEATURES, once per test process. Called in the test's own
+# shell (never in a command substitution), so that its tk_fail ends the test.
+tk_features_read() {
+	[ -n "${TK_FEATURES:-}" ] && return
+	TK_FEATURES=$("$TK_BUILD/tsnproxy" features --json 2>/dev/null) ||
 		tk_fail "tsnproxy features failed"
-	if [ "$(echo "$out" | jq -r ".\"$f\".supported")" != true ]; then
-		tk_skip "kernel lacks $f: $(echo "$out" | jq -r ".\"$f\".reason")"
-	fi
 }
 
-# Whether the running kernel has feature $1 (a `tsnproxy features` name), for tests whose
-# expectation, not whether they run, depends on it.
+# Whether the running kernel has feature $1, for tests whose expectation, not whether they
+# run, depends on it.
 tk_has() {
-	local out
-	out=$("$TK_BUILD/tsnproxy" features --json 2>/dev/null) ||
-		tk_fail "tsnproxy features failed"
-	[ "$(echo "$out" | jq -r ".\"$1\".supported")" = true ]
+	tk_features_read
+	[ "$(jq -r ".\"$1\".supported" <<<"$TK_FEATURES")" = true ]
+}
+
+# tk_require FEATURE: skip the test when the running kernel lacks it (names as `tsnproxy features`).
+tk_require() {
+	tk_has "$1" || tk_skip "kernel lacks $1: $(jq -r ".\"$1\".reason" <<<"$TK_FEATURES")"
 }
 
 # ---- fixture ids: claimed, so that two runs never build the same fixture ----------------------
