@@ -31,7 +31,8 @@
 #        (default "64 1472", UDP payload bytes; 1472 makes a 1500-byte IP packet, the MTU: a
 #        larger payload is sent as two fragments) choose the streams; BENCH_ID the fixture id;
 #        BENCH_CAPACITIES (default "65536 4194304") the table part's capacities;
-#        BENCH_KEEP=1 keeps the raw delay files (one line per datagram, see stream()).
+#        BENCH_KEEP=1 keeps the raw delay files (one line per datagram, see stream());
+#        TSNPROXY=PATH benchmarks another build of tsnproxy (A/B comparisons of datapath changes).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/bench.bash
@@ -63,7 +64,7 @@ OUT=$(mktemp -d /tmp/tk-delay.XXXXXX)
 FLOOD_PID=
 
 proxy() {
-	nsenter --net="/run/netns/$NODE" -- "$TK_BUILD/tsnproxy" --pin-dir "$PIN" "$@"
+	nsenter --net="/run/netns/$NODE" -- "${TSNPROXY:-$TK_BUILD/tsnproxy}" --pin-dir "$PIN" "$@"
 }
 cleanup() {
 	flood_stop

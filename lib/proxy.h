@@ -142,7 +142,17 @@ int tsn_proxy_counters(const char *pin_dir, __u64 out[TSN_CNT__MAX]);
 /* The tracking table size start makes of a requested capacity: a power of two, 64..2^22. */
 __u32 tsn_proxy_capacity(__u32 requested);
 
-/* {config, nics[], policy[], counters{}, map{capacity, used}} */
+/*
+ * Entries of the fingerprint index beside a table of capacity slots: the capacity, at most
+ * TSN_PROXY_FP_INDEX_MAX. Every save writes a random entry of it, so its size is what a save's
+ * cache and TLB miss walks; and it only has to name the packets in flight between their save and
+ * their restore (a clone, copy or rebuild of the skb on the way, a tunnel), which the node's
+ * backlogs bound, not the table's size. 65536 entries: 512 KiB (8-byte array elements).
+ */
+#define TSN_PROXY_FP_INDEX_MAX 65536
+__u32 tsn_proxy_fp_index_size(__u32 capacity);
+
+/* {config, nics[], policy[], counters{}, map{capacity, used, fp_index}} */
 int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t errlen);
 
 /*

@@ -93,6 +93,7 @@ int tsn_proxy_load_check(__u32 save_hook)
 void proxy_set_rodata(struct tsnproxy_bpf *skel, const struct tsn_proxy_config *cfg)
 {
 	skel->rodata->tsn_track_mask = cfg->capacity - 1;
+	skel->rodata->tsn_track_fp_mask = tsn_proxy_fp_index_size(cfg->capacity) - 1;
 	skel->rodata->tsn_ttl = cfg->ttl_jiffies;
 	skel->rodata->tsn_mode = cfg->mode;
 	skel->rodata->tsn_restore_flags = cfg->restore;
@@ -107,6 +108,11 @@ __u32 tsn_proxy_capacity(__u32 v)
 	while (p < v && p < (1U << 22))
 		p <<= 1;
 	return p;
+}
+
+__u32 tsn_proxy_fp_index_size(__u32 capacity)
+{
+	return capacity < TSN_PROXY_FP_INDEX_MAX ? capacity : TSN_PROXY_FP_INDEX_MAX;
 }
 
 /*
@@ -699,7 +705,7 @@ static int build_state(struct tsn_proxy_config *cfg, const char *dir, char *err,
 		return fail(err, errlen, -errno, "opening BPF object: %s", strerror(errno));
 	proxy_set_rodata(skel, cfg);
 	bpf_map__set_max_entries(skel->maps.tsn_track, cfg->capacity);
-	bpf_map__set_max_entries(skel->maps.tsn_track_fp, cfg->capacity);
+	bpf_map__set_max_entries(skel->maps.tsn_track_fp, tsn_proxy_fp_index_size(cfg->capacity));
 	save_prog = select_programs(skel, cfg->save_hook == TSN_SAVE_TP,
 				    cfg->save_hook == TSN_SAVE_TC);
 	e = tsnproxy_bpf__load(skel);

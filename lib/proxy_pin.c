@@ -92,20 +92,40 @@ void proxy_unpin_link(const char *path)
 }
 
 /* The tracking table, mapped; *cap receives its capacity. munmap with proxy_track_unmap. */
-struct tsn_track_slot *proxy_track_map(const char *pin_dir, __u32 *cap)
+/* The max_entries of the map behind fd: 0 or -errno. */
+static int map_fd_entries(int fd, __u32 *n)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*n = info.max_entries;
+	return 0;
+}
+
+int proxy_map_entries(const char *pin_dir, const char *name, __u32 *n)
+{
+	int fd = proxy_map_fd(pin_dir, name), e;
+
+	if (fd < 0)
+		return -errno;
+	e = map_fd_entries(fd, n);
+	close(fd);
+	return e;
+}
+
+struct tsn_track_slot *proxy_track_map(const char *pin_dir, __u32 *cap)
+{
 	void *mem;
 	int fd = proxy_map_fd(pin_dir, "track");
 
 	if (fd < 0)
 		return NULL;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+	if (map_fd_entries(fd, cap)) {
 		close(fd);
 		return NULL;
 	}
-	*cap = info.max_entries;
 	mem = mmap(NULL, (size_t)*cap * sizeof(struct tsn_track_slot), PROT_READ | PROT_WRITE,
 		   MAP_SHARED, fd, 0);
 	close(fd);

@@ -56,6 +56,8 @@ extern const char *const proxy_map_pins[PROXY_MAP_PINS];
 extern const char *const proxy_prog_pins[PROXY_PROG_PINS];
 void proxy_pin_path(char *buf, size_t len, const char *pin_dir, const char *sub, const char *name);
 int proxy_map_fd(const char *pin_dir, const char *name);
+/* The max_entries of pinned map maps/name: 0 or -errno. */
+int proxy_map_entries(const char *pin_dir, const char *name, __u32 *n);
 int proxy_lock(void);
 void proxy_unlock(int fd);
 int proxy_read_config(const char *pin_dir, struct tsn_proxy_config *cfg);

@@ -302,7 +302,7 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	struct tsn_track_slot *t;
 	struct tsn_clock_sample now;
 	__u64 counters[TSN_CNT__MAX], stale = 0;
-	__u32 inos[TSN_MAX_PODS], cap = 0, used = 0, i;
+	__u32 inos[TSN_MAX_PODS], cap = 0, used = 0, fp_index = 0, i;
 	struct tsn_netns_names names;
 	struct tsn_cni_pods pods;
 	int n;
@@ -371,6 +371,8 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	mapo = json_object_new_object();
 	tsn_json_add_u64(mapo, "capacity", cap);
 	tsn_json_add_u64(mapo, "used", used);
+	proxy_map_entries(pin_dir, "track_fp", &fp_index);
+	tsn_json_add_u64(mapo, "fp_index", fp_index);
 	json_object_object_add(o, "map", mapo);
 	*out = o;
 	return 0;

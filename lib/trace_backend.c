@@ -222,6 +222,7 @@ int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backen
 	/* rodata and sizes */
 	t->skel->rodata->tsn_filter = o->filter;
 	t->skel->rodata->tsn_track_mask = o->capacity - 1;
+	t->skel->rodata->tsn_track_fp_mask = o->capacity - 1;
 	t->skel->rodata->tsn_aggregate = o->aggregate;
 	t->skel->rodata->tsn_headers_btf = tsn_feature_has(TSN_FEAT_KERN_CTX);
 	t->skel->rodata->tsn_pcap_on = !!o->pcap;

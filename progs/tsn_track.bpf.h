@@ -6,9 +6,10 @@
  * The table is direct-mapped: slot = tsn_skb_slot_index(skb address), validated on read by
  * address, fingerprint, age and a check word over the slot. A write is a few stores and a read
  * a few compares, where a hash map needs an insert and a delete per packet, and a table that
- * cannot grow cannot be exhausted by a flood. A second, smaller index maps a fingerprint to its
- * slot so that a packet whose skb object was replaced (veth XDP rebuild, skb_copy) is still
- * found. Who may trust that index is the user's rule: tsntrace only for slots whose original
+ * cannot grow cannot be exhausted by a flood. A second index maps a fingerprint to its slot so
+ * that a packet whose skb object was replaced (veth XDP rebuild, skb_copy) is still found; it
+ * is sized by its loader apart from the table (tsn_track_fp_mask), since every save writes a
+ * random entry of it, and only packets in flight need to be in it. Who may trust that index is the user's rule: tsntrace only for slots whose original
  * skb was seen being freed (TSN_SLOT_FREED), tsnproxy only for a packet carrying the tag of the
  * pod the slot was saved from (tsnproxy.bpf.c), so that a live skb or another pod never
  * inherits an entry.
@@ -22,11 +23,13 @@
 #include "tsn_net.h"
 
 /*
- * Set by the loader before load: capacity - 1 (capacity is a power of two), and the TTL in the
- * units of the `now` its programs pass to the helpers below: nanoseconds for tsntrace, jiffies
- * for tsnproxy (bpf_jiffies64() is one load where the verifier inlines it).
+ * Set by the loader before load: capacity - 1 (capacity is a power of two), the fingerprint
+ * index's entries - 1 (a power of two, at most the capacity), and the TTL in the units of the
+ * `now` its programs pass to the helpers below: nanoseconds for tsntrace, jiffies for tsnproxy
+ * (bpf_jiffies64() is one load where the verifier inlines it).
  */
 const volatile __u32 tsn_track_mask = 0;
+const volatile __u32 tsn_track_fp_mask = 0;
 const volatile __u64 tsn_ttl = 2000000000ULL;
 
 struct {
@@ -40,7 +43,7 @@ struct {
 /* fingerprint hash -> slot index + 1 (0: empty) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);		/* resized by the loader to capacity */
+	__uint(max_entries, 1);		/* resized by the loader to tsn_track_fp_mask + 1 */
 	__type(key, __u32);
 	__type(value, __u32);
 } tsn_track_fp SEC(".maps");
@@ -118,7 +121,7 @@ static __always_inline bool tsn_within(__u64 now, __u64 then, __u64 window)
  */
 static __always_inline __u32 tsn_fp_slot_index(__u64 fp)
 {
-	return (__u32)((fp * 0x9e3779b97f4a7c15ULL) >> 32) & tsn_track_mask;
+	return (__u32)((fp * 0x9e3779b97f4a7c15ULL) >> 32) & tsn_track_fp_mask;
 }
 
 /*

@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #endif
 
-#define TSN_ABI_VERSION 5
+#define TSN_ABI_VERSION 6
 
 #define TSN_IFNAMSIZ 16
 #define TSN_MAX_NICS 8
