@@ -53,34 +53,111 @@ static void pod_save_hook(struct tsn_tc_hook *h, int ifindex, char *path)
 	}
 }
 
-int proxy_pod_links(const char *pin_dir, __u32 netns,
-		    int (*fn)(const struct proxy_pod_link *l, void *arg), void *arg)
+/* links/save_<netns>_<ifindex>, exactly as save_link_path() writes it: 0, or -EINVAL. */
+static int parse_save_link_name(const char *name, __u32 *netns, __u32 *ifindex)
 {
-	char dir[PATH_MAX], prefix[32];
+	char again[48];
+
+	if (sscanf(name, "save_%u_%u", netns, ifindex) != 2)
+		return -EINVAL;
+	snprintf(again, sizeof(again), "save_%u_%u", *netns, *ifindex);
+	return strcmp(again, name) ? -EINVAL : 0;
+}
+
+/* By netns, then in the order the directory listed them (what status shows per pod). */
+static int pod_link_name_cmp(const void *a, const void *b)
+{
+	const struct proxy_pod_link_name *x = a, *y = b;
+
+	if (x->netns != y->netns)
+		return x->netns < y->netns ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+int proxy_pod_links_read(const char *pin_dir, struct proxy_pod_link_set *set)
+{
+	struct proxy_pod_link_name *grown;
+	char dir[PATH_MAX];
 	struct dirent *de;
-	int e = 0, r;
+	int cap = 0, e = 0;
 	DIR *d;
 
-	snprintf(prefix, sizeof(prefix), "save_%u_", netns);
+	memset(set, 0, sizeof(*set));
 	proxy_pin_path(dir, sizeof(dir), pin_dir, "links", "");
 	d = opendir(dir);
-	while (d && (de = readdir(d))) {
-		char path[PATH_MAX + NAME_MAX + 2];
-		struct proxy_pod_link l = { .path = path };
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		struct proxy_pod_link_name l;
+
+		if (parse_save_link_name(de->d_name, &l.netns, &l.ifindex))
+			continue;
+		if (set->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(set->links, (size_t)cap * sizeof(*grown));
+			if (!grown) {
+				e = -ENOMEM;
+				break;
+			}
+			set->links = grown;
+		}
+		l.order = (__u32)set->n;
+		set->links[set->n++] = l;
+	}
+	closedir(d);
+	if (e) {
+		proxy_pod_links_free(set);
+		return e;
+	}
+	if (set->n)
+		qsort(set->links, (size_t)set->n, sizeof(*set->links), pod_link_name_cmp);
+	return 0;
+}
+
+void proxy_pod_links_free(struct proxy_pod_link_set *set)
+{
+	free(set->links);
+	memset(set, 0, sizeof(*set));
+}
+
+int proxy_pod_links_in(const char *pin_dir, const struct proxy_pod_link_set *set, __u32 netns,
+		       int (*fn)(const struct proxy_pod_link *l, void *arg), void *arg)
+{
+	int lo = 0, hi = set->n, e = 0, r, i;
+
+	while (lo < hi) {	/* the first of netns' links */
+		int mid = lo + (hi - lo) / 2;
+
+		if (set->links[mid].netns < netns)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < set->n && set->links[i].netns == netns; i++) {
+		char path[PATH_MAX];
+		struct proxy_pod_link l = { .path = path, .ifindex = set->links[i].ifindex };
 		struct tsn_tc_hook h;
 
-		if (strncmp(de->d_name, prefix, strlen(prefix)))
-			continue;
-		l.ifindex = (__u32)strtoul(de->d_name + strlen(prefix), NULL, 10);
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		save_link_path(path, sizeof(path), pin_dir, netns, l.ifindex);
 		pod_save_hook(&h, (int)l.ifindex, path);
 		h.kind = TSN_TC_TCX;	/* only tcx links are pinned */
 		l.attached = tsn_tc_query(&h) != 0;
 		r = fn(&l, arg);
 		e = e ?: r;
 	}
-	if (d)
-		closedir(d);
+	return e;
+}
+
+int proxy_pod_links(const char *pin_dir, __u32 netns,
+		    int (*fn)(const struct proxy_pod_link *l, void *arg), void *arg)
+{
+	struct proxy_pod_link_set set;
+	int e = proxy_pod_links_read(pin_dir, &set);
+
+	if (e)
+		return e;
+	e = proxy_pod_links_in(pin_dir, &set, netns, fn, arg);
+	proxy_pod_links_free(&set);
 	return e;
 }
 

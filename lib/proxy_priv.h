@@ -78,6 +78,25 @@ struct proxy_pod_link {
 /* Call fn for each pinned save link of netns; the first error fn returned, or 0. */
 int proxy_pod_links(const char *pin_dir, __u32 netns,
 		    int (*fn)(const struct proxy_pod_link *l, void *arg), void *arg);
+/*
+ * The same for many pods with one read of links/ (status: O(pods), not a directory read per
+ * pod). proxy_pod_links_read() lists the save links once (0, or -errno with set empty; free
+ * with proxy_pod_links_free()); proxy_pod_links_in() calls fn for netns' links of that list,
+ * asking the kernel whether each is still attached.
+ */
+struct proxy_pod_link_name {
+	__u32 netns;
+	__u32 ifindex;
+	__u32 order;		/* position in the directory listing */
+};
+struct proxy_pod_link_set {
+	struct proxy_pod_link_name *links;	/* sorted by netns, then order */
+	int n;
+};
+int proxy_pod_links_read(const char *pin_dir, struct proxy_pod_link_set *set);
+int proxy_pod_links_in(const char *pin_dir, const struct proxy_pod_link_set *set, __u32 netns,
+		       int (*fn)(const struct proxy_pod_link *l, void *arg), void *arg);
+void proxy_pod_links_free(struct proxy_pod_link_set *set);
 
 /* proxy_status.c */
 /* 0 when pin_dir holds a complete state, else -errno with what is wrong (and what to do) in err. */

@@ -185,17 +185,18 @@ static int pod_link_json(const struct proxy_pod_link *l, void *arg)
  * Is a registered pod's save program attached: every pinned link of the pod still attached to
  * its interface, one of them on the registered interface (tcx); the registered interface's
  * clsact filter otherwise (or the pod's only interface when the registration names none).
- * netns_fd: the pod's netns, still the one registered. links gets the pod's links (tcx).
+ * netns_fd: the pod's netns, still the one registered. links gets the pod's links (tcx), from
+ * set (links/, read once for all pods).
  */
-static bool pod_attached(const char *pin_dir, __u32 ino, const struct tsn_policy *pol,
-			 int netns_fd, json_object *links)
+static bool pod_attached(const char *pin_dir, const struct proxy_pod_link_set *set, __u32 ino,
+			 const struct tsn_policy *pol, int netns_fd, json_object *links)
 {
 	struct pod_links pl = { .netns_fd = netns_fd, .registered = pol->ifindex, .arr = links };
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 
 	if (tsn_tc_have_tcx()) {
-		proxy_pod_links(pin_dir, ino, pod_link_json, &pl);
+		proxy_pod_links_in(pin_dir, set, ino, pod_link_json, &pl);
 		return pl.n > 0 && !pl.dead && (!pol->ifindex || pl.has_registered);
 	}
 	ifindex = pol->ifindex ? (int)pol->ifindex : tsn_netns_only_link(netns_fd);
@@ -203,24 +204,30 @@ static bool pod_attached(const char *pin_dir, __u32 ino, const struct tsn_policy
 	       !tsn_proxy_check_save(pin_dir, ino, netns_fd, ifname, NULL, 0);
 }
 
-/* One registration; names (/run/netns) and pods (the CNI records): read once for all of them. */
+/* What status reads once for all registrations: they cost O(pods), not a read per pod. */
+struct status_reads {
+	struct tsn_netns_names names;		/* /run/netns */
+	struct tsn_cni_pods pods;		/* the CNI records */
+	struct proxy_pod_link_set links;	/* links/save_* */
+};
+
+/* One registration. */
 static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn_policy *pol,
-				const struct tsn_netns_names *names,
-				const struct tsn_cni_pods *pods)
+				const struct status_reads *r)
 {
 	json_object *o = json_object_new_object(), *links = json_object_new_array();
 	char prios[128], ifname[IF_NAMESIZE], pod[320];
 	/* alive: the netns registered is still there (its inode not recycled) */
-	int netns_fd = tsn_netns_open_alive_in(names, ino, pol->netns_cookie);
-	const char *name = tsn_netns_names_find(names, ino);
+	int netns_fd = tsn_netns_open_alive_in(&r->names, ino, pol->netns_cookie);
+	const char *name = tsn_netns_names_find(&r->names, ino);
 	bool alive = netns_fd >= 0, attached;
 
-	attached = alive && pod_attached(pin_dir, ino, pol, netns_fd, links);
+	attached = alive && pod_attached(pin_dir, &r->links, ino, pol, netns_fd, links);
 	tsn_json_add_u64(o, "netns_inode", ino);
 	if (alive && name)
 		tsn_json_add_str(o, "netns", name);
 	/* the pod the tsn CNI plugin registered it for, when its runtime named the pod */
-	if (alive && !tsn_cni_pin_pods_find(pods, ino, pod, sizeof(pod)))
+	if (alive && !tsn_cni_pin_pods_find(&r->pods, ino, pod, sizeof(pod)))
 		tsn_json_add_str(o, "pod", pod);
 	tsn_format_priorities(pol->allowed, prios, sizeof(prios));
 	tsn_json_add_str(o, "priorities", prios);
@@ -303,8 +310,7 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	struct tsn_clock_sample now;
 	__u64 counters[TSN_CNT__MAX], stale = 0;
 	__u32 inos[TSN_MAX_PODS], cap = 0, used = 0, fp_index = 0, i;
-	struct tsn_netns_names names;
-	struct tsn_cni_pods pods;
+	struct status_reads r;
 	int n;
 
 	*out = NULL;
@@ -330,17 +336,18 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 
 	pols = json_object_new_array();
 	n = tsn_proxy_list(pin_dir, inos, TSN_MAX_PODS);
-	tsn_netns_names_read(&names);	/* on failure empty: each pod is searched for instead */
-	tsn_cni_pin_pods_read(pin_dir, &pods);
+	tsn_netns_names_read(&r.names);	/* on failure empty: each pod is searched for instead */
+	tsn_cni_pin_pods_read(pin_dir, &r.pods);
+	proxy_pod_links_read(pin_dir, &r.links);	/* on failure empty: no link attached */
 	for (i = 0; n > 0 && i < (__u32)n; i++) {
 		struct tsn_policy pol;
 
 		if (!tsn_proxy_lookup(pin_dir, inos[i], &pol))
-			json_object_array_add(pols,
-					      policy_json(pin_dir, inos[i], &pol, &names, &pods));
+			json_object_array_add(pols, policy_json(pin_dir, inos[i], &pol, &r));
 	}
-	tsn_cni_pin_pods_free(&pods);
-	tsn_netns_names_free(&names);
+	proxy_pod_links_free(&r.links);
+	tsn_cni_pin_pods_free(&r.pods);
+	tsn_netns_names_free(&r.names);
 	json_object_object_add(o, "policy", pols);
 
 	/*

@@ -547,3 +547,33 @@ test_status_from_another_netns() {
 	assert_eq "the same from the node's netns" "$(proxy status --json |
 		jq -c '[.nics[0].ifname, .policy[0].ifname]')" '["nic0","eth0"]'
 }
+
+# Directory opens of the pin dir's links/ by one `status --json`, under strace (the kernel's
+# record of the process' syscalls).
+status_links_dir_opens() {
+	local log=$TK_TMP/status.strace
+	tk_ns "$TK_NODE" strace -f -qq -e trace=openat -o "$log" "$TK_BUILD/tsnproxy" \
+		--pin-dir "$TK_PIN" status --json >/dev/null || tk_fail "status under strace failed"
+	grep -c "\"$TK_PIN/links/*\".*O_DIRECTORY" "$log"
+}
+
+# status reads links/ (the pods' save links) once per call, not once per registered pod: its
+# cost grows with the pods (O(pods)), not with their square. One pod, then three: as many
+# directory opens of links/ either way, and every pod's links still reported.
+test_status_reads_links_once() {
+	tk_require tcx	# links/ holds the pods' save links only with tcx
+	command -v strace >/dev/null || tk_skip "strace is not installed"
+	enforce_setup 3
+	local one three
+	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null || tk_fail "allow pod1"
+	one=$(status_links_dir_opens)
+	proxy allow --netns "${TK_PODS[1]}" --priorities 2 >/dev/null || tk_fail "allow pod2"
+	proxy allow --netns "${TK_PODS[2]}" --priorities 3 >/dev/null || tk_fail "allow pod3"
+	three=$(status_links_dir_opens)
+	tk_log "links/ opened $one time(s) with 1 pod, $three with 3"
+	assert_eq "links/ read as often with 3 pods as with 1" "$three" "$one"
+	assert_eq "each pod's save link reported, attached" "$(proxy status --json |
+		jq -c '[.policy[] | [(.links | length), .links[0].attached, .attached]] | unique')" \
+		'[[1,true,true]]'
+}
