@@ -123,9 +123,11 @@ int tsn_proxy_check_save(const char *pin_dir, __u32 netns_ino, int netns_fd, con
 /* Detach the tc save hook from one interface of a registered pod; the registration stays. */
 int tsn_proxy_detach_save(const char *pin_dir, __u32 netns_ino, __u32 ifindex);
 
-/* Unregister a netns and purge its saved entries; *purged counts them. Unknown: 0. */
-int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, __u32 *purged, char *err,
-		   size_t errlen);
+/*
+ * Unregister a netns: its tag is unbound first, so none of its saved entries is restored from
+ * then on; they age out of the table. Unknown: 0.
+ */
+int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, char *err, size_t errlen);
 
 /* Registration of a netns: 0 and *pol, or -ENOENT. */
 int tsn_proxy_lookup(const char *pin_dir, __u32 netns_ino, struct tsn_policy *pol);

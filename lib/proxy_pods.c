@@ -216,69 +216,42 @@ static int unpin_dead_link(const struct proxy_pod_link *l, void *arg)
 	return 0;
 }
 
-/*
- * Bind tag to netns in the datapath's tag table with the pod's policy as the save program
- * applies it (pol NULL, netns 0: unbind). The restore trusts a tagged packet only while its tag
- * is bound, and the save program saves nothing for an unbound tag, so unbinding stops every
- * save and restore for the pod at once.
- */
-static int bind_tag(const char *pin_dir, const struct tsn_proxy_config *cfg, __u32 tag,
-		    __u32 netns, const struct tsn_policy *pol)
+/* Write tag's entry in the datapath's tag table: 0 or -errno. */
+static int write_binding(const char *pin_dir, __u32 tag, const struct tsn_pod_binding *b)
 {
-	struct tsn_pod_binding b = { .netns = netns };
 	int fd = proxy_map_fd(pin_dir, "pods"), e;
 
-	if (pol) {
-		b.allowed = cfg->mode == TSN_MODE_ALL ? ~0U : pol->allowed;
-		b.mark_mask = cfg->mode == TSN_MODE_ALL ? ~0U : pol->mark_mask;
-		b.on_disallowed = pol->on_disallowed;
-	}
 	if (fd < 0)
 		return -errno;
-	e = bpf_map_update_elem(fd, &tag, &b, BPF_ANY) ? -errno : 0;
+	e = bpf_map_update_elem(fd, &tag, b, BPF_ANY) ? -errno : 0;
 	close(fd);
 	return e;
 }
 
-static int unbind_tag(const char *pin_dir, __u32 tag)
-{
-	return bind_tag(pin_dir, NULL, tag, 0, NULL);
-}
-
 /*
- * A tag no registered pod holds, taken round-robin from cfg->next_tag so that a freed tag is
- * reused as late as possible (entries of its last pod are purged at deny anyway); advances
- * and stores the allocator. 0 when every tag is taken.
+ * Bind tag to netns in the datapath's tag table with the pod's policy as the save program
+ * applies it. The restore trusts a tagged packet only while its tag is bound, and the save
+ * program saves nothing for an unbound tag, so unbinding stops every save and restore for the
+ * pod at once.
  */
-static __u32 alloc_tag(const char *pin_dir, struct tsn_proxy_config *cfg)
+static int bind_tag(const char *pin_dir, const struct tsn_proxy_config *cfg, __u32 tag,
+		    __u32 netns, const struct tsn_policy *pol)
 {
-	struct tsn_pod_binding b;
-	__u32 tag = 0, t, i;
-	int fd = proxy_map_fd(pin_dir, "pods");
+	struct tsn_pod_binding b = {
+		.netns = netns,
+		.allowed = cfg->mode == TSN_MODE_ALL ? ~0U : pol->allowed,
+		.mark_mask = cfg->mode == TSN_MODE_ALL ? ~0U : pol->mark_mask,
+		.on_disallowed = pol->on_disallowed,
+	};
 
-	if (fd < 0)
-		return 0;
-	for (i = 0, t = cfg->next_tag; i < TSN_POD_TAGS; i++, t = t + 1 < TSN_POD_TAGS ? t + 1 : 1) {
-		if (!t)
-			t = 1;
-		if (!bpf_map_lookup_elem(fd, &t, &b) && !b.netns) {
-			tag = t;
-			break;
-		}
-	}
-	close(fd);
-	if (!tag)
-		return 0;
-	cfg->next_tag = tag + 1 < TSN_POD_TAGS ? tag + 1 : 1;
-	proxy_write_config(pin_dir, cfg);
-	return tag;
+	return write_binding(pin_dir, tag, &b);
 }
 
-/* Forget every saved entry of netns: a later pod must find nothing of this one. */
-static __u32 purge_entries(const char *pin_dir, __u32 netns_ino)
+/* Forget every saved entry of netns: walks the whole table (unbind_tag()'s fallback only). */
+static void purge_entries(const char *pin_dir, __u32 netns_ino)
 {
 	struct tsn_track_slot *t;
-	__u32 cap = 0, i, n = 0;
+	__u32 cap = 0, i;
 
 	t = proxy_track_map(pin_dir, &cap);
 	for (i = 0; t && i < cap; i++) {
@@ -286,11 +259,72 @@ static __u32 purge_entries(const char *pin_dir, __u32 netns_ino)
 			t[i].skb = 0;
 			t[i].saved_at = 0;
 			t[i].check = 0;
-			n++;
 		}
 	}
 	proxy_track_unmap(t, cap);
-	return n;
+}
+
+/*
+ * Unbind tag, stamped with the datapath's clock as read before the unbind: a save that read
+ * the binding before the update may still write an entry up to a jiffy later (alloc_tag()'s
+ * margin). Without a clock (damaged pin dir) the tag is stamped 0 and its pod's entries are
+ * purged instead, so that reusing it stays safe.
+ */
+static int unbind_tag(const char *pin_dir, __u32 tag, __u32 netns_ino)
+{
+	struct tsn_pod_binding b = { 0 };
+	struct tsn_clock_sample now;
+	int e;
+
+	if (proxy_clock(pin_dir, &now) || !now.jiffies) {
+		pr_warn("cannot read the datapath's clock: purging the entries of netns %u", netns_ino);
+		now.jiffies = 0;
+	}
+	b.unbound_at = now.jiffies;
+	e = write_binding(pin_dir, tag, &b);
+	if (!b.unbound_at)
+		purge_entries(pin_dir, netns_ino);
+	return e;
+}
+
+/*
+ * A tag no registered pod holds and none held within the TTL, taken round-robin from
+ * cfg->next_tag; advances and stores the allocator. Every entry saved under a tag has
+ * saved_at <= its unbound_at + 1 jiffy, and the restore takes an entry only while
+ * now - saved_at < ttl_jiffies (tsn_fresh()): so once now - unbound_at > ttl_jiffies + 1, no
+ * entry of the tag's last pod can be restored for the next one, and deny needs no walk over
+ * the table. 0, -ENOSPC when no tag qualifies, or -errno.
+ */
+static int alloc_tag(const char *pin_dir, struct tsn_proxy_config *cfg, __u32 *tag)
+{
+	struct tsn_clock_sample now;
+	struct tsn_pod_binding b;
+	__u32 t, i;
+	int fd, e;
+
+	*tag = 0;
+	e = proxy_clock(pin_dir, &now);
+	if (e)
+		return e;
+	fd = proxy_map_fd(pin_dir, "pods");
+	if (fd < 0)
+		return -errno;
+	for (i = 0, t = cfg->next_tag; i < TSN_POD_TAGS; i++, t = t + 1 < TSN_POD_TAGS ? t + 1 : 1) {
+		if (!t)
+			t = 1;
+		if (bpf_map_lookup_elem(fd, &t, &b) || b.netns)
+			continue;
+		if (b.unbound_at && (__s64)(now.jiffies - b.unbound_at) <= (__s64)cfg->ttl_jiffies + 1)
+			continue;
+		*tag = t;
+		break;
+	}
+	close(fd);
+	if (!*tag)
+		return -ENOSPC;
+	cfg->next_tag = *tag + 1 < TSN_POD_TAGS ? *tag + 1 : 1;
+	proxy_write_config(pin_dir, cfg);
+	return 0;
 }
 
 /* Instructions of a pod's stub (uapi struct bpf_insn encodings). */
@@ -409,13 +443,16 @@ static void detach_pod_save_clsact(__u32 netns_ino, __u64 cookie, __u32 ifindex)
 	close(fd);
 }
 
-/* Unbind, detach and forget a registration; the number of entries purged. */
-static __u32 unregister(const char *pin_dir, __u32 netns_ino, const struct tsn_policy *pol)
+/*
+ * Unbind, detach and forget a registration. Its entries stay in the table, refused by the
+ * restore from the unbind on (guarantee 4), until they expire or their slots are written.
+ */
+static void unregister(const char *pin_dir, __u32 netns_ino, const struct tsn_policy *pol)
 {
 	int fd;
 
-	if (pol->tag)
-		unbind_tag(pin_dir, pol->tag);	/* first: no restore for the pod from here on */
+	if (pol->tag)	/* first: no save and no restore for the pod from here on */
+		unbind_tag(pin_dir, pol->tag, netns_ino);
 	detach_save_links(pin_dir, netns_ino, 0);
 	if (pol->ifindex)
 		detach_pod_save_clsact(netns_ino, pol->netns_cookie, pol->ifindex);
@@ -424,7 +461,6 @@ static __u32 unregister(const char *pin_dir, __u32 netns_ino, const struct tsn_p
 		bpf_map_delete_elem(fd, &netns_ino);
 		close(fd);
 	}
-	return purge_entries(pin_dir, netns_ino);
 }
 
 int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_policy *pol,
@@ -435,7 +471,7 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	int stub = -1;
 	int fd = -1, lock, ifindex, e = 0;
 	bool have_old, had_link, fresh_tag = false;
-	__u32 own_netns = 0;
+	__u32 own_netns = 0, tag;
 
 	lock = proxy_lock();
 	if (lock < 0)
@@ -506,10 +542,14 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 		    (!old.ifindex || !tsn_netns_ifname(netns_fd, (int)old.ifindex, old_ifname)))
 			p.ifindex = 0;
 	} else {
-		p.tag = alloc_tag(pin_dir, &cfg);
-		if (!p.tag) {
-			e = -ENOSPC;
-			fail(err, errlen, e, "no free pod tag (%u pods registered)", TSN_POD_TAGS - 1);
+		e = alloc_tag(pin_dir, &cfg, &tag);
+		p.tag = (__u16)tag;
+		if (e == -ENOSPC) {
+			fail(err, errlen, e, "no free pod tag (%u pods registered, or unregistered "
+			     "less than a TTL ago)", TSN_POD_TAGS - 1);
+			goto out;
+		} else if (e) {
+			fail(err, errlen, e, "allocating a pod tag: %s", strerror(-e));
 			goto out;
 		}
 		fresh_tag = true;
@@ -548,7 +588,7 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	goto out;
 undo:
 	if (fresh_tag)
-		unbind_tag(pin_dir, p.tag);
+		unbind_tag(pin_dir, p.tag, netns_ino);
 	else	/* the registration stays as it was, with its policy */
 		bind_tag(pin_dir, &cfg, old.tag, netns_ino, &old);
 out:
@@ -591,12 +631,11 @@ int tsn_proxy_detach_save(const char *pin_dir, __u32 netns_ino, __u32 ifindex)
 	return 0;
 }
 
-int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, __u32 *purged, char *err, size_t errlen)
+int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, char *err, size_t errlen)
 {
 	struct tsn_policy pol;
 	int fd, lock, e = 0;
 
-	*purged = 0;
 	lock = proxy_lock();
 	if (lock < 0)
 		return fail(err, errlen, lock, "cannot lock %s: %s", LOCK_PATH, strerror(-lock));
@@ -608,7 +647,7 @@ int tsn_proxy_deny(const char *pin_dir, __u32 netns_ino, __u32 *purged, char *er
 		memset(&pol, 0, sizeof(pol));
 		bpf_map_lookup_elem(fd, &netns_ino, &pol);
 		close(fd);
-		*purged = unregister(pin_dir, netns_ino, &pol);
+		unregister(pin_dir, netns_ino, &pol);
 	}
 	proxy_unlock(lock);
 	return e;

@@ -183,6 +183,12 @@ struct tsn_pod_binding {
 	__u32 mark_mask;	/* struct tsn_policy.mark_mask; every bit under --policy all */
 	__u8 on_disallowed;	/* enum tsn_on_disallowed */
 	__u8 _pad[3];
+	/*
+	 * A free tag: the datapath's jiffies when it was unbound (0: never bound, or unbound
+	 * without a clock). Userspace hands it out again only once every entry saved under it is
+	 * past the TTL; the datapath does not read it.
+	 */
+	__u64 unbound_at;
 };
 
 enum tsn_registrar {

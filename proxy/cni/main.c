@@ -256,7 +256,7 @@ static int cmd_add(struct ctx *c)
 	struct tsn_cni_record *recs;
 	char err[TSN_ERRLEN], pod[sizeof(rec.pod_namespace) + sizeof(rec.pod_name)];
 	bool adopted, started;
-	__u32 ino, own, purged;
+	__u32 ino, own;
 	int rc, fd, lock, e, n, i;
 
 	rc = need_pod_env(c, true);
@@ -342,7 +342,7 @@ static int cmd_add(struct ctx *c)
 		rc = tsn_cni_err(&c->err, TSN_CNI_E_STATE, strerror(-e),
 				 "cannot write the attachment record in %s", c->state_dir);
 		if (!ino_in_use(c->state_dir, ino, c->cid, c->ifname))
-			tsn_proxy_deny(c->conf.pin_dir, ino, &purged, err, sizeof(err));
+			tsn_proxy_deny(c->conf.pin_dir, ino, err, sizeof(err));
 		rollback_start(c, started);
 		goto out;
 	}
@@ -371,7 +371,7 @@ static int cmd_del(struct ctx *c)
 	struct tsn_cni_record rec;
 	char err[TSN_ERRLEN];
 	const char *netns = getenv("CNI_NETNS");
-	__u32 ino = 0, purged = 0;
+	__u32 ino = 0;
 	int rc, lock, fd, e;
 
 	rc = need_pod_env(c, false);
@@ -395,14 +395,13 @@ static int cmd_del(struct ctx *c)
 	}
 	if (ino && tsn_proxy_running(c->conf.pin_dir) &&
 	    !ino_in_use(c->state_dir, ino, c->cid, c->ifname)) {
-		e = tsn_proxy_deny(c->conf.pin_dir, ino, &purged, err, sizeof(err));
+		e = tsn_proxy_deny(c->conf.pin_dir, ino, err, sizeof(err));
 		if (e) {
 			rc = tsn_cni_err(&c->err, TSN_CNI_E_RETRY, err,
 					 "cannot unregister netns inode %u", ino);
 			goto out;
 		}
-		pr_info("DEL %s: unregistered netns inode %u, purged %u entries", c->cid, ino,
-			purged);
+		pr_info("DEL %s: unregistered netns inode %u", c->cid, ino);
 	} else if (ino && tsn_proxy_running(c->conf.pin_dir) && netns && *netns) {
 		/* the pod keeps another attachment: only this interface loses its save hook */
 		struct ctx probe = *c;
@@ -566,7 +565,7 @@ static int cmd_gc(struct ctx *c)
 {
 	struct tsn_cni_record *recs = NULL;
 	char err[TSN_ERRLEN];
-	__u32 inos[TSN_MAX_PODS], purged;
+	__u32 inos[TSN_MAX_PODS];
 	bool *drop = NULL;
 	int lock, n, m, i, j, rc = 0;
 
@@ -601,7 +600,7 @@ static int cmd_gc(struct ctx *c)
 		for (j = 0; j < n; j++)
 			kept |= !drop[j] && recs[j].netns_ino == recs[i].netns_ino;
 		if (!kept && tsn_proxy_running(c->conf.pin_dir))
-			tsn_proxy_deny(c->conf.pin_dir, recs[i].netns_ino, &purged, err,
+			tsn_proxy_deny(c->conf.pin_dir, recs[i].netns_ino, err,
 				       sizeof(err));
 		tsn_cni_state_remove(c->state_dir, recs[i].container_id, recs[i].ifname);
 		pr_info("GC: removed %s/%s (netns inode %u)", recs[i].container_id, recs[i].ifname,
@@ -630,7 +629,7 @@ static int cmd_gc(struct ctx *c)
 			claimed |= !drop[j] && recs[j].netns_ino == inos[i];
 		if (claimed)
 			continue;
-		tsn_proxy_deny(c->conf.pin_dir, inos[i], &purged, err, sizeof(err));
+		tsn_proxy_deny(c->conf.pin_dir, inos[i], err, sizeof(err));
 		pr_info("GC: removed unclaimed registration of netns inode %u", inos[i]);
 	}
 out:

@@ -513,13 +513,13 @@ static int cmd_deny(int argc, char **argv)
 	struct pod_args a = { .cmd = "deny" };
 	char err[TSN_ERRLEN];
 	json_object *res;
-	__u32 ino, purged;
+	__u32 ino;
 	int fd, e;
 
 	e = pod_args_netns(argc, argv, opts, &a, &fd, &ino);
 	if (e)
 		return e;
-	e = tsn_proxy_deny(g.pin_dir, ino, &purged, err, sizeof(err));
+	e = tsn_proxy_deny(g.pin_dir, ino, err, sizeof(err));
 	if (fd >= 0)
 		close(fd);
 	if (e) {
@@ -529,7 +529,6 @@ static int cmd_deny(int argc, char **argv)
 	res = json_object_new_object();
 	tsn_json_add_str(res, "result", "denied");
 	tsn_json_add_u64(res, "netns_inode", ino);
-	tsn_json_add_u64(res, "purged", purged);
 	return emit(res);
 }
 

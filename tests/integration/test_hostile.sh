@@ -164,6 +164,46 @@ test_recycled_netns_inode_inherits_nothing() {
 	assert_eq "registry empty" "$(proxy status --json | jq '.policy | length')" 0
 }
 
+# Point the pod tag allocator's cursor (next_tag in maps/config) at TAG, as if every other tag
+# had been handed out since: the member's offset comes from the map's BTF.
+set_next_tag() { # TAG
+	local map=$TK_PIN/maps/config btf off bytes
+	btf=$(bpftool map show pinned "$map" -j | jq .btf_id)
+	off=$(bpftool btf dump id "$btf" -j | jq '.types[] | select(.name == "tsn_proxy_config")
+		| .members[] | select(.name == "next_tag") | .bits_offset / 8')
+	[ -n "$off" ] || tk_fail "no next_tag in the BTF of $map"
+	bytes=$(bpftool map lookup pinned "$map" key 0 0 0 0 -j | jq -r --argjson o "$off" \
+		--argjson t "$1" '.value | .[$o] = ($t % 256 | tostring)
+		| .[$o + 1] = ($t / 256 | floor | tostring) | .[$o + 2] = "0" | .[$o + 3] = "0"
+		| join(" ")')
+	# shellcheck disable=SC2086 # one word per byte
+	bpftool map update pinned "$map" key 0 0 0 0 value $bytes || tk_fail "writing next_tag"
+}
+
+pod_tag() { proxy status --json | jq --arg ns "$1" '.policy[] | select(.netns == $ns) | .tag'; }
+
+# A tag is handed out again only once every entry saved under it is past the TTL: deny does
+# not purge the table (guarantee 4 holds by the unbind), so an earlier reuse could let a pod in
+# a recycled netns inode find the last holder's fresh entries.
+test_freed_tag_not_reused_within_ttl() {
+	hostile_setup 2 --ttl 1000
+	local t1 t2
+	proxy allow --netns "${TK_PODS[0]}" --priorities 3 >/dev/null || tk_fail "allow pod1"
+	t1=$(pod_tag "${TK_PODS[0]}")
+	proxy deny --netns "${TK_PODS[0]}" >/dev/null || tk_fail "deny pod1"
+	set_next_tag "$t1"
+	proxy allow --netns "${TK_PODS[1]}" --priorities 1 >/dev/null || tk_fail "allow pod2"
+	t2=$(pod_tag "${TK_PODS[1]}")
+	assert_ne "pod2 did not get pod1's tag $t1, freed within the TTL" "$t2" "$t1"
+	sleep 1.2	# past the TTL and its margin of a jiffy
+	set_next_tag "$t1"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 3 >/dev/null || tk_fail "allow pod1 again"
+	assert_eq "after the TTL the cursor's tag is handed out" "$(pod_tag "${TK_PODS[0]}")" "$t1"
+	assert_tc_deltas "pod1 under its old tag again: priority 3 restored" "3=50" tk_ns \
+		"${TK_PODS[0]}" "$TK_BUILD/talker" --dst "$TK_LISTEN_IP" --port 5001 --count 50 \
+		--priority 3
+}
+
 # --restore mark restores only the mark bits the pod was given (--mark-mask; default none).
 test_mark_restored_only_within_policy() {
 	tk_fixture_up "$TK_TEST_ID" 1
