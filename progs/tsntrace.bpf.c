@@ -115,6 +115,12 @@ struct {
 __u64 tsn_next_pkt_id = 0;
 /* Set once a packet was tracked: until then no fingerprint lookup is needed on the hot path. */
 __u32 tsn_tracked_any = 0;
+/*
+ * Set by the loader once every program is attached. The programs attach one by one: a packet
+ * selected before would miss the hops whose programs came later, and its path, hop numbers and
+ * verdict would be wrong. So no packet starts being followed until then.
+ */
+__u32 tsn_armed = 0;
 
 enum tt_mode {
 	TT_TX = 0,	/* skb->data at L2, network_header set by the stack */
@@ -659,6 +665,8 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 		}
 	}
 
+	if (!tsn_armed)
+		return;
 	if (tsn_filter.flags & TSN_FILT_IFNAME)
 		tt_dev_names(v);
 	if (!tsn_filter_match(&tsn_filter, v->netns, v->ifname, NULL, &v->m))
