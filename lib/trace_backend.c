@@ -320,6 +320,8 @@ int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backen
 		if (rc)
 			goto fail;
 	}
+	/* only now may a packet start being followed: every hook it takes is there */
+	t->skel->bss->tsn_armed = 1;
 	t->attach_ms = mono_ms() - t0;
 	btf__free(vmlinux);
 	*out = t;

@@ -372,7 +372,7 @@ struct tsn_agg_flow_key {
 	__u32 _pad;
 };
 
-/* Per flow, updated at each packet's first hop. 80 bytes. */
+/* Per flow, updated at each packet's first hop. 88 bytes. */
 struct tsn_agg_flow {
 	__u64 packets;		/* atomic adds: several CPUs update one flow */
 	__u64 bytes;
@@ -382,6 +382,7 @@ struct tsn_agg_flow {
 	__u32 ifindex;		/* first hop's device (the pod interface) */
 	__u32 _pad;
 	char ifname[TSN_IFNAMSIZ];
+	__u64 sampled_ns;	/* first hop of its latest sampled packet (tsn_agg_pkt.sampled) */
 };
 
 /* A hop of a flow: where (hook, netns, device). 64 bytes. */
@@ -393,9 +394,9 @@ struct tsn_agg_hop_key {
 	__u32 _pad;
 };
 
-/* Per (flow, hop). 72 bytes. */
+/* Per (flow, hop), from the flow's sampled packets only (tsn_agg_pkt.sampled). 72 bytes. */
 struct tsn_agg_hop {
-	__u64 packets;		/* atomic adds */
+	__u64 packets;		/* sampled packets that took this hop; atomic adds */
 	__u64 last_ns;
 	struct tsn_meta meta;	/* metadata at this hop, latest packet */
 	__u32 seq;		/* position in the latest packet's path (0 = first hop) */
@@ -412,7 +413,7 @@ struct tsn_agg_pkt {
 	__u32 xmit_ifindex;	/* device of its pending net_dev_start_xmit, 0: none */
 	__u64 last_ns;		/* time of its latest hop */
 	__u32 xmit_netns;
-	__u32 _pad;
+	__u32 sampled;		/* 1: its hops go to the hop map; 0: counted at its first hop only */
 };
 
 /* Aggregate-mode loss accounting; per-CPU array indexed by these, summed by userspace. */

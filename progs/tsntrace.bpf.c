@@ -23,9 +23,13 @@
  *   tsn_fe_*    fentry/fexit on the functions that scrub, forward, clone or free skbs
  *   tsn_kpm*    kprobe-multi, one program per position of the skb argument (1..5)
  *
- * Aggregate mode (tsn_aggregate, set by tsntop): instead of one ring-buffer event per hop, each
- * hop adds to per-flow and per-(flow, hop) hash maps, so that a line-rate flood costs map
- * updates in the kernel and one map walk per refresh in userspace, not an event per hop.
+ * Aggregate mode (tsn_aggregate, set by tsntop): instead of one ring-buffer event per hop, every
+ * packet adds to its flow's entry at its first hop (packets, bytes, the app's metadata: exact
+ * rates), and a sampled packet (a flow's first, then at most one per tsn_agg_sample_ns) adds each
+ * of its hops to the per-(flow, hop) map, from which tsntop draws the path and judges. A packet
+ * not sampled costs a follow-only hook the tracking lookup and one array lookup
+ * (tt_follow_candidate()), and a selecting hook the content check that tells it from a new packet
+ * at a reused address, nothing more: no device names, no hop map update.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -61,6 +65,13 @@ const volatile __u32 tsn_aggregate = 0;
  * was not seen (UDP's stateless consume has no tracepoint).
  */
 const volatile __u64 tsn_agg_inflight_ns = 10000000ULL;
+/*
+ * A flow's packets whose hops are aggregated: its first, then the first after this much time
+ * since the last sampled one. Each hop record keeps the latest sampled packet, at most this old
+ * at a steady rate, against refreshes of 0.1 s and more; a packet every 2 ms or slower is
+ * always sampled.
+ */
+const volatile __u64 tsn_agg_sample_ns = 1000000ULL;
 /* A VXLAN UDP port besides IANA's 4789 whose packets are looked into (tt_parse_inner()). */
 const volatile __u16 tt_vxlan_port = TSN_TUN_VXLAN_LINUX_PORT;
 /* tsntrace --stack / --write: enum tsn_event_extra_flags; 0 leaves those paths out at load */
@@ -104,6 +115,12 @@ struct {
 __u64 tsn_next_pkt_id = 0;
 /* Set once a packet was tracked: until then no fingerprint lookup is needed on the hot path. */
 __u32 tsn_tracked_any = 0;
+/*
+ * Set by the loader once every program is attached. The programs attach one by one: a packet
+ * selected before would miss the hops whose programs came later, and its path, hop numbers and
+ * verdict would be wrong. So no packet starts being followed until then.
+ */
+__u32 tsn_armed = 0;
 
 enum tt_mode {
 	TT_TX = 0,	/* skb->data at L2, network_header set by the stack */
@@ -380,7 +397,10 @@ static __always_inline void *tt_agg_entry(void *map, const void *key, const void
 	return bpf_map_lookup_elem(map, key);
 }
 
-/* One hop of packet pkt_id into the flow and (flow, hop) maps. */
+/*
+ * One hop of packet pkt_id: its first hop into the flow map (every packet), and, when the packet
+ * is sampled (decided at its first hop, kept in tsn_agg_pkts), every hop into the (flow, hop) map.
+ */
 static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 {
 	__u32 idx = (__u32)pkt_id & tsn_track_mask, seq;
@@ -391,21 +411,24 @@ static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 
 	if (!ap)
 		return;
-	tt_dev_names(v);
 	if (v->flags & TSN_HOPF_FIRST) {
-		/* an older packet still in flight in this slot stops being aggregated: say so */
-		if (ap->pkt_id && ap->pkt_id != pkt_id &&
+		/* an older sampled packet still in flight in this slot loses its hops: say so */
+		if (ap->pkt_id && ap->pkt_id != pkt_id && ap->sampled &&
 		    tsn_within(now, ap->last_ns, tsn_agg_inflight_ns))
 			tt_agg_count(TSN_AGG_PKT_EVICTED);
 		__builtin_memset(&v->hk, 0, sizeof(v->hk));
 		v->hk.flow.tuple = v->p.tuple;
 		v->hk.flow.tuple.tcp_flags = 0;	/* per packet: SYN and ACK are one flow */
 		v->hk.flow.netns = v->netns;
-		__builtin_memset(&v->fv, 0, sizeof(v->fv));
-		v->fv.first_ns = now;
-		v->fv.ifindex = v->ifindex;
-		__builtin_memcpy(v->fv.ifname, v->ifname, TSN_IFNAMSIZ);
-		f = tt_agg_entry(&tsn_agg_flows, &v->hk.flow, &v->fv, TSN_AGG_FLOWS_FULL);
+		f = bpf_map_lookup_elem(&tsn_agg_flows, &v->hk.flow);
+		if (!f) {
+			tt_dev_names(v);
+			__builtin_memset(&v->fv, 0, sizeof(v->fv));
+			v->fv.first_ns = now;
+			v->fv.ifindex = v->ifindex;
+			__builtin_memcpy(v->fv.ifname, v->ifname, TSN_IFNAMSIZ);
+			f = tt_agg_entry(&tsn_agg_flows, &v->hk.flow, &v->fv, TSN_AGG_FLOWS_FULL);
+		}
 		if (!f) {
 			ap->pkt_id = 0;	/* its later hops are not counted either */
 			return;
@@ -418,8 +441,16 @@ static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 		ap->flow = v->hk.flow;
 		ap->seq = 0;
 		ap->xmit_ifindex = 0;
-	} else if (ap->pkt_id != pkt_id) {
-		return;		/* its flow is unknown: evicted (counted) or not aggregated */
+		ap->last_ns = now;
+		/* two CPUs may both sample one flow at once: one sample more, no harm */
+		ap->sampled = !f->sampled_ns || now - f->sampled_ns >= tsn_agg_sample_ns;
+		if (!ap->sampled)
+			return;
+		f->sampled_ns = now;
+	} else if (ap->pkt_id != pkt_id || !ap->sampled) {
+		/* its flow is unknown (evicted, counted, or not aggregated), or only its first
+		 * hop counts: tt_follow_candidate() stops most of these before they get here */
+		return;
 	} else if (v->hook == TSN_HOOK_NET_DEV_XMIT &&
 		   (ap->xmit_ifindex != v->ifindex || ap->xmit_netns != v->netns)) {
 		/*
@@ -437,6 +468,7 @@ static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 	} else if (v->hook == TSN_HOOK_NET_DEV_XMIT) {
 		ap->xmit_ifindex = 0;
 	}
+	tt_dev_names(v);
 	seq = ap->seq++;
 	ap->last_ns = now;
 	if (v->flags & TSN_HOPF_FREE)
@@ -545,13 +577,24 @@ static __always_inline bool tt_follow_only(enum tt_mode mode, enum tt_sel sel)
 	return sel == TT_FOLLOW || mode == TT_FREE || mode == TT_ADDR;
 }
 
+/* Aggregate mode: is the packet with this id one whose hops after the first are not counted? */
+static __always_inline bool tt_agg_unsampled(__u64 pkt_id)
+{
+	__u32 idx = (__u32)pkt_id & tsn_track_mask;
+	struct tsn_agg_pkt *ap = bpf_map_lookup_elem(&tsn_agg_pkts, &idx);
+
+	return ap && ap->pkt_id == pkt_id && !ap->sampled;
+}
+
 /*
- * Could skb be a tracked packet? The fast exit of a follow-only hook: nothing tracked since
- * load, or no slot holds this address. One global load, or the address and one table lookup;
+ * Could skb be a tracked packet whose hop here is reported? The fast exit of a follow-only hook:
+ * nothing tracked since load, or no slot holds this address, or (aggregate mode) the packet is
+ * not sampled. One global load, or the address and one table lookup (and one array lookup);
  * the skb itself is not read. A slot that names the address may still be stale: tt_track_emit()
- * validates it.
+ * validates it. An unsampled packet's free still frees its slot, as tt_track_emit() would: a
+ * veth XDP rebuild of it is then continued by fingerprint like any other.
  */
-static __always_inline bool tt_follow_candidate(const void *skb)
+static __always_inline bool tt_follow_candidate(const void *skb, enum tt_mode mode)
 {
 	struct tsn_track_slot *s;
 	__u64 addr;
@@ -560,7 +603,14 @@ static __always_inline bool tt_follow_candidate(const void *skb)
 		return false;
 	addr = tsn_addr(skb);
 	s = tsn_slot_by_skb(addr);
-	return s && s->skb == addr;
+	if (!s || s->skb != addr)
+		return false;
+	if (tsn_aggregate && tt_agg_unsampled(s->pkt_id)) {
+		if (mode == TT_FREE)
+			tsn_slot_on_free(addr);
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -615,6 +665,8 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 		}
 	}
 
+	if (!tsn_armed)
+		return;
 	if (tsn_filter.flags & TSN_FILT_IFNAME)
 		tt_dev_names(v);
 	if (!tsn_filter_match(&tsn_filter, v->netns, v->ifname, NULL, &v->m))
@@ -782,7 +834,7 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 
 	if (!skb)
 		return;
-	if (tt_follow_only(mode, sel) && !tt_follow_candidate(skb))
+	if (tt_follow_only(mode, sel) && !tt_follow_candidate(skb, mode))
 		return;
 	v = tt_view_get();
 	if (!v)

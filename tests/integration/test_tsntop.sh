@@ -176,6 +176,41 @@ test_tsntop_idle_flows_forgotten() {
 	assert_eq "tsntop exit" "$?" 0
 }
 
+# A burst faster than one packet per millisecond: every packet counts in the flow (what the talker
+# sent, exactly), while only sampled packets (a flow's first, then at most one per ms) record
+# their path, which still reaches the NIC and gives the verdict. Without sampling every hop
+# record counts every packet.
+test_tsntop_counts_every_packet_samples_paths() {
+	local out=$TK_TMP/burst.json pid j t0 t1 first max
+	tk_fixture_up "$TK_TEST_ID" 1
+	tk_listen "$TK_TEST_ID" "$PORT"
+	"$TOP" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --dport "$PORT" --json -d 0.5 \
+		--max-iterations 8 >"$out" 2>"$TK_TMP/burst.err" </dev/null &
+	pid=$!
+	tk_defer "kill $pid"
+	tk_wait_file "$out" 5 -s	# the first sample: attached
+	t0=$(date +%s%N)
+	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --count 5000 --interval-us 0 --priority 1 \
+		--src-port 40003 >/dev/null || tk_fail "talker"
+	t1=$(date +%s%N)
+	wait "$pid"
+	assert_eq "tsntop exit" "$?" 0
+	j=$(tail -n 1 "$out" | jq -c ".flows[] | select(.sport == 40003)")
+	tk_log "flow: $(jq -c '{packets, verdict, hops: [.hops[] | {hop, hook, ifname, packets}]}' \
+		<<<"$j")"
+	assert_eq "every packet counted" "$(jq .packets <<<"$j")" 5000
+	first=$(jq '[.hops[] | select(.hop == 0) | .packets] | add' <<<"$j")
+	# at most one sample per started millisecond of the burst, and one to start with
+	max=$(((t1 - t0) / 1000000 + 1))
+	tk_log "burst $(((t1 - t0) / 1000)) us, $first paths recorded"
+	assert_ge "the first packet's path is recorded" "${first:-0}" 1
+	assert_le "paths sampled: at most one per ms" "${first:-0}" "$max"
+	assert_match "a sampled path reaches the judged NIC hop" \
+		"$(jq -c '[.hops[] | select(.judged) | .ifname]' <<<"$j")" '"nic0"'
+	assert_eq "the verdict from the sampled paths" "$(jq -r .verdict <<<"$j")" \
+		"LOST at vethpod1"
+}
+
 # SO_TXTIME gives every packet its own tstamp and each hop record is a different packet: the
 # verdict of a TAI-txtime flow must hold steady over many refreshes.
 test_tsntop_txtime_verdict_steady() {

@@ -639,6 +639,32 @@ test_tc_observe_ready_count() {
 	done
 }
 
+# The programs attach one by one: no packet may start being followed before they all are, or its
+# path lacks the hops whose programs came later (packets selected while tsntrace attached went
+# from eth0 net_dev_queue straight to nic0). A fast talker puts packets into the attach window.
+test_no_packet_followed_before_attached() {
+	local talker n partial
+	tt_setup 1
+	nsenter --net="/run/netns/${TK_PODS[0]}" -- "$TK_BUILD/talker" --dst "$TK_LISTEN_IP" \
+		--port "$PORT" --interval-us 20 --count 1000000 --duration 30 --src-port 40004 \
+		>/dev/null 2>&1 &
+	talker=$!
+	tk_defer "kill $talker; wait $talker"
+	sleep 0.2
+	tk_trace_start "$TK_TMP/out.json" --json --netns "${TK_PODS[0]}" --sport 40004 --count 20
+	sleep 1
+	tk_trace_stop
+	# the packets selected at their first hop (the others were on their way at the start)
+	n=$(jq -s '[.[] | select(.type == "hop")] | group_by(.pkt_id) |
+		map(select(.[0].hop == 0 and .[0].ifname == "eth0" and .[0].hook == "net_dev_queue"))' \
+		"$TK_TMP/out.json")
+	partial=$(jq -c '[.[] | select(any(.[]; .ifname == "vethpod1" and .hook == "netif_rx") |
+		not) | [.[] | "\(.ifname) \(.hook)"]]' <<<"$n")
+	tk_log "partial paths: $partial"
+	assert_ge "packets selected at their first hop" "$(jq length <<<"$n")" 10
+	assert_eq "each of them crosses the veth" "$(jq length <<<"$partial")" 0
+}
+
 # ---- hop numbers: tsntrace and tsntop number the same hop alike ----------------------------------
 test_hop_numbers_match_tsntop() {
 	local top_out talker hook ifname t_hop top_hop
