@@ -57,8 +57,9 @@ bench_median() { # NUMBERS...
 }
 
 # Start CMD in the background (stdout to OUT, stderr to ERR), killed at exit; wait until WAIT is
-# a non-empty file (a ready file, a first output line). The pid is in BG_PID.
-bench_bg() { # WAIT OUT ERR CMD...
+# a non-empty file (a ready file, a first output line). The pid is in BG_PID. Returns 1 when CMD
+# ended before that (its exit status is then reaped; ERR says why).
+bench_bg_try() { # WAIT OUT ERR CMD...
 	local wait=$1 out=$2 err=$3
 	shift 3
 	rm -f "$wait"
@@ -66,9 +67,16 @@ bench_bg() { # WAIT OUT ERR CMD...
 	BG_PID=$!
 	tk_defer "kill $BG_PID"
 	while [ ! -s "$wait" ]; do
-		kill -0 "$BG_PID" 2>/dev/null || { cat "$err"; exit 1; }
+		if ! kill -0 "$BG_PID" 2>/dev/null; then
+			wait "$BG_PID"
+			return 1
+		fi
 		sleep 0.02
 	done
+}
+# The same, for a CMD the bench cannot go on without: its stderr and exit 1 when it ends early
+bench_bg() { # WAIT OUT ERR CMD...
+	bench_bg_try "$@" || { cat "$3"; exit 1; }
 }
 
 # Is part NAME in --parts?

@@ -26,7 +26,15 @@
 #          table, in userspace), each walk followed by a CPU burn of the same length (a shell
 #          spinning: what any busy process does to the stream on this machine): the delay of
 #          packets received during a walk, during a burn and during neither, in the same run
-# Usage: bench/delay.sh [ROUNDS=5] [SECONDS=4] [PARTS=stream,flood,stats,table,status]
+#  gates   needs taprio on nic0 (the VM lane; skipped, saying so, without it): the first
+#          stream (BENCH_RATES, BENCH_SIZES) at priority 1, i.e. traffic class 1, whose only
+#          gate in the seed schedule is its first entry, with enforce mode off / on, without and
+#          with pod2's flood, alternating; an independent observer (build/observe: tp_btf on
+#          net_dev_start_xmit) stamps every stream packet leaving nic0 (CLOCK_MONOTONIC, turned
+#          into taprio's CLOCK_TAI by an offset read just before), and the packet's gate is the
+#          schedule entry (stamp - base-time) mod cycle-time falls in. Per configuration:
+#          packets at nic0, how many through TC1's queue, in TC1's gate, in another (which)
+# Usage: bench/delay.sh [ROUNDS=5] [SECONDS=4] [PARTS=stream,flood,stats,table,status,gates]
 #        (root, after make). BENCH_RATES (default "1000 10000", packets/s) and BENCH_SIZES
 #        (default "64 1472", UDP payload bytes; 1472 makes a 1500-byte IP packet, the MTU: a
 #        larger payload is sent as two fragments) choose the streams; BENCH_ID the fixture id;
@@ -41,7 +49,7 @@ source "$ROOT/tests/fixture.sh"
 
 ROUNDS=${1:-5}
 SECS=${2:-4}
-PARTS=,${3:-stream,flood,stats,table,status},
+PARTS=,${3:-stream,flood,stats,table,status,gates},
 ID=${BENCH_ID:-232}
 RATES=${BENCH_RATES:-1000 10000}
 SIZES=${BENCH_SIZES:-64 1472}
@@ -50,7 +58,7 @@ NODE=tk$ID-node
 NET=tk$ID-net
 PORT=5001	# the stream
 FLOOD_PORT=5002
-PRIO=3		# the stream's SO_PRIORITY, which the pod is allowed
+PRIO=3		# the stream's SO_PRIORITY, which the pod is allowed (the gates part's: 1)
 WARMUP=10	# first datagrams of each stream left out (neighbour resolution, cold caches)
 BIG=4194304	# tsnproxy's largest --capacity
 CAPS=${BENCH_CAPACITIES:-65536 $BIG}	# the table part's
@@ -62,12 +70,14 @@ for t in talker tsnproxy bpfstats; do
 done
 OUT=$(mktemp -d /tmp/tk-delay.XXXXXX)
 FLOOD_PID=
+OBS_PID=	# the gates part's observer
 
 proxy() {
 	nsenter --net="/run/netns/$NODE" -- "${TSNPROXY:-$TK_BUILD/tsnproxy}" --pin-dir "$PIN" "$@"
 }
 cleanup() {
 	flood_stop
+	[ -n "$OBS_PID" ] && kill "$OBS_PID" 2>/dev/null
 	[ -e "$PIN" ] && proxy stop >/dev/null 2>&1
 	tk_fixture_down "$ID" >/dev/null 2>&1
 	if [ -n "${BENCH_KEEP:-}" ]; then
@@ -351,4 +361,114 @@ if part status; then
 		printf "| %s | %s | %s | %s | %s | %s |\n" "$w" "${p[4]}" "$(us "${p[0]}")" \
 			"$(us "${p[1]}")" "$(us "${p[2]}")" "$(us "${p[3]}")"
 	done
+fi
+
+# The fixture's taprio schedule (TK_FIXTURE_TAPRIO, what it put on nic0): GATE_BASE (base-time,
+# ns of CLOCK_TAI), and per sched-entry GATE_MASKS (hex, bit N = traffic class N open) and
+# GATE_IVS (its interval, ns); GATE_CYCLE is their sum (taprio's cycle-time when none is given)
+gate_schedule() {
+	local w i
+	read -r -a w <<<"$TK_FIXTURE_TAPRIO"
+	GATE_MASKS=() GATE_IVS=() GATE_CYCLE=0
+	for ((i = 0; i < ${#w[@]}; i++)); do
+		case ${w[i]} in
+		base-time) GATE_BASE=${w[i + 1]} ;;
+		sched-entry)
+			GATE_MASKS+=("${w[i + 2]}")
+			GATE_IVS+=("${w[i + 3]}")
+			GATE_CYCLE=$((GATE_CYCLE + w[i + 3])) ;;
+		esac
+	done
+}
+
+# CLOCK_TAI - CLOCK_MONOTONIC, ns: the observer stamps CLOCK_MONOTONIC, taprio's gates run on
+# CLOCK_TAI. Of 100 TAI, MONOTONIC, TAI reads, the one with the shortest bracket.
+tai_offset() {
+	/usr/bin/python3 -c '
+import time
+best = None
+for _ in range(100):
+    a = time.clock_gettime_ns(time.CLOCK_TAI)
+    m = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+    b = time.clock_gettime_ns(time.CLOCK_TAI)
+    if best is None or b - a < best[0]:
+        best = (b - a, (a + b) // 2 - m)
+print(best[1])'
+}
+
+# The stream's packets the observer saw leave nic0 (its NDJSON in FILE), one line each: the
+# schedule entry its transmit time falls in, and the tx queue it left through (queue N = TC N)
+gate_entries() { # FILE TAI_OFFSET
+	local ino ifindex
+	ino=$(stat -L -c %i "/run/netns/$NODE")
+	ifindex=$(tk_ns "$NODE" ip -j link show nic0 | jq '.[0].ifindex')
+	# the phase's offset in bash (64-bit): awk's doubles hold time_ns + it exactly, not TAI ns
+	jq -r "select(.netns == $ino and .ifindex == $ifindex) | \"\(.time_ns) \(.queue)\"" "$1" |
+		awk -v d=$((($2 - GATE_BASE) % GATE_CYCLE)) -v c="$GATE_CYCLE" \
+			-v ivs="${GATE_IVS[*]}" 'BEGIN {n = split(ivs, iv, " ")}
+			{p = ($1 + d) % c; k = 1; e = iv[1]; while (p >= e && k < n) e += iv[++k]
+			 print k - 1, $2}'
+}
+
+if part gates; then
+	if [ "$(tk_tc_kind "$ID")" != taprio ]; then
+		echo "# gates part skipped: nic0 has no taprio (this kernel lacks it; the VM lane has it)"
+	else
+	PRIO=1	# traffic class 1 (map 0 1 2 3): the seed schedule's first entry is its only gate
+	rate=${RATES%% *} size=${SIZES%% *}
+	gate_schedule
+	echo "# gates: the stream ($rate pps x $size B, priority $PRIO = TC$PRIO) with enforce mode" \
+		"off / on, without and with pod2's flood, $ROUNDS alternating rounds x $SECS s;" \
+		"schedule$(for ((k = 0; k < ${#GATE_IVS[@]}; k++)); do
+			printf ' [%d] S %s %s ns' "$k" "${GATE_MASKS[k]}" "${GATE_IVS[k]}"; done)"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for flood in 0 1; do
+			for mode in $( ((r % 2)) && echo off on || echo on off); do
+				enforce "$mode"
+				obs=$OUT/obs.$mode.$flood.$r
+				rm -f "$OUT/obs.ready"
+				"$TK_BUILD/observe" --dport "$PORT" --duration 3600 \
+					--ready-file "$OUT/obs.ready" >"$obs" 2>"$OUT/obs.err" &
+				OBS_PID=$!
+				while [ ! -e "$OUT/obs.ready" ]; do
+					kill -0 "$OBS_PID" 2>/dev/null || { cat "$OUT/obs.err" >&2; exit 1; }
+					sleep 0.05
+				done
+				tai_off=$(tai_offset)
+				((flood)) && flood_start
+				stream "$rate" "$size" "$OUT/gates.$mode.$flood.$r" || exit 1
+				flood_stop
+				sleep 0.3	# the observer's last events out of its ring buffer
+				kill -TERM "$OBS_PID"
+				wait "$OBS_PID"
+				OBS_PID=
+				gate_entries "$obs" "$tai_off" >>"$OUT/gates.$mode.$flood"
+			done
+		done
+		enforce off
+		echo "# round $r of $ROUNDS done" >&2
+	done
+	echo "| flood | enforce | packets at nic0 | through TC$PRIO's queue | in TC$PRIO's gate |" \
+		"in another gate | delay p50 / max µs |"
+	echo "|---|---|---|---|---|---|---|"
+	for flood in 0 1; do
+		for mode in off on; do
+			f=$OUT/gates.$mode.$flood
+			read -r -a p < <(delays "$OUT/gates.$mode.$flood".[0-9]* | percentiles)
+			own=0 other=
+			for ((k = 0; k < ${#GATE_MASKS[@]}; k++)); do
+				c=$(awk -v k="$k" '$1 == k' "$f" | wc -l)
+				if (((16#${GATE_MASKS[k]} >> PRIO) & 1)); then
+					own=$((own + c))
+				elif ((c)); then
+					other+="${other:+, }$c in [$k] S ${GATE_MASKS[k]}"
+				fi
+			done
+			printf "| %s | %s | %s | %s | %s | %s | %s / %s |\n" \
+				"$( ((flood)) && echo yes || echo no)" "$mode" "$(wc -l <"$f")" \
+				"$(awk -v q="$PRIO" '$2 == q' "$f" | wc -l)" "$own" "${other:-0}" \
+				"$(us "${p[0]}")" "$(us "${p[3]}")"
+		done
+	done
+	fi
 fi

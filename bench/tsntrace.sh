@@ -7,15 +7,17 @@
 # by side with its floor (empty programs on the same tracepoints, statistics off) and a peer (a
 # bpftrace script over the same tracepoints with the same filter; skipped when bpftrace is not
 # installed); then per hook, ns per run of each program minus an empty program's on the same
-# tracepoint (bpf_stats, both in the same flood).
+# tracepoint (bpf_stats, both in the same flood); then per backend the kernel offers (tracepoint,
+# kprobe-multi, fentry), attach time and the pps ratios, each divided by the tracepoint
+# backend's in the same run.
 #
 #   bench/tsntrace.sh [--packets N] [--rounds R] [--id ID]
-#                     [--parts attach,events,ratio,hook]   (default: all)
+#                     [--parts attach,events,ratio,hook,backends]   (default: all)
 set -uo pipefail
 
 # shellcheck source=bench/bench.bash
 source "$(dirname "$0")/bench.bash"
-bench_init tsntrace.sh 20000 3 240 attach,events,ratio,hook "$@"
+bench_init tsntrace.sh 20000 3 240 attach,events,ratio,hook,backends "$@"
 TT=${TSNTRACE:-$TK_BUILD/tsntrace}	# TSNTRACE=PATH: another build (A/B)
 PORT=5001
 
@@ -124,5 +126,67 @@ for mode in nomatch match; do
 	done)
 	echo "# per-hook cost, filter $mode, $ROUNDS rounds (bpf_stats, paired with empty programs)"
 	bench_hook_table "$samples"
+done
+fi
+
+# 5. backends, alternating in one run: per round a baseline, then each backend (the order
+#    rotating from round to round) with the filter matching nothing and with the filter matching
+#    the flow. Under emulation (the VM lane's TCG guest) pps and ms are not absolute figures:
+#    what carries is each backend's ratio divided by the tracepoint backend's of the same
+#    round. A backend the kernel lacks fails to start in round 1 and is skipped, by name, with
+#    tsntrace's reason.
+if bench_part backends; then
+all_backends=(tracepoint kprobe-multi fentry)
+declare -A skipped=() exec_ms=() attach_ms=() r_nm=() r_m=() rel_nm=() rel_m=() lost_b=()
+for ((r = 1; r <= ROUNDS; r++)); do
+	base=$(pps)
+	line="round $r: baseline $base pps"
+	k=$((r % ${#all_backends[@]}))
+	for b in "${all_backends[@]:k}" "${all_backends[@]:0:k}"; do
+		[ -n "${skipped[$b]:-}" ] && continue
+		t0=$(now)
+		if ! bench_bg_try "$TK_TMP/ready" /dev/null "$TK_TMP/b.err" "$TT" \
+			--ready-file "$TK_TMP/ready" -v --backend "$b" --dst "$NOMATCH_DST"; then
+			((r == 1)) || { cat "$TK_TMP/b.err"; exit 1; }
+			skipped[$b]=1
+			echo "# backend $b skipped: $(tail -n 1 "$TK_TMP/b.err")"
+			continue
+		fi
+		t1=$(now)
+		TT_PID=$BG_PID
+		nm=$(pps)
+		stop_tt
+		start_tt "$TK_TMP/m.json" --backend "$b" --json --netns "tk$ID-pod1" --dport "$PORT" \
+			--ringbuf-size 64m
+		m=$(pps)
+		stop_tt
+		exec_ms[$b]+=" $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", (b - a) * 1000}')"
+		attach_ms[$b]+=" $(sed -n 's/.* attached in \([0-9.]*\) ms.*/\1/p' "$TK_TMP/b.err")"
+		lost_b[$b]+=" $(tail -n 1 "$TK_TMP/m.json" | jq .events_lost)"
+		r_nm[$b]+=" $(bench_ratio "$nm" "$base")"
+		r_m[$b]+=" $(bench_ratio "$m" "$base")"
+		line+=", $b $nm / $m"
+	done
+	# this round's ratios against the tracepoint backend's
+	tp_nm=${r_nm[tracepoint]##* } tp_m=${r_m[tracepoint]##* }
+	for b in "${all_backends[@]}"; do
+		[ -n "${skipped[$b]:-}" ] && continue
+		rel_nm[$b]+=" $(bench_ratio "${r_nm[$b]##* }" "$tp_nm")"
+		rel_m[$b]+=" $(bench_ratio "${r_m[$b]##* }" "$tp_m")"
+	done
+	echo "$line pps (filter matching nothing / matching the flow)"
+done
+echo "# per backend, median of $ROUNDS rounds; pps ratio: with / without tsntrace; / tracepoint's:"
+echo "# that ratio divided by the tracepoint backend's in the same round"
+echo "| backend | exec → ready ms | attach ms | no match: pps ratio | / tracepoint's |" \
+	"match: pps ratio | / tracepoint's | events lost (max) |"
+echo "|---|---|---|---|---|---|---|---|"
+for b in "${all_backends[@]}"; do
+	[ -n "${skipped[$b]:-}" ] && continue
+	# shellcheck disable=SC2086 # the per-round lists are word lists
+	echo "| $b | $(bench_median ${exec_ms[$b]}) | $(bench_median ${attach_ms[$b]}) |" \
+		"$(bench_median ${r_nm[$b]}) | $(bench_median ${rel_nm[$b]}) |" \
+		"$(bench_median ${r_m[$b]}) | $(bench_median ${rel_m[$b]}) |" \
+		"$(printf '%s\n' ${lost_b[$b]} | sort -g | tail -n 1) |"
 done
 fi

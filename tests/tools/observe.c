@@ -8,7 +8,8 @@
  *
  * UDP over IPv4 and IPv6; --ethertype adds the raw frames of that EtherType (build/ethtalker),
  * reported with sport and dport 0. A VXLAN, Geneve, IPIP or GRE packet is reported by the
- * datagram inside, with "tunnel": true.
+ * datagram inside, with "tunnel": true. "time_ns" is the transmit's CLOCK_MONOTONIC time
+ * (bpf_ktime_get_ns()).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,6 +41,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	static const char *const types[] = { "realtime", "mono", "tai", "3" };
 	json_object *o = json_object_new_object();
 
+	tsn_json_add_u64(o, "time_ns", e->time_ns);
 	tsn_json_add_u64(o, "ifindex", e->ifindex);
 	tsn_json_add_u64(o, "netns", e->netns);
 	tsn_json_add_u64(o, "sport", e->sport);
