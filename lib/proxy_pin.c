@@ -91,7 +91,6 @@ void proxy_unpin_link(const char *path)
 	unlink(path);
 }
 
-/* The tracking table, mapped; *cap receives its capacity. munmap with proxy_track_unmap. */
 /* The max_entries of the map behind fd: 0 or -errno. */
 static int map_fd_entries(int fd, __u32 *n)
 {
@@ -115,6 +114,7 @@ int proxy_map_entries(const char *pin_dir, const char *name, __u32 *n)
 	return e;
 }
 
+/* The tracking table, mapped; *cap receives its capacity. munmap with proxy_track_unmap. */
 struct tsn_track_slot *proxy_track_map(const char *pin_dir, __u32 *cap)
 {
 	void *mem;

@@ -9,10 +9,10 @@
  * cannot grow cannot be exhausted by a flood. A second index maps a fingerprint to its slot so
  * that a packet whose skb object was replaced (veth XDP rebuild, skb_copy) is still found; it
  * is sized by its loader apart from the table (tsn_track_fp_mask), since every save writes a
- * random entry of it, and only packets in flight need to be in it. Who may trust that index is the user's rule: tsntrace only for slots whose original
- * skb was seen being freed (TSN_SLOT_FREED), tsnproxy only for a packet carrying the tag of the
- * pod the slot was saved from (tsnproxy.bpf.c), so that a live skb or another pod never
- * inherits an entry.
+ * random entry of it, and only packets in flight need to be in it. Who may trust that index is
+ * the user's rule: tsntrace only for slots whose original skb was seen being freed
+ * (TSN_SLOT_FREED), tsnproxy only for a packet carrying the tag of the pod the slot was saved
+ * from (tsnproxy.bpf.c), so that a live skb or another pod never inherits an entry.
  *
  * Include after vmlinux.h, bpf_helpers.h, bpf_core_read.h and bpf_endian.h.
  */
