@@ -397,16 +397,24 @@ static __always_inline void *tt_agg_entry(void *map, const void *key, const void
 	return bpf_map_lookup_elem(map, key);
 }
 
+/* The aggregate-mode state of packet pkt_id: the slot of tsn_agg_pkts its id maps to. */
+static __always_inline struct tsn_agg_pkt *tt_agg_pkt(__u64 pkt_id)
+{
+	__u32 idx = (__u32)pkt_id & tsn_track_mask;
+
+	return bpf_map_lookup_elem(&tsn_agg_pkts, &idx);
+}
+
 /*
  * One hop of packet pkt_id: its first hop into the flow map (every packet), and, when the packet
  * is sampled (decided at its first hop, kept in tsn_agg_pkts), every hop into the (flow, hop) map.
  */
 static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 {
-	__u32 idx = (__u32)pkt_id & tsn_track_mask, seq;
-	struct tsn_agg_pkt *ap = bpf_map_lookup_elem(&tsn_agg_pkts, &idx);
+	struct tsn_agg_pkt *ap = tt_agg_pkt(pkt_id);
 	struct tsn_agg_flow *f;
 	struct tsn_agg_hop *h;
+	__u32 seq;
 	__u64 now = bpf_ktime_get_ns();
 
 	if (!ap)
@@ -580,8 +588,7 @@ static __always_inline bool tt_follow_only(enum tt_mode mode, enum tt_sel sel)
 /* Aggregate mode: is the packet with this id one whose hops after the first are not counted? */
 static __always_inline bool tt_agg_unsampled(__u64 pkt_id)
 {
-	__u32 idx = (__u32)pkt_id & tsn_track_mask;
-	struct tsn_agg_pkt *ap = bpf_map_lookup_elem(&tsn_agg_pkts, &idx);
+	struct tsn_agg_pkt *ap = tt_agg_pkt(pkt_id);
 
 	return ap && ap->pkt_id == pkt_id && !ap->sampled;
 }
