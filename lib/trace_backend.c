@@ -414,6 +414,30 @@ int tt_bpf_agg_hops_fd(const struct tt_bpf *t)
 	return bpf_map__fd(t->skel->maps.tsn_agg_hops);
 }
 
+int tt_bpf_agg_set_judged(struct tt_bpf *t, const struct tsn_agg_nic *nics, int n)
+{
+	int fd = bpf_map__fd(t->skel->maps.tsn_agg_judge), i, rc;
+	struct tsn_agg_nic key, next;
+	__u32 one = 1;
+	bool keep;
+
+	/* drop the NICs no longer judged, then add the current ones */
+	rc = bpf_map_get_next_key(fd, NULL, &key);
+	while (!rc) {
+		rc = bpf_map_get_next_key(fd, &key, &next);
+		for (i = 0, keep = false; i < n && !keep; i++)
+			keep = nics[i].ifindex == key.ifindex && nics[i].netns == key.netns;
+		if (!keep && bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+			return -errno;
+		key = next;
+	}
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &nics[i], &one, BPF_ANY))
+			return -errno;
+	t->skel->bss->tsn_agg_judging = n;
+	return 0;
+}
+
 int tt_bpf_agg_stats(const struct tt_bpf *t, __u64 *sum, int ncpus)
 {
 	return percpu_sum(bpf_map__fd(t->skel->maps.tsn_agg_stats), TSN_AGG__MAX, ncpus, sum);

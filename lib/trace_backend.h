@@ -71,5 +71,7 @@ int tt_bpf_counters(const struct tt_bpf *t, __u64 *sum, __u64 *lost_per_cpu, int
 int tt_bpf_agg_flows_fd(const struct tt_bpf *t);
 int tt_bpf_agg_hops_fd(const struct tt_bpf *t);
 int tt_bpf_agg_stats(const struct tt_bpf *t, __u64 *sum, int ncpus);
+/* The NICs whose transmits judge every packet (tsn_agg_flow.nic_*): replaces the set. */
+int tt_bpf_agg_set_judged(struct tt_bpf *t, const struct tsn_agg_nic *nics, int n);
 
 #endif /* TSN_TRACE_BACKEND_H */

@@ -365,6 +365,26 @@ struct tsn_trace_event_x {
 
 /* ---- tsntrace aggregate mode (tsntop; appended, nothing above depends on it) ---- */
 
+/* The fields whose loss tsntop counts per packet at a judged NIC (tsn_agg_flow.nic_differ). */
+enum tsn_agg_field {
+	TSN_AGG_FIELD_PRIORITY = 0,
+	TSN_AGG_FIELD_TSTAMP,		/* its clock (tsn_tstamp_clock()), not its value */
+	TSN_AGG_FIELD_MARK,
+	TSN_AGG_FIELD__MAX,
+};
+
+/* The clock of a packet's tstamp: 0 none (tstamp 0), else 1 + enum tsn_tstamp_type. */
+static inline __u32 tsn_tstamp_clock(const struct tsn_meta *m)
+{
+	return m->tstamp ? 1 + m->tstamp_type : 0;
+}
+
+/* A judged NIC: tsn_agg_judge's key. The packets' transmit there is where tsntop judges. */
+struct tsn_agg_nic {
+	__u32 ifindex;
+	__u32 netns;
+};
+
 /* A flow: the 5-tuple as parsed at the packet's first hop, and the netns of that hop (the pod). */
 struct tsn_agg_flow_key {
 	struct tsn_tuple tuple;
@@ -372,7 +392,7 @@ struct tsn_agg_flow_key {
 	__u32 _pad;
 };
 
-/* Per flow, updated at each packet's first hop. 88 bytes. */
+/* Per flow, updated at each packet's first hop and at a judged NIC. 120 bytes. */
 struct tsn_agg_flow {
 	__u64 packets;		/* atomic adds: several CPUs update one flow */
 	__u64 bytes;
@@ -383,6 +403,13 @@ struct tsn_agg_flow {
 	__u32 _pad;
 	char ifname[TSN_IFNAMSIZ];
 	__u64 sampled_ns;	/* first hop of its latest sampled packet (tsn_agg_pkt.sampled) */
+	/*
+	 * Every packet, sampled or not, at the transmit of a judged NIC (tsn_agg_judge): how many
+	 * got there, and how many of those carried a field other than the one the app set there
+	 * (a field the app left 0 is not counted: it cannot be lost). Atomic adds.
+	 */
+	__u64 nic_packets;
+	__u64 nic_differ[TSN_AGG_FIELD__MAX];
 };
 
 /* A hop of a flow: where (hook, netns, device). 64 bytes. */
@@ -414,6 +441,12 @@ struct tsn_agg_pkt {
 	__u64 last_ns;		/* time of its latest hop */
 	__u32 xmit_netns;
 	__u32 sampled;		/* 1: its hops go to the hop map; 0: counted at its first hop only */
+	/* the app's fields (first hop), compared at a judged NIC */
+	__u32 app_priority;
+	__u32 app_mark;
+	__u8 app_clock;		/* tsn_tstamp_clock() */
+	__u8 judged;		/* counted at a judged NIC already (a requeue is not a new packet) */
+	__u8 _pad2[6];
 };
 
 /* Aggregate-mode loss accounting; per-CPU array indexed by these, summed by userspace. */

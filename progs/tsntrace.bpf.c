@@ -105,6 +105,14 @@ struct {
 	__type(value, struct tsn_agg_pkt);
 } tsn_agg_pkts SEC(".maps");
 
+/* the NICs where tsntop judges (its watched ones), written by it at every sample */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TSN_MAX_NICS);
+	__type(key, struct tsn_agg_nic);
+	__type(value, __u32);
+} tsn_agg_judge SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TSN_AGG__MAX);
@@ -121,6 +129,8 @@ __u32 tsn_tracked_any = 0;
  * verdict would be wrong. So no packet starts being followed until then.
  */
 __u32 tsn_armed = 0;
+/* Entries in tsn_agg_judge, set by tsntop: 0 spares unsampled packets' transmits a lookup. */
+__u32 tsn_agg_judging = 0;
 
 enum tt_mode {
 	TT_TX = 0,	/* skb->data at L2, network_header set by the stack */
@@ -148,7 +158,7 @@ struct tt_view {
 	__u64 parent;
 	__u64 dev;		/* struct net_device *, as a number (read lazily, see tt_dev_names) */
 	__u32 names_done;
-	__u32 _pad;
+	__s32 judged_nic;	/* aggregate mode: a judged NIC's transmit? -1 not looked up yet */
 	struct tsn_pkt p;
 	struct tsn_pkt inner;	/* the packet inside tunnel headers, see tt_parse_inner() */
 	struct tsn_meta m;
@@ -189,6 +199,7 @@ static __always_inline void tt_dev_info(struct tt_view *v, struct net_device *de
 {
 	v->dev = (__u64)dev;
 	v->names_done = 0;
+	v->judged_nic = -1;
 	if (!dev) {
 		v->netns = 0;
 		v->ifindex = 0;
@@ -405,9 +416,58 @@ static __always_inline struct tsn_agg_pkt *tt_agg_pkt(__u64 pkt_id)
 	return bpf_map_lookup_elem(&tsn_agg_pkts, &idx);
 }
 
+/* Is this hop a packet's transmit on a NIC tsntop judges at? Looked up once per hop. */
+static __always_inline bool tt_agg_judged_hop(struct tt_view *v)
+{
+	struct tsn_agg_nic nic = { .ifindex = v->ifindex, .netns = v->netns };
+
+	if (v->judged_nic < 0)
+		v->judged_nic = v->hook == TSN_HOOK_NET_DEV_START_XMIT && tsn_agg_judging &&
+				bpf_map_lookup_elem(&tsn_agg_judge, &nic);
+	return v->judged_nic;
+}
+
+/* Does field f of the metadata at this hop differ from the one the app set (and set non-zero)? */
+static __always_inline bool tt_agg_differs(const struct tsn_agg_pkt *ap, const struct tsn_meta *m,
+					   enum tsn_agg_field f)
+{
+	switch (f) {
+	case TSN_AGG_FIELD_PRIORITY:
+		return ap->app_priority && m->priority != ap->app_priority;
+	case TSN_AGG_FIELD_TSTAMP:
+		return ap->app_clock && tsn_tstamp_clock(m) != ap->app_clock;
+	case TSN_AGG_FIELD_MARK:
+		return ap->app_mark && m->mark != ap->app_mark;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Packet ap at a judged NIC's transmit: counted into its flow, once, whether sampled or not.
+ * This is what makes the verdict exact: a packet between two samples is judged too.
+ */
+static __always_inline void tt_agg_judge(const struct tt_view *v, struct tsn_agg_pkt *ap)
+{
+	struct tsn_agg_flow *f;
+	int i;
+
+	if (ap->judged)
+		return;
+	ap->judged = 1;
+	f = bpf_map_lookup_elem(&tsn_agg_flows, &ap->flow);
+	if (!f)
+		return;
+	__sync_fetch_and_add(&f->nic_packets, 1);
+	for (i = 0; i < TSN_AGG_FIELD__MAX; i++)
+		if (tt_agg_differs(ap, &v->m, i))
+			__sync_fetch_and_add(&f->nic_differ[i], 1);
+}
+
 /*
  * One hop of packet pkt_id: its first hop into the flow map (every packet), and, when the packet
  * is sampled (decided at its first hop, kept in tsn_agg_pkts), every hop into the (flow, hop) map.
+ * Every packet's transmit on a judged NIC is counted into its flow (tt_agg_judge()).
  */
 static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 {
@@ -450,14 +510,25 @@ static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 		ap->seq = 0;
 		ap->xmit_ifindex = 0;
 		ap->last_ns = now;
+		ap->app_priority = v->m.priority;
+		ap->app_mark = v->m.mark;
+		ap->app_clock = tsn_tstamp_clock(&v->m);
+		ap->judged = 0;
 		/* two CPUs may both sample one flow at once: one sample more, no harm */
 		ap->sampled = !f->sampled_ns || now - f->sampled_ns >= tsn_agg_sample_ns;
-		if (!ap->sampled)
+		if (!ap->sampled) {
+			if (tt_agg_judged_hop(v))	/* a backend whose every hook selects */
+				tt_agg_judge(v, ap);
 			return;
+		}
 		f->sampled_ns = now;
-	} else if (ap->pkt_id != pkt_id || !ap->sampled) {
-		/* its flow is unknown (evicted, counted, or not aggregated), or only its first
-		 * hop counts: tt_follow_candidate() stops most of these before they get here */
+	} else if (ap->pkt_id != pkt_id) {
+		return;		/* its flow is unknown (evicted, or not aggregated) */
+	} else if (!ap->sampled) {
+		/* only its first hop and its judged transmit count: tt_follow_candidate() stops
+		 * most others before they get here */
+		if (tt_agg_judged_hop(v))
+			tt_agg_judge(v, ap);
 		return;
 	} else if (v->hook == TSN_HOOK_NET_DEV_XMIT &&
 		   (ap->xmit_ifindex != v->ifindex || ap->xmit_netns != v->netns)) {
@@ -470,6 +541,8 @@ static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 	} else {
 		v->hk.flow = ap->flow;
 	}
+	if (tt_agg_judged_hop(v))
+		tt_agg_judge(v, ap);
 	if (v->hook == TSN_HOOK_NET_DEV_START_XMIT) {
 		ap->xmit_ifindex = v->ifindex;
 		ap->xmit_netns = v->netns;
@@ -593,31 +666,42 @@ static __always_inline bool tt_agg_unsampled(__u64 pkt_id)
 	return ap && ap->pkt_id == pkt_id && !ap->sampled;
 }
 
+/* What a follow-only hook does with an skb (tt_follow_candidate()). */
+enum tt_cand {
+	TT_CAND_NO = 0,		/* nothing to report: return before reading the skb */
+	TT_CAND_YES,		/* maybe a tracked packet: read and validate it */
+	TT_CAND_JUDGE,		/* an unsampled packet's transmit: only a judged NIC's counts */
+};
+
 /*
  * Could skb be a tracked packet whose hop here is reported? The fast exit of a follow-only hook:
  * nothing tracked since load, or no slot holds this address, or (aggregate mode) the packet is
  * not sampled. One global load, or the address and one table lookup (and one array lookup);
  * the skb itself is not read. A slot that names the address may still be stale: tt_track_emit()
  * validates it. An unsampled packet's free still frees its slot, as tt_track_emit() would: a
- * veth XDP rebuild of it is then continued by fingerprint like any other.
+ * veth XDP rebuild of it is then continued by fingerprint like any other. Its transmit goes on
+ * to the device check when tsntop judges at some NIC (tsn_agg_judging).
  */
-static __always_inline bool tt_follow_candidate(const void *skb, enum tt_mode mode)
+static __always_inline enum tt_cand tt_follow_candidate(const void *skb, enum tt_mode mode,
+							__u32 hook)
 {
 	struct tsn_track_slot *s;
 	__u64 addr;
 
 	if (!tsn_tracked_any)
-		return false;
+		return TT_CAND_NO;
 	addr = tsn_addr(skb);
 	s = tsn_slot_by_skb(addr);
 	if (!s || s->skb != addr)
-		return false;
+		return TT_CAND_NO;
 	if (tsn_aggregate && tt_agg_unsampled(s->pkt_id)) {
 		if (mode == TT_FREE)
 			tsn_slot_on_free(addr);
-		return false;
+		if (hook == TSN_HOOK_NET_DEV_START_XMIT && tsn_agg_judging)
+			return TT_CAND_JUDGE;
+		return TT_CAND_NO;
 	}
-	return true;
+	return TT_CAND_YES;
 }
 
 /*
@@ -837,12 +921,16 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 				       __u32 hook, enum tt_mode mode, enum tt_sel sel, __u32 aux,
 				       __u32 len, __u64 func_ip, enum tt_read how)
 {
+	enum tt_cand cand = TT_CAND_YES;
 	struct tt_view *v;
 
 	if (!skb)
 		return;
-	if (tt_follow_only(mode, sel) && !tt_follow_candidate(skb, mode))
-		return;
+	if (tt_follow_only(mode, sel)) {
+		cand = tt_follow_candidate(skb, mode, hook);
+		if (cand == TT_CAND_NO)
+			return;
+	}
 	v = tt_view_get();
 	if (!v)
 		return;
@@ -867,6 +955,8 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 		v->len = BPF_CORE_READ(skb, len);
 		tt_dev_info(v, dev ? dev : BPF_CORE_READ(skb, dev), how);
 	}
+	if (cand == TT_CAND_JUDGE && !tt_agg_judged_hop(v))
+		return;		/* not a judged NIC: the skb is not parsed */
 	if (mode == TT_FREE)
 		v->drop_reason = aux;
 	if (mode == TT_RX)

@@ -204,7 +204,49 @@ const struct tsn_meta *top_flow_nic_meta(const struct top_flow *f)
 	return f->judged >= 0 ? &f->hops[f->judged].val.meta : NULL;
 }
 
-static void judge(const struct top_model *m, struct top_flow *f)
+_Static_assert((int)TOP_F_PRIORITY == TSN_AGG_FIELD_PRIORITY &&
+		       (int)TOP_F_TSTAMP == TSN_AGG_FIELD_TSTAMP &&
+		       (int)TOP_F_MARK == TSN_AGG_FIELD_MARK &&
+		       (int)TOP_F__MAX == TSN_AGG_FIELD__MAX,
+	       "tsntop's fields are the kernel's per-packet counts' fields");
+
+/* cur - prev of a kernel counter; a counter that went back was reset ('r'): all of it is new */
+static __u64 counted_since(__u64 cur, __u64 prev)
+{
+	return cur >= prev ? cur - prev : cur;
+}
+
+/*
+ * The kernel judged every packet of the interval at the NIC: which fields some packet lost is
+ * known exactly there, and overrides what the sampled packets show. The samples still tell where
+ * (lost_hop) and what was restored; a field a sample shows lost and no packet of the interval
+ * lost was lost by an older packet.
+ */
+static void judge_every_packet(struct top_flow *f)
+{
+	unsigned int lost = 0;
+	int fl;
+
+	f->nic_packets_interval = counted_since(f->val.nic_packets, f->prev_nic_packets);
+	for (fl = 0; fl < TOP_F__MAX; fl++) {
+		f->nic_lost_interval[fl] = counted_since(f->val.nic_differ[fl],
+							 f->prev_nic_differ[fl]);
+		if (f->nic_lost_interval[fl])
+			lost |= 1U << fl;
+	}
+	if (!f->nic_packets_interval)
+		return;		/* none reached a judged NIC in this interval: the samples stand */
+	if (!lost && f->lost)
+		f->lost_hop = -1;
+	f->lost = lost;
+	f->restored &= ~lost;
+	f->verdict = lost ? TOP_V_LOST : f->restored ? TOP_V_RESTORED : TOP_V_OK;
+	if (lost && f->lost_hop < 0)
+		f->lost_hop = f->judged;
+}
+
+/* The verdict from the sampled packets' paths: every field at the judged hop against the app's. */
+static void judge_samples(const struct top_model *m, struct top_flow *f)
 {
 	const struct tsn_meta *app, *prev = NULL, *nic;
 	bool on_nic = false;
@@ -261,6 +303,17 @@ static void judge(const struct top_model *m, struct top_flow *f)
 	i = f->hops[f->judged].nic;
 	if (i >= 0 && m->nics[i].qdisc.has_map)
 		f->tc = m->nics[i].qdisc.prio_tc_map[nic->priority & (TSN_TC_MAX_PRIO - 1)];
+}
+
+static void judge(const struct top_model *m, struct top_flow *f)
+{
+	int fl;
+
+	judge_samples(m, f);
+	judge_every_packet(f);
+	f->prev_nic_packets = f->val.nic_packets;
+	for (fl = 0; fl < TOP_F__MAX; fl++)
+		f->prev_nic_differ[fl] = f->val.nic_differ[fl];
 }
 
 /* ---- view order ---- */
@@ -482,7 +535,7 @@ static json_object *meta_json(const struct tsn_meta *mt)
 
 static json_object *flow_json(const struct top_model *m, const struct top_flow *f)
 {
-	json_object *o = json_object_new_object(), *hops = json_object_new_array();
+	json_object *o = json_object_new_object(), *hops = json_object_new_array(), *lost;
 	const struct tsn_meta *nic = top_flow_nic_meta(f);
 	char buf[160], proto[16];
 	int i, fl;
@@ -506,6 +559,12 @@ static json_object *flow_json(const struct top_model *m, const struct top_flow *
 	json_object_object_add(o, "nic", nic ? meta_json(nic) : NULL);
 	json_object_object_add(o, "traffic_class", f->tc >= 0 ? json_object_new_int(f->tc) : NULL);
 	tsn_json_add_str(o, "verdict", top_verdict_str(f, buf, sizeof(buf)));
+	/* every packet at a judged NIC since tsntop started, and those that lost each field */
+	tsn_json_add_u64(o, "nic_packets", f->val.nic_packets);
+	lost = json_object_new_object();
+	for (fl = 0; fl < TOP_F__MAX; fl++)
+		tsn_json_add_u64(lost, top_field_name(fl), f->val.nic_differ[fl]);
+	json_object_object_add(o, "nic_lost", lost);
 	if (f->lost_hop >= 0 && f->verdict == TOP_V_LOST) {
 		snprintf(buf, sizeof(buf), "%s/%s", f->hops[f->lost_hop].netns_name,
 			 f->hops[f->lost_hop].val.ifname);

@@ -87,6 +87,14 @@ struct top_flow {
 	int lost_hop;			/* hop where the first lost field changed, -1 */
 	unsigned int lost, restored;	/* field masks */
 	int tc;				/* traffic class at the judged hop, -1 unknown */
+	/*
+	 * Every packet at a judged NIC (tsn_agg_flow.nic_*) since the previous sample, and of
+	 * those, per field, how many did not carry the app's value: the verdict's exact part.
+	 */
+	__u64 nic_packets_interval;
+	__u64 nic_lost_interval[TOP_F__MAX];
+	__u64 prev_nic_packets;
+	__u64 prev_nic_differ[TOP_F__MAX];
 };
 
 struct top_proxy {

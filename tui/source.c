@@ -155,10 +155,22 @@ static void backend_why(char *msg, struct top_header *hdr)
 		snprintf(hdr->backend_why + off, sizeof(hdr->backend_why) - off, " unavailable");
 }
 
+/* Where the kernel judges every packet: at these NICs' transmit (tsn_agg_flow.nic_*). */
+static int judge_at(struct top_source *s, const struct top_nic *nics, int n)
+{
+	struct tsn_agg_nic keys[TOP_MAX_NICS];
+	int i;
+
+	for (i = 0; i < n && i < TOP_MAX_NICS; i++)
+		keys[i] = (struct tsn_agg_nic){ .ifindex = nics[i].ifindex, .netns = nics[i].netns };
+	return tt_bpf_agg_set_judged(s->bpf, keys, i);
+}
+
 int top_source_open(struct top_source **out, const struct top_source_opts *o,
 		    struct top_header *hdr, char *err, size_t errlen)
 {
 	struct tt_bpf_opts bpf = o->bpf;
+	struct top_nic nics[TOP_MAX_NIC_SPECS];
 	enum tt_backend backend;
 	struct top_source *s;
 	char msg[512];
@@ -185,6 +197,14 @@ int top_source_open(struct top_source **out, const struct top_source_opts *o,
 	rc = tt_bpf_open(&s->bpf, &bpf, backend, err, errlen);
 	if (rc)
 		goto fail;
+	for (i = 0; i < s->nspecs; i++)
+		nics[i] = s->specs[i].nic;
+	/* before the first packet, not at the first sample */
+	rc = judge_at(s, nics, s->nspecs);
+	if (rc) {
+		snprintf(err, errlen, "cannot set the judged NICs: %s", strerror(-rc));
+		goto fail;
+	}
 	gethostname(hdr->node, sizeof(hdr->node) - 1);
 	snprintf(hdr->backend, sizeof(hdr->backend), "%s", tt_backend_name(backend));
 	/* auto: why the richer backends were not used; the header names them, JSON has all */
@@ -223,8 +243,10 @@ static void sample_nics(struct top_source *s, struct top_model *m)
 		nic_qdisc(s, s->specs[k].netns_fd, &s->specs[k].nic);
 		top_model_add_nic(m, &s->specs[k].nic);
 	}
-	if (s->nspecs || tsn_proxy_config_get(s->o->pin_dir, &cfg))
+	if (s->nspecs || tsn_proxy_config_get(s->o->pin_dir, &cfg)) {
+		judge_at(s, m->nics, m->nnics);
 		return;
+	}
 	for (i = 0; i < cfg.nic_count && i < TSN_MAX_NICS; i++) {
 		struct top_nic nic = { .netns = cfg.nic_netns, .ifindex = cfg.nic_ifindex[i] };
 		char spec[32];
@@ -243,6 +265,7 @@ static void sample_nics(struct top_source *s, struct top_model *m)
 			close(fd);
 		top_model_add_nic(m, &nic);
 	}
+	judge_at(s, m->nics, m->nnics);
 }
 
 /* Enforce mode through lib/proxy's status: counters, map fill, policy table. */

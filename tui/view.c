@@ -387,15 +387,24 @@ static void draw_detail(WINDOW *w, int y, int rows, const struct top_view *v,
 			const struct top_model *m)
 {
 	const struct top_flow *f = top_model_visible(m, v->selected);
-	char buf[160], verdict[64], prio[16], ts[16], mark[16], title[320];
+	char buf[160], verdict[96], prio[16], ts[16], mark[16], title[320];
 	int i, fl, cut, shown = 0, hidden = 0;
+	__u64 lost = 0;
 
 	if (!f || rows < 2)
 		return;
 	top_flow_str(f, buf, sizeof(buf));
+	top_verdict_str(f, verdict, sizeof(verdict));
+	/* counted on every packet at the NIC: how many of the interval's lost a field */
+	for (fl = 0; fl < TOP_F__MAX; fl++)
+		lost = lost > f->nic_lost_interval[fl] ? lost : f->nic_lost_interval[fl];
+	if (f->verdict == TOP_V_LOST && lost)
+		snprintf(verdict + strlen(verdict), sizeof(verdict) - strlen(verdict),
+			 " (%llu of %llu packets)", (unsigned long long)lost,
+			 (unsigned long long)f->nic_packets_interval);
 	/* the verdict first: on a narrow screen the tuple is what gets abbreviated */
-	snprintf(title, sizeof(title), "%s: path of %s from %s/%s",
-		 top_verdict_str(f, verdict, sizeof(verdict)), buf, f->netns_name, f->val.ifname);
+	snprintf(title, sizeof(title), "%s: path of %s from %s/%s", verdict, buf, f->netns_name,
+		 f->val.ifname);
 	wattron(w, A_BOLD);
 	put_words(w, y, title);
 	wattroff(w, A_BOLD);

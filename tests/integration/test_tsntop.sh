@@ -211,6 +211,46 @@ test_tsntop_counts_every_packet_samples_paths() {
 		"LOST at vethpod1"
 }
 
+# The verdict is exact: every packet, sampled or not, is judged at the NIC. A filter on nic0's
+# egress gives every UDP packet priority 1; the app sends 1,1,1,2 in turn, so one packet in four
+# (1000 of 4000, sent far faster than the 1 ms sampling) leaves with a priority it was not given.
+# A second flow, all priority 1, is restored on every packet.
+test_tsntop_judges_every_packet_at_the_nic() {
+	local out=$TK_TMP/exact.json pid a b frames
+	tk_fixture_up "$TK_TEST_ID" 1
+	tk_listen "$TK_TEST_ID" "$PORT"
+	tk_ns "$TK_NODE" tc qdisc add dev nic0 clsact 2>/dev/null # kept by a kernel without tcx
+	tk_ns "$TK_NODE" tc filter add dev nic0 egress pref 1 bpf da \
+		obj "$TK_BUILD/tk_nic_priority.bpf.o" sec tc || tk_fail "tc filter on nic0"
+	"$TOP" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --dport "$PORT" --json -d 0.5 \
+		--max-iterations 8 >"$out" 2>"$TK_TMP/exact.err" </dev/null &
+	pid=$!
+	tk_defer "kill $pid"
+	tk_wait_file "$out" 5 -s	# the first sample: attached
+	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --count 4000 --interval-us 0 --cmsg-priority 1,1,1,2 \
+		--src-port 40005 >/dev/null || tk_fail "talker"
+	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --count 4000 --interval-us 0 --cmsg-priority 1 \
+		--src-port 40006 >/dev/null || tk_fail "talker"
+	wait "$pid"
+	assert_eq "tsntop exit" "$?" 0
+	a=$(tail -n 1 "$out" | jq -c ".flows[] | select(.sport == 40005)")
+	b=$(tail -n 1 "$out" | jq -c ".flows[] | select(.sport == 40006)")
+	tk_log "1,1,1,2: $(jq -c '{packets, nic_packets, nic_lost}' <<<"$a")"
+	tk_log "1:       $(jq -c '{packets, nic_packets, nic_lost}' <<<"$b")"
+	assert_eq "every packet judged at nic0" "$(jq .nic_packets <<<"$a")" 4000
+	assert_eq "exactly the priority-2 packets lost their priority" \
+		"$(jq .nic_lost.priority <<<"$a")" 1000
+	assert_eq "no tstamp or mark lost" "$(jq -c '[.nic_lost.tstamp, .nic_lost.mark]' <<<"$a")" \
+		"[0,0]"
+	frames=$(jq -c '.flows[] | select(.sport == 40005) | .verdict' "$out" | sort -u |
+		tr '\n' ' ')
+	assert_match "the burst's frame says LOST" "$frames" '"LOST at '
+	assert_eq "the all-1 flow: every packet judged" "$(jq .nic_packets <<<"$b")" 4000
+	assert_eq "the all-1 flow: none lost" "$(jq .nic_lost.priority <<<"$b")" 0
+	assert_eq "the all-1 flow: never LOST" "$(jq -s '[.[] | .flows[] |
+		select(.sport == 40006 and (.verdict | startswith("LOST")))] | length' "$out")" 0
+}
+
 # SO_TXTIME gives every packet its own tstamp and each hop record is a different packet: the
 # verdict of a TAI-txtime flow must hold steady over many refreshes.
 test_tsntop_txtime_verdict_steady() {

@@ -57,13 +57,19 @@ static struct tsn_agg_flow_key flow_key(__u32 netns, __u16 sport, __u16 dport)
 	return k;
 }
 
-/* One flow of a sample with its hops (hop records listed out of order, as a hash map walk is). */
-static void add_flow(struct top_model *m, __u32 netns, __u16 dport, __u64 packets,
-		     double last_s, const struct hop_spec h[8])
+/*
+ * One flow of a sample with its hops (hop records listed out of order, as a hash map walk is),
+ * and the kernel's per-packet counts at the judged NIC: nic packets, nic_prio of them with a
+ * priority other than the app's.
+ */
+static void add_flow_judged(struct top_model *m, __u32 netns, __u16 dport, __u64 packets,
+			    double last_s, const struct hop_spec h[8], __u64 nic, __u64 nic_prio)
 {
 	struct tsn_agg_flow_key k = flow_key(netns, 40000, dport);
 	struct tsn_agg_flow v = { .packets = packets, .bytes = packets * 100,
-				  .last_ns = (__u64)(last_s * 1e9), .ifindex = 2 };
+				  .last_ns = (__u64)(last_s * 1e9), .ifindex = 2,
+				  .nic_packets = nic,
+				  .nic_differ[TSN_AGG_FIELD_PRIORITY] = nic_prio };
 	static const int order[8] = { 5, 0, 7, 2, 6, 1, 4, 3 };
 	struct top_flow *f;
 	int i;
@@ -86,6 +92,13 @@ static void add_flow(struct top_model *m, __u32 netns, __u16 dport, __u64 packet
 					s->netns == NS_NODE ? "tk1-node" : "tk1-pod1"),
 			  "hop added");
 	}
+}
+
+/* A flow sampled by tsntop without counts at a judged NIC (no NIC in its path, or none named) */
+static void add_flow(struct top_model *m, __u32 netns, __u16 dport, __u64 packets,
+		     double last_s, const struct hop_spec h[8])
+{
+	add_flow_judged(m, netns, dport, packets, last_s, h, 0, 0);
 }
 
 static struct top_model *model_with_nic(void)
@@ -169,6 +182,49 @@ TEST(tsntop_model_verdicts)
 		ASSERT_EQ(f->verdict, TOP_V_OK, "priority 0 is never lost");
 		ASSERT_EQ(f->tc, 0, "class 0");
 	}
+	top_model_free(m);
+}
+
+/* One sample at time t of flow pod1:5001 with path h and the kernel's counts at nic0 */
+static const struct top_flow *sample_judged(struct top_model *m, double t,
+					    const struct hop_spec h[8], __u64 nic, __u64 nic_prio)
+{
+	top_model_begin(m, t);
+	add_flow_judged(m, NS_POD1, 5001, nic, t, h, nic, nic_prio);
+	top_model_end(m);
+	return by_dport(m, 5001);
+}
+
+/*
+ * The samples show a restored priority, but the kernel counted packets between them that left
+ * nic0 without it: LOST for that interval, and back to restored once an interval has none. A
+ * sample that shows a loss no packet of the interval had is an older packet's: not LOST.
+ */
+TEST(tsntop_model_every_packet_judged)
+{
+	struct top_model *m = model_with_nic();
+	const struct top_flow *f;
+	struct hop_spec h[8];
+	char buf[64];
+
+	path(h, NS_POD1, 2, 0, 2);
+	f = sample_judged(m, 100, h, 100, 5);
+	if (ASSERT_TRUE(f != NULL, "flow")) {
+		ASSERT_EQ(f->verdict, TOP_V_LOST, "5 of 100 lost between the samples");
+		ASSERT_EQ(f->nic_lost_interval[TOP_F_PRIORITY], 5, "lost in the interval");
+		ASSERT_EQ(f->nic_packets_interval, 100, "judged in the interval");
+		ASSERT_STREQ(top_verdict_str(f, buf, sizeof(buf)), "LOST at nic0",
+			     "no sample saw it: lost at the judged NIC");
+	}
+	f = sample_judged(m, 101, h, 200, 5);
+	if (ASSERT_TRUE(f != NULL, "flow")) {
+		ASSERT_EQ(f->verdict, TOP_V_RESTORED, "none lost in the second interval");
+		ASSERT_EQ(f->nic_lost_interval[TOP_F_PRIORITY], 0, "counts are per interval");
+	}
+	path(h, NS_POD1, 2, 0, 0);	/* the sample lost it, no packet since did */
+	f = sample_judged(m, 102, h, 300, 5);
+	if (ASSERT_TRUE(f != NULL, "flow"))
+		ASSERT_EQ(f->verdict, TOP_V_OK, "an older packet's loss is not this interval's");
 	top_model_free(m);
 }
 
