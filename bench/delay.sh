@@ -9,7 +9,8 @@
 # (build/talker --listen --delays, tests/tools/talker.c).
 #  stream  enforce mode off / on, rounds alternating in one run (off first in odd rounds, on
 #          first in even ones), each round every rate x payload; p50, p99, p99.9, max of the
-#          samples of all rounds, and on - off per percentile
+#          samples of all rounds, and on - off per percentile next to off's odd - even rounds
+#          (the same difference where nothing differs: the run's noise; needs ROUNDS >= 2)
 #  flood   the same with a best-effort flood (unpaced, priority 0) from pod2 to another port
 #          during every stream
 #  stats   per-program run time per stream packet (bpf_stats, BPF_ENABLE_STATS scoped to
@@ -173,23 +174,27 @@ percentiles() {
 us() { awk -v n="$1" 'BEGIN {printf "%.1f", n / 1000}'; }
 dus() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.1f", (a - b) / 1000}'; }
 
-# One table row: label, off and on percentiles (µs) and on - off per percentile
-row() { # LABEL OFF_FILES_GLOB ON_FILES_GLOB
-	local off on
-	# shellcheck disable=SC2086 # globs on purpose
-	read -r -a off < <(delays $2 | percentiles)
-	# shellcheck disable=SC2086
-	read -r -a on < <(delays $3 | percentiles)
-	printf "| %s | %s | %s / %s | %s / %s | %s / %s | %s / %s | %s %s %s %s |\n" "$1" \
-		"${off[4]}/${on[4]}" "$(us "${off[0]}")" "$(us "${on[0]}")" "$(us "${off[1]}")" \
-		"$(us "${on[1]}")" "$(us "${off[2]}")" "$(us "${on[2]}")" "$(us "${off[3]}")" \
-		"$(us "${on[3]}")" "$(dus "${on[0]}" "${off[0]}")" "$(dus "${on[1]}" "${off[1]}")" \
-		"$(dus "${on[2]}" "${off[2]}")" "$(dus "${on[3]}" "${off[3]}")"
+# One table row: label, off and on percentiles (µs) and on - off per percentile; then the same
+# difference between two halves of one configuration, off in odd rounds - off in even rounds
+# (nothing differs between them but when they ran: what on - off would show with no effect)
+row() { # LABEL OFF_FILES_PREFIX ON_FILES_PREFIX (each followed by .ROUND)
+	local off on odd even
+	read -r -a off < <(delays "$2".* | percentiles)
+	read -r -a on < <(delays "$3".* | percentiles)
+	read -r -a odd < <(delays "$2".*[13579] | percentiles)
+	read -r -a even < <(delays "$2".*[02468] 2>/dev/null | percentiles)
+	printf "| %s | %s | %s / %s | %s / %s | %s / %s | %s / %s | %s %s %s %s | %s %s %s |\n" \
+		"$1" "${off[4]}/${on[4]}" "$(us "${off[0]}")" "$(us "${on[0]}")" \
+		"$(us "${off[1]}")" "$(us "${on[1]}")" "$(us "${off[2]}")" "$(us "${on[2]}")" \
+		"$(us "${off[3]}")" "$(us "${on[3]}")" "$(dus "${on[0]}" "${off[0]}")" \
+		"$(dus "${on[1]}" "${off[1]}")" "$(dus "${on[2]}" "${off[2]}")" \
+		"$(dus "${on[3]}" "${off[3]}")" "$(dus "${odd[0]}" "${even[0]}")" \
+		"$(dus "${odd[1]}" "${even[1]}")" "$(dus "${odd[2]}" "${even[2]}")"
 }
 header() {
 	echo "| stream | samples off/on | p50 off / on µs | p99 off / on | p99.9 off / on |" \
-		"max off / on | on − off: p50 p99 p99.9 max |"
-	echo "|---|---|---|---|---|---|---|"
+		"max off / on | on − off: p50 p99 p99.9 max | off odd − even rounds: p50 p99 p99.9 |"
+	echo "|---|---|---|---|---|---|---|---|"
 }
 
 # The delay rounds of parts stream and flood: files OUT/MODE.FLOOD.RATE.SIZE.ROUND
@@ -216,7 +221,7 @@ delay_table() { # FLOOD(0|1)
 	header
 	for rate in $RATES; do
 		for size in $SIZES; do
-			row "$rate pps x $size B" "$OUT/off.$1.$rate.$size.*" "$OUT/on.$1.$rate.$size.*"
+			row "$rate pps x $size B" "$OUT/off.$1.$rate.$size" "$OUT/on.$1.$rate.$size"
 		done
 	done
 }

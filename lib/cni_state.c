@@ -128,19 +128,32 @@ static int read_text(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Does dir hold a record? Its names tell, no record is read: a record is written whole under a
+ * temporary name without a colon and renamed to its "cid:ifname" (write_atomic()).
+ */
+static bool state_has_records(const char *dir)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(dir);
+
+	while (d && !found && (de = readdir(d)))
+		found = strchr(de->d_name, ':') != NULL;
+	if (d)
+		closedir(d);
+	return found;
+}
+
 int tsn_cni_pin_owner(const char *pin_dir, char *buf, size_t len)
 {
-	struct tsn_cni_record *recs;
 	char path[PATH_MAX + 16];
-	int n;
 
 	owner_path(path, sizeof(path), pin_dir);
 	if (read_text(path, buf, len) || !buf[0])
 		return -ENOENT;
 	/* an owner without records (a crash between the two) owns nothing */
-	n = tsn_cni_state_list(buf, &recs);
-	free(n > 0 ? recs : NULL);
-	return n > 0 ? 0 : -ENOENT;
+	return state_has_records(buf) ? 0 : -ENOENT;
 }
 
 int tsn_cni_pin_owner_write(const char *pin_dir, const char *state_dir)

@@ -371,24 +371,51 @@ int tsn_netns_ifindex(int fd, const char *ifname)
 #define SO_NETNS_COOKIE 71
 #endif
 
-int tsn_netns_cookie(int fd, __u64 *cookie)
+int tsn_netns_socket(int fd)
 {
-	socklen_t len = sizeof(*cookie);
-	int saved = -1, sock, err = 0;
+	int saved = -1, sock, err;
 
 	if (fd >= 0) {
 		err = tsn_netns_enter(fd, &saved);
 		if (err)
 			return err;
 	}
-	/* a socket belongs to the netns it was created in */
+	/* a socket belongs to the netns it was created in, wherever it is used later */
 	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0)
-		tsn_netns_leave(saved);
+	err = sock < 0 ? -errno : 0;
+	if (fd >= 0 && tsn_netns_leave(saved)) {
+		if (sock >= 0)
+			close(sock);
+		return -EIO;	/* stuck in the wrong netns: nothing after this can be trusted */
+	}
+	return err ?: sock;
+}
+
+int tsn_netns_sock_cookie(int sock, __u64 *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+
+	return getsockopt(sock, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) ? -errno : 0;
+}
+
+int tsn_netns_sock_ifname(int sock, int ifindex, char *buf)
+{
+	struct ifreq ifr = { .ifr_ifindex = ifindex };
+
+	/* SIOCGIFNAME looks the index up in the socket's netns (dev_ioctl) */
+	if (ioctl(sock, SIOCGIFNAME, &ifr))
+		return errno == ENODEV || errno == ENXIO ? -ENODEV : -errno;
+	snprintf(buf, IF_NAMESIZE, "%.*s", IF_NAMESIZE - 1, ifr.ifr_name);
+	return 0;
+}
+
+int tsn_netns_cookie(int fd, __u64 *cookie)
+{
+	int sock = tsn_netns_socket(fd), err;
+
 	if (sock < 0)
-		return -errno;
-	if (getsockopt(sock, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len))
-		err = -errno;
+		return sock;
+	err = tsn_netns_sock_cookie(sock, cookie);
 	close(sock);
 	return err;
 }
@@ -411,36 +438,52 @@ int tsn_netns_open_alive(__u32 inode, __u64 cookie)
 	return fd;
 }
 
-int tsn_netns_open_alive_in(const struct tsn_netns_names *t, __u32 inode, __u64 cookie)
+int tsn_netns_open_alive_in(const struct tsn_netns_names *t, __u32 inode, __u64 cookie,
+			    int *sockp)
 {
 	const char *name = tsn_netns_names_find(t, inode);
+	int fd = -1, sock = -1;
 	char path[PATH_MAX];
 	__u64 have = 0;
 	__u32 got = 0;
-	int fd;
 
-	if (!name)
-		return tsn_netns_open_alive(inode, cookie);
-	snprintf(path, sizeof(path), "%s/%s", TSN_NETNS_RUN_DIR, name);
-	fd = open_netns_path(path);
-	if (fd >= 0 && !tsn_netns_inode(fd, &got) && got == inode &&
-	    !tsn_netns_cookie(fd, &have) && have == cookie)
-		return fd;
-	if (fd >= 0)
-		close(fd);
-	/* the name went to another netns since t was read: search as without t */
-	return tsn_netns_open_alive(inode, cookie);
+	if (name) {
+		snprintf(path, sizeof(path), "%s/%s", TSN_NETNS_RUN_DIR, name);
+		fd = open_netns_path(path);
+		if (fd >= 0 && !tsn_netns_inode(fd, &got) && got == inode)
+			sock = tsn_netns_socket(fd);
+		if (sock < 0 || tsn_netns_sock_cookie(sock, &have) || have != cookie) {
+			if (sock >= 0)
+				close(sock);
+			if (fd >= 0)
+				close(fd);
+			fd = sock = -1;	/* the name went to another netns since t was read */
+		}
+	}
+	if (fd < 0) {	/* search as without t */
+		fd = tsn_netns_open_alive(inode, cookie);
+		if (fd < 0)
+			return fd;
+		sock = sockp ? tsn_netns_socket(fd) : -1;
+		if (sockp && sock < 0) {
+			close(fd);
+			return sock;
+		}
+	}
+	if (sockp)
+		*sockp = sock;
+	else if (sock >= 0)
+		close(sock);
+	return fd;
 }
 
 int tsn_netns_ifname(int fd, int ifindex, char *buf)
 {
-	int saved, err = 0;
+	int sock = tsn_netns_socket(fd), err;
 
-	err = tsn_netns_enter(fd, &saved);
-	if (err)
-		return err;
-	if (!if_indextoname((unsigned int)ifindex, buf))
-		err = -errno;
-	tsn_netns_leave(saved);
+	if (sock < 0)
+		return sock;
+	err = tsn_netns_sock_ifname(sock, ifindex, buf);
+	close(sock);
 	return err;
 }

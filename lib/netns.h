@@ -37,6 +37,17 @@ int tsn_netns_leave(int saved);
  */
 int tsn_netns_cookie(int fd, __u64 *cookie);
 
+/*
+ * A socket created in netns fd (fd < 0: the current one), for a caller that asks one netns
+ * several things: its cookie and interface names are read through the socket with no further
+ * setns. The socket (the caller closes it) or -errno.
+ */
+int tsn_netns_socket(int fd);
+/* tsn_netns_cookie() of the netns socket sock (tsn_netns_socket()) was made in. */
+int tsn_netns_sock_cookie(int sock, __u64 *cookie);
+/* tsn_netns_ifname() in the netns socket sock (tsn_netns_socket()) was made in. */
+int tsn_netns_sock_ifname(int sock, int ifindex, char *buf);
+
 /* "inode:N" -> *inode: 1; another form of spec: 0; "inode:" with no valid N: -EINVAL. */
 int tsn_netns_parse_inode(const char *spec, __u32 *inode);
 
@@ -66,8 +77,13 @@ int tsn_netns_names_read(struct tsn_netns_names *t);
 void tsn_netns_names_free(struct tsn_netns_names *t);
 /* The name in t of the netns with this inode, NULL if none. */
 const char *tsn_netns_names_find(const struct tsn_netns_names *t, __u32 inode);
-/* tsn_netns_open_alive(), trying t's name for inode first. */
-int tsn_netns_open_alive_in(const struct tsn_netns_names *t, __u32 inode, __u64 cookie);
+/*
+ * tsn_netns_open_alive(), trying t's name for inode first. With sock not NULL, *sock is a
+ * socket in that netns (tsn_netns_socket(), the one its cookie was read through), for the
+ * caller to close.
+ */
+int tsn_netns_open_alive_in(const struct tsn_netns_names *t, __u32 inode, __u64 cookie,
+			    int *sock);
 
 /* Name of interface ifindex inside netns fd into buf (IF_NAMESIZE). 0 or -errno (-ENODEV). */
 int tsn_netns_ifname(int fd, int ifindex, char *buf);

@@ -154,9 +154,9 @@ int tsn_proxy_check_attached(const char *pin_dir, char *err, size_t errlen)
 	return 0;
 }
 
-/* A pod's pinned save links as status shows them; netns_fd: the pod's netns, for names. */
+/* A pod's pinned save links as status shows them; sock: a socket in the pod's netns, for names. */
 struct pod_links {
-	int netns_fd;
+	int sock;
 	__u32 registered;	/* the registration's ifindex, 0: any of the pod's */
 	json_object *arr;
 	int n, dead;
@@ -171,7 +171,7 @@ static int pod_link_json(const struct proxy_pod_link *l, void *arg)
 
 	tsn_json_add_u64(o, "ifindex", l->ifindex);
 	/* a dead link's interface is gone, or its index now names another device */
-	if (l->attached && !tsn_netns_ifname(pl->netns_fd, (int)l->ifindex, ifname))
+	if (l->attached && !tsn_netns_sock_ifname(pl->sock, (int)l->ifindex, ifname))
 		tsn_json_add_str(o, "ifname", ifname);
 	tsn_json_add_bool(o, "attached", l->attached);
 	json_object_array_add(pl->arr, o);
@@ -185,13 +185,13 @@ static int pod_link_json(const struct proxy_pod_link *l, void *arg)
  * Is a registered pod's save program attached: every pinned link of the pod still attached to
  * its interface, one of them on the registered interface (tcx); the registered interface's
  * clsact filter otherwise (or the pod's only interface when the registration names none).
- * netns_fd: the pod's netns, still the one registered. links gets the pod's links (tcx), from
- * set (links/, read once for all pods).
+ * netns_fd: the pod's netns, still the one registered, and sock a socket in it. links gets the
+ * pod's links (tcx), from set (links/, read once for all pods).
  */
 static bool pod_attached(const char *pin_dir, const struct proxy_pod_link_set *set, __u32 ino,
-			 const struct tsn_policy *pol, int netns_fd, json_object *links)
+			 const struct tsn_policy *pol, int netns_fd, int sock, json_object *links)
 {
-	struct pod_links pl = { .netns_fd = netns_fd, .registered = pol->ifindex, .arr = links };
+	struct pod_links pl = { .sock = sock, .registered = pol->ifindex, .arr = links };
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 
@@ -200,7 +200,7 @@ static bool pod_attached(const char *pin_dir, const struct proxy_pod_link_set *s
 		return pl.n > 0 && !pl.dead && (!pol->ifindex || pl.has_registered);
 	}
 	ifindex = pol->ifindex ? (int)pol->ifindex : tsn_netns_only_link(netns_fd);
-	return ifindex > 0 && tsn_netns_ifname(netns_fd, ifindex, ifname) == 0 &&
+	return ifindex > 0 && tsn_netns_sock_ifname(sock, ifindex, ifname) == 0 &&
 	       !tsn_proxy_check_save(pin_dir, ino, netns_fd, ifname, NULL, 0);
 }
 
@@ -217,12 +217,15 @@ static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn
 {
 	json_object *o = json_object_new_object(), *links = json_object_new_array();
 	char prios[128], ifname[IF_NAMESIZE], pod[320];
-	/* alive: the netns registered is still there (its inode not recycled) */
-	int netns_fd = tsn_netns_open_alive_in(&r->names, ino, pol->netns_cookie);
 	const char *name = tsn_netns_names_find(&r->names, ino);
+	/*
+	 * alive: the netns registered is still there (its inode not recycled). One socket in it
+	 * names its interfaces: one netns switch per pod, not one per name.
+	 */
+	int sock = -1, netns_fd = tsn_netns_open_alive_in(&r->names, ino, pol->netns_cookie, &sock);
 	bool alive = netns_fd >= 0, attached;
 
-	attached = alive && pod_attached(pin_dir, &r->links, ino, pol, netns_fd, links);
+	attached = alive && pod_attached(pin_dir, &r->links, ino, pol, netns_fd, sock, links);
 	tsn_json_add_u64(o, "netns_inode", ino);
 	if (alive && name)
 		tsn_json_add_str(o, "netns", name);
@@ -236,7 +239,7 @@ static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn
 	if (pol->ifindex)
 		tsn_json_add_u64(o, "ifindex", pol->ifindex);
 	/* the name in the pod's own netns; none when that interface is gone */
-	if (alive && pol->ifindex && !tsn_netns_ifname(netns_fd, (int)pol->ifindex, ifname))
+	if (alive && pol->ifindex && !tsn_netns_sock_ifname(sock, (int)pol->ifindex, ifname))
 		tsn_json_add_str(o, "ifname", ifname);
 	tsn_json_add_str(o, "registered_by", proxy_name(tsn_registrar_names, pol->registered_by));
 	tsn_json_add_u64(o, "tag", pol->tag);
@@ -244,8 +247,10 @@ static json_object *policy_json(const char *pin_dir, __u32 ino, const struct tsn
 	tsn_json_add_bool(o, "alive", alive);
 	tsn_json_add_bool(o, "attached", attached);
 	json_object_object_add(o, "links", links);
-	if (alive)
+	if (alive) {
+		close(sock);
 		close(netns_fd);
+	}
 	return o;
 }
 
@@ -311,7 +316,7 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	__u64 counters[TSN_CNT__MAX], stale = 0;
 	__u32 inos[TSN_MAX_PODS], cap = 0, used = 0, fp_index = 0, i;
 	struct status_reads r;
-	int n;
+	int n, pol_fd;
 
 	*out = NULL;
 	n = proxy_state_error(pin_dir, err, errlen);
@@ -339,12 +344,16 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	tsn_netns_names_read(&r.names);	/* on failure empty: each pod is searched for instead */
 	tsn_cni_pin_pods_read(pin_dir, &r.pods);
 	proxy_pod_links_read(pin_dir, &r.links);	/* on failure empty: no link attached */
-	for (i = 0; n > 0 && i < (__u32)n; i++) {
+	pol_fd = proxy_map_fd(pin_dir, "policy");
+	for (i = 0; n > 0 && pol_fd >= 0 && i < (__u32)n; i++) {
 		struct tsn_policy pol;
 
-		if (!tsn_proxy_lookup(pin_dir, inos[i], &pol))
+		/* gone since the list (a concurrent deny): not shown */
+		if (!bpf_map_lookup_elem(pol_fd, &inos[i], &pol))
 			json_object_array_add(pols, policy_json(pin_dir, inos[i], &pol, &r));
 	}
+	if (pol_fd >= 0)
+		close(pol_fd);
 	proxy_pod_links_free(&r.links);
 	tsn_cni_pin_pods_free(&r.pods);
 	tsn_netns_names_free(&r.names);

@@ -274,6 +274,27 @@ test_cni_status() {
 		"restore priority,tstamp \\(asked: restore priority\\)"
 }
 
+# `tsnproxy status` names each pod from its CNI record: it reads every record once. Whether the
+# pin dir's owner has records at all is told by the record names, without reading them (it read
+# them all a second time before). Three pods: three record opens, and each pod named.
+test_cni_status_reads_each_record_once() {
+	command -v strace >/dev/null || tk_skip "strace is not installed"
+	cni_setup 3
+	local k log=$TK_TMP/status.strace
+	for k in 1 2 3; do
+		# shellcheck disable=SC2046
+		cni ADD "$(conf 1.1.0 . "$k")" $(pod_env "$k") \
+			CNI_ARGS="K8S_POD_NAMESPACE=ns;K8S_POD_NAME=pod$k"
+		expect_ok "ADD pod$k"
+	done
+	tk_ns "$TK_NODE" strace -f -qq -e trace=openat -o "$log" "$TK_BUILD/tsnproxy" \
+		--pin-dir "$TK_PIN" status --json >"$TK_TMP/status.json" ||
+		tk_fail "status under strace failed"
+	assert_eq "record opens" "$(grep -c "\"$(state_dir)/[^\"]*:[^\"]*\"" "$log")" 3
+	assert_eq "every pod named" "$(jq -c '[.policy[].pod] | sort' "$TK_TMP/status.json")" \
+		'["ns/pod1","ns/pod2","ns/pod3"]'
+}
+
 # ---- GC ------------------------------------------------------------------------------------------
 test_cni_gc() {
 	cni_setup 3

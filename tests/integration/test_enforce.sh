@@ -548,13 +548,38 @@ test_status_from_another_netns() {
 		jq -c '[.nics[0].ifname, .policy[0].ifname]')" '["nic0","eth0"]'
 }
 
-# Directory opens of the pin dir's links/ by one `status --json`, under strace (the kernel's
-# record of the process' syscalls).
-status_links_dir_opens() {
+# The syscalls of one `status --json` under strace (the kernel's record of the process' calls)
+# that match REGEX: how many.
+status_syscalls() { # TRACE-SET REGEX
 	local log=$TK_TMP/status.strace
-	tk_ns "$TK_NODE" strace -f -qq -e trace=openat -o "$log" "$TK_BUILD/tsnproxy" \
+	tk_ns "$TK_NODE" strace -f -qq -e trace="$1" -o "$log" "$TK_BUILD/tsnproxy" \
 		--pin-dir "$TK_PIN" status --json >/dev/null || tk_fail "status under strace failed"
-	grep -c "\"$TK_PIN/links/*\".*O_DIRECTORY" "$log"
+	grep -cE "$2" "$log"
+}
+
+# Directory opens of the pin dir's links/ by one `status --json`.
+status_links_dir_opens() { status_syscalls openat "\"$TK_PIN/links/*\".*O_DIRECTORY"; }
+
+# status names a pod's interfaces and checks its netns cookie through one socket made in the
+# pod's netns: one netns switch in and one back per pod, not one pair per name (three pairs
+# before). One pod, then three: two more setns calls per added pod. With tcx: without it, the
+# pod's clsact filter is queried in its netns too.
+test_status_one_netns_switch_per_pod() {
+	tk_require tcx
+	command -v strace >/dev/null || tk_skip "strace is not installed"
+	enforce_setup 3
+	local one three
+	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null || tk_fail "allow pod1"
+	one=$(status_syscalls setns '^[0-9]+ +setns\(')
+	proxy allow --netns "${TK_PODS[1]}" --priorities 2 >/dev/null || tk_fail "allow pod2"
+	proxy allow --netns "${TK_PODS[2]}" --priorities 3 >/dev/null || tk_fail "allow pod3"
+	three=$(status_syscalls setns '^[0-9]+ +setns\(')
+	tk_log "setns calls: $one with 1 pod, $three with 3"
+	assert_eq "setns calls per added pod" "$(((three - one) / 2))" 2
+	assert_eq "every pod's interface still named, its links too" "$(proxy status --json |
+		jq -c '[.policy[] | [.ifname, .alive, .attached, [.links[].ifname]]] | unique')" \
+		'[["eth0",true,true,["eth0"]]]'
 }
 
 # status reads links/ (the pods' save links) once per call, not once per registered pod: its
