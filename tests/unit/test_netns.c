@@ -5,6 +5,7 @@
  * asserts only record failures, so the cleanup at the end of each test always runs.
  */
 #include <fcntl.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,7 +91,7 @@ TEST(netns_enter_leave_ifindex)
 {
 	char name[64];
 	__u32 host, ino = 0, now = 0;
-	int fd = -1, saved = -1, idx, err;
+	int fd = -1, saved = -1, idx, err, sock;
 
 	snprintf(name, sizeof(name), "tk%d-unit-ns", getpid());
 	host = self_inode();
@@ -135,6 +136,25 @@ TEST(netns_enter_leave_ifindex)
 	ASSERT_EQ(tsn_netns_ifindex(-1, "lo"), 1, "lo outside");
 	tsn_netns_inode(-1, &now);
 	ASSERT_EQ(now, host, "ifindex lookups return to the original netns");
+
+	/* a socket made in the netns answers for it from outside: names and cookie */
+	sock = tsn_netns_socket(fd);
+	if (ASSERT_GE(sock, 0, "socket in the test netns")) {
+		char ifname[IF_NAMESIZE] = "";
+		__u64 in = 0, via = 1, home = 0;
+
+		tsn_netns_inode(-1, &now);
+		ASSERT_EQ(now, host, "socket made, back in the original netns");
+		ASSERT_OK(tsn_netns_sock_ifname(sock, idx, ifname), "name through the socket");
+		ASSERT_STREQ(ifname, "tkv1", "the test netns' interface, not ours");
+		ASSERT_EQ(tsn_netns_sock_ifname(sock, 999999, ifname), -ENODEV, "unknown index");
+		ASSERT_OK(tsn_netns_cookie(fd, &in), "cookie by entering");
+		ASSERT_OK(tsn_netns_sock_cookie(sock, &via), "cookie through the socket");
+		ASSERT_EQ(via, in, "the same netns");
+		ASSERT_OK(tsn_netns_cookie(-1, &home), "our own cookie");
+		ASSERT_NEQ(via, home, "not ours");
+		close(sock);
+	}
 out:
 	if (fd >= 0)
 		close(fd);
