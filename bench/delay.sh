@@ -41,6 +41,7 @@
 #        larger payload is sent as two fragments) choose the streams; BENCH_ID the fixture id;
 #        BENCH_CAPACITIES (default "65536 4194304") the table part's capacities;
 #        BENCH_KEEP=1 keeps the raw delay files (one line per datagram, see stream());
+#        BENCH_PRIO the stream's priority (default 3; 0: the same class of nic0 off and on);
 #        TSNPROXY=PATH benchmarks another build of tsnproxy (A/B comparisons of datapath changes).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,7 +60,9 @@ NODE=tk$ID-node
 NET=tk$ID-net
 PORT=5001	# the stream
 FLOOD_PORT=5002
-PRIO=3		# the stream's SO_PRIORITY, which the pod is allowed (the gates part's: 1)
+# the stream's SO_PRIORITY, which the pod is allowed (the gates part's: 1); BENCH_PRIO=0 keeps the
+# stream in nic0's best-effort class with enforce mode on too (what the class change costs)
+PRIO=${BENCH_PRIO:-3}
 WARMUP=10	# first datagrams of each stream left out (neighbour resolution, cold caches)
 BIG=4194304	# tsnproxy's largest --capacity
 CAPS=${BENCH_CAPACITIES:-65536 $BIG}	# the table part's

@@ -298,8 +298,10 @@ boot() { # mode
 	return "$rc"
 }
 
-# A kernel line that voids a run: what ran after it tested a broken kernel, not tsnkit.
-OOPS_RE='\] (Oops|BUG|kernel BUG|general protection fault|traps: .*double fault)'
+# A kernel line that voids a run: what ran after it tested a broken kernel, not tsnkit. A soft
+# lockup is one too: a CPU stuck in the kernel for 20 s and more never comes back under TCG.
+OOPS_RE='\] (Oops|BUG|kernel BUG|watchdog: BUG: soft lockup|general protection fault|'
+OOPS_RE+='traps: .*double fault)'
 
 # An oopsed guest can hang until the timeout (20 min): stop it a few seconds after the first
 # oops reaches the console, once its trace is there. The run then counts as a crash.
