@@ -516,33 +516,29 @@ static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 		ap->judged = 0;
 		/* two CPUs may both sample one flow at once: one sample more, no harm */
 		ap->sampled = !f->sampled_ns || now - f->sampled_ns >= tsn_agg_sample_ns;
-		if (!ap->sampled) {
-			if (tt_agg_judged_hop(v))	/* a backend whose every hook selects */
-				tt_agg_judge(v, ap);
-			return;
-		}
-		f->sampled_ns = now;
+		if (ap->sampled)
+			f->sampled_ns = now;
 	} else if (ap->pkt_id != pkt_id) {
 		return;		/* its flow is unknown (evicted, or not aggregated) */
-	} else if (!ap->sampled) {
-		/* only its first hop and its judged transmit count: tt_follow_candidate() stops
-		 * most others before they get here */
-		if (tt_agg_judged_hop(v))
-			tt_agg_judge(v, ap);
+	}
+	/* sampled or not (a backend whose every hook selects can judge at a first hop too) */
+	if (tt_agg_judged_hop(v))
+		tt_agg_judge(v, ap);
+	/* an unsampled packet counts at its first hop and its judged transmit only:
+	 * tt_follow_candidate() stops most of its other hops before they get here */
+	if (!ap->sampled)
 		return;
-	} else if (v->hook == TSN_HOOK_NET_DEV_XMIT &&
-		   (ap->xmit_ifindex != v->ifindex || ap->xmit_netns != v->netns)) {
+	if (v->hook == TSN_HOOK_NET_DEV_XMIT &&
+	    (ap->xmit_ifindex != v->ifindex || ap->xmit_netns != v->netns)) {
 		/*
 		 * net_dev_xmit matches by address alone (the skb may be gone): a packet whose free
 		 * was not seen (UDP's stateless consume has no tracepoint) would otherwise collect
 		 * the xmit hops of every later skb at its address. Ours follows its start_xmit.
+		 * (Never a first hop: net_dev_xmit only follows.)
 		 */
 		return;
-	} else {
-		v->hk.flow = ap->flow;
 	}
-	if (tt_agg_judged_hop(v))
-		tt_agg_judge(v, ap);
+	v->hk.flow = ap->flow;	/* at a first hop, what it was just set from */
 	if (v->hook == TSN_HOOK_NET_DEV_START_XMIT) {
 		ap->xmit_ifindex = v->ifindex;
 		ap->xmit_netns = v->netns;
