@@ -196,7 +196,8 @@ row() { # LABEL OFF_FILES_PREFIX ON_FILES_PREFIX (each followed by .ROUND)
 }
 header() {
 	echo "| stream | samples off/on | p50 off / on µs | p99 off / on | p99.9 off / on |" \
-		"max off / on | on − off: p50 p99 p99.9 max | off odd − even rounds: p50 p99 p99.9 |"
+		"max off / on | on − off: p50 p99 p99.9 max |" \
+		"off odd − even rounds: p50 p99 p99.9 |"
 	echo "|---|---|---|---|---|---|---|---|"
 }
 
