@@ -405,9 +405,9 @@ static __always_inline int tsn_fp_l3(void *src, enum tsn_src how, __u32 off, __u
 	return 0;
 }
 
-/* The tuple (for filters and reports) and the fingerprint of the packet at off. */
-static __always_inline int tsn_parse_l3(void *src, enum tsn_src how, __u32 off, __u16 l3proto,
-					__u32 len, struct tsn_pkt *p)
+/* The tuple (for filters and reports) of the packet at off; p->fp is left alone. */
+static __always_inline int tsn_parse_tuple(void *src, enum tsn_src how, __u32 off, __u16 l3proto,
+					   __u32 len, struct tsn_pkt *p)
 {
 	/*
 	 * One buffer for every branch (callers, tsntrace, are close to the 512-byte stack
@@ -420,9 +420,6 @@ static __always_inline int tsn_parse_l3(void *src, enum tsn_src how, __u32 off, 
 	__builtin_memset(&p->tuple, 0, sizeof(p->tuple));
 	p->tuple.l3proto = l3proto;
 	p->l4off = 0;
-	if (tsn_fp_l3(src, how, off, l3proto, len, &p->fp))
-		return -1;
-
 	if (l3proto == ETH_P_IP) {
 		if (tsn_load_words(src, how, off, w, TSN_IPV4_HLEN))
 			return -1;
@@ -479,6 +476,15 @@ static __always_inline int tsn_parse_l3(void *src, enum tsn_src how, __u32 off, 
 			p->tuple.icmp_id = bpf_ntohs((__u16)tsn_hdr_field(w, TSN_ICMP_ID_OFF, 2));
 	}
 	return 0;
+}
+
+/* The tuple and the fingerprint of the packet at off. */
+static __always_inline int tsn_parse_l3(void *src, enum tsn_src how, __u32 off, __u16 l3proto,
+					__u32 len, struct tsn_pkt *p)
+{
+	if (tsn_fp_l3(src, how, off, l3proto, len, &p->fp))
+		return -1;
+	return tsn_parse_tuple(src, how, off, l3proto, len, p);
 }
 
 /*

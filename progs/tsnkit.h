@@ -309,7 +309,7 @@ struct tsn_filter {
 	__u32 n_netns;
 	__u32 netns[TSN_FILTER_MAX_NETNS];	/* netns inodes, any of them matches */
 	char ifname[TSN_IFNAMSIZ];
-	__u8 src[16];			/* IPv4-mapped like struct tsn_tuple */
+	__u8 src[16] __attribute__((aligned(8)));	/* IPv4-mapped like struct tsn_tuple */
 	__u8 dst[16];
 	__u8 src_plen;			/* prefix length over the 128-bit (mapped) address */
 	__u8 dst_plen;

@@ -15,7 +15,9 @@
  * nothing of an skb that is not in the table (tt_follow_candidate()). A packet passes a
  * selecting hook before any follow-only one (net_dev_queue fires after the tc egress hook and
  * before the qdisc and the driver), and a new skb object made from a tracked one (clone, copy,
- * veth XDP rebuild) is queued or received before it reaches a follow-only hook.
+ * veth XDP rebuild) is queued or received before it reaches a follow-only hook. Until a packet is
+ * tracked, a selecting hook asks the filter first, from the fields it names read straight from
+ * the skb (tt_may_select()): a packet it rejects costs no view, no fingerprint, no table lookup.
  *
  * Programs (all autoload-controlled by userspace, which picks a backend at run time):
  *   tsn_tp_*    tp_btf on the net/qdisc/skb tracepoints       (tracepoint backend, always)
@@ -830,42 +832,129 @@ static __always_inline void tt_pcap_locate_skb(struct tt_view *v, struct sk_buff
 }
 
 /*
- * The packet of a tracing program's skb. At TT_RX the skb is at its receive point, where the L3
- * header follows the data pointer; else network_header says where it is. how reads the skb's
- * fields; the headers are read with plain loads where both the skb is BTF-typed and the kernel
- * has bpf_rdonly_cast (tsn_headers_btf), else probe-read.
+ * Where a tracing program's skb holds its packet. At TT_RX the skb is at its receive point,
+ * where the L3 header follows the data pointer; else network_header says where it is. how
+ * reads the skb's fields. -1 when the skb has no head.
+ */
+struct tt_l3 {
+	unsigned char *head;
+	__u32 doff;		/* skb->data - head */
+	__u32 off;		/* the L3 header's offset from head */
+	__u16 proto;		/* ETH_P_*, host order */
+};
+
+static __always_inline int tt_skb_l3(struct sk_buff *skb, enum tt_mode mode, enum tt_read how,
+				     struct tt_l3 *l3)
+{
+	bool rx = mode == TT_RX;
+	unsigned char *data;
+	__u16 nh;
+
+	if (how == TT_READ_PLAIN) {
+		l3->head = skb->head;
+		data = skb->data;
+		nh = rx ? 0 : skb->network_header;
+		l3->proto = bpf_ntohs(skb->protocol);
+	} else {
+		l3->head = BPF_CORE_READ(skb, head);
+		data = BPF_CORE_READ(skb, data);
+		nh = rx ? 0 : BPF_CORE_READ(skb, network_header);
+		l3->proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	}
+	if (!l3->head)
+		return -1;
+	l3->doff = (__u32)(data - l3->head);
+	/* network_header is 0 in a fresh rx skb */
+	l3->off = nh && nh != TSN_SKB_HDR_UNSET ? nh : l3->doff + (rx ? 0 : ETH_HLEN);
+	return 0;
+}
+
+/*
+ * The packet of a tracing program's skb (tt_skb_l3()). The headers are read with plain loads
+ * where both the skb is BTF-typed and the kernel has bpf_rdonly_cast (tsn_headers_btf), else
+ * probe-read.
  */
 static __always_inline int tt_parse_skb(struct sk_buff *skb, struct tt_view *v, enum tt_mode mode,
 					enum tt_read how, bool inner)
 {
-	bool rx = mode == TT_RX;
-	unsigned char *head, *data;
-	__u16 nh, l3proto;
-	__u32 doff, off;
+	struct tt_l3 l3;
 
-	if (how == TT_READ_PLAIN) {
-		head = skb->head;
-		data = skb->data;
-		nh = rx ? 0 : skb->network_header;
-		l3proto = bpf_ntohs(skb->protocol);
-	} else {
-		head = BPF_CORE_READ(skb, head);
-		data = BPF_CORE_READ(skb, data);
-		nh = rx ? 0 : BPF_CORE_READ(skb, network_header);
-		l3proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-	}
-	if (!head)
+	if (tt_skb_l3(skb, mode, how, &l3))
 		return -1;
-	doff = (__u32)(data - head);
-	/* network_header is 0 in a fresh rx skb */
-	off = nh && nh != TSN_SKB_HDR_UNSET ? nh : doff + (rx ? 0 : ETH_HLEN);
 	if (inner)
-		return tt_parse_inner_kern(head, off & 0xffff, doff + v->len, v);
+		return tt_parse_inner_kern(l3.head, l3.off & 0xffff, l3.doff + v->len, v);
 	if (tsn_pcap_on)
-		tt_pcap_locate_skb(v, skb, how, head, doff, off);
+		tt_pcap_locate_skb(v, skb, how, l3.head, l3.doff, l3.off);
 	if (how == TT_READ_PLAIN && tsn_headers_btf)
-		return tt_parse_l3(head, TSN_SRC_BTF, off & 0xffff, l3proto, doff + v->len, &v->p);
-	return tt_parse_l3(head, TSN_SRC_KERN, off & 0xffff, l3proto, doff + v->len, &v->p);
+		return tt_parse_l3(l3.head, TSN_SRC_BTF, l3.off & 0xffff, l3.proto,
+				   l3.doff + v->len, &v->p);
+	return tt_parse_l3(l3.head, TSN_SRC_KERN, l3.off & 0xffff, l3.proto, l3.doff + v->len,
+			   &v->p);
+}
+
+/* The filters that need the packet's headers. */
+#define TT_FILT_TUPLE                                                                      \
+	(TSN_FILT_PROTO | TSN_FILT_SRC | TSN_FILT_DST | TSN_FILT_SPORT | TSN_FILT_DPORT |  \
+	 TSN_FILT_SRC_V6 | TSN_FILT_DST_V6)
+
+/*
+ * May a selecting hook start following this skb? While nothing is tracked, a packet the filter
+ * rejects has nothing else to do at the hook: no slot can hold it and no fingerprint can
+ * continue one. So the filter is asked first, from only the fields it names, read straight
+ * from the skb (the tuple without its fingerprint), before the view is filled. true leaves the
+ * answer to tt_track_emit(): something is tracked, a pcap expression is set, the headers
+ * could not be read, or the filter passed (tt_track_emit() applies the same tsn_filter_match()
+ * again to what it parsed).
+ */
+static __always_inline bool tt_may_select(struct sk_buff *skb, struct net_device *dev,
+					  enum tt_mode mode, enum tt_read how)
+{
+	__u32 flags = tsn_filter.flags, netns = 0, len;
+	char ifname[TSN_IFNAMSIZ] = {};
+	struct tsn_meta m = {};
+	struct tsn_pkt p = {};
+	struct tt_l3 l3;
+
+	if (tsn_tracked_any || tsn_pcap_on)
+		return true;
+	if (!tsn_armed)
+		return false;
+	if (!flags)
+		return true;
+	if (how == TT_READ_PLAIN) {
+		if (!dev)
+			dev = skb->dev;
+		if (dev && (flags & TSN_FILT_NETNS))
+			netns = dev->nd_net.net->ns.inum;
+		m.priority = skb->priority;
+		m.mark = skb->mark;
+		len = skb->len;
+	} else {
+		if (!dev)
+			dev = BPF_CORE_READ(skb, dev);
+		if (dev && (flags & TSN_FILT_NETNS))
+			netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+		if (flags & (TSN_FILT_PRIORITY | TSN_FILT_MARK)) {
+			m.priority = BPF_CORE_READ(skb, priority);
+			m.mark = BPF_CORE_READ(skb, mark);
+		}
+		len = BPF_CORE_READ(skb, len);
+	}
+	if (dev && (flags & TSN_FILT_IFNAME))
+		BPF_CORE_READ_INTO(&ifname, dev, name);
+	if (!tsn_filter_match(&tsn_filter, netns, ifname, NULL, &m))
+		return false;
+	if (!(flags & TT_FILT_TUPLE) || tt_skb_l3(skb, mode, how, &l3))
+		return true;
+	if (how == TT_READ_PLAIN && tsn_headers_btf) {
+		if (tsn_parse_tuple(l3.head, TSN_SRC_BTF, l3.off & 0xffff, l3.proto,
+				    l3.doff + len, &p))
+			return true;
+	} else if (tsn_parse_tuple(l3.head, TSN_SRC_KERN, l3.off & 0xffff, l3.proto,
+				   l3.doff + len, &p)) {
+		return true;
+	}
+	return tsn_filter_match(&tsn_filter, netns, ifname, &p.tuple, &m);
 }
 
 /* tt_track_emit()'s parse callbacks, one per flavour */
@@ -926,6 +1015,8 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 		cand = tt_follow_candidate(skb, mode, hook);
 		if (cand == TT_CAND_NO)
 			return;
+	} else if (!tt_may_select(skb, dev, mode, how)) {
+		return;
 	}
 	v = tt_view_get();
 	if (!v)

@@ -136,12 +136,23 @@ TEST(filter_match)
 
 TEST(filter_prefix_bits)
 {
-	__u8 a[16] = { 0 }, b[16] = { 0 };
+	__u8 a[17] = { 0 }, b[16] __attribute__((aligned(8))) = { 0 };
+	__u32 bit;
 
 	a[15] = 0x80;
 	ASSERT_TRUE(tsn_prefix_eq(a, b, 120), "/120 ignores last byte");
 	ASSERT_FALSE(tsn_prefix_eq(a, b, 121), "/121 sees its top bit");
 	ASSERT_TRUE(tsn_prefix_eq(a, b, 0), "/0");
+	/* every bit position, and a not aligned: bit k differs, so /k matches and /k+1 not */
+	for (bit = 0; bit < 128; bit++) {
+		__u8 *u = a + 1;
+
+		__builtin_memset(a, 0, sizeof(a));
+		u[bit / 8] = (__u8)(0x80 >> (bit % 8));
+		ASSERT_TRUE(tsn_prefix_eq(u, b, bit), "/k ignores bit k");
+		ASSERT_FALSE(tsn_prefix_eq(u, b, bit + 1), "/k+1 sees bit k");
+		ASSERT_FALSE(tsn_prefix_eq(u, b, 128), "/128 sees bit k");
+	}
 }
 
 TEST(tsntrace_cause_classes)
