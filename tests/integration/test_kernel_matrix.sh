@@ -11,8 +11,8 @@ KM=$TK_ROOT/tests/vm/matrix.sh
 test_kernel_matrix_doc_matches_lane_results() {
 	assert_exit "matrix.sh check" 0 "$KM" check
 	local n pkg pkgs
-	# every guest lane CI runs has its recorded result (.ci/run: VM_LANES, "NAME PACKAGE")
-	pkgs=$(sed -n 's/^[[:space:]]*"vm-[^ ]* \(linux-image-[^"]*\)"$/\1/p' "$TK_ROOT/.ci/run")
+	# every guest lane CI runs has its recorded result (.ci/run: VM_LANES, "NAME PACKAGE [ARGS]")
+	pkgs=$(sed -n 's/^[[:space:]]*"vm-[^ ]* \(linux-image-[^" ]*\)[^"]*"$/\1/p' "$TK_ROOT/.ci/run")
 	assert_ge "guest lanes in .ci/run" "$(echo "$pkgs" | wc -w)" 1
 	for pkg in $pkgs; do
 		assert_exit "$pkg recorded" 0 test -s "$TK_ROOT/tests/vm/results/$pkg.json"

@@ -7,7 +7,14 @@
 # names "tk<TK_TEST_ID>-"). One PASS/FAIL/SKIP line per test, then exactly one
 # "N passed, N failed, N skipped". Exit 1 on any failure.
 #
-#   tests/vm/lane.sh [-k PATTERN] [-v]     PATTERN: substring of "file:function"
+#   tests/vm/lane.sh [--scope all|rt] [--resume] [-k PATTERN] [-v]
+#     PATTERN: substring of "file:function"
+#     --scope rt: only the files whose outcome PREEMPT_RT can change (RT_SCOPE_FILES); a kernel
+#       version's other behaviour is the non-RT lane of that version's
+#     --resume: keep the outcomes a crashed run of this lane left in TK_LOGDIR and run only the
+#       tests it did not finish (tests/vm/run.sh, after a guest crash)
+#   TK_LANE_TESTS: the directory of test_*.sh files (default tests/vm; the host's tests of this
+#   runner point it at files of their own)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,6 +28,14 @@ export TK_LOGDIR=${TK_LOGDIR:-$TK_BUILD/vm-test-logs}
 export TK_FIXTURE_TAPRIO_GATES=${TK_FIXTURE_TAPRIO_GATES:-1000000 1000000 2000000}
 PATTERN=
 VERBOSE=0
+SCOPE=all
+RESUME=0
+# What PREEMPT_RT changes for tsnkit: preemptible softirqs and BPF programs (per-CPU state,
+# the table's freshness, the sweep), timers under taprio/etf, which features the kernel
+# offers and which backends the tracer can use. The datapath shapes (tunnels, ipvlan, netkit)
+# run the same programs on the same kernel version: the non-RT lane of the version runs them.
+RT_SCOPE_FILES="test_enforce_vm test_kernel_features test_tsntrace_vm"
+declare -A done_tests=()
 passed=0 failed=0 skipped=0
 skipped_names=()
 
@@ -39,7 +54,15 @@ parse_args() {
 		case "$1" in
 		-k) PATTERN=${2:?-k needs a pattern}; shift 2 ;;
 		-v) VERBOSE=1; shift ;;
-		*) echo "lane.sh: unknown argument '$1' (usage: lane.sh [-k PATTERN] [-v])" >&2; exit 2 ;;
+		--resume) RESUME=1; shift ;;
+		--scope)
+			case "${2:-}" in
+			all | rt) SCOPE=$2 ;;
+			*) echo "lane.sh: --scope takes all or rt, not '${2:-}'" >&2; exit 2 ;;
+			esac
+			shift 2 ;;
+		*) echo "lane.sh: unknown argument '$1' (usage: lane.sh [--scope all|rt] [--resume] [-k PATTERN] [-v])" >&2
+			exit 2 ;;
 		esac
 	done
 }
@@ -69,6 +92,23 @@ run_one() { # file fn
 	if [ "$VERBOSE" = 1 ]; then sed 's/^/    /' "$log"; fi
 }
 
+# A crashed run's finished tests: counted as they ended (their lines are in the console of
+# that run), not run again. The test the guest died in has no outcome and runs again.
+resume_outcomes() {
+	local st name n=0
+	while IFS=$'\t' read -r st name; do
+		[ -n "$name" ] || continue
+		done_tests[$name]=1
+		n=$((n + 1))
+		case "$st" in
+		PASS) passed=$((passed + 1)) ;;
+		FAIL) failed=$((failed + 1)) ;;
+		SKIP) skipped=$((skipped + 1)); skipped_names+=("$name") ;;
+		esac
+	done <"$TK_LOGDIR/outcomes.tsv"
+	echo "# resumed after a guest crash: $n tests had finished ($passed passed, $failed failed, $skipped skipped)"
+}
+
 # Tests must clean up after themselves even though the VM is thrown away: the same tests
 # share one VM, and a leak in one would change what the next one sees.
 check_leftovers() {
@@ -82,11 +122,12 @@ check_leftovers() {
 }
 
 # This kernel's features, mechanisms and skips against its recorded result (tests/vm/matrix.sh):
-# the kernel matrix of docs/testing.md stays what the lanes find. Only for a whole lane.
+# the kernel matrix of docs/testing.md stays what the lanes find. Only for a whole lane of
+# tests/vm.
 check_kernel_matrix() {
 	local res=$TK_LOGDIR/kernel-matrix.json out
-	if [ -n "$PATTERN" ]; then return 0; fi
-	if ! out=$("$ROOT/tests/vm/matrix.sh" result "$TK_LOGDIR/outcomes.tsv" 2>&1 >"$res"); then
+	if [ -n "$PATTERN" ] || [ -n "${TK_LANE_TESTS:-}" ]; then return 0; fi
+	if ! out=$("$ROOT/tests/vm/matrix.sh" result "$TK_LOGDIR/outcomes.tsv" "$SCOPE" 2>&1 >"$res"); then
 		record FAIL "suite:kernel-matrix" "$out"
 	elif out=$("$ROOT/tests/vm/matrix.sh" compare "$res" 2>&1); then
 		record PASS "suite:kernel-matrix"
@@ -105,18 +146,26 @@ main() {
 	if [ "${TK_IN_VM:-}" != 1 ]; then
 		echo "lane.sh: not in the VM (use tests/vm/run.sh --lane); running on $(uname -r) anyway" >&2
 	fi
-	echo "# vm lane on $(uname -r)"
-	rm -rf "$TK_LOGDIR"
-	mkdir -p "$TK_LOGDIR"
-	: >"$TK_LOGDIR/outcomes.tsv"
+	echo "# vm lane on $(uname -r), scope $SCOPE"
+	if ((RESUME)) && [ -s "$TK_LOGDIR/outcomes.tsv" ]; then
+		resume_outcomes
+	else
+		rm -rf "$TK_LOGDIR"
+		mkdir -p "$TK_LOGDIR"
+		: >"$TK_LOGDIR/outcomes.tsv"
+	fi
 	tk_run_begin
 	trap tk_run_end EXIT
-	for file in "$ROOT"/tests/vm/test_*.sh; do
+	for file in "${TK_LANE_TESTS:-$ROOT/tests/vm}"/test_*.sh; do
 		[ -e "$file" ] || continue
+		if [ "$SCOPE" = rt ] && [[ " $RT_SCOPE_FILES " != *" $(basename "$file" .sh) "* ]]; then
+			continue
+		fi
 		for fn in $(list_tests "$file"); do
 			if [ -n "$PATTERN" ] && [[ "$(basename "$file" .sh):$fn" != *"$PATTERN"* ]]; then
 				continue
 			fi
+			[ -n "${done_tests[$(basename "$file" .sh):$fn]:-}" ] && continue
 			run_one "$file" "$fn"
 		done
 	done

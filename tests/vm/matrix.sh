@@ -11,8 +11,10 @@
 # or loses a feature, or a test that starts skipping, fails its lane until its file is updated
 # (record), and the docs fail until regenerated (update).
 #
-#   matrix.sh result OUTCOMES      this kernel's result as JSON (in the guest; OUTCOMES holds
-#                                  lane.sh's "STATUS<TAB>file:function" lines)
+#   matrix.sh result OUTCOMES [SCOPE]
+#                                  this kernel's result as JSON (in the guest; OUTCOMES holds
+#                                  lane.sh's "STATUS<TAB>file:function" lines, SCOPE is its
+#                                  --scope, all by default)
 #   matrix.sh compare RESULT       RESULT against tests/vm/results/<its package>.json; exit 1
 #                                  with the difference when they differ
 #   matrix.sh record RESULT...     copy lane results into tests/vm/results/
@@ -39,16 +41,17 @@ die() {
 # release (security updates change it without changing a feature)
 comparable() { jq -S 'del(.kernel)' "$1"; }
 
-cmd_result() { # OUTCOMES
-	local outcomes=$1 feats
+cmd_result() { # OUTCOMES [SCOPE]
+	local outcomes=$1 scope=${2:-all} feats
 	[ -r "$outcomes" ] || die "result: cannot read '$outcomes'"
 	feats=$("$BUILD/tsnproxy" features --json) || die "result: tsnproxy features failed"
-	jq -n --arg pkg "${TK_VM_KERNEL_PKG:-}" --arg kernel "$(uname -r)" \
+	jq -n --arg pkg "${TK_VM_KERNEL_PKG:-}" --arg kernel "$(uname -r)" --arg scope "$scope" \
 		--argjson rt "$([[ "$(uname -v)" == *PREEMPT_RT* ]] && echo true || echo false)" \
 		--argjson f "$feats" --rawfile out "$outcomes" '{
 		package: $pkg,
 		kernel: $kernel,
 		preempt_rt: $rt,
+		scope: $scope,
 		features: ($f | del(.mechanisms) | map_values(.supported)),
 		mechanisms: ($f.mechanisms | map_values(.uses)),
 		skipped: [$out | split("\n")[] | split("\t") | select(.[0] == "SKIP") | .[1]]
@@ -94,9 +97,10 @@ cmd_table() {
 	jq -rs '
 	def yn: if . then "yes" else "**no**" end;
 	def code: "`" + . + "`";
-	"| kernel package | kernel when recorded | PREEMPT_RT | tcx | kern_ctx kfuncs | SKB_CLOCK_TAI | fentry | kprobe-multi | bpf_timer | taprio | etf | mqprio | netkit | skipped tests (all others pass) |",
-	"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+	"| kernel package | kernel when recorded | PREEMPT_RT | lane runs | tcx | kern_ctx kfuncs | SKB_CLOCK_TAI | fentry | kprobe-multi | bpf_timer | taprio | etf | mqprio | netkit | skipped tests (all others the lane runs pass) |",
+	"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
 	(.[] | "| \(.package | code) | \(.kernel) | \(if .preempt_rt then "yes" else "no" end) | " +
+		"\(if .scope == "rt" then "`--scope rt`" else "all tests" end) | " +
 		([.features | .tcx, .kern_ctx, .skb_clock_tai, .fentry, ."kprobe-multi",
 		  .bpf_timer, .taprio, .etf, .mqprio, .netkit] | map(yn) | join(" | ")) +
 		" | \(if (.skipped | length) == 0 then "none" else .skipped | map(code) | join(", ") end) |"),
@@ -152,7 +156,7 @@ main() {
 	cmd=${1:-}
 	[ $# -gt 0 ] && shift
 	case "$cmd" in
-	result) [ $# = 1 ] || die "usage: matrix.sh result OUTCOMES"; cmd_result "$1" ;;
+	result) [ $# = 1 ] || [ $# = 2 ] || die "usage: matrix.sh result OUTCOMES [SCOPE]"; cmd_result "$@" ;;
 	compare) [ $# = 1 ] || die "usage: matrix.sh compare RESULT"; cmd_compare "$1" ;;
 	record) cmd_record "$@" ;;
 	table) cmd_table ;;

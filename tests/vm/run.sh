@@ -8,9 +8,11 @@
 #   tests/vm/run.sh --prepare                   download + unpack the kernel, build the initramfs
 #   tests/vm/run.sh [OPTS] -- CMD [ARGS...]     run CMD in the VM (cwd = repo), exit with its status
 #   tests/vm/run.sh [OPTS] --shell              interactive shell in the VM (Ctrl-A x quits qemu)
-#   tests/vm/run.sh [OPTS] --lane [-k PAT] [-v] run tests/vm/test_*.sh in the VM (tests/vm/lane.sh)
+#   tests/vm/run.sh [OPTS] --lane [LANE ARGS]   run tests/vm/test_*.sh in the VM: tests/vm/lane.sh
+#                                               [--scope all|rt] [-k PAT] [-v]
 #   OPTS: --kernel DIR   a cache dir made by --prepare (default: the newest one for the package)
-#         --timeout SECS qemu is killed after this long (default 1200, env TK_VM_TIMEOUT)
+#         --timeout SECS qemu is killed after this long (default 2400 with --lane, else 1200;
+#                        env TK_VM_TIMEOUT)
 #
 # Environment: TK_VM_KERNEL_PKG  kernel meta-package to resolve (default linux-image-6.12-amd64)
 #              TK_VM_ACCEL       qemu accelerator: auto (default: kvm if a probe boot works
@@ -28,7 +30,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 VM_DIR=${TK_VM_DIR:-$ROOT/build/vm}
 CACHE=$VM_DIR/cache
 KERNEL_PKG=${TK_VM_KERNEL_PKG:-linux-image-6.12-amd64}
-TIMEOUT=${TK_VM_TIMEOUT:-1200}
+TIMEOUT=${TK_VM_TIMEOUT:-}	# default by mode, in main
 # Modules the initramfs needs to mount the host; modprobe adds their dependencies and skips
 # the built-in ones.
 BOOT_MODULES=(virtio_pci netfs 9pnet 9pnet_virtio 9p overlay) # virtio_pci: built in on 6.12, not 6.1
@@ -242,6 +244,10 @@ take_lock() {
 boot() { # mode
 	local mode=$1 t0 rc=0 tpid qpid wpid fd
 	IO=$(mktemp -d "$VM_DIR/io.XXXXXX")
+	# a lane resumed after a crash: the logs and outcomes of the tests that finished
+	if [ -n "${SEED_LOGS:-}" ] && [ -d "$SEED_LOGS" ]; then
+		cp -a "$SEED_LOGS" "$IO/test-logs"
+	fi
 	trap cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
@@ -348,6 +354,9 @@ main() {
 		esac
 	done
 	[ -n "$mode" ] || die "nothing to do (see --help)"
+	# A whole lane takes 5-20 min under TCG; a guest that hangs without an oops on the
+	# console (watch_oops ends the loud ones at once) is stopped by this.
+	[ -n "$TIMEOUT" ] || { [ "$mode" = lane ] && TIMEOUT=2400 || TIMEOUT=1200; }
 	[ "$(id -u)" = 0 ] || die "needs root (9p export of /, and the tests need root in the guest)"
 	take_lock
 	# A kept cache does not mean qemu is still installed (fresh CI image, build/ restored).
@@ -376,12 +385,15 @@ main() {
 		CMD=(tests/vm/lane.sh "${CMD[@]}")
 		boot run || rc=$?
 		# A guest that died without reporting, or whose kernel oopsed (rc 125), did not fail
-		# a test: its console is kept, and the lane runs again, twice at most. Seen here in
-		# about 1 of 5 lanes, always right after the taprio seed-schedule test: a double fault
-		# in the slab fast path, or an oops in the verifier (docs/testing.md).
+		# a test: its console is kept, and the lane goes on in a new guest, twice at most,
+		# from the test it died in (lane.sh --resume over the outcomes the crashed run left).
+		# Seen here in about 1 of 5 lanes, right after a taprio test: a double fault in the
+		# slab fast path, or an oops in the verifier (docs/testing.md).
 		for retry in 1 2; do
 			[ "$rc" = 125 ] || break
-			note "the guest crashed; running the lane again ($retry of 2)"
+			note "the guest crashed; resuming the lane in a new guest ($retry of 2)"
+			SEED_LOGS=$VM_DIR/test-logs
+			[ "${CMD[1]:-}" = --resume ] || CMD=("${CMD[0]}" --resume "${CMD[@]:1}")
 			rc=0
 			boot run || rc=$?
 		done
