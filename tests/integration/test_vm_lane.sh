@@ -31,7 +31,8 @@ test_vm_lane_resume_runs_only_unfinished_tests() {
 	vm_lane_files "$d"
 	printf 'PASS\ttest_enforce_vm:test_one\n' >"$d/logs/outcomes.tsv"
 	assert_exit "resumed lane" 0 vm_lane "$d" --resume -k _vm:test_
-	assert_eq "counts the finished test" "$(echo "$TK_OUT" | tail -n 1)" "3 passed, 0 failed, 0 skipped"
+	assert_eq "counts the finished test" "$(echo "$TK_OUT" | tail -n 1)" \
+		"3 passed, 0 failed, 0 skipped"
 	assert_exit "the finished test did not run again" 1 test -e "$d/ran/one"
 	assert_exit "the unfinished ones ran" 0 test -e "$d/ran/two" -a -e "$d/ran/shape"
 	assert_eq "one outcome per test" "$(wc -l <"$d/logs/outcomes.tsv")" 3
@@ -53,7 +54,8 @@ test_vm_lane_rt_scope() {
 	local d=$TK_TMP/lane
 	vm_lane_files "$d"
 	assert_exit "--scope rt" 0 vm_lane "$d" --scope rt -k _vm:test_
-	assert_eq "the RT file's tests" "$(echo "$TK_OUT" | tail -n 1)" "2 passed, 0 failed, 0 skipped"
+	assert_eq "the RT file's tests" "$(echo "$TK_OUT" | tail -n 1)" \
+		"2 passed, 0 failed, 0 skipped"
 	assert_exit "not the datapath file's" 1 test -e "$d/ran/shape"
 	assert_exit "--scope all" 0 vm_lane "$d" --scope all -k _vm:test_
 	assert_eq "every file's" "$(echo "$TK_OUT" | tail -n 1)" "3 passed, 0 failed, 0 skipped"
@@ -70,7 +72,8 @@ test_vm_lane_ci_scopes_match_results() {
 		assert_eq "$pkg: scope in .ci/run and in its result" \
 			"$(jq -r .scope "$TK_ROOT/tests/vm/results/$pkg.json")" "${scope:-all}"
 		if [[ "$pkg" == *-rt-* ]] || [[ "$pkg" == linux-image-rt-* ]]; then
-			assert_eq "$pkg is an RT kernel: its lane runs the RT scope" "${scope:-all}" rt
+			assert_eq "$pkg is an RT kernel: its lane runs the RT scope" \
+				"${scope:-all}" rt
 		fi
 		n=$((n + 1))
 	done < <(sed -n 's/^[[:space:]]*"\(vm-[^"]*\)"$/\1/p' "$TK_ROOT/.ci/run")

@@ -61,7 +61,8 @@ parse_args() {
 			*) echo "lane.sh: --scope takes all or rt, not '${2:-}'" >&2; exit 2 ;;
 			esac
 			shift 2 ;;
-		*) echo "lane.sh: unknown argument '$1' (usage: lane.sh [--scope all|rt] [--resume] [-k PATTERN] [-v])" >&2
+		*) echo "lane.sh: unknown argument '$1' (usage: lane.sh [--scope all|rt]" \
+			"[--resume] [-k PATTERN] [-v])" >&2
 			exit 2 ;;
 		esac
 	done
@@ -106,7 +107,8 @@ resume_outcomes() {
 		SKIP) skipped=$((skipped + 1)); skipped_names+=("$name") ;;
 		esac
 	done <"$TK_LOGDIR/outcomes.tsv"
-	echo "# resumed after a guest crash: $n tests had finished ($passed passed, $failed failed, $skipped skipped)"
+	echo "# resumed after a guest crash: $n tests had finished ($passed passed," \
+		"$failed failed, $skipped skipped)"
 }
 
 # Tests must clean up after themselves even though the VM is thrown away: the same tests
@@ -127,7 +129,8 @@ check_leftovers() {
 check_kernel_matrix() {
 	local res=$TK_LOGDIR/kernel-matrix.json out
 	if [ -n "$PATTERN" ] || [ -n "${TK_LANE_TESTS:-}" ]; then return 0; fi
-	if ! out=$("$ROOT/tests/vm/matrix.sh" result "$TK_LOGDIR/outcomes.tsv" "$SCOPE" 2>&1 >"$res"); then
+	if ! out=$("$ROOT/tests/vm/matrix.sh" result "$TK_LOGDIR/outcomes.tsv" "$SCOPE" \
+		2>&1 >"$res"); then
 		record FAIL "suite:kernel-matrix" "$out"
 	elif out=$("$ROOT/tests/vm/matrix.sh" compare "$res" 2>&1); then
 		record PASS "suite:kernel-matrix"
@@ -137,7 +140,7 @@ check_kernel_matrix() {
 }
 
 main() {
-	local file fn
+	local file base fn
 	parse_args "$@"
 	if [ "$(id -u)" != 0 ]; then
 		echo "lane.sh: needs root (netns, qdiscs, BPF)" >&2
@@ -158,14 +161,12 @@ main() {
 	trap tk_run_end EXIT
 	for file in "${TK_LANE_TESTS:-$ROOT/tests/vm}"/test_*.sh; do
 		[ -e "$file" ] || continue
-		if [ "$SCOPE" = rt ] && [[ " $RT_SCOPE_FILES " != *" $(basename "$file" .sh) "* ]]; then
-			continue
-		fi
+		base=${file##*/}
+		base=${base%.sh}
+		[ "$SCOPE" = rt ] && [[ " $RT_SCOPE_FILES " != *" $base "* ]] && continue
 		for fn in $(list_tests "$file"); do
-			if [ -n "$PATTERN" ] && [[ "$(basename "$file" .sh):$fn" != *"$PATTERN"* ]]; then
-				continue
-			fi
-			[ -n "${done_tests[$(basename "$file" .sh):$fn]:-}" ] && continue
+			[ -n "$PATTERN" ] && [[ "$base:$fn" != *"$PATTERN"* ]] && continue
+			[ -n "${done_tests[$base:$fn]:-}" ] && continue
 			run_one "$file" "$fn"
 		done
 	done

@@ -156,7 +156,9 @@ main() {
 	cmd=${1:-}
 	[ $# -gt 0 ] && shift
 	case "$cmd" in
-	result) [ $# = 1 ] || [ $# = 2 ] || die "usage: matrix.sh result OUTCOMES [SCOPE]"; cmd_result "$@" ;;
+	result)
+		[ $# = 1 ] || [ $# = 2 ] || die "usage: matrix.sh result OUTCOMES [SCOPE]"
+		cmd_result "$@" ;;
 	compare) [ $# = 1 ] || die "usage: matrix.sh compare RESULT"; cmd_compare "$1" ;;
 	record) cmd_record "$@" ;;
 	table) cmd_table ;;

@@ -6,7 +6,8 @@
 # order). The second test panics the guest the first time it runs; tests/vm/run.sh boots a new
 # guest and lane.sh --resume goes on at that test, keeping the first one's outcome: 3 tests
 # and suite:no-leftovers pass. A runner that started over would panic again (the marker lives
-# in the lane's logs, which only a resumed run keeps) and fail the lane after its retries. Sourced by tests/vm/lane.sh with tests/lib.sh.
+# in the lane's logs, which only a resumed run keeps) and fail the lane after its retries.
+# Sourced by tests/vm/lane.sh with tests/lib.sh.
 
 test_1_before_the_crash() { echo "ok ran before the crash"; }
 
