@@ -912,7 +912,7 @@ static __always_inline bool tt_may_select(struct sk_buff *skb, struct net_device
 	__u32 flags = tsn_filter.flags, netns = 0, len;
 	char ifname[TSN_IFNAMSIZ] = {};
 	struct tsn_meta m = {};
-	struct tsn_pkt p = {};
+	struct tsn_pkt p;	/* tsn_parse_tuple() clears the tuple; fp stays unused */
 	struct tt_l3 l3;
 
 	if (tsn_tracked_any || tsn_pcap_on)
