@@ -22,6 +22,9 @@ static int mkdir_p(const char *path)
 {
 	char buf[PATH_MAX], *p;
 
+	/* the common case: it exists, or only its last component is missing */
+	if (!mkdir(path, 0700) || errno == EEXIST)
+		return 0;
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
 		return -ENAMETOOLONG;
 	for (p = buf + 1; *p; p++) {
@@ -81,8 +84,13 @@ void tsn_cni_state_dir(const char *pin_dir, const char *override, char *buf, siz
 
 #define OWNER_SUFFIX ".statedir"
 
-/* Write text and a newline to tmp, then rename it to path: readers see all of it or none. */
-static int write_atomic(const char *path, const char *tmp, const char *text)
+/*
+ * Write text and a newline to tmp (write_file), then rename it to path (write_atomic): readers
+ * see all of it or none, and a killed writer leaves the old file. No fsync: the records describe
+ * kernel state (pins in bpffs, netns) that does not outlive the node's power either, and /run
+ * is a tmpfs on most nodes.
+ */
+static int write_file(const char *tmp, const char *text)
 {
 	size_t len = strlen(text);
 	int fd, e = 0;
@@ -92,9 +100,14 @@ static int write_atomic(const char *path, const char *tmp, const char *text)
 		return -errno;
 	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
 		e = -EIO;
-	else if (fsync(fd))
-		e = -errno;
 	close(fd);
+	return e;
+}
+
+static int write_atomic(const char *path, const char *tmp, const char *text)
+{
+	int e = write_file(tmp, text);
+
 	if (!e && rename(tmp, path))
 		e = -errno;
 	if (e)
@@ -156,11 +169,22 @@ int tsn_cni_pin_owner(const char *pin_dir, char *buf, size_t len)
 	return state_has_records(buf) ? 0 : -ENOENT;
 }
 
+bool tsn_cni_pin_owned_by(const char *pin_dir, const char *state_dir)
+{
+	char path[PATH_MAX + 16], now[PATH_MAX];
+
+	owner_path(path, sizeof(path), pin_dir);
+	return !read_text(path, now, sizeof(now)) && !strcmp(now, state_dir);
+}
+
 int tsn_cni_pin_owner_write(const char *pin_dir, const char *state_dir)
 {
 	char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
-	int e = mkdir_p(TSN_CNI_STATE_ROOT);
+	int e;
 
+	if (tsn_cni_pin_owned_by(pin_dir, state_dir))
+		return 0;
+	e = mkdir_p(TSN_CNI_STATE_ROOT);
 	if (e)
 		return e;
 	owner_path(path, sizeof(path), pin_dir);
@@ -216,6 +240,47 @@ static void record_path(char *buf, size_t len, const char *dir, const char *cid,
 	snprintf(buf, len, "%s/%s:%s", dir, cid, ifname);
 }
 
+/*
+ * The index by netns inode: <dir>/by-netns/<inode>/<cid>:<ifname>, a hard link to the record
+ * of that attachment, so that the plugin finds the records of one netns (ADD: of a recycled
+ * inode; DEL: does another attachment keep the pod registered?) without reading the others.
+ * A record's link is made before the record is renamed into place and removed after the record
+ * is, so every record has one; a link that is not the record's file (the record is gone, or
+ * was written again since) is stale, and tsn_cni_state_by_netns() removes it when it sees it.
+ * by-netns/.complete says that every record has its link: records written before the index
+ * existed get theirs, in one pass over all records, by the first lookup that does not find it.
+ */
+#define INDEX_DIR "by-netns"
+#define INDEX_COMPLETE INDEX_DIR "/.complete"
+
+static void index_dir_path(char *buf, size_t len, const char *dir, __u32 ino)
+{
+	snprintf(buf, len, "%s/" INDEX_DIR "/%u", dir, ino);
+}
+
+/* Link file (a record, or its temporary) into the index as the record of (ino, cid, ifname). */
+static int index_link(const char *dir, const char *file, __u32 ino, const char *cid,
+		      const char *ifname)
+{
+	char idx[PATH_MAX + 64], path[PATH_MAX + 400], tmp[PATH_MAX + 96];
+	int e;
+
+	index_dir_path(idx, sizeof(idx), dir, ino);
+	e = mkdir_p(idx);
+	if (e)
+		return e;
+	/* under a temporary name first, renamed over an older link of the same attachment */
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-%d", idx, (int)getpid());
+	snprintf(path, sizeof(path), "%s/%s:%s", idx, cid, ifname);
+	unlink(tmp);
+	if (link(file, tmp))
+		return -errno;
+	e = rename(tmp, path) ? -errno : 0;
+	/* gone after a rename, but left by one onto a link of the same file (a no-op) */
+	unlink(tmp);
+	return e;
+}
+
 int tsn_cni_state_write(const char *dir, const struct tsn_cni_record *r)
 {
 	char path[PATH_MAX + 300], tmp[PATH_MAX + 300];
@@ -235,10 +300,16 @@ int tsn_cni_state_write(const char *dir, const struct tsn_cni_record *r)
 	if (!e) {
 		record_path(path, sizeof(path), dir, r->container_id, r->ifname);
 		snprintf(tmp, sizeof(tmp), "%s/.tmp-%d", dir, (int)getpid());
-		e = write_atomic(path, tmp,
-				 json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								   JSON_C_TO_STRING_NOSLASHESCAPE));
+		e = write_file(tmp, json_object_to_json_string_ext(
+					    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
+	/* indexed before it is in place: every record has its link */
+	if (!e)
+		e = index_link(dir, tmp, r->netns_ino, r->container_id, r->ifname);
+	if (!e && rename(tmp, path))
+		e = -errno;
+	if (e)
+		unlink(tmp);
 	json_object_put(o);
 	return e;
 }
@@ -283,14 +354,76 @@ int tsn_cni_state_read(const char *dir, const char *cid, const char *ifname,
 	return read_file(path, r);
 }
 
+/* Remove the index, whole: dir has no record left. */
+static void index_remove(const char *dir)
+{
+	char path[PATH_MAX + 64], sub[PATH_MAX + 400];
+	struct dirent *de, *se;
+	DIR *d, *sd;
+
+	snprintf(path, sizeof(path), "%s/" INDEX_DIR, dir);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (!unlinkat(dirfd(d), de->d_name, 0))
+			continue;	/* .complete */
+		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		sd = opendir(sub);
+		while (sd && (se = readdir(sd)))
+			if (strcmp(se->d_name, ".") && strcmp(se->d_name, ".."))
+				unlinkat(dirfd(sd), se->d_name, 0);
+		if (sd)
+			closedir(sd);
+		rmdir(sub);
+	}
+	if (d)
+		closedir(d);
+	rmdir(path);
+}
+
+/*
+ * Is a record left in dir? With a complete index, every record has a link in a by-netns/<inode>
+ * dir and the last link of an inode takes its dir along, so by-netns has a subdirectory (a link
+ * count above 2 on ext4, xfs, tmpfs) exactly while a record is left: nothing need be listed.
+ * (A link left stale by a crash keeps its dir, and the empty state dir with it, until a lookup
+ * of that inode.)
+ */
+static bool records_left(const char *dir)
+{
+	char path[PATH_MAX + 64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/" INDEX_COMPLETE, dir);
+	if (access(path, F_OK))
+		return state_has_records(dir);
+	snprintf(path, sizeof(path), "%s/" INDEX_DIR, dir);
+	/* a file system that does not count subdirectories (btrfs: always 1) has to list */
+	if (stat(path, &st) || st.st_nlink < 2)
+		return state_has_records(dir);
+	return st.st_nlink > 2;
+}
+
 int tsn_cni_state_remove(const char *dir, const char *cid, const char *ifname)
 {
-	char path[PATH_MAX + 300];
+	char path[PATH_MAX + 400], idx[PATH_MAX + 64];
+	struct tsn_cni_record r;
+	bool indexed;
 
+	indexed = !tsn_cni_state_read(dir, cid, ifname, &r);
 	record_path(path, sizeof(path), dir, cid, ifname);
 	if (unlink(path) && errno != ENOENT)
 		return -errno;
-	/* the last record takes its dir (its owner file, an empty state root) along */
+	if (indexed) {	/* after the record: every record has its link */
+		index_dir_path(idx, sizeof(idx), dir, r.netns_ino);
+		snprintf(path, sizeof(path), "%s/%s:%s", idx, cid, ifname);
+		unlink(path);
+		rmdir(idx);	/* when it was the netns' last */
+	}
+	/* the last record takes its dir (index, owner file, an empty state root) along */
+	if (records_left(dir))
+		return 0;
+	index_remove(dir);
 	if (!rmdir(dir)) {
 		remove_owner_of(dir);
 		rmdir(TSN_CNI_STATE_ROOT);
@@ -330,6 +463,100 @@ int tsn_cni_state_list(const char *dir, struct tsn_cni_record **out)
 			n++;
 	}
 	closedir(d);
+	*out = recs;
+	return n;
+}
+
+/* Give every record its index link (records from before the index), then mark it complete. */
+static int index_complete(const char *dir)
+{
+	char path[PATH_MAX + 300];
+	struct tsn_cni_record r;
+	struct dirent *de;
+	int fd, e = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/" INDEX_COMPLETE, dir);
+	if (!access(path, F_OK))
+		return 0;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while (!e && (de = readdir(d))) {
+		if (!strchr(de->d_name, ':'))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (!read_file(path, &r))
+			e = index_link(dir, path, r.netns_ino, r.container_id, r.ifname);
+	}
+	closedir(d);
+	if (e)
+		return e;
+	snprintf(path, sizeof(path), "%s/" INDEX_DIR, dir);
+	e = mkdir_p(path);
+	if (e)
+		return e;
+	snprintf(path, sizeof(path), "%s/" INDEX_COMPLETE, dir);
+	fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+/* Is the index link at idx/name the record file of its attachment (same inode)? */
+static bool link_current(const char *dir, int idx_fd, const char *name)
+{
+	char path[PATH_MAX + 300];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return !fstatat(idx_fd, name, &a, 0) && !stat(path, &b) && a.st_ino == b.st_ino &&
+	       a.st_dev == b.st_dev;
+}
+
+int tsn_cni_state_by_netns(const char *dir, __u32 ino, struct tsn_cni_record **out)
+{
+	struct tsn_cni_record *recs = NULL, *grown;
+	char idx[PATH_MAX + 64], path[PATH_MAX + 400];
+	struct dirent *de;
+	int n = 0, cap = 0, e;
+	DIR *d;
+
+	*out = NULL;
+	e = index_complete(dir);
+	if (e)
+		return e;
+	index_dir_path(idx, sizeof(idx), dir, ino);
+	d = opendir(idx);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (!strchr(de->d_name, ':'))
+			continue;	/* ".", "..", a temporary link */
+		if (!link_current(dir, dirfd(d), de->d_name)) {
+			unlinkat(dirfd(d), de->d_name, 0);	/* stale */
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 2;
+			grown = realloc(recs, cap * sizeof(*recs));
+			if (!grown) {
+				e = -ENOMEM;
+				break;
+			}
+			recs = grown;
+		}
+		snprintf(path, sizeof(path), "%s/%s", idx, de->d_name);
+		if (!read_file(path, &recs[n]) && recs[n].netns_ino == ino)
+			n++;
+	}
+	closedir(d);
+	rmdir(idx);	/* when every link in it was stale */
+	if (e) {
+		free(recs);
+		return e;
+	}
 	*out = recs;
 	return n;
 }
@@ -461,9 +688,10 @@ int tsn_cni_pin_pods_find(const struct tsn_cni_pods *pods, __u32 ino, char *buf,
 	struct pod_query q = { .ino = ino, .buf = buf, .len = len };
 	int i;
 
+	/* the inode first: record_live() is a stat, once for the match, not once per record */
 	for (i = 0; i < pods->n; i++)
-		if (pods->recs[i].pod_name[0] && record_live(&pods->recs[i]) &&
-		    match_netns(&pods->recs[i], &q))
+		if (pods->recs[i].pod_name[0] && pods->recs[i].netns_ino == ino &&
+		    record_live(&pods->recs[i]) && match_netns(&pods->recs[i], &q))
 			return 0;
 	return -ENOENT;
 }

@@ -15,16 +15,23 @@
 #define TSN_CNI_STATE_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
 #define TSN_CNI_STATE_ROOT "/run/tsnkit/cni"
+/*
+ * The longest CNI_NETNS the plugin takes (runtimes' are /var/run/netns/cni-<uuid>, /proc/<pid>/
+ * ns/net: under 64): a record's netns path is kept in place, and readers hold every record at
+ * once, so a record's size is what tsnproxy status touches per pod.
+ */
+#define TSN_CNI_NETNS_MAX 511
 
 struct tsn_cni_record {
 	char container_id[256];
 	char ifname[16];
 	char network[256];
-	char netns[PATH_MAX];
+	char netns[TSN_CNI_NETNS_MAX + 1];
 	__u32 netns_ino;
 	/* K8S_POD_NAMESPACE, K8S_POD_NAME from CNI_ARGS; "" when the runtime gave none (podman
 	 * gives the container's name, no namespace) */
@@ -47,6 +54,8 @@ void tsn_cni_state_dir(const char *pin_dir, const char *override, char *buf, siz
  * tsn_cni_pin_owner: 0 and the owner in buf, -ENOENT when none (or one without records).
  */
 int tsn_cni_pin_owner(const char *pin_dir, char *buf, size_t len);
+/* Does the owner file name this state dir (with or without records)? No record is read. */
+bool tsn_cni_pin_owned_by(const char *pin_dir, const char *state_dir);
 int tsn_cni_pin_owner_write(const char *pin_dir, const char *state_dir);
 
 /* Atomic (write + rename). 0 or -errno. */
@@ -61,6 +70,13 @@ int tsn_cni_state_read(const char *dir, const char *cid, const char *ifname,
 int tsn_cni_state_remove(const char *dir, const char *cid, const char *ifname);
 /* Every record in dir (malloc'ed array in *out, caller frees); count or -errno. */
 int tsn_cni_state_list(const char *dir, struct tsn_cni_record **out);
+/*
+ * The records whose netns has this inode (malloc'ed array in *out, caller frees); count or
+ * -errno. Reads those records only, through the index by inode that tsn_cni_state_write()
+ * keeps, and brings the index up to date on the way (stale markers go, records from before the
+ * index get theirs): call it under tsn_cni_lock().
+ */
+int tsn_cni_state_by_netns(const char *dir, __u32 ino, struct tsn_cni_record **out);
 
 /*
  * Pods by name, for the tools. The records of every state dir that an owner file in the state

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -164,6 +165,7 @@ int proxy_pod_links(const char *pin_dir, __u32 netns,
 struct relink_arg {
 	__u32 ifindex;	/* 0: every link of the pod */
 	int prog_fd;	/* < 0: detach and unpin */
+	bool attached_only;	/* skip the links whose interface is gone (unpinned already) */
 };
 
 /* Point a pod's pinned link at another program, in place; or detach it. 0 or -errno. */
@@ -172,7 +174,7 @@ static int relink(const struct proxy_pod_link *l, void *arg)
 	const struct relink_arg *a = arg;
 	int fd, e;
 
-	if (a->ifindex && l->ifindex != a->ifindex)
+	if ((a->ifindex && l->ifindex != a->ifindex) || (a->attached_only && !l->attached))
 		return 0;
 	if (a->prog_fd < 0) {
 		proxy_unpin_link(l->path);
@@ -349,7 +351,7 @@ static int alloc_tag(const char *pin_dir, struct tsn_proxy_config *cfg, __u32 *t
  */
 static int load_pod_stub(int tail_fd, __u32 tag)
 {
-	LIBBPF_OPTS(bpf_prog_load_opts, opts);
+	union bpf_attr attr;
 	const struct bpf_insn insns[] = {
 		STUB_MOV32_IMM(BPF_REG_2, (__s32)tag),
 		STUB_STX_W(BPF_REG_1, BPF_REG_2, offsetof(struct __sk_buff, tc_index)),
@@ -364,9 +366,22 @@ static int load_pod_stub(int tail_fd, __u32 tag)
 		STUB_EXIT(),
 	};
 
-	int fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "tsn_pod_save", "GPL", insns,
-			       sizeof(insns) / sizeof(insns[0]), &opts);
+	int fd;
 
+	/*
+	 * The bpf() syscall itself, not libbpf's bpf_prog_load(): that one first loads two probe
+	 * programs of its own in every process (does the kernel take a program name? does it
+	 * charge memory to the cgroup?), and the CNI plugin is a process per pod event, where
+	 * those two loads, each JIT-compiled, cost more than the stub. Names and memcg accounting
+	 * are in every kernel this datapath loads on (5.11+).
+	 */
+	memset(&attr, 0, sizeof(attr));
+	attr.prog_type = BPF_PROG_TYPE_SCHED_CLS;
+	attr.insns = (__u64)(unsigned long)insns;
+	attr.insn_cnt = sizeof(insns) / sizeof(insns[0]);
+	attr.license = (__u64)(unsigned long)"GPL";
+	snprintf(attr.prog_name, sizeof(attr.prog_name), "tsn_pod_save");
+	fd = (int)syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
 	return fd < 0 ? -errno : fd;
 }
 
@@ -401,11 +416,13 @@ static bool save_attached(const char *pin_dir, __u32 netns_ino, int netns_fd, in
 
 /*
  * Attach the pod's save program (prog_fd) to ifindex in netns_fd; with tcx, also point the
- * pod's links on its other interfaces at it, in place: the policy is the pod's.
+ * pod's links on its other interfaces at it, in place: the policy is the pod's. links: the save
+ * links as listed before (the new link runs prog_fd already; dead ones were unpinned).
  */
-static int attach_pod_save(const char *pin_dir, __u32 netns_ino, int netns_fd, int ifindex,
-			   int prog_fd)
+static int attach_pod_save(const char *pin_dir, const struct proxy_pod_link_set *links,
+			   __u32 netns_ino, int netns_fd, int ifindex, int prog_fd)
 {
+	struct relink_arg a = { .prog_fd = prog_fd, .attached_only = true };
 	struct tsn_tc_hook h;
 	char path[PATH_MAX];
 	int saved, e;
@@ -420,7 +437,7 @@ static int attach_pod_save(const char *pin_dir, __u32 netns_ino, int netns_fd, i
 	if (h.link_fd >= 0)
 		close(h.link_fd);
 	if (!e && h.kind == TSN_TC_TCX)
-		e = for_save_links(pin_dir, netns_ino, 0, prog_fd);
+		e = proxy_pod_links_in(pin_dir, links, netns_ino, relink, &a);
 	return e;
 }
 
@@ -468,6 +485,7 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 {
 	struct tsn_proxy_config cfg;
 	struct tsn_policy p = *pol, old = { 0 };
+	struct proxy_pod_link_set links = { 0 };
 	int stub = -1;
 	int fd = -1, lock, ifindex, e = 0;
 	bool have_old, had_link, fresh_tag = false;
@@ -555,7 +573,12 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 		fresh_tag = true;
 	}
 	/* links left by interfaces that are gone: relinking the pod's links would fail on them */
-	proxy_pod_links(pin_dir, netns_ino, unpin_dead_link, NULL);
+	e = proxy_pod_links_read(pin_dir, &links);
+	if (e) {
+		fail(err, errlen, e, "listing the save links in %s: %s", pin_dir, strerror(-e));
+		goto undo;
+	}
+	proxy_pod_links_in(pin_dir, &links, netns_ino, unpin_dead_link, NULL);
 	had_link = save_attached(pin_dir, netns_ino, netns_fd, ifindex);
 	/*
 	 * Bound before the stub runs: its first packet is already trusted. Registering the pod
@@ -571,7 +594,7 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 		fail(err, errlen, e, "loading the pod's save program: %s", strerror(-e));
 		goto undo;
 	}
-	e = attach_pod_save(pin_dir, netns_ino, netns_fd, ifindex, stub);
+	e = attach_pod_save(pin_dir, &links, netns_ino, netns_fd, ifindex, stub);
 	close(stub);
 	if (e) {
 		fail(err, errlen, e, "attaching the save program in the pod netns: %s", strerror(-e));
@@ -594,6 +617,7 @@ undo:
 out:
 	if (fd >= 0)
 		close(fd);
+	proxy_pod_links_free(&links);
 	proxy_unlock(lock);
 	return e;
 }

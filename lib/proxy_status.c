@@ -64,9 +64,10 @@ enum tsn_proxy_state tsn_proxy_state(const char *pin_dir, char *why, size_t whyl
 		whylen = sizeof(dummy);
 	}
 	why[0] = '\0';
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+	/* links/ last, and only when the others are empty: it has an entry per pod interface */
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]) && !any; i++) {
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, subs[i]);
-		any |= dir_has_entries(path);
+		any = dir_has_entries(path);
 	}
 	if (!any)
 		return TSN_STATE_NONE;

@@ -120,6 +120,10 @@ static int need_env(struct ctx *c, const char *name, const char **out)
 				   "CNI_CONTAINERID '%.64s' has characters other than "
 				   "alphanumerics, '_', '-', '.'",
 				   v);
+	if (!strcmp(name, "CNI_NETNS") && strlen(v) > TSN_CNI_NETNS_MAX)
+		return tsn_cni_err(&c->err, TSN_CNI_E_ENV, NULL,
+				   "CNI_NETNS is too long (%zu characters, at most %d)", strlen(v),
+				   TSN_CNI_NETNS_MAX);
 	if (!strcmp(name, "CNI_IFNAME") && !tsn_cni_valid_ifname(v))
 		return tsn_cni_err(&c->err, TSN_CNI_E_ENV, NULL,
 				   "CNI_IFNAME '%.64s' is not a valid interface name", v);
@@ -209,12 +213,11 @@ static bool ino_in_use(const char *dir, __u32 ino, const char *cid, const char *
 	bool used = false;
 	int n, i;
 
-	n = tsn_cni_state_list(dir, &recs);
+	n = tsn_cni_state_by_netns(dir, ino, &recs);
 	for (i = 0; i < n; i++)
-		if (recs[i].netns_ino == ino &&
-		    (strcmp(recs[i].container_id, cid) || strcmp(recs[i].ifname, ifname)))
+		if (strcmp(recs[i].container_id, cid) || strcmp(recs[i].ifname, ifname))
 			used = true;
-	free(recs);
+	free(n > 0 ? recs : NULL);
 	return used;
 }
 
@@ -239,7 +242,8 @@ static int check_pin_owner(struct ctx *c)
 {
 	char owner[PATH_MAX];
 
-	if (tsn_cni_pin_owner(c->conf.pin_dir, owner, sizeof(owner)) ||
+	if (tsn_cni_pin_owned_by(c->conf.pin_dir, c->state_dir) ||
+	    tsn_cni_pin_owner(c->conf.pin_dir, owner, sizeof(owner)) ||
 	    !strcmp(owner, c->state_dir))
 		return 0;
 	return tsn_cni_err(&c->err, TSN_CNI_E_CONFIG, NULL,
@@ -312,15 +316,15 @@ static int cmd_add(struct ctx *c)
 	if (rc)
 		goto out;
 	fill_opts(&c->conf, &opts);
-	started = !tsn_proxy_running(c->conf.pin_dir);
 	e = tsn_proxy_start(&opts, &adopted, err, sizeof(err));
 	if (e) {
 		rc = tsn_cni_err(&c->err, e == -EEXIST ? TSN_CNI_E_CONFLICT : TSN_CNI_E_DATAPATH,
 				 err, "cannot %s the datapath in %s",
-				 started ? "load" : "adopt", c->conf.pin_dir);
+				 tsn_proxy_running(c->conf.pin_dir) ? "adopt" : "load",
+				 c->conf.pin_dir);
 		goto out;
 	}
-	started = started && !adopted;
+	started = !adopted;	/* loaded by this ADD: a failure below unloads it again */
 	pr_info("ADD %s: datapath %s in %s", c->cid, adopted ? "adopted" : "loaded",
 		c->conf.pin_dir);
 	e = tsn_proxy_allow(c->conf.pin_dir, ino, &pol, c->ifname, fd, err, sizeof(err));
@@ -350,9 +354,9 @@ static int cmd_add(struct ctx *c)
 	 * Netns inodes are reused: a record of another container with this inode belongs to a
 	 * netns that is gone, and its late DEL must not unregister this pod.
 	 */
-	n = tsn_cni_state_list(c->state_dir, &recs);
+	n = tsn_cni_state_by_netns(c->state_dir, ino, &recs);
 	for (i = 0; i < n; i++)
-		if (recs[i].netns_ino == ino && strcmp(recs[i].container_id, c->cid))
+		if (strcmp(recs[i].container_id, c->cid))
 			tsn_cni_state_remove(c->state_dir, recs[i].container_id, recs[i].ifname);
 	free(n > 0 ? recs : NULL);
 	pr_info("ADD %s: registered netns %s (inode %u) %s, priorities 0x%x%s%s", c->cid,
@@ -373,6 +377,7 @@ static int cmd_del(struct ctx *c)
 	const char *netns = getenv("CNI_NETNS");
 	__u32 ino = 0;
 	int rc, lock, fd, e;
+	bool in_use;
 
 	rc = need_pod_env(c, false);
 	if (rc)
@@ -393,16 +398,18 @@ static int cmd_del(struct ctx *c)
 		else
 			ino = 0;
 	}
-	if (ino && tsn_proxy_running(c->conf.pin_dir) &&
-	    !ino_in_use(c->state_dir, ino, c->cid, c->ifname)) {
+	in_use = ino && ino_in_use(c->state_dir, ino, c->cid, c->ifname);
+	if (ino && !in_use) {
 		e = tsn_proxy_deny(c->conf.pin_dir, ino, err, sizeof(err));
-		if (e) {
+		/* it fails when no datapath runs: then there is nothing to unregister */
+		if (e && tsn_proxy_running(c->conf.pin_dir)) {
 			rc = tsn_cni_err(&c->err, TSN_CNI_E_RETRY, err,
 					 "cannot unregister netns inode %u", ino);
 			goto out;
 		}
-		pr_info("DEL %s: unregistered netns inode %u", c->cid, ino);
-	} else if (ino && tsn_proxy_running(c->conf.pin_dir) && netns && *netns) {
+		if (!e)
+			pr_info("DEL %s: unregistered netns inode %u", c->cid, ino);
+	} else if (in_use && netns && *netns && tsn_proxy_running(c->conf.pin_dir)) {
 		/* the pod keeps another attachment: only this interface loses its save hook */
 		struct ctx probe = *c;
 		__u32 now_ino;

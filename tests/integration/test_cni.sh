@@ -45,12 +45,15 @@ conf() { # version [jq filter applied last] [pod-index]
 }
 
 # Run the plugin in the node netns: cni VERB CONF [VAR=VALUE...]; sets CNI_OUT, CNI_ERR, CNI_RC.
+# With CNI_STRACE=LOG:SYSCALLS it runs under strace, tracing those syscalls into LOG.
 cni() {
-	local verb=$1 cfg=$2
+	local verb=$1 cfg=$2 wrap=()
 	shift 2
+	[ -z "${CNI_STRACE:-}" ] ||
+		wrap=(strace -f -qq -e "trace=${CNI_STRACE#*:}" -o "${CNI_STRACE%%:*}")
 	CNI_OUT=$(printf '%s' "$cfg" | nsenter --net="/run/netns/$TK_NODE" -- \
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CNI_COMMAND="$verb" \
-		CNI_PATH=/opt/cni/bin "$@" "$TK_BUILD/tsn" 2>"$TK_TMP/cni.err")
+		CNI_PATH=/opt/cni/bin "$@" "${wrap[@]}" "$TK_BUILD/tsn" 2>"$TK_TMP/cni.err")
 	CNI_RC=$?
 	CNI_ERR=$(cat "$TK_TMP/cni.err")
 	return 0
@@ -276,7 +279,8 @@ test_cni_status() {
 
 # `tsnproxy status` names each pod from its CNI record: it reads every record once. Whether the
 # pin dir's owner has records at all is told by the record names, without reading them (it read
-# them all a second time before). Three pods: three record opens, and each pod named.
+# them all a second time before). Three pods: three record opens, and each pod named. And it
+# stats a record's netns path only for the record of the pod it names: O(pods), not O(pods^2).
 test_cni_status_reads_each_record_once() {
 	command -v strace >/dev/null || tk_skip "strace is not installed"
 	cni_setup 3
@@ -287,12 +291,107 @@ test_cni_status_reads_each_record_once() {
 			CNI_ARGS="K8S_POD_NAMESPACE=ns;K8S_POD_NAME=pod$k"
 		expect_ok "ADD pod$k"
 	done
-	tk_ns "$TK_NODE" strace -f -qq -e trace=openat -o "$log" "$TK_BUILD/tsnproxy" \
-		--pin-dir "$TK_PIN" status --json >"$TK_TMP/status.json" ||
+	tk_ns "$TK_NODE" strace -f -qq -e trace=openat,newfstatat,statx,stat -o "$log" \
+		"$TK_BUILD/tsnproxy" --pin-dir "$TK_PIN" status --json >"$TK_TMP/status.json" ||
 		tk_fail "status under strace failed"
 	assert_eq "record opens" "$(grep -c "\"$(state_dir)/[^\"]*:[^\"]*\"" "$log")" 3
+	# a pod's netns path: one stat listing /run/netns, one checking its record is live (main
+	# checked every record's before the inode: 1 + 2 + 3 stats for the three lookups)
+	assert_eq "stats of the pods' netns paths" \
+		"$(grep -v openat "$log" | grep -c "\"/run/netns/tk$TK_TEST_ID-pod[123]\"")" 6
 	assert_eq "every pod named" "$(jq -c '[.policy[].pod] | sort' "$TK_TMP/status.json")" \
 		'["ns/pod1","ns/pod2","ns/pod3"]'
+}
+
+# ADD and DEL find the records of their netns through the index by netns inode (docs/cni.md):
+# they read no other pod's record. On main each read all of them, to find a recycled inode's
+# (ADD) or another attachment of the same netns (DEL): O(pods) per call.
+test_cni_add_del_read_only_their_records() {
+	command -v strace >/dev/null || tk_skip "strace is not installed"
+	cni_setup 4
+	local k log=$TK_TMP/cni.strace
+	for k in 1 2 3; do
+		# shellcheck disable=SC2046
+		cni ADD "$(conf 1.1.0 . "$k")" $(pod_env "$k")
+		expect_ok "ADD pod$k"
+	done
+	# shellcheck disable=SC2046
+	CNI_STRACE=$log:openat cni ADD "$(conf 1.1.0 . 4)" $(pod_env 4)
+	expect_ok "ADD pod4 under strace"
+	assert_eq "other pods' records ADD opened" "$(grep -c 'ctr[123]:eth0' "$log")" 0
+	# shellcheck disable=SC2046
+	CNI_STRACE=$log:openat cni DEL "$(conf 1.1.0 'del(.prevResult)')" $(pod_env 4)
+	expect_ok "DEL pod4 under strace"
+	assert_eq "other pods' records DEL opened" "$(grep -c 'ctr[123]:eth0' "$log")" 0
+	assert_eq "pod4 unregistered, the others not" "$(registrations)" 3
+}
+
+# Records from before the index (an upgraded node) are indexed by the first lookup: a pod with
+# two attachments stays registered when one of them is deleted. Without that, DEL found no
+# other attachment of the netns and unregistered the pod under the one left.
+test_cni_index_of_records_from_before() {
+	cni_setup 1
+	local pod=/run/netns/tk$TK_TEST_ID-pod1 idx
+	nsenter --net="$pod" -- ip link add net1 type veth peer name net1p || tk_fail "veth"
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0)" $(pod_env 1)
+	expect_ok "ADD eth0"
+	cni ADD "$(conf 1.1.0)" CNI_CONTAINERID=ctr1 CNI_NETNS="$pod" CNI_IFNAME=net1
+	expect_ok "ADD net1"
+	idx=$(state_dir)/by-netns
+	[ -f "$idx/$(ino "$pod")/ctr1:eth0" ] || tk_fail "no index entry: $(find "$(state_dir)")"
+	rm -rf "$idx"	# the records as a plugin without the index left them
+	cni DEL "$(conf 1.1.0 'del(.prevResult)')" CNI_CONTAINERID=ctr1 CNI_NETNS="$pod" \
+		CNI_IFNAME=net1
+	expect_ok "DEL net1"
+	assert_eq "still registered through eth0" "$(registrations)" 1
+	[ -f "$idx/.complete" ] && [ "$(stat -c %i "$idx/$(ino "$pod")/ctr1:eth0")" = \
+		"$(stat -c %i "$(state_dir)/ctr1:eth0")" ] ||
+		tk_fail "eth0's record not indexed: $(find "$(state_dir)")"
+	# shellcheck disable=SC2046
+	cni DEL "$(conf 1.1.0 'del(.prevResult)')" $(pod_env 1)
+	expect_ok "DEL eth0"
+	assert_eq "unregistered" "$(registrations)" 0
+	[ ! -e "$(state_dir)" ] || tk_fail "state left: $(find "$(state_dir)")"
+}
+
+# An index entry that is not its attachment's record file (a crash between writing the two, a
+# hand-made file) is no registration: DEL of the pod's only attachment unregisters it, and the
+# stale entry goes. Trusting the entry would keep a deleted pod registered, and a netns that
+# later gets its inode would inherit the registration.
+test_cni_stale_index_entry_keeps_nothing() {
+	cni_setup 1
+	local pod=/run/netns/tk$TK_TEST_ID-pod1 idx
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0)" $(pod_env 1)
+	expect_ok "ADD"
+	idx=$(state_dir)/by-netns/$(ino "$pod")
+	# the record of an attachment that is gone, and a copy (not the file) of a live record
+	jq -c '.containerID = "ghost"' "$(state_dir)/ctr1:eth0" >"$idx/ghost:eth0"
+	cp "$(state_dir)/ctr1:eth0" "$(state_dir)/ctr9:eth0"
+	cp "$(state_dir)/ctr1:eth0" "$idx/ctr9:eth0"
+	# shellcheck disable=SC2046
+	cni DEL "$(conf 1.1.0 'del(.prevResult)')" $(pod_env 1)
+	expect_ok "DEL"
+	assert_eq "unregistered" "$(registrations)" 0
+	[ ! -e "$idx/ghost:eth0" ] && [ ! -e "$idx/ctr9:eth0" ] ||
+		tk_fail "stale entries left: $(ls "$idx")"
+	rm -f "$(state_dir)/ctr9:eth0"
+}
+
+# A pod's ADD loads one program, its save stub: not libbpf's feature probes besides (two more
+# programs, verified and JIT-compiled, in every process that calls bpf_prog_load()).
+test_cni_add_loads_one_program() {
+	command -v strace >/dev/null || tk_skip "strace is not installed"
+	cni_setup 2
+	local log=$TK_TMP/cni.strace
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0)" $(pod_env 1)
+	expect_ok "ADD pod1 (starts the datapath)"
+	# shellcheck disable=SC2046
+	CNI_STRACE=$log:bpf cni ADD "$(conf 1.1.0 . 2)" $(pod_env 2)
+	expect_ok "ADD pod2 under strace"
+	assert_eq "programs ADD loaded" "$(grep -c BPF_PROG_LOAD "$log")" 1
 }
 
 # ---- GC ------------------------------------------------------------------------------------------
@@ -380,7 +479,7 @@ test_cni_two_networks_share_pin_dir() {
 # ---- bad input: right code and message, nothing loaded or registered ---------------------------
 test_cni_bad_input() {
 	cni_setup 1
-	local env1 ok
+	local env1 ok long
 	env1=$(pod_env 1)
 	ok=$(conf 1.1.0)
 	# shellcheck disable=SC2086
@@ -477,6 +576,13 @@ test_cni_bad_input() {
 	cni ADD "$ok" CNI_CONTAINERID="$(printf 'a%.0s' {1..199})" \
 		CNI_NETNS="/run/netns/tk$TK_TEST_ID-pod1" CNI_IFNAME=eth9
 	expect_code "CNI_CONTAINERID of 199 characters is fine" 103 "no interface 'eth9'"
+	# 511 characters, in components a file system takes
+	long=/run/netns/$(printf 'a%.0s' {1..250})/$(printf 'b%.0s' {1..249})
+	cni ADD "$ok" CNI_CONTAINERID=ctr1 CNI_NETNS="${long}b" CNI_IFNAME=eth0
+	expect_code "CNI_NETNS of 512 characters" 4 \
+		"^CNI_NETNS is too long \\(512 characters, at most 511\\)$"
+	cni ADD "$ok" CNI_CONTAINERID=ctr1 CNI_NETNS="$long" CNI_IFNAME=eth0
+	expect_code "CNI_NETNS of 511 characters is fine" 3 "does not exist"
 	CNI_OUT=$(printf '%s' "$ok" | tk_ns "$TK_NODE" env -i "$TK_BUILD/tsn" 2>/dev/null)
 	CNI_RC=$?
 	expect_code "CNI_COMMAND missing" 4 CNI_COMMAND
