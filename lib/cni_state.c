@@ -404,19 +404,16 @@ static bool records_left(const char *dir)
 	return st.st_nlink > 2;
 }
 
-int tsn_cni_state_remove(const char *dir, const char *cid, const char *ifname)
+int tsn_cni_state_remove(const char *dir, const struct tsn_cni_record *r)
 {
 	char path[PATH_MAX + 400], idx[PATH_MAX + 64];
-	struct tsn_cni_record r;
-	bool indexed;
 
-	indexed = !tsn_cni_state_read(dir, cid, ifname, &r);
-	record_path(path, sizeof(path), dir, cid, ifname);
+	record_path(path, sizeof(path), dir, r->container_id, r->ifname);
 	if (unlink(path) && errno != ENOENT)
 		return -errno;
-	if (indexed) {	/* after the record: every record has its link */
-		index_dir_path(idx, sizeof(idx), dir, r.netns_ino);
-		snprintf(path, sizeof(path), "%s/%s:%s", idx, cid, ifname);
+	if (r->netns_ino) {	/* after the record: every record has its link */
+		index_dir_path(idx, sizeof(idx), dir, r->netns_ino);
+		snprintf(path, sizeof(path), "%s/%s:%s", idx, r->container_id, r->ifname);
 		unlink(path);
 		rmdir(idx);	/* when it was the netns' last */
 	}
@@ -431,22 +428,27 @@ int tsn_cni_state_remove(const char *dir, const char *cid, const char *ifname)
 	return 0;
 }
 
-int tsn_cni_state_list(const char *dir, struct tsn_cni_record **out)
+/*
+ * The records in directory path (entries named "cid:ifname": the state dir, or one of its index
+ * dirs) that keep(its fd, the name, arg) accepts (every one with keep NULL), in a malloc'ed
+ * array in *out: count or -errno.
+ */
+static int records_read(const char *path, bool (*keep)(int dir_fd, const char *name, void *arg),
+			void *arg, struct tsn_cni_record **out)
 {
 	struct tsn_cni_record *recs = NULL, *grown;
+	char file[PATH_MAX + 400];
 	struct dirent *de;
 	int n = 0, cap = 0;
 	DIR *d;
 
 	*out = NULL;
-	d = opendir(dir);
+	d = opendir(path);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
-		char path[PATH_MAX + 300];
-
 		/* records are "cid:ifname"; temporary files (".tmp-PID") have no colon */
-		if (!strchr(de->d_name, ':'))
+		if (!strchr(de->d_name, ':') || (keep && !keep(dirfd(d), de->d_name, arg)))
 			continue;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -458,13 +460,18 @@ int tsn_cni_state_list(const char *dir, struct tsn_cni_record **out)
 			}
 			recs = grown;
 		}
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (!read_file(path, &recs[n]))
+		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+		if (!read_file(file, &recs[n]))
 			n++;
 	}
 	closedir(d);
 	*out = recs;
 	return n;
+}
+
+int tsn_cni_state_list(const char *dir, struct tsn_cni_record **out)
+{
+	return records_read(dir, NULL, NULL, out);
 }
 
 /* Give every record its index link (records from before the index), then mark it complete. */
@@ -504,61 +511,39 @@ static int index_complete(const char *dir)
 	return 0;
 }
 
-/* Is the index link at idx/name the record file of its attachment (same inode)? */
-static bool link_current(const char *dir, int idx_fd, const char *name)
+/*
+ * Is the index link idx_fd/name the record file of its attachment (dir/name, same inode)? A
+ * stale one is removed.
+ */
+static bool link_current(int idx_fd, const char *name, void *dir)
 {
 	char path[PATH_MAX + 300];
 	struct stat a, b;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return !fstatat(idx_fd, name, &a, 0) && !stat(path, &b) && a.st_ino == b.st_ino &&
-	       a.st_dev == b.st_dev;
+	snprintf(path, sizeof(path), "%s/%s", (const char *)dir, name);
+	if (!fstatat(idx_fd, name, &a, 0) && !stat(path, &b) && a.st_ino == b.st_ino &&
+	    a.st_dev == b.st_dev)
+		return true;
+	unlinkat(idx_fd, name, 0);
+	return false;
 }
 
 int tsn_cni_state_by_netns(const char *dir, __u32 ino, struct tsn_cni_record **out)
 {
-	struct tsn_cni_record *recs = NULL, *grown;
-	char idx[PATH_MAX + 64], path[PATH_MAX + 400];
-	struct dirent *de;
-	int n = 0, cap = 0, e;
-	DIR *d;
+	char idx[PATH_MAX + 64];
+	int n, i, k = 0, e;
 
 	*out = NULL;
 	e = index_complete(dir);
 	if (e)
 		return e;
 	index_dir_path(idx, sizeof(idx), dir, ino);
-	d = opendir(idx);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		if (!strchr(de->d_name, ':'))
-			continue;	/* ".", "..", a temporary link */
-		if (!link_current(dir, dirfd(d), de->d_name)) {
-			unlinkat(dirfd(d), de->d_name, 0);	/* stale */
-			continue;
-		}
-		if (n == cap) {
-			cap = cap ? 2 * cap : 2;
-			grown = realloc(recs, cap * sizeof(*recs));
-			if (!grown) {
-				e = -ENOMEM;
-				break;
-			}
-			recs = grown;
-		}
-		snprintf(path, sizeof(path), "%s/%s", idx, de->d_name);
-		if (!read_file(path, &recs[n]) && recs[n].netns_ino == ino)
-			n++;
-	}
-	closedir(d);
+	n = records_read(idx, link_current, (void *)dir, out);
 	rmdir(idx);	/* when every link in it was stale */
-	if (e) {
-		free(recs);
-		return e;
-	}
-	*out = recs;
-	return n;
+	for (i = 0; i < n; i++)	/* a current link was made for its record's inode */
+		if ((*out)[i].netns_ino == ino)
+			(*out)[k++] = (*out)[i];
+	return n < 0 ? n : k;
 }
 
 const char *tsn_cni_pod_str(const struct tsn_cni_record *r, char *buf, size_t len)

@@ -64,10 +64,12 @@ int tsn_cni_state_write(const char *dir, const struct tsn_cni_record *r);
 int tsn_cni_state_read(const char *dir, const char *cid, const char *ifname,
 		       struct tsn_cni_record *r);
 /*
- * Remove one record; the dir goes with its last one, and so does the pin-dir owner file that
- * names it. 0 (also when absent) or -errno.
+ * Remove the record of (r->container_id, r->ifname) and its index link under r->netns_ino, as
+ * read from the record (0 when there was none to read: a link left then is stale, and goes
+ * when a lookup sees it); the dir goes with its last record, and so does the pin-dir owner file
+ * that names it. 0 (also when absent) or -errno.
  */
-int tsn_cni_state_remove(const char *dir, const char *cid, const char *ifname);
+int tsn_cni_state_remove(const char *dir, const struct tsn_cni_record *r);
 /* Every record in dir (malloc'ed array in *out, caller frees); count or -errno. */
 int tsn_cni_state_list(const char *dir, struct tsn_cni_record **out);
 /*

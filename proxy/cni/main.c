@@ -357,7 +357,7 @@ static int cmd_add(struct ctx *c)
 	n = tsn_cni_state_by_netns(c->state_dir, ino, &recs);
 	for (i = 0; i < n; i++)
 		if (strcmp(recs[i].container_id, c->cid))
-			tsn_cni_state_remove(c->state_dir, recs[i].container_id, recs[i].ifname);
+			tsn_cni_state_remove(c->state_dir, &recs[i]);
 	free(n > 0 ? recs : NULL);
 	pr_info("ADD %s: registered netns %s (inode %u) %s, priorities 0x%x%s%s", c->cid,
 		c->netns, ino, c->ifname, pol.allowed, rec.pod_name[0] ? ", pod " : "",
@@ -389,11 +389,15 @@ static int cmd_del(struct ctx *c)
 	/* the record first: the netns may be gone, or its inode already someone else's */
 	if (!tsn_cni_state_read(c->state_dir, c->cid, c->ifname, &rec)) {
 		ino = rec.netns_ino;
-	} else if (netns && *netns) {
+	} else {
 		struct ctx probe = *c;
 
+		/* none to read: only what has its name is removed below */
+		memset(&rec, 0, sizeof(rec));
+		snprintf(rec.container_id, sizeof(rec.container_id), "%s", c->cid);
+		snprintf(rec.ifname, sizeof(rec.ifname), "%s", c->ifname);
 		/* DEL after a failed ADD: no record, but the netns may still be there */
-		if (!open_netns(&probe, netns, &fd, &ino))
+		if (netns && *netns && !open_netns(&probe, netns, &fd, &ino))
 			close(fd);
 		else
 			ino = 0;
@@ -422,7 +426,7 @@ static int cmd_del(struct ctx *c)
 			close(fd);
 		}
 	}
-	e = tsn_cni_state_remove(c->state_dir, c->cid, c->ifname);
+	e = tsn_cni_state_remove(c->state_dir, &rec);
 	if (e)
 		rc = tsn_cni_err(&c->err, TSN_CNI_E_STATE, strerror(-e),
 				 "cannot remove the attachment record in %s", c->state_dir);
@@ -609,7 +613,7 @@ static int cmd_gc(struct ctx *c)
 		if (!kept && tsn_proxy_running(c->conf.pin_dir))
 			tsn_proxy_deny(c->conf.pin_dir, recs[i].netns_ino, err,
 				       sizeof(err));
-		tsn_cni_state_remove(c->state_dir, recs[i].container_id, recs[i].ifname);
+		tsn_cni_state_remove(c->state_dir, &recs[i]);
 		pr_info("GC: removed %s/%s (netns inode %u)", recs[i].container_id, recs[i].ifname,
 			recs[i].netns_ino);
 	}
