@@ -106,6 +106,19 @@ static __always_inline __u64 tsn_addr(const void *ptr)
 }
 
 /*
+ * May p be dereferenced as a kernel pointer? Every kernel address on the 64-bit architectures
+ * tsnkit builds for has its top byte all ones (x86-64 with 4- or 5-level paging, arm64 with any
+ * VA size). A word that only may hold a pointer (skb->dev shares its word with dev_scratch,
+ * where UDP keeps a queued datagram's truesize and length, with a bool in the top byte) is
+ * checked first: a load through a non-canonical address is caught by the exception table only
+ * after a general protection fault, microseconds where the hop costs tens of ns.
+ */
+static __always_inline bool tsn_kernel_ptr(const void *p)
+{
+	return ((__u64)p >> 56) == 0xff;
+}
+
+/*
  * Is `then` less than window old at `now` (same units)? Signed, so that a `now` from a coarser
  * clock than the one `then` came from (up to a tick behind) means "a moment ago", not "ancient".
  * tsn_fresh() is this with the table's TTL.

@@ -999,6 +999,18 @@ static __always_inline int tt_parse_skb_rx_btf_inner(void *src, struct tt_view *
 }
 
 /*
+ * The device of a hop whose tracepoint names none: skb->dev, but at a free only when it holds a
+ * kernel pointer (a delivered UDP datagram's word there is dev_scratch: tsn_kernel_ptr()).
+ */
+static __always_inline struct net_device *tt_skb_dev(struct sk_buff *skb, enum tt_mode mode,
+						     enum tt_read how)
+{
+	struct net_device *dev = how == TT_READ_PLAIN ? skb->dev : BPF_CORE_READ(skb, dev);
+
+	return mode != TT_FREE || tsn_kernel_ptr(dev) ? dev : NULL;
+}
+
+/*
  * One hop seen by a tracing program. dev may be NULL (use skb->dev). For TT_ADDR the skb is not
  * read at all: after ndo_start_xmit it may already be freed on another CPU.
  */
@@ -1033,14 +1045,15 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 		__builtin_memset(&v->m, 0, sizeof(v->m));
 		v->len = len;
 		tt_dev_info(v, dev, how);
-	} else if (how == TT_READ_PLAIN) {
-		tsn_skb_meta_btf(skb, &v->m);
-		v->len = skb->len;
-		tt_dev_info(v, dev ? dev : skb->dev, how);
 	} else {
-		tsn_skb_meta(skb, &v->m);
-		v->len = BPF_CORE_READ(skb, len);
-		tt_dev_info(v, dev ? dev : BPF_CORE_READ(skb, dev), how);
+		if (how == TT_READ_PLAIN) {
+			tsn_skb_meta_btf(skb, &v->m);
+			v->len = skb->len;
+		} else {
+			tsn_skb_meta(skb, &v->m);
+			v->len = BPF_CORE_READ(skb, len);
+		}
+		tt_dev_info(v, dev ? dev : tt_skb_dev(skb, mode, how), how);
 	}
 	if (cand == TT_CAND_JUDGE && !tt_agg_judged_hop(v))
 		return;		/* not a judged NIC: the skb is not parsed */
