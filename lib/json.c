@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -144,7 +145,7 @@ void tsn_out_text(FILE *f, json_object *obj, int indent)
 	}
 }
 
-int tsn_out_emit(FILE *f, json_object *obj, enum tsn_out_format fmt)
+int tsn_out_write(FILE *f, json_object *obj, enum tsn_out_format fmt)
 {
 	int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
 	const char *s;
@@ -168,10 +169,248 @@ int tsn_out_emit(FILE *f, json_object *obj, enum tsn_out_format fmt)
 	default:
 		return -EINVAL;
 	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int tsn_out_emit(FILE *f, json_object *obj, enum tsn_out_format fmt)
+{
+	int rc = tsn_out_write(f, obj, fmt);
+
+	if (rc)
+		return rc;
 	/* NDJSON consumers read line by line from a pipe: do not sit on a full buffer */
 	if (fflush(f) || ferror(f))
 		return errno ? -errno : -EIO;
 	return 0;
+}
+
+/* ---- streaming writer ---- */
+
+void tsn_jw_reset(struct tsn_jw *w)
+{
+	w->len = 0;
+	w->comma = false;
+	w->oom = false;
+	if (w->buf)
+		w->buf[0] = '\0';
+}
+
+void tsn_jw_free(struct tsn_jw *w)
+{
+	free(w->buf);
+	memset(w, 0, sizeof(*w));
+}
+
+static bool jw_grow(struct tsn_jw *w, size_t n)
+{
+	size_t cap = w->cap ? w->cap : 512;
+	char *b;
+
+	if (w->oom)
+		return false;
+	while (cap < w->len + n + 1)
+		cap *= 2;
+	b = realloc(w->buf, cap);
+	if (!b) {
+		w->oom = true;
+		return false;
+	}
+	w->buf = b;
+	w->cap = cap;
+	return true;
+}
+
+/* room for n more bytes and the NUL */
+static inline bool jw_reserve(struct tsn_jw *w, size_t n)
+{
+	return w->len + n + 1 <= w->cap || jw_grow(w, n);
+}
+
+static inline void jw_put(struct tsn_jw *w, const char *s, size_t n)
+{
+	if (!jw_reserve(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+/* JSON string escaping as json-c's with JSON_C_TO_STRING_NOSLASHESCAPE */
+static void jw_quoted(struct tsn_jw *w, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	/* the short escapes of the control characters \b..\r (\v has none) */
+	static const char ctl_esc[] = { 'b', 't', 'n', 0, 'f', 'r' };
+	const char *run = s;
+	char esc[8];
+
+	jw_put(w, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		size_t n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		jw_put(w, run, (size_t)(s - run));
+		run = s + 1;
+		esc[0] = '\\';
+		if (c == '"' || c == '\\') {
+			esc[1] = (char)c;
+		} else if (c >= '\b' && c <= '\r' && ctl_esc[c - '\b']) {
+			esc[1] = ctl_esc[c - '\b'];
+		} else {
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0xf];
+			n = 6;
+		}
+		jw_put(w, esc, n);
+	}
+	jw_put(w, run, (size_t)(s - run));
+	jw_put(w, "\"", 1);
+}
+
+/* the separator and the key before a value: one copy, a key is a literal needing no escape */
+static void jw_key(struct tsn_jw *w, const char *key)
+{
+	size_t n = key ? strlen(key) : 0;
+	char *p;
+
+	if (!jw_reserve(w, n + 4))
+		return;
+	p = w->buf + w->len;
+	if (w->comma)
+		*p++ = ',';
+	w->comma = true;
+	if (key) {
+		*p++ = '"';
+		memcpy(p, key, n);
+		p += n;
+		*p++ = '"';
+		*p++ = ':';
+	}
+	*p = '\0';
+	w->len = (size_t)(p - w->buf);
+}
+
+static void jw_open(struct tsn_jw *w, const char *key, const char *bracket)
+{
+	jw_key(w, key);
+	jw_put(w, bracket, 1);
+	w->comma = false;
+}
+
+static void jw_close(struct tsn_jw *w, const char *bracket)
+{
+	jw_put(w, bracket, 1);
+	w->comma = true;
+}
+
+void tsn_jw_obj_open(struct tsn_jw *w, const char *key)
+{
+	jw_open(w, key, "{");
+}
+
+void tsn_jw_obj_close(struct tsn_jw *w)
+{
+	jw_close(w, "}");
+}
+
+void tsn_jw_arr_open(struct tsn_jw *w, const char *key)
+{
+	jw_open(w, key, "[");
+}
+
+void tsn_jw_arr_close(struct tsn_jw *w)
+{
+	jw_close(w, "]");
+}
+
+/* decimal digits of v, right-aligned in buf[24]; returns the first */
+static char *jw_digits(uint64_t v, char buf[24])
+{
+	char *p = buf + 23;
+
+	*p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return p;
+}
+
+void tsn_jw_u64(struct tsn_jw *w, const char *key, uint64_t v)
+{
+	char buf[24], *d = jw_digits(v, buf);
+
+	jw_key(w, key);
+	if (v > TSN_JSON_MAX_SAFE_INT) {
+		jw_put(w, "\"", 1);
+		jw_put(w, d, strlen(d));
+		jw_put(w, "\"", 1);
+		return;
+	}
+	jw_put(w, d, strlen(d));
+}
+
+void tsn_jw_int(struct tsn_jw *w, const char *key, int64_t v)
+{
+	char buf[24], *d = jw_digits(v < 0 ? -(uint64_t)v : (uint64_t)v, buf);
+
+	jw_key(w, key);
+	if (v < 0)
+		jw_put(w, "-", 1);
+	jw_put(w, d, strlen(d));
+}
+
+void tsn_jw_bool(struct tsn_jw *w, const char *key, bool v)
+{
+	jw_key(w, key);
+	if (v)
+		jw_put(w, "true", 4);
+	else
+		jw_put(w, "false", 5);
+}
+
+void tsn_jw_str(struct tsn_jw *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	jw_quoted(w, s ? s : "");
+}
+
+void tsn_jw_raw(struct tsn_jw *w, const char *key, const char *text)
+{
+	jw_key(w, key);
+	jw_put(w, text, strlen(text));
+}
+
+void tsn_jw_json(struct tsn_jw *w, const char *key, json_object *v)
+{
+	const char *s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
+
+	jw_key(w, key);
+	if (!s) {
+		w->oom = true;
+		return;
+	}
+	jw_put(w, s, strlen(s));
+}
+
+int tsn_jw_write_line(const struct tsn_jw *w, FILE *f)
+{
+	if (w->oom)
+		return -ENOMEM;
+	if (fwrite(w->buf, 1, w->len, f) != w->len || fputc('\n', f) == EOF)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+json_object *tsn_jw_parse(const struct tsn_jw *w)
+{
+	if (w->oom || !w->buf)
+		return NULL;
+	return json_tokener_parse(w->buf);
 }
 
 json_object *tsn_json_u64(uint64_t v)

@@ -169,6 +169,32 @@ test_summary_only() {
 		"priority +3 -> 0 +LOST at hop [0-9]+ tk$TK_TEST_ID-node/vethpod1"
 }
 
+# The report is written in blocks (not a write per line) but flushed after every batch of
+# events: a reader of the file, a pipe or a terminal sees the hops while the tracer runs.
+test_hops_visible_while_running() {
+	local i n=0 text=0
+	out_setup
+	tk_trace_start "$TK_TMP/out.json" --json --netns "${TK_PODS[0]}" --dport "$PORT"
+	out_talk --count 2 --interval-us 2000 --priority 3
+	for ((i = 0; i < 50 && n < 2; i++)); do
+		n=$(jq -s '[.[] | select(.type == "hop" and (.flags | index("first")))] | length' \
+			"$TK_TMP/out.json" 2>/dev/null || echo 0)
+		sleep 0.1
+	done
+	kill -0 "$TK_TRACE_PID" 2>/dev/null || tk_fail "tsntrace exited before the check"
+	assert_eq "both packets' first hops in the file before the tracer stops" "$n" 2
+	tk_trace_stop
+	tk_trace_start "$TK_TMP/out.txt" --netns "${TK_PODS[0]}" --dport "$PORT"
+	out_talk --count 1 --priority 3
+	for ((i = 0; i < 50 && text == 0; i++)); do
+		text=$(grep -c ' vethpod1 ' "$TK_TMP/out.txt")
+		sleep 0.1
+	done
+	kill -0 "$TK_TRACE_PID" 2>/dev/null || tk_fail "tsntrace exited before the check"
+	assert_ge "text: hop lines on the file before the tracer stops" "$text" 1
+	tk_trace_stop
+}
+
 test_output_bad_input() {
 	local out rc
 	for args in "--time soon" "-o narrow" "--write /nonexistent/dir/x.pcapng"; do

@@ -200,3 +200,77 @@ TEST(json_parse_errors)
 	ASSERT_EQ(tsn_json_parse("tru", &o, err, sizeof(err)), -EINVAL, "unfinished literal");
 	ASSERT_EQ(tsn_json_parse("[1", &o, err, sizeof(err)), -EINVAL, "unfinished array");
 }
+
+/*
+ * The streaming writer (tsntrace's hop records) writes what json-c writes for the same record:
+ * byte for byte, escapes, exact u64, nesting and empty arrays included; its buffer parses back.
+ */
+TEST(json_stream_writer_matches_json_c)
+{
+	static const char *const strs[] = { "plain", "quote\" back\\ slash/", "nl\n tab\t cr\r",
+					     "ctl\x01\x1f bs\b ff\f vt\v", "utf-8 → ü", "" };
+	json_object *o = json_object_new_object(), *arr, *inner, *emb, *back;
+	struct tsn_jw w = {};
+	char key[16];
+	size_t i;
+
+	tsn_jw_obj_open(&w, NULL);
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		snprintf(key, sizeof(key), "s%zu", i);
+		tsn_jw_str(&w, key, strs[i]);
+		tsn_json_add_str(o, key, strs[i]);
+	}
+	tsn_jw_u64(&w, "zero", 0);
+	tsn_json_add_u64(o, "zero", 0);
+	tsn_jw_u64(&w, "safe", TSN_JSON_MAX_SAFE_INT);
+	tsn_json_add_u64(o, "safe", TSN_JSON_MAX_SAFE_INT);
+	tsn_jw_u64(&w, "big", UINT64_MAX);
+	tsn_json_add_u64(o, "big", UINT64_MAX);
+	tsn_jw_int(&w, "neg", -95);
+	json_object_object_add(o, "neg", json_object_new_int(-95));
+	tsn_jw_int(&w, "min", INT64_MIN);
+	json_object_object_add(o, "min", json_object_new_int64(INT64_MIN));
+	tsn_jw_bool(&w, "yes", true);
+	tsn_json_add_bool(o, "yes", true);
+	tsn_jw_raw(&w, "t", "1.250000");
+	json_object_object_add(o, "t", json_object_new_double_s(1.25, "1.250000"));
+	tsn_jw_obj_open(&w, "inner");
+	tsn_jw_str(&w, "a", "b");
+	tsn_jw_arr_open(&w, "empty");
+	tsn_jw_arr_close(&w);
+	tsn_jw_obj_close(&w);
+	inner = json_object_new_object();
+	tsn_json_add_str(inner, "a", "b");
+	json_object_object_add(inner, "empty", json_object_new_array());
+	json_object_object_add(o, "inner", inner);
+	tsn_jw_arr_open(&w, "arr");
+	tsn_jw_str(&w, NULL, "x");
+	tsn_jw_u64(&w, NULL, 7);
+	tsn_jw_arr_close(&w);
+	arr = json_object_new_array();
+	json_object_array_add(arr, json_object_new_string("x"));
+	json_object_array_add(arr, json_object_new_uint64(7));
+	json_object_object_add(o, "arr", arr);
+	emb = json_object_new_array();
+	json_object_array_add(emb, json_object_new_string("field"));
+	tsn_jw_json(&w, "emb", emb);
+	json_object_object_add(o, "emb", emb);
+	tsn_jw_obj_close(&w);
+
+	ASSERT_FALSE(w.oom, "no allocation failed");
+	ASSERT_STREQ(w.buf,
+		     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE),
+		     "streamed record == json-c's");
+	back = tsn_jw_parse(&w);
+	ASSERT_TRUE(back && json_object_equal(back, o), "the record parses back to the same object");
+	json_object_put(back);
+	json_object_put(o);
+
+	/* a reset starts a new record in the same buffer */
+	tsn_jw_reset(&w);
+	tsn_jw_arr_open(&w, NULL);
+	tsn_jw_arr_close(&w);
+	ASSERT_STREQ(w.buf, "[]", "after reset");
+	tsn_jw_free(&w);
+}

@@ -27,6 +27,8 @@
 #define DEFAULT_CAPACITY 16384U
 /* after the --count-th packet appeared, how long its remaining hops may take to arrive */
 #define COUNT_GRACE_S 0.5
+/* the report's stdio buffer: a few hundred NDJSON hops, one write(2) */
+#define TT_OUT_BUFSIZE (256U << 10)
 
 static volatile sig_atomic_t stop;
 
@@ -416,7 +418,9 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	setvbuf(out, NULL, _IOLBF, 0);
+	/* a hop is a line and a flood is a million lines a second: written in blocks, flushed
+	 * after each ring-buffer poll (below), so a reader still sees every batch at once */
+	setvbuf(out, NULL, _IOFBF, TT_OUT_BUFSIZE);
 	rep = tt_report_new(&o, out);
 	if (!rep) {
 		pr_warn("out of memory");
@@ -465,6 +469,9 @@ int main(int argc, char **argv)
 			pr_warn("ring buffer poll: %s", strerror(-rc));
 			goto out;
 		}
+		fflush(out);
+		if (pcap_file)
+			fflush(pcap_file);
 		now = mono_s();
 		if (o.duration && now - start >= o.duration)
 			break;

@@ -96,6 +96,10 @@ struct tt_report {
 	bool pcap_failed;		/* said once */
 	__u64 wall_off_ns;		/* CLOCK_REALTIME - CLOCK_MONOTONIC at the start */
 	__u64 prev_line_ns;		/* --time delta: the previous hop line's time */
+	struct tsn_jw jw;		/* the hop record being written (hop_jw) */
+	/* the latest hop's tuple and its JSON: a packet's hops mostly share it */
+	struct tsn_tuple tuple_key;
+	struct tsn_jw tuple_jw;
 	char line[1024];		/* a summary line being built (sum_printf) */
 	size_t line_len;
 	/* tsnproxy's state under o->pin_dir, read again every TT_PROXY_REFRESH_S */
@@ -214,38 +218,69 @@ unsigned long long tt_report_seen(const struct tt_report *r)
 	return r->seen;
 }
 
-static char *hexaddr(__u64 v, char *buf, size_t len)
+/* "0x%llx" without printf: written for every hop */
+static char *hexaddr(__u64 v, char buf[20])
 {
-	snprintf(buf, len, "0x%llx", (unsigned long long)v);
+	static const char hex[] = "0123456789abcdef";
+	char *p = buf + 19;
+
+	*p = '\0';
+	do {
+		*--p = hex[v & 0xf];
+		v >>= 4;
+	} while (v);
+	*--p = 'x';
+	*--p = '0';
+	return p;
+}
+
+/* "%.6f" of ns / 1e9 (rounded to the microsecond) without floating point */
+static char *seconds6(__u64 ns, char buf[32])
+{
+	__u64 us = (ns + 500) / 1000;
+
+	snprintf(buf, 32, "%llu.%06llu", (unsigned long long)(us / 1000000),
+		 (unsigned long long)(us % 1000000));
 	return buf;
 }
 
 /* The tuple's fields that exist for its protocol, and desc: tsn_tuple_str(), as text shows it. */
-static json_object *tuple_json(const struct tsn_tuple *t)
+static void tuple_jw(struct tsn_jw *w, const char *key, const struct tsn_tuple *t)
 {
-	json_object *o = json_object_new_object();
 	char a[160], p[16];
 
-	tsn_json_add_str(o, "desc", tsn_tuple_str(t, a, sizeof(a)));
+	tsn_jw_obj_open(w, key);
+	tsn_jw_str(w, "desc", tsn_tuple_str(t, a, sizeof(a)));
 	if (t->l3proto == 0x0800 || t->l3proto == 0x86DD) {
-		tsn_json_add_str(o, "proto", tsn_proto_str(t->l4proto, p, sizeof(p)));
-		tsn_json_add_str(o, "src", tsn_addr_str(t->saddr, a, sizeof(a)));
-		tsn_json_add_str(o, "dst", tsn_addr_str(t->daddr, a, sizeof(a)));
+		tsn_jw_str(w, "proto", tsn_proto_str(t->l4proto, p, sizeof(p)));
+		tsn_jw_str(w, "src", tsn_addr_str(t->saddr, a, sizeof(a)));
+		tsn_jw_str(w, "dst", tsn_addr_str(t->daddr, a, sizeof(a)));
 		if (tsn_tuple_has_ports(t)) {
-			tsn_json_add_u64(o, "sport", t->sport);
-			tsn_json_add_u64(o, "dport", t->dport);
+			tsn_jw_u64(w, "sport", t->sport);
+			tsn_jw_u64(w, "dport", t->dport);
 		}
 		if (t->l4proto == IPPROTO_TCP)
-			tsn_json_add_str(o, "tcp_flags",
-					 tsn_tcp_flags_str(t->tcp_flags, p, sizeof(p)));
+			tsn_jw_str(w, "tcp_flags", tsn_tcp_flags_str(t->tcp_flags, p, sizeof(p)));
 		if (t->l4proto == IPPROTO_ICMP || t->l4proto == IPPROTO_ICMPV6) {
-			tsn_json_add_u64(o, "icmp_type", t->icmp_type);
-			tsn_json_add_u64(o, "icmp_code", t->icmp_code);
+			tsn_jw_u64(w, "icmp_type", t->icmp_type);
+			tsn_jw_u64(w, "icmp_code", t->icmp_code);
 		}
 	} else {
 		snprintf(a, sizeof(a), "0x%04x", t->l3proto);
-		tsn_json_add_str(o, "ethertype", a);
+		tsn_jw_str(w, "ethertype", a);
 	}
+	tsn_jw_obj_close(w);
+}
+
+/* the same as a json_object, for a record built with json-c (a packet's summary) */
+static json_object *tuple_json(const struct tsn_tuple *t)
+{
+	struct tsn_jw w = {};
+	json_object *o;
+
+	tuple_jw(&w, NULL, t);
+	o = tsn_jw_parse(&w);
+	tsn_jw_free(&w);
 	return o;
 }
 
@@ -396,8 +431,9 @@ static void loss_set(struct tt_loss *l, int idx, const struct tt_hop *h, __u64 w
  * Record hop number idx in the packet; fills 'changes' (array) with what changed here. A
  * change at a NIC that tsnproxy enforces is first asked whether it is the proxy's.
  */
+/* changes and changed: arrays created at the hop's first change (most hops have none) */
 static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *h, int idx,
-		    json_object *changes, json_object *changed)
+		    json_object **changes, json_object **changed)
 {
 	struct tt_pod_policy pol;
 	bool have_pol = false;
@@ -457,8 +493,12 @@ static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *
 		field_value_json(ch, "to", f, now);
 		tsn_json_add_str(ch, "cause", tt_cause_name(c));
 		tsn_json_add_str(ch, "detail", detail);
-		json_object_array_add(changes, ch);
-		json_object_array_add(changed, json_object_new_string(tt_field_name(f)));
+		if (!*changes) {
+			*changes = json_object_new_array();
+			*changed = json_object_new_array();
+		}
+		json_object_array_add(*changes, ch);
+		json_object_array_add(*changed, json_object_new_string(tt_field_name(f)));
 		/* a loss: the first value was set and is gone; remember where it happened first */
 		if (first && was == first && !p->loss[f].lost)
 			loss_set(&p->loss[f], idx, h, was, now, c, detail);
@@ -648,7 +688,7 @@ static void pkt_summary(struct tt_report *r, struct tt_pkt *p)
 	}
 
 	if (r->o->json) {
-		tsn_out_emit(r->out, o, TSN_OUT_JSON);
+		tsn_out_write(r->out, o, TSN_OUT_JSON);
 	} else {
 		char a[160];
 
@@ -715,31 +755,31 @@ out:
 /* ---- one event ---- */
 
 /* --stack: kernel symbols with offsets, innermost first */
-static json_object *stack_json(const struct tsn_trace_extra *x)
+static void stack_jw(struct tsn_jw *w, const struct tsn_trace_extra *x)
 {
-	json_object *a = json_object_new_array();
 	char buf[160];
 	__u32 i;
 
+	tsn_jw_arr_open(w, "stack");
 	for (i = 0; i < x->stack_bytes / sizeof(x->stack[0]) && i < TSN_STACK_DEPTH; i++) {
 		if (!tt_ksym_name(x->stack[i], buf, sizeof(buf), true))
 			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)x->stack[i]);
-		json_object_array_add(a, json_object_new_string(buf));
+		tsn_jw_str(w, NULL, buf);
 	}
-	return a;
+	tsn_jw_arr_close(w);
 }
 
-static json_object *flags_json(__u32 flags)
+static void flags_jw(struct tsn_jw *w, __u32 flags)
 {
 	static const char *const names[] = { "first", "by_fingerprint", "clone", "free",
 					     "restored", "encapsulated" };
-	json_object *a = json_object_new_array();
 	unsigned int i;
 
+	tsn_jw_arr_open(w, "flags");
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (flags & (1U << i))
-			json_object_array_add(a, json_object_new_string(names[i]));
-	return a;
+			tsn_jw_str(w, NULL, names[i]);
+	tsn_jw_arr_close(w);
 }
 
 /* A hop's text line, and with --stack its frames indented under it */
@@ -767,15 +807,90 @@ static bool pkt_is_clone(const struct tt_pkt *p, __u64 skb)
 	return false;
 }
 
+/*
+ * A hop's record (--json's line, the object text and pcapng comments render) into r->jw.
+ * changes and changed are pkt_hop()'s arrays, NULL when nothing changed at this hop.
+ */
+static void hop_jw(struct tt_report *r, const struct tsn_trace_event *e,
+		   const struct tsn_trace_extra *x, const struct tt_hop *hop, int idx,
+		   json_object *changes, json_object *changed)
+{
+	const struct tsn_hop_event *h = &e->hop;
+	struct tsn_jw *w = &r->jw;
+	char buf[128];
+
+	tsn_jw_reset(w);
+	tsn_jw_obj_open(w, NULL);
+	tsn_jw_str(w, "type", "hop");
+	tsn_jw_u64(w, "time_ns", h->time_ns);
+	tsn_jw_raw(w, "t", seconds6(h->time_ns >= r->start_ns ? h->time_ns - r->start_ns : 0, buf));
+	tsn_jw_u64(w, "pkt_id", h->pkt_id);
+	tsn_jw_int(w, "hop", idx);
+	tsn_jw_str(w, "skb", hexaddr(h->skb, buf));
+	if (h->parent_skb)
+		tsn_jw_str(w, "parent_skb", hexaddr(h->parent_skb, buf));
+	tsn_jw_u64(w, "cpu", h->cpu);
+	tsn_jw_u64(w, "netns", hop->netns);
+	tsn_jw_str(w, "netns_name", tt_netns_name(hop->netns));
+	tsn_jw_u64(w, "ifindex", hop->ifindex);
+	tsn_jw_str(w, "ifname", hop->ifname);
+	tsn_jw_str(w, "dev_kind", hop->kind);
+	tsn_jw_str(w, "hook", tt_hook_name(h->hook));
+	if (hop->func)
+		tsn_jw_str(w, "func", hop->func);
+	if (h->tuple.l3proto) {
+		if (!r->tuple_jw.len || memcmp(&r->tuple_key, &h->tuple, sizeof(h->tuple))) {
+			tsn_jw_reset(&r->tuple_jw);
+			tuple_jw(&r->tuple_jw, NULL, &h->tuple);
+			r->tuple_key = h->tuple;
+		}
+		tsn_jw_raw(w, "tuple", r->tuple_jw.buf);
+	}
+	tsn_jw_u64(w, "len", h->len);
+	if (tt_hook_has_meta(h->hook)) {
+		tsn_jw_u64(w, "priority", h->meta.priority);
+		tsn_jw_u64(w, "tstamp", h->meta.tstamp);
+		tsn_jw_str(w, "tstamp_type", tt_tstamp_type_name(h->meta.tstamp_type));
+		tsn_jw_u64(w, "mark", h->meta.mark);
+		tsn_jw_bool(w, "sk", h->meta.has_sk);
+		tsn_jw_u64(w, "queue_mapping", h->meta.queue_mapping);
+	} else {
+		tsn_jw_int(w, "rc", (int)e->aux);
+	}
+	flags_jw(w, h->flags);
+	if (h->hook == TSN_HOOK_KFREE_SKB) {
+		const char *dr = tt_drop_reason_name(h->drop_reason);
+
+		if (dr)
+			tsn_jw_str(w, "drop_reason", dr);
+		else
+			tsn_jw_u64(w, "drop_reason", h->drop_reason);
+		if (tt_ksym_name(h->func_ip, buf, sizeof(buf), true))
+			tsn_jw_str(w, "location", buf);
+	}
+	if (changes) {
+		tsn_jw_json(w, "changed", changed);
+		tsn_jw_json(w, "changes", changes);
+	} else {
+		tsn_jw_arr_open(w, "changed");
+		tsn_jw_arr_close(w);
+		tsn_jw_arr_open(w, "changes");
+		tsn_jw_arr_close(w);
+	}
+	if (x && x->stack_bytes)
+		stack_jw(w, x);
+	tsn_jw_obj_close(w);
+}
+
 void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e,
 		     const struct tsn_trace_extra *x)
 {
 	const struct tsn_hop_event *h = &e->hop;
-	json_object *o, *changes, *changed;
-	char buf[128], fbuf[128];
+	json_object *o = NULL, *changes = NULL, *changed = NULL;
+	char fbuf[128];
 	struct tt_pkt *p;
 	struct tt_hop hop = {};
-	bool first = h->flags & TSN_HOPF_FIRST;
+	bool first = h->flags & TSN_HOPF_FIRST, pcap;
 	int idx;
 
 	r->seen++;
@@ -833,77 +948,36 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e,
 	hop.restore_nic = tt_hook_is_egress(hop.hook) &&
 			  proxy_restore_nic(r, hop.netns, hop.ifindex);
 
-	o = json_object_new_object();
-	changes = json_object_new_array();
-	changed = json_object_new_array();
 	pkt_encap(p, &hop, idx, h->flags);
-	pkt_hop(r, p, &hop, idx, changes, changed);
-
-	tsn_json_add_str(o, "type", "hop");
-	tsn_json_add_u64(o, "time_ns", h->time_ns);
-	snprintf(buf, sizeof(buf), "%.6f",
-		 h->time_ns >= r->start_ns ? (h->time_ns - r->start_ns) / 1e9 : 0.0);
-	json_object_object_add(o, "t", json_object_new_double_s(atof(buf), buf));
-	tsn_json_add_u64(o, "pkt_id", h->pkt_id);
-	json_object_object_add(o, "hop", json_object_new_int(idx));
-	tsn_json_add_str(o, "skb", hexaddr(h->skb, buf, sizeof(buf)));
-	if (h->parent_skb)
-		tsn_json_add_str(o, "parent_skb", hexaddr(h->parent_skb, buf, sizeof(buf)));
-	tsn_json_add_u64(o, "cpu", h->cpu);
-	tsn_json_add_u64(o, "netns", hop.netns);
-	tsn_json_add_str(o, "netns_name", tt_netns_name(hop.netns));
-	tsn_json_add_u64(o, "ifindex", hop.ifindex);
-	tsn_json_add_str(o, "ifname", hop.ifname);
-	tsn_json_add_str(o, "dev_kind", hop.kind);
-	tsn_json_add_str(o, "hook", tt_hook_name(h->hook));
-	if (hop.func)
-		tsn_json_add_str(o, "func", hop.func);
-	if (h->tuple.l3proto)
-		json_object_object_add(o, "tuple", tuple_json(&h->tuple));
-	tsn_json_add_u64(o, "len", h->len);
-	if (tt_hook_has_meta(h->hook)) {
-		tsn_json_add_u64(o, "priority", h->meta.priority);
-		tsn_json_add_u64(o, "tstamp", h->meta.tstamp);
-		tsn_json_add_str(o, "tstamp_type", tt_tstamp_type_name(h->meta.tstamp_type));
-		tsn_json_add_u64(o, "mark", h->meta.mark);
-		tsn_json_add_bool(o, "sk", h->meta.has_sk);
-		tsn_json_add_u64(o, "queue_mapping", h->meta.queue_mapping);
-	} else {
-		json_object_object_add(o, "rc", json_object_new_int((int)e->aux));
+	pkt_hop(r, p, &hop, idx, &changes, &changed);
+	/* a mirror's clone dropped on its port is not the packet being dropped */
+	if (h->hook == TSN_HOOK_KFREE_SKB && !pkt_is_clone(p, h->skb)) {
+		p->unclaimed = echo_unclaimed(&p->tuple, tt_drop_reason_name(h->drop_reason));
+		p->dropped = !p->unclaimed;
+		p->drop_reason = h->drop_reason;
 	}
-	json_object_object_add(o, "flags", flags_json(h->flags));
-	if (h->hook == TSN_HOOK_KFREE_SKB) {
-		const char *dr = tt_drop_reason_name(h->drop_reason);
+	pcap = r->pcap && x && x->snap_len;
+	if (r->o->summary_only && !pcap)
+		goto out;
 
-		if (dr)
-			tsn_json_add_str(o, "drop_reason", dr);
-		else
-			tsn_json_add_u64(o, "drop_reason", h->drop_reason);
-		if (tt_ksym_name(h->func_ip, fbuf, sizeof(fbuf), true))
-			tsn_json_add_str(o, "location", fbuf);
-		/* a mirror's clone dropped on its port is not the packet being dropped */
-		if (!pkt_is_clone(p, h->skb)) {
-			p->unclaimed = echo_unclaimed(&p->tuple, dr);
-			p->dropped = !p->unclaimed;
-			p->drop_reason = h->drop_reason;
-		}
-	}
-	json_object_object_add(o, "changed", changed);
-	json_object_object_add(o, "changes", changes);
-	if (x && x->stack_bytes)
-		json_object_object_add(o, "stack", stack_json(x));
-
-	if (r->pcap && x && x->snap_len &&
-	    tt_pcap_hop(r->pcap, o, x, h->time_ns + r->wall_off_ns) && !r->pcap_failed) {
+	hop_jw(r, e, x, &hop, idx, changes, changed);
+	/* text and pcapng comments are renderings of the same record */
+	if (pcap || !r->o->json)
+		o = tsn_jw_parse(&r->jw);
+	if (pcap && o && tt_pcap_hop(r->pcap, o, x, h->time_ns + r->wall_off_ns) &&
+	    !r->pcap_failed) {
 		r->pcap_failed = true;
 		pr_warn("--write: cannot write the pcapng file: %s", strerror(errno));
 	}
 	if (r->o->summary_only)
 		;
 	else if (r->o->json)
-		tsn_out_emit(r->out, o, TSN_OUT_JSON);
-	else
+		tsn_jw_write_line(&r->jw, r->out);
+	else if (o)
 		text_hop_stack(r, o, h->time_ns);
+out:
+	json_object_put(changes);
+	json_object_put(changed);
 	json_object_put(o);
 }
 
@@ -1053,6 +1127,8 @@ void tt_report_free(struct tt_report *r)
 	if (!r)
 		return;
 	tt_text_free(r->text);
+	tsn_jw_free(&r->jw);
+	tsn_jw_free(&r->tuple_jw);
 	free(r->pkts);
 	free(r);
 }
