@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# tsntrace benchmark (not a test): attach time, event throughput without loss, and the
+# tsntrace benchmark (not a test): attach time, events lost and the tracer's CPU per event, the
 # datapath cost as talker pps with tsntrace attached (filter matching nothing; filter matching
 # the flow) divided by pps without it, measured in one run, alternating, over the fixture, side
 # by side with its floor (empty programs on the same tracepoints, statistics off) and a peer (a
@@ -55,16 +55,33 @@ bench_part attach && for i in 1 2 3; do
 	echo "$t0 $t1 $ms" | awk '{printf "attach: exec->ready %.0f ms (attach %s ms)\n", ($2 - $1) * 1000, $3}'
 done
 
-# 2. event throughput: every hop of every packet, JSON to /dev/null, must lose nothing
+# 2. events and the tracer's own cost: every hop of every packet as NDJSON to a file, the
+#    default ring buffer; once the tracer has drained (its report stops growing), its CPU
+#    (user + system, from /proc) and its sleeps (voluntary context switches: ring-buffer
+#    wakeups) per hop. A tracer slower than the flood loses events at any ring size.
 if bench_part events; then
-start_tt "$TK_TMP/tp.json" --json --netns "tk$ID-pod1" --dport "$PORT" --ringbuf-size 64m
-t0=$(now)
-tk_talk "$ID" 1 --port "$PORT" --count "$N" --interval-us 0 >/dev/null
-t1=$(now)
-stop_tt
-c=$(tail -n 1 "$TK_TMP/tp.json")
-echo "$(jq .events <<<"$c") $(jq .events_lost <<<"$c") $t0 $t1" |
-	awk '{printf "events: %d in %.2f s = %.0f events/s, lost %d\n", $1, $4 - $3, $1 / ($4 - $3), $2}'
+for interval in 0 100; do
+	start_tt "$TK_TMP/tp.json" --json --netns "tk$ID-pod1" --dport "$PORT"
+	t0=$(now)
+	tk_talk "$ID" 1 --port "$PORT" --count "$N" --interval-us "$interval" >/dev/null
+	t1=$(now)
+	prev=-1
+	for ((i = 0; i < 150; i++)); do
+		size=$(stat -c %s "$TK_TMP/tp.json")
+		[ "$size" = "$prev" ] && break
+		prev=$size
+		sleep 0.2
+	done
+	cpu=$(awk '{print $14 + $15}' "/proc/$TT_PID/stat")
+	sleeps=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$TT_PID/status")
+	stop_tt
+	c=$(tail -n 1 "$TK_TMP/tp.json")
+	echo "$interval $(jq .events <<<"$c") $(jq .events_lost <<<"$c") $t0 $t1 $cpu" \
+		"$(getconf CLK_TCK) $sleeps" |
+		awk '{printf "events (%s): %d in %.2f s = %.0f events/s, lost %d (%.1f %%); tracer CPU %.0f ns and %.3f sleeps per event\n",
+			$1 ? "a packet every " $1 " us" : "flood", $2, $5 - $4, $2 / ($5 - $4), $3,
+			100 * $3 / ($2 + $3), $6 / $7 / $2 * 1e9, $8 / $2}'
+done
 fi
 
 # What a user would write instead: the same tracepoints, reading priority, tstamp and mark, and

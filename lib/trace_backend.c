@@ -358,6 +358,11 @@ void tt_bpf_close(struct tt_bpf *t)
 	free(t);
 }
 
+void tt_bpf_reader_waits(struct tt_bpf *t)
+{
+	t->skel->bss->tt_reader_idle = 1;
+}
+
 int tt_bpf_ringbuf_fd(const struct tt_bpf *t)
 {
 	return bpf_map__fd(t->skel->maps.tsn_events);

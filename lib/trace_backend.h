@@ -61,6 +61,8 @@ void tt_bpf_detach(struct tt_bpf *t);
 void tt_bpf_close(struct tt_bpf *t);
 
 int tt_bpf_ringbuf_fd(const struct tt_bpf *t);
+/* before each wait on the ring buffer: the next full batch wakes the reader (TSN_RB_*) */
+void tt_bpf_reader_waits(struct tt_bpf *t);
 double tt_bpf_attach_ms(const struct tt_bpf *t);
 size_t tt_bpf_kprobe_count(const struct tt_bpf *t);
 size_t tt_bpf_prog_count(const struct tt_bpf *t);

@@ -344,6 +344,16 @@ enum tsn_event_extra_flags {
 #define TSN_STACK_DEPTH 32
 #define TSN_SNAP_LEN 256
 
+/*
+ * tsntrace's ring buffer: while fewer bytes than TSN_RB_WAKEUP_BYTES are queued, a submit
+ * does not wake the reader, which then reads them when its poll times out after at most
+ * TSN_RB_POLL_MS; the first submit that finds more queued wakes it, once per wait. The
+ * kernel's default (a wakeup whenever the reader had emptied the ring) costs a reader that
+ * keeps up a context switch per hop in a flood.
+ */
+#define TSN_RB_WAKEUP_BYTES (64U << 10)
+#define TSN_RB_POLL_MS 100
+
 enum tsn_snap_flags {
 	TSN_SNAP_L2 = 1 << 0,		/* snap[] starts at the MAC header, else at the IP header */
 };

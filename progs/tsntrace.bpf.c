@@ -131,6 +131,8 @@ __u32 tsn_tracked_any = 0;
  * verdict would be wrong. So no packet starts being followed until then.
  */
 __u32 tsn_armed = 0;
+/* 1: the reader is about to wait for the ring buffer (tt_bpf_reader_waits()); tt_rb_wakeup() */
+__u32 tt_reader_idle = 0;
 /* Entries in tsn_agg_judge, set by tsntop: 0 spares unsampled packets' transmits a lookup. */
 __u32 tsn_agg_judging = 0;
 
@@ -341,6 +343,20 @@ static __always_inline void tt_extra(void *ctx, struct tt_view *v, struct tsn_tr
 		tt_snap(v, x);
 }
 
+/*
+ * The submit's wakeup flag: one wakeup per batch (TSN_RB_WAKEUP_BYTES), sent by the first
+ * submit that finds a batch queued while the reader waits. Two CPUs may both send it: a
+ * second wakeup is harmless.
+ */
+static __always_inline __u64 tt_rb_wakeup(void)
+{
+	if (!tt_reader_idle ||
+	    bpf_ringbuf_query(&tsn_events, BPF_RB_AVAIL_DATA) < TSN_RB_WAKEUP_BYTES)
+		return BPF_RB_NO_WAKEUP;
+	tt_reader_idle = 0;
+	return BPF_RB_FORCE_WAKEUP;
+}
+
 static __always_inline void tt_emit(void *ctx, struct tt_view *v, __u64 pkt_id)
 {
 	struct tsn_trace_event *e;
@@ -376,7 +392,7 @@ static __always_inline void tt_emit(void *ctx, struct tt_view *v, __u64 pkt_id)
 	e->_pad = 0;
 	if (tsn_event_extra)
 		tt_extra(ctx, v, &((struct tsn_trace_event_x *)e)->x);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, tt_rb_wakeup());
 	tsn_count(TSN_CNT_EVENTS);
 }
 

@@ -464,7 +464,11 @@ int main(int argc, char **argv)
 	while (!stop) {
 		double now;
 
-		rc = ring_buffer__poll(rb, 100);
+		tt_bpf_reader_waits(bpf);
+		rc = ring_buffer__poll(rb, TSN_RB_POLL_MS);
+		/* a timeout: what is queued sent no wakeup (below a batch), epoll saw nothing */
+		if (!rc)
+			rc = ring_buffer__consume(rb);
 		if (rc < 0 && rc != -EINTR) {
 			pr_warn("ring buffer poll: %s", strerror(-rc));
 			goto out;
