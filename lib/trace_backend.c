@@ -165,6 +165,51 @@ static void tc_detach_all(struct tt_bpf *t)
 	t->ntc = 0;
 }
 
+/* syscall programs and bpf_loop (5.17): without them the first pass costs the first events */
+static bool rb_warm_supported(void)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL, BPF_FUNC_loop, NULL) == 1;
+}
+
+static int rb_skip(void *ctx, void *data, size_t size)
+{
+	return 0;
+}
+
+static int rb_warm_run(struct tt_bpf *t, struct ring_buffer *rb, __u32 chunks)
+{
+	struct tsn_rb_warm_ctx ctx = { .chunks = chunks };
+	LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
+	int rc;
+
+	rc = bpf_prog_test_run_opts(bpf_program__fd(t->skel->progs.tsn_rb_warm), &run);
+	if (rc)
+		return -errno;
+	rc = ring_buffer__consume(rb);
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * Touch every page of the ring buffer once (tsn_rb_warm) and consume the discarded records:
+ * the ring is empty again, its producer one lap on. Where the kernel's first write to a page
+ * is expensive (a hypervisor that shadows the guest's page tables), the first lap through the
+ * ring would otherwise cost each event a share of that (docs/tsntrace.md, Performance). A ring
+ * holds one byte less than its size: the lap is all chunks but one, then the last.
+ */
+static int rb_warm(struct tt_bpf *t, unsigned int size)
+{
+	struct ring_buffer *rb;
+	int rc;
+
+	rb = ring_buffer__new(bpf_map__fd(t->skel->maps.tsn_events), rb_skip, NULL, NULL);
+	if (!rb)
+		return -errno;
+	rc = rb_warm_run(t, rb, size / TSN_RB_CHUNK - 1);
+	rc = rc ?: rb_warm_run(t, rb, 1);
+	ring_buffer__free(rb);
+	return rc;
+}
+
 int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backend backend,
 		char *err, size_t errlen)
 {
@@ -210,6 +255,10 @@ int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backen
 			load = backend == TT_BACKEND_FENTRY;
 		else if (is_prefix(name, "tsn_kpm"))
 			load = backend == TT_BACKEND_KPROBE_MULTI;
+		if (prog == t->skel->progs.tsn_rb_warm) {
+			bpf_program__set_autoload(prog, !o->aggregate && rb_warm_supported());
+			continue;
+		}
 		if (load && prog == t->skel->progs.tsn_fx_veth_xdp)
 			load = kernel_has_func(vmlinux, "veth", "veth_convert_skb_to_xdp_buff");
 		if (load && prog == t->skel->progs.tsn_fx_segment)
@@ -256,6 +305,14 @@ int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backen
 		goto fail;
 	}
 
+	if (bpf_program__autoload(t->skel->progs.tsn_rb_warm)) {
+		rc = rb_warm(t, o->ringbuf_size);
+		if (rc) {
+			snprintf(err, errlen, "cannot prepare the ring buffer: %s", strerror(-rc));
+			goto fail;
+		}
+	}
+
 	/* attach: tracing programs one by one (the kprobe-multi ones go through tsn_attach) */
 	t0 = mono_ms();
 	t->links = calloc(t->nprogs, sizeof(*t->links));
@@ -268,7 +325,7 @@ int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backen
 		struct bpf_link *link;
 
 		if (!bpf_program__autoload(prog) || is_prefix(name, "tsn_kpm") ||
-		    is_prefix(name, "tsn_tc_obs"))
+		    is_prefix(name, "tsn_tc_obs") || prog == t->skel->progs.tsn_rb_warm)
 			continue;
 		/* not bpf_program__attach(): with an expression the section handlers that loaded
 		 * the programs are gone (lib/trace_pcap.h); all these are tracing programs */

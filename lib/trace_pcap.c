@@ -374,7 +374,8 @@ int tt_pcap_load_prepare(struct tt_pcap *p, struct bpf_object *obj, char *err, s
 		const char *sec = bpf_program__section_name(prog), *name = bpf_program__name(prog);
 		size_t plen = 0;
 
-		if (!bpf_program__autoload(prog))
+		/* a syscall program is run by the loader, sees no packet: libbpf's handler loads it */
+		if (!bpf_program__autoload(prog) || !strcmp(sec, "syscall"))
 			continue;
 		for (i = 0; i < NHANDLED; i++) {
 			plen = strlen(handled[i].prefix);

@@ -354,6 +354,15 @@ enum tsn_event_extra_flags {
 #define TSN_RB_WAKEUP_BYTES (64U << 10)
 #define TSN_RB_POLL_MS 100
 
+/*
+ * The ring buffer's first pass (tsn_rb_warm): `chunks` discarded records of TSN_RB_CHUNK
+ * bytes, header included, each starting a new 4 KiB page of the ring.
+ */
+#define TSN_RB_CHUNK 4096U
+struct tsn_rb_warm_ctx {
+	__u32 chunks;
+};
+
 enum tsn_snap_flags {
 	TSN_SNAP_L2 = 1 << 0,		/* snap[] starts at the MAC header, else at the IP header */
 };
