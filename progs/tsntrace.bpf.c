@@ -1398,8 +1398,7 @@ TT_KPM(5)
 
 static long tt_rb_touch_chunk(__u64 i, void *ctx)
 {
-	/* BPF_RINGBUF_HDR_SZ is the other 8 bytes of the chunk */
-	void *e = bpf_ringbuf_reserve(&tsn_events, TSN_RB_CHUNK - 8, 0);
+	void *e = bpf_ringbuf_reserve(&tsn_events, TSN_RB_CHUNK - BPF_RINGBUF_HDR_SZ, 0);
 
 	if (!e)
 		return 1;
