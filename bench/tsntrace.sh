@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# tsntrace benchmark (not a test): attach time, events lost and the tracer's CPU per event, the
+# tsntrace benchmark (not a test): what an event's kernel primitives cost (ring-buffer record on
+# a fresh ring and after, clock read, probe read), attach time, events lost and the tracer's
+# CPU per event, the
 # datapath cost as talker pps with tsntrace attached (filter matching nothing; filter matching
 # the flow) divided by pps without it, measured in one run, alternating, over the fixture, side
 # by side with its floor (empty programs on the same tracepoints, statistics off) and a peer (a
@@ -12,12 +14,12 @@
 # backend's in the same run.
 #
 #   bench/tsntrace.sh [--packets N] [--rounds R] [--id ID]
-#                     [--parts attach,events,ratio,hook,backends]   (default: all)
+#                     [--parts primitives,attach,events,ratio,hook,backends]   (default: all)
 set -uo pipefail
 
 # shellcheck source=bench/bench.bash
 source "$(dirname "$0")/bench.bash"
-bench_init tsntrace.sh 20000 3 240 attach,events,ratio,hook,backends "$@"
+bench_init tsntrace.sh 20000 3 240 primitives,attach,events,ratio,hook,backends "$@"
 TT=${TSNTRACE:-$TK_BUILD/tsntrace}	# TSNTRACE=PATH: another build (A/B)
 PORT=5001
 
@@ -44,6 +46,10 @@ echo "# tsntrace bench: $(uname -r), $(nproc) CPUs, $N packets per run, $ROUNDS 
 
 # The filter matching nothing: an address the fixture never sends to
 NOMATCH_DST=192.0.2.0/24
+
+# 0. what an event's kernel primitives cost here (tests/tools/rbcost): a ring-buffer record on
+#    a fresh ring's first lap and on later laps, a clock read, a probe read
+bench_part primitives && "$TK_BUILD/rbcost" --ringbuf-size $((64 << 20)) | sed 's/^/primitives: /'
 
 # 1. attach time: from exec to --ready-file (open + load + attach), and the attach part alone
 bench_part attach && for i in 1 2 3; do
