@@ -78,15 +78,16 @@ for interval in 0 100; do
 		prev=$size
 		sleep 0.2
 	done
-	cpu=$(awk '{print $14 + $15}' "/proc/$TT_PID/stat")
+	cpu=$(awk '{print $14, $15}' "/proc/$TT_PID/stat")
 	sleeps=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$TT_PID/status")
 	stop_tt
 	c=$(tail -n 1 "$TK_TMP/tp.json")
 	echo "$interval $(jq .events <<<"$c") $(jq .events_lost <<<"$c") $t0 $t1 $cpu" \
 		"$(getconf CLK_TCK) $sleeps" |
-		awk '{printf "events (%s): %d in %.2f s = %.0f events/s, lost %d (%.1f %%); tracer CPU %.0f ns and %.3f sleeps per event\n",
+		awk '{printf "events (%s): %d in %.2f s = %.0f events/s, lost %d (%.1f %%); tracer CPU %.0f ns (user %.0f, system %.0f) and %.3f sleeps per event\n",
 			$1 ? "a packet every " $1 " us" : "flood", $2, $5 - $4, $2 / ($5 - $4), $3,
-			100 * $3 / ($2 + $3), $6 / $7 / $2 * 1e9, $8 / $2}'
+			100 * $3 / ($2 + $3), ($6 + $7) / $8 / $2 * 1e9, $6 / $8 / $2 * 1e9,
+			$7 / $8 / $2 * 1e9, $9 / $2}'
 done
 fi
 
