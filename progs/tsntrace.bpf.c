@@ -40,6 +40,7 @@
 #include <bpf/bpf_tracing.h>
 #include <asm-generic/errno-base.h>
 
+#include "tsn_nest.bpf.h"
 #include "tsn_track.bpf.h"
 #include "tsn_filter.h"
 #include "tsn_tunnel.bpf.h"
@@ -182,21 +183,9 @@ struct tt_view {
 	struct tsn_agg_hop hv;
 };
 
-/* The view is ~200 bytes: keep it in a per-CPU map so that the 512-byte stack stays free for
- * the parser's headers. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct tt_view);
-} tsn_view SEC(".maps");
-
-static __always_inline struct tt_view *tt_view_get(void)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(&tsn_view, &zero);
-}
+/* The view is ~200 bytes: kept per CPU, so that the 512-byte stack stays free for the
+ * parser's headers, one per nesting level (tsn_view_enter(), tsn_nest.bpf.h). */
+TSN_NEST_SCRATCH(tsn_view, struct tt_view)
 
 /* netns and ifindex: needed on every hop (filters, tracking). */
 static __always_inline void tt_dev_info(struct tt_view *v, struct net_device *dev, enum tt_read how)
@@ -1035,6 +1024,7 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 				       __u32 len, __u64 func_ip, enum tt_read how)
 {
 	enum tt_cand cand = TT_CAND_YES;
+	struct tsn_view_stack *st;
 	struct tt_view *v;
 
 	if (!skb)
@@ -1046,7 +1036,7 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 	} else if (!tt_may_select(skb, dev, mode, how)) {
 		return;
 	}
-	v = tt_view_get();
+	v = tsn_view_enter(&st);
 	if (!v)
 		return;
 	v->addr = tsn_addr(skb);
@@ -1072,7 +1062,7 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 		tt_dev_info(v, dev ? dev : tt_skb_dev(skb, mode, how), how);
 	}
 	if (cand == TT_CAND_JUDGE && !tt_agg_judged_hop(v))
-		return;		/* not a judged NIC: the skb is not parsed */
+		goto out;	/* not a judged NIC: the skb is not parsed */
 	if (mode == TT_FREE)
 		v->drop_reason = aux;
 	if (mode == TT_RX)
@@ -1085,6 +1075,8 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 			      how == TT_READ_PLAIN ? tt_parse_skb_tx_btf : tt_parse_skb_tx,
 			      how == TT_READ_PLAIN ? tt_parse_skb_tx_btf_inner :
 						     tt_parse_skb_tx_inner);
+out:
+	tsn_view_exit(st);
 }
 
 /*
@@ -1219,7 +1211,8 @@ static __always_inline int tt_parse_tc_inner(void *src, struct tt_view *v)
 static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 {
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
-	struct tt_view *v = tt_view_get();
+	struct tsn_view_stack *st;
+	struct tt_view *v = tsn_view_enter(&st);
 
 	if (!v)
 		return TC_ACT_UNSPEC;
@@ -1236,6 +1229,7 @@ static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 	tt_dev_info(v, BPF_CORE_READ(skb, dev), TT_READ_PROBE);
 	/* no stack: bpf_get_stack() is not a tc helper */
 	tt_track_emit(NULL, v, ctx, TT_TX, TT_SELECT, tt_parse_tc, tt_parse_tc_inner);
+	tsn_view_exit(st);
 	return TC_ACT_UNSPEC;
 }
 
@@ -1258,6 +1252,7 @@ static __always_inline void tt_child(void *ctx, struct sk_buff *parent, struct s
 				     __u64 ip)
 {
 	struct tsn_track_slot *s;
+	struct tsn_view_stack *st;
 	struct tt_view *v;
 	__u64 paddr, pkt_id, now;
 
@@ -1268,7 +1263,7 @@ static __always_inline void tt_child(void *ctx, struct sk_buff *parent, struct s
 	if (!s || s->skb != paddr || s->check != tsn_slot_check(s))
 		return;
 	pkt_id = s->pkt_id;
-	v = tt_view_get();
+	v = tsn_view_enter(&st);
 	if (!v)
 		return;
 	v->addr = tsn_addr(child);
@@ -1286,6 +1281,7 @@ static __always_inline void tt_child(void *ctx, struct sk_buff *parent, struct s
 	now = bpf_ktime_get_ns();
 	tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
 	tt_report(ctx, v, pkt_id);
+	tsn_view_exit(st);
 }
 
 SEC("fentry/skb_scrub_packet")
