@@ -3,15 +3,14 @@
 #
 # tsntrace benchmark (not a test): what an event's kernel primitives cost (ring-buffer record on
 # a fresh ring and after, clock read, probe read), attach time, events lost and the tracer's
-# CPU per event, the
-# datapath cost as talker pps with tsntrace attached (filter matching nothing; filter matching
-# the flow) divided by pps without it, measured in one run, alternating, over the fixture, side
-# by side with its floor (empty programs on the same tracepoints, statistics off) and a peer (a
-# bpftrace script over the same tracepoints with the same filter; skipped when bpftrace is not
-# installed); then per hook, ns per run of each program minus an empty program's on the same
-# tracepoint (bpf_stats, both in the same flood); then per backend the kernel offers (tracepoint,
-# kprobe-multi, fentry), attach time and the pps ratios, each divided by the tracepoint
-# backend's in the same run.
+# CPU per event, the datapath cost as talker pps with tsntrace attached (filter matching
+# nothing; filter matching the flow) divided by pps without it, measured in one run,
+# alternating, over the fixture, side by side with its floor (empty programs on the same
+# tracepoints, statistics off) and a peer (a bpftrace script over the same tracepoints with the
+# same filter; skipped when bpftrace is not installed); then per hook, ns per run of each
+# program minus an empty program's on the same tracepoint (bpf_stats, both in the same flood);
+# then per backend the kernel offers (tracepoint, kprobe-multi, fentry), attach time and the
+# pps ratios, each divided by the tracepoint backend's in the same run.
 #
 #   bench/tsntrace.sh [--packets N] [--rounds R] [--id ID]
 #                     [--parts primitives,attach,events,ratio,hook,backends]   (default: all)

@@ -428,10 +428,10 @@ static void loss_set(struct tt_loss *l, int idx, const struct tt_hop *h, __u64 w
 }
 
 /*
- * Record hop number idx in the packet; fills 'changes' (array) with what changed here. A
+ * Record hop number idx in the packet; what changed here goes to *changes (objects) and
+ * *changed (field names), arrays created at the hop's first change (most hops have none). A
  * change at a NIC that tsnproxy enforces is first asked whether it is the proxy's.
  */
-/* changes and changed: arrays created at the hop's first change (most hops have none) */
 static void pkt_hop(struct tt_report *r, struct tt_pkt *p, const struct tt_hop *h, int idx,
 		    json_object **changes, json_object **changed)
 {
@@ -762,9 +762,9 @@ static void stack_jw(struct tsn_jw *w, const struct tsn_trace_extra *x)
 
 	tsn_jw_arr_open(w, "stack");
 	for (i = 0; i < x->stack_bytes / sizeof(x->stack[0]) && i < TSN_STACK_DEPTH; i++) {
-		if (!tt_ksym_name(x->stack[i], buf, sizeof(buf), true))
-			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)x->stack[i]);
-		tsn_jw_str(w, NULL, buf);
+		const char *sym = tt_ksym_name(x->stack[i], buf, sizeof(buf), true);
+
+		tsn_jw_str(w, NULL, sym ? sym : hexaddr(x->stack[i], buf));
 	}
 	tsn_jw_arr_close(w);
 }
