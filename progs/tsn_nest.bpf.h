@@ -3,15 +3,17 @@
  * Per-CPU scratch that nests. A program's working copy lives in a per-CPU map (the 512-byte
  * stack is too small), and another program on the same CPU may run in the middle of it: a
  * tracepoint in process context with BH enabled (a datagram freed by its reader's recvmsg())
- * is interrupted by a softirq whose hooks use the same scratch. So each CPU has
- * TSN_NEST_LEVELS copies and a depth: enter takes the next copy, exit gives it back. An
- * interrupting program exits before the interrupted one resumes, so the depth is a stack.
- * Programs that can be preempted by another user of the scratch on the same CPU (fentry on
- * PREEMPT and PREEMPT_RT kernels) break that order; they are not made safe by this.
+ * is interrupted by a softirq whose hooks use the same scratch, and an fentry program, which
+ * runs with migration disabled but preemption enabled, is preempted on PREEMPT and PREEMPT_RT
+ * kernels by a task that runs another one. So each CPU has TSN_NEST_LEVELS copies, each with an
+ * owner word: enter claims the first free copy with a compare-and-swap, exit frees that copy.
+ * The claim is atomic against whatever interrupts or preempts it on the CPU, and it holds while
+ * its program is preempted, so copies may be given back in any order: a preempted program's
+ * copy is never handed to another, whichever of them resumes first.
  *
  * TSN_NEST_SCRATCH(name, elem) defines the map `name` and
- *   elem *name##_enter(struct name##_stack **st)   NULL when all levels are in use
- *   void name##_exit(struct name##_stack *st)      after every enter that did not return NULL
+ *   elem *name##_enter(__u64 **claim)   NULL when every copy is in use
+ *   void name##_exit(__u64 *claim)      after every enter that did not return NULL
  */
 #ifndef TSN_NEST_BPF_H
 #define TSN_NEST_BPF_H
@@ -19,35 +21,39 @@
 #define TSN_NEST_LEVELS 4
 
 #define TSN_NEST_SCRATCH(name, elem)                                                    \
-	struct name##_stack {                                                           \
-		__u32 depth;                                                            \
-		__u32 _pad;                                                             \
+	struct name##_copies {                                                          \
+		__u64 busy[TSN_NEST_LEVELS];	/* 1 while a program holds level[i] */  \
 		elem level[TSN_NEST_LEVELS];                                            \
 	};                                                                              \
 	struct {                                                                        \
 		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                \
 		__uint(max_entries, 1);                                                 \
 		__type(key, __u32);                                                     \
-		__type(value, struct name##_stack);                                     \
+		__type(value, struct name##_copies);                                    \
 	} name SEC(".maps");                                                            \
-	static __always_inline elem *name##_enter(struct name##_stack **st)             \
+	static __always_inline elem *name##_enter(__u64 **claim)                        \
 	{                                                                               \
-		__u32 zero = 0, d;                                                      \
-		struct name##_stack *s = bpf_map_lookup_elem(&name, &zero);             \
+		__u32 zero = 0;                                                         \
+		struct name##_copies *s = bpf_map_lookup_elem(&name, &zero);            \
+		int i;                                                                  \
                                                                                         \
 		if (!s)                                                                 \
 			return NULL;                                                    \
-		d = s->depth;                                                           \
-		if (d >= TSN_NEST_LEVELS)                                               \
-			return NULL;                                                    \
-		s->depth = d + 1;                                                       \
-		*st = s;                                                                \
-		return &s->level[d];                                                    \
+		_Pragma("unroll") for (i = 0; i < TSN_NEST_LEVELS; i++)                 \
+		{                                                                       \
+			/* the plain load skips held copies without a locked op */     \
+			if (s->busy[i] || __sync_val_compare_and_swap(&s->busy[i], 0, 1)) \
+				continue;                                               \
+			*claim = &s->busy[i];                                           \
+			return &s->level[i];                                            \
+		}                                                                       \
+		return NULL;                                                            \
 	}                                                                               \
-	static __always_inline void name##_exit(struct name##_stack *s)                 \
+	static __always_inline void name##_exit(__u64 *claim)                           \
 	{                                                                               \
-		if (s->depth)                                                           \
-			s->depth--;                                                     \
+		/* the copy's last accesses stay before its release (same CPU: program order) */ \
+		asm volatile("" ::: "memory");                                          \
+		*(volatile __u64 *)claim = 0;                                           \
 	}
 
 #endif /* TSN_NEST_BPF_H */

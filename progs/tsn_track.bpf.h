@@ -59,9 +59,9 @@ struct {
 #define TSN_SLOT_FREED (1ULL << 63)
 
 /*
- * This CPU's counters and scratch word. A per-packet path looks it up once and passes it to
- * tsn_cpu_count() and tsn_cpu_addr(): each lookup is inlined, a copy of its code per call site,
- * and on this path code that is not in the instruction cache costs more than the work itself.
+ * This CPU's counters. The proxy's per-packet path looks it up once and passes it to
+ * tsn_cpu_count(): each lookup is inlined, a copy of its code per call site, and on this path
+ * code that is not in the instruction cache costs more than the work itself.
  */
 static __always_inline struct tsn_cpu_counters *tsn_cpu(void)
 {
@@ -70,39 +70,42 @@ static __always_inline struct tsn_cpu_counters *tsn_cpu(void)
 	return bpf_map_lookup_elem(&tsn_counters, &zero);
 }
 
+/*
+ * A plain increment: only for programs that never interrupt one another on a CPU. The proxy's
+ * all run with BH disabled (tc, and the transmit tracepoint under __dev_queue_xmit()), which
+ * PREEMPT_RT serialises per CPU by its local lock; its fast path stays free of locked ops.
+ */
 static __always_inline void tsn_cpu_count(struct tsn_cpu_counters *c, __u32 id)
 {
 	if (id < TSN_CNT__MAX)
-		c->cnt[id] += 1;	/* per-CPU: no atomics needed */
+		c->cnt[id] += 1;
 }
 
-/* The same, looking the value up: for paths that count once, or rarely. */
+/*
+ * An atomic increment, for every other path: the tracer's programs interrupt one another (a
+ * softirq's hop in the middle of a process-context free) and its fentry ones are preemptible,
+ * so a plain load-add-store here could lose the other's count (events lost among them).
+ */
 static __always_inline void tsn_count(__u32 id)
 {
 	struct tsn_cpu_counters *c = tsn_cpu();
 
-	if (c)
-		tsn_cpu_count(c, id);
+	if (c && id < TSN_CNT__MAX)
+		__sync_fetch_and_add(&c->cnt[id], 1);
 }
 
 /*
  * The skb address is the tracking key, but the verifier forbids arithmetic (our hash) on a
- * typed pointer (ctx or BTF). A privileged program may store the pointer into a map value and
- * load it back as a scalar; volatile keeps the compiler from folding the round trip away.
+ * typed pointer (ctx or BTF). It lets a privileged program negate one, and the result is a
+ * scalar: negated twice, the address comes back in a register. No memory is involved, so
+ * nothing that interrupts or preempts the program can change it on the way.
  */
-static __always_inline __u64 tsn_cpu_addr(struct tsn_cpu_counters *c, const void *ptr)
-{
-	volatile __u64 *v = &c->scratch;
-
-	*v = (__u64)ptr;
-	return *v;
-}
-
 static __always_inline __u64 tsn_addr(const void *ptr)
 {
-	struct tsn_cpu_counters *c = tsn_cpu();
+	__u64 addr;
 
-	return c ? tsn_cpu_addr(c, ptr) : 0;
+	asm volatile("%0 = -%0; %0 = -%0" : "=r"(addr) : "0"(ptr));
+	return addr;
 }
 
 /*

@@ -271,13 +271,12 @@ enum tsn_counter {
 };
 
 /*
- * The one value of the per-CPU counters map: the counters, summed over CPUs by userspace, and a
- * scratch word for the programs (see tsn_addr()). One value, so that a program looks its CPU's
- * up once per run, however many counters it bumps.
+ * The one value of the per-CPU counters map: the counters, summed over CPUs by userspace. One
+ * value, so that a program looks its CPU's up once per run, however many counters it bumps.
  */
 struct tsn_cpu_counters {
 	__u64 cnt[TSN_CNT__MAX];
-	__u64 scratch;
+	__u64 _unused;	/* keeps the value's size, which the pinned maps of this ABI have */
 };
 
 #define TSN_COUNTER_NAMES                                                                         \

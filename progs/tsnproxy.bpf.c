@@ -83,14 +83,13 @@ static __always_inline __u64 tsn_now(void)
 }
 
 /*
- * The tracking slot of the skb at ptr, with this CPU's counters c: its address goes to *addr,
- * its slot index to *idx. NULL when the lookup fails, which it cannot, but the verifier wants
- * the check.
+ * The tracking slot of the skb at ptr: its address goes to *addr, its slot index to *idx. NULL
+ * when the lookup fails, which it cannot, but the verifier wants the check.
  */
-static __always_inline struct tsn_track_slot *tsn_skb_slot(struct tsn_cpu_counters *c,
-							  const void *ptr, __u64 *addr, __u32 *idx)
+static __always_inline struct tsn_track_slot *tsn_skb_slot(const void *ptr, __u64 *addr,
+							  __u32 *idx)
 {
-	*addr = tsn_cpu_addr(c, ptr);
+	*addr = tsn_addr(ptr);
 	*idx = tsn_skb_slot_index(*addr);
 	return tsn_slot_at(*idx);
 }
@@ -103,7 +102,7 @@ static __always_inline struct tsn_track_slot *tsn_cpu_slot(const void *ptr,
 	*c = tsn_cpu();
 	if (!*c)
 		return NULL;
-	return tsn_skb_slot(*c, ptr, addr, idx);
+	return tsn_skb_slot(ptr, addr, idx);
 }
 
 static __always_inline bool tsn_meta_is_default(const struct tsn_meta *m)
@@ -366,7 +365,7 @@ int tsn_restore(struct __sk_buff *ctx)
 		}
 		netns = pod->netns;
 	}
-	s = tsn_skb_slot(c, ctx, &addr, &idx);	/* a tc ctx is the struct sk_buff itself */
+	s = tsn_skb_slot(ctx, &addr, &idx);	/* a tc ctx is the struct sk_buff itself */
 	if (!s)
 		return TC_ACT_UNSPEC;
 	if (tsn_fp_tc(ctx, &fp))

@@ -387,12 +387,13 @@ static __always_inline void tt_emit(void *ctx, struct tt_view *v, __u64 pkt_id)
 
 /* ---- aggregate mode ---- */
 
+/* atomic, as tsn_count(): the tracer's programs interrupt and preempt one another */
 static __always_inline void tt_agg_count(__u32 id)
 {
 	__u64 *v = bpf_map_lookup_elem(&tsn_agg_stats, &id);
 
 	if (v)
-		*v += 1;
+		__sync_fetch_and_add(v, 1);
 }
 
 /*
@@ -1024,7 +1025,7 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 				       __u32 len, __u64 func_ip, enum tt_read how)
 {
 	enum tt_cand cand = TT_CAND_YES;
-	struct tsn_view_stack *st;
+	__u64 *claim;
 	struct tt_view *v;
 
 	if (!skb)
@@ -1036,9 +1037,11 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 	} else if (!tt_may_select(skb, dev, mode, how)) {
 		return;
 	}
-	v = tsn_view_enter(&st);
-	if (!v)
+	v = tsn_view_enter(&claim);
+	if (!v) {
+		tsn_count(TSN_CNT_EVENTS_LOST);	/* every copy held: the hop is lost */
 		return;
+	}
 	v->addr = tsn_addr(skb);
 	v->func_ip = func_ip;
 	v->parent = 0;
@@ -1076,7 +1079,7 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 			      how == TT_READ_PLAIN ? tt_parse_skb_tx_btf_inner :
 						     tt_parse_skb_tx_inner);
 out:
-	tsn_view_exit(st);
+	tsn_view_exit(claim);
 }
 
 /*
@@ -1211,11 +1214,13 @@ static __always_inline int tt_parse_tc_inner(void *src, struct tt_view *v)
 static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 {
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
-	struct tsn_view_stack *st;
-	struct tt_view *v = tsn_view_enter(&st);
+	__u64 *claim;
+	struct tt_view *v = tsn_view_enter(&claim);
 
-	if (!v)
+	if (!v) {
+		tsn_count(TSN_CNT_EVENTS_LOST);
 		return TC_ACT_UNSPEC;
+	}
 	v->addr = tsn_addr(ctx);	/* a tc ctx is the struct sk_buff itself */
 	v->func_ip = 0;
 	v->parent = 0;
@@ -1229,7 +1234,7 @@ static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 	tt_dev_info(v, BPF_CORE_READ(skb, dev), TT_READ_PROBE);
 	/* no stack: bpf_get_stack() is not a tc helper */
 	tt_track_emit(NULL, v, ctx, TT_TX, TT_SELECT, tt_parse_tc, tt_parse_tc_inner);
-	tsn_view_exit(st);
+	tsn_view_exit(claim);
 	return TC_ACT_UNSPEC;
 }
 
@@ -1252,7 +1257,7 @@ static __always_inline void tt_child(void *ctx, struct sk_buff *parent, struct s
 				     __u64 ip)
 {
 	struct tsn_track_slot *s;
-	struct tsn_view_stack *st;
+	__u64 *claim;
 	struct tt_view *v;
 	__u64 paddr, pkt_id, now;
 
@@ -1263,9 +1268,11 @@ static __always_inline void tt_child(void *ctx, struct sk_buff *parent, struct s
 	if (!s || s->skb != paddr || s->check != tsn_slot_check(s))
 		return;
 	pkt_id = s->pkt_id;
-	v = tsn_view_enter(&st);
-	if (!v)
+	v = tsn_view_enter(&claim);
+	if (!v) {
+		tsn_count(TSN_CNT_EVENTS_LOST);	/* every copy held: the hop is lost */
 		return;
+	}
 	v->addr = tsn_addr(child);
 	v->func_ip = ip;
 	v->parent = paddr;
@@ -1281,7 +1288,7 @@ static __always_inline void tt_child(void *ctx, struct sk_buff *parent, struct s
 	now = bpf_ktime_get_ns();
 	tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
 	tt_report(ctx, v, pkt_id);
-	tsn_view_exit(st);
+	tsn_view_exit(claim);
 }
 
 SEC("fentry/skb_scrub_packet")

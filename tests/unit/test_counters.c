@@ -31,11 +31,11 @@ TEST(counters_sum_over_cpus)
 	ASSERT_TRUE(vals && per_cpu, "allocation");
 	if (!vals || !per_cpu)
 		goto out;
-	/* counter i on CPU c: (i + 1) * 1000 + c, and a scratch word nobody may add up */
+	/* counter i on CPU c: (i + 1) * 1000 + c, and the unused word, which nobody may add up */
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		for (i = 0; i < TSN_CNT__MAX; i++)
 			vals[cpu].cnt[i] = (i + 1) * 1000ULL + (__u64)cpu;
-		vals[cpu].scratch = ~0ULL;
+		vals[cpu]._unused = ~0ULL;
 	}
 	ASSERT_OK(bpf_map_update_elem(fd, &zero, vals, BPF_ANY), "write per-CPU values");
 	ASSERT_OK(tsn_counters_sum(fd, ncpus, sum, TSN_CNT_MISS, per_cpu), "sum");
