@@ -164,6 +164,7 @@ struct tt_view {
 	__u64 dev;		/* struct net_device *, as a number (read lazily, see tt_dev_names) */
 	__u32 names_done;
 	__s32 judged_nic;	/* aggregate mode: a judged NIC's transmit? -1 not looked up yet */
+	__u32 own_send;		/* a packet its socket just handed to a device: see tt_own_send() */
 	struct tsn_pkt p;
 	struct tsn_pkt inner;	/* the packet inside tunnel headers, see tt_parse_inner() */
 	struct tsn_meta m;
@@ -743,7 +744,7 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 		return;		/* tracking never starts here */
 
 	now = bpf_ktime_get_ns();
-	if (tsn_tracked_any) {
+	if (tsn_tracked_any && !v->own_send) {
 		if (!parsed && parse(src, v))
 			return;
 		parsed = true;
@@ -1017,6 +1018,24 @@ static __always_inline struct net_device *tt_skb_dev(struct sk_buff *skb, enum t
 }
 
 /*
+ * Is this hop a packet that its socket has just handed to a device (__dev_queue_xmit(): tc
+ * egress, net_dev_queue; the skb holds its socket and is not a clone)? Such a packet is new,
+ * never another tracked packet continued: clones, copies and rebuilds start without a socket
+ * (__skb_clone(), alloc_skb()), and a socket's own clone (TCP's transmit) is cloned. So it is
+ * not looked up by fingerprint, which would take a datagram identical to the one before (a
+ * cyclic app's; over IPv6, or IPv4 with id 0) for that one's clone.
+ */
+static __always_inline bool tt_own_send(struct sk_buff *skb, __u32 hook, const struct tsn_meta *m,
+					enum tt_read how)
+{
+	if ((hook != TSN_HOOK_NET_DEV_QUEUE && hook != TSN_HOOK_TC_EGRESS) || !m->has_sk)
+		return false;
+	if (how == TT_READ_PLAIN)
+		return !BPF_CORE_READ_BITFIELD(skb, cloned);
+	return !BPF_CORE_READ_BITFIELD_PROBED(skb, cloned);
+}
+
+/*
  * One hop seen by a tracing program. dev may be NULL (use skb->dev). For TT_ADDR the skb is not
  * read at all: after ndo_start_xmit it may already be freed on another CPU.
  */
@@ -1049,6 +1068,7 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 	v->aux = aux;
 	v->drop_reason = 0;
 	v->flags = 0;
+	v->own_send = 0;
 	__builtin_memset(&v->p, 0, sizeof(v->p));
 	if (mode == TT_ADDR) {
 		__builtin_memset(&v->m, 0, sizeof(v->m));
@@ -1063,6 +1083,7 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 			v->len = BPF_CORE_READ(skb, len);
 		}
 		tt_dev_info(v, dev ? dev : tt_skb_dev(skb, mode, how), how);
+		v->own_send = tt_own_send(skb, hook, &v->m, how);
 	}
 	if (cand == TT_CAND_JUDGE && !tt_agg_judged_hop(v))
 		goto out;	/* not a judged NIC: the skb is not parsed */
@@ -1230,6 +1251,7 @@ static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 	v->flags = 0;
 	v->len = ctx->len;
 	tsn_skb_meta_tc(ctx, &v->m);
+	v->own_send = tt_own_send(skb, hook, &v->m, TT_READ_PROBE);
 	__builtin_memset(&v->p, 0, sizeof(v->p));
 	tt_dev_info(v, BPF_CORE_READ(skb, dev), TT_READ_PROBE);
 	/* no stack: bpf_get_stack() is not a tc helper */
@@ -1280,6 +1302,7 @@ static __always_inline void tt_child(void *ctx, struct sk_buff *parent, struct s
 	v->aux = 0;
 	v->drop_reason = 0;
 	v->flags = TSN_HOPF_CLONE;
+	v->own_send = 0;
 	tsn_skb_meta(child, &v->m);
 	v->len = BPF_CORE_READ(child, len);
 	tt_dev_info(v, BPF_CORE_READ(child, dev), TT_READ_PROBE);

@@ -395,6 +395,42 @@ test_clone_keeps_packet_id() {
 		.dropped != null)] | length' "$TK_TMP/out.json")" 0
 }
 
+# A cyclic TSN app often sends the same frame every period. Over IPv6 (no IP id; the flow label
+# is the flow's) identical datagrams have identical fingerprints, as over IPv4 where the kernel
+# gives an unconnected socket's DF datagrams id 0 (6.1). Each is a packet of its own, selected
+# at its own first hop: a datagram its socket just sent is never taken for a clone or rebuild
+# of the one before, whose slot (its free unseen, or freed within the rebuild window) matches.
+identical_datagrams() { # FIRST_HOOK [TSNTRACE ARGS...]
+	local n=4 first=$1
+	shift
+	TK_SHAPE=ipv6 tt_setup 1
+	tk_trace_start "$TK_TMP/out.json" --json --summary --netns "tk$TK_TEST_ID-pod1" \
+		--dport "$PORT" "$@"
+	tk_ns "tk$TK_TEST_ID-pod1" /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, 2)
+for _ in range(int(sys.argv[3])):
+	s.sendto(b"cyclic process data, the same every period", (sys.argv[1], int(sys.argv[2])))
+	time.sleep(0.002)
+' "$TK_LISTEN_IP" "$PORT" "$n" || tk_fail "sender failed"
+	tk_trace_stop
+	assert_eq "tsntrace exit" "$TK_TRACE_RC" 0
+	tk_log "first hops: $(jq -s -c '[.[] | select(.type == "hop" and .hop == 0) |
+		{pkt_id, skb, hook, flags}]' "$TK_TMP/out.json")"
+	assert_eq "one packet per datagram" "$(jq -s '[.[] | select(.type == "packet")] | length' \
+		"$TK_TMP/out.json")" "$n"
+	assert_eq "each selected at its own $first, none by fingerprint" "$(jq -s --arg h "$first" \
+		'[.[] | select(.type == "hop" and .ifname == "eth0" and .hook == $h) |
+		(.flags | index("first") != null and index("by_fingerprint") == null)] |
+		length == '"$n"' and all' "$TK_TMP/out.json")" true
+	assert_eq "every packet's origin seen" "$(all_packets '.origin_seen')" true
+}
+test_identical_datagrams_are_packets() { identical_datagrams net_dev_queue; }
+test_identical_datagrams_are_packets_tc() {
+	identical_datagrams tc_egress --tc-observe "eth0@tk$TK_TEST_ID-pod1"
+}
+
 # XDP on the host side of the pod's veth: veth runs NAPI and rebuilds most skbs around an
 # xdp_buff (a new skb object, the old one consumed). The new object first shows at a receive
 # hook, where only selecting hooks continue a packet by fingerprint: the packet keeps its id to
