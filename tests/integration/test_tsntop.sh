@@ -182,11 +182,11 @@ test_tsntop_idle_flows_forgotten() {
 # record counts every packet.
 # A cyclic app's identical datagrams (IPv6: identical fingerprints) are each a packet of the
 # flow: none is taken for a clone of the one before (docs/tsntrace.md, Filters and tracking).
+# To a port nobody listens on, so that every datagram's free is seen (see test_tsntrace.sh).
 test_tsntop_counts_identical_datagrams() {
-	local out=$TK_TMP/same.json pid n=20
+	local out=$TK_TMP/same.json pid n=20 port=5009
 	TK_SHAPE=ipv6 tk_fixture_up "$TK_TEST_ID" 1
-	tk_listen "$TK_TEST_ID" "$PORT"
-	"$TOP" --netns "${TK_PODS[0]}" --dport "$PORT" --json -d 0.5 --max-iterations 4 \
+	"$TOP" --netns "${TK_PODS[0]}" --dport "$port" --json -d 0.5 --max-iterations 4 \
 		>"$out" 2>"$TK_TMP/same.err" </dev/null &
 	pid=$!
 	tk_defer "kill $pid"
@@ -197,11 +197,11 @@ s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 for _ in range(int(sys.argv[3])):
 	s.sendto(b"cyclic process data, the same every period", (sys.argv[1], int(sys.argv[2])))
 	time.sleep(0.002)
-' "$TK_LISTEN_IP" "$PORT" "$n" || tk_fail "sender failed"
+' "$TK_LISTEN_IP" "$port" "$n" || tk_fail "sender failed"
 	wait "$pid"
 	assert_eq "tsntop exit" "$?" 0
 	assert_eq "every datagram counted" "$(tail -n 1 "$out" | jq '[.flows[] |
-		select(.dport == '"$PORT"') | .packets] | add')" "$n"
+		select(.dport == '"$port"') | .packets] | add')" "$n"
 }
 
 test_tsntop_counts_every_packet_samples_paths() {
