@@ -40,7 +40,10 @@ struct {
 	__type(value, struct tsn_track_slot);
 } tsn_track SEC(".maps");
 
-/* fingerprint hash -> slot index + 1 (0: empty) */
+/*
+ * fingerprint hash -> a slot (0: empty). The tracer stores the slot index + 1
+ * (tsn_slot_by_fp_any()); the proxy its own entries (TSN_FP_ENTRY in tsnproxy.bpf.c).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);		/* resized by the loader to tsn_track_fp_mask + 1 */
@@ -578,17 +581,10 @@ static __always_inline void tsn_slot_write(struct tsn_track_slot *s, __u64 skb, 
 	s->check = tsn_slot_check(s);
 }
 
-/* Point the fingerprint index at slot idx. */
-static __always_inline void tsn_fp_index_set(__u64 fp, __u32 idx)
-{
-	__u32 fidx = tsn_fp_slot_index(fp), *fp_slot;
-
-	fp_slot = bpf_map_lookup_elem(&tsn_track_fp, &fidx);	/* inlined, unlike an update */
-	if (fp_slot)
-		*fp_slot = idx + 1;
-}
-
-/* The slot the fingerprint index names for fp, if its content matches and it is intact. */
+/*
+ * The slot the tracer's fingerprint index names for fp, if its content matches and it is
+ * intact.
+ */
 static __always_inline struct tsn_track_slot *tsn_slot_by_fp_any(__u64 fp)
 {
 	__u32 fidx = tsn_fp_slot_index(fp), idx;

@@ -13,7 +13,7 @@
 #include <linux/types.h>
 #endif
 
-#define TSN_ABI_VERSION 6
+#define TSN_ABI_VERSION 7
 
 #define TSN_IFNAMSIZ 16
 #define TSN_MAX_NICS 8
@@ -147,7 +147,11 @@ struct tsn_track_slot {
 				 * bpf_jiffies64() | 1 (see tsn_now() in tsnproxy.bpf.c) */
 	union {
 		__u64 pkt_id;	/* tsntrace: the tracked packet */
-		__u64 pod_tag;	/* tsnproxy: tag of the pod it was saved from */
+		struct {
+			__u32 pod_tag;	/* tsnproxy: tag of the pod it was saved from */
+			__u32 fp_prev;	/* tsnproxy: the save of the same content before it
+					 * (TSN_FP_LINK_*, tsnproxy.bpf.c), 0 none */
+		};
 	};
 	struct tsn_meta meta;	/* metadata as the sender set it */
 	__u32 netns;		/* netns inode the packet was saved in */

@@ -111,16 +111,96 @@ static __always_inline bool tsn_meta_is_default(const struct tsn_meta *m)
 }
 
 /*
+ * The fingerprint index, the proxy's way. Packets of identical content (a sender's raw frames,
+ * identical IPv6 datagrams) share one entry, and while several of them are between their save
+ * and their restore (a queue at the pod), the restore of one found by content must take the
+ * oldest: they reach the NIC in the order they were saved, and each has its own metadata (a
+ * txtime, a per-packet priority). So an entry names the newest save of its content, each save
+ * links to the save of the same content before it (fp_prev), and the restore walks back.
+ *
+ * Entry: the slot index (TSN_FP_IDX_BITS, the table's largest) under 10 bits of the fingerprint,
+ * which tell most other contents that share the entry without a read of their slot. Link: the
+ * slot index under 10 bits of that slot's check word, which changes when the slot is written
+ * again, so a link never leads to a later save at its slot. Neither is ever 0 (bit 0 of the
+ * fingerprint bits and of the check word is set).
+ */
+#define TSN_FP_IDX_BITS 22
+#define TSN_FP_IDX_MASK ((1U << TSN_FP_IDX_BITS) - 1)
+#define TSN_FP_TAG(fp) ((__u32)((fp) >> 54) | 1)
+#define TSN_FP_ENTRY(fp, idx) (TSN_FP_TAG(fp) << TSN_FP_IDX_BITS | (idx))
+#define TSN_FP_CHECK_MASK 0x3ff
+#define TSN_FP_LINK(idx, check) (((check) & TSN_FP_CHECK_MASK) << TSN_FP_IDX_BITS | (idx))
+#define TSN_FP_LINK_CHECK(link) ((link) >> TSN_FP_IDX_BITS)
+/* the saves of one content a restore walks back over, at most: a queue's depth at the pod */
+#define TSN_FP_CHAIN_MAX 16
+
+/*
+ * Can another packet of the pod have this one's content? Not an IPv4 packet with an IP id (ids
+ * count per socket or per destination: a repeat is 65 536 packets away) nor a TCP segment (its
+ * sequence and acknowledgment numbers are in the fingerprint); anything else can: raw frames,
+ * IPv6, IPv4 with id 0. Only those link to the save before them, since reading the index
+ * entry first costs a cache miss for content whose entry is not hot.
+ */
+static __always_inline bool tsn_content_may_repeat(struct __sk_buff *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	__u8 *l3 = data + ETH_HLEN;
+
+	if (ctx->protocol == bpf_htons(ETH_P_IP)) {
+		if ((void *)(l3 + TSN_IPV4_PROTO_OFF + 1) > end)
+			return true;
+		return l3[TSN_IPV4_PROTO_OFF] != IPPROTO_TCP &&
+		       !(l3[TSN_IPV4_ID_OFF] | l3[TSN_IPV4_ID_OFF + 1]);
+	}
+	if (ctx->protocol == bpf_htons(ETH_P_IPV6)) {
+		if ((void *)(l3 + TSN_IPV6_NEXTHDR_OFF + 1) > end)
+			return true;
+		return l3[TSN_IPV6_NEXTHDR_OFF] != IPPROTO_TCP;
+	}
+	return true;
+}
+
+/*
+ * Before a save of content fp: the link to the newest save of that content the index names (0
+ * if none is intact, or link is false), and in *entry the index entry, which the caller points
+ * at its slot once the slot is written. Only tagged saves link (--policy registered: the pod's
+ * tc hook saves each packet once); the tracepoint hook saves a packet at every transmit of the
+ * node, so a chain there would hold other hops' saves, and its restores take the newest save.
+ */
+static __always_inline __u32 tsn_fp_prev(__u64 fp, bool link, __u32 **entry)
+{
+	__u32 fidx = tsn_fp_slot_index(fp), e;
+	struct tsn_track_slot *p;
+
+	*entry = bpf_map_lookup_elem(&tsn_track_fp, &fidx);	/* an array: inlined */
+	if (!*entry || !link)
+		return 0;
+	e = **entry;
+	if (e >> TSN_FP_IDX_BITS != TSN_FP_TAG(fp))
+		return 0;
+	p = tsn_slot_at(e & TSN_FP_IDX_MASK);
+	if (!p || p->fp != fp || !p->saved_at || p->check != tsn_slot_check(p))
+		return 0;
+	return TSN_FP_LINK(e & TSN_FP_IDX_MASK, p->check);
+}
+
+/*
  * Save m for the skb at addr in its slot s (index idx), findable by address and by content (a
  * packet whose skb object is replaced on the way, e.g. by a veth XDP rebuild, keeps its content
- * and tag).
+ * and tag); link: to the save of the same content before it.
  */
 static __always_inline void tsn_save_slot(struct tsn_cpu_counters *c, struct tsn_track_slot *s,
-					  __u32 idx, __u64 addr, __u64 fp, __u32 tag,
+					  __u32 idx, __u64 addr, __u64 fp, __u32 tag, bool link,
 					  const struct tsn_meta *m, __u32 netns)
 {
-	tsn_slot_write(s, addr, fp, tag, m, netns, tsn_now());
-	tsn_fp_index_set(fp, idx);
+	struct tsn_track_slot id;
+	__u32 *entry;
+
+	id.pod_tag = tag;
+	id.fp_prev = tsn_fp_prev(fp, link, &entry);
+	tsn_slot_write(s, addr, fp, id.pkt_id, m, netns, tsn_now());
+	if (entry)
+		*entry = TSN_FP_ENTRY(fp, idx);
 	tsn_cpu_count(c, TSN_CNT_SAVED);
 }
 
@@ -153,7 +233,7 @@ static __always_inline int tsn_save_xmit(struct sk_buff *skb, struct net_device 
 	m._pad = 0;
 	if (tsn_fp_skb_btf(skb, direct ? TSN_SRC_BTF : TSN_SRC_KERN, &fp))
 		return 0;
-	tsn_save_slot(c, s, idx, addr, fp, 0, &m, netns);
+	tsn_save_slot(c, s, idx, addr, fp, 0, false, &m, netns);
 	return 0;
 }
 
@@ -255,7 +335,7 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	tsn_policy_narrow(c, pod, &m);
 	if (tsn_meta_is_default(&m) || tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;
-	tsn_save_slot(c, s, idx, addr, fp, tag, &m, netns);
+	tsn_save_slot(c, s, idx, addr, fp, tag, tsn_content_may_repeat(ctx), &m, netns);
 	return TC_ACT_UNSPEC;
 }
 
@@ -297,6 +377,41 @@ static __always_inline bool tsn_slot_is(const struct tsn_track_slot *s, __u64 fp
 }
 
 /*
+ * The saved entry of content fp from pod tag in netns, found by content: the newest save the
+ * index names, then back along the links while each leads to an intact, fresh save of that
+ * content and pod (at most TSN_FP_CHAIN_MAX): the oldest not restored yet. NULL if the newest
+ * is none. A subprogram: only packets that miss by address (clones, rebuilds, tunnels) run it.
+ */
+static __noinline struct tsn_track_slot *tsn_fp_oldest(__u64 fp, __u32 tag, __u32 netns)
+{
+	__u32 fidx = tsn_fp_slot_index(fp), *entry, e, link;
+	struct tsn_track_slot *s, *t;
+	__u64 now = tsn_now();
+	int i;
+
+	entry = bpf_map_lookup_elem(&tsn_track_fp, &fidx);
+	if (!entry)
+		return NULL;
+	e = *entry;
+	if (e >> TSN_FP_IDX_BITS != TSN_FP_TAG(fp))
+		return NULL;
+	s = tsn_slot_at(e & TSN_FP_IDX_MASK);
+	if (!s || !s->saved_at || !tsn_slot_is(s, fp, tag, netns))
+		return NULL;
+	for (i = 0; i < TSN_FP_CHAIN_MAX; i++) {
+		link = s->fp_prev;
+		if (!link)
+			break;
+		t = tsn_slot_at(link & TSN_FP_IDX_MASK);
+		if (!t || (t->check & TSN_FP_CHECK_MASK) != TSN_FP_LINK_CHECK(link) ||
+		    !t->saved_at || !tsn_fresh(now, t->saved_at) || !tsn_slot_is(t, fp, tag, netns))
+			break;
+		s = t;
+	}
+	return s;
+}
+
+/*
  * The saved entry of the packet with fingerprint fp: by its skb's address (its slot s), else by
  * its content; NULL if none.
  */
@@ -306,10 +421,7 @@ static __always_inline struct tsn_track_slot *tsn_restore_lookup(struct tsn_trac
 {
 	if (s->skb == addr && tsn_slot_is(s, fp, tag, netns))
 		return s;
-	s = tsn_slot_by_fp_any(fp);
-	if (!s || !s->saved_at || !tsn_slot_is(s, fp, tag, netns))
-		return NULL;
-	return s;
+	return tsn_fp_oldest(fp, tag, netns);
 }
 
 /*

@@ -267,6 +267,31 @@ test_enforce_l2_tracepoint() { dp_enforce l2 tracepoint; }
 # frame was a miss (49 of 50); the tag (or --policy all) makes the content match enough.
 test_enforce_l2_raw() { DP_RAW=1 dp_enforce l2 auto; }
 test_enforce_l2_raw_tracepoint() { DP_RAW=1 dp_enforce l2 tracepoint; }
+# A sender's raw frames all have one fingerprint (EtherType, length, the talker's magic and pid)
+# and reach nic0 as clones, found by content only. With a queue at the pod (here tbf on its
+# eth0, one frame per ~10 ms) every frame of a burst is saved before the first is restored:
+# each frame must still get its own metadata (here its own priority, from an SO_PRIORITY
+# control message per frame, 6.14+), none another frame's, none lost.
+test_enforce_l2_raw_queued_at_pod() {
+	local n=6
+	dp_setup l2
+	dp_require_cmsg_priority
+	tk_ns "${TK_PODS[0]}" tc qdisc add dev eth0 root tbf rate 100kbit burst 200 latency 1s ||
+		tk_fail "tbf on pod1's eth0"
+	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1,2,3 >/dev/null || tk_fail "allow pod1"
+	dp_observe start
+	tk_ns "${TK_PODS[0]}" "$TK_BUILD/talker" --ethertype 0xB62C --ifname eth0 --count $n \
+		--interval-us 0 --cmsg-priority 1,2,3 >/dev/null || tk_fail "raw talker failed"
+	sleep 0.5	# tbf lets one frame through every ~10 ms
+	dp_observe stop
+	tk_log "frames at nic0: $(jq -s -c --argjson ns "$(netns_ino "$TK_NODE")" \
+		--argjson ifx "$(nic_ifindex)" '[.[] | select(.netns == $ns and .ifindex == $ifx and
+		.ethertype == 46636) | {seq, priority, time_ns}]' "$TK_TMP/obs.json")"
+	tk_log "counters: $(proxy status --json | jq -c .counters)"
+	assert_eq "every frame at nic0 with its own priority (1 + seq mod 3)" \
+		"$(dp_nic '.ethertype == 46636 and .priority == 1 + .seq % 3')" $n
+}
 # The same on the largest table: the fingerprint index is sized apart from it (64 Ki entries at
 # most, lib/proxy.h), since every save writes a random entry of it and that miss grew with the
 # table (docs/performance.md); the clones are still found by content through the smaller index.
