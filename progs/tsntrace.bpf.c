@@ -184,8 +184,10 @@ struct tt_view {
 	struct tsn_agg_hop hv;
 };
 
-/* The view is ~200 bytes: kept per CPU, so that the 512-byte stack stays free for the
- * parser's headers, one per nesting level (tsn_view_enter(), tsn_nest.bpf.h). */
+/*
+ * The view is ~200 bytes: kept per CPU, so that the 512-byte stack stays free for the parser's
+ * headers; one copy per hop running at once on the CPU (tsn_view_enter(), tsn_nest.bpf.h).
+ */
 TSN_NEST_SCRATCH(tsn_view, struct tt_view)
 
 /* netns and ifindex: needed on every hop (filters, tracking). */
