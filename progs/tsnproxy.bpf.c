@@ -135,6 +135,19 @@ static __always_inline bool tsn_meta_is_default(const struct tsn_meta *m)
 #define TSN_FP_CHAIN_MAX 16
 
 /*
+ * The index entry of content fp from the pod with tag: pods that send identical content (the
+ * same app image, whose process ids in their own pid namespaces agree) have entries of their
+ * own, so one pod's saves never hide another's newest save from its restore. --policy all
+ * restores without reading tags: one entry per content there.
+ */
+static __always_inline __u32 tsn_fp_entry_index(__u64 fp, __u32 tag)
+{
+	if (tsn_mode != TSN_MODE_REGISTERED)
+		tag = 0;
+	return tsn_fp_slot_index(fp ^ (__u64)tag << 40);
+}
+
+/*
  * Can another packet of the pod have this one's content? Not an IPv4 packet with an IP id (ids
  * count per socket or per destination: a repeat is 65 536 packets away) nor a TCP segment (its
  * sequence and acknowledgment numbers are in the fingerprint); anything else can: raw frames,
@@ -167,9 +180,9 @@ static __always_inline bool tsn_content_may_repeat(struct __sk_buff *ctx)
  * tc hook saves each packet once); the tracepoint hook saves a packet at every transmit of the
  * node, so a chain there would hold other hops' saves, and its restores take the newest save.
  */
-static __always_inline __u32 tsn_fp_prev(__u64 fp, bool link, __u32 **entry)
+static __always_inline __u32 tsn_fp_prev(__u64 fp, __u32 tag, bool link, __u32 **entry)
 {
-	__u32 fidx = tsn_fp_slot_index(fp), e;
+	__u32 fidx = tsn_fp_entry_index(fp, tag), e;
 	struct tsn_track_slot *p;
 
 	*entry = bpf_map_lookup_elem(&tsn_track_fp, &fidx);	/* an array: inlined */
@@ -179,7 +192,8 @@ static __always_inline __u32 tsn_fp_prev(__u64 fp, bool link, __u32 **entry)
 	if (e >> TSN_FP_IDX_BITS != TSN_FP_TAG(fp))
 		return 0;
 	p = tsn_slot_at(e & TSN_FP_IDX_MASK);
-	if (!p || p->fp != fp || !p->saved_at || p->check != tsn_slot_check(p))
+	if (!p || p->fp != fp || p->pod_tag != tag || !p->saved_at ||
+	    p->check != tsn_slot_check(p))
 		return 0;
 	return TSN_FP_LINK(e & TSN_FP_IDX_MASK, p->check);
 }
@@ -197,7 +211,7 @@ static __always_inline void tsn_save_slot(struct tsn_cpu_counters *c, struct tsn
 	__u32 *entry;
 
 	id.pod_tag = tag;
-	id.fp_prev = tsn_fp_prev(fp, link, &entry);
+	id.fp_prev = tsn_fp_prev(fp, tag, link, &entry);
 	tsn_slot_write(s, addr, fp, id.pkt_id, m, netns, tsn_now());
 	if (entry)
 		*entry = TSN_FP_ENTRY(fp, idx);
@@ -384,7 +398,7 @@ static __always_inline bool tsn_slot_is(const struct tsn_track_slot *s, __u64 fp
  */
 static __noinline struct tsn_track_slot *tsn_fp_oldest(__u64 fp, __u32 tag, __u32 netns)
 {
-	__u32 fidx = tsn_fp_slot_index(fp), *entry, e, link;
+	__u32 fidx = tsn_fp_entry_index(fp, tag), *entry, e, link;
 	struct tsn_track_slot *s, *t;
 	__u64 now = tsn_now();
 	int i;

@@ -292,6 +292,43 @@ test_enforce_l2_raw_queued_at_pod() {
 	assert_eq "every frame at nic0 with its own priority (1 + seq mod 3)" \
 		"$(dp_nic '.ethertype == 46636 and .priority == 1 + .seq % 3')" $n
 }
+# Two pods running the same app image send identical frames: here both talkers are pid 1 in a
+# pid namespace of their own, so their frames share a fingerprint. pod2's saves, between pod1's
+# queued saves and their restores, must not hide pod1's entries (the index is per pod): every
+# frame gets its own pod's priority, pod1's 1 + seq mod 3 and pod2's 2.
+test_enforce_l2_raw_same_content_two_pods() {
+	local n=6 s want got ok=0
+	dp_setup l2
+	dp_require_cmsg_priority
+	tk_ns "${TK_PODS[0]}" tc qdisc add dev eth0 root tbf rate 100kbit burst 200 latency 1s ||
+		tk_fail "tbf on pod1's eth0"
+	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1,2,3 >/dev/null || tk_fail "allow pod1"
+	proxy allow --netns "${TK_PODS[1]}" --priorities 1,2,3 >/dev/null || tk_fail "allow pod2"
+	dp_observe start
+	tk_ns "${TK_PODS[0]}" unshare --pid --fork "$TK_BUILD/talker" --ethertype 0xB62C \
+		--ifname eth0 --count $n --interval-us 0 --cmsg-priority 1,2,3 >/dev/null ||
+		tk_fail "pod1's raw talker failed"
+	tk_ns "${TK_PODS[1]}" unshare --pid --fork "$TK_BUILD/talker" --ethertype 0xB62C \
+		--ifname eth0 --count $n --interval-us 2000 --priority 2 >/dev/null ||
+		tk_fail "pod2's raw talker failed"
+	sleep 0.5	# tbf lets one of pod1's frames through every ~10 ms
+	dp_observe stop
+	got=$(jq -s -c --argjson ns "$(netns_ino "$TK_NODE")" --argjson ifx "$(nic_ifindex)" '[.[] |
+		select(.netns == $ns and .ifindex == $ifx and .ethertype == 46636)] |
+		group_by(.seq) | map({seq: .[0].seq, pid: [.[].pid] | unique,
+		priorities: [.[].priority] | sort})' "$TK_TMP/obs.json")
+	tk_log "frames at nic0 by seq: $got"
+	tk_log "counters: $(proxy status --json | jq -c .counters)"
+	assert_eq "both senders are pid 1" "$(jq -c '[.[].pid] | unique' <<<"$got")" '[[1]]'
+	for ((s = 0; s < n; s++)); do
+		want=$(jq -c -n --argjson p $((1 + s % 3)) '[$p, 2] | sort')
+		[ "$(jq -c ".[] | select(.seq == $s) | .priorities" <<<"$got")" = "$want" ] &&
+			ok=$((ok + 1))
+	done
+	assert_eq "every frame with its own pod's priority" "$ok" $n
+}
+
 # The same on the largest table: the fingerprint index is sized apart from it (64 Ki entries at
 # most, lib/proxy.h), since every save writes a random entry of it and that miss grew with the
 # table (docs/performance.md); the clones are still found by content through the smaller index.
