@@ -267,6 +267,17 @@ test_enforce_l2_tracepoint() { dp_enforce l2 tracepoint; }
 # frame was a miss (49 of 50); the tag (or --policy all) makes the content match enough.
 test_enforce_l2_raw() { DP_RAW=1 dp_enforce l2 auto; }
 test_enforce_l2_raw_tracepoint() { DP_RAW=1 dp_enforce l2 tracepoint; }
+# The l2 shape with per-packet SO_PRIORITY (6.14+), tbf on pod1's eth0 (one frame through every
+# ~10 ms, so a burst is all saved before its first frame is restored), pod1 registered.
+dp_raw_queue_setup() {
+	dp_setup l2
+	dp_require_cmsg_priority
+	tk_ns "${TK_PODS[0]}" tc qdisc add dev eth0 root tbf rate 100kbit burst 200 latency 1s ||
+		tk_fail "tbf on pod1's eth0"
+	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1,2,3 >/dev/null || tk_fail "allow pod1"
+}
+
 # A sender's raw frames all have one fingerprint (EtherType, length, the talker's magic and pid)
 # and reach nic0 as clones, found by content only. With a queue at the pod (here tbf on its
 # eth0, one frame per ~10 ms) every frame of a burst is saved before the first is restored:
@@ -274,12 +285,7 @@ test_enforce_l2_raw_tracepoint() { DP_RAW=1 dp_enforce l2 tracepoint; }
 # control message per frame, 6.14+), none another frame's, none lost.
 test_enforce_l2_raw_queued_at_pod() {
 	local n=6
-	dp_setup l2
-	dp_require_cmsg_priority
-	tk_ns "${TK_PODS[0]}" tc qdisc add dev eth0 root tbf rate 100kbit burst 200 latency 1s ||
-		tk_fail "tbf on pod1's eth0"
-	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
-	proxy allow --netns "${TK_PODS[0]}" --priorities 1,2,3 >/dev/null || tk_fail "allow pod1"
+	dp_raw_queue_setup
 	dp_observe start
 	tk_ns "${TK_PODS[0]}" "$TK_BUILD/talker" --ethertype 0xB62C --ifname eth0 --count $n \
 		--interval-us 0 --cmsg-priority 1,2,3 >/dev/null || tk_fail "raw talker failed"
@@ -298,12 +304,7 @@ test_enforce_l2_raw_queued_at_pod() {
 # frame gets its own pod's priority, pod1's 1 + seq mod 3 and pod2's 2.
 test_enforce_l2_raw_same_content_two_pods() {
 	local n=6 s want got ok=0
-	dp_setup l2
-	dp_require_cmsg_priority
-	tk_ns "${TK_PODS[0]}" tc qdisc add dev eth0 root tbf rate 100kbit burst 200 latency 1s ||
-		tk_fail "tbf on pod1's eth0"
-	proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
-	proxy allow --netns "${TK_PODS[0]}" --priorities 1,2,3 >/dev/null || tk_fail "allow pod1"
+	dp_raw_queue_setup
 	proxy allow --netns "${TK_PODS[1]}" --priorities 1,2,3 >/dev/null || tk_fail "allow pod2"
 	dp_observe start
 	tk_ns "${TK_PODS[0]}" unshare --pid --fork "$TK_BUILD/talker" --ethertype 0xB62C \
