@@ -190,6 +190,16 @@ struct tt_view {
  */
 TSN_NEST_SCRATCH(tsn_view, struct tt_view)
 
+/* A hop's copy of the view; a hop that finds every copy held is lost, and counted so. */
+static __always_inline struct tt_view *tt_view_enter(__u64 **claim)
+{
+	struct tt_view *v = tsn_view_enter(claim);
+
+	if (!v)
+		tsn_count(TSN_CNT_EVENTS_LOST);
+	return v;
+}
+
 /* netns and ifindex: needed on every hop (filters, tracking). */
 static __always_inline void tt_dev_info(struct tt_view *v, struct net_device *dev, enum tt_read how)
 {
@@ -1058,11 +1068,9 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 	} else if (!tt_may_select(skb, dev, mode, how)) {
 		return;
 	}
-	v = tsn_view_enter(&claim);
-	if (!v) {
-		tsn_count(TSN_CNT_EVENTS_LOST);	/* every copy held: the hop is lost */
+	v = tt_view_enter(&claim);
+	if (!v)
 		return;
-	}
 	v->addr = tsn_addr(skb);
 	v->func_ip = func_ip;
 	v->parent = 0;
@@ -1238,12 +1246,10 @@ static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 {
 	struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
 	__u64 *claim;
-	struct tt_view *v = tsn_view_enter(&claim);
+	struct tt_view *v = tt_view_enter(&claim);
 
-	if (!v) {
-		tsn_count(TSN_CNT_EVENTS_LOST);
+	if (!v)
 		return TC_ACT_UNSPEC;
-	}
 	v->addr = tsn_addr(ctx);	/* a tc ctx is the struct sk_buff itself */
 	v->func_ip = 0;
 	v->parent = 0;
@@ -1292,11 +1298,9 @@ static __always_inline void tt_child(void *ctx, struct sk_buff *parent, struct s
 	if (!s || s->skb != paddr || s->check != tsn_slot_check(s))
 		return;
 	pkt_id = s->pkt_id;
-	v = tsn_view_enter(&claim);
-	if (!v) {
-		tsn_count(TSN_CNT_EVENTS_LOST);	/* every copy held: the hop is lost */
+	v = tt_view_enter(&claim);
+	if (!v)
 		return;
-	}
 	v->addr = tsn_addr(child);
 	v->func_ip = ip;
 	v->parent = paddr;

@@ -23,6 +23,8 @@
 #   tk_listen_count ID [PORT]     stop that sink, print how many datagrams it received
 #   tk_talk ID WHERE [ARGS...]    run build/talker --dst TK_LISTEN_IP ARGS in pod<k> (WHERE=k)
 #                                 or in the node netns (WHERE=node)
+#   tk_talk_same ID K PORT N [PRIO]  N identical datagrams (a cyclic app's: no sequence
+#                                 number), 2 ms apart, from an unconnected socket in pod K
 #   tk_pod_talk K PRIO COUNT [PORT]  COUNT datagrams of priority PRIO from pod K, quietly
 #   tk_tc_counts [ID]             "tc0 N\ntc1 N\ntc2 N\ntc3 N": packets per traffic class on nic0
 #   tk_tc_count ID TC             one of those numbers
@@ -682,6 +684,20 @@ tk_talk() { # ID pod-index|node [talker args...]
 	esac
 	[ -e "/run/netns/$ns" ] || tk_fail "fixture $id has no netns $ns"
 	tk_ns "$ns" "$TK_BUILD/talker" --dst "$(tk_fixture_vars "$id" && echo "$TK_LISTEN_IP")" "$@"
+}
+
+tk_talk_same() { # ID K PORT N [PRIO]
+	local id=$1 ns=tk$1-pod$2
+	[ -e "/run/netns/$ns" ] || tk_fail "fixture $id has no netns $ns"
+	tk_ns "$ns" /usr/bin/python3 -c '
+import socket, sys, time
+dst, port, n, prio = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, prio)
+for _ in range(n):
+	s.sendto(b"cyclic process data, the same every period", (dst, port))
+	time.sleep(0.002)
+' "$(tk_fixture_vars "$id" && echo "$TK_LISTEN_IP")" "$3" "$4" "${5:-0}"
 }
 
 tk_fixture_show() { # ID

@@ -191,13 +191,7 @@ test_tsntop_counts_identical_datagrams() {
 	pid=$!
 	tk_defer "kill $pid"
 	tk_wait_file "$out" 5 -s	# the first sample: attached
-	tk_ns "${TK_PODS[0]}" /usr/bin/python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-for _ in range(int(sys.argv[3])):
-	s.sendto(b"cyclic process data, the same every period", (sys.argv[1], int(sys.argv[2])))
-	time.sleep(0.002)
-' "$TK_LISTEN_IP" "$port" "$n" || tk_fail "sender failed"
+	tk_talk_same "$TK_TEST_ID" 1 "$port" "$n" || tk_fail "sender failed"
 	wait "$pid"
 	assert_eq "tsntop exit" "$?" 0
 	assert_eq "every datagram counted" "$(tail -n 1 "$out" | jq '[.flows[] |

@@ -408,14 +408,7 @@ identical_datagrams() { # FIRST_HOOK [TSNTRACE ARGS...]
 	TK_SHAPE=ipv6 tt_setup 1
 	tk_trace_start "$TK_TMP/out.json" --json --summary --netns "tk$TK_TEST_ID-pod1" \
 		--dport "$port" "$@"
-	tk_ns "tk$TK_TEST_ID-pod1" /usr/bin/python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, 2)
-for _ in range(int(sys.argv[3])):
-	s.sendto(b"cyclic process data, the same every period", (sys.argv[1], int(sys.argv[2])))
-	time.sleep(0.002)
-' "$TK_LISTEN_IP" "$port" "$n" || tk_fail "sender failed"
+	tk_talk_same "$TK_TEST_ID" 1 "$port" "$n" 2 || tk_fail "sender failed"
 	tk_trace_stop
 	assert_eq "tsntrace exit" "$TK_TRACE_RC" 0
 	tk_log "first hops: $(jq -s -c '[.[] | select(.type == "hop" and .hop == 0) |
