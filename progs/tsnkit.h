@@ -460,7 +460,7 @@ struct tsn_agg_pkt {
 	struct tsn_agg_flow_key flow;
 	__u32 seq;		/* hops seen so far */
 	__u32 xmit_ifindex;	/* device of its pending net_dev_start_xmit, 0: none */
-	__u64 last_ns;		/* time of its latest hop */
+	__u64 last_ns;		/* time of its latest hop; 0 after a free (not in flight) */
 	__u32 xmit_netns;
 	__u32 sampled;		/* 1: its hops go to the hop map; 0: counted at its first hop only */
 	/* the app's fields (first hop), compared at a judged NIC */

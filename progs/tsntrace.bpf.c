@@ -568,9 +568,13 @@ static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 	}
 	tt_dev_names(v);
 	seq = ap->seq++;
-	ap->last_ns = now;
-	if (v->flags & TSN_HOPF_FREE)
-		ap->pkt_id = 0;	/* done: the slot is free for a later packet */
+	/*
+	 * The free of one skb of the packet is not its end: a veth XDP rebuild or a copy frees
+	 * the original and carries on (continued by fingerprint), and a clone outlives it. So the
+	 * packet keeps its state; it is only no longer in flight, so that a later packet taking
+	 * this slot does not count it as evicted.
+	 */
+	ap->last_ns = v->flags & TSN_HOPF_FREE ? 0 : now;
 	v->hk.hook = v->hook;
 	v->hk.netns = v->netns;
 	v->hk.ifindex = v->ifindex;

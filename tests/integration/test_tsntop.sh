@@ -269,6 +269,35 @@ test_tsntop_judges_every_packet_at_the_nic() {
 		select(.sport == 40006 and (.verdict | startswith("LOST")))] | length' "$out")" 0
 }
 
+# A veth with XDP rebuilds every skb it receives (a copy; the original is freed): each packet
+# crosses vethpod1 as a new skb object, continued by its fingerprint. Sent 20 times faster than
+# the 1 ms sampling, most packets are unsampled, and each must still be counted once and judged
+# at nic0. Paced: a burst would overflow the XDP veth's 256-packet ring (the listener's count
+# says whether every packet left nic0).
+test_tsntop_follows_rebuilt_packets() {
+	local out=$TK_TMP/rebuilt.json pid j
+	tk_fixture_up "$TK_TEST_ID" 1
+	tk_listen "$TK_TEST_ID" "$PORT"
+	tk_ns "$TK_NODE" ip link set dev vethpod1 xdpdrv obj "$TK_BUILD/tk_foreign.bpf.o" sec xdp ||
+		tk_fail "cannot attach XDP to vethpod1"
+	"$TOP" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --dport "$PORT" --json -d 0.5 \
+		--max-iterations 6 >"$out" 2>"$TK_TMP/rebuilt.err" </dev/null &
+	pid=$!
+	tk_defer "kill $pid"
+	tk_wait_file "$out" 5 -s	# the first sample: attached
+	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --count 2000 --interval-us 50 --priority 1 \
+		--src-port 40007 >/dev/null || tk_fail "talker"
+	wait "$pid"
+	assert_eq "tsntop exit" "$?" 0
+	assert_eq "the listener got every packet" "$(tk_listen_count "$TK_TEST_ID" "$PORT")" 2000
+	j=$(tail -n 1 "$out" | jq -c ".flows[] | select(.sport == 40007)")
+	tk_log "flow: $(jq -c '{packets, nic_packets, nic_lost, verdict}' <<<"$j")"
+	assert_eq "every packet counted once" "$(jq .packets <<<"$j")" 2000
+	assert_eq "every rebuilt packet judged at nic0" "$(jq .nic_packets <<<"$j")" 2000
+	assert_eq "the sampled paths go on past the rebuild" "$(jq -r .verdict <<<"$j")" \
+		"LOST at vethpod1"
+}
+
 # SO_TXTIME gives every packet its own tstamp and each hop record is a different packet: the
 # verdict of a TAI-txtime flow must hold steady over many refreshes.
 test_tsntop_txtime_verdict_steady() {
