@@ -31,7 +31,8 @@
  * of its hops to the per-(flow, hop) map, from which tsntop draws the path and judges. A packet
  * not sampled costs a follow-only hook the tracking lookup and one array lookup
  * (tt_follow_candidate()), and a selecting hook the content check that tells it from a new packet
- * at a reused address, nothing more: no device names, no hop map update.
+ * at a reused address (tt_agg_same_unsampled()), nothing more: no view, no metadata, no device
+ * names, no hop map update; its transmit on a judged NIC is the one hop it is read at.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -244,7 +245,7 @@ static __always_inline void tt_dev_names(struct tt_view *v)
 static __always_inline void tt_store(__u64 addr, __u64 fp, __u64 pkt_id, const struct tsn_meta *m,
 				     __u32 netns, __u64 now)
 {
-	__u32 idx = tsn_skb_slot_index(addr), fidx, val;
+	__u32 idx = tsn_skb_slot_index(addr);
 	struct tsn_track_slot *s = bpf_map_lookup_elem(&tsn_track, &idx);
 
 	if (!s)
@@ -259,9 +260,17 @@ static __always_inline void tt_store(__u64 addr, __u64 fp, __u64 pkt_id, const s
 	s->meta = *m;
 	s->netns = netns;
 	s->check = tsn_slot_check(s);
+}
 
-	fidx = tsn_fp_slot_index(fp);
-	val = idx + 1;
+/*
+ * Point the fingerprint index at the slot of addr, after tt_store(). Called last in a hop: the
+ * entry is a random cache line, and a locked add after its store (the flow's counters) would
+ * wait for that line to arrive.
+ */
+static __always_inline void tt_index(__u64 addr, __u64 fp)
+{
+	__u32 fidx = tsn_fp_slot_index(fp), val = tsn_skb_slot_index(addr) + 1;
+
 	bpf_map_update_elem(&tsn_track_fp, &fidx, &val, BPF_ANY);
 }
 
@@ -437,14 +446,31 @@ static __always_inline struct tsn_agg_pkt *tt_agg_pkt(__u64 pkt_id)
 	return bpf_map_lookup_elem(&tsn_agg_pkts, &idx);
 }
 
+/* Is a transmit on this device one tsntop judges at? */
+static __always_inline bool tt_agg_judged_nic(__u32 ifindex, __u32 netns)
+{
+	struct tsn_agg_nic nic = { .ifindex = ifindex, .netns = netns };
+
+	return tsn_agg_judging && bpf_map_lookup_elem(&tsn_agg_judge, &nic);
+}
+
+/* tt_agg_judged_nic() of a device, before the hop has a view */
+static __always_inline bool tt_agg_judged_dev(struct net_device *dev, enum tt_read how)
+{
+	if (!dev || !tsn_agg_judging)
+		return false;
+	if (how == TT_READ_PLAIN)
+		return tt_agg_judged_nic(dev->ifindex, dev->nd_net.net->ns.inum);
+	return tt_agg_judged_nic(BPF_CORE_READ(dev, ifindex),
+				 BPF_CORE_READ(dev, nd_net.net, ns.inum));
+}
+
 /* Is this hop a packet's transmit on a NIC tsntop judges at? Looked up once per hop. */
 static __always_inline bool tt_agg_judged_hop(struct tt_view *v)
 {
-	struct tsn_agg_nic nic = { .ifindex = v->ifindex, .netns = v->netns };
-
 	if (v->judged_nic < 0)
-		v->judged_nic = v->hook == TSN_HOOK_NET_DEV_START_XMIT && tsn_agg_judging &&
-				bpf_map_lookup_elem(&tsn_agg_judge, &nic);
+		v->judged_nic = v->hook == TSN_HOOK_NET_DEV_START_XMIT &&
+				tt_agg_judged_nic(v->ifindex, v->netns);
 	return v->judged_nic;
 }
 
@@ -701,10 +727,11 @@ enum tt_cand {
  * the skb itself is not read. A slot that names the address may still be stale: tt_track_emit()
  * validates it. An unsampled packet's free still frees its slot, as tt_track_emit() would: a
  * veth XDP rebuild of it is then continued by fingerprint like any other. Its transmit goes on
- * to the device check when tsntop judges at some NIC (tsn_agg_judging).
+ * only on a NIC tsntop judges at, asked of the tracepoint's device before the hop claims a view.
  */
-static __always_inline enum tt_cand tt_follow_candidate(const void *skb, enum tt_mode mode,
-							__u32 hook)
+static __always_inline enum tt_cand tt_follow_candidate(const void *skb, struct net_device *dev,
+							enum tt_mode mode, __u32 hook,
+							enum tt_read how)
 {
 	struct tsn_track_slot *s;
 	__u64 addr;
@@ -718,7 +745,7 @@ static __always_inline enum tt_cand tt_follow_candidate(const void *skb, enum tt
 	if (tsn_aggregate && tt_agg_unsampled(s->pkt_id)) {
 		if (mode == TT_FREE)
 			tsn_slot_on_free(addr);
-		if (hook == TSN_HOOK_NET_DEV_START_XMIT && tsn_agg_judging)
+		if (hook == TSN_HOOK_NET_DEV_START_XMIT && tt_agg_judged_dev(dev, how))
 			return TT_CAND_JUDGE;
 		return TT_CAND_NO;
 	}
@@ -736,7 +763,7 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 {
 	struct tsn_track_slot *s = tsn_slot_by_skb(v->addr);
 	__u64 now, pkt_id;
-	bool parsed = false;
+	bool parsed = false, stored = false;
 
 	if (!s)
 		return;
@@ -773,6 +800,7 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 				v->parent = s->skb;
 			}
 			tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
+			stored = true;
 			goto emit;
 		}
 	}
@@ -792,6 +820,7 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 	pkt_id = __sync_fetch_and_add(&tsn_next_pkt_id, 1) + 1;
 	v->flags |= TSN_HOPF_FIRST;
 	tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
+	stored = true;
 	tsn_count(TSN_CNT_PKTS_TRACKED);
 	if (!tsn_tracked_any)
 		tsn_tracked_any = 1;
@@ -801,6 +830,8 @@ emit:
 		tsn_slot_on_free(v->addr);
 	}
 	tt_report(ctx, v, pkt_id);
+	if (stored)
+		tt_index(v->addr, v->p.fp);
 }
 
 /*
@@ -980,6 +1011,45 @@ static __always_inline bool tt_may_select(struct sk_buff *skb, struct net_device
 	return tsn_filter_match(&tsn_filter, netns, ifname, &p.tuple, &m);
 }
 
+/*
+ * Aggregate mode, a selecting hook: is skb the packet its slot already follows, unsampled? Then
+ * the hop has nothing to record (tt_agg() counts such a packet at its first hop and its judged
+ * transmit only, and a selecting hook is neither), and only the content check that tells it
+ * from a new packet at a reused address is left to do: done here, from the skb into a stack
+ * tuple, before the hop claims a view and reads its metadata and device. Any other answer
+ * (another content, a tunnel's outer headers, an unreadable header) is tt_track_emit()'s, which
+ * parses again: only a new packet at the address of an unsampled one whose free was not seen
+ * pays that twice.
+ */
+static __always_inline bool tt_agg_same_unsampled(struct sk_buff *skb, enum tt_mode mode,
+						  enum tt_read how)
+{
+	struct tsn_track_slot *s;
+	struct tsn_pkt p;
+	struct tt_l3 l3;
+	__u64 addr;
+	__u32 len;
+
+	if (!tsn_aggregate || !tsn_tracked_any)
+		return false;
+	addr = tsn_addr(skb);
+	s = tsn_slot_by_skb(addr);
+	if (!s || s->skb != addr || s->check != tsn_slot_check(s) ||
+	    !tt_agg_unsampled(s->pkt_id))
+		return false;
+	len = how == TT_READ_PLAIN ? skb->len : BPF_CORE_READ(skb, len);
+	if (tt_skb_l3(skb, mode, how, &l3))
+		return false;
+	if (how == TT_READ_PLAIN && tsn_headers_btf) {
+		if (tt_parse_l3(l3.head, TSN_SRC_BTF, l3.off & 0xffff, l3.proto, l3.doff + len, &p))
+			return false;
+	} else if (tt_parse_l3(l3.head, TSN_SRC_KERN, l3.off & 0xffff, l3.proto, l3.doff + len,
+			       &p)) {
+		return false;
+	}
+	return p.fp == s->fp;
+}
+
 /* tt_track_emit()'s parse callbacks, one per flavour */
 static __always_inline int tt_parse_skb_tx(void *src, struct tt_view *v)
 {
@@ -1066,10 +1136,10 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 	if (!skb)
 		return;
 	if (tt_follow_only(mode, sel)) {
-		cand = tt_follow_candidate(skb, mode, hook);
+		cand = tt_follow_candidate(skb, dev, mode, hook, how);
 		if (cand == TT_CAND_NO)
 			return;
-	} else if (!tt_may_select(skb, dev, mode, how)) {
+	} else if (!tt_may_select(skb, dev, mode, how) || tt_agg_same_unsampled(skb, mode, how)) {
 		return;
 	}
 	v = tt_view_enter(&claim);
@@ -1099,8 +1169,8 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 		tt_dev_info(v, dev ? dev : tt_skb_dev(skb, mode, how), how);
 		v->own_send = tt_own_send(skb, hook, &v->m, how);
 	}
-	if (cand == TT_CAND_JUDGE && !tt_agg_judged_hop(v))
-		goto out;	/* not a judged NIC: the skb is not parsed */
+	if (cand == TT_CAND_JUDGE)
+		v->judged_nic = 1;
 	if (mode == TT_FREE)
 		v->drop_reason = aux;
 	if (mode == TT_RX)
@@ -1113,7 +1183,6 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 			      how == TT_READ_PLAIN ? tt_parse_skb_tx_btf : tt_parse_skb_tx,
 			      how == TT_READ_PLAIN ? tt_parse_skb_tx_btf_inner :
 						     tt_parse_skb_tx_inner);
-out:
 	tsn_view_exit(claim);
 }
 
@@ -1321,6 +1390,7 @@ static __always_inline void tt_child(void *ctx, struct sk_buff *parent, struct s
 	now = bpf_ktime_get_ns();
 	tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
 	tt_report(ctx, v, pkt_id);
+	tt_index(v->addr, v->p.fp);
 	tsn_view_exit(claim);
 }
 
