@@ -166,6 +166,7 @@ struct tt_view {
 	__u32 names_done;
 	__s32 judged_nic;	/* aggregate mode: a judged NIC's transmit? -1 not looked up yet */
 	__u32 own_send;		/* a packet its socket just handed to a device: see tt_own_send() */
+	__u64 now;		/* the hop's time, read once when first needed (tt_now()); 0: not yet */
 	struct tsn_pkt p;
 	struct tsn_pkt inner;	/* the packet inside tunnel headers, see tt_parse_inner() */
 	struct tsn_meta m;
@@ -199,6 +200,14 @@ static __always_inline struct tt_view *tt_view_enter(__u64 **claim)
 	if (!v)
 		tsn_count(TSN_CNT_EVENTS_LOST);
 	return v;
+}
+
+/* The hop's time: one clock read per hop, and none for a hop that stores and reports nothing. */
+static __always_inline __u64 tt_now(struct tt_view *v)
+{
+	if (!v->now)
+		v->now = bpf_ktime_get_ns();
+	return v->now;
 }
 
 /* netns and ifindex: needed on every hop (filters, tracking). */
@@ -381,7 +390,7 @@ static __always_inline void tt_emit(void *ctx, struct tt_view *v, __u64 pkt_id)
 		tsn_count(TSN_CNT_EVENTS_LOST);
 		return;
 	}
-	e->hop.time_ns = bpf_ktime_get_ns();
+	e->hop.time_ns = tt_now(v);
 	e->hop.skb = v->addr;
 	e->hop.pkt_id = pkt_id;
 	e->hop.func_ip = v->func_ip;
@@ -521,12 +530,13 @@ static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 	struct tsn_agg_pkt *ap = tt_agg_pkt(pkt_id);
 	struct tsn_agg_flow *f;
 	struct tsn_agg_hop *h;
+	__u64 now;
 	__u32 seq;
-	__u64 now = bpf_ktime_get_ns();
 
 	if (!ap)
 		return;
 	if (v->flags & TSN_HOPF_FIRST) {
+		now = tt_now(v);
 		/* an older sampled packet still in flight in this slot loses its hops: say so */
 		if (ap->pkt_id && ap->pkt_id != pkt_id && ap->sampled &&
 		    tsn_within(now, ap->last_ns, tsn_agg_inflight_ns))
@@ -575,6 +585,7 @@ static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 	 * tt_follow_candidate() stops most of its other hops before they get here */
 	if (!ap->sampled)
 		return;
+	now = tt_now(v);
 	if (v->hook == TSN_HOOK_NET_DEV_XMIT &&
 	    (ap->xmit_ifindex != v->ifindex || ap->xmit_netns != v->netns)) {
 		/*
@@ -786,7 +797,7 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 	if (tt_follow_only(mode, sel))
 		return;		/* tracking never starts here */
 
-	now = bpf_ktime_get_ns();
+	now = tt_now(v);
 	if (tsn_tracked_any && !v->own_send) {
 		if (!parsed && parse(src, v))
 			return;
@@ -1153,6 +1164,7 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 	v->drop_reason = 0;
 	v->flags = 0;
 	v->own_send = 0;
+	v->now = 0;
 	__builtin_memset(&v->p, 0, sizeof(v->p));
 	if (mode == TT_ADDR) {
 		__builtin_memset(&v->m, 0, sizeof(v->m));
@@ -1333,6 +1345,7 @@ static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 	v->len = ctx->len;
 	tsn_skb_meta_tc(ctx, &v->m);
 	v->own_send = tt_own_send(skb, hook, &v->m, TT_READ_PROBE);
+	v->now = 0;
 	__builtin_memset(&v->p, 0, sizeof(v->p));
 	tt_dev_info(v, BPF_CORE_READ(skb, dev), TT_READ_PROBE);
 	/* no stack: bpf_get_stack() is not a tc helper */
@@ -1382,12 +1395,13 @@ static __always_inline void tt_child(void *ctx, struct sk_buff *parent, struct s
 	v->drop_reason = 0;
 	v->flags = TSN_HOPF_CLONE;
 	v->own_send = 0;
+	v->now = 0;
 	tsn_skb_meta(child, &v->m);
 	v->len = BPF_CORE_READ(child, len);
 	tt_dev_info(v, BPF_CORE_READ(child, dev), TT_READ_PROBE);
 	__builtin_memset(&v->p, 0, sizeof(v->p));
 	tt_parse_skb_tx(child, v);
-	now = bpf_ktime_get_ns();
+	now = tt_now(v);
 	tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
 	tt_report(ctx, v, pkt_id);
 	tt_index(v->addr, v->p.fp);
