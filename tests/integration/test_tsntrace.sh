@@ -467,6 +467,7 @@ test_event_loss_accounted() {
 	tk_log "A: $ca"
 	tk_log "B: $cb"
 	assert_eq "reference lost nothing" "$(jq .events_lost <<<"$ca")" 0
+	assert_eq "every datagram tracked, once" "$(jq .packets_tracked <<<"$ca")" 1000
 	assert_ge "B lost events" "$(jq .events_lost <<<"$cb")" 1
 	assert_eq "B lost == expected - seen" "$(jq .events_lost <<<"$cb")" \
 		"$(($(jq .events_seen <<<"$ca") - $(jq .events_seen <<<"$cb")))"
