@@ -935,10 +935,20 @@ static __always_inline int tt_skb_l3(struct sk_buff *skb, enum tt_mode mode, enu
 }
 
 /*
- * The packet of a tracing program's skb (tt_skb_l3()). The headers are read with plain loads
- * where both the skb is BTF-typed and the kernel has bpf_rdonly_cast (tsn_headers_btf), else
- * probe-read.
+ * Parse the packet tt_skb_l3() located, len bytes from the data pointer. The headers are read
+ * with plain loads where both the skb is BTF-typed and the kernel has bpf_rdonly_cast
+ * (tsn_headers_btf), else probe-read.
  */
+static __always_inline int tt_parse_at(const struct tt_l3 *l3, enum tt_read how, __u32 len,
+				       struct tsn_pkt *p)
+{
+	if (how == TT_READ_PLAIN && tsn_headers_btf)
+		return tt_parse_l3(l3->head, TSN_SRC_BTF, l3->off & 0xffff, l3->proto,
+				   l3->doff + len, p);
+	return tt_parse_l3(l3->head, TSN_SRC_KERN, l3->off & 0xffff, l3->proto, l3->doff + len, p);
+}
+
+/* The packet of a tracing program's skb (tt_skb_l3(), tt_parse_at()). */
 static __always_inline int tt_parse_skb(struct sk_buff *skb, struct tt_view *v, enum tt_mode mode,
 					enum tt_read how, bool inner)
 {
@@ -950,11 +960,7 @@ static __always_inline int tt_parse_skb(struct sk_buff *skb, struct tt_view *v, 
 		return tt_parse_inner_kern(l3.head, l3.off & 0xffff, l3.doff + v->len, v);
 	if (tsn_pcap_on)
 		tt_pcap_locate_skb(v, skb, how, l3.head, l3.doff, l3.off);
-	if (how == TT_READ_PLAIN && tsn_headers_btf)
-		return tt_parse_l3(l3.head, TSN_SRC_BTF, l3.off & 0xffff, l3.proto,
-				   l3.doff + v->len, &v->p);
-	return tt_parse_l3(l3.head, TSN_SRC_KERN, l3.off & 0xffff, l3.proto, l3.doff + v->len,
-			   &v->p);
+	return tt_parse_at(&l3, how, v->len, &v->p);
 }
 
 /* The filters that need the packet's headers. */
@@ -1049,15 +1055,8 @@ static __always_inline bool tt_agg_same_unsampled(struct sk_buff *skb, enum tt_m
 	    !tt_agg_unsampled(s->pkt_id))
 		return false;
 	len = how == TT_READ_PLAIN ? skb->len : BPF_CORE_READ(skb, len);
-	if (tt_skb_l3(skb, mode, how, &l3))
+	if (tt_skb_l3(skb, mode, how, &l3) || tt_parse_at(&l3, how, len, &p))
 		return false;
-	if (how == TT_READ_PLAIN && tsn_headers_btf) {
-		if (tt_parse_l3(l3.head, TSN_SRC_BTF, l3.off & 0xffff, l3.proto, l3.doff + len, &p))
-			return false;
-	} else if (tt_parse_l3(l3.head, TSN_SRC_KERN, l3.off & 0xffff, l3.proto, l3.doff + len,
-			       &p)) {
-		return false;
-	}
 	return p.fp == s->fp;
 }
 
