@@ -66,7 +66,7 @@ const volatile __u32 tsn_aggregate = 0;
 /*
  * A packet with a hop this recent is still crossing the node (microseconds, plus qdisc wait):
  * a new packet that takes its slot is an eviction. Older ones are done, even when their free
- * was not seen (UDP's stateless consume has no tracepoint).
+ * was not seen (some frees have no tracepoint: docs/tsntrace.md, Limitations).
  */
 const volatile __u64 tsn_agg_inflight_ns = 10000000ULL;
 /*
@@ -590,8 +590,8 @@ static __always_inline void tt_agg(struct tt_view *v, __u64 pkt_id)
 	    (ap->xmit_ifindex != v->ifindex || ap->xmit_netns != v->netns)) {
 		/*
 		 * net_dev_xmit matches by address alone (the skb may be gone): a packet whose free
-		 * was not seen (UDP's stateless consume has no tracepoint) would otherwise collect
-		 * the xmit hops of every later skb at its address. Ours follows its start_xmit.
+		 * was not seen (some frees have no tracepoint) would otherwise collect the xmit
+		 * hops of every later skb at its address. Ours follows its start_xmit.
 		 * (Never a first hop: net_dev_xmit only follows.)
 		 */
 		return;

@@ -905,8 +905,8 @@ void tt_report_event(struct tt_report *r, const struct tsn_trace_event *e,
 		r->packets++;
 	/*
 	 * net_dev_xmit matches by skb address alone (the skb may be gone): a packet whose free
-	 * was not seen (UDP's stateless consume has no tracepoint) would collect the xmit hops
-	 * of every later skb at its address. Ours follows its start_xmit on the same device.
+	 * was not seen (some frees have no tracepoint) would collect the xmit hops of every
+	 * later skb at its address. Ours follows its start_xmit on the same device.
 	 */
 	if (h->hook == TSN_HOOK_NET_DEV_START_XMIT) {
 		p->xmit_netns = h->netns;
