@@ -192,12 +192,17 @@ struct tt_view {
  */
 TSN_NEST_SCRATCH(tsn_view, struct tt_view)
 
-/* A hop's copy of the view; a hop that finds every copy held is lost, and counted so. */
+/*
+ * A hop's copy of the view, with no time read yet (tt_now()); a hop that finds every copy held
+ * is lost, and counted so.
+ */
 static __always_inline struct tt_view *tt_view_enter(__u64 **claim)
 {
 	struct tt_view *v = tsn_view_enter(claim);
 
-	if (!v)
+	if (v)
+		v->now = 0;
+	else
 		tsn_count(TSN_CNT_EVENTS_LOST);
 	return v;
 }
@@ -1163,7 +1168,6 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 	v->drop_reason = 0;
 	v->flags = 0;
 	v->own_send = 0;
-	v->now = 0;
 	__builtin_memset(&v->p, 0, sizeof(v->p));
 	if (mode == TT_ADDR) {
 		__builtin_memset(&v->m, 0, sizeof(v->m));
@@ -1344,7 +1348,6 @@ static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 	v->len = ctx->len;
 	tsn_skb_meta_tc(ctx, &v->m);
 	v->own_send = tt_own_send(skb, hook, &v->m, TT_READ_PROBE);
-	v->now = 0;
 	__builtin_memset(&v->p, 0, sizeof(v->p));
 	tt_dev_info(v, BPF_CORE_READ(skb, dev), TT_READ_PROBE);
 	/* no stack: bpf_get_stack() is not a tc helper */
@@ -1394,7 +1397,6 @@ static __always_inline void tt_child(void *ctx, struct sk_buff *parent, struct s
 	v->drop_reason = 0;
 	v->flags = TSN_HOPF_CLONE;
 	v->own_send = 0;
-	v->now = 0;
 	tsn_skb_meta(child, &v->m);
 	v->len = BPF_CORE_READ(child, len);
 	tt_dev_info(v, BPF_CORE_READ(child, dev), TT_READ_PROBE);
