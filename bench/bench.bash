@@ -88,6 +88,17 @@ BENCH_TT_TPS="net:net_dev_queue net:net_dev_start_xmit net:net_dev_xmit net:neti
 net:netif_receive_skb net:napi_gro_receive_entry qdisc:qdisc_enqueue qdisc:qdisc_dequeue
 skb:kfree_skb skb:consume_skb"
 
+# BENCH_TT_TPS narrowed to the tracepoints named (a tool's JSON "hooks"), subsystems kept
+bench_tt_tps_of() { # NAME...
+	local tp name out=
+	for tp in $BENCH_TT_TPS; do
+		for name in "$@"; do
+			[ "${tp#*:}" = "$name" ] && out+=${out:+ }$tp
+		done
+	done
+	echo "$out"
+}
+
 # the same as bpfstats --empty-tp wants them: names only, comma-separated
 bench_tt_tp_list() {
 	local tp out=

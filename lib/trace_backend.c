@@ -22,6 +22,7 @@
 #include "netns.h"
 #include "tc.h"
 #include "trace_backend.h"
+#include "trace_cause.h"
 #include "trace_pcap.h"
 #include "tsntrace.skel.h"
 
@@ -210,6 +211,14 @@ static int rb_warm(struct tt_bpf *t, unsigned int size)
 	return rc;
 }
 
+/* Is the tracepoint program prog ("tp_btf/NAME") in the set asked for (0: all)? */
+static bool tp_wanted(const struct bpf_program *prog, __u32 tp_hooks)
+{
+	const char *sec = bpf_program__section_name(prog), *slash = strchr(sec, '/');
+
+	return !tp_hooks || (slash && (tp_hooks & TT_TP_HOOK(tt_hook_tracepoint(slash + 1))));
+}
+
 int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backend backend,
 		char *err, size_t errlen)
 {
@@ -248,7 +257,7 @@ int tt_bpf_open(struct tt_bpf **out, const struct tt_bpf_opts *o, enum tt_backen
 		bool load = false;
 
 		if (is_prefix(name, "tsn_tp_"))
-			load = true;
+			load = tp_wanted(prog, o->tp_hooks);
 		else if (is_prefix(name, "tsn_tc_obs"))
 			load = o->n_tc_observe > 0;
 		else if (is_prefix(name, "tsn_fe_") || is_prefix(name, "tsn_fx_"))

@@ -94,6 +94,51 @@ const char *tt_hook_name(__u32 hook)
 	return hook < TSN_HOOK__MAX && hook_names[hook] ? hook_names[hook] : "unknown";
 }
 
+__u32 tt_hook_tracepoint(const char *name)
+{
+	__u32 h;
+
+	for (h = 0; h < TSN_HOOK__MAX; h++)
+		if ((TT_TP_HOOKS_ALL & TT_TP_HOOK(h)) && !strcmp(name, hook_names[h]))
+			return h;
+	return TSN_HOOK_UNKNOWN;
+}
+
+int tt_hook_parse_list(const char *s, __u32 *mask)
+{
+	char buf[256], *tok, *save = NULL;
+	__u32 h;
+
+	if (!s || !*s || strlen(s) >= sizeof(buf))
+		return -1;
+	if (!strcmp(s, "all")) {
+		*mask = TT_TP_HOOKS_ALL;
+		return 0;
+	}
+	strcpy(buf, s);
+	*mask = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		h = tt_hook_tracepoint(tok);
+		if (h == TSN_HOOK_UNKNOWN)
+			return -1;
+		*mask |= TT_TP_HOOK(h);
+	}
+	return *mask ? 0 : -1;
+}
+
+char *tt_hook_list_str(__u32 mask, char *buf, size_t len)
+{
+	size_t off = 0;
+	__u32 h;
+
+	buf[0] = 0;
+	for (h = 0; h < TSN_HOOK__MAX && off < len; h++)
+		if (mask & TT_TP_HOOKS_ALL & TT_TP_HOOK(h))
+			off += snprintf(buf + off, len - off, "%s%s", off ? "," : "",
+					hook_names[h]);
+	return buf;
+}
+
 const char *tt_tstamp_type_name(__u8 type)
 {
 	/* the kernel's SKB_CLOCK_REALTIME (0) carries no clock label: "none" */

@@ -64,13 +64,28 @@ bool tt_hook_is_rx(__u32 hook);
 bool tt_hook_is_egress(__u32 hook);
 /* false where the event carries no metadata (the skb may be gone) */
 bool tt_hook_has_meta(__u32 hook);
+
+/*
+ * The tracepoints a tracer attaches (--hooks), as bits (1U << enum tsn_hook): each tracepoint
+ * hook is named as its tracepoint, net_dev_queue .. consume_skb. The other backends' functions
+ * and the tc observers are not in the set: they have flags of their own.
+ */
+#define TT_TP_HOOK(h) (1U << (h))
+#define TT_TP_HOOKS_ALL ((TT_TP_HOOK(TSN_HOOK_CONSUME_SKB + 1) - 1) & ~TT_TP_HOOK(TSN_HOOK_UNKNOWN))
+/* A tracepoint's name -> its hook; TSN_HOOK_UNKNOWN for any other name. */
+__u32 tt_hook_tracepoint(const char *name);
+/* "all", or tracepoint names separated by commas -> *mask; 0, or -1 for an empty list or a
+ * name that is not a tracepoint hook */
+int tt_hook_parse_list(const char *s, __u32 *mask);
+/* The names in mask, comma-separated, in hook order; buf. */
+char *tt_hook_list_str(__u32 mask, char *buf, size_t len);
 /*
  * Hop numbers, the same in tsntrace (`hop`, the HOP column, "LOST at hop N") and tsntop (the
- * detail pane's #, `hop` in its JSON: struct tsn_agg_hop.seq counted in the kernel): a packet's
- * hops in the order they happened, from 0, every hook counted (net_dev_xmit and the free
- * included) except a net_dev_xmit that does not follow the packet's own net_dev_start_xmit on
- * the same device (a recycled skb address: not the packet's hop at all). tt_hop_numbered() says
- * whether a hop gets a number.
+ * detail pane's #, `hop` in its JSON: struct tsn_agg_hop.seq counted in the kernel) when both
+ * attach the same hooks (--hooks): a packet's hops in the order they happened, from 0, every
+ * attached hook counted (net_dev_xmit and the free included) except a net_dev_xmit that does
+ * not follow the packet's own net_dev_start_xmit on the same device (a recycled skb address:
+ * not the packet's hop at all). tt_hop_numbered() says whether a hop gets a number.
  */
 bool tt_hop_numbered(__u32 hook, bool xmit_follows_start);
 

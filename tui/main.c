@@ -26,6 +26,7 @@
 #include "log.h"
 #include "proxy.h"
 #include "source.h"
+#include "trace_cause.h"
 #include "trace_names.h"
 #include "trace_pcap.h"
 #include "view.h"
@@ -36,6 +37,19 @@
 #define DEFAULT_IDLE_S 30.0
 #define DEFAULT_ROWS 40
 #define DEFAULT_COLS 120
+/*
+ * Without the hooks that add nothing to what tsntop shows: net_dev_xmit carries no metadata
+ * (the driver may have freed the skb), and the qdisc's enqueue and dequeue sit between
+ * net_dev_queue and net_dev_start_xmit on the same device, which already say what the packet
+ * had there and, with the device, where a field was lost. --hooks all brings them back.
+ */
+#define DEFAULT_HOOKS                                                                              \
+	(TT_TP_HOOKS_ALL &                                                                         \
+	 ~(TT_TP_HOOK(TSN_HOOK_NET_DEV_XMIT) | TT_TP_HOOK(TSN_HOOK_QDISC_ENQUEUE) |                \
+	   TT_TP_HOOK(TSN_HOOK_QDISC_DEQUEUE)))
+/* the app's metadata (a packet's first hop) and the verdict (the NIC's transmit) */
+#define REQUIRED_HOOKS                                                                             \
+	(TT_TP_HOOK(TSN_HOOK_NET_DEV_QUEUE) | TT_TP_HOOK(TSN_HOOK_NET_DEV_START_XMIT))
 
 static volatile sig_atomic_t stop;
 
@@ -68,6 +82,9 @@ static void usage(FILE *f)
 "  --tc-map P0,P1,...      priority -> traffic class map for qdiscs that have none (htb)\n"
 "  --idle SEC              forget flows that sent nothing for SEC (default %.0f; 0: never)\n"
 "  --pin-dir DIR           enforce-mode pin dir to read (default %s)\n"
+"  --hooks LIST            tracepoints to attach: all, or a comma list (tsntrace --help) with\n"
+"                          net_dev_queue and net_dev_start_xmit; default: all but\n"
+"                          net_dev_xmit, qdisc_enqueue and qdisc_dequeue\n"
 "Filters (in the kernel, as tsntrace):\n"
 "  --netns PATH|NAME|inode:N  --pod NAMESPACE/NAME (a tsn CNI pod; both repeatable)\n"
 "  --ifname IF  --proto udp|tcp|icmp|N\n"
@@ -102,6 +119,7 @@ enum {
 	OPT_JSON,
 	OPT_MAX_ITER,
 	OPT_IDLE,
+	OPT_HOOKS,
 	OPT_FILTER,		/* + index in tsn_filter_opts */
 };
 
@@ -156,6 +174,7 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "max-iterations", required_argument, NULL, OPT_MAX_ITER },
 		{ "idle", required_argument, NULL, OPT_IDLE },
+		{ "hooks", required_argument, NULL, OPT_HOOKS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 	};
@@ -193,6 +212,18 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 		case OPT_IDLE:
 			if (parse_seconds(optarg, 0, 86400, &o->src.idle_s)) {
 				pr_warn("--idle: '%s' is not a number of seconds in 0..86400", optarg);
+				return 2;
+			}
+			break;
+		case OPT_HOOKS:
+			if (tt_hook_parse_list(optarg, &o->src.bpf.tp_hooks)) {
+				pr_warn("--hooks: '%s' is not all or a list of %s", optarg,
+					tt_hook_list_str(TT_TP_HOOKS_ALL, err, sizeof(err)));
+				return 2;
+			}
+			if ((o->src.bpf.tp_hooks & REQUIRED_HOOKS) != REQUIRED_HOOKS) {
+				pr_warn("--hooks: tsntop needs net_dev_queue (the app's metadata) and "
+					"net_dev_start_xmit (the verdict at the NIC)");
 				return 2;
 			}
 			break;
@@ -479,6 +510,7 @@ int main(int argc, char **argv)
 	o.src.bpf.capacity = DEFAULT_CAPACITY;
 	o.src.bpf.max_flows = DEFAULT_MAX_FLOWS;
 	o.src.bpf.max_hops = DEFAULT_MAX_HOPS;
+	o.src.bpf.tp_hooks = DEFAULT_HOOKS;
 	/* events are not used in aggregate mode: the smallest ring buffer the kernel takes */
 	o.src.bpf.ringbuf_size = (unsigned int)sysconf(_SC_PAGESIZE);
 	rc = parse_args(argc, argv, &o);

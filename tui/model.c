@@ -609,6 +609,11 @@ json_object *top_model_json(const struct top_model *m)
 	tsn_json_add_str(o, "backend", m->hdr.backend);
 	tsn_json_add_str(o, "backend_why", m->hdr.backend_detail);
 	a = json_object_new_array();
+	for (i = 0; i < TSN_HOOK__MAX; i++)
+		if (m->hdr.tp_hooks & TT_TP_HOOK(i))
+			json_object_array_add(a, json_object_new_string(tt_hook_name(i)));
+	json_object_object_add(o, "hooks", a);
+	a = json_object_new_array();
 	for (i = 0; i < m->nnics; i++)
 		json_object_array_add(a, json_object_new_string(top_nic_str(&m->nics[i], buf,
 									      sizeof(buf))));

@@ -121,6 +121,7 @@ struct top_header {
 	char backend_why[200];		/* short: "kprobe-multi, fentry unavailable" */
 	char backend_detail[512];	/* the reasons in full */
 	char pin_dir[128];
+	__u32 tp_hooks;			/* the tracepoints attached (TT_TP_HOOKS_ALL bits) */
 	double interval_s;
 	bool paused;
 	/* loss accounting: never hidden */

@@ -211,6 +211,7 @@ int top_source_open(struct top_source **out, const struct top_source_opts *o,
 	if (o->backend == TT_BACKEND_AUTO)
 		backend_why(msg, hdr);
 	snprintf(hdr->pin_dir, sizeof(hdr->pin_dir), "%s", o->pin_dir);
+	hdr->tp_hooks = bpf.tp_hooks ? bpf.tp_hooks : TT_TP_HOOKS_ALL;
 	*out = s;
 	return 0;
 fail:

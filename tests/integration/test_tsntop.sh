@@ -343,6 +343,47 @@ test_tsntop_signals_detach() {
 	done
 }
 
+# By default tsntop attaches neither net_dev_xmit nor the qdisc's enqueue and dequeue (they add
+# nothing it shows); its verdict and loss location are the same without them. --hooks all brings
+# them back: the kernel records those hops again, on nic0 (whose htb has a queue).
+hooks_run() { # OUT SPORT [TSNTOP_ARGS...]
+	local out=$1 sport=$2 pid
+	shift 2
+	"$TOP" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --sport "$sport" --json -d 0.5 \
+		--max-iterations 4 "$@" >"$out" 2>"$out.err" </dev/null &
+	pid=$!
+	tk_defer "kill $pid"
+	tk_wait_file "$out" 5 -s	# the first sample: attached
+	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --count 300 --interval-us 2000 --priority 1 \
+		--src-port "$sport" >/dev/null || tk_fail "talker"
+	wait "$pid"
+	assert_eq "tsntop $* exit" "$?" 0
+	tail -n 1 "$out" | jq -c ".flows[] | select(.sport == $sport)" >"$out.flow"
+	tk_log "$* hooks: $(tail -n 1 "$out" | jq -c .hooks)"
+	tk_log "$* hops: $(jq -c '[.hops[] | "\(.ifname) \(.hook)"]' "$out.flow")"
+}
+
+test_tsntop_default_hooks() {
+	local out=$TK_TMP/hooks f
+	local skipped='"net_dev_xmit","qdisc_enqueue","qdisc_dequeue"'
+	tk_fixture_up "$TK_TEST_ID" 1
+	tk_listen "$TK_TEST_ID" "$PORT"
+	hooks_run "$out.default" 40011
+	hooks_run "$out.all" 40012 --hooks all
+	for f in default all; do
+		assert_eq "$f: every packet counted" "$(jq .packets "$out.$f.flow")" 300
+		assert_eq "$f: every packet judged at nic0" "$(jq .nic_packets "$out.$f.flow")" 300
+		assert_eq "$f: the verdict" "$(jq -r .verdict "$out.$f.flow")" "LOST at vethpod1"
+	done
+	assert_eq "default: no hop of the hooks left out" "$(jq -c "[.hops[] |
+		select(.hook | IN($skipped))] | length" "$out.default.flow")" 0
+	assert_eq "default: the hooks named" "$(tail -n 1 "$out.default" | jq -c "[.hooks[] |
+		select(IN($skipped))]")" "[]"
+	assert_eq "--hooks all: nic0's qdisc and driver hops recorded" "$(jq -c '[.hops[] |
+		select(.ifname == "nic0") | .hook] | map(select(IN('"$skipped"'))) | unique' \
+		"$out.all.flow")" '["net_dev_xmit","qdisc_dequeue","qdisc_enqueue"]'
+}
+
 test_tsntop_bad_input() {
 	assert_exit "unknown flag" 2 "$TOP" --frobnicate
 	assert_eq "unknown flag: one line" "$(echo "$TK_ERR" | wc -l)" 1
@@ -356,6 +397,13 @@ test_tsntop_bad_input() {
 	assert_exit "bad --tc-map" 2 "$TOP" --tc-map 0,1,x --once
 	assert_exit "bad --idle" 2 "$TOP" --idle -1 --once
 	assert_exit "--once with --json" 2 "$TOP" --once --json
+	assert_exit "bad --hooks" 2 "$TOP" --hooks net_dev_queue,qdisc --once
+	assert_match "bad --hooks message" "$TK_ERR" \
+		"^tsntop: --hooks: 'net_dev_queue,qdisc' is not all or a list of net_dev_queue,"
+	assert_exit "--hooks without the verdict's" 2 "$TOP" --hooks net_dev_queue,netif_rx --once
+	assert_match "--hooks without the verdict's: message" "$TK_ERR" \
+		"^tsntop: --hooks: tsntop needs net_dev_queue .* and net_dev_start_xmit"
+	assert_eq "--hooks: one line" "$(echo "$TK_ERR" | wc -l)" 1
 	assert_exit "bad filter" 2 "$TOP" --dst 300.1.2.3 --once
 	assert_match "bad filter message" "$TK_ERR" "^tsntop: --dst: '300.1.2.3' is not"
 	assert_exit "missing NIC" 2 "$TOP" --nic nosuchnic0 --once

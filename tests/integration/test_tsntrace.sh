@@ -532,6 +532,10 @@ test_bad_input() {
 	assert_exit "missing netns" 2 "$TT" --netns tk-no-such-netns
 	assert_match "netns message" "$TK_ERR" "no such network namespace"
 	assert_exit "bad backend" 2 "$TT" --backend ebpf
+	assert_exit "bad --hooks" 2 "$TT" --hooks net_dev_queue,kprobe
+	assert_match "bad --hooks message" "$TK_ERR" \
+		"^tsntrace: --hooks: 'net_dev_queue,kprobe' is not all or a list of net_dev_queue,.*,consume_skb$"
+	assert_exit "empty --hooks" 2 "$TT" --hooks ,
 	assert_exit "tc-observe missing interface" 2 "$TT" --tc-observe nosuchif0 --duration 1
 	assert_eq "one line" "$(echo "$TK_ERR" | wc -l)" 1
 	assert_exit "not root" 2 setpriv --reuid=65534 --regid=65534 --clear-groups "$TT" \
@@ -698,6 +702,26 @@ test_no_packet_followed_before_attached() {
 }
 
 # ---- hop numbers: tsntrace and tsntop number the same hop alike ----------------------------------
+# --hooks: only the tracepoints named are attached; what the kernel reports comes from those. The
+# priority lost on the way is still found, at the first hop after the crossing it sees.
+test_hooks_subset() {
+	local hooks
+	tt_setup 1
+	tk_trace_start "$TK_TMP/out.json" --json --summary --netns "tk$TK_TEST_ID-pod1" \
+		--dport "$PORT" --hooks net_dev_queue,net_dev_start_xmit,consume_skb,kfree_skb
+	talk 1 --port "$PORT" --count 5 --interval-us 2000 --priority 3
+	tk_trace_stop
+	assert_eq "tsntrace exit" "$TK_TRACE_RC" 0
+	hooks=$(jq -sc '[.[] | select(.type == "hop") | .hook] | unique' "$TK_TMP/out.json")
+	tk_log "hooks seen: $hooks"
+	assert_match "only the hooks named" "$hooks" \
+		'^\["net_dev_queue","net_dev_start_xmit"(,"consume_skb")?\]$'
+	assert_eq "every packet reaches nic0" "$(jq -s '[.[] | select(.type == "hop" and
+		.ifname == "nic0" and .hook == "net_dev_start_xmit")] | length' "$TK_TMP/out.json")" 5
+	assert_eq "priority lost, seen at nic0" "$(all_packets '.fields.priority.kept == false and
+		.fields.priority.lost_at.ifname == "nic0"')" true
+}
+
 test_hop_numbers_match_tsntop() {
 	local top_out talker hook ifname t_hop top_hop
 	tt_setup 1
@@ -707,8 +731,9 @@ test_hop_numbers_match_tsntop() {
 	talker=$!
 	tk_defer "kill $talker; wait $talker"
 	tk_trace_start "$TK_TMP/out.json" --json --netns "${TK_PODS[0]}" --sport 40002 --count 3
+	# the same hooks as tsntrace's (tsntop leaves three out by default)
 	top_out=$("$TK_BUILD/tsntop" --netns "${TK_PODS[0]}" --sport 40002 --json -d 0.5 \
-		--max-iterations 2 </dev/null) || tk_fail "tsntop --json failed"
+		--max-iterations 2 --hooks all </dev/null) || tk_fail "tsntop --json failed"
 	tk_trace_stop
 	# Hooks whose order on the path is the packet's own. Not net_dev_xmit: it fires when the
 	# driver returns, after whatever the driver started (veth's netif_rx, a dequeue on the

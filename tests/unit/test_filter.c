@@ -303,6 +303,29 @@ TEST(tsntrace_fields)
 	ASSERT_STREQ(tt_hook_name(999), "unknown", "bad hook");
 }
 
+TEST(hook_lists)
+{
+	char buf[256];
+	__u32 mask;
+
+	ASSERT_OK(tt_hook_parse_list("all", &mask), "all");
+	ASSERT_EQ(mask, TT_TP_HOOKS_ALL, "all: every tracepoint");
+	ASSERT_EQ(__builtin_popcount(TT_TP_HOOKS_ALL), 10, "ten tracepoints");
+	ASSERT_OK(tt_hook_parse_list("consume_skb,net_dev_queue", &mask), "two");
+	ASSERT_EQ(mask, TT_TP_HOOK(TSN_HOOK_CONSUME_SKB) | TT_TP_HOOK(TSN_HOOK_NET_DEV_QUEUE),
+		  "mask");
+	ASSERT_STREQ(tt_hook_list_str(mask, buf, sizeof(buf)), "net_dev_queue,consume_skb",
+		     "listed in hook order");
+	ASSERT_ERR(tt_hook_parse_list("net_dev_queue,kprobe", &mask), "not a tracepoint");
+	ASSERT_ERR(tt_hook_parse_list("unknown", &mask), "the unknown hook");
+	ASSERT_ERR(tt_hook_parse_list(",", &mask), "empty list");
+	ASSERT_ERR(tt_hook_parse_list("", &mask), "empty");
+	ASSERT_EQ(tt_hook_tracepoint("qdisc_dequeue"), TSN_HOOK_QDISC_DEQUEUE, "by name");
+	ASSERT_EQ(tt_hook_tracepoint("tc_egress"), TSN_HOOK_UNKNOWN, "tc is no tracepoint");
+	tt_hook_list_str(TT_TP_HOOKS_ALL, buf, 20);
+	ASSERT_EQ(strlen(buf), 19, "cut to the buffer");
+}
+
 TEST(attach_collect)
 {
 	char path[] = "/tmp/tk_avail.XXXXXX";

@@ -47,6 +47,10 @@ static void usage(FILE *f)
 "Backend:\n"
 "  --backend auto|tracepoint|kprobe-multi|fentry   (default auto: the richest that works)\n"
 "  --filter-func REGEX     kprobe-multi: only functions whose name matches\n"
+"  --hooks LIST            tracepoints to attach (every backend has them): all (default), or a\n"
+"                          comma list of net_dev_queue, net_dev_start_xmit, net_dev_xmit,\n"
+"                          netif_rx, netif_receive_skb, napi_gro_receive_entry, qdisc_enqueue,\n"
+"                          qdisc_dequeue, kfree_skb, consume_skb\n"
 "  --tc-observe IF[@NETNS] also observe IF's tc ingress and egress, before other tc programs\n"
 "                          (repeatable)\n"
 "  --pin-dir DIR           tsnproxy's pin dir, read to name its restores (default %s)\n"
@@ -94,6 +98,7 @@ static void usage(FILE *f)
 enum {
 	OPT_BACKEND = 256,
 	OPT_FILTER_FUNC,
+	OPT_HOOKS,
 	OPT_TC_OBSERVE,
 	OPT_JSON,
 	OPT_SUMMARY,
@@ -206,6 +211,7 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 	static struct option base[] = {
 		{ "backend", required_argument, NULL, OPT_BACKEND },
 		{ "filter-func", required_argument, NULL, OPT_FILTER_FUNC },
+		{ "hooks", required_argument, NULL, OPT_HOOKS },
 		{ "tc-observe", required_argument, NULL, OPT_TC_OBSERVE },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "summary", no_argument, NULL, OPT_SUMMARY },
@@ -243,6 +249,13 @@ static int parse_args(int argc, char **argv, struct tt_opts *o)
 			}
 			break;
 		case OPT_FILTER_FUNC: o->bpf.filter_func = optarg; break;
+		case OPT_HOOKS:
+			if (tt_hook_parse_list(optarg, &o->bpf.tp_hooks)) {
+				pr_warn("--hooks: '%s' is not all or a list of %s", optarg,
+					tt_hook_list_str(TT_TP_HOOKS_ALL, err, sizeof(err)));
+				return 2;
+			}
+			break;
 		case OPT_TC_OBSERVE:
 			if (o->bpf.n_tc_observe >= TT_MAX_TC_OBSERVE) {
 				pr_warn("--tc-observe: at most %d interfaces", TT_MAX_TC_OBSERVE);
