@@ -158,6 +158,7 @@ demo: deps
 	$(Q)scripts/demo.sh
 
 bench: deps
+	$(Q)scripts/deps.sh bench
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bench/run.sh
 

@@ -10,17 +10,19 @@ PKGS=(
 	clang llvm make gcc pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libjson-c-dev libncurses-dev libpcap0.8-dev libmicrohttpd-dev
-	iproute2 iputils-ping tmux util-linux procps kmod jq strace tshark
+	iproute2 iptables iputils-ping tmux util-linux procps kmod jq strace tshark
 	python3-jsonschema python3-prometheus-client
 )
 # Extra sets, asked for by name: "deps.sh cni" adds the runtime test's packages, "deps.sh cni
-# daemonset" those of the image build and kube play (tests/integration/test_daemonset.sh).
+# daemonset" those of the image build and kube play (tests/integration/test_daemonset.sh),
+# "deps.sh bench" the benches' peers (bpftrace).
 for extra in "$@"; do
 	case "$extra" in
 	cni) PKGS+=(podman runc containernetworking-plugins busybox-static) ;;
 	daemonset) PKGS+=(debootstrap catatonit python3-yaml) ;;
 	vm) PKGS+=(qemu-system-x86 busybox-static xz-utils cpio) ;;
 	fuzz) PKGS+=(libclang-rt-14-dev) ;;
+	bench) PKGS+=(bpftrace) ;;
 	*) echo "deps.sh: unknown package set '$extra'" >&2; exit 2 ;;
 	esac
 done
