@@ -228,7 +228,7 @@ static __always_inline void tsn_skb_meta_btf(struct sk_buff *skb, struct tsn_met
 	m->queue_mapping = skb->queue_mapping;
 	m->tstamp_type = tsn_skb_tstamp_type_btf(skb);
 	m->has_sk = skb->sk != NULL;
-	m->_pad = 0;
+	m->slot_flags = 0;
 }
 
 static __always_inline void tsn_skb_meta(const struct sk_buff *skb, struct tsn_meta *m)
@@ -239,7 +239,7 @@ static __always_inline void tsn_skb_meta(const struct sk_buff *skb, struct tsn_m
 	m->queue_mapping = BPF_CORE_READ(skb, queue_mapping);
 	m->tstamp_type = tsn_skb_tstamp_type(skb);
 	m->has_sk = BPF_CORE_READ(skb, sk) != NULL;
-	m->_pad = 0;
+	m->slot_flags = 0;
 }
 
 /*
@@ -255,7 +255,7 @@ static __always_inline void tsn_skb_meta_tc(struct __sk_buff *ctx, struct tsn_me
 	m->queue_mapping = ctx->queue_mapping;
 	m->tstamp_type = ctx->tstamp_type;
 	m->has_sk = ctx->sk != NULL;
-	m->_pad = 0;
+	m->slot_flags = 0;
 }
 
 /* ---- packet parsing and fingerprint ---- */

@@ -64,7 +64,8 @@ struct tsn_meta {
 	__u16 queue_mapping;
 	__u8 tstamp_type;	/* enum tsn_tstamp_type */
 	__u8 has_sk;		/* skb->sk != NULL: etf needs it unless skip_sock_check */
-	__u32 _pad;
+	__u32 slot_flags;	/* 0 as read from an skb; in tsntrace's tracking slot, what the
+				 * tracer learnt of the packet (TSN_SLOTF_*, tsntrace.bpf.c) */
 };
 
 /*

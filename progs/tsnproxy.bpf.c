@@ -244,7 +244,7 @@ static __always_inline int tsn_save_xmit(struct sk_buff *skb, struct net_device 
 	m.tstamp_type = m.tstamp ? tsn_skb_tstamp_type_btf(skb) : 0;
 	m.queue_mapping = skb->queue_mapping;
 	m.has_sk = skb->sk != NULL;
-	m._pad = 0;
+	m.slot_flags = 0;
 	if (tsn_fp_skb_btf(skb, direct ? TSN_SRC_BTF : TSN_SRC_KERN, &fp))
 		return 0;
 	tsn_save_slot(c, s, idx, addr, fp, 0, false, &m, netns);
@@ -345,7 +345,7 @@ int tsn_save_tc(struct __sk_buff *ctx)
 	m.tstamp_type = m.tstamp ? ctx->tstamp_type : 0;
 	m.queue_mapping = ctx->queue_mapping;
 	m.has_sk = ctx->sk != NULL;
-	m._pad = 0;
+	m.slot_flags = 0;
 	tsn_policy_narrow(c, pod, &m);
 	if (tsn_meta_is_default(&m) || tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;

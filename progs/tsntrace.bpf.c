@@ -256,14 +256,25 @@ static __always_inline void tt_dev_names(struct tt_view *v)
 
 /* ---- tracking (the tracer's own instance of the shared table) ---- */
 
-static __always_inline void tt_store(__u64 addr, __u64 fp, __u64 pkt_id, const struct tsn_meta *m,
-				     __u32 netns, __u64 now)
+/*
+ * What the tracer learns of a tracked packet, in its slot's meta.slot_flags (outside the slot's
+ * check word: set with one store, never torn).
+ */
+enum tsn_slot_flags {
+	/* a receive hop saw the packet in this skb (see tt_sent_anew()) */
+	TSN_SLOTF_RECEIVED = 1,
+};
+
+/* The slot of addr now holds packet pkt_id, first seen as m. NULL when there is no slot. */
+static __always_inline struct tsn_track_slot *tt_store(__u64 addr, __u64 fp, __u64 pkt_id,
+						       const struct tsn_meta *m, __u32 netns,
+						       __u64 now)
 {
 	__u32 idx = tsn_skb_slot_index(addr);
 	struct tsn_track_slot *s = bpf_map_lookup_elem(&tsn_track, &idx);
 
 	if (!s)
-		return;
+		return NULL;
 	/* a live, fresh slot of another skb: that packet stops being followed, say so */
 	if (s->skb && s->skb != addr && tsn_fresh(now, s->saved_at))
 		tsn_count(TSN_CNT_TRACK_OVERFLOW);
@@ -274,6 +285,29 @@ static __always_inline void tt_store(__u64 addr, __u64 fp, __u64 pkt_id, const s
 	s->meta = *m;
 	s->netns = netns;
 	s->check = tsn_slot_check(s);
+	return s;
+}
+
+/* A receive hop saw the packet of slot s: written once per packet, on a line just read. */
+static __always_inline void tt_slot_received(struct tsn_track_slot *s)
+{
+	if (!(s->meta.slot_flags & TSN_SLOTF_RECEIVED))
+		s->meta.slot_flags |= TSN_SLOTF_RECEIVED;
+}
+
+/*
+ * Is a packet with the content of the tracked one at its skb's address a new one, that its socket
+ * has just sent (own_send: tt_own_send()) in an skb that held the tracked packet when a receive
+ * hop saw it? Then the tracked packet's free was not seen (a delivered datagram's may have no
+ * tracepoint: docs/tsntrace.md, Limitations), the skb was recycled, and the new datagram is
+ * identical (a cyclic app's, over IPv6 or with IP id 0). A received packet that goes on to a
+ * transmit never holds a socket with a never-received skb there: the receive sets skb_iif, which
+ * only a scrub clears (a crossing, whose next hop is a receive again, or a tunnel's encapsulation,
+ * whose transmit hop comes first), and a socket's transmit is what gives an skb a socket.
+ */
+static __always_inline bool tt_sent_anew(const struct tsn_track_slot *s, __u32 own_send)
+{
+	return own_send && (s->meta.slot_flags & TSN_SLOTF_RECEIVED);
 }
 
 /*
@@ -777,7 +811,7 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 					  enum tt_mode mode, enum tt_sel sel, int (*parse)(void *, struct tt_view *),
 					  int (*parse_inner)(void *, struct tt_view *))
 {
-	struct tsn_track_slot *s = tsn_slot_by_skb(v->addr);
+	struct tsn_track_slot *s = tsn_slot_by_skb(v->addr), *mine = NULL;
 	__u64 now, pkt_id;
 	bool parsed = false, stored = false;
 
@@ -785,18 +819,21 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 		return;
 	if (s->skb == v->addr && s->check == tsn_slot_check(s)) {
 		/* same address: the same packet only if the content matches (no missed free) */
+		mine = s;
 		if (mode == TT_ADDR) {
 			pkt_id = s->pkt_id;
 			goto emit;
 		}
 		if (!parse(src, v) && s->fp == v->p.fp) {
+			if (!tt_sent_anew(s, v->own_send)) {
+				pkt_id = s->pkt_id;
+				goto emit;
+			}
+		} else if (tt_encapsulated(src, v, s->fp, parse_inner)) {
 			pkt_id = s->pkt_id;
 			goto emit;
 		}
-		if (tt_encapsulated(src, v, s->fp, parse_inner)) {
-			pkt_id = s->pkt_id;
-			goto emit;
-		}
+		mine = NULL;
 		parsed = true;
 	}
 	if (tt_follow_only(mode, sel))
@@ -815,7 +852,7 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 				v->flags |= TSN_HOPF_CLONE;
 				v->parent = s->skb;
 			}
-			tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
+			mine = tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
 			stored = true;
 			goto emit;
 		}
@@ -835,7 +872,7 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 		return;
 	pkt_id = __sync_fetch_and_add(&tsn_next_pkt_id, 1) + 1;
 	v->flags |= TSN_HOPF_FIRST;
-	tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
+	mine = tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
 	stored = true;
 	tsn_count(TSN_CNT_PKTS_TRACKED);
 	if (!tsn_tracked_any)
@@ -844,6 +881,8 @@ emit:
 	if (mode == TT_FREE) {
 		v->flags |= TSN_HOPF_FREE;
 		tsn_slot_on_free(v->addr);
+	} else if (mode == TT_RX && mine) {
+		tt_slot_received(mine);
 	}
 	tt_report(ctx, v, pkt_id);
 	if (stored)
@@ -1034,6 +1073,32 @@ static __always_inline bool tt_may_select(struct sk_buff *skb, struct net_device
 }
 
 /*
+ * Is this hop a packet that its socket has just handed to a device (__dev_queue_xmit(): tc
+ * egress, net_dev_queue; the skb holds its socket, is not a clone and was never received:
+ * skb_iif 0)? Such a packet is new, never another tracked packet continued: clones, copies and
+ * rebuilds start without a socket (__skb_clone(), alloc_skb()), and a socket's own clone (TCP's
+ * transmit) is cloned. So it is not looked up by fingerprint, which would take a datagram
+ * identical to the one before (a cyclic app's; over IPv6, or IPv4 with id 0) for that one's
+ * clone, nor taken for a received packet whose skb it reuses (tt_sent_anew()). A packet that a
+ * veth crossing left its socket and that a bridge sends on was received: not its socket's send.
+ */
+static __always_inline bool tt_own_send(struct sk_buff *skb, __u32 hook, bool has_sk,
+					enum tt_read how)
+{
+	if ((hook != TSN_HOOK_NET_DEV_QUEUE && hook != TSN_HOOK_TC_EGRESS) || !has_sk)
+		return false;
+	if (how == TT_READ_PLAIN)
+		return !BPF_CORE_READ_BITFIELD(skb, cloned) && !skb->skb_iif;
+	return !BPF_CORE_READ_BITFIELD_PROBED(skb, cloned) && !BPF_CORE_READ(skb, skb_iif);
+}
+
+/* skb->sk != NULL, as tsn_meta.has_sk reads it */
+static __always_inline bool tt_skb_has_sk(struct sk_buff *skb, enum tt_read how)
+{
+	return (how == TT_READ_PLAIN ? skb->sk : BPF_CORE_READ(skb, sk)) != NULL;
+}
+
+/*
  * Aggregate mode, a selecting hook: is skb the packet its slot already follows, unsampled? Then
  * the hop has nothing to record (tt_agg() counts such a packet at its first hop and its judged
  * transmit only, and a selecting hook is neither), and only the content check that tells it
@@ -1041,10 +1106,11 @@ static __always_inline bool tt_may_select(struct sk_buff *skb, struct net_device
  * tuple, before the hop claims a view and reads its metadata and device. Any other answer
  * (another content, a tunnel's outer headers, an unreadable header) is tt_track_emit()'s, which
  * parses again: only a new packet at the address of an unsampled one whose free was not seen
- * pays that twice.
+ * pays that twice. A receive marks the slot (tt_slot_received()); a socket's send of the same
+ * content into a received packet's skb is a new packet (tt_sent_anew()).
  */
-static __always_inline bool tt_agg_same_unsampled(struct sk_buff *skb, enum tt_mode mode,
-						  enum tt_read how)
+static __always_inline bool tt_agg_same_unsampled(struct sk_buff *skb, __u32 hook,
+						  enum tt_mode mode, enum tt_read how)
 {
 	struct tsn_track_slot *s;
 	struct tsn_pkt p;
@@ -1060,9 +1126,15 @@ static __always_inline bool tt_agg_same_unsampled(struct sk_buff *skb, enum tt_m
 	    !tt_agg_unsampled(s->pkt_id))
 		return false;
 	len = how == TT_READ_PLAIN ? skb->len : BPF_CORE_READ(skb, len);
-	if (tt_skb_l3(skb, mode, how, &l3) || tt_parse_at(&l3, how, len, &p))
+	if (tt_skb_l3(skb, mode, how, &l3) || tt_parse_at(&l3, how, len, &p) || p.fp != s->fp)
 		return false;
-	return p.fp == s->fp;
+	if (mode == TT_RX) {
+		tt_slot_received(s);
+		return true;
+	}
+	/* tt_sent_anew(), the skb read only for a slot that a receive marked */
+	return !(s->meta.slot_flags & TSN_SLOTF_RECEIVED) ||
+	       !tt_own_send(skb, hook, tt_skb_has_sk(skb, how), how);
 }
 
 /* tt_track_emit()'s parse callbacks, one per flavour */
@@ -1119,24 +1191,6 @@ static __always_inline struct net_device *tt_skb_dev(struct sk_buff *skb, enum t
 }
 
 /*
- * Is this hop a packet that its socket has just handed to a device (__dev_queue_xmit(): tc
- * egress, net_dev_queue; the skb holds its socket and is not a clone)? Such a packet is new,
- * never another tracked packet continued: clones, copies and rebuilds start without a socket
- * (__skb_clone(), alloc_skb()), and a socket's own clone (TCP's transmit) is cloned. So it is
- * not looked up by fingerprint, which would take a datagram identical to the one before (a
- * cyclic app's; over IPv6, or IPv4 with id 0) for that one's clone.
- */
-static __always_inline bool tt_own_send(struct sk_buff *skb, __u32 hook, const struct tsn_meta *m,
-					enum tt_read how)
-{
-	if ((hook != TSN_HOOK_NET_DEV_QUEUE && hook != TSN_HOOK_TC_EGRESS) || !m->has_sk)
-		return false;
-	if (how == TT_READ_PLAIN)
-		return !BPF_CORE_READ_BITFIELD(skb, cloned);
-	return !BPF_CORE_READ_BITFIELD_PROBED(skb, cloned);
-}
-
-/*
  * One hop seen by a tracing program. dev may be NULL (use skb->dev). For TT_ADDR the skb is not
  * read at all: after ndo_start_xmit it may already be freed on another CPU.
  */
@@ -1154,7 +1208,8 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 		cand = tt_follow_candidate(skb, dev, mode, hook, how);
 		if (cand == TT_CAND_NO)
 			return;
-	} else if (!tt_may_select(skb, dev, mode, how) || tt_agg_same_unsampled(skb, mode, how)) {
+	} else if (!tt_may_select(skb, dev, mode, how) ||
+		   tt_agg_same_unsampled(skb, hook, mode, how)) {
 		return;
 	}
 	v = tt_view_enter(&claim);
@@ -1182,7 +1237,7 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 			v->len = BPF_CORE_READ(skb, len);
 		}
 		tt_dev_info(v, dev ? dev : tt_skb_dev(skb, mode, how), how);
-		v->own_send = tt_own_send(skb, hook, &v->m, how);
+		v->own_send = tt_own_send(skb, hook, v->m.has_sk, how);
 	}
 	if (cand == TT_CAND_JUDGE)
 		v->judged_nic = 1;
@@ -1347,7 +1402,7 @@ static __always_inline int tt_tc(struct __sk_buff *ctx, __u32 hook)
 	v->flags = 0;
 	v->len = ctx->len;
 	tsn_skb_meta_tc(ctx, &v->m);
-	v->own_send = tt_own_send(skb, hook, &v->m, TT_READ_PROBE);
+	v->own_send = tt_own_send(skb, hook, v->m.has_sk, TT_READ_PROBE);
 	__builtin_memset(&v->p, 0, sizeof(v->p));
 	tt_dev_info(v, BPF_CORE_READ(skb, dev), TT_READ_PROBE);
 	/* no stack: bpf_get_stack() is not a tc helper */

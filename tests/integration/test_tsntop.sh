@@ -198,6 +198,34 @@ test_tsntop_counts_identical_datagrams() {
 		select(.dport == '"$port"') | .packets] | add')" "$n"
 }
 
+# Delivered: the skb of a datagram whose free fires no tracepoint goes out again with the next
+# identical one (test_tsntrace.sh: test_identical_datagrams_delivered_are_packets). Faster than
+# the 1 ms sampling, so most are counted by the unsampled path.
+test_tsntop_counts_identical_delivered_datagrams() {
+	local out=$TK_TMP/same.json pid n=300 port=5009
+	TK_SHAPE=ipv6 tk_fixture_up "$TK_TEST_ID" 1
+	tk_listen "$TK_TEST_ID" "$port"
+	"$TOP" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --dport "$port" --json -d 0.5 \
+		--max-iterations 5 >"$out" 2>"$TK_TMP/same.err" </dev/null &
+	pid=$!
+	tk_defer "kill $pid"
+	tk_wait_file "$out" 5 -s	# the first sample: attached
+	tk_ns "${TK_PODS[0]}" /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+for _ in range(int(sys.argv[3])):
+	s.sendto(b"cyclic process data, the same every period", (sys.argv[1], int(sys.argv[2])))
+	time.sleep(0.0003)
+' "$TK_LISTEN_IP" "$port" "$n" || tk_fail "sender failed"
+	wait "$pid"
+	assert_eq "tsntop exit" "$?" 0
+	assert_eq "the listener got every datagram" "$(tk_listen_count "$TK_TEST_ID" "$port")" "$n"
+	assert_eq "every datagram counted" "$(tail -n 1 "$out" | jq '[.flows[] |
+		select(.dport == '"$port"') | .packets] | add')" "$n"
+	assert_eq "every datagram judged at nic0" "$(tail -n 1 "$out" | jq '[.flows[] |
+		select(.dport == '"$port"') | .nic_packets] | add')" "$n"
+}
+
 test_tsntop_counts_every_packet_samples_paths() {
 	local out=$TK_TMP/burst.json pid j t0 t1 first max
 	tk_fixture_up "$TK_TEST_ID" 1
