@@ -32,6 +32,17 @@ progs_of() { # PID [prog|map]
 		jq -cs .
 }
 
+# tsntop --json ARGS... into OUT (stderr OUT.err) in the background, its PID in TOP_BG, killed at
+# the end; returns once the first sample is out: attached
+top_json_bg() { # OUT ARGS...
+	local out=$1
+	shift
+	"$TOP" --json "$@" >"$out" 2>"$out.err" </dev/null &
+	TOP_BG=$!
+	tk_defer "kill $TOP_BG"
+	tk_wait_file "$out" 5 -s
+}
+
 # ---- tmux -------------------------------------------------------------------------------------
 TMUX_SOCK=
 tmx() { tmux -L "$TMUX_SOCK" "$@"; }
@@ -150,14 +161,10 @@ test_tsntop_once_and_json_without_terminal() {
 # A flow that stops sending is forgotten after --idle, in the model and in the kernel's map (whose
 # room is bounded); one that keeps sending is not.
 test_tsntop_idle_flows_forgotten() {
-	local out=$TK_TMP/idle.json pid id n first last
+	local out=$TK_TMP/idle.json id n first last
 	tk_fixture_up "$TK_TEST_ID" 1
 	tk_listen "$TK_TEST_ID" "$PORT"
-	"$TOP" --netns "${TK_PODS[0]}" --json -d 0.5 --idle 1.5 --max-iterations 14 \
-		>"$out" 2>"$TK_TMP/idle.err" </dev/null &
-	pid=$!
-	tk_defer "kill $pid"
-	tk_wait_file "$out" 5 -s	# the first sample: attached
+	top_json_bg "$out" --netns "${TK_PODS[0]}" -d 0.5 --idle 1.5 --max-iterations 14
 	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --count 200 --interval-us 1000 --priority 1 \
 		>/dev/null
 	sleep 0.6
@@ -168,11 +175,11 @@ test_tsntop_idle_flows_forgotten() {
 	last=$(tail -n 1 "$out" | jq "[.flows[] | select(.dport == $PORT)] | length")
 	assert_eq "the flow after --idle" "$last" 0
 	# this tsntop's flow map (other runs' tsntop have one of that name too)
-	id=$(bpftool map show -j | jq --argjson ids "$(progs_of "$pid" map)" \
+	id=$(bpftool map show -j | jq --argjson ids "$(progs_of "$TOP_BG" map)" \
 		'.[] | select(.name == "tsn_agg_flows" and (.id as $i | $ids | index($i))) | .id')
 	n=$(bpftool map dump id "${id:-0}" -j 2>/dev/null | jq length)
 	assert_eq "the kernel's flow map after --idle" "${n:-missing}" 0
-	wait "$pid"
+	wait "$TOP_BG"
 	assert_eq "tsntop exit" "$?" 0
 }
 
@@ -184,15 +191,11 @@ test_tsntop_idle_flows_forgotten() {
 # flow: none is taken for a clone of the one before (docs/tsntrace.md, Filters and tracking).
 # To a port nobody listens on, so that every datagram's free is seen (see test_tsntrace.sh).
 test_tsntop_counts_identical_datagrams() {
-	local out=$TK_TMP/same.json pid n=20 port=5009
+	local out=$TK_TMP/same.json n=20 port=5009
 	TK_SHAPE=ipv6 tk_fixture_up "$TK_TEST_ID" 1
-	"$TOP" --netns "${TK_PODS[0]}" --dport "$port" --json -d 0.5 --max-iterations 4 \
-		>"$out" 2>"$TK_TMP/same.err" </dev/null &
-	pid=$!
-	tk_defer "kill $pid"
-	tk_wait_file "$out" 5 -s	# the first sample: attached
+	top_json_bg "$out" --netns "${TK_PODS[0]}" --dport "$port" -d 0.5 --max-iterations 4
 	tk_talk_same "$TK_TEST_ID" 1 "$port" "$n" || tk_fail "sender failed"
-	wait "$pid"
+	wait "$TOP_BG"
 	assert_eq "tsntop exit" "$?" 0
 	assert_eq "every datagram counted" "$(tail -n 1 "$out" | jq '[.flows[] |
 		select(.dport == '"$port"') | .packets] | add')" "$n"
@@ -202,14 +205,11 @@ test_tsntop_counts_identical_datagrams() {
 # identical one (test_tsntrace.sh: test_identical_datagrams_delivered_are_packets). Faster than
 # the 1 ms sampling, so most are counted by the unsampled path.
 test_tsntop_counts_identical_delivered_datagrams() {
-	local out=$TK_TMP/same.json pid n=300 port=5009
+	local out=$TK_TMP/same.json n=300 port=5009
 	TK_SHAPE=ipv6 tk_fixture_up "$TK_TEST_ID" 1
 	tk_listen "$TK_TEST_ID" "$port"
-	"$TOP" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --dport "$port" --json -d 0.5 \
-		--max-iterations 5 >"$out" 2>"$TK_TMP/same.err" </dev/null &
-	pid=$!
-	tk_defer "kill $pid"
-	tk_wait_file "$out" 5 -s	# the first sample: attached
+	top_json_bg "$out" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --dport "$port" -d 0.5 \
+		--max-iterations 5
 	tk_ns "${TK_PODS[0]}" /usr/bin/python3 -c '
 import socket, sys, time
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
@@ -217,7 +217,7 @@ for _ in range(int(sys.argv[3])):
 	s.sendto(b"cyclic process data, the same every period", (sys.argv[1], int(sys.argv[2])))
 	time.sleep(0.0003)
 ' "$TK_LISTEN_IP" "$port" "$n" || tk_fail "sender failed"
-	wait "$pid"
+	wait "$TOP_BG"
 	assert_eq "tsntop exit" "$?" 0
 	assert_eq "the listener got every datagram" "$(tk_listen_count "$TK_TEST_ID" "$port")" "$n"
 	assert_eq "every datagram counted" "$(tail -n 1 "$out" | jq '[.flows[] |
@@ -227,19 +227,16 @@ for _ in range(int(sys.argv[3])):
 }
 
 test_tsntop_counts_every_packet_samples_paths() {
-	local out=$TK_TMP/burst.json pid j t0 t1 first max
+	local out=$TK_TMP/burst.json j t0 t1 first max
 	tk_fixture_up "$TK_TEST_ID" 1
 	tk_listen "$TK_TEST_ID" "$PORT"
-	"$TOP" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --dport "$PORT" --json -d 0.5 \
-		--max-iterations 8 >"$out" 2>"$TK_TMP/burst.err" </dev/null &
-	pid=$!
-	tk_defer "kill $pid"
-	tk_wait_file "$out" 5 -s	# the first sample: attached
+	top_json_bg "$out" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --dport "$PORT" -d 0.5 \
+		--max-iterations 8
 	t0=$(date +%s%N)
 	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --count 5000 --interval-us 0 --priority 1 \
 		--src-port 40003 >/dev/null || tk_fail "talker"
 	t1=$(date +%s%N)
-	wait "$pid"
+	wait "$TOP_BG"
 	assert_eq "tsntop exit" "$?" 0
 	j=$(tail -n 1 "$out" | jq -c ".flows[] | select(.sport == 40003)")
 	tk_log "flow: $(jq -c '{packets, verdict, hops: [.hops[] | {hop, hook, ifname, packets}]}' \
@@ -262,22 +259,19 @@ test_tsntop_counts_every_packet_samples_paths() {
 # (1000 of 4000, sent far faster than the 1 ms sampling) leaves with a priority it was not given.
 # A second flow, all priority 1, is restored on every packet.
 test_tsntop_judges_every_packet_at_the_nic() {
-	local out=$TK_TMP/exact.json pid a b frames
+	local out=$TK_TMP/exact.json a b frames
 	tk_fixture_up "$TK_TEST_ID" 1
 	tk_listen "$TK_TEST_ID" "$PORT"
 	tk_ns "$TK_NODE" tc qdisc add dev nic0 clsact 2>/dev/null # kept by a kernel without tcx
 	tk_ns "$TK_NODE" tc filter add dev nic0 egress pref 1 bpf da \
 		obj "$TK_BUILD/tk_nic_priority.bpf.o" sec tc || tk_fail "tc filter on nic0"
-	"$TOP" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --dport "$PORT" --json -d 0.5 \
-		--max-iterations 8 >"$out" 2>"$TK_TMP/exact.err" </dev/null &
-	pid=$!
-	tk_defer "kill $pid"
-	tk_wait_file "$out" 5 -s	# the first sample: attached
+	top_json_bg "$out" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --dport "$PORT" -d 0.5 \
+		--max-iterations 8
 	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --count 4000 --interval-us 0 --cmsg-priority 1,1,1,2 \
 		--src-port 40005 >/dev/null || tk_fail "talker"
 	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --count 4000 --interval-us 0 --cmsg-priority 1 \
 		--src-port 40006 >/dev/null || tk_fail "talker"
-	wait "$pid"
+	wait "$TOP_BG"
 	assert_eq "tsntop exit" "$?" 0
 	a=$(tail -n 1 "$out" | jq -c ".flows[] | select(.sport == 40005)")
 	b=$(tail -n 1 "$out" | jq -c ".flows[] | select(.sport == 40006)")
@@ -303,19 +297,16 @@ test_tsntop_judges_every_packet_at_the_nic() {
 # at nic0. Paced: a burst would overflow the XDP veth's 256-packet ring (the listener's count
 # says whether every packet left nic0).
 test_tsntop_follows_rebuilt_packets() {
-	local out=$TK_TMP/rebuilt.json pid j
+	local out=$TK_TMP/rebuilt.json j
 	tk_fixture_up "$TK_TEST_ID" 1
 	tk_listen "$TK_TEST_ID" "$PORT"
 	tk_ns "$TK_NODE" ip link set dev vethpod1 xdpdrv obj "$TK_BUILD/tk_foreign.bpf.o" sec xdp ||
 		tk_fail "cannot attach XDP to vethpod1"
-	"$TOP" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --dport "$PORT" --json -d 0.5 \
-		--max-iterations 6 >"$out" 2>"$TK_TMP/rebuilt.err" </dev/null &
-	pid=$!
-	tk_defer "kill $pid"
-	tk_wait_file "$out" 5 -s	# the first sample: attached
+	top_json_bg "$out" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --dport "$PORT" -d 0.5 \
+		--max-iterations 6
 	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --count 2000 --interval-us 50 --priority 1 \
 		--src-port 40007 >/dev/null || tk_fail "talker"
-	wait "$pid"
+	wait "$TOP_BG"
 	assert_eq "tsntop exit" "$?" 0
 	assert_eq "the listener got every packet" "$(tk_listen_count "$TK_TEST_ID" "$PORT")" 2000
 	j=$(tail -n 1 "$out" | jq -c ".flows[] | select(.sport == 40007)")
@@ -375,16 +366,13 @@ test_tsntop_signals_detach() {
 # nothing it shows); its verdict and loss location are the same without them. --hooks all brings
 # them back: the kernel records those hops again, on nic0 (whose htb has a queue).
 hooks_run() { # OUT SPORT [TSNTOP_ARGS...]
-	local out=$1 sport=$2 pid
+	local out=$1 sport=$2
 	shift 2
-	"$TOP" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --sport "$sport" --json -d 0.5 \
-		--max-iterations 4 "$@" >"$out" 2>"$out.err" </dev/null &
-	pid=$!
-	tk_defer "kill $pid"
-	tk_wait_file "$out" 5 -s	# the first sample: attached
+	top_json_bg "$out" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --sport "$sport" -d 0.5 \
+		--max-iterations 4 "$@"
 	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --count 300 --interval-us 2000 --priority 1 \
 		--src-port "$sport" >/dev/null || tk_fail "talker"
-	wait "$pid"
+	wait "$TOP_BG"
 	assert_eq "tsntop $* exit" "$?" 0
 	tail -n 1 "$out" | jq -c ".flows[] | select(.sport == $sport)" >"$out.flow"
 	tk_log "$* hooks: $(tail -n 1 "$out" | jq -c .hooks)"
