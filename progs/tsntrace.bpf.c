@@ -323,6 +323,24 @@ static __always_inline void tt_index(__u64 addr, __u64 fp)
 }
 
 /*
+ * A packet its socket has just sent has the content of a tracked one (a cyclic app's identical
+ * datagrams), and the filter does not select it at this first hop. The content no longer names
+ * one packet: the fingerprint index forgets it, so that where this packet may yet be selected
+ * (--ifname nic0: the node's hops) it is not taken for the tracked one's clone or rebuild. The
+ * tracked packet goes on by address; a clone of it made from now on is not followed.
+ */
+static __always_inline void tt_unindex_same(__u64 fp)
+{
+	__u32 fidx = tsn_fp_slot_index(fp), *e;
+
+	if (!tsn_slot_by_fp_any(fp))
+		return;
+	e = bpf_map_lookup_elem(&tsn_track_fp, &fidx);
+	if (e)
+		*e = 0;
+}
+
+/*
  * A new skb object with the content of a tracked packet: a clone or copy while the original is
  * alive (the tracer, unlike the proxy, may match live slots: it only reports, never restores),
  * or a rebuild shortly after the original was freed.
@@ -829,6 +847,12 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 				pkt_id = s->pkt_id;
 				goto emit;
 			}
+			/*
+			 * The tracked packet's free was missed: it is over. Cleared, so that this
+			 * packet's later hops continue it neither by address nor (with its age 0) as
+			 * a rebuild by content when the filter does not select it here.
+			 */
+			tsn_slot_clear(s);
 		} else if (tt_encapsulated(src, v, s->fp, parse_inner)) {
 			pkt_id = s->pkt_id;
 			goto emit;
@@ -863,13 +887,13 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 	if (tsn_filter.flags & TSN_FILT_IFNAME)
 		tt_dev_names(v);
 	if (!tsn_filter_match(&tsn_filter, v->netns, v->ifname, NULL, &v->m))
-		return;
+		goto rejected;
 	if (!parsed && parse(src, v))
 		return;
-	if (!tsn_filter_match(&tsn_filter, v->netns, v->ifname, &v->p.tuple, &v->m))
-		return;
-	if (!tsn_pcap_select(&v->pf))
-		return;
+	parsed = true;
+	if (!tsn_filter_match(&tsn_filter, v->netns, v->ifname, &v->p.tuple, &v->m) ||
+	    !tsn_pcap_select(&v->pf))
+		goto rejected;
 	pkt_id = __sync_fetch_and_add(&tsn_next_pkt_id, 1) + 1;
 	v->flags |= TSN_HOPF_FIRST;
 	mine = tt_store(v->addr, v->p.fp, pkt_id, &v->m, v->netns, now);
@@ -887,6 +911,11 @@ emit:
 	tt_report(ctx, v, pkt_id);
 	if (stored)
 		tt_index(v->addr, v->p.fp);
+	return;
+rejected:
+	/* a new packet the filter does not select here may be selected further on */
+	if (v->own_send && tsn_tracked_any && (parsed || !parse(src, v)))
+		tt_unindex_same(v->p.fp);
 }
 
 /*

@@ -444,6 +444,22 @@ test_identical_datagrams_delivered_are_packets() {
 		and .netns_name == "tk'"$TK_TEST_ID"'-pod1" and .hook == "net_dev_queue")] |
 		group_by(.pkt_id) | map(length) | unique' "$TK_TMP/out.json")" "[1]"
 	assert_eq "every packet judged at nic0" "$(all_packets '.judged_at.ifname == "nic0"')" true
+	# selected mid-path: at their first hop the datagrams do not pass the filter, and must
+	# not be taken for the delivered one further on either (tk_listen_count ended the listener)
+	tk_listen "$TK_TEST_ID" "$port"
+	tk_trace_start "$TK_TMP/mid.json" --json --summary --ifname nic0 --dport "$port"
+	tk_talk_same "$TK_TEST_ID" 1 "$port" 300 || tk_fail "sender failed"
+	sleep 0.2
+	tk_trace_stop
+	tk_log "mid-path: packets by hop count: $(jq -sc '[.[] | select(.type == "hop")] |
+		group_by(.pkt_id) | map(length) | group_by(.) | map([.[0], length])' "$TK_TMP/mid.json")"
+	assert_eq "mid-path: one packet per datagram" "$(jq -s '[.[] | select(.type == "packet")] |
+		length' "$TK_TMP/mid.json")" 300
+	assert_eq "mid-path: the listener got every datagram" \
+		"$(tk_listen_count "$TK_TEST_ID" "$port")" 300
+	assert_eq "mid-path: each first seen at nic0's net_dev_queue" "$(jq -sc '[.[] |
+		select(.type == "hop" and .hop == 0) | "\(.ifname) \(.hook)"] | unique' \
+		"$TK_TMP/mid.json")" '["nic0 net_dev_queue"]'
 }
 test_identical_datagrams_are_packets_tc() {
 	identical_datagrams tc_egress --tc-observe "eth0@tk$TK_TEST_ID-pod1"
