@@ -102,10 +102,13 @@ PEER_SCRIPT="$(bench_tt_bt_probes) {
 }"
 
 # 3. datapath cost, alternating: none | floor | filter matching nothing | filter matching the
-#    flow | peer (bpftrace, filter matching nothing)
+#    flow | the same with the hooks that carry the metadata only (--hooks, as tsntop's default:
+#    no net_dev_xmit, qdisc_enqueue, qdisc_dequeue) | peer (bpftrace, filter matching nothing)
+FEW_HOOKS=net_dev_queue,net_dev_start_xmit,netif_rx,netif_receive_skb,napi_gro_receive_entry
+FEW_HOOKS+=,kfree_skb,consume_skb
 if bench_part ratio; then
 command -v bpftrace >/dev/null || echo "# peer part skipped: bpftrace is not installed"
-r_floor=() r_nomatch=() r_match=() r_peer=()
+r_floor=() r_nomatch=() r_match=() r_few=() r_peer=()
 for ((r = 1; r <= ROUNDS; r++)); do
 	base=$(pps)
 	floor=$(bench_floor_pps 3)
@@ -116,6 +119,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	match=$(pps)
 	stop_tt
 	lost=$(tail -n 1 "$TK_TMP/m.json" | jq .events_lost)
+	start_tt "$TK_TMP/m.json" --json --netns "tk$ID-pod1" --dport "$PORT" --ringbuf-size 64m \
+		--hooks "$FEW_HOOKS"
+	few=$(pps)
+	stop_tt
+	lost_few=$(tail -n 1 "$TK_TMP/m.json" | jq .events_lost)
 	peer=
 	if bench_bpftrace "$TK_TMP/bt.out" "$PEER_SCRIPT"; then
 		peer=$(pps)
@@ -125,13 +133,15 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	r_floor+=("$(bench_ratio "$floor" "$base")")
 	r_nomatch+=("$(bench_ratio "$nomatch" "$base")")
 	r_match+=("$(bench_ratio "$match" "$base")")
+	r_few+=("$(bench_ratio "$few" "$base")")
 	echo "round $r: baseline $base pps, floor $floor (${r_floor[-1]}), no-match $nomatch" \
-		"(${r_nomatch[-1]}), match $match (${r_match[-1]}, lost $lost)${peer:+, bpftrace $peer (${r_peer[-1]})}"
+		"(${r_nomatch[-1]}), match $match (${r_match[-1]}, lost $lost), match with" \
+		"--hooks $few (${r_few[-1]}, lost $lost_few)${peer:+, bpftrace $peer (${r_peer[-1]})}"
 done
 echo "pps ratio to baseline (median of $ROUNDS): floor $(bench_median "${r_floor[@]}")," \
 	"filter matching nothing $(bench_median "${r_nomatch[@]}"), matching the flow" \
-	"$(bench_median "${r_match[@]}"), bpftrace peer (matching nothing)" \
-	"$(bench_median "${r_peer[@]}")"
+	"$(bench_median "${r_match[@]}"), matching with --hooks $(bench_median "${r_few[@]}")," \
+	"bpftrace peer (matching nothing) $(bench_median "${r_peer[@]}")"
 fi
 
 # 4. per hook: what each program adds to an empty one on its tracepoint, per packet of the flood
