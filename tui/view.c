@@ -405,6 +405,11 @@ static void draw_detail(WINDOW *w, int y, int rows, const struct top_view *v,
 	/* the verdict first: on a narrow screen the tuple is what gets abbreviated */
 	snprintf(title, sizeof(title), "%s: path of %s from %s/%s", verdict, buf, f->netns_name,
 		 f->val.ifname);
+	/* a path without qdisc hops must not read as a packet that skipped the qdisc */
+	if (m->hdr.tp_hooks && m->hdr.tp_hooks != TT_TP_HOOKS_ALL)
+		snprintf(title + strlen(title), sizeof(title) - strlen(title),
+			 " (%d of %d hooks: --hooks all)", __builtin_popcount(m->hdr.tp_hooks),
+			 __builtin_popcount(TT_TP_HOOKS_ALL));
 	wattron(w, A_BOLD);
 	put_words(w, y, title);
 	wattroff(w, A_BOLD);

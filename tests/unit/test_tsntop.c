@@ -9,6 +9,7 @@
 #include "../../tui/model.h"
 #include "../../tui/view.h"
 #include "test.h"
+#include "trace_cause.h"
 
 #define NS_POD1 4026530001U
 #define NS_POD2 4026530002U
@@ -450,6 +451,15 @@ TEST(tsntop_view_text_frame)
 	fclose(f);
 	ASSERT_TRUE(text && strstr(text, "LOST at vethpod1"), "frame has the verdict");
 	ASSERT_TRUE(text && !strstr(text, " \n"), "no trailing blanks");
+	ASSERT_TRUE(text && !strstr(text, "hooks: --hooks all"), "every hook: no note");
+	free(text);
+	/* fewer hooks attached: the path says so, not as a packet that skipped them */
+	text = NULL;
+	f = open_memstream(&text, &len);
+	m->hdr.tp_hooks = TT_TP_HOOKS_ALL & ~TT_TP_HOOK(TSN_HOOK_QDISC_DEQUEUE);
+	ASSERT_OK(top_view_render_text(&v, m, 24, 120, f), "render");
+	fclose(f);
+	ASSERT_TRUE(text && strstr(text, "(9 of 10 hooks: --hooks all)"), "fewer hooks noted");
 	free(text);
 	top_model_free(m);
 }
