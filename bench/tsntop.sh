@@ -43,11 +43,13 @@ stop_top() {
 
 flood_pps() { bench_pps 1; }
 
-# the tracepoints tsntop attaches by default, as it names them, and all of them
+# the tracepoints tsntop attaches by default, as it names them (a build from before --hooks
+# names none: it attached all), and all of them
 ALL_TPS=$BENCH_TT_TPS
 start_top
 # shellcheck disable=SC2046
-DEFAULT_TPS=$(bench_tt_tps_of $(head -n 1 "$TK_TMP/top.json" | jq -r '.hooks[]'))
+DEFAULT_TPS=$(bench_tt_tps_of $(head -n 1 "$TK_TMP/top.json" | jq -r '.hooks // [] | .[]'))
+DEFAULT_TPS=${DEFAULT_TPS:-$ALL_TPS}
 stop_top
 BENCH_TT_TPS=$DEFAULT_TPS
 
