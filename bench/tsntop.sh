@@ -10,8 +10,9 @@
 # tracepoints (what the default leaves out is worth). Reported: pps with / pps without; per
 # hook, ns per run of tsntop's programs minus an empty program's on the same tracepoint
 # (bpf_stats, both in the same flood); tsntop's own CPU use (utime + stime from /proc/PID/stat,
-# in % of one CPU) at -d 1 over 10 s with a talker at 20000 pps, and on an idle node. tsntop judges at nic0 (--nic). The datapath cost of the BPF
-# programs is in the pps ratio (it is charged to the senders), not in tsntop's CPU.
+# in % of one CPU) at -d 1 over 10 s with a talker at 20000 pps, and on an idle node. tsntop
+# judges at nic0 (--nic). The datapath cost of the BPF programs is in the pps ratio (it is
+# charged to the senders), not in tsntop's CPU.
 #
 #   bench/tsntop.sh [--packets N] [--rounds R] [--id ID] [--parts ratio,hook,cpu]
 set -uo pipefail

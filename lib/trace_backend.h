@@ -28,7 +28,7 @@ struct tt_bpf_opts {
 	struct tsn_filter filter;
 	struct tt_pcap *pcap;		/* pcap-filter expression (lib/trace_pcap.h), or NULL */
 	const char *filter_func;	/* kprobe-multi: glob of functions to attach to */
-	__u32 tp_hooks;			/* tracepoints to attach (TT_TP_HOOKS_ALL bits); 0: all */
+	__u32 tp_hooks;			/* tracepoints to attach (TT_TP_HOOKS_ALL bits), 0 all */
 	unsigned int ringbuf_size;	/* bytes, a power of 2 and a multiple of the page size */
 	unsigned int capacity;		/* tracking table slots, a power of 2 */
 	const char *tc_observe[TT_MAX_TC_OBSERVE];	/* IF[@NETNS] */

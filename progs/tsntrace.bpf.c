@@ -849,8 +849,8 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 			}
 			/*
 			 * The tracked packet's free was missed: it is over. Cleared, so that this
-			 * packet's later hops continue it neither by address nor (with its age 0) as
-			 * a rebuild by content when the filter does not select it here.
+			 * packet's later hops continue it neither by address nor (its age 0) as a
+			 * rebuild by content when the filter does not select it here.
 			 */
 			tsn_slot_clear(s);
 		} else if (tt_encapsulated(src, v, s->fp, parse_inner)) {

@@ -222,8 +222,8 @@ static int parse_args(int argc, char **argv, struct top_opts *o)
 				return 2;
 			}
 			if ((o->src.bpf.tp_hooks & REQUIRED_HOOKS) != REQUIRED_HOOKS) {
-				pr_warn("--hooks: tsntop needs net_dev_queue (the app's metadata) and "
-					"net_dev_start_xmit (the verdict at the NIC)");
+				pr_warn("--hooks: tsntop needs net_dev_queue (the app's metadata) "
+					"and net_dev_start_xmit (the verdict at the NIC)");
 				return 2;
 			}
 			break;
