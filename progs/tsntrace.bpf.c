@@ -359,6 +359,31 @@ static __always_inline struct tsn_track_slot *tt_by_fp(__u64 fp, __u64 now)
 }
 
 /*
+ * At a receive hop, the packet tracked at this skb's address has this content and was received
+ * in it before, but the fingerprint index names a newer packet with the content whose skb was
+ * freed a moment ago: a veth XDP rebuild of that one (a new skb, taken from the NAPI cache) at
+ * the address of the older one, delivered without a free that fires a tracepoint (Limitations).
+ * The newer packet is the one going on: continued by fingerprint, not the older by address.
+ * Asked at every receive hop after a packet's first: the index entry, on a line its first hop
+ * wrote, names the packet's own slot unless an identical one came since, and only then is the
+ * other slot read (and, with v NULL, the clock).
+ */
+static __always_inline bool tt_newer_rebuilt(const struct tsn_track_slot *s, __u64 fp,
+					     struct tt_view *v)
+{
+	__u32 fidx = tsn_fp_slot_index(fp), *e;
+	const struct tsn_track_slot *o;
+
+	if (!(s->meta.slot_flags & TSN_SLOTF_RECEIVED))
+		return false;
+	e = bpf_map_lookup_elem(&tsn_track_fp, &fidx);
+	if (!e || *e == tsn_skb_slot_index(s->skb) + 1)
+		return false;
+	o = tt_by_fp(fp, v ? tt_now(v) : bpf_ktime_get_ns());
+	return o && !o->skb && (__s64)(o->saved_at - s->saved_at) > 0;
+}
+
+/*
  * The packet's first bytes, from its MAC header where it has one in front of the data, else from
  * its IP header (a hop before the L2 header is built, or an L3 device). Only the linear part is
  * read: the rest may be in page frags, and a header trace needs no more.
@@ -843,16 +868,19 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 			goto emit;
 		}
 		if (!parse(src, v) && s->fp == v->p.fp) {
-			if (!tt_sent_anew(s, v->own_send)) {
+			if (tt_sent_anew(s, v->own_send)) {
+				/*
+				 * The tracked packet's free was missed: it is over. Cleared, so
+				 * that this packet's later hops continue it neither by address nor
+				 * (its age 0) as a rebuild by content when the filter does not
+				 * select it here.
+				 */
+				tsn_slot_clear(s);
+			} else if (mode != TT_RX || !tt_newer_rebuilt(s, v->p.fp, v)) {
 				pkt_id = s->pkt_id;
 				goto emit;
 			}
-			/*
-			 * The tracked packet's free was missed: it is over. Cleared, so that this
-			 * packet's later hops continue it neither by address nor (its age 0) as a
-			 * rebuild by content when the filter does not select it here.
-			 */
-			tsn_slot_clear(s);
+			/* else the newer one, by fingerprint below (its store takes this slot) */
 		} else if (tt_encapsulated(src, v, s->fp, parse_inner)) {
 			pkt_id = s->pkt_id;
 			goto emit;
@@ -1158,6 +1186,8 @@ static __always_inline bool tt_agg_same_unsampled(struct sk_buff *skb, __u32 hoo
 	if (tt_skb_l3(skb, mode, how, &l3) || tt_parse_at(&l3, how, len, &p) || p.fp != s->fp)
 		return false;
 	if (mode == TT_RX) {
+		if (tt_newer_rebuilt(s, p.fp, NULL))
+			return false;
 		tt_slot_received(s);
 		return true;
 	}
