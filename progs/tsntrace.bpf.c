@@ -364,9 +364,12 @@ static __always_inline struct tsn_track_slot *tt_by_fp(__u64 fp, __u64 now)
  * freed a moment ago: a veth XDP rebuild of that one (a new skb, taken from the NAPI cache) at
  * the address of the older one, delivered without a free that fires a tracepoint (Limitations).
  * The newer packet is the one going on: continued by fingerprint, not the older by address.
+ * Newer is a larger packet id (ids are taken in the order packets are first seen), never a
+ * later store: a clone's slot is stored after its original's, with the original's id, and a
+ * clone freed before the original's next receive is the same packet, not a newer one.
  * Asked at every receive hop after a packet's first: the index entry, on a line its first hop
- * wrote, names the packet's own slot unless an identical one came since, and only then is the
- * other slot read (and, with v NULL, the clock).
+ * wrote, names the packet's own slot unless an identical one (or a clone) came since, and only
+ * then is the other slot read (and, with v NULL, the clock).
  */
 static __always_inline bool tt_newer_rebuilt(const struct tsn_track_slot *s, __u64 fp,
 					     struct tt_view *v)
@@ -380,7 +383,7 @@ static __always_inline bool tt_newer_rebuilt(const struct tsn_track_slot *s, __u
 	if (!e || *e == tsn_skb_slot_index(s->skb) + 1)
 		return false;
 	o = tt_by_fp(fp, v ? tt_now(v) : bpf_ktime_get_ns());
-	return o && !o->skb && (__s64)(o->saved_at - s->saved_at) > 0;
+	return o && !o->skb && (o->pkt_id & ~TSN_SLOT_FREED) > s->pkt_id;
 }
 
 /*

@@ -387,6 +387,11 @@ test_clone_keeps_packet_id() {
 		all(. as $id | $orig | index($id) != null)' "$TK_TMP/out.json")" true
 	assert_eq "no extra packet ids" "$(jq -s '[.[] | select(.type == "hop") | .pkt_id] |
 		unique | length' "$TK_TMP/out.json")" 4
+	# an original is followed by its address to the end: a clone freed before the original's
+	# next receive is not a newer packet that the original's skb was rebuilt into
+	assert_eq "by fingerprint only a clone's first hop" "$(jq -s '[.[] | select(.type == "hop"
+		and (.flags | index("by_fingerprint") != null)) | .flags | index("clone") != null] |
+		all' "$TK_TMP/out.json")" true
 	# the clones die on mir1 (not addressed to it); the packets themselves reach the listener
 	assert_eq "clones dropped on mir1" "$(jq -s '[.[] | select(.type == "hop" and
 		.hook == "kfree_skb" and .drop_reason == "OTHERHOST")] | length > 0' \
