@@ -31,6 +31,7 @@
 #define TSN_IPV4_HLEN 20 /* without options (ihl 5) */
 #define TSN_IPV4_TOT_LEN_OFF 2
 #define TSN_IPV4_ID_OFF 4
+#define TSN_IPV4_TTL_OFF 8
 #define TSN_IPV4_PROTO_OFF 9
 #define TSN_IPV4_SADDR_OFF 12
 #define TSN_IPV4_DADDR_OFF 16
@@ -40,6 +41,7 @@
 #define TSN_IPV6_FLOW_LBL_OFF 1 /* 20 bits: the low nibble of byte 1, bytes 2 and 3 */
 #define TSN_IPV6_PLEN_OFF 4
 #define TSN_IPV6_NEXTHDR_OFF 6
+#define TSN_IPV6_HOP_LIMIT_OFF 7
 #define TSN_IPV6_SADDR_OFF 8
 #define TSN_IPV6_DADDR_OFF 24
 

@@ -270,7 +270,9 @@ struct tsn_pkt {
 	struct tsn_tuple tuple;
 	__u64 fp;
 	__u32 l4off;		/* where the L4 header starts (IP only), for callers that read on */
-	__u32 _pad;
+	__u8 ttl;		/* IPv4 TTL or IPv6 hop limit, 0 for other protocols; outside the
+				 * fingerprint, since forwarding changes it */
+	__u8 _pad[3];
 };
 
 /* Where tsn_load_words() reads from; a compile-time constant at every call site. */
@@ -439,10 +441,12 @@ static __always_inline int tsn_parse_tuple(void *src, enum tsn_src how, __u32 of
 	__builtin_memset(&p->tuple, 0, sizeof(p->tuple));
 	p->tuple.l3proto = l3proto;
 	p->l4off = 0;
+	p->ttl = 0;
 	if (l3proto == ETH_P_IP) {
 		if (tsn_load_words(src, how, off, w, TSN_IPV4_HLEN))
 			return -1;
 		proto = tsn_hdr_field(w, TSN_IPV4_PROTO_OFF, 1);
+		p->ttl = tsn_hdr_field(w, TSN_IPV4_TTL_OFF, 1);
 		/* as an IPv4-mapped IPv6 address, ::ffff:a.b.c.d */
 		p->tuple.saddr[10] = p->tuple.saddr[11] = 0xff;
 		p->tuple.daddr[10] = p->tuple.daddr[11] = 0xff;
@@ -453,6 +457,7 @@ static __always_inline int tsn_parse_tuple(void *src, enum tsn_src how, __u32 of
 		if (tsn_load_words(src, how, off, w, TSN_IPV6_HLEN))
 			return -1;
 		proto = tsn_hdr_field(w, TSN_IPV6_NEXTHDR_OFF, 1);
+		p->ttl = tsn_hdr_field(w, TSN_IPV6_HOP_LIMIT_OFF, 1);
 		__builtin_memcpy(p->tuple.saddr, (const char *)w + TSN_IPV6_SADDR_OFF, 16);
 		__builtin_memcpy(p->tuple.daddr, (const char *)w + TSN_IPV6_DADDR_OFF, 16);
 		l4off = off + TSN_IPV6_HLEN;

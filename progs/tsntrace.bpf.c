@@ -261,9 +261,16 @@ static __always_inline void tt_dev_names(struct tt_view *v)
  * check word: set with one store, never torn).
  */
 enum tsn_slot_flags {
-	/* a receive hop saw the packet in this skb (see tt_sent_anew()) */
+	/* a receive hop saw the packet in this skb (see tt_sent_anew()); the bits above it
+	 * then hold where the first such hop was (TT_PLACE_SHIFT, tt_rx_place()) */
 	TSN_SLOTF_RECEIVED = 1,
 };
+
+/* slot_flags >> TT_PLACE_SHIFT: the first receive's place; its low bits are the hook */
+#define TT_PLACE_SHIFT 1
+#define TT_PLACE_HOOK_MASK 0x1f
+#define TT_PLACE_MASK 0x7fffffff
+_Static_assert(TSN_HOOK__MAX <= TT_PLACE_HOOK_MASK + 1, "a hook id must fit a place's hook bits");
 
 /* The slot of addr now holds packet pkt_id, first seen as m. NULL when there is no slot. */
 static __always_inline struct tsn_track_slot *tt_store(__u64 addr, __u64 fp, __u64 pkt_id,
@@ -288,11 +295,70 @@ static __always_inline struct tsn_track_slot *tt_store(__u64 addr, __u64 fp, __u
 	return s;
 }
 
-/* A receive hop saw the packet of slot s: written once per packet, on a line just read. */
-static __always_inline void tt_slot_received(struct tsn_track_slot *s)
+/*
+ * Where a receive hop is: its hook (and, for fentry, function), its device and the packet's
+ * TTL or hop limit. One packet is received at most once at a place: a receive hook fires once
+ * per skb on a device (__netif_receive_skb_core()'s another_round does not fire it again), and
+ * a packet that comes back to a device (a routing loop) comes back with a smaller TTL. The one
+ * exception, ifb's return of a redirected packet to the device it came in on, is told by
+ * tc_skip_classify (tt_rx_again()). The hook in the low bits lets tt_rx_same_hook() answer
+ * most receives without reading the device.
+ */
+static __always_inline __u32 tt_rx_place(__u32 hook, __u64 func_ip, __u32 ifindex, __u32 netns,
+					 __u8 ttl)
 {
-	if (!(s->meta.slot_flags & TSN_SLOTF_RECEIVED))
-		s->meta.slot_flags |= TSN_SLOTF_RECEIVED;
+	__u64 h = tsn_mix64(((__u64)netns << 32 | ifindex) ^ tsn_mix64(func_ip ^ ttl));
+
+	return ((__u32)(h >> 32) << 5 | (hook & TT_PLACE_HOOK_MASK)) & TT_PLACE_MASK;
+}
+
+/* Has a receive hop seen the packet of slot s in its skb? */
+static __always_inline bool tt_slot_was_received(const struct tsn_track_slot *s)
+{
+	return s->meta.slot_flags & TSN_SLOTF_RECEIVED;
+}
+
+/*
+ * The first receive hop of the packet of slot s in its skb is at place: written once per packet,
+ * on a line just read (callers ask tt_slot_was_received() first, and only then for the place,
+ * which may read the device).
+ */
+static __always_inline void tt_slot_received(struct tsn_track_slot *s, __u32 place)
+{
+	s->meta.slot_flags |= TSN_SLOTF_RECEIVED | place << TT_PLACE_SHIFT;
+}
+
+/* Was the packet of slot s first received in its skb at this hook? (No device read.) */
+static __always_inline bool tt_rx_same_hook(const struct tsn_track_slot *s, __u32 hook)
+{
+	__u32 f = s->meta.slot_flags;
+
+	return (f & TSN_SLOTF_RECEIVED) && (f >> TT_PLACE_SHIFT & TT_PLACE_HOOK_MASK) == hook;
+}
+
+/*
+ * Is a packet with the content of slot s's, at a receive hop at place in s's skb, a new one?
+ * It is when s's packet was first received in this skb at the same place: the tracked packet
+ * went on (delivered, its free not seen: a datagram read on the CPU that allocated its skb goes
+ * back to the NAPI cache with no tracepoint) and a driver, or veth's XDP, built the next
+ * identical datagram (a cyclic stream's) in the recycled skb. Its first hop is this receive,
+ * where nothing else tells it from the delivered one. ifb hands a packet it was redirected back
+ * to the device it came in on, received there again: it sets tc_skip_classify, which a driver's
+ * new skb does not have.
+ */
+static __always_inline bool tt_rx_again(const struct tsn_track_slot *s, __u32 place,
+					struct sk_buff *skb)
+{
+	if ((s->meta.slot_flags >> TT_PLACE_SHIFT) != place)
+		return false;
+	return !bpf_core_field_exists(skb->tc_skip_classify) ||
+	       !BPF_CORE_READ_BITFIELD_PROBED(skb, tc_skip_classify);
+}
+
+/* tt_rx_place() of a hop with a view, its packet parsed */
+static __always_inline __u32 tt_view_rx_place(const struct tt_view *v)
+{
+	return tt_rx_place(v->hook, v->func_ip, v->ifindex, v->netns, v->p.ttl);
 }
 
 /*
@@ -307,7 +373,7 @@ static __always_inline void tt_slot_received(struct tsn_track_slot *s)
  */
 static __always_inline bool tt_sent_anew(const struct tsn_track_slot *s, __u32 own_send)
 {
-	return own_send && (s->meta.slot_flags & TSN_SLOTF_RECEIVED);
+	return own_send && tt_slot_was_received(s);
 }
 
 /*
@@ -377,7 +443,7 @@ static __always_inline bool tt_newer_rebuilt(const struct tsn_track_slot *s, __u
 	__u32 fidx = tsn_fp_slot_index(fp), *e;
 	const struct tsn_track_slot *o;
 
-	if (!(s->meta.slot_flags & TSN_SLOTF_RECEIVED))
+	if (!tt_slot_was_received(s))
 		return false;
 	e = bpf_map_lookup_elem(&tsn_track_fp, &fidx);
 	if (!e || *e == tsn_skb_slot_index(s->skb) + 1)
@@ -871,7 +937,9 @@ static __always_inline void tt_track_emit(void *ctx, struct tt_view *v, void *sr
 			goto emit;
 		}
 		if (!parse(src, v) && s->fp == v->p.fp) {
-			if (tt_sent_anew(s, v->own_send)) {
+			if (tt_sent_anew(s, v->own_send) ||
+			    (mode == TT_RX && tt_rx_same_hook(s, v->hook) &&
+			     tt_rx_again(s, tt_view_rx_place(v), src))) {
 				/*
 				 * The tracked packet's free was missed: it is over. Cleared, so
 				 * that this packet's later hops continue it neither by address nor
@@ -936,8 +1004,8 @@ emit:
 	if (mode == TT_FREE) {
 		v->flags |= TSN_HOPF_FREE;
 		tsn_slot_on_free(v->addr);
-	} else if (mode == TT_RX && mine) {
-		tt_slot_received(mine);
+	} else if (mode == TT_RX && mine && !tt_slot_was_received(mine)) {
+		tt_slot_received(mine, tt_view_rx_place(v));
 	}
 	tt_report(ctx, v, pkt_id);
 	if (stored)
@@ -1158,6 +1226,23 @@ static __always_inline bool tt_skb_has_sk(struct sk_buff *skb, enum tt_read how)
 	return (how == TT_READ_PLAIN ? skb->sk : BPF_CORE_READ(skb, sk)) != NULL;
 }
 
+/* tt_rx_place() of a receive hop before it has a view: its device is skb->dev (tt_dev_info()) */
+static __always_inline __u32 tt_skb_rx_place(struct sk_buff *skb, __u32 hook, __u64 func_ip,
+					     enum tt_read how, __u8 ttl)
+{
+	struct net_device *dev = how == TT_READ_PLAIN ? skb->dev : BPF_CORE_READ(skb, dev);
+	__u32 ifindex = 0, netns = 0;
+
+	if (dev && how == TT_READ_PLAIN) {
+		ifindex = dev->ifindex;
+		netns = dev->nd_net.net->ns.inum;
+	} else if (dev) {
+		ifindex = BPF_CORE_READ(dev, ifindex);
+		netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	}
+	return tt_rx_place(hook, func_ip, ifindex, netns, ttl);
+}
+
 /*
  * Aggregate mode, a selecting hook: is skb the packet its slot already follows, unsampled? Then
  * the hop has nothing to record (tt_agg() counts such a packet at its first hop and its judged
@@ -1166,10 +1251,11 @@ static __always_inline bool tt_skb_has_sk(struct sk_buff *skb, enum tt_read how)
  * tuple, before the hop claims a view and reads its metadata and device. Any other answer
  * (another content, a tunnel's outer headers, an unreadable header) is tt_track_emit()'s, which
  * parses again: only a new packet at the address of an unsampled one whose free was not seen
- * pays that twice. A receive marks the slot (tt_slot_received()); a socket's send of the same
- * content into a received packet's skb is a new packet (tt_sent_anew()).
+ * pays that twice. A receive marks the slot with its place (tt_slot_received()); the same
+ * content received at that place again (tt_rx_again()), or sent by a socket into a received
+ * packet's skb (tt_sent_anew()), is a new packet.
  */
-static __always_inline bool tt_agg_same_unsampled(struct sk_buff *skb, __u32 hook,
+static __always_inline bool tt_agg_same_unsampled(struct sk_buff *skb, __u32 hook, __u64 func_ip,
 						  enum tt_mode mode, enum tt_read how)
 {
 	struct tsn_track_slot *s;
@@ -1189,14 +1275,16 @@ static __always_inline bool tt_agg_same_unsampled(struct sk_buff *skb, __u32 hoo
 	if (tt_skb_l3(skb, mode, how, &l3) || tt_parse_at(&l3, how, len, &p) || p.fp != s->fp)
 		return false;
 	if (mode == TT_RX) {
-		if (tt_newer_rebuilt(s, p.fp, NULL))
-			return false;
-		tt_slot_received(s);
-		return true;
+		if (!tt_slot_was_received(s)) {
+			tt_slot_received(s, tt_skb_rx_place(skb, hook, func_ip, how, p.ttl));
+			return true;
+		}
+		return !tt_newer_rebuilt(s, p.fp, NULL) &&
+		       !(tt_rx_same_hook(s, hook) &&
+			 tt_rx_again(s, tt_skb_rx_place(skb, hook, func_ip, how, p.ttl), skb));
 	}
 	/* tt_sent_anew(), the skb read only for a slot that a receive marked */
-	return !(s->meta.slot_flags & TSN_SLOTF_RECEIVED) ||
-	       !tt_own_send(skb, hook, tt_skb_has_sk(skb, how), how);
+	return !tt_slot_was_received(s) || !tt_own_send(skb, hook, tt_skb_has_sk(skb, how), how);
 }
 
 /* tt_track_emit()'s parse callbacks, one per flavour */
@@ -1271,7 +1359,7 @@ static __always_inline void tt_hop_how(void *ctx, struct sk_buff *skb, struct ne
 		if (cand == TT_CAND_NO)
 			return;
 	} else if (!tt_may_select(skb, dev, mode, how) ||
-		   tt_agg_same_unsampled(skb, hook, mode, how)) {
+		   tt_agg_same_unsampled(skb, hook, func_ip, mode, how)) {
 		return;
 	}
 	v = tt_view_enter(&claim);

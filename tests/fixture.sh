@@ -19,12 +19,15 @@
 #   tk_fixture_down ID            remove everything; idempotent
 #   tk_fixture_vars ID            (re)set the TK_* variables below for fixture ID
 #   tk_fixture_show ID            human-readable summary
-#   tk_listen ID [PORT] [DUR_S]   UDP sink on TK_LISTEN_IP:PORT (default 5001) in the net netns
+#   tk_listen ID [PORT] [DUR_S] [NETNS]
+#                                 UDP sink on PORT (default 5001) of every address of the net netns
+#                                 (TK_LISTEN_IP), or of NETNS (a pod's: tk<ID>-pod<k>)
 #   tk_listen_count ID [PORT]     stop that sink, print how many datagrams it received
 #   tk_talk ID WHERE [ARGS...]    run build/talker --dst TK_LISTEN_IP ARGS in pod<k> (WHERE=k)
 #                                 or in the node netns (WHERE=node)
 #   tk_talk_same ID K PORT N [PRIO]  N identical datagrams (a cyclic app's: no sequence
 #                                 number), 2 ms apart, from an unconnected socket in pod K
+#   tk_send_same NETNS DST PORT N GAP_S [PRIO]  the same from any netns to DST, GAP_S apart
 #   tk_pod_talk K PRIO COUNT [PORT]  COUNT datagrams of priority PRIO from pod K, quietly
 #   tk_tc_counts [ID]             "tc0 N\ntc1 N\ntc2 N\ntc3 N": packets per traffic class on nic0
 #   tk_tc_count ID TC             one of those numbers
@@ -635,14 +638,14 @@ tk_tc_count() { # ID TC
 	tk_tc_counts "$1" | awk -v tc="tc$2" '$1 == tc {print $2}'
 }
 
-tk_listen() { # ID [PORT] [DURATION_S]
-	local id=$1 port=${2:-$TK_FIXTURE_DEFAULT_PORT} dur=${3:-300} dir pid i
+tk_listen() { # ID [PORT] [DURATION_S] [NETNS]
+	local id=$1 port=${2:-$TK_FIXTURE_DEFAULT_PORT} dur=${3:-300} ns=${4:-tk$1-net} dir pid i
 	dir=$(_tk_fx_dir "$id")
-	if [ ! -d "$dir" ] || [ ! -e "/run/netns/tk$id-net" ]; then
-		tk_fail "fixture $id is not up"
+	if [ ! -d "$dir" ] || [ ! -e "/run/netns/$ns" ]; then
+		tk_fail "fixture $id is not up, or has no netns $ns"
 	fi
 	rm -f "$dir/listen.$port.out"
-	nsenter --net="/run/netns/tk$id-net" -- "$TK_BUILD/talker" --listen --port "$port" \
+	nsenter --net="/run/netns/$ns" -- "$TK_BUILD/talker" --listen --port "$port" \
 		--duration "$dur" --json >"$dir/listen.$port.out" 2>"$dir/listen.$port.err" &
 	pid=$!
 	echo "$pid" >"$dir/listen.$port.pid"
@@ -650,7 +653,7 @@ tk_listen() { # ID [PORT] [DURATION_S]
 	for ((i = 0; i < 50; i++)); do
 		kill -0 "$pid" 2>/dev/null ||
 			tk_fail "listener on port $port exited: $(cat "$dir/listen.$port.err")"
-		[ -n "$(tk_ns "tk$id-net" ss -Hlun "sport = :$port" 2>/dev/null)" ] && return 0
+		[ -n "$(tk_ns "$ns" ss -Hlun "sport = :$port" 2>/dev/null)" ] && return 0
 		sleep 0.1
 	done
 	tk_fail "listener on port $port did not bind within 5 s"
@@ -686,18 +689,24 @@ tk_talk() { # ID pod-index|node [talker args...]
 	tk_ns "$ns" "$TK_BUILD/talker" --dst "$(tk_fixture_vars "$id" && echo "$TK_LISTEN_IP")" "$@"
 }
 
-tk_talk_same() { # ID K PORT N [PRIO]
-	local id=$1 ns=tk$1-pod$2
-	[ -e "/run/netns/$ns" ] || tk_fail "fixture $id has no netns $ns"
-	tk_ns "$ns" /usr/bin/python3 -c '
+tk_send_same() { # NETNS DST PORT N GAP_S [PRIO]
+	[ -e "/run/netns/$1" ] || tk_fail "no netns $1"
+	tk_ns "$1" /usr/bin/python3 -c '
 import socket, sys, time
-dst, port, n, prio = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+dst, port, n, gap = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+prio = int(sys.argv[5])
 s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_PRIORITY, prio)
 for _ in range(n):
 	s.sendto(b"cyclic process data, the same every period", (dst, port))
-	time.sleep(0.002)
-' "$(tk_fixture_vars "$id" && echo "$TK_LISTEN_IP")" "$3" "$4" "${5:-0}"
+	time.sleep(gap)
+' "$2" "$3" "$4" "$5" "${6:-0}"
+}
+
+tk_talk_same() { # ID K PORT N [PRIO]
+	local dst
+	dst=$(tk_fixture_vars "$1" && echo "$TK_LISTEN_IP")
+	tk_send_same "tk$1-pod$2" "$dst" "$3" "$4" 0.002 "${5:-0}"
 }
 
 tk_fixture_show() { # ID

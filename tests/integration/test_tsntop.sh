@@ -215,13 +215,7 @@ identical_delivered() { # [xdp]
 	tk_listen "$TK_TEST_ID" "$port"
 	top_json_bg "$out" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --dport "$port" -d 0.5 \
 		--max-iterations 5
-	tk_ns "${TK_PODS[0]}" /usr/bin/python3 -c '
-import socket, sys, time
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-for _ in range(int(sys.argv[3])):
-	s.sendto(b"cyclic process data, the same every period", (sys.argv[1], int(sys.argv[2])))
-	time.sleep(0.0003)
-' "$TK_LISTEN_IP" "$port" "$n" || tk_fail "sender failed"
+	tk_send_same "${TK_PODS[0]}" "$TK_LISTEN_IP" "$port" "$n" 0.0003 || tk_fail "sender failed"
 	wait "$TOP_BG"
 	assert_eq "tsntop exit" "$?" 0
 	assert_eq "the listener got every datagram" "$(tk_listen_count "$TK_TEST_ID" "$port")" "$n"
@@ -232,6 +226,24 @@ for _ in range(int(sys.argv[3])):
 }
 test_tsntop_counts_identical_delivered_datagrams() { identical_delivered; }
 test_tsntop_counts_identical_rebuilt_datagrams() { identical_delivered xdp; }
+
+# From the wire: identical datagrams from the net netns to a listener in pod1, each a new skb
+# built by nic0's XDP from the NAPI cache (as a NIC driver's), often the delivered one's; selected
+# where they enter the node (test_tsntrace.sh: test_identical_datagrams_inbound_are_packets).
+test_tsntop_counts_identical_inbound_datagrams() {
+	local out=$TK_TMP/same.json n=300 port=5009
+	TK_SHAPE=ipv6 tk_fixture_up "$TK_TEST_ID" 1
+	tk_ns "$TK_NODE" ip link set dev nic0 xdpdrv obj "$TK_BUILD/tk_foreign.bpf.o" sec xdp ||
+		tk_fail "cannot attach XDP to nic0"
+	tk_listen "$TK_TEST_ID" "$port" 60 "${TK_PODS[0]}"
+	top_json_bg "$out" --ifname nic0 --dport "$port" -d 0.5 --max-iterations 5
+	tk_send_same "$TK_NET" "${TK_POD_IP6[0]}" "$port" "$n" 0.0003 || tk_fail "sender failed"
+	wait "$TOP_BG"
+	assert_eq "tsntop exit" "$?" 0
+	assert_eq "the listener got every datagram" "$(tk_listen_count "$TK_TEST_ID" "$port")" "$n"
+	assert_eq "every datagram counted, in the node" "$(tail -n 1 "$out" | jq -c '[.flows[] |
+		select(.dport == '"$port"') | [.netns, .packets]]')" "[[\"$TK_NODE\",$n]]"
+}
 
 test_tsntop_counts_every_packet_samples_paths() {
 	local out=$TK_TMP/burst.json j t0 t1 first max

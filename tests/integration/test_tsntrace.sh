@@ -483,6 +483,100 @@ test_identical_datagrams_rebuilt_are_packets() {
 		[length, (map(length) | unique)]' "$TK_TMP/out.json")" "[300,[1]]"
 }
 
+# One packet summary per datagram in OUT
+assert_packet_per_datagram() { # OUT N
+	assert_eq "one packet per datagram" "$(jq -s '[.[] | select(.type == "packet")] |
+		length' "$1")" "$2"
+}
+
+# The hops of OUT at IFNAME's HOOK: "[packets with such hops,[hops per packet, unique]]"
+hops_at() { # OUT IFNAME HOOK
+	jq -sc --arg i "$2" --arg h "$3" '[.[] | select(.type == "hop" and .ifname == $i and
+		.hook == $h)] | group_by(.pkt_id) | [length, (map(length) | unique)]' "$1"
+}
+
+# A cyclic stream from the wire: identical datagrams from the net netns to a listener in pod1,
+# selected where they enter the node (--ifname nic0), as a node's tracer sees a remote talker.
+# XDP on nic0 makes each arrival a new skb from the NAPI cache, as a NIC driver's is: often the
+# skb of the datagram before, delivered to pod1 with no free that fires a tracepoint. Each
+# arrival is a packet of its own: a packet is never received twice at the same hook of the same
+# device, so the slot of one received there is not continued by the next.
+test_identical_datagrams_inbound_are_packets() {
+	local n=300 port=5009 out=$TK_TMP/out.json
+	TK_SHAPE=ipv6 tk_fixture_up "$TK_TEST_ID" 1
+	tk_ns "$TK_NODE" ip link set dev nic0 xdpdrv obj "$TK_BUILD/tk_foreign.bpf.o" sec xdp ||
+		tk_fail "cannot attach XDP to nic0"
+	tk_listen "$TK_TEST_ID" "$port" 60 "${TK_PODS[0]}"
+	tk_trace_start "$out" --json --summary --dport "$port" --ifname nic0
+	tk_send_same "$TK_NET" "${TK_POD_IP6[0]}" "$port" "$n" 0.002 || tk_fail "sender failed"
+	sleep 0.2
+	tk_trace_stop
+	assert_eq "tsntrace exit" "$TK_TRACE_RC" 0
+	assert_eq "the listener got every datagram" "$(tk_listen_count "$TK_TEST_ID" "$port")" "$n"
+	tk_log "packets by hop count: $(jq -sc '[.[] | select(.type == "hop")] |
+		group_by(.pkt_id) | map(length) | group_by(.) | map([.[0], length])' "$out")"
+	assert_packet_per_datagram "$out" "$n"
+	assert_eq "each first seen at nic0, received once there" \
+		"$(hops_at "$out" nic0 netif_receive_skb)" "[$n,[1]]"
+}
+
+# ifb hands a packet redirected to it at nic0's ingress back to nic0, whose receive hook fires
+# again for the same packet, with the same content and TTL: the one place where a packet is
+# received twice, which must not be taken for a new identical one (the receive of the wire's
+# next datagram). With the receive hooks before netif_receive_skb left out, that is where each
+# is first seen.
+test_ifb_return_same_packet() {
+	local n=20 port=5009 out=$TK_TMP/out.json
+	tk_fixture_up "$TK_TEST_ID" 1
+	tk_ns "$TK_NODE" ip link add ifb0 type ifb || tk_skip "kernel cannot create ifb links"
+	tk_ns "$TK_NODE" ip link set ifb0 up
+	tk_ns "$TK_NODE" tc qdisc add dev nic0 clsact 2>/dev/null
+	tk_ns "$TK_NODE" tc filter add dev nic0 ingress u32 match u32 0 0 \
+		action mirred egress redirect dev ifb0 ||
+		tk_fail "cannot redirect nic0's ingress to ifb0"
+	tk_listen "$TK_TEST_ID" "$port" 60 "${TK_PODS[0]}"
+	tk_trace_start "$out" --json --summary --dport "$port" --ifname nic0 \
+		--hooks net_dev_queue,net_dev_start_xmit,netif_receive_skb,kfree_skb,consume_skb
+	tk_ns "$TK_NET" "$TK_BUILD/talker" --dst "${TK_POD_IP[0]}" --port "$port" --count "$n" \
+		--interval-us 2000 >/dev/null || tk_fail "talker failed"
+	tk_trace_stop
+	assert_eq "tsntrace exit" "$TK_TRACE_RC" 0
+	assert_eq "the listener got every datagram" "$(tk_listen_count "$TK_TEST_ID" "$port")" "$n"
+	assert_packet_per_datagram "$out" "$n"
+	assert_eq "each received at nic0 twice, through ifb0" \
+		"$(hops_at "$out" nic0 netif_receive_skb)" "[$n,[2]]"
+}
+
+# A routing loop between the node and the net netns: a datagram the node sends comes back to the
+# net netns' eth0 again and again, the same content in the same skb, until its TTL runs out. It is
+# one packet all the way: a place it is received at again has a smaller TTL, which a new identical
+# datagram from the wire would not. (The node takes back its own source address on nic0:
+# accept_local.)
+test_routing_loop_one_packet() {
+	local n=3 port=5009 out=$TK_TMP/out.json loop_ip
+	tk_fixture_up "$TK_TEST_ID" 1
+	loop_ip=${TK_LISTEN_IP%.*}.250
+	tk_ns "$TK_NODE" ip route add "$loop_ip/32" via "$TK_LISTEN_IP" &&
+		tk_ns "$TK_NET" ip route add "$loop_ip/32" via "$TK_NIC_IP" ||
+		tk_fail "cannot route $loop_ip in a loop"
+	tk_ns "$TK_NET" sysctl -qw net.ipv4.ip_forward=1
+	tk_ns "$TK_NODE" sysctl -qw net.ipv4.conf.nic0.accept_local=1
+	tk_trace_start "$out" --json --summary --dport "$port"
+	tk_ns "$TK_NODE" "$TK_BUILD/talker" --dst "$loop_ip" --port "$port" --count "$n" \
+		--interval-us 2000 >/dev/null || tk_fail "talker failed"
+	sleep 0.2
+	tk_trace_stop
+	assert_eq "tsntrace exit" "$TK_TRACE_RC" 0
+	tk_log "receives per packet at the net netns' eth0: $(jq -sc '[.[] | select(.type == "hop"
+		and .netns_name == "tk'"$TK_TEST_ID"'-net" and .hook == "netif_rx")] |
+		group_by(.pkt_id) | map(length)' "$out")"
+	assert_packet_per_datagram "$out" "$n"
+	assert_eq "each received at the net netns' eth0 more than once" "$(jq -sc '[.[] |
+		select(.type == "hop" and .netns_name == "tk'"$TK_TEST_ID"'-net" and
+		.hook == "netif_rx")] | group_by(.pkt_id) | [length, (map(length) | min > 1)]' \
+		"$out")" "[$n,true]"
+}
+
 # XDP on the host side of the pod's veth: veth runs NAPI and rebuilds most skbs around an
 # xdp_buff (a new skb object, the old one consumed). The new object first shows at a receive
 # hook, where only selecting hooks continue a packet by fingerprint: the packet keeps its id to
