@@ -302,7 +302,8 @@ static __always_inline struct tsn_track_slot *tt_store(__u64 addr, __u64 fp, __u
  * a packet that comes back to a device (a routing loop) comes back with a smaller TTL. The one
  * exception, ifb's return of a redirected packet to the device it came in on, is told by
  * tc_skip_classify (tt_rx_again()). The hook in the low bits lets tt_rx_same_hook() answer
- * most receives without reading the device.
+ * most receives without reading the device. The rest is a 26-bit hash: two places of one
+ * packet's path that hash alike (2^-26 per pair) split it there (docs/tsntrace.md).
  */
 static __always_inline __u32 tt_rx_place(__u32 hook, __u64 func_ip, __u32 ifindex, __u32 netns,
 					 __u8 ttl)
