@@ -261,15 +261,17 @@ static __always_inline void tt_dev_names(struct tt_view *v)
  * check word: set with one store, never torn).
  */
 enum tsn_slot_flags {
-	/* a receive hop saw the packet in this skb (see tt_sent_anew()); the bits above it
-	 * then hold where the first such hop was (TT_PLACE_SHIFT, tt_rx_place()) */
+	/* a receive hop saw the packet in this skb (see tt_sent_anew()); the bits from
+	 * TT_PLACE_SHIFT on then hold where the first such hop was (tt_rx_place()) */
 	TSN_SLOTF_RECEIVED = 1,
+	/* and that hop stored the slot: the packet was first seen in this skb there */
+	TSN_SLOTF_STORED_AT_RX = 2,
 };
 
 /* slot_flags >> TT_PLACE_SHIFT: the first receive's place; its low bits are the hook */
-#define TT_PLACE_SHIFT 1
+#define TT_PLACE_SHIFT 2
 #define TT_PLACE_HOOK_MASK 0x1f
-#define TT_PLACE_MASK 0x7fffffff
+#define TT_PLACE_MASK 0x3fffffff
 _Static_assert(TSN_HOOK__MAX <= TT_PLACE_HOOK_MASK + 1, "a hook id must fit a place's hook bits");
 
 /* The slot of addr now holds packet pkt_id, first seen as m. NULL when there is no slot. */
@@ -302,8 +304,8 @@ static __always_inline struct tsn_track_slot *tt_store(__u64 addr, __u64 fp, __u
  * a packet that comes back to a device (a routing loop) comes back with a smaller TTL. The one
  * exception, ifb's return of a redirected packet to the device it came in on, is told by
  * tc_skip_classify (tt_rx_again()). The hook in the low bits lets tt_rx_same_hook() answer
- * most receives without reading the device. The rest is a 26-bit hash: two places of one
- * packet's path that hash alike (2^-26 per pair) split it there (docs/tsntrace.md).
+ * most receives without reading the device. The rest is a 25-bit hash (tt_rx_again() says
+ * when two places that hash alike would matter).
  */
 static __always_inline __u32 tt_rx_place(__u32 hook, __u64 func_ip, __u32 ifindex, __u32 netns,
 					 __u8 ttl)
@@ -320,32 +322,40 @@ static __always_inline bool tt_slot_was_received(const struct tsn_track_slot *s)
 }
 
 /*
- * The first receive hop of the packet of slot s in its skb is at place: written once per packet,
- * on a line just read (callers ask tt_slot_was_received() first, and only then for the place,
- * which may read the device).
+ * The first receive hop of the packet of slot s in its skb is at place, and stored the slot if
+ * stored_here: written once per packet, on a line just read (callers ask tt_slot_was_received()
+ * first, and only then for the place, which may read the device).
  */
-static __always_inline void tt_slot_received(struct tsn_track_slot *s, __u32 place)
+static __always_inline void tt_slot_received(struct tsn_track_slot *s, __u32 place,
+					     bool stored_here)
 {
-	s->meta.slot_flags |= TSN_SLOTF_RECEIVED | place << TT_PLACE_SHIFT;
+	s->meta.slot_flags |= TSN_SLOTF_RECEIVED | (stored_here ? TSN_SLOTF_STORED_AT_RX : 0) |
+			      place << TT_PLACE_SHIFT;
 }
 
-/* Was the packet of slot s first received in its skb at this hook? (No device read.) */
+/*
+ * Was the packet of slot s first seen in its skb at a receive at this hook? (No device read.)
+ * Only such a slot is asked tt_rx_again().
+ */
 static __always_inline bool tt_rx_same_hook(const struct tsn_track_slot *s, __u32 hook)
 {
 	__u32 f = s->meta.slot_flags;
 
-	return (f & TSN_SLOTF_RECEIVED) && (f >> TT_PLACE_SHIFT & TT_PLACE_HOOK_MASK) == hook;
+	return (f & TSN_SLOTF_STORED_AT_RX) && (f >> TT_PLACE_SHIFT & TT_PLACE_HOOK_MASK) == hook;
 }
 
 /*
  * Is a packet with the content of slot s's, at a receive hop at place in s's skb, a new one?
- * It is when s's packet was first received in this skb at the same place: the tracked packet
- * went on (delivered, its free not seen: a datagram read on the CPU that allocated its skb goes
- * back to the NAPI cache with no tracepoint) and a driver, or veth's XDP, built the next
- * identical datagram (a cyclic stream's) in the recycled skb. Its first hop is this receive,
- * where nothing else tells it from the delivered one. ifb hands a packet it was redirected back
- * to the device it came in on, received there again: it sets tc_skip_classify, which a driver's
- * new skb does not have.
+ * It is when s's packet was first seen in this skb at a receive at the same place: the tracked
+ * packet went on (delivered, its free not seen: a datagram read on the CPU that allocated its
+ * skb goes back to the NAPI cache with no tracepoint) and a driver, or veth's XDP, built the
+ * next identical datagram (a cyclic stream's) in the recycled skb. Its first hop is this
+ * receive, where nothing else tells it from the delivered one. ifb hands a packet it was
+ * redirected back to the device it came in on, received there again: it sets
+ * tc_skip_classify, which a driver's new skb does not have. Asked only of a slot stored at its
+ * first receive (tt_rx_same_hook()): a packet first seen in its skb at a transmit (a socket's
+ * send, a copy) is never the predecessor of one a driver builds, so a hash collision between
+ * two of its receive places cannot split it.
  */
 static __always_inline bool tt_rx_again(const struct tsn_track_slot *s, __u32 place,
 					struct sk_buff *skb)
@@ -1006,7 +1016,7 @@ emit:
 		v->flags |= TSN_HOPF_FREE;
 		tsn_slot_on_free(v->addr);
 	} else if (mode == TT_RX && mine && !tt_slot_was_received(mine)) {
-		tt_slot_received(mine, tt_view_rx_place(v));
+		tt_slot_received(mine, tt_view_rx_place(v), stored);
 	}
 	tt_report(ctx, v, pkt_id);
 	if (stored)
@@ -1277,7 +1287,7 @@ static __always_inline bool tt_agg_same_unsampled(struct sk_buff *skb, __u32 hoo
 		return false;
 	if (mode == TT_RX) {
 		if (!tt_slot_was_received(s)) {
-			tt_slot_received(s, tt_skb_rx_place(skb, hook, func_ip, how, p.ttl));
+			tt_slot_received(s, tt_skb_rx_place(skb, hook, func_ip, how, p.ttl), false);
 			return true;
 		}
 		return !tt_newer_rebuilt(s, p.fp, NULL) &&

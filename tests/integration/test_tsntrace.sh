@@ -548,10 +548,11 @@ test_ifb_return_same_packet() {
 }
 
 # A routing loop between the node and the net netns: a datagram the node sends comes back to the
-# net netns' eth0 again and again, the same content in the same skb, until its TTL runs out. It is
-# one packet all the way: a place it is received at again has a smaller TTL, which a new identical
-# datagram from the wire would not. (The node takes back its own source address on nic0:
-# accept_local.)
+# net netns' eth0 again and again, the same content in the same skb, until its TTL runs out.
+# Selected there (--ifname eth0), as a packet from the wire is first seen at its receive, it is
+# one packet all the way: the place it is received at again has a smaller TTL, which a new
+# identical datagram from the wire would not. (The node takes back its own source address on
+# nic0: accept_local.)
 test_routing_loop_one_packet() {
 	local n=3 port=5009 out=$TK_TMP/out.json loop_ip
 	tk_fixture_up "$TK_TEST_ID" 1
@@ -561,7 +562,7 @@ test_routing_loop_one_packet() {
 		tk_fail "cannot route $loop_ip in a loop"
 	tk_ns "$TK_NET" sysctl -qw net.ipv4.ip_forward=1
 	tk_ns "$TK_NODE" sysctl -qw net.ipv4.conf.nic0.accept_local=1
-	tk_trace_start "$out" --json --summary --dport "$port"
+	tk_trace_start "$out" --json --summary --dport "$port" --ifname eth0
 	tk_ns "$TK_NODE" "$TK_BUILD/talker" --dst "$loop_ip" --port "$port" --count "$n" \
 		--interval-us 2000 >/dev/null || tk_fail "talker failed"
 	sleep 0.2
