@@ -227,6 +227,23 @@ identical_delivered() { # [xdp]
 test_tsntop_counts_identical_delivered_datagrams() { identical_delivered; }
 test_tsntop_counts_identical_rebuilt_datagrams() { identical_delivered xdp; }
 
+# An L2 TSN app's raw Ethernet frames (EtherType 0xB62C, test_tsntrace.sh:
+# test_raw_ethernet_frames) are a flow of their own, judged at nic0 frame by frame.
+test_tsntop_raw_ethernet_flow() {
+	local out=$TK_TMP/raw.json n=50
+	TK_SHAPE=l2 tk_fixture_up "$TK_TEST_ID" 1
+	top_json_bg "$out" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" -d 0.5 --max-iterations 5 \
+		'ether proto 0xb62c'
+	tk_ns "${TK_PODS[0]}" "$TK_BUILD/talker" --ethertype 0xB62C --ifname eth0 --count "$n" \
+		--interval-us 2000 --priority 2 --txtime tai >/dev/null || tk_fail "raw talker failed"
+	wait "$TOP_BG"
+	assert_eq "tsntop exit" "$?" 0
+	assert_eq "one flow: every frame, every one judged at nic0 without its priority" \
+		"$(tail -n 1 "$out" | jq -c '[.flows[] | [.desc, .packets, .nic_packets,
+		.nic_lost.priority, .nic_lost.tstamp, .verdict]]')" \
+		"[[\"ethertype 0xb62c\",$n,$n,$n,0,\"LOST at vethpod1\"]]"
+}
+
 # From the wire: identical datagrams from the net netns to a listener in pod1, each a new skb
 # built by nic0's XDP from the NAPI cache (as a NIC driver's), often the delivered one's; selected
 # where they enter the node (test_tsntrace.sh: test_identical_datagrams_inbound_are_packets).

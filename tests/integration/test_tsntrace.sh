@@ -52,6 +52,27 @@ all_packets() { # JQ_EXPR
 	jq -s "[.[] | select(.type == \"packet\") | ($1)] | all" "$TK_TMP/out.json"
 }
 
+# An L2 TSN app (OPC UA PubSub over Ethernet, AVTP): raw Ethernet frames of its own EtherType
+# from an AF_PACKET socket with SO_PRIORITY and SO_TXTIME, bridged to nic0 (the l2 shape).
+# Selected by a pcap expression (the flags filter IP tuples), followed to nic0 like an IP
+# packet: the priority lost at the crossing, the TAI tstamp kept.
+test_raw_ethernet_frames() {
+	local n=10 out=$TK_TMP/out.json
+	TK_SHAPE=l2 tk_fixture_up "$TK_TEST_ID" 1
+	tk_trace_start "$out" --json --summary --netns "${TK_PODS[0]}" 'ether proto 0xb62c'
+	tk_ns "${TK_PODS[0]}" "$TK_BUILD/talker" --ethertype 0xB62C --ifname eth0 --count "$n" \
+		--interval-us 2000 --priority 2 --txtime tai >/dev/null || tk_fail "raw talker failed"
+	tk_trace_stop
+	assert_eq "tsntrace exit" "$TK_TRACE_RC" 0
+	assert_eq "one packet per frame" "$(jq -s '[.[] | select(.type == "packet")] | length' \
+		"$out")" "$n"
+	assert_eq "priority 2 lost at the node side of the veth" "$(all_packets '.fields.priority |
+		.first == 2 and .kept == false and .cause == "veth-priority-reset" and
+		.lost_at.ifname == "vethpod1"')" true
+	assert_eq "TAI tstamp kept to nic0" "$(all_packets '.fields.tstamp.kept and
+		.judged_at.ifname == "nic0"')" true
+}
+
 test_priority_lost_at_veth_crossing() {
 	tt_setup 1
 	trace_pod1 5 --priority 3
