@@ -394,9 +394,11 @@ static __always_inline bool tt_sent_anew(const struct tsn_track_slot *s, __u32 o
  */
 static __always_inline void tt_index(__u64 addr, __u64 fp)
 {
-	__u32 fidx = tsn_fp_slot_index(fp), val = tsn_skb_slot_index(addr) + 1;
+	__u32 fidx = tsn_fp_slot_index(fp), *e = bpf_map_lookup_elem(&tsn_track_fp, &fidx);
 
-	bpf_map_update_elem(&tsn_track_fp, &fidx, &val, BPF_ANY);
+	/* an array's lookup is inlined, its update a helper call; a 4-byte store is never torn */
+	if (e)
+		*e = tsn_skb_slot_index(addr) + 1;
 }
 
 /*
