@@ -227,6 +227,27 @@ identical_delivered() { # [xdp]
 test_tsntop_counts_identical_delivered_datagrams() { identical_delivered; }
 test_tsntop_counts_identical_rebuilt_datagrams() { identical_delivered xdp; }
 
+# A watched NIC replaced while tsntop runs (a driver reload, a new veth: a new ifindex): tsntop
+# names it again at its next sample, and judges the packets that leave through the new device.
+test_tsntop_judges_a_replaced_nic() {
+	local out=$TK_TMP/nic.json n=50
+	tk_fixture_up "$TK_TEST_ID" 1
+	tk_listen "$TK_TEST_ID" "$PORT"
+	top_json_bg "$out" --nic "nic0@$TK_NODE" --netns "${TK_PODS[0]}" --dport "$PORT" -d 0.5 \
+		--max-iterations 10
+	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --src-port 40123 --count "$n" --interval-us 2000 \
+		--priority 2 >/dev/null || tk_fail "talker failed"
+	tk_fixture_recreate_nic "$TK_TEST_ID"
+	sleep 1.2	# two samples: the new nic0 is watched
+	tk_talk "$TK_TEST_ID" 1 --port "$PORT" --src-port 40123 --count "$n" --interval-us 2000 \
+		--priority 2 >/dev/null || tk_fail "talker failed"
+	wait "$TOP_BG"
+	assert_eq "tsntop exit" "$?" 0
+	assert_eq "every packet judged, at the old nic0 and at the new one" "$(tail -n 1 "$out" |
+		jq -c '[.flows[] | select(.dport == '"$PORT"') | [.packets, .nic_packets]]')" \
+		"[[$((2 * n)),$((2 * n))]]"
+}
+
 # An L2 TSN app's raw Ethernet frames (EtherType 0xB62C, test_tsntrace.sh:
 # test_raw_ethernet_frames) are a flow of their own, judged at nic0 frame by frame.
 test_tsntop_raw_ethernet_flow() {
