@@ -489,6 +489,7 @@ int tt_bpf_agg_set_judged(struct tt_bpf *t, const struct tsn_agg_nic *nics, int 
 {
 	int fd = bpf_map__fd(t->skel->maps.tsn_agg_judge), i, rc;
 	struct tsn_agg_nic key, next;
+	__u64 ifbits = 0;
 	__u32 one = 1;
 	bool keep;
 
@@ -502,9 +503,12 @@ int tt_bpf_agg_set_judged(struct tt_bpf *t, const struct tsn_agg_nic *nics, int 
 			return -errno;
 		key = next;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (bpf_map_update_elem(fd, &nics[i], &one, BPF_ANY))
 			return -errno;
+		ifbits |= 1ULL << (nics[i].ifindex & 63);
+	}
+	t->skel->bss->tsn_agg_judge_ifbits = ifbits;
 	t->skel->bss->tsn_agg_judging = n;
 	return 0;
 }

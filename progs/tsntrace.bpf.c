@@ -137,6 +137,12 @@ __u32 tsn_armed = 0;
 __u32 tt_reader_idle = 0;
 /* Entries in tsn_agg_judge, set by tsntop: 0 spares unsampled packets' transmits a lookup. */
 __u32 tsn_agg_judging = 0;
+/*
+ * Bit ifindex % 64 of every entry in tsn_agg_judge, set by tsntop with it: a transmit on a device
+ * whose bit is clear (the pods' devices, mostly) is not judged, without a lookup. A bit left
+ * set, or shared with a judged NIC, costs the lookup and nothing else.
+ */
+__u64 tsn_agg_judge_ifbits = 0;
 
 enum tt_mode {
 	TT_TX = 0,	/* skb->data at L2, network_header set by the stack */
@@ -619,23 +625,33 @@ static __always_inline struct tsn_agg_pkt *tt_agg_pkt(__u64 pkt_id)
 	return bpf_map_lookup_elem(&tsn_agg_pkts, &idx);
 }
 
+/* May a device with this ifindex be a NIC tsntop judges at? (tsn_agg_judge_ifbits) */
+static __always_inline bool tt_agg_judged_maybe(__u32 ifindex)
+{
+	return tsn_agg_judging && (tsn_agg_judge_ifbits >> (ifindex & 63) & 1);
+}
+
 /* Is a transmit on this device one tsntop judges at? */
 static __always_inline bool tt_agg_judged_nic(__u32 ifindex, __u32 netns)
 {
 	struct tsn_agg_nic nic = { .ifindex = ifindex, .netns = netns };
 
-	return tsn_agg_judging && bpf_map_lookup_elem(&tsn_agg_judge, &nic);
+	return tt_agg_judged_maybe(ifindex) && bpf_map_lookup_elem(&tsn_agg_judge, &nic);
 }
 
-/* tt_agg_judged_nic() of a device, before the hop has a view */
+/* tt_agg_judged_nic() of a device, before the hop has a view: its netns read only if need be */
 static __always_inline bool tt_agg_judged_dev(struct net_device *dev, enum tt_read how)
 {
+	__u32 ifindex;
+
 	if (!dev || !tsn_agg_judging)
 		return false;
+	ifindex = how == TT_READ_PLAIN ? dev->ifindex : BPF_CORE_READ(dev, ifindex);
+	if (!tt_agg_judged_maybe(ifindex))
+		return false;
 	if (how == TT_READ_PLAIN)
-		return tt_agg_judged_nic(dev->ifindex, dev->nd_net.net->ns.inum);
-	return tt_agg_judged_nic(BPF_CORE_READ(dev, ifindex),
-				 BPF_CORE_READ(dev, nd_net.net, ns.inum));
+		return tt_agg_judged_nic(ifindex, dev->nd_net.net->ns.inum);
+	return tt_agg_judged_nic(ifindex, BPF_CORE_READ(dev, nd_net.net, ns.inum));
 }
 
 /* Is this hop a packet's transmit on a NIC tsntop judges at? Looked up once per hop. */
