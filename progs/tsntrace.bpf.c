@@ -221,25 +221,43 @@ static __always_inline __u64 tt_now(struct tt_view *v)
 	return v->now;
 }
 
+/* A device's ifindex and netns inode, as a hop records them: 0 and 0 without a device. */
+static __always_inline void tt_dev_ids(struct net_device *dev, enum tt_read how, __u32 *ifindex,
+				       __u32 *netns)
+{
+	if (!dev) {
+		*netns = 0;
+		*ifindex = 0;
+	} else if (how == TT_READ_PLAIN) {
+		*netns = dev->nd_net.net->ns.inum;
+		*ifindex = dev->ifindex;
+	} else {
+		*netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+		*ifindex = BPF_CORE_READ(dev, ifindex);
+	}
+}
+
 /* netns and ifindex: needed on every hop (filters, tracking). */
 static __always_inline void tt_dev_info(struct tt_view *v, struct net_device *dev, enum tt_read how)
 {
 	v->dev = (__u64)dev;
 	v->names_done = 0;
 	v->judged_nic = -1;
-	if (!dev) {
-		v->netns = 0;
-		v->ifindex = 0;
-		return;
-	}
-	if (how == TT_READ_PLAIN) {
-		v->netns = dev->nd_net.net->ns.inum;
-		v->ifindex = dev->ifindex;
-		return;
-	}
-	v->netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
-	v->ifindex = BPF_CORE_READ(dev, ifindex);
+	tt_dev_ids(dev, how, &v->ifindex, &v->netns);
 }
+
+/*
+ * The device of a hop whose tracepoint names none: skb->dev, but at a free only when it holds a
+ * kernel pointer (a delivered UDP datagram's word there is dev_scratch: tsn_kernel_ptr()).
+ */
+static __always_inline struct net_device *tt_skb_dev(struct sk_buff *skb, enum tt_mode mode,
+						     enum tt_read how)
+{
+	struct net_device *dev = how == TT_READ_PLAIN ? skb->dev : BPF_CORE_READ(skb, dev);
+
+	return mode != TT_FREE || tsn_kernel_ptr(dev) ? dev : NULL;
+}
+
 
 /* Device name and kind: only for an emitted event or an --ifname filter, not for every skb. */
 static __always_inline void tt_dev_names(struct tt_view *v)
@@ -1255,20 +1273,13 @@ static __always_inline bool tt_skb_has_sk(struct sk_buff *skb, enum tt_read how)
 	return (how == TT_READ_PLAIN ? skb->sk : BPF_CORE_READ(skb, sk)) != NULL;
 }
 
-/* tt_rx_place() of a receive hop before it has a view: its device is skb->dev (tt_dev_info()) */
+/* tt_rx_place() of a receive hop before it has a view, from the device tt_hop_how() takes */
 static __always_inline __u32 tt_skb_rx_place(struct sk_buff *skb, __u32 hook, __u64 func_ip,
 					     enum tt_read how, __u8 ttl)
 {
-	struct net_device *dev = how == TT_READ_PLAIN ? skb->dev : BPF_CORE_READ(skb, dev);
-	__u32 ifindex = 0, netns = 0;
+	__u32 ifindex, netns;
 
-	if (dev && how == TT_READ_PLAIN) {
-		ifindex = dev->ifindex;
-		netns = dev->nd_net.net->ns.inum;
-	} else if (dev) {
-		ifindex = BPF_CORE_READ(dev, ifindex);
-		netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
-	}
+	tt_dev_ids(tt_skb_dev(skb, TT_RX, how), how, &ifindex, &netns);
 	return tt_rx_place(hook, func_ip, ifindex, netns, ttl);
 }
 
@@ -1355,18 +1366,6 @@ static __always_inline int tt_parse_skb_rx_btf(void *src, struct tt_view *v)
 static __always_inline int tt_parse_skb_rx_btf_inner(void *src, struct tt_view *v)
 {
 	return tt_parse_skb(src, v, TT_RX, TT_READ_PLAIN, true);
-}
-
-/*
- * The device of a hop whose tracepoint names none: skb->dev, but at a free only when it holds a
- * kernel pointer (a delivered UDP datagram's word there is dev_scratch: tsn_kernel_ptr()).
- */
-static __always_inline struct net_device *tt_skb_dev(struct sk_buff *skb, enum tt_mode mode,
-						     enum tt_read how)
-{
-	struct net_device *dev = how == TT_READ_PLAIN ? skb->dev : BPF_CORE_READ(skb, dev);
-
-	return mode != TT_FREE || tsn_kernel_ptr(dev) ? dev : NULL;
 }
 
 /*

@@ -113,11 +113,12 @@ static int nic_resolve(struct top_nic_spec *sp, const char *spec, char *err, siz
 }
 
 /*
- * The root qdisc of a NIC, read inside its netns; --tc-map fills in a map it lacks. A NIC named
- * by --nic is looked up by its name again first (by_name): a device that replaced it under that
- * name (a driver reload, a new veth) has another ifindex, and is the one to judge at.
+ * A NIC at a sample, inside its netns: one named by --nic is looked up by its name again
+ * (by_name: a device that replaced it under that name, after a driver reload or as a new veth,
+ * has another ifindex and is the one to judge at); then its root qdisc is read, and --tc-map
+ * fills in a map it lacks.
  */
-static void nic_qdisc(const struct top_source *s, int netns_fd, struct top_nic *nic, bool by_name)
+static void nic_refresh(const struct top_source *s, int netns_fd, struct top_nic *nic, bool by_name)
 {
 	unsigned int ifindex;
 	int saved = -1;
@@ -248,7 +249,7 @@ static void sample_nics(struct top_source *s, struct top_model *m)
 
 	m->nnics = 0;
 	for (k = 0; k < s->nspecs; k++) {
-		nic_qdisc(s, s->specs[k].netns_fd, &s->specs[k].nic, true);
+		nic_refresh(s, s->specs[k].netns_fd, &s->specs[k].nic, true);
 		top_model_add_nic(m, &s->specs[k].nic);
 	}
 	if (s->nspecs || tsn_proxy_config_get(s->o->pin_dir, &cfg)) {
@@ -268,7 +269,7 @@ static void sample_nics(struct top_source *s, struct top_model *m)
 			tsn_netns_leave(saved);
 		}
 		snprintf(nic.netns_name, sizeof(nic.netns_name), "%s", tt_netns_name(nic.netns));
-		nic_qdisc(s, fd, &nic, false);
+		nic_refresh(s, fd, &nic, false);
 		if (fd >= 0)
 			close(fd);
 		top_model_add_nic(m, &nic);
