@@ -106,3 +106,31 @@ test_vm_lane_runner_claims_ids() {
 	assert_ge "id within the range" "${n:-0}" "${range%-*}"
 	assert_le "id within the range" "${n:-0}" "${range#*-}"
 }
+
+# scripts/deps.sh works under a machine-wide set-up lock: two runs at once (.ci/run's host lane
+# beside a guest lane's, a test's extra packages beside another's) would run apt side by side,
+# and on a machine without bpffs mount it over each other's pins. In a mount namespace of its
+# own, without bpffs, it waits for a holder of the lock and mounts bpffs after it.
+test_deps_waits_for_the_setup_lock() {
+	local lock=$TK_TMP/deps.lock done=$TK_TMP/holder.done holder i fd
+	(
+		exec {fd}>"$lock"
+		flock "$fd"
+		sleep 1
+		echo released >"$done"
+	) &
+	holder=$!
+	tk_defer "kill $holder 2>/dev/null"
+	for i in $(seq 100); do # until the holder has the lock
+		flock -n "$lock" true || break
+		sleep 0.05
+	done
+	assert_ne "the holder took the lock" "$i" 100
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	assert_exit "deps.sh without bpffs" 0 unshare -m --propagation private bash -c '
+		while mountpoint -q /sys/fs/bpf; do umount /sys/fs/bpf || exit 3; done
+		TK_DEPS_LOCK=$1 "$2/scripts/deps.sh" || exit 4
+		mountpoint -q /sys/fs/bpf || exit 5
+		cat "$3" 2>/dev/null || echo "not yet released"' _ "$lock" "$TK_ROOT" "$done"
+	assert_eq "deps.sh went on after the holder" "$TK_OUT" released
+}
