@@ -77,6 +77,11 @@ BINS := $(if $(TSNTRACE_SRCS),$(BUILD)/tsntrace) $(if $(TSNTOP_SRCS),$(BUILD)/ts
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/%,$(TEST_TOOL_SRCS))
 TEST_BINS := $(TEST_TOOLS) $(if $(UNIT_SRCS),$(BUILD)/test_unit)
 
+# -j for the set-up targets' builds, unless the caller gave one (make's jobserver then rules;
+# MAKEFLAGS names -j only in recipes, hence the late expansion)
+NPROC := $(shell nproc 2>/dev/null || echo 1)
+JOBS = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(NPROC))
+
 objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 .PHONY: all deps test test-vm demo bench install clean vmlinux fuzz
@@ -145,21 +150,23 @@ $(BINS) $(TEST_BINS):
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_DIR)/vmlinux.h
 
+# The set-up targets build with a job per CPU (a fresh machine's first build) once the packages
+# are in; the build itself is declared completely enough for any -j.
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory $(JOBS) all
 	$(Q)tests/run.sh
 
 test-vm: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory $(JOBS) all
 	$(Q)tests/vm/run.sh --lane
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory $(JOBS) all
 	$(Q)scripts/demo.sh
 
 bench: deps
 	$(Q)scripts/deps.sh bench
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory $(JOBS) all
 	$(Q)bench/run.sh
 
 fuzz: all
