@@ -258,7 +258,6 @@ static __always_inline struct net_device *tt_skb_dev(struct sk_buff *skb, enum t
 	return mode != TT_FREE || tsn_kernel_ptr(dev) ? dev : NULL;
 }
 
-
 /* Device name and kind: only for an emitted event or an --ifname filter, not for every skb. */
 static __always_inline void tt_dev_names(struct tt_view *v)
 {
@@ -649,12 +648,18 @@ static __always_inline bool tt_agg_judged_maybe(__u32 ifindex)
 	return tsn_agg_judging && (tsn_agg_judge_ifbits >> (ifindex & 63) & 1);
 }
 
-/* Is a transmit on this device one tsntop judges at? */
-static __always_inline bool tt_agg_judged_nic(__u32 ifindex, __u32 netns)
+/* The lookup in tsn_agg_judge alone: after tt_agg_judged_maybe() said yes */
+static __always_inline bool tt_agg_judge_lookup(__u32 ifindex, __u32 netns)
 {
 	struct tsn_agg_nic nic = { .ifindex = ifindex, .netns = netns };
 
-	return tt_agg_judged_maybe(ifindex) && bpf_map_lookup_elem(&tsn_agg_judge, &nic);
+	return bpf_map_lookup_elem(&tsn_agg_judge, &nic);
+}
+
+/* Is a transmit on this device one tsntop judges at? */
+static __always_inline bool tt_agg_judged_nic(__u32 ifindex, __u32 netns)
+{
+	return tt_agg_judged_maybe(ifindex) && tt_agg_judge_lookup(ifindex, netns);
 }
 
 /* tt_agg_judged_nic() of a device, before the hop has a view: its netns read only if need be */
@@ -668,8 +673,8 @@ static __always_inline bool tt_agg_judged_dev(struct net_device *dev, enum tt_re
 	if (!tt_agg_judged_maybe(ifindex))
 		return false;
 	if (how == TT_READ_PLAIN)
-		return tt_agg_judged_nic(ifindex, dev->nd_net.net->ns.inum);
-	return tt_agg_judged_nic(ifindex, BPF_CORE_READ(dev, nd_net.net, ns.inum));
+		return tt_agg_judge_lookup(ifindex, dev->nd_net.net->ns.inum);
+	return tt_agg_judge_lookup(ifindex, BPF_CORE_READ(dev, nd_net.net, ns.inum));
 }
 
 /* Is this hop a packet's transmit on a NIC tsntop judges at? Looked up once per hop. */
