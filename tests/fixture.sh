@@ -112,6 +112,45 @@ _tk_fx() {
 	out=$("$@" 2>&1) || tk_fail "fixture: '$*' failed: $out"
 }
 
+# The bring-up's ip commands are queued (_tk_fx_ipq NETNS ARGS..., NETNS "-" for the root one)
+# and run in their order by _tk_fx_ipq_run, each run of consecutive commands of one netns as one
+# `ip -n NETNS -batch -`: a process per netns, not per command (process start-up is most of a
+# fixture's time in a TCG guest: docs/testing.md). Arguments are single words; a batch line
+# takes no global options (no -6: an IPv6 route names its family by its prefix, ::/0 for the
+# default).
+TK_FX_IPQ=()
+_tk_fx_ipq() { # NETNS ip-args...
+	TK_FX_IPQ+=("$1 ${*:2}")
+}
+_tk_fx_ipq_run() {
+	local e ns cur='' cmds=''
+	for e in "${TK_FX_IPQ[@]}" ""; do
+		ns=${e%% *}
+		if [ -n "$cmds" ] && [ "$ns" != "$cur" ]; then
+			_tk_fx_ip_batch "$cur" "$cmds"
+			cmds=
+		fi
+		cur=$ns
+		[ -n "$e" ] && cmds+="${e#* }"$'\n'
+	done
+	TK_FX_IPQ=()
+}
+_tk_fx_ip_batch() { # NETNS COMMANDS
+	local out line args=(-batch -)
+	[ "$1" = - ] || args=(-n "$1" -batch -)
+	out=$(ip "${args[@]}" <<<"$2" 2>&1) && return
+	TK_FX_IPQ=()
+	# A netlink error ends with "Command failed -:N": name that command. A malformed argument
+	# exits ip at once: then name the batch.
+	line=$(sed -n 's/^Command failed -:\([0-9]*\)$/\1/p' <<<"$out" | head -n 1)
+	if [ -n "$line" ]; then
+		line="'ip ${args[*]:0:2} $(sed -n "${line}p" <<<"$2")'"
+	else
+		line="'ip ${args[*]}' of '$(sed '/^$/d' <<<"$2" | paste -sd ';' | sed 's/;/; /g')'"
+	fi
+	tk_fail "fixture: $line failed: $(grep -v '^Command failed' <<<"$out" | paste -sd ' ')"
+}
+
 _tk_fx_ip2int() {
 	local a b c d
 	IFS=. read -r a b c d <<<"$1"
@@ -217,9 +256,11 @@ tk_fixture_vars() { # ID
 		TK_NET_SUBNET TK_SHAPE TK_LISTEN_IP6
 }
 
-# Per-netns basics: lo up, no IPv6 (its router solicitations and MLD reports would otherwise
-# show up in the traffic-class counters that the tests compare); with IPV6=1 (shapes ipv6 and
-# dual) IPv6 on, without router solicitations or autoconfiguration.
+# Per-netns sysctls: no IPv6 (its router solicitations and MLD reports would otherwise show up
+# in the traffic-class counters that the tests compare); with IPV6=1 (shapes ipv6 and dual)
+# IPv6 on, without router solicitations or autoconfiguration. Before the netns has links: the
+# default.* ones apply to links made after them. (lo up is queued with the netns' first
+# commands, _tk_fx_ns_lo.)
 _tk_fx_ns_init() { # ns [IPV6]
 	if [ "${2:-0}" = 1 ]; then
 		_tk_fx tk_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
@@ -230,12 +271,32 @@ _tk_fx_ns_init() { # ns [IPV6]
 		tk_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 			net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1 || true
 	fi
-	_tk_fx tk_ns "$1" ip link set lo up
+}
+_tk_fx_ns_lo() { # ns
+	_tk_fx_ipq "$1" link set lo up
+}
+
+# `tsnproxy features --json`. Its probes load BPF programs and build qdiscs, slow in a TCG
+# guest, and every fixture and most tests ask it (docs/testing.md). Under a test runner
+# (TK_RUN_DIR) the run's tests share one answer, written whole by the first to ask: neither the
+# kernel nor the build changes during a run. Without a runner (a user's `tests/fixture.sh up`)
+# every call probes.
+tk_features_json() {
+	local cache=${TK_RUN_DIR:+$TK_RUN_DIR/features.json} out tmp
+	if [ -n "$cache" ] && [ -s "$cache" ]; then
+		cat "$cache"
+		return
+	fi
+	out=$("$TK_BUILD/tsnproxy" features --json 2>/dev/null) || return 1
+	if [ -n "$cache" ] && tmp=$(mktemp "$cache.XXXXXX" 2>/dev/null); then
+		printf '%s\n' "$out" >"$tmp" && mv -f "$tmp" "$cache"
+	fi
+	printf '%s\n' "$out"
 }
 
 # Does the kernel have tcx? tsnproxy's own probe decides, as it does for the restore's hook.
 _tk_fx_kernel_has_tcx() {
-	[ "$("$TK_BUILD/tsnproxy" features --json 2>/dev/null | jq -r .tcx.supported)" = true ]
+	[ "$(tk_features_json | jq -r .tcx.supported)" = true ]
 }
 
 # The priority-aware egress qdisc on nic0; its kind goes to the fixture's state dir.
@@ -298,99 +359,129 @@ tk_fixture_up() { # ID [NPODS]; TK_SHAPE picks the datapath (default bridge)
 	_tk_fx mkdir -p "$dir"
 	echo "$npods" >"$dir/npods"
 	echo "$shape" >"$dir/shape"
+	# The netns, then their sysctls, then each netns' links and addresses in one batch (node,
+	# pods, net: the node makes the links whose peers it moves to a pod or the net netns, in
+	# the order pods, nic0), with the helpers of other shapes run where they were.
 	for ns in "$node" "$net"; do
-		_tk_fx ip netns add "$ns"
+		_tk_fx_ipq - netns add "$ns"
+	done
+	for ((k = 1; k <= npods; k++)); do
+		_tk_fx_ipq - netns add "tk$id-pod$k"
+	done
+	_tk_fx_ipq_run
+	for ns in "$node" "$net"; do
 		_tk_fx_ns_init "$ns" "$v6"
+	done
+	for ((k = 1; k <= npods; k++)); do
+		_tk_fx_ns_init "tk$id-pod$k" "$v6"
 	done
 	_tk_fx tk_ns "$node" sysctl -qw net.ipv4.ip_forward=1
 	((v6)) && _tk_fx tk_ns "$node" sysctl -qw net.ipv6.conf.all.forwarding=1
 
+	_tk_fx_ns_lo "$node"
 	case $shape in
 	routed | redirect | macvlan | ipvlan | netkit*) ;;
 	*)
 		# every link is created from inside a fixture netns, the peer moved straight to the
 		# other
-		_tk_fx tk_ns "$node" ip link add br0 type bridge
+		_tk_fx_ipq "$node" link add br0 type bridge
 		_tk_fx_has4 "$shape" &&
-			_tk_fx tk_ns "$node" ip addr add "$TK_FIXTURE_POD_PREFIX.$id.1/24" dev br0
-		((v6)) && _tk_fx tk_ns "$node" ip addr add "$TK_FIXTURE_POD_PREFIX6:$id::1/64" \
-			dev br0 nodad
-		_tk_fx tk_ns "$node" ip link set br0 up
+			_tk_fx_ipq "$node" addr add "$TK_FIXTURE_POD_PREFIX.$id.1/24" dev br0
+		((v6)) && _tk_fx_ipq "$node" addr add "$TK_FIXTURE_POD_PREFIX6:$id::1/64" dev br0 nodad
+		_tk_fx_ipq "$node" link set br0 up
 		;;
 	esac
 	for ((k = 1; k <= npods; k++)); do
 		pod=tk$id-pod$k
-		ip=$TK_FIXTURE_POD_PREFIX.$id.$((10 + k))
-		_tk_fx ip netns add "$pod"
-		_tk_fx_ns_init "$pod" "$v6"
 		case $shape in
-		macvlan | ipvlan) continue ;;	# their links hang off nic0, made below
-		routed | redirect) _tk_fx_pod_routed "$id" "$k" ;;
-		netkit*) _tk_fx_pod_netkit "$id" "$k" "$shape" ;;
+		macvlan | ipvlan) ;;	# their links hang off nic0, made below
+		routed | redirect)
+			_tk_fx_ipq_run
+			_tk_fx_pod_routed "$id" "$k"
+			;;
+		netkit*)
+			_tk_fx_ipq_run
+			_tk_fx_pod_netkit "$id" "$k" "$shape"
+			;;
 		*)
-			_tk_fx tk_ns "$node" ip link add "vethpod$k" type veth peer name eth0 \
-				netns "$pod"
-			_tk_fx tk_ns "$node" ip link set "vethpod$k" master br0 up
-			if _tk_fx_has4 "$shape"; then
-				_tk_fx tk_ns "$pod" ip addr add "$ip/24" dev eth0
-			fi
-			if ((v6)); then
-				_tk_fx tk_ns "$pod" ip addr add \
-					"$TK_FIXTURE_POD_PREFIX6:$id::$((10 + k))/64" dev eth0 nodad
-			fi
-			_tk_fx tk_ns "$pod" ip link set eth0 up
-			if _tk_fx_has4 "$shape"; then
-				_tk_fx tk_ns "$pod" ip route add default via "$TK_FIXTURE_POD_PREFIX.$id.1"
-			fi
-			((v6)) && _tk_fx tk_ns "$pod" ip -6 route add default \
-				via "$TK_FIXTURE_POD_PREFIX6:$id::1"
+			_tk_fx_ipq "$node" link add "vethpod$k" type veth peer name eth0 netns "$pod"
+			_tk_fx_ipq "$node" link set "vethpod$k" master br0 up
 			;;
 		esac
 	done
 
 	# 4 tx queues: taprio maps each traffic class to its own queue (queues 1@0 1@1 1@2 1@3)
-	_tk_fx tk_ns "$node" ip link add nic0 numtxqueues 4 numrxqueues 4 type veth \
+	_tk_fx_ipq "$node" link add nic0 numtxqueues 4 numrxqueues 4 type veth \
 		peer name eth0 netns "$net"
 	if [ "$shape" = l2 ]; then
 		# nic0 is a bridge port: the net netns sits on the pod subnet, nothing is routed
-		_tk_fx tk_ns "$node" ip link set nic0 master br0 up
-		_tk_fx tk_ns "$net" ip addr add "$TK_FIXTURE_POD_PREFIX.$id.2/24" dev eth0
-		_tk_fx tk_ns "$net" ip link set eth0 up
+		_tk_fx_ipq "$node" link set nic0 master br0 up
 	else
 		if _tk_fx_has4 "$shape"; then
-			_tk_fx tk_ns "$node" ip addr add "$TK_FIXTURE_NET_PREFIX.$id.1/24" dev nic0
+			_tk_fx_ipq "$node" addr add "$TK_FIXTURE_NET_PREFIX.$id.1/24" dev nic0
 		fi
-		((v6)) && _tk_fx tk_ns "$node" ip addr add "$TK_FIXTURE_NET_PREFIX6:$id::1/64" \
-			dev nic0 nodad
-		_tk_fx tk_ns "$node" ip link set nic0 up
-		if _tk_fx_has4 "$shape"; then
-			_tk_fx tk_ns "$net" ip addr add "$TK_FIXTURE_NET_PREFIX.$id.2/24" dev eth0
-		fi
-		((v6)) && _tk_fx tk_ns "$net" ip addr add "$TK_FIXTURE_NET_PREFIX6:$id::2/64" \
-			dev eth0 nodad
-		_tk_fx tk_ns "$net" ip link set eth0 up
-		case $shape in
-		snat | macvlan | ipvlan | ipv6) ;;	# no route back to the pods' IPv4 subnet
-		*)
-			_tk_fx tk_ns "$net" ip route add "$TK_FIXTURE_POD_PREFIX.$id.0/24" \
-				via "$TK_FIXTURE_NET_PREFIX.$id.1"
-			;;
-		esac
-		((v6)) && _tk_fx tk_ns "$net" ip -6 route add "$TK_FIXTURE_POD_PREFIX6:$id::/64" \
-			via "$TK_FIXTURE_NET_PREFIX6:$id::1"
+		((v6)) && _tk_fx_ipq "$node" addr add "$TK_FIXTURE_NET_PREFIX6:$id::1/64" dev nic0 nodad
+		_tk_fx_ipq "$node" link set nic0 up
 	fi
 	case $shape in
-	snat)
-		_tk_fx tk_ns "$node" iptables -t nat -A POSTROUTING -s "$TK_FIXTURE_POD_PREFIX.$id.0/24" \
-			-o nic0 -j MASQUERADE
-		;;
 	macvlan | ipvlan)
 		for ((k = 1; k <= npods; k++)); do
 			_tk_fx_pod_child "$id" "$k" "$shape"
 		done
 		;;
+	esac
+
+	for ((k = 1; k <= npods; k++)); do
+		pod=tk$id-pod$k
+		ip=$TK_FIXTURE_POD_PREFIX.$id.$((10 + k))
+		_tk_fx_ns_lo "$pod"
+		case $shape in
+		macvlan | ipvlan)
+			_tk_fx_ipq "$pod" link set "${shape:0:2}pod$k" name eth0
+			_tk_fx_ipq "$pod" addr add "$TK_FIXTURE_NET_PREFIX.$id.$((10 + k))/24" dev eth0
+			_tk_fx_ipq "$pod" link set eth0 up
+			;;
+		routed | redirect | netkit*) ;;	# made above
+		*)
+			_tk_fx_has4 "$shape" && _tk_fx_ipq "$pod" addr add "$ip/24" dev eth0
+			((v6)) && _tk_fx_ipq "$pod" addr add \
+				"$TK_FIXTURE_POD_PREFIX6:$id::$((10 + k))/64" dev eth0 nodad
+			_tk_fx_ipq "$pod" link set eth0 up
+			_tk_fx_has4 "$shape" &&
+				_tk_fx_ipq "$pod" route add default via "$TK_FIXTURE_POD_PREFIX.$id.1"
+			((v6)) && _tk_fx_ipq "$pod" route add ::/0 via "$TK_FIXTURE_POD_PREFIX6:$id::1"
+			;;
+		esac
+	done
+
+	_tk_fx_ns_lo "$net"
+	if [ "$shape" = l2 ]; then
+		_tk_fx_ipq "$net" addr add "$TK_FIXTURE_POD_PREFIX.$id.2/24" dev eth0
+		_tk_fx_ipq "$net" link set eth0 up
+	else
+		if _tk_fx_has4 "$shape"; then
+			_tk_fx_ipq "$net" addr add "$TK_FIXTURE_NET_PREFIX.$id.2/24" dev eth0
+		fi
+		((v6)) && _tk_fx_ipq "$net" addr add "$TK_FIXTURE_NET_PREFIX6:$id::2/64" dev eth0 nodad
+		_tk_fx_ipq "$net" link set eth0 up
+		case $shape in
+		snat | macvlan | ipvlan | ipv6) ;;	# no route back to the pods' IPv4 subnet
+		*)
+			_tk_fx_ipq "$net" route add "$TK_FIXTURE_POD_PREFIX.$id.0/24" \
+				via "$TK_FIXTURE_NET_PREFIX.$id.1"
+			;;
+		esac
+		((v6)) && _tk_fx_ipq "$net" route add "$TK_FIXTURE_POD_PREFIX6:$id::/64" \
+			via "$TK_FIXTURE_NET_PREFIX6:$id::1"
+	fi
+	case $shape in
 	vxlan | geneve | ipip | gre) _tk_fx_tunnel "$id" "$shape" ;;
 	esac
+	_tk_fx_ipq_run
+	if [ "$shape" = snat ]; then
+		_tk_fx tk_ns "$node" iptables -t nat -A POSTROUTING -s "$TK_FIXTURE_POD_PREFIX.$id.0/24" \
+			-o nic0 -j MASQUERADE
+	fi
 
 	_tk_fx_qdisc "$id"
 	# remembered so that down can wait until the classifier is really gone
@@ -456,27 +547,27 @@ _tk_fx_pod_routed() { # ID K
 }
 
 # Shapes macvlan and ipvlan: pod K's eth0 is a child of nic0 (macvlan bridge mode, ipvlan l2
-# mode, as the reference plugins default), on the net subnet.
+# mode, as the reference plugins default), on the net subnet. Queues the node's side: the child
+# made in the pod as <ma|ip>pod<K>, which tk_fixture_up renames to eth0 and addresses there.
 _tk_fx_pod_child() { # ID K KIND
-	local node=tk$1-node pod=tk$1-pod$2 mode=bridge
+	local mode=bridge
 	[ "$3" = ipvlan ] && mode=l2
-	_tk_fx tk_ns "$node" ip link add "${3:0:2}pod$2" link nic0 netns "$pod" type "$3" mode "$mode"
-	_tk_fx tk_ns "$pod" ip link set "${3:0:2}pod$2" name eth0
-	_tk_fx tk_ns "$pod" ip addr add "$TK_FIXTURE_NET_PREFIX.$1.$((10 + $2))/24" dev eth0
-	_tk_fx tk_ns "$pod" ip link set eth0 up
+	_tk_fx_ipq "tk$1-node" link add "${3:0:2}pod$2" link nic0 netns "tk$1-pod$2" type "$3" \
+		mode "$mode"
 }
 
 # Tunnel shapes: tun0 in the node and in the net netns, endpoints nic0's and the net eth0's
 # addresses, so the encapsulated packet leaves through nic0. The overlay addresses are /32s in
 # 198.19.253.<ID> (node) and 198.19.254.<ID> (net, the listener): outside every fixture's
 # subnets (IDs stop at 250), so neither side takes the other for a neighbour on br0 or nic0.
+# Queued (_tk_fx_ipq), after the node's and the net netns' own addresses.
 _tk_fx_tunnel() { # ID KIND
-	local id=$1 ns here there args
+	local id=$1 ns here there args tun=$TK_FIXTURE_NET_PREFIX
 	for ns in node net; do
 		if [ $ns = node ]; then
-			here=$TK_FIXTURE_NET_PREFIX.$id.1 there=$TK_FIXTURE_NET_PREFIX.$id.2
+			here=$tun.$id.1 there=$tun.$id.2
 		else
-			here=$TK_FIXTURE_NET_PREFIX.$id.2 there=$TK_FIXTURE_NET_PREFIX.$id.1
+			here=$tun.$id.2 there=$tun.$id.1
 		fi
 		case $2 in
 		vxlan) args=(vxlan id 42 local "$here" remote "$there" dstport 4789) ;;
@@ -484,26 +575,28 @@ _tk_fx_tunnel() { # ID KIND
 		ipip) args=(ipip local "$here" remote "$there") ;;
 		gre) args=(gre local "$here" remote "$there" key 42) ;;
 		esac
-		_tk_fx tk_ns "tk$id-$ns" ip link add tun0 type "${args[@]}"
-		_tk_fx tk_ns "tk$id-$ns" ip link set tun0 up
+		_tk_fx_ipq "tk$id-$ns" link add tun0 type "${args[@]}"
+		_tk_fx_ipq "tk$id-$ns" link set tun0 up
+		if [ $ns = node ]; then
+			_tk_fx_ipq "tk$id-node" addr add "$tun.253.$id/32" dev tun0
+			_tk_fx_ipq "tk$id-node" route add "$tun.254.$id/32" dev tun0 src "$tun.253.$id"
+		else
+			_tk_fx_ipq "tk$id-net" addr add "$tun.254.$id/32" dev tun0
+			_tk_fx_ipq "tk$id-net" route add "$tun.253.$id/32" dev tun0
+			_tk_fx_ipq "tk$id-net" route replace "$TK_FIXTURE_POD_PREFIX.$id.0/24" \
+				via "$tun.253.$id" dev tun0 onlink
+		fi
 	done
-	_tk_fx tk_ns "tk$id-node" ip addr add "$TK_FIXTURE_NET_PREFIX.253.$id/32" dev tun0
-	_tk_fx tk_ns "tk$id-net" ip addr add "$TK_FIXTURE_NET_PREFIX.254.$id/32" dev tun0
-	_tk_fx tk_ns "tk$id-node" ip route add "$TK_FIXTURE_NET_PREFIX.254.$id/32" dev tun0 \
-		src "$TK_FIXTURE_NET_PREFIX.253.$id"
-	_tk_fx tk_ns "tk$id-net" ip route add "$TK_FIXTURE_NET_PREFIX.253.$id/32" dev tun0
-	_tk_fx tk_ns "tk$id-net" ip route replace "$TK_FIXTURE_POD_PREFIX.$id.0/24" \
-		via "$TK_FIXTURE_NET_PREFIX.253.$id" dev tun0 onlink
 }
 
 # Kill every process inside a fixture netns (listeners, talkers): a process keeps its netns, and
-# with it nic0 and the classifier, alive after the name is gone.
+# with it nic0 and the classifier, alive after the name is gone. One `ip -batch` asks all of
+# them (-force: on past a netns that is already gone).
 _tk_fx_kill_ns_pids() { # ns...
-	local ns pids=() nspids
-	for ns in "$@"; do
-		mapfile -t nspids < <(ip netns pids "$ns" 2>/dev/null)
-		pids+=("${nspids[@]}")
-	done
+	local pids=()
+	(($#)) || return 0
+	mapfile -t pids < <(printf 'netns pids %s\n' "$@" | ip -force -batch - 2>/dev/null |
+		grep -E '^[0-9]+$')
 	((${#pids[@]})) || return 0
 	tk_kill_pids "${pids[@]}"
 	# reap the ones that are our children, so no zombie outlives the fixture
@@ -521,9 +614,7 @@ tk_fixture_down() { # ID
 	# the qdisc first: its filter (and the program) goes with it, without waiting for the
 	# asynchronous netns teardown
 	[ -e "/run/netns/tk$id-node" ] && tk_ns "tk$id-node" tc qdisc del dev nic0 root >/dev/null 2>&1
-	for ns in "${nss[@]}"; do
-		ip netns del "$ns" 2>/dev/null
-	done
+	((${#nss[@]})) && printf 'netns del %s\n' "${nss[@]}" | ip -force -batch - >/dev/null 2>&1
 	if [ -n "$progid" ]; then
 		for ((i = 0; i < 50; i++)); do
 			bpftool prog show id "$progid" 2>/dev/null | grep -q ' name tk_' || break
@@ -653,10 +744,26 @@ tk_listen() { # ID [PORT] [DURATION_S] [NETNS]
 	for ((i = 0; i < 50; i++)); do
 		kill -0 "$pid" 2>/dev/null ||
 			tk_fail "listener on port $port exited: $(cat "$dir/listen.$port.err")"
-		[ -n "$(tk_ns "$ns" ss -Hlun "sport = :$port" 2>/dev/null)" ] && return 0
+		_tk_fx_udp_bound "$pid" "$ns" "$port" && return 0
 		sleep 0.1
 	done
 	tk_fail "listener on port $port did not bind within 5 s"
+}
+
+# Whether process PID, once in netns NS, has a UDP socket bound to PORT: its own view of
+# /proc/net/udp{,6}, read by the shell (no process per poll, unlike `ss`). Before
+# nsenter has entered NS, PID's view is the caller's netns: hence the netns check first.
+_tk_fx_udp_bound() { # PID NS PORT
+	local f addr hex
+	[ "/proc/$1/ns/net" -ef "/run/netns/$2" ] || return 1
+	printf -v hex ':%04X' "$3"
+	for f in "/proc/$1/net/udp" "/proc/$1/net/udp6"; do
+		[ -r "$f" ] || continue
+		while read -r _ addr _; do
+			[[ $addr == *"$hex" ]] && return 0
+		done <"$f"
+	done
+	return 1
 }
 
 tk_listen_count() { # ID [PORT]
@@ -686,7 +793,17 @@ tk_talk() { # ID pod-index|node [talker args...]
 	*) ns=tk$id-pod$where ;;
 	esac
 	[ -e "/run/netns/$ns" ] || tk_fail "fixture $id has no netns $ns"
-	tk_ns "$ns" "$TK_BUILD/talker" --dst "$(tk_fixture_vars "$id" && echo "$TK_LISTEN_IP")" "$@"
+	tk_ns "$ns" "$TK_BUILD/talker" --dst "$(tk_listen_ip "$id")" "$@"
+}
+
+# The fixture's listener address: from the variables when they are fixture ID's (tests call
+# tk_talk several times per fixture: its state is read once).
+tk_listen_ip() { # ID
+	if [ "${TK_FIXTURE_ID:-}" = "$1" ] && [ -n "${TK_LISTEN_IP:-}" ]; then
+		echo "$TK_LISTEN_IP"
+	else
+		tk_fixture_vars "$1" && echo "$TK_LISTEN_IP"
+	fi
 }
 
 tk_send_same() { # NETNS DST PORT N GAP_S [PRIO]
@@ -705,7 +822,7 @@ for _ in range(n):
 
 tk_talk_same() { # ID K PORT N [PRIO]
 	local dst
-	dst=$(tk_fixture_vars "$1" && echo "$TK_LISTEN_IP")
+	dst=$(tk_listen_ip "$1")
 	tk_send_same "tk$1-pod$2" "$dst" "$3" "$4" 0.002 "${5:-0}"
 }
 

@@ -276,12 +276,12 @@ tk_progs_alive() { # JSON-ID-LIST
 }
 
 # ---- kernel features ----------------------------------------------------------------------------
-# `tsnproxy features --json` into TK_FEATURES, once per test process. Called in the test's own
-# shell (never in a command substitution), so that its tk_fail ends the test.
+# `tsnproxy features --json` into TK_FEATURES, once per test process (tk_features_json: once per
+# run). Called in the test's own shell (never in a command substitution), so that its tk_fail
+# ends the test.
 tk_features_read() {
 	[ -n "${TK_FEATURES:-}" ] && return
-	TK_FEATURES=$("$TK_BUILD/tsnproxy" features --json 2>/dev/null) ||
-		tk_fail "tsnproxy features failed"
+	TK_FEATURES=$(tk_features_json) || tk_fail "tsnproxy features failed"
 }
 
 # Whether the running kernel has feature $1, for tests whose expectation, not whether they

@@ -142,6 +142,34 @@ test_fixture_route_guard() {
 	assert_eq "this host" "$bad" ""
 }
 
+# A fixture that cannot be built fails in one line naming what failed, and leaves nothing.
+# The bring-up runs its ip commands in one `ip -batch` per netns: a netlink error names the
+# command (ip's "Command failed -:N"); a malformed argument, on which ip exits at once, names
+# the netns' batch.
+test_fixture_failure_one_line() {
+	local id=$TK_TEST_ID out rc=0 ns=tk$TK_TEST_ID-node
+	out=$(bash -c "source '$TK_ROOT/tests/lib.sh'; trap tk_run_deferred EXIT
+		TK_FIXTURE_POD_PREFIX=198.18.300; tk_fixture_up $id 1" 2>&1) || rc=$?
+	tk_log "$out"
+	assert_eq "malformed address: exit status" "$rc" 1
+	assert_eq "malformed address: one line" "$(wc -l <<<"$out")" 1
+	assert_match "malformed address: the batch that has it" "$out" \
+		"^FAIL: fixture: 'ip -n $ns -batch -' of '.*; addr add 198\.18\.300\.$id\.1/24 dev br0; .*' failed: Error: "
+	assert_eq "malformed address: nothing left" \
+		"$(ip netns list | awk '{print $1}' | grep -E "^tk$id-")" ""
+
+	ip netns add "$ns" || tk_fail "netns $ns"
+	tk_defer "ip netns del $ns"
+	rc=0
+	out=$(bash -c "source '$TK_ROOT/tests/lib.sh'; _tk_fx_ipq $ns link set lo up
+		_tk_fx_ipq $ns route add 198.18.$id.0/24 via 198.19.$id.9; _tk_fx_ipq_run" 2>&1) || rc=$?
+	tk_log "$out"
+	assert_eq "unreachable gateway: exit status" "$rc" 1
+	assert_eq "unreachable gateway: one line" "$(wc -l <<<"$out")" 1
+	assert_match "unreachable gateway: the command" "$out" \
+		"^FAIL: fixture: 'ip -n $ns route add 198\.18\.$id\.0/24 via 198\.19\.$id\.9' failed: Error: "
+}
+
 # The talker's metadata flags work through the fixture, and bad usage is exit 2 with one line.
 test_fixture_talker() {
 	local id=$TK_TEST_ID out

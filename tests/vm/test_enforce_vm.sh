@@ -195,7 +195,8 @@ test_save_hook_follows_tcx() {
 	local tcx pod
 	tk_fixture_up "$TK_TEST_ID" 1
 	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
-	tcx=$("$TK_BUILD/tsnproxy" features --json | jq -r .tcx.supported)
+	tcx=false
+	tk_has tcx && tcx=true
 	pod=/run/netns/${TK_PODS[0]}
 	vm_proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
 	vm_proxy allow --netns "${TK_PODS[0]}" --priorities 1 >/dev/null || tk_fail "allow failed"
@@ -225,7 +226,8 @@ test_start_never_stops_taprio() {
 	tk_fixture_up "$TK_TEST_ID" 1
 	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
 	[ "$(tk_tc_kind "$TK_TEST_ID")" = taprio ] || tk_fail "the fixture has no taprio on nic0"
-	tcx=$("$TK_BUILD/tsnproxy" features --json | jq -r .tcx.supported)
+	tcx=false
+	tk_has tcx && tcx=true
 	# the fixture added clsact before taprio where it must; this test wants none
 	tk_ns "$TK_NODE" tc qdisc del dev nic0 clsact 2>/dev/null
 	out=$(vm_proxy start --nic nic0 2>&1)
