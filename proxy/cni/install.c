@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -51,7 +52,8 @@ static int only_conf(const struct dirent *d)
 	return conf_name(d->d_name);
 }
 
-static int read_json_file(const char *path, json_object **out)
+/* Parse path into *out; -EINVAL when it is not JSON (said only with warn_parse). */
+static int read_json_file(const char *path, json_object **out, bool warn_parse)
 {
 	char err[256], *buf;
 	ssize_t n;
@@ -73,7 +75,8 @@ static int read_json_file(const char *path, json_object **out)
 	}
 	buf[n] = '\0';
 	if (tsn_json_parse(buf, out, err, sizeof(err))) {
-		pr_warn("%s is not valid JSON: %s", path, err);
+		if (warn_parse)
+			pr_warn("%s is not valid JSON: %s", path, err);
 		free(buf);
 		return -EINVAL;
 	}
@@ -206,14 +209,41 @@ static int validate(json_object *plugin, json_object *list)
 	return 0;
 }
 
-static int do_install(const char *path, json_object *plugin)
+static time_t monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/*
+ * The primary's content. Its plugin's installer may write the file in place (cp creates it
+ * empty, then writes): until the deadline of --wait, a file that does not parse yet is read
+ * again once a second; after it, that is the error.
+ */
+static int read_primary(const char *path, time_t deadline, json_object **list)
+{
+	bool last;
+	int e;
+
+	for (;;) {
+		last = monotonic_s() >= deadline;
+		e = read_json_file(path, list, last);
+		if (e != -EINVAL || last)
+			return e;
+		sleep(1);
+	}
+}
+
+static int do_install(const char *path, json_object *plugin, time_t deadline)
 {
 	json_object *list;
 	char err[256];
 	bool changed;
 	int e;
 
-	e = read_json_file(path, &list);
+	e = read_primary(path, deadline, &list);
 	if (e)
 		return e;
 	e = validate(plugin, list);
@@ -236,7 +266,7 @@ static int do_uninstall(const char *path, bool must_be_list)
 	char err[256];
 	int e, removed = 0;
 
-	e = read_json_file(path, &list);
+	e = read_json_file(path, &list, true);
 	if (e)
 		return e;
 	if (tsn_cni_conflist_remove(list, &removed, err, sizeof(err))) {
@@ -277,6 +307,7 @@ int tsn_cni_install_main(int argc, char **argv, bool install)
 	json_object *plugin = NULL, *nicv;
 	char path[PATH_MAX], err[256];
 	int c, nnic = 0, wait_s = 0, e = 0, i;
+	time_t deadline;
 	__u32 mask, value;
 
 	plugin = json_object_new_object();
@@ -397,10 +428,11 @@ int tsn_cni_install_main(int argc, char **argv, bool install)
 		}
 		json_object_put(plugin);
 		plugin = entry;
+		deadline = monotonic_s() + wait_s;
 		e = primary(dir, name, wait_s, path, sizeof(path));
 		if (e == -ENOENT && name)
 			pr_warn("%s does not exist", path);
-		e = e ? e : do_install(path, plugin);
+		e = e ? e : do_install(path, plugin, deadline);
 	} else if (name) {
 		e = primary(dir, name, 0, path, sizeof(path));
 		if (e)

@@ -1084,6 +1084,23 @@ test_cni_install_samples() {
 		--wait 10
 	wait
 	assert_eq "--wait: installed" "$(last_type "$TK_TMP/late/10-flannel.conflist")" tsn
+	# ... and may write it in place (cp creates the file empty, then writes it): with --wait a
+	# file that does not parse yet is read again until the wait is over
+	mkdir -p "$TK_TMP/inplace"
+	: >"$TK_TMP/inplace/10-flannel.conflist"
+	(sleep 1.5; cat "$TK_ROOT/tests/cni-samples/10-flannel.conflist" \
+		>"$TK_TMP/inplace/10-flannel.conflist") &
+	assert_exit "--wait for a primary written in place" 0 tsn_install \
+		--conf-dir "$TK_TMP/inplace" --nic nic0 --wait 10
+	wait
+	assert_eq "in place: installed" "$(last_type "$TK_TMP/inplace/10-flannel.conflist")" tsn
+	# one that never parses is the error once the wait is over, and is left as it is
+	sum=$(md5sum <"$TK_TMP/empty/10-bad.conflist")
+	assert_exit "--wait, never valid" 1 tsn_install --conf-dir "$TK_TMP/empty" --nic nic0 \
+		--wait 2
+	assert_match "--wait, never valid: says where" "$TK_ERR" "10-bad.conflist is not valid JSON"
+	assert_eq "--wait, never valid: one line" "$(wc -l <<<"$TK_ERR")" 1
+	assert_eq "--wait, never valid: untouched" "$(md5sum <"$TK_TMP/empty/10-bad.conflist")" "$sum"
 }
 
 # ---- fuzzing the parser, bounded ----------------------------------------------------------------
