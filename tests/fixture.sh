@@ -36,6 +36,10 @@
 #   tk_fixture_recreate_pod_link ID K, tk_fixture_recreate_nic ID
 #                                 replace pod K's veth pair, or nic0, by new devices (new
 #                                 ifindex, same names and addresses)
+#   tk_listen_ip ID               the address tk_talk sends to
+#   tk_features_json              `tsnproxy features --json`, once per test run
+#   tk_run_cache_get NAME, tk_run_cache_put NAME VALUE
+#                                 a test run's shared answers (none without a runner)
 # Variables (after up/vars): TK_FIXTURE_ID TK_NODE TK_NET TK_PODS[] TK_POD_IP[] (index 0 is
 # pod1) TK_BR_IP TK_NIC TK_NIC_IP TK_LISTEN_IP TK_POD_SUBNET TK_NET_SUBNET TK_SHAPE, and for
 # ipv6/dual TK_LISTEN_IP6 TK_POD_IP6[]
@@ -276,21 +280,25 @@ _tk_fx_ns_lo() { # ns
 	_tk_fx_ipq "$1" link set lo up
 }
 
-# `tsnproxy features --json`. Its probes load BPF programs and build qdiscs, slow in a TCG
-# guest, and every fixture and most tests ask it (docs/testing.md). Under a test runner
-# (TK_RUN_DIR) the run's tests share one answer, written whole by the first to ask: neither the
-# kernel nor the build changes during a run. Without a runner (a user's `tests/fixture.sh up`)
-# every call probes.
+# A run's shared answers: facts of the kernel and the build, which do not change during a run,
+# kept in the runner's TK_RUN_DIR by the first test to work one out. Without a runner (a user's
+# `tests/fixture.sh up`) there is none and every caller works it out.
+tk_run_cache_get() { # NAME: prints the answer; fails when there is none
+	[ -n "${TK_RUN_DIR:-}" ] && [ -f "$TK_RUN_DIR/$1" ] && cat "$TK_RUN_DIR/$1"
+}
+tk_run_cache_put() { # NAME VALUE: written whole (a rename), as tests in parallel may read it
+	local tmp
+	[ -n "${TK_RUN_DIR:-}" ] && tmp=$(mktemp "$TK_RUN_DIR/$1.XXXXXX" 2>/dev/null) || return 0
+	printf '%s\n' "$2" >"$tmp" && mv -f "$tmp" "$TK_RUN_DIR/$1"
+}
+
+# `tsnproxy features --json`, once per run (tk_run_cache_get): its probes load BPF programs and
+# build qdiscs, slow in a TCG guest, and every fixture and most tests ask it (docs/testing.md).
 tk_features_json() {
-	local cache=${TK_RUN_DIR:+$TK_RUN_DIR/features.json} out tmp
-	if [ -n "$cache" ] && [ -s "$cache" ]; then
-		cat "$cache"
-		return
-	fi
+	local out
+	tk_run_cache_get features.json && return
 	out=$("$TK_BUILD/tsnproxy" features --json 2>/dev/null) || return 1
-	if [ -n "$cache" ] && tmp=$(mktemp "$cache.XXXXXX" 2>/dev/null); then
-		printf '%s\n' "$out" >"$tmp" && mv -f "$tmp" "$cache"
-	fi
+	[ -n "$out" ] && tk_run_cache_put features.json "$out"
 	printf '%s\n' "$out"
 }
 

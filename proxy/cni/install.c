@@ -122,8 +122,16 @@ static int write_json_file(const char *path, json_object *o)
 	return e;
 }
 
-/* The primary configuration: --conflist, or the first config file (waiting up to wait_s). */
-static int primary(const char *dir, const char *name, int wait_s, char *path, size_t len)
+static time_t monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* The primary configuration: --conflist, or the first config file (waiting until deadline). */
+static int primary(const char *dir, const char *name, time_t deadline, char *path, size_t len)
 {
 	struct dirent **ents;
 	int n, i, tries;
@@ -148,12 +156,12 @@ static int primary(const char *dir, const char *name, int wait_s, char *path, si
 		free(ents);
 		if (n > 0)
 			return 0;
-		if (tries >= wait_s)
+		if (monotonic_s() >= deadline)
 			break;
 		sleep(1);
 	}
 	pr_warn("no CNI configuration (*.conflist, *.conf, *.json) in %s%s", dir,
-		wait_s ? " after waiting" : "");
+		tries ? " after waiting" : "");
 	return -ENOENT;
 }
 
@@ -207,14 +215,6 @@ static int validate(json_object *plugin, json_object *list)
 	}
 	tsn_cni_conf_free(&conf);
 	return 0;
-}
-
-static time_t monotonic_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
 }
 
 /*
@@ -428,13 +428,14 @@ int tsn_cni_install_main(int argc, char **argv, bool install)
 		}
 		json_object_put(plugin);
 		plugin = entry;
+		/* one --wait for both: the file to appear, then to parse */
 		deadline = monotonic_s() + wait_s;
-		e = primary(dir, name, wait_s, path, sizeof(path));
+		e = primary(dir, name, deadline, path, sizeof(path));
 		if (e == -ENOENT && name)
 			pr_warn("%s does not exist", path);
 		e = e ? e : do_install(path, plugin, deadline);
 	} else if (name) {
-		e = primary(dir, name, 0, path, sizeof(path));
+		e = primary(dir, name, monotonic_s(), path, sizeof(path));
 		if (e)
 			pr_warn("%s does not exist", path);
 		else

@@ -17,16 +17,11 @@ nic_ifindex() { tk_ns "$TK_NODE" ip -j link show nic0 | jq '.[0].ifindex'; }
 
 # Skip when this kernel cannot build the shape's links (ipvlan, geneve, ipip, gre, netkit are
 # what the host kernel may lack: the VM lane runs them). The answer is the kernel's: a runner's
-# tests (TK_RUN_DIR) share it, the first to ask probes.
+# tests share it (tk_run_cache_get), the first to ask probes.
 dp_require_shape() { # SHAPE
-	local cache=${TK_RUN_DIR:+$TK_RUN_DIR/shape.$1}
-	if [ -n "$cache" ] && [ -f "$cache" ]; then
-		DP_SHAPE_WHY=$(cat "$cache")
-	else
-		dp_probe_shape "$1"
-		if [ -n "$cache" ]; then
-			printf '%s' "$DP_SHAPE_WHY" >"$cache.$$" && mv -f "$cache.$$" "$cache"
-		fi
+	if ! DP_SHAPE_WHY=$(tk_run_cache_get "shape.$1"); then
+		dp_probe_shape "$1"	# in this shell: its tk_fail ends the test
+		tk_run_cache_put "shape.$1" "$DP_SHAPE_WHY"
 	fi
 	[ -z "$DP_SHAPE_WHY" ] || tk_skip "$DP_SHAPE_WHY"
 }
