@@ -6,6 +6,8 @@
 #   make demo       the self-contained demo node
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             show the commands
+#   CFLAGS CPPFLAGS LDFLAGS  a packager's own (dpkg-buildflags, any -O level); the warnings
+#                   and includes below are added to them
 
 BUILD ?= build
 PREFIX ?= /usr/local
@@ -116,7 +118,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 define cc_compile
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) $(1) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(1) -MMD -MP -c $< -o $@
 endef
 
 # Product objects see the product skeletons, so a tool can embed any product BPF object; test
@@ -143,7 +145,7 @@ $(BUILD)/test_unit: $(call objs,$(UNIT_SRCS) $(UNIT_SHARED)) $(LIBTSN)
 
 $(BINS) $(TEST_BINS):
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 -include $(wildcard $(BUILD)/obj/*/*.d $(BUILD)/obj/*/*/*.d)
 

@@ -281,7 +281,7 @@ int tsn_netns_leave(int saved)
 int tsn_netns_only_link(int fd)
 {
 	struct if_nameindex *ifs, *i;
-	int saved, err = 0, lerr, sock, ifindex = 0;
+	int saved = -1, err = 0, lerr, sock, ifindex = 0;
 
 	if (fd >= 0) {
 		err = tsn_netns_enter(fd, &saved);
@@ -346,7 +346,7 @@ int tsn_netns_find_ifname(const char *ifname, char *name, size_t len)
 int tsn_netns_ifindex(int fd, const char *ifname)
 {
 	unsigned int idx;
-	int saved, err, lerr;
+	int saved = -1, err, lerr;
 
 	if (!ifname || !*ifname || strlen(ifname) >= IF_NAMESIZE)
 		return -EINVAL;

@@ -206,7 +206,7 @@ static void draw_tc_bars(WINDOW *w, int y, const struct top_view *v, const struc
 {
 	int n = num_classes(m), cols = getmaxx(w), i, width, slots;
 	double max = m->pps_tc_unknown;
-	char label[8];
+	char label[16];	/* "TC" and any int: no truncation warning at any -O level */
 
 	for (i = 0; i < n; i++)
 		if (m->pps_tc[i] > max)
@@ -387,7 +387,9 @@ static void draw_detail(WINDOW *w, int y, int rows, const struct top_view *v,
 			const struct top_model *m)
 {
 	const struct top_flow *f = top_model_visible(m, v->selected);
-	char buf[160], verdict[96], prio[16], ts[16], mark[16], title[320];
+	char buf[160], verdict[96], prio[16], ts[16], mark[16];
+	/* the verdict, the flow, the pod's netns/device and the hooks note, whole */
+	char title[sizeof(verdict) + sizeof(buf) + TOP_NAME_LEN + TSN_IFNAMSIZ + 64];
 	int i, fl, cut, shown = 0, hidden = 0;
 	__u64 lost = 0;
 

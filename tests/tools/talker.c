@@ -534,7 +534,7 @@ static int run_send(const struct talker_opts *o)
 	struct sockaddr_storage ss;
 	struct talker_hdr *hdr;
 	int first_err = 0;
-	socklen_t sslen;
+	socklen_t sslen = 0;
 	char *payload;
 	int fd, ret;
 
