@@ -137,7 +137,8 @@ static int parse_args(int argc, char **argv, const struct option *own, own_opt_f
 		n++;
 	if (n + GLOBAL_OPTS_N > sizeof(opts) / sizeof(opts[0]))
 		return usage_error("%s: too many options for the parser", argv[0]);
-	memcpy(opts, own, n * sizeof(*opts));
+	if (n)	/* own may be NULL: memcpy's source must not be, even for no bytes */
+		memcpy(opts, own, n * sizeof(*opts));
 	memcpy(opts + n, global_opts, sizeof(global_opts));
 	snprintf(where, sizeof(where), "%s: ", argv[0]);
 	optind = 0;	/* a full restart of getopt: main has parsed another argv */
