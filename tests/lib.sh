@@ -16,7 +16,17 @@ TK_TEST_ID=${TK_TEST_ID:-$$}
 TK_PIN=/sys/fs/bpf/tk$TK_TEST_ID
 
 # ---- outcome ---------------------------------------------------------------------------------
-tk_fail() { echo "FAIL: $*"; exit 1; }
+# A failure in a subshell of the test ($(...), a pipeline, a background job) would end only the
+# subshell, its line captured or lost: it goes to the test's log (TK_TEST_LOG) and ends the test.
+tk_fail() {
+	if [ -n "${TK_TEST_PID:-}" ] && [ "$BASHPID" != "$TK_TEST_PID" ]; then
+		echo "FAIL: $*" >>"${TK_TEST_LOG:-/dev/stderr}"
+		kill -USR1 "$TK_TEST_PID"
+	else
+		echo "FAIL: $*"
+	fi
+	exit 1
+}
 tk_skip() { echo "SKIP: $*"; exit 77; }
 tk_log() { echo "# $*"; }
 
@@ -93,6 +103,8 @@ tk_run_test() { # fn
 	TK_TMP=$(mktemp -d /tmp/tk.XXXXXX)
 	trap tk_run_deferred EXIT
 	trap 'exit 130' INT TERM
+	trap 'exit 1' USR1	# a tk_fail in a subshell
+	TK_TEST_PID=$BASHPID
 	set -o pipefail
 	echo "# test $TK_TEST_NAME (id $TK_TEST_ID)"
 	"$1"
@@ -105,7 +117,7 @@ tk_run_test() { # fn
 tk_run_isolated() { # file fn id name timeout log
 	local rc=0 tag
 	tag=$(tk_test_tag "$4")
-	TK_TEST_ID=$3 TK_TEST_NAME=$4 TK_TEST_TAG=$tag timeout --kill-after=10 "$5" \
+	TK_TEST_ID=$3 TK_TEST_NAME=$4 TK_TEST_TAG=$tag TK_TEST_LOG=$6 timeout --kill-after=10 "$5" \
 		bash -c "source '$TK_ROOT/tests/lib.sh'; source '$1'; tk_run_test $2" \
 		</dev/null >"$6" 2>&1 || rc=$?
 	tk_test_cleanup "$tag" "$3" ||

@@ -79,6 +79,39 @@ test_runner_removes_only_its_own() {
 	assert_eq "user's talker got it" "$(tk_listen_count "$u" 5001)" 10
 }
 
+# A tk_fail in a subshell of a test ($(...), a background job) ends the test, with its reason
+# on the runner's FAIL line; it used to end only the subshell, and the test went on.
+# shellcheck disable=SC2016 # expanded by the nested run
+RUNNER_SUBSHELL_SUITE='
+test_fails_in_a_substitution() {
+	local x
+	x=$(tk_fail "in a substitution")
+	echo "$x" >"$RUNNER_OUT/after_substitution"
+}
+test_fails_in_a_background_job() {
+	(tk_fail "in a background job") &
+	wait
+	touch "$RUNNER_OUT/after_job"
+}
+'
+
+test_runner_fail_in_a_subshell() {
+	local range=241-250 out rc=0
+	((TK_TEST_ID >= 241)) && range=231-240
+	mkdir -p "$TK_TMP/suite" "$TK_TMP/out"
+	echo "$RUNNER_SUBSHELL_SUITE" >"$TK_TMP/suite/test_sub.sh"
+	out=$(RUNNER_OUT=$TK_TMP/out TK_TEST_IDS=$range TK_LOGDIR=$TK_TMP/logs \
+		"$TK_ROOT/tests/run.sh" "$TK_TMP/suite/test_sub.sh" 2>&1) || rc=$?
+	echo "$out" | sed 's/^/    | /'
+	assert_eq "nested run fails" "$rc" 1
+	assert_match "substitution: failed with its reason" "$out" \
+		$'(^|\n)FAIL test_sub:test_fails_in_a_substitution: in a substitution\n'
+	assert_match "background job: failed with its reason" "$out" \
+		$'(^|\n)FAIL test_sub:test_fails_in_a_background_job: in a background job\n'
+	assert_exit "substitution: the test ended there" 1 test -e "$TK_TMP/out/after_substitution"
+	assert_exit "background job: the test ended there" 1 test -e "$TK_TMP/out/after_job"
+}
+
 # TK_TEST_IDS: ranges and lists within 1-250, anything else refused in one line
 test_runner_test_ids() {
 	assert_eq "a list and a range" "$(TK_TEST_IDS=7,20-22 tk_ids | tr '\n' ' ')" "7 20 21 22 "
