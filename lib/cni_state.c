@@ -297,12 +297,12 @@ int tsn_cni_state_write(const char *dir, const struct tsn_cni_record *r)
 		tsn_json_add_str(o, "podName", r->pod_name);
 	}
 	e = mkdir_p(dir);
-	if (!e) {
-		record_path(path, sizeof(path), dir, r->container_id, r->ifname);
-		snprintf(tmp, sizeof(tmp), "%s/.tmp-%d", dir, (int)getpid());
-		e = write_file(tmp, json_object_to_json_string_ext(
-					    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	}
+	if (e)
+		goto out;	/* no tmp file yet: nothing to remove */
+	record_path(path, sizeof(path), dir, r->container_id, r->ifname);
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-%d", dir, (int)getpid());
+	e = write_file(tmp, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	/* indexed before it is in place: every record has its link */
 	if (!e)
 		e = index_link(dir, tmp, r->netns_ino, r->container_id, r->ifname);
@@ -310,6 +310,7 @@ int tsn_cni_state_write(const char *dir, const struct tsn_cni_record *r)
 		e = -errno;
 	if (e)
 		unlink(tmp);
+out:
 	json_object_put(o);
 	return e;
 }

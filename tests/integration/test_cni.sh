@@ -429,6 +429,33 @@ test_cni_gc() {
 	[ ! -e "$(state_dir)" ] || tk_fail "records left: $(ls "$(state_dir)")"
 }
 
+# A stateDir that cannot be made (a file in its path): ADD fails with the state error and undoes
+# what it did: the pod is not registered, the datapath it loaded is unloaded, and a later ADD
+# with a good stateDir works. It removes nothing but what it made: on that failure the record
+# writer used to unlink an uninitialised path (stack garbage, or a stale path of an earlier call).
+test_cni_state_dir_cannot_be_made() {
+	cni_setup 1
+	local bad=$TK_TMP/file/state good=/run/tsnkit/tk$TK_TEST_ID-good
+	local p1=/run/netns/tk$TK_TEST_ID-pod1 own others
+	touch "$TK_TMP/file"
+	tk_defer "rm -rf $good"
+	# shellcheck disable=SC2046 # word splitting of the VAR=VALUE list is intended
+	CNI_STRACE=$TK_TMP/calls:unlink,unlinkat,rmdir \
+		cni ADD "$(conf 1.1.0 ".stateDir = \"$bad\"")" $(pod_env 1)
+	expect_code "ADD, stateDir under a file" 106 "^cannot write the attachment record in $bad"
+	assert_eq "pod1 not registered" "$(registration "$p1")" ""
+	assert_exit "the datapath it loaded: unloaded" 1 test -e "$TK_PIN"
+	# every path it removed is one of its own: in the pin dir, its partial build, the state root
+	own="\"($TK_PIN(-partial)?|/run/tsnkit/cni)(/|\\.|\")"
+	others=$(grep -E '^[0-9]+ +(unlink|unlinkat|rmdir)\(' "$TK_TMP/calls" |
+		grep -vE "^[0-9]+ +(unlink|rmdir)\($own|^[0-9]+ +unlinkat\([^,]*, $own")
+	assert_eq "removed only its own paths" "$others" ""
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0 ".stateDir = \"$good\"")" $(pod_env 1)
+	expect_ok "ADD again, a stateDir that can be made"
+	assert_ne "pod1 registered" "$(registration "$p1")" ""
+}
+
 # Two networks share a pin dir (one datapath) but name different stateDirs (both documented
 # options): on main the second network's ADD succeeded, and its GC then took the first
 # network's pods for leaked registrations (no record of its own claims them) and removed them.
