@@ -120,7 +120,8 @@ static int read_avail(struct tsn_attach *a, char ***out, size_t *nout)
 		n++;
 	}
 	fclose(f);
-	qsort(v, n, sizeof(*v), cmp_str);
+	if (n)	/* v is NULL for an empty list: qsort() must not get it */
+		qsort(v, n, sizeof(*v), cmp_str);
 	/* drop every name that occurs more than once */
 	for (i = 0, j = 0; i < n;) {
 		size_t e = i + 1;

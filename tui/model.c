@@ -372,6 +372,8 @@ void top_model_refresh_view(struct top_model *m)
 		else
 			m->pps_tc_unknown += f->pps;
 	}
+	if (m->nvisible < 2)
+		return;	/* sorted; and visible may be NULL, which qsort() must not get */
 	sort_model = m;
 	qsort(m->visible, m->nvisible, sizeof(int), visible_cmp);
 	sort_model = NULL;

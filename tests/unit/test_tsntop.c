@@ -438,28 +438,58 @@ TEST(tsntop_view_resize)
 	top_model_free(m);
 }
 
-TEST(tsntop_view_text_frame)
+/* A frame rendered as --once renders it, into a string the caller frees. */
+static char *frame_text(struct top_view *v, const struct top_model *m, int rows, int cols)
 {
-	struct top_model *m = model_with_nic();
-	struct top_view v = { .detail = true };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 
-	sample3(m, 100, 1);
-	ASSERT_OK(top_view_render_text(&v, m, 24, 80, f), "render");
+	if (!f)
+		return NULL;
+	ASSERT_OK(top_view_render_text(v, m, rows, cols, f), "render");
 	fclose(f);
+	return text;
+}
+
+TEST(tsntop_view_text_frame)
+{
+	struct top_model *m = model_with_nic();
+	struct top_view v = { .detail = true };
+	char *text;
+
+	sample3(m, 100, 1);
+	text = frame_text(&v, m, 24, 80);
 	ASSERT_TRUE(text && strstr(text, "LOST at vethpod1"), "frame has the verdict");
 	ASSERT_TRUE(text && !strstr(text, " \n"), "no trailing blanks");
 	ASSERT_TRUE(text && !strstr(text, "hooks: --hooks all"), "every hook: no note");
 	free(text);
 	/* fewer hooks attached: the path says so, not as a packet that skipped them */
-	text = NULL;
-	f = open_memstream(&text, &len);
 	m->hdr.tp_hooks = TT_TP_HOOKS_ALL & ~TT_TP_HOOK(TSN_HOOK_QDISC_DEQUEUE);
-	ASSERT_OK(top_view_render_text(&v, m, 24, 120, f), "render");
-	fclose(f);
+	text = frame_text(&v, m, 24, 120);
 	ASSERT_TRUE(text && strstr(text, "(9 of 10 hooks: --hooks all)"), "fewer hooks noted");
+	free(text);
+	top_model_free(m);
+}
+
+/*
+ * A sample before any flow (tsntop's first refresh on a quiet node): no flows, nothing visible,
+ * and a frame. In the unit tests built with UBSan (test_build_sanitized) it also proves that
+ * sorting and drawing an empty model pass no NULL to libc.
+ */
+TEST(tsntop_model_empty_sample)
+{
+	struct top_model *m = model_with_nic();
+	struct top_view v = { .detail = true };
+	char *text;
+
+	top_model_begin(m, 1.0);
+	top_model_end(m);
+	ASSERT_EQ(m->nflows, 0, "no flows");
+	ASSERT_EQ(m->nvisible, 0, "nothing visible");
+	top_model_set_sort(m, TOP_SORT_PPS);
+	text = frame_text(&v, m, 24, 80);
+	ASSERT_TRUE(text && *text, "a frame");
 	free(text);
 	top_model_free(m);
 }
@@ -516,20 +546,6 @@ TEST(tsntop_model_txtime_judged_by_clock)
 		ASSERT_EQ(f->lost_hop, 2, "lost at the veth");
 	}
 	top_model_free(m);
-}
-
-/* A frame rendered as --once renders it, into a string the caller frees. */
-static char *frame_text(struct top_view *v, const struct top_model *m, int rows, int cols)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	if (!f)
-		return NULL;
-	ASSERT_OK(top_view_render_text(v, m, rows, cols, f), "render");
-	fclose(f);
-	return text;
 }
 
 /* No line of text wider than cols. */
