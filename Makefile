@@ -8,7 +8,13 @@
 #   V=1             show the commands
 #   CFLAGS CPPFLAGS LDFLAGS  a packager's own (dpkg-buildflags, any -O level); the warnings
 #                   and includes below are added to them
+#   SANITIZE=1      AddressSanitizer and UndefinedBehaviorSanitizer, every finding fatal, in
+#                   build-san/ (then: TK_BUILD=build-san tests/run.sh)
 
+ifeq ($(SANITIZE),1)
+BUILD ?= build-san
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 BUILD ?= build
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -32,6 +38,10 @@ PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -g -O2
+ifneq ($(SAN_FLAGS),)
+override CFLAGS += $(SAN_FLAGS)
+override LDFLAGS += $(SAN_FLAGS)
+endif
 override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Iprogs -Ilib $(PKG_CFLAGS)
 LDLIBS := $(PKG_LIBS) -lelf -lz
 # tsnproxy's metrics server links libmicrohttpd; NO_HTTP=1 builds it without one (the static
@@ -139,7 +149,8 @@ $(BUILD)/tsnproxy: LDLIBS += $(HTTP_LIBS)
 $(BUILD)/tsn: $(call objs,$(CNI_SRCS)) $(LIBTSN)
 # The CNI plugin is exec'd for every pod event: linked statically, its start loads no shared
 # library (a third of an ADD's time on a PVM guest), and it runs on any node it is copied to.
-$(BUILD)/tsn: LDLIBS := -static -lbpf -ljson-c -lelf -lz
+# (Dynamic with SANITIZE=1: the sanitizers' runtimes cannot be linked statically.)
+$(BUILD)/tsn: LDLIBS := $(if $(SAN_FLAGS),,-static) -lbpf -ljson-c -lelf -lz
 $(TEST_TOOLS): $(BUILD)/%: $(BUILD)/obj/tests/tools/%.o $(LIBTSN)
 $(BUILD)/test_unit: $(call objs,$(UNIT_SRCS) $(UNIT_SHARED)) $(LIBTSN)
 

@@ -41,14 +41,14 @@ test_build_at_other_optimisation_levels() {
 	echo "ok built at -O3"
 }
 
-# The binaries built with AddressSanitizer and UndefinedBehaviorSanitizer, any finding fatal
-# (exit 86; leaks at exit too): the unit tests, bad input, and a real run on the fixture
-# (enforce mode restoring a pod's priority to nic0's class 1, tsntrace following the packets,
-# tsntop's frame, status, stop) find nothing. The CNI plugin links statically: not here.
+# The binaries built with AddressSanitizer and UndefinedBehaviorSanitizer (make SANITIZE=1), any
+# finding fatal (exit 86; leaks at exit too): the unit tests, bad input, and a real run on the
+# fixture (enforce mode restoring a pod's priority to nic0's class 1, tsntrace following the
+# packets, tsntop's frame, status, stop; then the CNI plugin's ADD and DEL of the pod) find
+# nothing.
 test_build_sanitized() {
-	local san="-fsanitize=address,undefined" pod N=20
-	build_targets san "tsntrace tsntop tsnproxy talker test_unit" \
-		CFLAGS="-g -O2 $san -fno-sanitize-recover=all" LDFLAGS="$san"
+	local pod N=20 cfg
+	build_targets san "tsntrace tsntop tsnproxy tsn talker test_unit" SANITIZE=1
 	export ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=exitcode=86:print_stacktrace=1
 	TK_BUILD=$TK_TMP/san
 	assert_exit "unit tests" 0 "$TK_BUILD/test_unit"
@@ -77,4 +77,22 @@ test_build_sanitized() {
 	assert_exit "tsnproxy status" 0 proxy status --json
 	assert_exit "tsnproxy deny" 0 proxy deny --netns "$pod"
 	assert_exit "tsnproxy stop" 0 proxy stop
+
+	# the plugin as a runtime runs it (a clean environment but the sanitizers' options)
+	tk_defer "rm -rf /run/tsnkit/cni/sys_fs_bpf_tk$TK_TEST_ID /run/tsnkit/cni/sys_fs_bpf_tk$TK_TEST_ID.statedir"
+	cfg=$(jq -nc --arg pin "$TK_PIN" --arg ns "/run/netns/$pod" '{cniVersion: "1.1.0",
+		name: "tsnnet", type: "tsn", tsnIfname: "nic0", pinDir: $pin, priorities: [1],
+		prevResult: {cniVersion: "1.1.0", interfaces: [{name: "eth0", sandbox: $ns}]}}')
+	plugin() { # VERB CONFIG
+		printf '%s' "$2" | nsenter --net="/run/netns/$TK_NODE" -- env -i \
+			PATH=/usr/sbin:/usr/bin:/sbin:/bin ASAN_OPTIONS="$ASAN_OPTIONS" \
+			UBSAN_OPTIONS="$UBSAN_OPTIONS" CNI_COMMAND="$1" CNI_CONTAINERID=ctr1 \
+			CNI_NETNS="/run/netns/$pod" CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin "$TK_BUILD/tsn"
+	}
+	assert_exit "tsn: a configuration that is not JSON" 1 plugin ADD '{"cniVersion": '
+	assert_exit "tsn ADD" 0 plugin ADD "$cfg"
+	assert_eq "tsn ADD: registered by cni" "$(proxy status --json |
+		jq -r '.policy[] | .registered_by')" cni
+	assert_exit "tsn DEL" 0 plugin DEL "$(jq -c 'del(.prevResult)' <<<"$cfg")"
+	assert_eq "tsn DEL: unregistered" "$(proxy status --json | jq '[.policy[]?] | length')" 0
 }
