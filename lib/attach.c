@@ -220,7 +220,7 @@ int tsn_attach_collect(struct tsn_attach *a)
 		name = btf__name_by_offset(btf, t->name_off);
 		if (a->have_re && regexec(&a->re, name, 0, NULL, 0))
 			continue;
-		if (!bsearch(&name, avail, navail, sizeof(*avail), cmp_str))
+		if (!navail || !bsearch(&name, avail, navail, sizeof(*avail), cmp_str))
 			continue;	/* notrace, inlined everywhere, or ambiguous */
 		rc = add_target(a, name, arg);
 		if (rc) {

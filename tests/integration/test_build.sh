@@ -47,7 +47,7 @@ test_build_at_other_optimisation_levels() {
 # packets, tsntop's frame, status, stop; then the CNI plugin's ADD and DEL of the pod) find
 # nothing.
 test_build_sanitized() {
-	local pod N=20 cfg
+	local pod N=20 cfg talker
 	build_targets san "tsntrace tsntop tsnproxy tsn talker test_unit" SANITIZE=1
 	export ASAN_OPTIONS=exitcode=86:detect_leaks=1 UBSAN_OPTIONS=exitcode=86:print_stacktrace=1
 	TK_BUILD=$TK_TMP/san
@@ -69,11 +69,16 @@ test_build_sanitized() {
 	assert_eq "restored: nic0's class 1" "$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" $N
 	tk_trace_stop
 	assert_eq "tsntrace: every packet kept its priority to the NIC, exit" "$TK_TRACE_RC" 0
-	tk_talk "$TK_TEST_ID" 1 --port 5001 --priority 1 --count 1000 >/dev/null &
-	tk_defer "kill $!"
+	# sending until killed: the sanitized tsntop takes its time to attach
+	nsenter --net="/run/netns/$pod" -- "$TK_BUILD/talker" --dst "$TK_LISTEN_IP" --port 5001 \
+		--priority 1 --count 1000000 --interval-us 2000 --duration 60 >/dev/null 2>&1 &
+	talker=$!
+	tk_defer "kill $talker"
 	assert_exit "tsntop --once" 0 env -u TERM "$TK_BUILD/tsntop" --nic "nic0@$TK_NODE" \
 		--netns "$pod" --pin-dir "$TK_PIN" --tc-map 0,1,2,3 --once -d 1
 	assert_match "tsntop: the pod's flow, restored" "$TK_OUT" "$pod/eth0 +udp .* restored"
+	kill "$talker"
+	wait "$talker"
 	assert_exit "tsnproxy status" 0 proxy status --json
 	assert_exit "tsnproxy deny" 0 proxy deny --netns "$pod"
 	assert_exit "tsnproxy stop" 0 proxy stop

@@ -376,6 +376,14 @@ TEST(attach_collect)
 	opts.filter_func = "([";
 	ASSERT_EQ(tsn_attach_new(&opts, &a), -EINVAL, "bad regex");
 	opts.filter_func = NULL;
+	/* nothing traceable: no targets, and no NULL list handed to qsort()/bsearch() (UBSan) */
+	f = fopen(path, "w");
+	if (f)
+		fclose(f);
+	ASSERT_OK(tsn_attach_new(&opts, &a), "new, empty list");
+	ASSERT_OK(tsn_attach_collect(a), "collect from an empty list");
+	ASSERT_EQ(tsn_attach_count(a), 0, "no targets");
+	tsn_attach_free(a);
 	opts.avail_path = "/nonexistent/available_filter_functions";
 	ASSERT_OK(tsn_attach_new(&opts, &a), "new");
 	ASSERT_EQ(tsn_attach_collect(a), -ENOENT, "no tracefs list");
