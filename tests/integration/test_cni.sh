@@ -701,7 +701,9 @@ test_cni_pod_names() {
 		"$(jq -s -r '[.[] | select(.type == "packet") | .path[0].netns] | unique | join(",")' \
 			"$out")" "$ns/talker.1"
 
-	# tsntop: both pods talk; the flow list names pod1 by its pod, pod2 by its netns
+	# tsntop: both pods talk; the flow list names pod1 by its pod, pod2 by its netns. A packet in
+	# flight when tsntop attaches is first seen arriving in the listener's netns: its flow is
+	# named after that netns (tk<ID>-net), rightly, and left out here.
 	for k in 1 2; do
 		nsenter --net="/run/netns/tk$TK_TEST_ID-pod$k" -- "$TK_BUILD/talker" \
 			--dst "$TK_LISTEN_IP" --port $port --priority 1 --interval-us 2000 \
@@ -712,11 +714,12 @@ test_cni_pod_names() {
 	assert_exit "tsntop --dport" 0 "$TK_BUILD/tsntop" --json -d 0.5 --max-iterations 2 \
 		--dport $port </dev/null
 	assert_eq "tsntop: pod1's flow named after the pod" "$(tail -n 1 <<<"$TK_OUT" |
-		jq -r --arg ip "${TK_POD_IP[0]}" '[.flows[] | select(.src == $ip) | .netns] | unique |
-		join(",")')" "$ns/talker.1"
+		jq -r --arg ip "${TK_POD_IP[0]}" --arg net "tk$TK_TEST_ID-net" '[.flows[] |
+		select(.src == $ip and .netns != $net) | .netns] | unique | join(",")')" "$ns/talker.1"
 	assert_eq "tsntop: pod2's flow by its netns name" "$(tail -n 1 <<<"$TK_OUT" |
-		jq -r --arg ip "${TK_POD_IP[1]}" '[.flows[] | select(.src == $ip) | .netns] | unique |
-		join(",")')" "tk$TK_TEST_ID-pod2"
+		jq -r --arg ip "${TK_POD_IP[1]}" --arg net "tk$TK_TEST_ID-net" '[.flows[] |
+		select(.src == $ip and .netns != $net) | .netns] | unique | join(",")')" \
+		"tk$TK_TEST_ID-pod2"
 	assert_exit "tsntop --pod" 0 "$TK_BUILD/tsntop" --json -d 0.5 --max-iterations 2 \
 		--pod "$ns/talker.1" --dport $port </dev/null
 	assert_eq "tsntop --pod: pod1's flows only" "$(tail -n 1 <<<"$TK_OUT" |
