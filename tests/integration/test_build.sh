@@ -18,17 +18,20 @@ build_targets() { # NAME TARGETS MAKE-VARIABLE...: build TARGETS (binaries, or a
 		ln -s "$f" "$dir/"
 	done
 	make -C "$TK_ROOT" --no-print-directory -j"$(nproc)" BUILD="$dir" "$@" "${targets[@]}" \
-		>"$TK_TMP/make.out" 2>&1 || tk_fail "make $*: $(grep -m1 -E 'error|Error' "$TK_TMP/make.out")"
+		>"$TK_TMP/make.out" 2>&1 ||
+		tk_fail "make $*: $(grep -m1 -E 'error|Error' "$TK_TMP/make.out")"
 }
 build_with() { build_targets "$1" all "${@:2}"; } # NAME MAKE-VARIABLE...: every binary
 
 # Debian's flags for a package build (dpkg-buildflags on bookworm, with bindnow hardening)
 test_build_with_debian_flags() {
 	local dir=$TK_TMP/debian
-	build_with debian CFLAGS="-g -O2 -fstack-protector-strong -Wformat -Werror=format-security" \
+	build_with debian \
+		CFLAGS="-g -O2 -fstack-protector-strong -Wformat -Werror=format-security" \
 		CPPFLAGS="-D_FORTIFY_SOURCE=2" LDFLAGS="-Wl,-z,relro -Wl,-z,now"
 	# CPPFLAGS reached the compiler: fortified libc calls; LDFLAGS the linker: bound at load
-	assert_ne "tsnproxy's fortified calls" "$(nm -D "$dir/tsnproxy" | grep -cE ' __[a-z]+_chk(@|$)')" 0
+	assert_ne "tsnproxy's fortified calls" \
+		"$(nm -D "$dir/tsnproxy" | grep -cE ' __[a-z]+_chk(@|$)')" 0
 	assert_match "tsnproxy bound now" "$(readelf -d "$dir/tsnproxy")" 'FLAGS.*BIND_NOW'
 	assert_match "tsntrace bound now" "$(readelf -d "$dir/tsntrace")" 'FLAGS.*BIND_NOW'
 }
@@ -84,15 +87,18 @@ test_build_sanitized() {
 	assert_exit "tsnproxy stop" 0 proxy stop
 
 	# the plugin as a runtime runs it (a clean environment but the sanitizers' options)
-	tk_defer "rm -rf /run/tsnkit/cni/sys_fs_bpf_tk$TK_TEST_ID /run/tsnkit/cni/sys_fs_bpf_tk$TK_TEST_ID.statedir"
+	local state=/run/tsnkit/cni/sys_fs_bpf_tk$TK_TEST_ID
+	tk_defer "rm -rf $state $state.statedir"
 	cfg=$(jq -nc --arg pin "$TK_PIN" --arg ns "/run/netns/$pod" '{cniVersion: "1.1.0",
 		name: "tsnnet", type: "tsn", tsnIfname: "nic0", pinDir: $pin, priorities: [1],
 		prevResult: {cniVersion: "1.1.0", interfaces: [{name: "eth0", sandbox: $ns}]}}')
+	# shellcheck disable=SC2317 # called through assert_exit
 	plugin() { # VERB CONFIG
 		printf '%s' "$2" | nsenter --net="/run/netns/$TK_NODE" -- env -i \
 			PATH=/usr/sbin:/usr/bin:/sbin:/bin ASAN_OPTIONS="$ASAN_OPTIONS" \
 			UBSAN_OPTIONS="$UBSAN_OPTIONS" CNI_COMMAND="$1" CNI_CONTAINERID=ctr1 \
-			CNI_NETNS="/run/netns/$pod" CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin "$TK_BUILD/tsn"
+			CNI_NETNS="/run/netns/$pod" CNI_IFNAME=eth0 CNI_PATH=/opt/cni/bin \
+			"$TK_BUILD/tsn"
 	}
 	assert_exit "tsn: a configuration that is not JSON" 1 plugin ADD '{"cniVersion": '
 	assert_exit "tsn ADD" 0 plugin ADD "$cfg"

@@ -701,9 +701,9 @@ test_cni_pod_names() {
 		"$(jq -s -r '[.[] | select(.type == "packet") | .path[0].netns] | unique | join(",")' \
 			"$out")" "$ns/talker.1"
 
-	# tsntop: both pods talk; the flow list names pod1 by its pod, pod2 by its netns. A packet in
-	# flight when tsntop attaches is first seen arriving in the listener's netns: its flow is
-	# named after that netns (tk<ID>-net), rightly, and left out here.
+	# tsntop: both pods talk; the flow list names pod1 by its pod, pod2 by its netns. A packet
+	# in flight when tsntop attaches is first seen arriving in the listener's netns: its flow
+	# is named after that netns (tk<ID>-net), rightly, and left out here.
 	for k in 1 2; do
 		nsenter --net="/run/netns/tk$TK_TEST_ID-pod$k" -- "$TK_BUILD/talker" \
 			--dst "$TK_LISTEN_IP" --port $port --priority 1 --interval-us 2000 \
@@ -715,7 +715,8 @@ test_cni_pod_names() {
 		--dport $port </dev/null
 	assert_eq "tsntop: pod1's flow named after the pod" "$(tail -n 1 <<<"$TK_OUT" |
 		jq -r --arg ip "${TK_POD_IP[0]}" --arg net "tk$TK_TEST_ID-net" '[.flows[] |
-		select(.src == $ip and .netns != $net) | .netns] | unique | join(",")')" "$ns/talker.1"
+		select(.src == $ip and .netns != $net) | .netns] | unique | join(",")')" \
+		"$ns/talker.1"
 	assert_eq "tsntop: pod2's flow by its netns name" "$(tail -n 1 <<<"$TK_OUT" |
 		jq -r --arg ip "${TK_POD_IP[1]}" --arg net "tk$TK_TEST_ID-net" '[.flows[] |
 		select(.src == $ip and .netns != $net) | .netns] | unique | join(",")')" \
