@@ -76,12 +76,10 @@ test_build_sanitized() {
 	nsenter --net="/run/netns/$pod" -- "$TK_BUILD/talker" --dst "$TK_LISTEN_IP" --port 5001 \
 		--priority 1 --count 1000000 --interval-us 2000 --duration 60 >/dev/null 2>&1 &
 	talker=$!
-	tk_defer "kill $talker"
+	tk_defer "kill $talker; wait $talker"
 	assert_exit "tsntop --once" 0 env -u TERM "$TK_BUILD/tsntop" --nic "nic0@$TK_NODE" \
 		--netns "$pod" --pin-dir "$TK_PIN" --tc-map 0,1,2,3 --once -d 1
 	assert_match "tsntop: the pod's flow, restored" "$TK_OUT" "$pod/eth0 +udp .* restored"
-	kill "$talker"
-	wait "$talker"
 	assert_exit "tsnproxy status" 0 proxy status --json
 	assert_exit "tsnproxy deny" 0 proxy deny --netns "$pod"
 	assert_exit "tsnproxy stop" 0 proxy stop

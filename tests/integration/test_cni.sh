@@ -713,13 +713,14 @@ test_cni_pod_names() {
 	done
 	assert_exit "tsntop --dport" 0 "$TK_BUILD/tsntop" --json -d 0.5 --max-iterations 2 \
 		--dport $port </dev/null
-	assert_eq "tsntop: pod1's flow named after the pod" "$(tail -n 1 <<<"$TK_OUT" |
-		jq -r --arg ip "${TK_POD_IP[0]}" --arg net "tk$TK_TEST_ID-net" '[.flows[] |
-		select(.src == $ip and .netns != $net) | .netns] | unique | join(",")')" \
+	flow_names() { # SRC-IP: the names of its flows in tsntop's last sample, but the listener's
+		tail -n 1 <<<"$TK_OUT" | jq -r --arg ip "$1" --arg net "tk$TK_TEST_ID-net" \
+			'[.flows[] | select(.src == $ip and .netns != $net) | .netns] |
+			unique | join(",")'
+	}
+	assert_eq "tsntop: pod1's flow named after the pod" "$(flow_names "${TK_POD_IP[0]}")" \
 		"$ns/talker.1"
-	assert_eq "tsntop: pod2's flow by its netns name" "$(tail -n 1 <<<"$TK_OUT" |
-		jq -r --arg ip "${TK_POD_IP[1]}" --arg net "tk$TK_TEST_ID-net" '[.flows[] |
-		select(.src == $ip and .netns != $net) | .netns] | unique | join(",")')" \
+	assert_eq "tsntop: pod2's flow by its netns name" "$(flow_names "${TK_POD_IP[1]}")" \
 		"tk$TK_TEST_ID-pod2"
 	assert_exit "tsntop --pod" 0 "$TK_BUILD/tsntop" --json -d 0.5 --max-iterations 2 \
 		--pod "$ns/talker.1" --dport $port </dev/null
