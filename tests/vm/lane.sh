@@ -80,7 +80,8 @@ list_tests() { # file -> function names, in definition order
 # the VM) never takes a user's fixture or another run's.
 run_one() { # file fn
 	local file=$1 fn=$2 idx base name log outcome
-	base=$(basename "$file" .sh)
+	base=${file##*/}
+	base=${base%.sh}
 	name=$base:$fn
 	log=$TK_LOGDIR/$base.$fn.log
 	if ! idx=$(TK_TEST_TAG=$(tk_test_tag "$name") tk_claim_id); then

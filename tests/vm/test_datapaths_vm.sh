@@ -10,9 +10,9 @@
 
 # shellcheck source=tests/integration/test_datapaths.sh
 source "$TK_ROOT/tests/integration/test_datapaths.sh"
-# only the shapes below run here: the host runs the rest
+# only the shapes below run here: the host runs the rest (compgen: no process per test)
 # shellcheck disable=SC2046
-unset -f $(declare -F | awk '$3 ~ /^test_/ { print $3 }')
+unset -f $(compgen -A function test_)
 
 test_enforce_geneve_vm() { dp_enforce geneve auto; }
 test_enforce_geneve_tracepoint_vm() { dp_enforce geneve tracepoint; }

@@ -9,7 +9,7 @@
 source "$TK_ROOT/tests/integration/test_datapaths.sh"
 
 # keep only the netkit tests: the other shapes run on the host
-for _dp_fn in $(declare -F | awk '$3 ~ /^test_/ && $3 !~ /netkit/ { print $3 }'); do
-	unset -f "$_dp_fn"
+for _dp_fn in $(compgen -A function test_); do
+	[[ $_dp_fn == *netkit* ]] || unset -f "$_dp_fn"
 done
 unset _dp_fn
