@@ -466,6 +466,11 @@ static int records_read(const char *path, bool (*keep)(int dir_fd, const char *n
 			n++;
 	}
 	closedir(d);
+	/* records that are there but do not parse: no array, nothing for the caller to free */
+	if (!n) {
+		free(recs);
+		recs = NULL;
+	}
 	*out = recs;
 	return n;
 }
@@ -544,6 +549,10 @@ int tsn_cni_state_by_netns(const char *dir, __u32 ino, struct tsn_cni_record **o
 	for (i = 0; i < n; i++)	/* a current link was made for its record's inode */
 		if ((*out)[i].netns_ino == ino)
 			(*out)[k++] = (*out)[i];
+	if (n > 0 && !k) {
+		free(*out);
+		*out = NULL;
+	}
 	return n < 0 ? n : k;
 }
 
@@ -576,7 +585,7 @@ static int each_pod_in(const char *dir, pod_fn fn, void *arg)
 	for (i = 0; i < n && !e; i++)
 		if (recs[i].pod_name[0] && record_live(&recs[i]))
 			e = fn(&recs[i], arg);
-	free(n > 0 ? recs : NULL);
+	free(recs);
 	return e;
 }
 

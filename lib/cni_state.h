@@ -70,13 +70,16 @@ int tsn_cni_state_read(const char *dir, const char *cid, const char *ifname,
  * that names it. 0 (also when absent) or -errno.
  */
 int tsn_cni_state_remove(const char *dir, const struct tsn_cni_record *r);
-/* Every record in dir (malloc'ed array in *out, caller frees); count or -errno. */
+/*
+ * Every record in dir that parses: the count, or -errno. A malloc'ed array in *out when the
+ * count is positive (caller frees), else NULL.
+ */
 int tsn_cni_state_list(const char *dir, struct tsn_cni_record **out);
 /*
- * The records whose netns has this inode (malloc'ed array in *out, caller frees); count or
- * -errno. Reads those records only, through the index by inode that tsn_cni_state_write()
- * keeps, and brings the index up to date on the way (stale markers go, records from before the
- * index get theirs): call it under tsn_cni_lock().
+ * The records whose netns has this inode: the count, or -errno; *out as for
+ * tsn_cni_state_list(). Reads those records only, through the index by inode that
+ * tsn_cni_state_write() keeps, and brings the index up to date on the way (stale markers go,
+ * records from before the index get theirs): call it under tsn_cni_lock().
  */
 int tsn_cni_state_by_netns(const char *dir, __u32 ino, struct tsn_cni_record **out);
 

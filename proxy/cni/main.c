@@ -217,7 +217,7 @@ static bool ino_in_use(const char *dir, __u32 ino, const char *cid, const char *
 	for (i = 0; i < n; i++)
 		if (strcmp(recs[i].container_id, cid) || strcmp(recs[i].ifname, ifname))
 			used = true;
-	free(n > 0 ? recs : NULL);
+	free(recs);
 	return used;
 }
 
@@ -358,7 +358,7 @@ static int cmd_add(struct ctx *c)
 	for (i = 0; i < n; i++)
 		if (strcmp(recs[i].container_id, c->cid))
 			tsn_cni_state_remove(c->state_dir, &recs[i]);
-	free(n > 0 ? recs : NULL);
+	free(recs);
 	pr_info("ADD %s: registered netns %s (inode %u) %s, priorities 0x%x%s%s", c->cid,
 		c->netns, ino, c->ifname, pol.allowed, rec.pod_name[0] ? ", pod " : "",
 		tsn_cni_pod_str(&rec, pod, sizeof(pod)));
