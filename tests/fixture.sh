@@ -290,7 +290,12 @@ _tk_fx_ns_lo() { # ns
 # kept in the runner's TK_RUN_DIR by the first test to work one out. Without a runner (a user's
 # `tests/fixture.sh up`) there is none and every caller works it out.
 tk_run_cache_get() { # NAME: prints the answer; fails when there is none
-	[ -n "${TK_RUN_DIR:-}" ] && [ -f "$TK_RUN_DIR/$1" ] && cat "$TK_RUN_DIR/$1"
+	local line
+	[ -n "${TK_RUN_DIR:-}" ] && [ -f "$TK_RUN_DIR/$1" ] || return 1
+	# read by the shell: a process costs ~40 ms in a TCG guest (docs/testing.md)
+	while IFS= read -r line || [ -n "$line" ]; do
+		printf '%s\n' "$line"
+	done <"$TK_RUN_DIR/$1"
 }
 tk_run_cache_put() { # NAME VALUE: written whole (a rename), as tests in parallel may read it
 	local tmp
@@ -308,9 +313,15 @@ tk_features_json() {
 	printf '%s\n' "$out"
 }
 
-# Does the kernel have tcx? tsnproxy's own probe decides, as it does for the restore's hook.
+# Does the kernel have tcx? tsnproxy's own probe decides, as it does for the restore's hook;
+# its answer is kept for the run too (a jq costs ~0.25 s in a TCG guest, once per fixture).
 _tk_fx_kernel_has_tcx() {
-	[ "$(tk_features_json | jq -r .tcx.supported)" = true ]
+	local has
+	if ! has=$(tk_run_cache_get tcx); then
+		has=$(tk_features_json | jq -r .tcx.supported)
+		[[ $has == true || $has == false ]] && tk_run_cache_put tcx "$has"
+	fi
+	[ "$has" = true ]
 }
 
 # The priority-aware egress qdisc on nic0; its kind goes to the fixture's state dir.
