@@ -438,9 +438,10 @@ tk_run_begin() {
 
 # Release what claims of this run are left (an interrupted run) and drop its state.
 tk_run_end() {
-	local c
+	local c tag
 	for c in "$TK_CLAIM_DIR"/*/; do
-		[[ "$(cat "$c/tag" 2>/dev/null)" == "$TK_RUN:"* ]] && rm -rf "$c"
+		_tk_read tag "${c}tag"
+		[[ $tag == "$TK_RUN:"* ]] && rm -rf "$c"
 	done
 	rm -rf "${TK_RUN_DIR:?}"
 }
