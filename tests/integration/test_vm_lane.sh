@@ -63,6 +63,24 @@ test_vm_lane_rt_scope() {
 	assert_eq "says so in one line" "$TK_ERR" "lane.sh: --scope takes all or rt, not 'fast'"
 }
 
+# In a guest the lane is the only runner: when its last test has released its id no claim is
+# left, and the lane's end (under set -e) still exits with its tests' outcome. Here the lane
+# gets a claim directory of its own and this test's id, which no other test of this run holds.
+test_vm_lane_exit_status_with_no_claim_left() {
+	local d=$TK_TMP/lane left
+	vm_lane_files "$d"
+	mkdir -p "$d/claims"
+	TK_CLAIM_DIR=$d/claims TK_TEST_IDS=$TK_TEST_ID \
+		assert_exit "a passing lane" 0 vm_lane "$d" -k _vm:test_
+	assert_eq "its summary" "$(echo "$TK_OUT" | tail -n 1)" "3 passed, 0 failed, 0 skipped"
+	left=$(find "$d/claims" -mindepth 1 -type d)
+	assert_eq "no claim left" "$left" ""
+	echo 'test_three() { false; }' >>"$d/tests/test_enforce_vm.sh"
+	TK_CLAIM_DIR=$d/claims TK_TEST_IDS=$TK_TEST_ID \
+		assert_exit "a lane with a failure" 1 vm_lane "$d" -k _vm:test_
+	assert_eq "its summary" "$(echo "$TK_OUT" | tail -n 1)" "3 passed, 1 failed, 0 skipped"
+}
+
 # .ci/run's RT lanes run with --scope rt, and each lane's recorded result says the scope it ran
 test_vm_lane_ci_scopes_match_results() {
 	local line pkg scope n=0
