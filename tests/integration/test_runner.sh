@@ -125,6 +125,42 @@ test_runner_test_ids() {
 	done
 }
 
+# The runners' file readers never fail, so a runner under set -e (tests/vm/lane.sh) goes on:
+# a file that is not there reads as empty, /proc/PID/stat as its start time.
+test_runner_readers_under_errexit() {
+	assert_exit "_tk_read of a missing file" 0 bash -c "set -euo pipefail
+		source '$TK_ROOT/tests/lib.sh'; v=x; _tk_read v '$TK_TMP/none'; [ -z \"\$v\" ]"
+	printf 'no newline' >"$TK_TMP/partial"
+	assert_exit "_tk_read of a line without a newline" 0 bash -c "set -euo pipefail
+		source '$TK_ROOT/tests/lib.sh'; _tk_read v '$TK_TMP/partial'; echo \"\$v\""
+	assert_eq "reads it" "$TK_OUT" "no newline"
+	assert_exit "_tk_proc_start of this test's shell" 0 bash -c "set -euo pipefail
+		source '$TK_ROOT/tests/lib.sh'; _tk_proc_start $$"
+	assert_eq "its start time" "$TK_OUT" "$(awk '{print $22}' "/proc/$$/stat")"
+}
+
+# .ci/run's last line sums its lanes: a lane that exited non-zero with no failed test (its
+# runner failed after its tests) or died before its summary line is one failure, not a pass.
+test_ci_summary_counts_failed_lanes() {
+	local d=$TK_TMP/ci
+	mkdir -p "$d"
+	printf 'PASS a\n3 passed, 0 failed, 1 skipped\n' >"$d/host.log"
+	echo 0 >"$d/host.rc"
+	assert_exit "lanes that passed" 0 "$TK_ROOT/.ci/summary" "$d"
+	assert_eq "their sum" "$TK_OUT" "3 passed, 0 failed, 1 skipped"
+	printf '2 passed, 0 failed, 0 skipped\n' >"$d/vm-a.log"
+	echo 1 >"$d/vm-a.rc"
+	printf 'PASS b\n' >"$d/vm-b.log"
+	echo 1 >"$d/vm-b.rc"
+	printf '1 passed, 2 failed\n' >"$d/vm-c.log"
+	echo 1 >"$d/vm-c.rc"
+	assert_exit "a lane's runner failed, one died, one had failures" 1 \
+		"$TK_ROOT/.ci/summary" "$d"
+	assert_eq "each counted" "$(echo "$TK_OUT" | tail -n 1)" "6 passed, 4 failed, 1 skipped"
+	assert_match "names the lane that exited 1" "$TK_OUT" "lane vm-a: exit 1 with no failed test"
+	assert_match "names the lane that died" "$TK_OUT" "lane vm-b: no summary line"
+}
+
 # The VM lane's runner run on a host (as a developer may, to try a guest test) claims its ids
 # as tests/run.sh does: its test runs on an id of TK_TEST_IDS, never on one it did not claim.
 test_vm_lane_runner_claims_ids() {
