@@ -629,4 +629,31 @@ static __always_inline void tsn_slot_clear(struct tsn_track_slot *s)
 	s->check = 0;
 }
 
+/*
+ * Clear slot s if it still holds the entry copy was taken from (the restore used the copy): a
+ * compare-and-swap of the slot's last 8 bytes (netns and the check word; 64 bits, which every
+ * BPF ISA version has) claims it, so a save another CPU wrote into the slot since the copy
+ * stays. A slot with a zero check never validates (tsn_slot_check()).
+ */
+static __always_inline void tsn_slot_release(struct tsn_track_slot *s,
+					     const struct tsn_track_slot *copy)
+{
+	struct {
+		__u32 netns;
+		__u32 check;
+	} tail = { copy->netns, copy->check }, cleared = { copy->netns, 0 };
+	__u64 want, to;
+
+	_Static_assert(__builtin_offsetof(struct tsn_track_slot, check) ==
+			       __builtin_offsetof(struct tsn_track_slot, netns) + sizeof(__u32) &&
+		       __builtin_offsetof(struct tsn_track_slot, netns) % 8 == 0,
+		       "netns and check share one aligned 8-byte word");
+	__builtin_memcpy(&want, &tail, sizeof(want));
+	__builtin_memcpy(&to, &cleared, sizeof(to));
+	if (__sync_val_compare_and_swap((__u64 *)&s->netns, want, to) != want)
+		return;
+	s->skb = 0;
+	s->saved_at = 0;
+}
+
 #endif /* TSN_TRACK_BPF_H */

@@ -391,15 +391,31 @@ static __always_inline bool tsn_slot_is(const struct tsn_track_slot *s, __u64 fp
 }
 
 /*
+ * Copy slot s whole into copy and judge the copy: is it a saved entry of content fp from pod
+ * tag in netns? The restore uses only the copy. Another CPU's save may write the slot at any
+ * moment (an skb whose address maps to it), and a field read again from the slot after the
+ * check could be that save's, another pod's; the copy is one entry, its check word computed
+ * over the very fields judged (a copy torn by a concurrent write fails it).
+ */
+static __always_inline bool tsn_slot_copy_is(const struct tsn_track_slot *s, __u64 fp, __u32 tag,
+					     __u32 netns, struct tsn_track_slot *copy)
+{
+	__builtin_memcpy(copy, s, sizeof(*copy));
+	return copy->saved_at && tsn_slot_is(copy, fp, tag, netns);
+}
+
+/*
  * The saved entry of content fp from pod tag in netns, found by content: the newest save the
  * index names, then back along the links while each leads to an intact, fresh save of that
- * content and pod (at most TSN_FP_CHAIN_MAX): the oldest not restored yet. NULL if the newest
- * is none. A subprogram: only packets that miss by address (clones, rebuilds, tunnels) run it.
+ * content and pod (at most TSN_FP_CHAIN_MAX): the oldest not restored yet, copied into copy.
+ * NULL if the newest is none. A subprogram: only packets that miss by address (clones,
+ * rebuilds, tunnels) run it.
  */
-static __noinline struct tsn_track_slot *tsn_fp_oldest(__u64 fp, __u32 tag, __u32 netns)
+static __noinline struct tsn_track_slot *tsn_fp_oldest(__u64 fp, __u32 tag, __u32 netns,
+						       struct tsn_track_slot *copy)
 {
 	__u32 fidx = tsn_fp_entry_index(fp, tag), *entry, e, link;
-	struct tsn_track_slot *s, *t;
+	struct tsn_track_slot *s, *t, older;
 	__u64 now = tsn_now();
 	int i;
 
@@ -410,16 +426,18 @@ static __noinline struct tsn_track_slot *tsn_fp_oldest(__u64 fp, __u32 tag, __u3
 	if (e >> TSN_FP_IDX_BITS != TSN_FP_TAG(fp))
 		return NULL;
 	s = tsn_slot_at(e & TSN_FP_IDX_MASK);
-	if (!s || !s->saved_at || !tsn_slot_is(s, fp, tag, netns))
+	if (!s || !tsn_slot_copy_is(s, fp, tag, netns, copy))
 		return NULL;
 	for (i = 0; i < TSN_FP_CHAIN_MAX; i++) {
-		link = s->fp_prev;
+		link = copy->fp_prev;
 		if (!link)
 			break;
 		t = tsn_slot_at(link & TSN_FP_IDX_MASK);
-		if (!t || (t->check & TSN_FP_CHECK_MASK) != TSN_FP_LINK_CHECK(link) ||
-		    !t->saved_at || !tsn_fresh(now, t->saved_at) || !tsn_slot_is(t, fp, tag, netns))
+		if (!t || !tsn_slot_copy_is(t, fp, tag, netns, &older) ||
+		    (older.check & TSN_FP_CHECK_MASK) != TSN_FP_LINK_CHECK(link) ||
+		    !tsn_fresh(now, older.saved_at))
 			break;
+		__builtin_memcpy(copy, &older, sizeof(*copy));
 		s = t;
 	}
 	return s;
@@ -427,15 +445,16 @@ static __noinline struct tsn_track_slot *tsn_fp_oldest(__u64 fp, __u32 tag, __u3
 
 /*
  * The saved entry of the packet with fingerprint fp: by its skb's address (its slot s), else by
- * its content; NULL if none.
+ * its content; the slot it was found in, NULL if none, and the entry itself in copy.
  */
 static __always_inline struct tsn_track_slot *tsn_restore_lookup(struct tsn_track_slot *s,
 								 __u64 addr, __u64 fp, __u32 tag,
-								 __u32 netns)
+								 __u32 netns,
+								 struct tsn_track_slot *copy)
 {
-	if (s->skb == addr && tsn_slot_is(s, fp, tag, netns))
+	if (s->skb == addr && tsn_slot_copy_is(s, fp, tag, netns, copy) && copy->skb == addr)
 		return s;
-	return tsn_fp_oldest(fp, tag, netns);
+	return tsn_fp_oldest(fp, tag, netns, copy);
 }
 
 /*
@@ -450,8 +469,10 @@ static __always_inline struct tsn_track_slot *tsn_restore_lookup(struct tsn_trac
  */
 static __noinline struct tsn_track_slot *tsn_restore_lookup_inner(struct __sk_buff *ctx,
 								  struct tsn_track_slot *s,
-								  __u64 addr, __u32 tag, __u32 netns)
+								  __u64 addr, __u64 pod,
+								  struct tsn_track_slot *copy)
 {
+	__u32 tag = (__u32)(pod >> 32), netns = (__u32)pod;	/* a BPF call has five arguments */
 	struct tsn_tunnel_inner in;
 	__u64 fp;
 
@@ -460,7 +481,7 @@ static __noinline struct tsn_track_slot *tsn_restore_lookup_inner(struct __sk_bu
 			     &in) ||
 	    tsn_fp_l3(ctx, TSN_SRC_TC, in.off, in.l3proto, ctx->len, &fp))
 		return NULL;
-	return tsn_restore_lookup(s, addr, fp, tag, netns);
+	return tsn_restore_lookup(s, addr, fp, tag, netns, copy);
 }
 
 SEC("tc")
@@ -468,7 +489,7 @@ int tsn_restore(struct __sk_buff *ctx)
 {
 	struct tsn_cpu_counters *c = tsn_cpu();
 	__u32 tag = 0, netns = 0, idx;
-	struct tsn_track_slot *s, *found;
+	struct tsn_track_slot *s, *found, entry;
 	struct tsn_meta m;
 	__u64 addr, fp;
 
@@ -496,9 +517,9 @@ int tsn_restore(struct __sk_buff *ctx)
 		return TC_ACT_UNSPEC;
 	if (tsn_fp_tc(ctx, &fp))
 		return TC_ACT_UNSPEC;
-	found = tsn_restore_lookup(s, addr, fp, tag, netns);
+	found = tsn_restore_lookup(s, addr, fp, tag, netns, &entry);
 	if (!found)
-		found = tsn_restore_lookup_inner(ctx, s, addr, tag, netns);
+		found = tsn_restore_lookup_inner(ctx, s, addr, (__u64)tag << 32 | netns, &entry);
 	if (!found) {
 		/*
 		 * Same address, other content: the saved skb was freed (a UDP socket consumes its
@@ -510,14 +531,13 @@ int tsn_restore(struct __sk_buff *ctx)
 		tsn_cpu_count(c, TSN_CNT_MISS);
 		return TC_ACT_UNSPEC;
 	}
-	s = found;
-	if (!tsn_fresh(tsn_now(), s->saved_at)) {
+	if (!tsn_fresh(tsn_now(), entry.saved_at)) {
 		tsn_cpu_count(c, TSN_CNT_EXPIRED);
-		tsn_slot_clear(s);
+		tsn_slot_release(found, &entry);
 		return TC_ACT_UNSPEC;
 	}
-	m = s->meta;
-	tsn_slot_clear(s);
+	m = entry.meta;
+	tsn_slot_release(found, &entry);
 
 	if ((tsn_restore_flags & TSN_RESTORE_PRIORITY) && m.priority &&
 	    ctx->priority != m.priority) {
