@@ -338,6 +338,7 @@ static void teardown(const char *pin_dir, const struct tsn_proxy_config *cfg)
 
 	for (i = 0; cfg && i < (int)cfg->nic_count && i < TSN_MAX_NICS; i++)
 		detach_restore(pin_dir, cfg, i);
+	proxy_pods_detach_clsact(pin_dir);	/* before the policy map goes: it names the pods */
 	/* links first (detaches programs), maps last */
 	for (s = 0; s < sizeof(subs) / sizeof(subs[0]); s++) {
 		struct dirent *de;

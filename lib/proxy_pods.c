@@ -441,21 +441,88 @@ static int attach_pod_save(const char *pin_dir, const struct proxy_pod_link_set 
 	return e;
 }
 
-/* Remove a clsact save filter from the pod's interface, when the pod's netns is still there. */
-static void detach_pod_save_clsact(__u32 netns_ino, __u64 cookie, __u32 ifindex)
+/* Is program id a pod's save stub (load_pod_stub())? Another program at the handle is not ours. */
+static bool is_pod_stub(__u32 id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+	bool stub;
+
+	if (fd < 0)
+		return false;
+	stub = !bpf_obj_get_info_by_fd(fd, &info, &len) && !strcmp(info.name, "tsn_pod_save");
+	close(fd);
+	return stub;
+}
+
+/* In the pod's netns: remove the save filter from ifindex when it runs a pod stub. */
+static void detach_clsact_stub(int ifindex)
 {
 	struct tsn_tc_hook h;
+	__u32 id;
+
+	pod_save_hook(&h, ifindex, NULL);
+	id = tsn_tc_query(&h);
+	if (id && is_pod_stub(id))
+		tsn_tc_detach(&h);
+}
+
+/*
+ * Remove the clsact save filters (kernels without tcx) from the pod's interface ifindex, or from
+ * every interface of its netns (ifindex 0), when the netns is still there. A clsact filter has
+ * no pin: stop and deny find a pod's filters by its netns, as a pod registered on several
+ * interfaces records none of them (its policy's ifindex is 0). A netns that is gone took its
+ * filters along.
+ */
+static void detach_pod_save_clsact(__u32 netns_ino, __u64 cookie, __u32 ifindex)
+{
+	struct if_nameindex *ifs, *i;
 	int fd, saved;
 
 	if (tsn_tc_have_tcx())
 		return;	/* tcx links are pinned, and go with their pins */
 	fd = tsn_netns_open_alive(netns_ino, cookie);
 	if (fd < 0)
-		return;	/* a netns that is gone took its filters along */
-	pod_save_hook(&h, (int)ifindex, NULL);
+		return;
 	if (!tsn_netns_enter(fd, &saved)) {
-		tsn_tc_detach(&h);
+		if (ifindex) {
+			detach_clsact_stub((int)ifindex);
+		} else {
+			ifs = if_nameindex();
+			for (i = ifs; i && i->if_index; i++)
+				detach_clsact_stub((int)i->if_index);
+			if (ifs)
+				if_freenameindex(ifs);
+		}
 		tsn_netns_leave(saved);
+	}
+	close(fd);
+}
+
+/* A pod's save hooks, tcx links and clsact filters, on ifindex or on all its interfaces (0). */
+static void detach_pod_save(const char *pin_dir, __u32 netns_ino, __u64 cookie, __u32 ifindex)
+{
+	detach_save_links(pin_dir, netns_ino, ifindex);
+	detach_pod_save_clsact(netns_ino, cookie, ifindex);
+}
+
+void proxy_pods_detach_clsact(const char *pin_dir)
+{
+	struct tsn_policy pol;
+	__u32 key, next, *prev = NULL;
+	int fd;
+
+	if (tsn_tc_have_tcx())
+		return;
+	fd = proxy_map_fd(pin_dir, "policy");
+	if (fd < 0)
+		return;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &pol))
+			detach_pod_save_clsact(key, pol.netns_cookie, 0);
 	}
 	close(fd);
 }
@@ -470,9 +537,7 @@ static void unregister(const char *pin_dir, __u32 netns_ino, const struct tsn_po
 
 	if (pol->tag)	/* first: no save and no restore for the pod from here on */
 		unbind_tag(pin_dir, pol->tag, netns_ino);
-	detach_save_links(pin_dir, netns_ino, 0);
-	if (pol->ifindex)
-		detach_pod_save_clsact(netns_ino, pol->netns_cookie, pol->ifindex);
+	detach_pod_save(pin_dir, netns_ino, pol->netns_cookie, 0);
 	fd = proxy_map_fd(pin_dir, "policy");
 	if (fd >= 0) {
 		bpf_map_delete_elem(fd, &netns_ino);
@@ -599,13 +664,14 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	if (e) {
 		fail(err, errlen, e, "attaching the save program in the pod netns: %s", strerror(-e));
 		if (!had_link)	/* nothing half-attached: the new link goes again */
-			detach_save_links(pin_dir, netns_ino, (__u32)ifindex);
+			detach_pod_save(pin_dir, netns_ino, p.netns_cookie, (__u32)ifindex);
 		goto undo;
 	}
 	if (bpf_map_update_elem(fd, &netns_ino, &p, BPF_ANY)) {
 		e = -errno;
 		fail(err, errlen, e, "registering netns %u: %s", netns_ino, strerror(errno));
-		detach_save_links(pin_dir, netns_ino, (__u32)ifindex);
+		if (!had_link)
+			detach_pod_save(pin_dir, netns_ino, p.netns_cookie, (__u32)ifindex);
 		goto undo;
 	}
 	goto out;
@@ -648,9 +714,19 @@ int tsn_proxy_detach_save(const char *pin_dir, __u32 netns_ino, __u32 ifindex)
 {
 	int lock = proxy_lock();
 
+	struct tsn_policy pol;
+	int fd;
+
 	if (lock < 0)
 		return lock;
-	detach_save_links(pin_dir, netns_ino, ifindex);
+	fd = proxy_map_fd(pin_dir, "policy");
+	/* the cookie tells the registered netns from another at a recycled inode */
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &netns_ino, &pol))
+		detach_pod_save(pin_dir, netns_ino, pol.netns_cookie, ifindex);
+	else
+		detach_save_links(pin_dir, netns_ino, ifindex);
+	if (fd >= 0)
+		close(fd);
 	proxy_unlock(lock);
 	return 0;
 }

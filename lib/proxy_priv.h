@@ -69,6 +69,8 @@ void proxy_track_unmap(struct tsn_track_slot *t, __u32 cap);
 int proxy_clock(const char *pin_dir, struct tsn_clock_sample *now);
 
 /* proxy_pods.c */
+/* Remove every registered pod's clsact save filters (stop); with tcx its pinned links go. */
+void proxy_pods_detach_clsact(const char *pin_dir);
 /* One pinned save link of a pod (tcx; clsact filters have no pin). */
 struct proxy_pod_link {
 	const char *path;

@@ -218,6 +218,49 @@ test_save_hook_follows_tcx() {
 		"$(nsenter --net="$pod" -- tc filter show dev eth0 egress | grep -c tsn_pod_save)" 0
 }
 
+# A pod's save hooks on each of its interfaces (eth0 and a second one, as multus gives) go with
+# deny and with stop: tcx links with their pins; clsact filters (the 6.1 lanes), which have no
+# pin, found by the pod's netns. A filter left behind would keep stamping the pod's tag, which
+# a later pod may get: the left pod's packets would be saved under that pod's policy.
+vm_pod_save_hooks() { # POD_NETNS: the pod's save hooks on eth0 and net1, "N N"
+	local dev n idx out=()
+	for dev in eth0 net1; do
+		if tk_has tcx; then	# its link pin, links/save_<netns inode>_<ifindex>
+			idx=$(nsenter --net="$1" -- ip -o link show dev "$dev" | cut -d: -f1)
+			n=$(find "$TK_PIN/links" -name "save_*_$idx" 2>/dev/null | wc -l)
+		else
+			n=$(nsenter --net="$1" -- tc filter show dev "$dev" egress | grep -c tsn_pod_save)
+		fi
+		out+=("$n")
+	done
+	echo "${out[*]}"
+}
+
+test_pod_save_hooks_go_with_deny_and_stop() {
+	local pod dev
+	tk_fixture_up "$TK_TEST_ID" 1
+	pod=/run/netns/${TK_PODS[0]}
+	nsenter --net="$pod" -- ip link add net1 type dummy || tk_fail "dummy net1 in the pod"
+	nsenter --net="$pod" -- ip link set net1 up || tk_fail "net1 up"
+	tk_defer "nsenter --net=/run/netns/$TK_NODE -- $TK_BUILD/tsnproxy --pin-dir $TK_PIN stop"
+	vm_proxy start --nic nic0 >/dev/null || tk_fail "tsnproxy start failed"
+	for dev in eth0 net1; do
+		vm_proxy allow --netns "${TK_PODS[0]}" --ifname "$dev" --priorities 1 >/dev/null ||
+			tk_fail "allow on $dev failed"
+	done
+	assert_eq "a save hook on each interface" "$(vm_pod_save_hooks "$pod")" "1 1"
+	vm_proxy deny --netns "${TK_PODS[0]}" >/dev/null || tk_fail "deny failed"
+	assert_eq "deny removes both" "$(vm_pod_save_hooks "$pod")" "0 0"
+
+	for dev in eth0 net1; do
+		vm_proxy allow --netns "${TK_PODS[0]}" --ifname "$dev" --priorities 1 >/dev/null ||
+			tk_fail "allow on $dev again failed"
+	done
+	assert_eq "allowed again" "$(vm_pod_save_hooks "$pod")" "1 1"
+	vm_proxy stop >/dev/null || tk_fail "stop failed"
+	assert_eq "stop removes both" "$(vm_pod_save_hooks "$pod")" "0 0"
+}
+
 # Where the restore needs a clsact qdisc (no tcx), grafting one stops a taprio root for good on
 # 6.1 (test_kernel_features: test_taprio_sends_after_clsact_added): start refuses it in one line
 # and grafts nothing, and says what to do. With tcx, start attaches next to taprio.
