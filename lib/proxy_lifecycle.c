@@ -720,13 +720,14 @@ static int build_state(struct tsn_proxy_config *cfg, const char *dir, char *err,
 		fail(err, errlen, e, "creating the pin dir failed (%s): %s", strerror(-e), dir);
 		goto out;
 	}
-	maps[0] = skel->maps.tsn_track;
-	maps[1] = skel->maps.tsn_track_fp;
-	maps[2] = skel->maps.tsn_counters;
-	maps[3] = skel->maps.tsn_policy;
-	maps[4] = skel->maps.data_config;
-	maps[5] = skel->maps.tsn_pods;
-	maps[6] = skel->maps.tsn_save_tail;
+	for (i = 0; i < PROXY_MAP_PINS; i++) {
+		maps[i] = bpf_object__find_map_by_name(skel->obj, proxy_map_pins[i].obj_name);
+		if (!maps[i]) {
+			e = fail(err, errlen, -ENOENT, "tsnproxy.bpf.o has no map %s",
+				 proxy_map_pins[i].obj_name);
+			goto out;
+		}
+	}
 	if (cfg->save_hook == TSN_SAVE_TC) {
 		/* what every pod's stub jumps to: verified once, here */
 		int prog_fd = bpf_program__fd(skel->progs.tsn_save_tc);
@@ -739,7 +740,7 @@ static int build_state(struct tsn_proxy_config *cfg, const char *dir, char *err,
 		}
 	}
 	for (i = 0; i < PROXY_MAP_PINS; i++) {
-		proxy_pin_path(path, sizeof(path), dir, "maps", proxy_map_pins[i]);
+		proxy_pin_path(path, sizeof(path), dir, "maps", proxy_map_pins[i].name);
 		e = bpf_map__pin(maps[i], path);
 		if (e) {
 			fail(err, errlen, e, "pinning failed (%s): %s", strerror(-e), path);

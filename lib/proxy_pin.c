@@ -13,11 +13,22 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "proxy_priv.h"
 
-const char *const proxy_map_pins[PROXY_MAP_PINS] = { "track", "track_fp", "counters", "policy",
-						     "config", "pods", "save_tail" };
+/* tests/unit/test_proxy.c checks these shapes against tsnproxy.bpf.o's maps */
+const struct proxy_map_pin proxy_map_pins[PROXY_MAP_PINS] = {
+	{ "track", "tsn_track", BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct tsn_track_slot) },
+	{ "track_fp", "tsn_track_fp", BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u32) },
+	{ "counters", "tsn_counters", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
+	  sizeof(struct tsn_cpu_counters) },
+	{ "policy", "tsn_policy", BPF_MAP_TYPE_HASH, sizeof(__u32), sizeof(struct tsn_policy) },
+	{ "config", ".data.config", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+	  sizeof(struct tsn_proxy_config) },
+	{ "pods", "tsn_pods", BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(struct tsn_pod_binding) },
+	{ "save_tail", "tsn_save_tail", BPF_MAP_TYPE_PROG_ARRAY, sizeof(__u32), sizeof(__u32) },
+};
 const char *const proxy_prog_pins[PROXY_PROG_PINS] = { "restore", "clock" };
 
 void proxy_pin_path(char *buf, size_t len, const char *pin_dir, const char *sub, const char *name)
@@ -25,12 +36,72 @@ void proxy_pin_path(char *buf, size_t len, const char *pin_dir, const char *sub,
 	snprintf(buf, len, "%s/%s/%s", pin_dir, sub, name);
 }
 
+/*
+ * How the object behind fd differs from pin i's shape: 0, or -EUCLEAN with one line in why
+ * (when why is not NULL).
+ */
+static int map_fd_shape_error(int fd, unsigned int i, char *why, size_t whylen)
+{
+	const struct proxy_map_pin *m = &proxy_map_pins[i];
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	const char *type;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		if (why)
+			snprintf(why, whylen, "maps/%s cannot be inspected: %s", m->name,
+				 strerror(errno));
+		return -EUCLEAN;
+	}
+	if (info.type == m->type && info.key_size == m->key_size &&
+	    info.value_size == m->value_size)
+		return 0;
+	if (!why)
+		return -EUCLEAN;
+	type = libbpf_bpf_map_type_str((enum bpf_map_type)info.type);
+	snprintf(why, whylen, "maps/%s is not the map this tsnproxy reads (%s, key %u, value %u "
+		 "bytes; expected %s, key %u, value %u: another version's state?)", m->name,
+		 type ? type : "not a map", info.key_size, info.value_size,
+		 libbpf_bpf_map_type_str((enum bpf_map_type)m->type), m->key_size, m->value_size);
+	return -EUCLEAN;
+}
+
 int proxy_map_fd(const char *pin_dir, const char *name)
 {
 	char path[PATH_MAX];
+	unsigned int i;
+	int fd;
 
 	proxy_pin_path(path, sizeof(path), pin_dir, "maps", name);
-	return bpf_obj_get(path);
+	fd = bpf_obj_get(path);
+	for (i = 0; fd >= 0 && i < PROXY_MAP_PINS; i++) {
+		if (strcmp(name, proxy_map_pins[i].name))
+			continue;
+		if (map_fd_shape_error(fd, i, NULL, 0)) {
+			close(fd);
+			errno = EUCLEAN;
+			return -1;
+		}
+		break;
+	}
+	return fd;
+}
+
+int proxy_map_shape_error(const char *pin_dir, unsigned int i, char *why, size_t whylen)
+{
+	char path[PATH_MAX];
+	int fd, e;
+
+	proxy_pin_path(path, sizeof(path), pin_dir, "maps", proxy_map_pins[i].name);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		snprintf(why, whylen, "maps/%s cannot be opened: %s", proxy_map_pins[i].name,
+			 strerror(errno));
+		return -EUCLEAN;
+	}
+	e = map_fd_shape_error(fd, i, why, whylen);
+	close(fd);
+	return e;
 }
 
 /* Serialise start/stop/allow/deny across processes (CNI ADDs race). */

@@ -559,11 +559,9 @@ int tsn_proxy_allow(const char *pin_dir, __u32 netns_ino, const struct tsn_polic
 	lock = proxy_lock();
 	if (lock < 0)
 		return fail(err, errlen, lock, "cannot lock %s: %s", LOCK_PATH, strerror(-lock));
-	if (proxy_read_config(pin_dir, &cfg)) {
-		e = -ENOENT;
-		fail(err, errlen, e, "enforce mode is not running (no state in %s)", pin_dir);
+	e = proxy_config_or_error(pin_dir, &cfg, err, errlen);
+	if (e)
 		goto out;
-	}
 	if (cfg.save_hook != TSN_SAVE_TC) {
 		e = -EINVAL;
 		fail(err, errlen, e, "--policy all with the tracepoint save hook already covers every "
@@ -692,11 +690,11 @@ int tsn_proxy_check_save(const char *pin_dir, __u32 netns_ino, int netns_fd, con
 			 char *err, size_t errlen)
 {
 	struct tsn_proxy_config cfg;
-	int ifindex;
+	int ifindex, e;
 
-	if (proxy_read_config(pin_dir, &cfg))
-		return fail(err, errlen, -ENOENT, "enforce mode is not running (no state in %s)",
-			    pin_dir);
+	e = proxy_config_or_error(pin_dir, &cfg, err, errlen);
+	if (e)
+		return e;
 	if (cfg.save_hook != TSN_SAVE_TC)
 		return 0;	/* the tracepoint needs nothing per pod */
 	ifindex = tsn_netns_ifindex(netns_fd, ifname);

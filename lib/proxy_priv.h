@@ -52,10 +52,29 @@ static inline enum tsn_tc_kind proxy_nic_hook(const struct tsn_proxy_config *cfg
 /* What every complete state pins under maps/ and progs/ (links/ depend on the NICs and pods). */
 #define PROXY_MAP_PINS 7
 #define PROXY_PROG_PINS 2
-extern const char *const proxy_map_pins[PROXY_MAP_PINS];
+/*
+ * A pinned map: its pin name, its name in tsnproxy.bpf.o, and its shape there. A pin is read
+ * only when it has that shape: a lookup copies value_size bytes into the struct the caller
+ * gives, so another map under the name (a state another tsnproxy version pinned, or a pin
+ * replaced by hand) would write past it.
+ */
+struct proxy_map_pin {
+	const char *name;
+	const char *obj_name;
+	__u32 type;
+	__u32 key_size;
+	__u32 value_size;
+};
+extern const struct proxy_map_pin proxy_map_pins[PROXY_MAP_PINS];
 extern const char *const proxy_prog_pins[PROXY_PROG_PINS];
 void proxy_pin_path(char *buf, size_t len, const char *pin_dir, const char *sub, const char *name);
+/*
+ * maps/name of pin_dir: an fd, or -1 with errno set; EUCLEAN when the pin is not a map of the
+ * shape proxy_map_pins gives (proxy_map_shape_error() says how it differs).
+ */
 int proxy_map_fd(const char *pin_dir, const char *name);
+/* 0 when maps/<proxy_map_pins[i]> has its shape; else -EUCLEAN and one line in why. */
+int proxy_map_shape_error(const char *pin_dir, unsigned int i, char *why, size_t whylen);
 /* The max_entries of pinned map maps/name: 0 or -errno. */
 int proxy_map_entries(const char *pin_dir, const char *name, __u32 *n);
 int proxy_lock(void);
@@ -103,6 +122,9 @@ void proxy_pod_links_free(struct proxy_pod_link_set *set);
 /* proxy_status.c */
 /* 0 when pin_dir holds a complete state, else -errno with what is wrong (and what to do) in err. */
 int proxy_state_error(const char *pin_dir, char *err, size_t errlen);
+/* Read the configuration: 0, or why it cannot be (a damaged state, none) as proxy_state_error. */
+int proxy_config_or_error(const char *pin_dir, struct tsn_proxy_config *cfg, char *err,
+			  size_t errlen);
 
 /* proxy_lifecycle.c */
 void proxy_set_rodata(struct tsnproxy_bpf *skel, const struct tsn_proxy_config *cfg);

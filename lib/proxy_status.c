@@ -78,13 +78,16 @@ enum tsn_proxy_state tsn_proxy_state(const char *pin_dir, char *why, size_t whyl
 		return TSN_STATE_INCOMPLETE;
 	}
 	for (i = 0; i < PROXY_MAP_PINS; i++)
-		note_missing(missing, sizeof(missing), pin_dir, "maps", proxy_map_pins[i]);
+		note_missing(missing, sizeof(missing), pin_dir, "maps", proxy_map_pins[i].name);
 	for (i = 0; i < PROXY_PROG_PINS; i++)
 		note_missing(missing, sizeof(missing), pin_dir, "progs", proxy_prog_pins[i]);
 	if (missing[0]) {
 		snprintf(why, whylen, "missing %s", missing);
 		return TSN_STATE_DAMAGED;
 	}
+	for (i = 0; i < PROXY_MAP_PINS; i++)
+		if (proxy_map_shape_error(pin_dir, i, why, whylen))
+			return TSN_STATE_DAMAGED;
 	if (e) {
 		snprintf(why, whylen, "maps/config cannot be read: %s", strerror(-e));
 		return TSN_STATE_DAMAGED;
@@ -118,6 +121,19 @@ int proxy_state_error(const char *pin_dir, char *err, size_t errlen)
 	}
 }
 
+int proxy_config_or_error(const char *pin_dir, struct tsn_proxy_config *cfg, char *err,
+			  size_t errlen)
+{
+	int e;
+
+	if (!proxy_read_config(pin_dir, cfg))
+		return 0;
+	/* why: a damaged state (a map of another shape, pins missing) says what is wrong */
+	e = proxy_state_error(pin_dir, err, errlen);
+	return e ?: fail(err, errlen, -ENOENT, "enforce mode is not running (no state in %s)",
+			 pin_dir);
+}
+
 int tsn_proxy_config_get(const char *pin_dir, struct tsn_proxy_config *cfg)
 {
 	return proxy_read_config(pin_dir, cfg);
@@ -140,11 +156,11 @@ int tsn_proxy_check_attached(const char *pin_dir, char *err, size_t errlen)
 {
 	struct tsn_proxy_config cfg;
 	char ifname[IF_NAMESIZE];
-	int i;
+	int i, e;
 
-	if (proxy_read_config(pin_dir, &cfg))
-		return fail(err, errlen, -ENOENT, "enforce mode is not running (no state in %s)",
-			    pin_dir);
+	e = proxy_config_or_error(pin_dir, &cfg, err, errlen);
+	if (e)
+		return e;
 	for (i = 0; i < (int)cfg.nic_count; i++) {
 		if (proxy_nic_attached(pin_dir, &cfg, i))
 			continue;
@@ -323,9 +339,9 @@ int tsn_proxy_status(const char *pin_dir, json_object **out, char *err, size_t e
 	n = proxy_state_error(pin_dir, err, errlen);
 	if (n)
 		return n;
-	if (proxy_read_config(pin_dir, &cfg))
-		return fail(err, errlen, -ENOENT, "enforce mode is not running (no state in %s)",
-			    pin_dir);
+	n = proxy_config_or_error(pin_dir, &cfg, err, errlen);
+	if (n)
+		return n;
 	o = json_object_new_object();
 	tsn_json_add_str(o, "pin_dir", pin_dir);
 	tsn_json_add_bool(o, "running", true);

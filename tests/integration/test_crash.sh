@@ -167,6 +167,31 @@ test_first_cni_add_killed_at_any_point() {
 # Every pin under the pin dir, one per line, sorted.
 pins() { (cd "$TK_PIN" && find . -mindepth 2 | sort); }
 
+# A pin of the right name holding another map (a state an older or newer tsnproxy pinned, a
+# pin replaced by hand): a lookup would copy its larger value into the caller's struct. status
+# names the map and how it differs, allow and start refuse in one line, stop removes the state.
+test_pinned_map_of_another_shape_refused() {
+	crash_setup 1
+	proxy start --nic nic0 >/dev/null || tk_fail "start"
+	rm "$TK_PIN/maps/config"
+	bpftool map create "$TK_PIN/maps/config" type array key 4 value 256 entries 1 \
+		name tk_cfg_shape || tk_fail "bpftool map create"
+	bpftool map update pinned "$TK_PIN/maps/config" key 0 0 0 0 value $(printf '1 %.0s' \
+		$(seq 256)) || tk_fail "bpftool map update"
+
+	assert_exit "status" 1 proxy status
+	assert_eq "status: one line" "$(wc -l <<<"$TK_ERR")" 1
+	assert_match "status names the map and its shape" "$TK_ERR" \
+		"damaged, maps/config is not the map this tsnproxy reads \\(array, key 4, value 256 bytes"
+	assert_exit "allow" 2 proxy allow --netns "${TK_PODS[0]}" --priorities 3
+	assert_eq "allow: one line" "$(wc -l <<<"$TK_ERR")" 1
+	assert_match "allow names it too" "$TK_ERR" "damaged, maps/config is not the map"
+	assert_exit "start" 2 proxy start --nic nic0
+	assert_match "start says to run stop" "$TK_ERR" "damaged.*run stop"
+	assert_eq "stop" "$(proxy stop)" "result: stopped"
+	[ ! -e "$TK_PIN" ] || tk_fail "stop left $(find "$TK_PIN" | tr '\n' ' ')"
+}
+
 # A pin removed by hand: status names what is missing (not "not running"), start refuses and
 # removes nothing, the datapath keeps working, and stop removes all of it.
 test_damaged_state_reported_kept_and_stopped() {

@@ -11,8 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "proxy.h"
+#include <bpf/libbpf.h>
+
+#include "proxy_priv.h"
 #include "test.h"
+#include "tsnproxy.skel.h"
 
 static int start_on(const char *pin_dir, const char *nic, char *err, size_t errlen)
 {
@@ -59,4 +62,30 @@ TEST(proxy_start_errno)
 	unlink(config);
 	rmdir(maps);
 	ASSERT_OK(rmdir(dir), "test directory removed");
+}
+
+/*
+ * The shapes a pinned map must have to be read (lib/proxy_pin.c) are those of tsnproxy.bpf.o's
+ * maps: a struct that grows in progs/tsnkit.h without its row here would make every state look
+ * damaged. Opened only: ELF and BTF, nothing loaded.
+ */
+TEST(proxy_map_pin_shapes)
+{
+	struct tsnproxy_bpf *skel = tsnproxy_bpf__open();
+	const struct bpf_map *m;
+	unsigned int i;
+
+	if (!ASSERT_TRUE(skel, "open tsnproxy.bpf.o"))
+		return;
+	for (i = 0; i < PROXY_MAP_PINS; i++) {
+		const struct proxy_map_pin *p = &proxy_map_pins[i];
+
+		m = bpf_object__find_map_by_name(skel->obj, p->obj_name);
+		if (!ASSERT_TRUE(m, p->obj_name))
+			continue;
+		ASSERT_EQ(bpf_map__type(m), p->type, p->name);
+		ASSERT_EQ(bpf_map__key_size(m), p->key_size, p->name);
+		ASSERT_EQ(bpf_map__value_size(m), p->value_size, p->name);
+	}
+	tsnproxy_bpf__destroy(skel);
 }
