@@ -607,6 +607,9 @@ static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char 
 	return e;
 }
 
+/* "<pin dir>" PARTIAL_SUFFIX: where start builds a state and stop takes one apart (partial_dir) */
+#define PARTIAL_SUFFIX "-partial"
+
 /*
  * pin_dir without trailing slashes, split into its parent directory and its last component:
  * 0 or -ENAMETOOLONG / -EINVAL.
@@ -626,7 +629,7 @@ static int split_pin_dir(const char *pin_dir, char *parent, char *base)
 	if (slash && !slash[1])
 		return -EINVAL;	/* "/" itself */
 	n = strlen(slash ? slash + 1 : dir);
-	if (n + sizeof("-partial") - 1 > NAME_MAX)
+	if (n + sizeof(PARTIAL_SUFFIX) - 1 > NAME_MAX)
 		return -ENAMETOOLONG;	/* the partial dir's name must fit too */
 	memcpy(base, slash ? slash + 1 : dir, n + 1);
 	if (!slash)
@@ -651,7 +654,7 @@ static int partial_dir(const char *pin_dir, char *buf, size_t len)
 
 	if (e)
 		return e;
-	n = snprintf(buf, len, "%s/%s-partial", parent, base);
+	n = snprintf(buf, len, "%s/%s" PARTIAL_SUFFIX, parent, base);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
@@ -660,11 +663,19 @@ int tsn_proxy_check_pin_dir(const char *pin_dir, char *err, size_t errlen)
 	char parent[PATH_MAX], base[NAME_MAX + 1];
 	struct statfs sfs;
 	int e = split_pin_dir(pin_dir, parent, base);
+	size_t n;
 
 	/* the reason goes first: a long path may be cut off at the end of err, the reason not */
 	if (e)
 		return fail(err, errlen, e, "pin dir is not a usable directory name (%s): %s",
 			    strerror(-e), pin_dir);
+	/* the start and stop of a pin dir X clear X-partial first: it must be no pin dir itself */
+	n = strlen(base);
+	if (n >= sizeof(PARTIAL_SUFFIX) - 1 &&
+	    !strcmp(base + n - (sizeof(PARTIAL_SUFFIX) - 1), PARTIAL_SUFFIX))
+		return fail(err, errlen, -EINVAL,
+			    "pin dir may not end in %s (the name of the state that start and stop "
+			    "build or take apart beside a pin dir): %s", PARTIAL_SUFFIX, pin_dir);
 	if (statfs(parent, &sfs))
 		return fail(err, errlen, -errno, "pin dir's parent is no bpffs directory (%s): %s",
 			    strerror(errno), parent);

@@ -32,7 +32,7 @@ static int start_on(const char *pin_dir, const char *nic, char *err, size_t errl
 
 TEST(proxy_start_errno)
 {
-	char dir[] = "/tmp/tk-unit-proxy-XXXXXX", maps[64], config[80], err[TSN_ERRLEN];
+	char dir[] = "/tmp/tk-unit-proxy-XXXXXX", maps[64], config[80], partial[64], err[TSN_ERRLEN];
 	int fd;
 
 	if (!ASSERT_TRUE(mkdtemp(dir), "mkdtemp"))
@@ -45,6 +45,11 @@ TEST(proxy_start_errno)
 	ASSERT_EQ(start_on(dir, "tk-no-such-nic", err, sizeof(err)), -ENODEV,
 		  "unknown NIC: -ENODEV");
 	ASSERT_TRUE(strstr(err, "unknown NIC 'tk-no-such-nic'"), "unknown NIC: err names it");
+
+	/* a pin dir named as another one's partial state, which that one's start would clear */
+	snprintf(partial, sizeof(partial), "%s/tk-x-partial", dir);
+	ASSERT_EQ(start_on(partial, "lo", err, sizeof(err)), -EINVAL, "X-partial: -EINVAL");
+	ASSERT_TRUE(strstr(err, "pin dir may not end in -partial"), "X-partial: err says why");
 
 	/*
 	 * a state that looks running (maps/config exists) off bpffs: start refuses the pin dir
