@@ -387,13 +387,13 @@ static bool on_key(int key, struct top_view *v, struct top_model *m, struct top_
 
 /* ---- output modes ---- */
 
+/* One NDJSON frame on stdout, flushed: 0 or -errno (-EPIPE: its reader went away). */
 static int emit_json(const struct top_model *m)
 {
 	json_object *o = top_model_json(m);
 	int rc = tsn_out_emit(stdout, o, TSN_OUT_JSON);
 
 	json_object_put(o);
-	fflush(stdout);
 	return rc;
 }
 
@@ -460,10 +460,20 @@ static int run(struct top_opts *o, struct top_source *src, struct top_model *m)
 				top_view_follow(&v, m);
 			}
 			iterations++;
-			if (o->json)
-				emit_json(m);
-			else if (tty)
+			if (o->json) {
+				/* a reader gone (tsntop --json | head) ends the run quietly */
+				int werr = emit_json(m);
+
+				if (werr) {
+					if (werr != -EPIPE) {
+						pr_warn("writing the output: %s", strerror(-werr));
+						rc = 2;
+					}
+					break;
+				}
+			} else if (tty) {
 				redraw(&v, m);
+			}
 			if (o->max_iterations && iterations >= o->max_iterations)
 				break;
 		}

@@ -158,6 +158,24 @@ test_tsntop_once_and_json_without_terminal() {
 	assert_eq "--dport 5002: no flow" "$(jq '.flows | length' <<<"$TK_OUT")" 0
 }
 
+# tsntop --json | head: a reader that went away ends tsntop as Ctrl-C does, by itself and with
+# status 0 (it ignores SIGPIPE, so it learns it from the next write); a write that fails
+# otherwise (a full disk) ends it with one line and status 2.
+test_tsntop_json_reader_gone() {
+	local rc
+	top_setup
+	timeout 30 "$TOP" "${TOP_ARGS[@]}" --json -d 0.2 </dev/null 2>"$TK_TMP/top.err" |
+		head -n 1 >"$TK_TMP/top.out"
+	rc=${PIPESTATUS[0]}
+	assert_eq "ends by itself, status 0 (124: still running at the timeout)" "$rc" 0
+	assert_eq "the reader got a frame" "$(jq -c 'has("flows")' "$TK_TMP/top.out")" true
+	assert_no_match "no error said" "$(cat "$TK_TMP/top.err")" "writing the output"
+	assert_exit "a full disk" 2 bash -c '"$@" >/dev/full </dev/null' _ \
+		"$TOP" "${TOP_ARGS[@]}" --json -d 0.2 --max-iterations 50
+	assert_match "says so" "$TK_ERR" "writing the output: No space left on device"
+	assert_eq "in one line" "$(wc -l <<<"$TK_ERR")" 1
+}
+
 # A flow that stops sending is forgotten after --idle, in the model and in the kernel's map (whose
 # room is bounded); one that keeps sending is not.
 test_tsntop_idle_flows_forgotten() {

@@ -195,6 +195,27 @@ test_hops_visible_while_running() {
 	tk_trace_stop
 }
 
+# tsntrace | head: a reader that went away ends the trace as Ctrl-C does, by itself and with
+# status 0, as tcpdump ends (tsntrace ignores SIGPIPE: the next flush tells it); a write that
+# fails otherwise (a full disk) ends it with one line and status 2.
+test_output_reader_gone() {
+	local rc talker
+	out_setup
+	tk_ns "${TK_PODS[0]}" "$TK_BUILD/talker" --dst "$TK_LISTEN_IP" --port "$PORT" \
+		--interval-us 5000 --count 100000 --duration 60 >/dev/null 2>&1 &
+	talker=$!
+	tk_defer "kill $talker; wait $talker"
+	timeout 30 "$TT" --netns "${TK_PODS[0]}" --dport "$PORT" --duration 60 2>"$TK_TMP/tt.err" |
+		head -n 1 >"$TK_TMP/tt.out"
+	rc=${PIPESTATUS[0]}
+	assert_eq "ends by itself, status 0 (124: still running at the timeout)" "$rc" 0
+	assert_eq "the reader got a line" "$(wc -l <"$TK_TMP/tt.out")" 1
+	assert_no_match "no error said" "$(cat "$TK_TMP/tt.err")" "writing the output"
+	assert_exit "a full disk" 2 bash -c '"$@" >/dev/full' _ \
+		"$TT" --netns "${TK_PODS[0]}" --dport "$PORT" --duration 3
+	assert_match "says so" "$TK_ERR" "writing the output: No space left on device"
+}
+
 test_output_bad_input() {
 	local out rc
 	for args in "--time soon" "-o narrow" "--write /nonexistent/dir/x.pcapng"; do

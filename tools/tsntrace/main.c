@@ -155,6 +155,18 @@ static double mono_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Flush f after a poll: 0, or the errno of a write that failed since the last flush. A reader
+ * that went away (`tsntrace | head`) is EPIPE: it ends the run as Ctrl-C does, quietly, as it
+ * ends tcpdump; another error (a full disk) ends it too, with one line.
+ */
+static int output_flush(FILE *f)
+{
+	if (!f || (fflush(f) == 0 && !ferror(f)))
+		return 0;
+	return errno ?: EIO;
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	const struct tsn_trace_event_x *ex = data;
@@ -379,7 +391,7 @@ int main(int argc, char **argv)
 	char msg[512], err[512];
 	struct timespec ts;
 	FILE *out = stdout;
-	int rc, ret = TT_EXIT_USAGE, ncpus;
+	int rc, ret = TT_EXIT_USAGE, ncpus, werr = 0;
 
 	tsn_log_init("tsntrace");
 	tsn_filter_init(&o.bpf.filter);
@@ -486,9 +498,9 @@ int main(int argc, char **argv)
 			pr_warn("ring buffer poll: %s", strerror(-rc));
 			goto out;
 		}
-		fflush(out);
-		if (pcap_file)
-			fflush(pcap_file);
+		werr = output_flush(out) ?: output_flush(pcap_file);
+		if (werr)
+			break;
 		now = mono_s();
 		if (o.duration && now - start >= o.duration)
 			break;
@@ -508,10 +520,14 @@ int main(int argc, char **argv)
 	if (pcap) {
 		rc = tt_pcap_close(pcap);
 		pcap = NULL;
-		if (rc) {
+		if (rc && rc != -EPIPE) {	/* its reader gone: as above */
 			pr_warn("--write %s: %s", o.write, strerror(-rc));
 			ret = ret ?: TT_EXIT_USAGE;
 		}
+	}
+	if (werr && werr != EPIPE) {
+		pr_warn("writing the output: %s", strerror(werr));
+		ret = ret ?: TT_EXIT_USAGE;
 	}
 	if (counters[TSN_CNT_EVENTS_LOST])
 		pr_warn("%llu events lost (ring buffer full): the report is incomplete; raise --ringbuf-size",
