@@ -171,6 +171,8 @@ int tsn_proxy_check_attached(const char *pin_dir, char *err, size_t errlen);
 
 /* "1,2,5-7" -> bit mask (priorities 0..31). -EINVAL on anything else. */
 int tsn_parse_priorities(const char *s, __u32 *mask);
+/* A decimal number 0..2^32-1, the whole of s (no sign, no trailing text): 0 or -EINVAL. */
+int tsn_parse_u32(const char *s, __u32 *out);
 /* mask -> "1,2,5" */
 void tsn_format_priorities(__u32 mask, char *buf, size_t len);
 

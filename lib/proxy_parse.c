@@ -84,3 +84,18 @@ int tsn_parse_priorities(const char *s, __u32 *mask)
 	}
 	return 0;
 }
+
+int tsn_parse_u32(const char *s, __u32 *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || s[0] < '0' || s[0] > '9')	/* strtoul takes spaces and a sign first */
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > 0xffffffffUL)
+		return -EINVAL;
+	*out = (__u32)v;
+	return 0;
+}

@@ -312,7 +312,8 @@ int tsn_cni_install_main(int argc, char **argv, bool install)
 
 	plugin = json_object_new_object();
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	opterr = 0;	/* one line of ours, not getopt's too */
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (!install && c != 'd' && c != 'l' && c != 'h') {
 			e = usage("uninstall takes only --conf-dir and --conflist");
 			goto out;
@@ -371,8 +372,13 @@ int tsn_cni_install_main(int argc, char **argv, bool install)
 			break;
 		case 'c':
 		case 't':
+			if (tsn_parse_u32(optarg, &value)) {
+				e = usage(c == 'c' ? "--capacity takes a number" :
+						     "--ttl-ms takes a number");
+				goto out;
+			}
 			json_object_object_add(plugin, c == 'c' ? "capacity" : "ttlMs",
-					       json_object_new_int64(strtoll(optarg, NULL, 10)));
+					       json_object_new_int64(value));
 			break;
 		case 'j': {
 			json_object *given;
@@ -390,15 +396,24 @@ int tsn_cni_install_main(int argc, char **argv, bool install)
 			break;
 		}
 		case 'w':
-			wait_s = atoi(optarg);
+			if (tsn_parse_u32(optarg, &value) || value > INT_MAX) {
+				e = usage("--wait takes a number of seconds");
+				goto out;
+			}
+			wait_s = (int)value;
 			break;
 		case 'h':
 			fputs("tsn install|uninstall --conf-dir DIR [options]: see tsn --help\n",
 			      stdout);
 			goto out;
-		default:
-			e = usage("unknown option");
+		default: {	/* '?' unknown, ':' without its argument (getopt's own line is off) */
+			char msg[160];
+
+			snprintf(msg, sizeof(msg), "%s '%s'", c == ':' ? "missing the argument of" :
+				 "unknown option", argv[optind - 1]);
+			e = usage(msg);
 			goto out;
+		}
 		}
 	}
 	if (optind < argc) {

@@ -157,19 +157,6 @@ static int parse_args(int argc, char **argv, const struct option *own, own_opt_f
 	return 0;
 }
 
-static int parse_u32(const char *s, __u32 *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v > 0xffffffffUL || s[0] == '-')
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static int emit(json_object *o)
 {
 	tsn_out_emit(stdout, o, g.json ? TSN_OUT_JSON : TSN_OUT_TEXT);
@@ -203,11 +190,11 @@ static int start_opt(int c, const char *arg, void *ctx)
 			return bad_choice("--policy", tsn_policy_mode_names, false, arg);
 		return 0;
 	case 't':
-		if (parse_u32(arg, &o->ttl_ms) || !o->ttl_ms || o->ttl_ms > 60000)
+		if (tsn_parse_u32(arg, &o->ttl_ms) || !o->ttl_ms || o->ttl_ms > 60000)
 			return usage_error("--ttl takes milliseconds 1..60000, not '%s'", arg);
 		return 0;
 	case 'c':
-		if (parse_u32(arg, &o->capacity) || !o->capacity || o->capacity > (1U << 22))
+		if (tsn_parse_u32(arg, &o->capacity) || !o->capacity || o->capacity > (1U << 22))
 			return usage_error("--capacity takes 1..%u, not '%s'", 1U << 22, arg);
 		return 0;
 	case 'r':

@@ -1099,6 +1099,15 @@ test_cni_install_samples() {
 	assert_exit "install with a bad priority" 2 tsn_install --conf-dir "$d" --nic nic0 \
 		--priorities 99
 	assert_exit "install without --conf-dir" 2 tsn_install --nic nic0
+	# a number that is no number, an unknown option: one line of ours, nothing half-parsed
+	for args in "--wait abc" "--wait -5" "--capacity 12abc" "--ttl-ms 2s" "--bogus 1" \
+		"--wait"; do
+		# shellcheck disable=SC2086 # args: words
+		assert_exit "install $args" 2 tsn_install --conf-dir "$d" --nic nic0 $args
+		assert_eq "install $args: one line" "$(wc -l <<<"$TK_ERR")" 1
+	done
+	assert_match "names the unknown option" "$(tsn_install --conf-dir "$d" --bogus 2>&1)" \
+		"unknown option '--bogus'"
 	assert_eq "refusals changed nothing" "$(sha256sum <"$d/10-bridge.conflist")" "$sum"
 	mkdir -p "$TK_TMP/single"
 	echo '{"cniVersion":"0.4.0","name":"one","type":"bridge"}' >"$TK_TMP/single/10-one.conf"
