@@ -278,6 +278,21 @@ int tsn_netns_leave(int saved)
 	return err;
 }
 
+int tsn_netns_split_ifspec(const char *spec, char *ifname, const char **netns)
+{
+	const char *at = strchr(spec, '@');
+	size_t n = at ? (size_t)(at - spec) : strlen(spec);
+
+	if (!n || (at && !at[1]))
+		return -EINVAL;
+	if (n >= IF_NAMESIZE)
+		return -ENAMETOOLONG;
+	memcpy(ifname, spec, n);
+	ifname[n] = '\0';
+	*netns = at ? at + 1 : NULL;
+	return 0;
+}
+
 int tsn_netns_only_link(int fd)
 {
 	struct if_nameindex *ifs, *i;

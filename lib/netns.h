@@ -18,6 +18,13 @@
  */
 int tsn_netns_open(const char *spec);
 
+/*
+ * An interface spec "IF" or "IF@NETNS" (the tools' --nic, --tc-observe): IF into ifname
+ * (IF_NAMESIZE bytes), *netns the NETNS part of spec (any length, not copied), or NULL without
+ * '@'. 0, -ENAMETOOLONG (IF longer than an interface name), or -EINVAL (empty IF or NETNS).
+ */
+int tsn_netns_split_ifspec(const char *spec, char *ifname, const char **netns);
+
 /* Inode of a netns fd, or of the calling thread's netns with fd < 0. 0 or -errno. */
 int tsn_netns_inode(int fd, __u32 *inode);
 

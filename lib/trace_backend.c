@@ -5,6 +5,7 @@
  * loaded, so the tracepoint backend works on kernels without fentry or kprobe-multi.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,13 +82,17 @@ static double mono_ms(void)
 /* IF or IF@NETNS */
 static int tc_observe_one(struct tt_bpf *t, const char *spec, char *err, size_t errlen)
 {
-	char name[64], *at;
+	char name[IF_NAMESIZE];
+	const char *at;
 	int fd = -1, saved = -1, ifindex, rc, dir;
 
-	snprintf(name, sizeof(name), "%s", spec);
-	at = strchr(name, '@');
+	rc = tsn_netns_split_ifspec(spec, name, &at);
+	if (rc) {
+		snprintf(err, errlen, "--tc-observe %s: %s", spec, rc == -ENAMETOOLONG ?
+			 "an interface name has at most 15 characters" : "not IF or IF@NETNS");
+		return rc;
+	}
 	if (at) {
-		*at++ = '\0';
 		fd = tsn_netns_open(at);
 		if (fd < 0) {
 			snprintf(err, errlen, "--tc-observe %s: netns '%s': %s", spec, at,

@@ -69,15 +69,18 @@ int top_parse_tc_map(const char *s, __u8 map[TSN_TC_MAX_PRIO], __u8 *num_tc)
 /* IF or IF@NETNS -> ifindex and netns inode (the netns stays open to read its qdisc later) */
 static int nic_resolve(struct top_nic_spec *sp, const char *spec, char *err, size_t errlen)
 {
-	char name[64], *at;
-	const char *nsname;
+	char name[IF_NAMESIZE];
+	const char *nsname, *at;
 	int ifindex, rc;
 
-	snprintf(name, sizeof(name), "%s", spec);
-	at = strchr(name, '@');
 	sp->netns_fd = -1;
+	rc = tsn_netns_split_ifspec(spec, name, &at);
+	if (rc) {
+		snprintf(err, errlen, "--nic %s: %s", spec, rc == -ENAMETOOLONG ?
+			 "an interface name has at most 15 characters" : "not IF or IF@NETNS");
+		return rc;
+	}
 	if (at) {
-		*at++ = '\0';
 		sp->netns_fd = tsn_netns_open(at);
 		if (sp->netns_fd < 0) {
 			snprintf(err, errlen, "--nic %s: netns '%s': %s", spec, at,

@@ -176,6 +176,16 @@ test_tsntop_json_reader_gone() {
 	assert_eq "in one line" "$(wc -l <<<"$TK_ERR")" 1
 }
 
+# --nic IF@NETNS with a netns path longer than the 63 characters the spec was once cut to
+test_tsntop_nic_in_a_long_netns_path() {
+	local path
+	top_setup
+	path=/run/netns/$(printf './%.0s' {1..30})$TK_NODE
+	assert_exit "--nic nic0@<${#path}-character path>" 0 "$TOP" --nic "nic0@$path" \
+		--netns "${TK_PODS[0]}" --json -d 0.3 --max-iterations 1 </dev/null
+	assert_eq "the NIC watched" "$(jq -c '.flows | length > 0' <<<"$TK_OUT")" true
+}
+
 # A flow that stops sending is forgotten after --idle, in the model and in the kernel's map (whose
 # room is bounded); one that keeps sending is not.
 test_tsntop_idle_flows_forgotten() {

@@ -4,6 +4,7 @@
  * prefix tests/lib.sh's leftover check knows) and removes it on every path, asserts included:
  * asserts only record failures, so the cleanup at the end of each test always runs.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -159,4 +160,23 @@ out:
 	if (fd >= 0)
 		close(fd);
 	ASSERT_OK(test_sh("ip netns del %s", name), "ip netns del");
+}
+
+/* IF@NETNS: a netns path of any length stays whole (it was cut at 63 characters of the spec). */
+TEST(netns_split_ifspec)
+{
+	const char *longpath = "eth0@/run/netns/./././././././././././././././././././././././pod";
+	char ifname[IF_NAMESIZE];
+	const char *ns = "x";
+
+	ASSERT_OK(tsn_netns_split_ifspec("nic0", ifname, &ns), "IF");
+	ASSERT_STREQ(ifname, "nic0", "IF: the name");
+	ASSERT_TRUE(ns == NULL, "IF: no netns");
+	ASSERT_OK(tsn_netns_split_ifspec(longpath, ifname, &ns), "IF@NETNS, a long path");
+	ASSERT_STREQ(ifname, "eth0", "IF@NETNS: the name");
+	ASSERT_STREQ(ns, longpath + 5, "IF@NETNS: the whole path");
+	ASSERT_EQ(tsn_netns_split_ifspec("averyveryverylongname@pod", ifname, &ns), -ENAMETOOLONG,
+		  "an interface name of 21 characters");
+	ASSERT_EQ(tsn_netns_split_ifspec("@pod", ifname, &ns), -EINVAL, "no IF");
+	ASSERT_EQ(tsn_netns_split_ifspec("eth0@", ifname, &ns), -EINVAL, "no NETNS");
 }
