@@ -296,6 +296,11 @@ int tsn_cni_state_write(const char *dir, const struct tsn_cni_record *r)
 		tsn_json_add_str(o, "podNamespace", r->pod_namespace);
 		tsn_json_add_str(o, "podName", r->pod_name);
 	}
+	if (r->has_policy) {
+		tsn_json_add_u64(o, "allowed", r->allowed);
+		tsn_json_add_u64(o, "onDisallowed", r->on_disallowed);
+		tsn_json_add_u64(o, "addedAt", r->added_at);
+	}
 	e = mkdir_p(dir);
 	if (e)
 		goto out;	/* no tmp file yet: nothing to remove */
@@ -317,6 +322,7 @@ out:
 
 static int read_file(const char *path, struct tsn_cni_record *r)
 {
+	uint64_t allowed = 0, on_disallowed = 0, added_at = 0;
 	json_object *o, *v;
 	char buf[8192];
 	int e = read_text(path, buf, sizeof(buf));
@@ -341,6 +347,14 @@ static int read_file(const char *path, struct tsn_cni_record *r)
 	    json_object_is_type(v, json_type_int)) {
 		r->netns_ino = json_object_get_uint64(v);
 		e = r->container_id[0] && r->ifname[0] ? 0 : -EINVAL;
+	}
+	r->has_policy = tsn_json_get_u64(o, "allowed", &allowed) && allowed <= 0xffffffffULL &&
+			tsn_json_get_u64(o, "onDisallowed", &on_disallowed) &&
+			on_disallowed <= 0xff && tsn_json_get_u64(o, "addedAt", &added_at);
+	if (r->has_policy) {
+		r->added_at = added_at;
+		r->allowed = (__u32)allowed;
+		r->on_disallowed = (__u8)on_disallowed;
 	}
 	json_object_put(o);
 	return e;

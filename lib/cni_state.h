@@ -37,6 +37,15 @@ struct tsn_cni_record {
 	 * gives the container's name, no namespace) */
 	char pod_namespace[64];
 	char pod_name[254];
+	/*
+	 * The policy this attachment's ADD registered, and when (CLOCK_REALTIME ns): a pod's
+	 * registration has the policy of its newest ADD, and when that attachment is deleted, of
+	 * the newest one left. has_policy is false in records older than these fields.
+	 */
+	bool has_policy;
+	__u32 allowed;
+	__u8 on_disallowed;
+	__u64 added_at;
 };
 
 /* Serialise the plugin's invocations (ADD/DEL/GC/CHECK). fd >= 0 or -errno. */

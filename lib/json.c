@@ -428,6 +428,30 @@ json_object *tsn_json_u64(uint64_t v)
 	return json_object_new_uint64(v);
 }
 
+bool tsn_json_get_u64(json_object *o, const char *key, uint64_t *out)
+{
+	json_object *v;
+	const char *s;
+	char *end;
+
+	if (!json_object_object_get_ex(o, key, &v))
+		return false;
+	if (json_object_is_type(v, json_type_int)) {
+		if (json_object_get_int64(v) < 0)
+			return false;
+		*out = json_object_get_uint64(v);
+		return true;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return false;
+	s = json_object_get_string(v);
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return !errno && !*end;
+}
+
 /* json_object_object_add() takes ownership of val even on failure in json-c >= 0.13 */
 static int add(json_object *o, const char *key, json_object *val)
 {

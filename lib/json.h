@@ -38,6 +38,8 @@ void tsn_out_text(FILE *f, json_object *obj, int indent);
 /* a number up to TSN_JSON_MAX_SAFE_INT, above it the decimal as a string (exact in any reader) */
 json_object *tsn_json_u64(uint64_t v);
 int tsn_json_add_u64(json_object *o, const char *key, uint64_t v);
+/* Member key of o as tsn_json_u64() writes it (a number, or a decimal string): false if not. */
+bool tsn_json_get_u64(json_object *o, const char *key, uint64_t *out);
 int tsn_json_add_str(json_object *o, const char *key, const char *v);
 int tsn_json_add_bool(json_object *o, const char *key, bool v);
 

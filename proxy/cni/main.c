@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -221,6 +222,56 @@ static bool ino_in_use(const char *dir, __u32 ino, const char *cid, const char *
 	return used;
 }
 
+static __u64 realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/*
+ * DEL of one of a pod's attachments, others left: the pod's policy becomes that of the newest
+ * ADD left (it was the newest ADD's, maybe the deleted one's: a network detached must take
+ * what it granted along). A registration that cannot be narrowed so is removed: the pod keeps
+ * less than it was given, never more. Records without a policy (an older plugin's) leave it.
+ */
+static void policy_of_newest_left(struct ctx *c, __u32 ino, int netns_fd)
+{
+	struct tsn_policy pol = { .registered_by = TSN_REG_CNI };
+	struct tsn_cni_record *recs, *newest = NULL;
+	char err[TSN_ERRLEN];
+	int n, i, e;
+
+	n = tsn_cni_state_by_netns(c->state_dir, ino, &recs);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(recs[i].container_id, c->cid) && !strcmp(recs[i].ifname, c->ifname))
+			continue;
+		if (!recs[i].has_policy) {
+			newest = NULL;
+			break;
+		}
+		if (!newest || recs[i].added_at > newest->added_at)
+			newest = &recs[i];
+	}
+	if (newest) {
+		pol.allowed = newest->allowed;
+		pol.on_disallowed = newest->on_disallowed;
+		e = tsn_proxy_allow(c->conf.pin_dir, ino, &pol, newest->ifname, netns_fd, err,
+				    sizeof(err));
+		if (e) {
+			pr_warn("DEL %s: cannot give netns inode %u the policy of %s/%s: %s; "
+				"unregistering it", c->cid, ino, newest->container_id,
+				newest->ifname, err);
+			tsn_proxy_deny(c->conf.pin_dir, ino, err, sizeof(err));
+		} else {
+			pr_info("DEL %s: netns inode %u keeps the policy of %s/%s, priorities 0x%x",
+				c->cid, ino, newest->container_id, newest->ifname, pol.allowed);
+		}
+	}
+	free(recs);
+}
+
 /* ADD failed after it loaded the datapath itself: unload it again unless someone uses it. */
 static void rollback_start(struct ctx *c, bool started)
 {
@@ -339,6 +390,10 @@ static int cmd_add(struct ctx *c)
 	snprintf(rec.network, sizeof(rec.network), "%s", c->conf.name ? c->conf.name : "");
 	snprintf(rec.netns, sizeof(rec.netns), "%s", c->netns);
 	rec.netns_ino = ino;
+	rec.has_policy = true;
+	rec.allowed = pol.allowed;
+	rec.on_disallowed = pol.on_disallowed;
+	rec.added_at = realtime_ns();
 	e = tsn_cni_pin_owner_write(c->conf.pin_dir, c->state_dir);
 	if (!e)
 		e = tsn_cni_state_write(c->state_dir, &rec);
@@ -423,6 +478,8 @@ static int cmd_del(struct ctx *c)
 			ifindex = now_ino == ino ? tsn_netns_ifindex(fd, c->ifname) : -ENOENT;
 			if (ifindex > 0)
 				tsn_proxy_detach_save(c->conf.pin_dir, ino, (__u32)ifindex);
+			if (now_ino == ino)
+				policy_of_newest_left(c, ino, fd);
 			close(fd);
 		}
 	}

@@ -851,6 +851,31 @@ test_cni_two_attachments_one_pod() {
 	assert_eq "eth0 no longer restored" "$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" 0
 }
 
+# A pod on two TSN networks has the policy of its newest ADD; DEL of that attachment takes its
+# network's grant along: the pod falls back to the policy of the newest attachment left (it
+# kept the deleted network's priorities before). Judged by nic0's per-class counters.
+test_cni_del_takes_its_networks_grant_along() {
+	cni_setup 1
+	tk_listen "$TK_TEST_ID" 5001
+	local pod=/run/netns/tk$TK_TEST_ID-pod1
+	nsenter --net="$pod" -- ip link add net1 type veth peer name net1p || tk_fail "veth"
+	nsenter --net="$pod" -- ip link set net1 up
+	# shellcheck disable=SC2046
+	cni ADD "$(conf 1.1.0)" $(pod_env 1)
+	expect_ok "ADD eth0, network A: priorities 1"
+	cni ADD "$(conf 1.1.0 '.name = "tsnnet-b" | .priorities = [1, 2]')" CNI_CONTAINERID=ctr1 \
+		CNI_NETNS="$pod" CNI_IFNAME=net1
+	expect_ok "ADD net1, network B: priorities 1, 2"
+	assert_eq "with B: priority 2 restored" "$(tk_talk_class "$TK_TEST_ID" 1 2 2 $N)" $N
+	cni DEL "$(conf 1.1.0 '.name = "tsnnet-b" | del(.prevResult)')" CNI_CONTAINERID=ctr1 \
+		CNI_NETNS="$pod" CNI_IFNAME=net1
+	expect_ok "DEL net1"
+	assert_eq "still registered" "$(registrations)" 1
+	assert_eq "A's policy again" "$(proxy status --json | jq -r '.policy[0].priorities')" 1
+	assert_eq "priority 2 no more (clamped to 1)" "$(tk_talk_class "$TK_TEST_ID" 1 2 2 $N)" 0
+	assert_eq "priority 1 still" "$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" $N
+}
+
 # A pod whose interface the runtime recreated (a new device, a new ifindex) has a dead save link:
 # CHECK fails, and ADD again repairs it (on main it failed with "Link has been severed" and left
 # a link pinned that CHECK then took for healthy). The observer at nic0 tells what the pod's

@@ -27,6 +27,7 @@ TEST(json_u64_exact)
 	const uint64_t big = UINT64_MAX - 5, over = (1ULL << 63) + 1;
 	json_object *o, *back = NULL, *v;
 	char err[128], *s;
+	uint64_t u = 1;
 	int rc = -1;
 
 	o = json_object_new_object();
@@ -48,6 +49,12 @@ TEST(json_u64_exact)
 		ASSERT_TRUE(json_object_object_get_ex(back, "over", &v), "over present");
 		ASSERT_TRUE(json_object_get_uint64(v) == over, "over round trip");
 		ASSERT_TRUE(json_object_equal(o, back), "equal after round trip");
+		/* the reader of the same convention: a number, or the decimal string above 2^53 */
+		ASSERT_TRUE(tsn_json_get_u64(back, "big", &u) && u == big, "get big (a string)");
+		ASSERT_TRUE(tsn_json_get_u64(back, "safe", &u) && u == TSN_JSON_MAX_SAFE_INT,
+			    "get safe (a number)");
+		ASSERT_TRUE(tsn_json_get_u64(back, "zero", &u) && u == 0, "get zero");
+		ASSERT_TRUE(!tsn_json_get_u64(back, "none", &u), "get a member that is not there");
 	}
 	free(s);
 	json_object_put(back);
