@@ -166,7 +166,7 @@ enum tsn_on_disallowed {
 };
 
 struct tsn_policy {
-	__u32 allowed;		/* bit p set: priority p allowed (p < 32); bit 31 also covers p>=31 */
+	__u32 allowed;		/* bit p set: priority p allowed (p < 32); 32 and more never are */
 	__u8 on_disallowed;	/* enum tsn_on_disallowed */
 	__u8 _pad;
 	__u16 tag;		/* the pod's tag (TSN_POD_TAGS), written by its save program */

@@ -93,6 +93,27 @@ test_replay_ip_id_sweep() {
 		"$(tk_tc_delta "$before" "$after" 3)" 1
 }
 
+# A priority of 32 or more has no bit in the policy's mask: it is never allowed, also to a pod
+# allowed 31 (it was: bit 31 stood for every value from 31 up, and mqprio/taprio read 35 as
+# 35 & 15 = 3, a class the pod was not given). Such a priority takes the clamp, to 31 here.
+# On 6.9+ CAP_NET_RAW is enough to set it (SO_PRIORITY above 6).
+test_priority_past_the_mask_never_allowed() {
+	hostile_setup 1
+	proxy allow --netns "${TK_PODS[0]}" --priorities 1,31 >/dev/null || tk_fail "allow"
+	tk_observe_start 6041-6042
+	tk_talk "$TK_TEST_ID" 1 --port 6041 --count 20 --priority 35 >/dev/null ||
+		tk_fail "talker at 35"
+	tk_talk "$TK_TEST_ID" 1 --port 6042 --count 20 --priority 31 >/dev/null ||
+		tk_fail "talker at 31"
+	tk_observe_stop
+	assert_eq "35 never leaves as 35" \
+		"$(tk_observe_count "$TK_NODE" nic0 '.dport == 6041 and .priority == 35')" 0
+	assert_eq "35 clamped to 31" \
+		"$(tk_observe_count "$TK_NODE" nic0 '.dport == 6041 and .priority == 31')" 20
+	assert_eq "31 itself allowed" \
+		"$(tk_observe_count "$TK_NODE" nic0 '.dport == 6042 and .priority == 31')" 20
+}
+
 # Freshness without a timer: an entry older than the TTL is never restored, even to its own pod.
 test_entry_past_ttl_not_restored() {
 	tk_fixture_up "$TK_TEST_ID" 2
