@@ -609,6 +609,12 @@ static int adopt(const char *pin_dir, const struct tsn_proxy_config *want, char 
 
 /* "<pin dir>" PARTIAL_SUFFIX: where start builds a state and stop takes one apart (partial_dir) */
 #define PARTIAL_SUFFIX "-partial"
+/*
+ * The longest path a state puts under its pin dir, its partial name included:
+ * "-partial/links/save_<netns inode>_<ifindex>" (two u32), with room to spare. A pin dir must
+ * leave that much of PATH_MAX, or pin paths would be cut (another pod's link's name, say).
+ */
+#define PIN_SUBPATH_MAX 64
 
 /*
  * pin_dir without trailing slashes, split into its parent directory and its last component:
@@ -621,7 +627,7 @@ static int split_pin_dir(const char *pin_dir, char *parent, char *base)
 
 	while (n > 1 && pin_dir[n - 1] == '/')
 		n--;
-	if (!n || n >= sizeof(dir))
+	if (!n || n + PIN_SUBPATH_MAX >= sizeof(dir))
 		return n ? -ENAMETOOLONG : -EINVAL;
 	memcpy(dir, pin_dir, n);
 	dir[n] = '\0';

@@ -5,6 +5,7 @@
  * read is a directory of this test's own under /tmp, removed on every path.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,9 @@ static int start_on(const char *pin_dir, const char *nic, char *err, size_t errl
 
 TEST(proxy_start_errno)
 {
-	char dir[] = "/tmp/tk-unit-proxy-XXXXXX", maps[64], config[80], partial[64], err[TSN_ERRLEN];
+	char dir[] = "/tmp/tk-unit-proxy-XXXXXX", maps[64], config[80], partial[64],
+	     longdir[PATH_MAX], err[TSN_ERRLEN];
+	size_t len, part;
 	int fd;
 
 	if (!ASSERT_TRUE(mkdtemp(dir), "mkdtemp"))
@@ -45,6 +48,20 @@ TEST(proxy_start_errno)
 	ASSERT_EQ(start_on(dir, "tk-no-such-nic", err, sizeof(err)), -ENODEV,
 		  "unknown NIC: -ENODEV");
 	ASSERT_TRUE(strstr(err, "unknown NIC 'tk-no-such-nic'"), "unknown NIC: err names it");
+
+	/*
+	 * a pin dir so long that the paths under it would be cut at PATH_MAX (components of 200
+	 * characters, each a valid name)
+	 */
+	for (len = 0; len < PATH_MAX - 40; len += part) {
+		part = PATH_MAX - 40 - len - 1 < 200 ? PATH_MAX - 40 - len - 1 : 200;
+		longdir[len++] = '/';
+		memset(longdir + len, 'd', part);
+	}
+	longdir[len] = '\0';
+	ASSERT_EQ(start_on(longdir, "lo", err, sizeof(err)), -ENAMETOOLONG,
+		  "a pin dir without room for its pins: -ENAMETOOLONG");
+	ASSERT_TRUE(strstr(err, "not a usable directory name"), "too long: err says so");
 
 	/* a pin dir named as another one's partial state, which that one's start would clear */
 	snprintf(partial, sizeof(partial), "%s/tk-x-partial", dir);
