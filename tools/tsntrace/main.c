@@ -525,6 +525,8 @@ int main(int argc, char **argv)
 			ret = ret ?: TT_EXIT_USAGE;
 		}
 	}
+	if (!werr)	/* the summary, written last */
+		werr = output_flush(out) ?: output_flush(pcap_file);
 	if (werr && werr != EPIPE) {
 		pr_warn("writing the output: %s", strerror(werr));
 		ret = ret ?: TT_EXIT_USAGE;
