@@ -290,18 +290,7 @@ bool tt_hop_is_origin(const struct tt_hop *first, bool ip)
 
 __u32 tt_policy_priority(const struct tt_pod_policy *pol, __u32 prio)
 {
-	__u32 bit = prio < 31 ? prio : 31;
-	int i;
-
-	if (!prio || (pol->allowed & (1U << bit)))
-		return prio;
-	if (pol->on_disallowed == TSN_POLICY_ZERO)
-		return 0;
-	/* clamp: the highest allowed priority below the asked one, else 0 */
-	for (i = (int)bit - 1; i >= 0; i--)
-		if (pol->allowed & (1U << i))
-			return i;
-	return 0;
+	return tsn_policy_priority(pol->allowed, pol->on_disallowed, prio);
 }
 
 enum tt_cause tt_classify_proxy(enum tt_field f, const struct tt_hop *prev,

@@ -196,6 +196,27 @@ struct tsn_pod_binding {
 	__u64 unbound_at;
 };
 
+/*
+ * The priority a pod's policy gives a packet whose app asked for prio: prio when allowed (or
+ * 0), else 0 (on-disallowed zero) or the highest allowed priority below it (clamp), else 0. A
+ * priority of 32 or more has no bit in the mask and is never allowed (a qdisc reads such a
+ * value as another: mqprio and taprio map prio & 15, htb a class id). One definition for the
+ * save program and for tsntrace's reading of what it did.
+ */
+static inline __u32 tsn_policy_priority(__u32 allowed, __u32 on_disallowed, __u32 prio)
+{
+	int i;
+
+	if (!prio || (prio < 32 && (allowed & (1U << prio))))
+		return prio;
+	if (on_disallowed == TSN_POLICY_ZERO)
+		return 0;
+	for (i = 31; i >= 0; i--)
+		if ((__u32)i < prio && (allowed & (1U << i)))
+			return (__u32)i;
+	return 0;
+}
+
 enum tsn_registrar {
 	TSN_REG_CLI = 1,
 	TSN_REG_CNI = 2,

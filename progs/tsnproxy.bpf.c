@@ -264,32 +264,17 @@ int BPF_PROG(tsn_save_direct, struct sk_buff *skb, struct net_device *dev)
 	return tsn_save_xmit(skb, dev, true);
 }
 
-/* Highest allowed priority below 'prio', or 0 when none is allowed below it. */
-static __always_inline __u32 tsn_clamp(__u32 allowed, __u32 prio)
-{
-	__u32 p = prio < 32 ? prio : 32;
-	int i;
-
-	for (i = 31; i >= 0; i--)
-		if (i < (int)p && (allowed & (1U << i)))
-			return i;
-	return 0;
-}
-
 /*
  * The pod's policy (its tag's binding): a priority it may not use becomes the highest allowed
- * one below it, or 0; of the mark, only the bits it may set are kept. A priority of 32 or more
- * is never allowed: the mask has no bit for it, and such a value is not the one allowed (a
- * qdisc reads 35 as 35 & 15 = 3, htb a class id).
+ * one below it, or 0 (tsn_policy_priority()); of the mark, only the bits it may set are kept.
  */
 static __always_inline void tsn_policy_narrow(struct tsn_cpu_counters *c,
 					      const struct tsn_pod_binding *pod, struct tsn_meta *m)
 {
-	__u32 allowed = pod->allowed;
+	__u32 prio = tsn_policy_priority(pod->allowed, pod->on_disallowed, m->priority);
 
-	if (m->priority && (m->priority > 31 || !(allowed & (1U << m->priority)))) {
-		m->priority = pod->on_disallowed == TSN_POLICY_ZERO ? 0 :
-								      tsn_clamp(allowed, m->priority);
+	if (prio != m->priority) {
+		m->priority = prio;
 		tsn_cpu_count(c, TSN_CNT_POLICY_CLAMPED);
 	}
 	m->mark &= pod->mark_mask;

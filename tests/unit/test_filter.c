@@ -230,7 +230,7 @@ TEST(tsntrace_proxy_causes)
 {
 	struct tt_pod_policy one = { .allowed = 1U << 1, .on_disallowed = TSN_POLICY_CLAMP,
 				     .netns_name = "pod1" };
-	struct tt_pod_policy zero = one;
+	struct tt_pod_policy zero = one, top = one;
 	struct tt_hop br = { .hook = TSN_HOOK_NETIF_RECEIVE_SKB, .netns = 9, .ifindex = 3,
 			     .ifname = "br0" };
 	struct tt_hop nic = { .hook = TSN_HOOK_NET_DEV_QUEUE, .netns = 9, .ifindex = 7,
@@ -239,11 +239,17 @@ TEST(tsntrace_proxy_causes)
 	char d[160];
 
 	zero.on_disallowed = TSN_POLICY_ZERO;
+	top.allowed = 1U << 1 | 1U << 31;
 	ASSERT_EQ(tt_policy_priority(&one, 3), 1, "clamp to the highest allowed below");
 	ASSERT_EQ(tt_policy_priority(&one, 1), 1, "allowed stays");
 	ASSERT_EQ(tt_policy_priority(&one, 0), 0, "0 stays");
 	ASSERT_EQ(tt_policy_priority(&one, 40), 1, "above 31: clamped like 31");
 	ASSERT_EQ(tt_policy_priority(&zero, 3), 0, "on-disallowed zero");
+	/* as the save program does (tsn_policy_priority): 31 allows 31 only, not what is above */
+	ASSERT_EQ(tt_policy_priority(&top, 31), 31, "31 allowed");
+	ASSERT_EQ(tt_policy_priority(&top, 35), 31, "35 is not 31: clamped to it");
+	top.on_disallowed = TSN_POLICY_ZERO;
+	ASSERT_EQ(tt_policy_priority(&top, 35), 0, "35, on-disallowed zero");
 
 	ASSERT_EQ(tt_classify_proxy(TT_F_PRIORITY, &br, &nic, 1, 1, &one, d, sizeof(d)),
 		  TT_CAUSE_TSNPROXY_RESTORE, "back to the app's value at the NIC");
