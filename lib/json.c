@@ -152,6 +152,7 @@ int tsn_out_write(FILE *f, json_object *obj, enum tsn_out_format fmt)
 
 	if (!f)
 		return -EINVAL;
+	errno = 0;	/* a failed write(2) below leaves its reason (EPIPE: the reader left) */
 	switch (fmt) {
 	case TSN_OUT_TEXT:
 		tsn_out_text(f, obj, 0);
@@ -169,7 +170,9 @@ int tsn_out_write(FILE *f, json_object *obj, enum tsn_out_format fmt)
 	default:
 		return -EINVAL;
 	}
-	return ferror(f) ? -EIO : 0;
+	if (!ferror(f))
+		return 0;
+	return errno ? -errno : -EIO;
 }
 
 int tsn_out_emit(FILE *f, json_object *obj, enum tsn_out_format fmt)

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* lib/json.c: output formats, text rendering, exact u64, parse errors. */
+#include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "test.h"
@@ -280,4 +283,28 @@ TEST(json_stream_writer_matches_json_c)
 	tsn_jw_arr_close(&w);
 	ASSERT_STREQ(w.buf, "[]", "after reset");
 	tsn_jw_free(&w);
+}
+
+/* A write to a pipe whose reader left is -EPIPE (the tools end quietly on it), not -EIO. */
+TEST(json_out_write_reader_gone)
+{
+	json_object *o = json_object_new_object();
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	int fds[2] = { -1, -1 };
+	FILE *f = NULL;
+
+	if (ASSERT_OK(pipe(fds), "pipe")) {
+		close(fds[0]);
+		f = fdopen(fds[1], "w");
+	}
+	if (ASSERT_TRUE(f, "fdopen")) {
+		setvbuf(f, NULL, _IONBF, 0);	/* each fputs a write(2) */
+		ASSERT_OK(tsn_json_add_str(o, "k", "v"), "add");
+		ASSERT_EQ(tsn_out_write(f, o, TSN_OUT_JSON), -EPIPE, "the reader gone: -EPIPE");
+		fclose(f);
+	} else if (fds[1] >= 0) {
+		close(fds[1]);
+	}
+	signal(SIGPIPE, old);
+	json_object_put(o);
 }
