@@ -38,7 +38,7 @@ struct tsn_cni_record {
 	char pod_namespace[64];
 	char pod_name[254];
 	/*
-	 * The policy this attachment's ADD registered, and when (CLOCK_REALTIME ns): a pod's
+	 * The policy this attachment's ADD registered, and when (CLOCK_BOOTTIME ns): a pod's
 	 * registration has the policy of its newest ADD, and when that attachment is deleted, of
 	 * the newest one left. has_policy is false in records older than these fields.
 	 */

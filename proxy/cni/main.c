@@ -222,11 +222,13 @@ static bool ino_in_use(const char *dir, __u32 ino, const char *cid, const char *
 	return used;
 }
 
-static __u64 realtime_ns(void)
+/* When an ADD registered its policy: CLOCK_BOOTTIME, which no clock step moves back (the
+ * records live in /run, gone with the boot). */
+static __u64 boottime_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
@@ -238,11 +240,14 @@ static __u64 realtime_ns(void)
  */
 static void policy_of_newest_left(struct ctx *c, __u32 ino, int netns_fd)
 {
-	struct tsn_policy pol = { .registered_by = TSN_REG_CNI };
+	struct tsn_policy pol = { .registered_by = TSN_REG_CNI }, now;
 	struct tsn_cni_record *recs, *newest = NULL;
 	char err[TSN_ERRLEN];
 	int n, i, e;
 
+	/* only a registration there is narrowed: none (denied by hand, a new datapath) stays none */
+	if (tsn_proxy_lookup(c->conf.pin_dir, ino, &now))
+		return;
 	n = tsn_cni_state_by_netns(c->state_dir, ino, &recs);
 	for (i = 0; i < n; i++) {
 		if (!strcmp(recs[i].container_id, c->cid) && !strcmp(recs[i].ifname, c->ifname))
@@ -393,7 +398,7 @@ static int cmd_add(struct ctx *c)
 	rec.has_policy = true;
 	rec.allowed = pol.allowed;
 	rec.on_disallowed = pol.on_disallowed;
-	rec.added_at = realtime_ns();
+	rec.added_at = boottime_ns();
 	e = tsn_cni_pin_owner_write(c->conf.pin_dir, c->state_dir);
 	if (!e)
 		e = tsn_cni_state_write(c->state_dir, &rec);

@@ -874,6 +874,16 @@ test_cni_del_takes_its_networks_grant_along() {
 	assert_eq "A's policy again" "$(proxy status --json | jq -r '.policy[0].priorities')" 1
 	assert_eq "priority 2 no more (clamped to 1)" "$(tk_talk_class "$TK_TEST_ID" 1 2 2 $N)" 0
 	assert_eq "priority 1 still" "$(tk_talk_class "$TK_TEST_ID" 1 1 1 $N)" $N
+
+	# a pod denied by hand meanwhile stays denied: DEL narrows a registration, makes none
+	cni ADD "$(conf 1.1.0 '.name = "tsnnet-b" | .priorities = [1, 2]')" CNI_CONTAINERID=ctr1 \
+		CNI_NETNS="$pod" CNI_IFNAME=net1
+	expect_ok "ADD net1 again"
+	proxy deny --netns "$pod" >/dev/null || tk_fail "deny by hand"
+	cni DEL "$(conf 1.1.0 '.name = "tsnnet-b" | del(.prevResult)')" CNI_CONTAINERID=ctr1 \
+		CNI_NETNS="$pod" CNI_IFNAME=net1
+	expect_ok "DEL net1 after the deny"
+	assert_eq "still unregistered" "$(registrations)" 0
 }
 
 # A pod whose interface the runtime recreated (a new device, a new ifindex) has a dead save link:
