@@ -19,7 +19,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define NOW 1001ULL
 
 /* results */
-int newer_kept, released, copy_used;
+int newer_kept, released;
 
 SEC("syscall")
 int test_slot_release(void *ctx)
@@ -34,7 +34,6 @@ int test_slot_release(void *ctx)
 	tsn_slot_write(s, NEW_SKB, 22, 8, &newer, 43, NOW);	/* a save on another CPU */
 	tsn_slot_release(s, &copy);
 	newer_kept = s->skb == NEW_SKB && s->saved_at == NOW && s->check == tsn_slot_check(s);
-	copy_used = copy.meta.priority;
 
 	__builtin_memcpy(&copy, s, sizeof(copy));	/* the newer entry's own restore */
 	tsn_slot_release(s, &copy);
