@@ -259,21 +259,26 @@ static void policy_of_newest_left(struct ctx *c, __u32 ino, int netns_fd)
 		if (!newest || recs[i].added_at > newest->added_at)
 			newest = &recs[i];
 	}
-	if (newest) {
-		pol.allowed = newest->allowed;
-		pol.on_disallowed = newest->on_disallowed;
-		e = tsn_proxy_allow(c->conf.pin_dir, ino, &pol, newest->ifname, netns_fd, err,
-				    sizeof(err));
-		if (e) {
-			pr_warn("DEL %s: cannot give netns inode %u the policy of %s/%s: %s; "
-				"unregistering it", c->cid, ino, newest->container_id,
-				newest->ifname, err);
-			tsn_proxy_deny(c->conf.pin_dir, ino, err, sizeof(err));
-		} else {
-			pr_info("DEL %s: netns inode %u keeps the policy of %s/%s, priorities 0x%x",
-				c->cid, ino, newest->container_id, newest->ifname, pol.allowed);
-		}
+	if (!newest)
+		goto out;
+	pol.allowed = newest->allowed;
+	pol.on_disallowed = newest->on_disallowed;
+	/* the registration already is that (the deleted attachment was not the newest, or granted
+	 * alike): no new stub to load and link */
+	if (pol.allowed == now.allowed && pol.on_disallowed == now.on_disallowed &&
+	    pol.mark_mask == now.mark_mask && pol.registered_by == now.registered_by)
+		goto out;
+	e = tsn_proxy_allow(c->conf.pin_dir, ino, &pol, newest->ifname, netns_fd, err,
+			    sizeof(err));
+	if (e) {
+		pr_warn("DEL %s: cannot give netns inode %u the policy of %s/%s: %s; unregistering "
+			"it", c->cid, ino, newest->container_id, newest->ifname, err);
+		tsn_proxy_deny(c->conf.pin_dir, ino, err, sizeof(err));
+	} else {
+		pr_info("DEL %s: netns inode %u keeps the policy of %s/%s, priorities 0x%x", c->cid,
+			ino, newest->container_id, newest->ifname, pol.allowed);
 	}
+out:
 	free(recs);
 }
 
